@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
+)
+
+func runFim(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"antrag fim: Unterbefehl fehlt (inspect, schema, example)"}
+	}
+	switch args[0] {
+	case "inspect":
+		return fimInspect(args[1:], getenv, stdout, stderr)
+	case "schema":
+		return fimSchema(args[1:], getenv, stdout, stderr)
+	case "example":
+		return fimExample(args[1:], getenv, stdout, stderr)
+	}
+	return usageError{fmt.Sprintf("antrag fim: unbekannter Unterbefehl %q", args[0])}
+}
+
+// fimFlags holds the flags every fim subcommand takes.
+type fimFlags struct {
+	fs        *flag.FlagSet
+	codelists string
+}
+
+func newFimFlags(name string, getenv func(string) string, stderr io.Writer) *fimFlags {
+	f := &fimFlags{fs: flag.NewFlagSet("antrag fim "+name, flag.ContinueOnError)}
+	f.fs.SetOutput(stderr)
+	f.fs.StringVar(&f.codelists, "codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
+	return f
+}
+
+func (f *fimFlags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitError{0}
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func (f *fimFlags) options() (fim.Options, error) {
+	cat, err := fim.DefaultCatalog()
+	if err != nil {
+		return fim.Options{}, err
+	}
+	if f.codelists != "" {
+		cat = cat.Clone()
+		if err := cat.AddDir(f.codelists); err != nil {
+			return fim.Options{}, err
+		}
+	}
+	return fim.Options{Catalog: cat}, nil
+}
+
+func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFimFlags("inspect", getenv, stderr)
+	asJSON := f.fs.Bool("json", false, "Ergebnis als JSON ausgeben")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	if f.fs.NArg() == 0 {
+		return usageError{"antrag fim inspect: keine Datei angegeben"}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return err
+	}
+	var reports []*fim.Report
+	failed := 0
+	for _, file := range f.fs.Args() {
+		_, rep, err := fim.ImportFile(file, opts)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			failed++
+			continue
+		}
+		rep.File = file
+		reports = append(reports, rep)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if reports == nil {
+			reports = []*fim.Report{}
+		}
+		if err := enc.Encode(reports); err != nil {
+			return err
+		}
+	} else {
+		for i, r := range reports {
+			if i > 0 {
+				fmt.Fprintln(stdout)
+			}
+			writeReport(stdout, r)
+		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(stderr, "%d von %d Dateien nicht importierbar\n", failed, f.fs.NArg())
+		return exitError{1}
+	}
+	return nil
+}
+
+func writeReport(w io.Writer, r *fim.Report) {
+	fmt.Fprintf(w, "%s\n", r.File)
+	fmt.Fprintf(w, "  %s %s (XDatenfelder %s, %s)\n", r.ID, r.Version, r.XDFVersion, r.Root)
+	fmt.Fprintf(w, "  Name: %s\n", r.Name)
+	if len(r.Leistungsschluessel) > 0 {
+		fmt.Fprintf(w, "  Leistungsschlüssel: %s\n", strings.Join(r.Leistungsschluessel, ", "))
+	}
+	fmt.Fprintf(w, "  Datenfeldgruppen: %d, Datenfelder: %d, Regeln: %d\n", r.Groups, r.Fields, r.Rules)
+	fmt.Fprintf(w, "  Codelisten: %d aufgelöst, %d fehlen\n", len(r.CodelistsResolved), len(r.CodelistsMissing))
+	for _, c := range r.CodelistsMissing {
+		fmt.Fprintf(w, "    fehlt: %s\n", c)
+	}
+	fmt.Fprintf(w, "  Warnungen: %d\n", len(r.Warnings))
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(w, "    Zeile %d [%s] %s\n", wn.Line, wn.Code, wn.Message)
+	}
+}
+
+// importOne imports the single FILE argument of schema and example.
+func importOne(f *fimFlags, cmd string) (*form.Schema, error) {
+	if f.fs.NArg() != 1 {
+		return nil, usageError{fmt.Sprintf("antrag fim %s: genau eine Datei angeben", cmd)}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	s, _, err := fim.ImportFile(f.fs.Arg(0), opts)
+	return s, err
+}
+
+func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFimFlags("schema", getenv, stderr)
+	uri := f.fs.String("uri", "", "$id des JSON Schemas (Standard: https://schema.fitko.de/fim/<id>_<version>.schema.json)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	s, err := importOne(f, "schema")
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, s.JSONSchema(*uri))
+}
+
+func fimExample(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	f := newFimFlags("example", getenv, stderr)
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	s, err := importOne(f, "example")
+	if err != nil {
+		return err
+	}
+	return writeJSON(stdout, s.Example())
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

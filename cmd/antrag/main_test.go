@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/form/formtest"
+)
+
+const sample = "../../internal/fim/samples/xdf3/S07000000201_xdf3.xml"
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	getenv := func(k string) string { return env[k] }
+	err = run(context.Background(), args, getenv, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func TestFimInspectJSON(t *testing.T) {
+	out, stderr, err := runCmd(t, nil, "fim", "inspect", "--json", sample, "../../internal/fim/samples/xdf1/S00000036_WaBeKa_xdf1.xml")
+	if err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var reps []fim.Report
+	if err := json.Unmarshal([]byte(out), &reps); err != nil {
+		t.Fatal(err)
+	}
+	if len(reps) != 2 || reps[0].ID != "S07000000201" || reps[0].XDFVersion != "3.0.0" || reps[1].XDFVersion != "1" {
+		t.Fatalf("reports: %+v", reps)
+	}
+	if reps[0].File != sample || reps[0].Fields == 0 || reps[0].Groups == 0 || reps[0].Rules != 5 {
+		t.Errorf("report: %+v", reps[0])
+	}
+}
+
+func TestFimInspectText(t *testing.T) {
+	out, _, err := runCmd(t, nil, "fim", "inspect", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"S07000000201 1.2.0 (XDatenfelder 3.0.0, stammdatenschema)", "Regeln: 5", "fehlt: urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staat_2023-02-24"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestFimInspectFailsNamingFileAndLine(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "kaputt.xml")
+	if err := os.WriteFile(bad, []byte("<a>\n<b>\n</a>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCmd(t, nil, "fim", "inspect", sample, bad)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("want exit status 1, got %v", err)
+	}
+	if !strings.Contains(stderr, bad+":3: XML nicht lesbar") {
+		t.Errorf("stderr does not name file and line: %q", stderr)
+	}
+	if !strings.Contains(out, "S07000000201") {
+		t.Errorf("the good file is still reported: %q", out)
+	}
+}
+
+func TestFimSchemaAndExample(t *testing.T) {
+	out, _, err := runCmd(t, nil, "fim", "schema", "--uri", "https://example.org/s.json", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var js map[string]any
+	if err := json.Unmarshal([]byte(out), &js); err != nil {
+		t.Fatal(err)
+	}
+	if js["$id"] != "https://example.org/s.json" || js["type"] != "object" {
+		t.Errorf("schema head: %v %v", js["$id"], js["type"])
+	}
+	out, _, err = runCmd(t, nil, "fim", "example", sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := form.DecodeData(strings.NewReader(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := fim.ImportFile(sample, fim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := s.Validate(doc); len(ps) > 0 {
+		t.Fatalf("printed example is invalid: %v", ps)
+	}
+	if err := formtest.Validate(t, formtest.JSONSchema(t, s), doc); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCodelistsFromEnvironment(t *testing.T) {
+	_, _, err := runCmd(t, map[string]string{"ANTRAG_CODELISTS": "/does/not/exist"}, "fim", "inspect", sample)
+	if err == nil || !strings.Contains(err.Error(), "Codelisten-Verzeichnis") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{}, {"nix"}, {"fim"}, {"fim", "nix"}, {"fim", "inspect"}, {"fim", "schema"}, {"fim", "example", "a", "b"}, {"fim", "inspect", "--bogus", "x"}} {
+		_, _, err := runCmd(t, nil, args...)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%v: want usage error, got %v", args, err)
+		}
+		if code := exitCode(err, &bytes.Buffer{}); code != 2 {
+			t.Errorf("%v: exit %d", args, code)
+		}
+	}
+}

@@ -1,0 +1,189 @@
+package form
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// JSONSchemaDialect is the JSON Schema version GenerateJSONSchema writes.
+const JSONSchemaDialect = "https://json-schema.org/draft/2020-12/schema"
+
+// DefaultSchemaURI is the URI of a FIM schema's JSON Schema by the
+// convention the FIM portal's converter and FIT-Connect clients use,
+// https://schema.fitko.de/fim/<id>_<version>.schema.json with the id in lower
+// case (seen as https://schema.fitko.de/fim/s00000092_1.0.schema.json;
+// shared/docs/standards.md §1). FIT-Connect senders put it in the metadata
+// as submissionSchema.schemaUri.
+// A schema without version gets "<id>.schema.json".
+func DefaultSchemaURI(id, version string) string {
+	name := strings.ToLower(id)
+	if version != "" {
+		name += "_" + version
+	}
+	return "https://schema.fitko.de/fim/" + name + ".schema.json"
+}
+
+// JSONSchema generates a JSON Schema (draft 2020-12) for the schema's data
+// documents, with $id uri (DefaultSchemaURI when empty). The result is a
+// tree of maps and slices ready for encoding/json.
+//
+// It expresses every check of Validate except the ones JSON Schema cannot:
+// the character set of text_latin is a pattern, a calendar date's validity
+// and RFC 3339 date-times rely on "format" (asserted when the validator
+// enables format assertion), and date ranges (minValue/maxValue on a date)
+// are not expressed at all.
+func (s *Schema) JSONSchema(uri string) map[string]any {
+	if uri == "" {
+		uri = DefaultSchemaURI(s.ID, s.Version)
+	}
+	root := objectSchema(s.Struktur)
+	root["$schema"] = JSONSchemaDialect
+	root["$id"] = uri
+	root["title"] = s.Title()
+	return root
+}
+
+func objectSchema(children []Child) map[string]any {
+	props := map[string]any{}
+	required := []string{}
+	for i := range children {
+		c := &children[i]
+		e := c.Element
+		if !e.CarriesData() {
+			continue
+		}
+		item := elementSchema(e)
+		if c.Anzahl.Repeats() {
+			if e.Kind == KindField {
+				delete(item, "title")
+				delete(item, "description")
+			}
+			arr := map[string]any{"type": "array", "title": e.Label(), "items": item}
+			if c.Anzahl.Min > 0 {
+				arr["minItems"] = c.Anzahl.Min
+			}
+			if c.Anzahl.Max != Unbounded {
+				arr["maxItems"] = c.Anzahl.Max
+			}
+			item = arr
+		}
+		props[e.ID] = item
+		if c.Anzahl.Required() {
+			required = append(required, e.ID)
+		}
+	}
+	m := map[string]any{
+		"type":                 "object",
+		"properties":           props,
+		"additionalProperties": false,
+	}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}
+
+func elementSchema(e *Element) map[string]any {
+	var m map[string]any
+	if e.Kind == KindGroup {
+		m = objectSchema(e.Struktur)
+	} else {
+		m = fieldSchema(e)
+	}
+	m["title"] = e.Label()
+	if h := strings.TrimSpace(e.HilfetextEingabe); h != "" {
+		m["description"] = h
+	}
+	return m
+}
+
+func fieldSchema(e *Element) map[string]any {
+	if e.HasCodes() {
+		codes := make([]string, 0, len(e.Codes()))
+		for _, w := range e.Codes() {
+			codes = append(codes, w.Code)
+		}
+		return map[string]any{"type": "string", "enum": codes}
+	}
+	pr := &e.Praezisierung
+	switch e.Datentyp {
+	case DatentypBool:
+		return map[string]any{"type": "boolean"}
+	case DatentypNum, DatentypNumInt, DatentypNumCurrency:
+		m := map[string]any{"type": "number"}
+		switch e.Datentyp {
+		case DatentypNumInt:
+			m["type"] = "integer"
+		case DatentypNumCurrency:
+			m["multipleOf"] = json.Number("0.01")
+		}
+		if n, ok := jsonNumber(pr.MinValue); ok {
+			m["minimum"] = n
+		}
+		if n, ok := jsonNumber(pr.MaxValue); ok {
+			m["maximum"] = n
+		}
+		return m
+	case DatentypDate:
+		return map[string]any{"type": "string", "format": "date", "pattern": datePattern}
+	case DatentypTime:
+		return map[string]any{"type": "string", "pattern": timePattern}
+	case DatentypDateTime:
+		return map[string]any{"type": "string", "format": "date-time", "pattern": dateTimePattern}
+	case DatentypFile, DatentypObj:
+		return fileSchema(pr)
+	}
+	m := map[string]any{"type": "string", "minLength": 1}
+	if pr.MinLength != nil && *pr.MinLength > 1 {
+		m["minLength"] = *pr.MinLength
+	}
+	if pr.MaxLength != nil {
+		m["maxLength"] = *pr.MaxLength
+	}
+	var patterns []string
+	if pr.Regexp() != nil {
+		patterns = append(patterns, AnchoredPattern(pr.Pattern))
+	}
+	if e.Datentyp == DatentypTextLatin {
+		patterns = append(patterns, latinPattern())
+	}
+	switch len(patterns) {
+	case 1:
+		m["pattern"] = patterns[0]
+	case 2:
+		m["pattern"] = patterns[0]
+		m["allOf"] = []any{map[string]any{"pattern": patterns[1]}}
+	}
+	return m
+}
+
+func fileSchema(pr *Praezisierung) map[string]any {
+	mime := map[string]any{"type": "string", "minLength": 1}
+	if len(pr.MediaTypes) > 0 {
+		mime["enum"] = pr.MediaTypes
+	}
+	size := map[string]any{"type": "integer", "minimum": 0}
+	if pr.MaxSize > 0 {
+		size["maximum"] = pr.MaxSize
+	}
+	return map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"attachmentId": map[string]any{"type": "string", "pattern": uuidPattern},
+			"filename":     map[string]any{"type": "string", "minLength": 1, "maxLength": MaxFilenameLength},
+			"mimeType":     mime,
+			"size":         size,
+			"hash": map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"type":    map[string]any{"const": "sha512"},
+					"content": map[string]any{"type": "string", "pattern": sha512Pattern},
+				},
+				"required":             []string{"type", "content"},
+				"additionalProperties": false,
+			},
+		},
+		"required":             fileRefKeys,
+		"additionalProperties": false,
+	}
+}

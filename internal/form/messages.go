@@ -1,0 +1,126 @@
+package form
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// German messages for Problems. They name the field by its label, in German
+// typographic quotes, and say what to do.
+
+func q(e *Element) string { return "„" + e.Label() + "“" }
+
+func msgRequired(e *Element) string {
+	return fmt.Sprintf("Bitte machen Sie eine Angabe zu %s.", q(e))
+}
+
+func msgEmpty(e *Element) string {
+	return fmt.Sprintf("%s ist leer. Lassen Sie die Angabe weg oder füllen Sie sie aus.", q(e))
+}
+
+func msgType(e *Element, want string) string {
+	return fmt.Sprintf("%s muss %s sein.", q(e), want)
+}
+
+func msgNotList(e *Element) string {
+	return fmt.Sprintf("%s kann mehrfach vorkommen und muss deshalb als Liste übermittelt werden.", q(e))
+}
+
+func msgNotGroup(e *Element) string {
+	return fmt.Sprintf("%s muss eine Gruppe von Angaben sein.", q(e))
+}
+
+func msgMinItems(e *Element, n int) string {
+	return fmt.Sprintf("%s muss mindestens %d-mal angegeben werden.", q(e), n)
+}
+
+func msgMaxItems(e *Element, n int) string {
+	if n == 1 {
+		return fmt.Sprintf("%s darf nur einmal angegeben werden.", q(e))
+	}
+	return fmt.Sprintf("%s darf höchstens %d-mal angegeben werden.", q(e), n)
+}
+
+func msgUnknown(key string) string {
+	return fmt.Sprintf("Die Angabe „%s“ gehört nicht zu diesem Antrag.", key)
+}
+
+func msgCode(e *Element, v string) string {
+	return fmt.Sprintf("Der Wert „%s“ ist für %s keine zulässige Auswahl.", v, q(e))
+}
+
+func msgMinLength(e *Element, min, n int) string {
+	return fmt.Sprintf("%s muss mindestens %d Zeichen lang sein (jetzt %d).", q(e), min, n)
+}
+
+func msgMaxLength(e *Element, max, n int) string {
+	return fmt.Sprintf("%s darf höchstens %d Zeichen lang sein (jetzt %d).", q(e), max, n)
+}
+
+func msgPattern(e *Element) string {
+	return fmt.Sprintf("%s hat nicht das erwartete Format. Bitte prüfen Sie Ihre Eingabe.", q(e))
+}
+
+func msgCharset(e *Element, r rune) string {
+	return fmt.Sprintf("%s enthält das Zeichen „%c“, das hier nicht erlaubt ist. Erlaubt sind lateinische Buchstaben, Ziffern und übliche Satzzeichen.", q(e), r)
+}
+
+func msgDate(e *Element) string {
+	return fmt.Sprintf("%s ist kein gültiges Datum.", q(e))
+}
+
+func msgMinDate(e *Element, d time.Time) string {
+	return fmt.Sprintf("%s darf nicht vor dem %s liegen.", q(e), d.Format("02.01.2006"))
+}
+
+func msgMaxDate(e *Element, d time.Time) string {
+	return fmt.Sprintf("%s darf nicht nach dem %s liegen.", q(e), d.Format("02.01.2006"))
+}
+
+func msgTime(e *Element) string {
+	return fmt.Sprintf("%s ist keine gültige Uhrzeit (Stunden und Minuten, z. B. 14:30).", q(e))
+}
+
+func msgDateTime(e *Element) string {
+	return fmt.Sprintf("%s ist kein gültiger Zeitpunkt (Datum und Uhrzeit).", q(e))
+}
+
+func msgDecimals(e *Element) string {
+	return fmt.Sprintf("%s ist ein Geldbetrag und darf höchstens zwei Nachkommastellen haben.", q(e))
+}
+
+func msgMinimum(e *Element, min string) string {
+	return fmt.Sprintf("%s muss mindestens %s sein.", q(e), germanNumber(min))
+}
+
+func msgMaximum(e *Element, max string) string {
+	return fmt.Sprintf("%s darf höchstens %s sein.", q(e), germanNumber(max))
+}
+
+func msgFileRef(e *Element) string {
+	return fmt.Sprintf("Die Datei zu %s ist nicht richtig übermittelt worden. Bitte laden Sie sie erneut hoch.", q(e))
+}
+
+func msgMediaType(e *Element, name string, allowed []string) string {
+	return fmt.Sprintf("Die Datei „%s“ hat für %s einen nicht zulässigen Dateityp. Zulässig: %s.", name, q(e), strings.Join(allowed, ", "))
+}
+
+func msgMaxSize(e *Element, max int64) string {
+	return fmt.Sprintf("Die Datei zu %s ist zu groß. Erlaubt sind höchstens %s.", q(e), HumanSize(max))
+}
+
+// germanNumber writes a decimal string with a decimal comma.
+func germanNumber(s string) string { return strings.Replace(s, ".", ",", 1) }
+
+// HumanSize formats a byte count for citizens: "20 MB", "512 kB", "900 Byte".
+// It uses decimal units, as the file size limits in FIM schemas do.
+func HumanSize(n int64) string {
+	switch {
+	case n >= 1_000_000 && n%100_000 == 0:
+		return germanNumber(fmt.Sprintf("%g", float64(n)/1e6)) + " MB"
+	case n >= 1_000 && n%100 == 0:
+		return germanNumber(fmt.Sprintf("%g", float64(n)/1e3)) + " kB"
+	}
+	return fmt.Sprintf("%d Byte", n)
+}

@@ -1,0 +1,64 @@
+package form
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Path addresses a value in a data document: element ids without version,
+// and 0-based indexes into repeated elements. Its string form is dotted, as
+// FIM rules write paths, with indexes in brackets:
+// "G60000000086.F60000000243" or "G00000001[1].F00000002".
+type Path []PathStep
+
+// PathStep is one step of a Path: a key, or an index when Key is empty.
+type PathStep struct {
+	Key   string
+	Index int
+}
+
+// Key returns a new path extended by an element id.
+func (p Path) Key(id string) Path {
+	q := make(Path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, PathStep{Key: id})
+}
+
+// Index returns a new path extended by an array index.
+func (p Path) Index(i int) Path {
+	q := make(Path, len(p), len(p)+1)
+	copy(q, p)
+	return append(q, PathStep{Index: i})
+}
+
+// String formats the path as "G1[0].F2".
+func (p Path) String() string {
+	var b strings.Builder
+	for i, s := range p {
+		if s.Key == "" {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.Index))
+			b.WriteByte(']')
+			continue
+		}
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(s.Key)
+	}
+	return b.String()
+}
+
+// Pointer formats the path as a JSON Pointer (RFC 6901), "/G1/0/F2".
+func (p Path) Pointer() string {
+	var b strings.Builder
+	for _, s := range p {
+		b.WriteByte('/')
+		if s.Key == "" {
+			b.WriteString(strconv.Itoa(s.Index))
+		} else {
+			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s.Key))
+		}
+	}
+	return b.String()
+}

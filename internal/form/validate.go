@@ -1,0 +1,356 @@
+package form
+
+import (
+	"encoding/json"
+	"math/big"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Problem is one field-level validation error.
+type Problem struct {
+	Path    string `json:"path"`    // Path.String() of the value, e.g. "G1[0].F2"
+	Code    string `json:"code"`    // one of the Code* constants
+	Message string `json:"message"` // plain German, names the field by its label
+}
+
+// Problems is the result of a validation, in document order. It implements
+// error so that a caller can return it; an empty Problems is no error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(p.Path)
+		b.WriteString(": ")
+		b.WriteString(p.Message)
+	}
+	return b.String()
+}
+
+// Problem codes.
+const (
+	CodeRequired  = "required"  // a required value is missing or empty
+	CodeEmpty     = "empty"     // an optional value is present but empty
+	CodeType      = "type"      // wrong JSON type
+	CodeMinLength = "minLength" // text too short
+	CodeMaxLength = "maxLength" // text too long
+	CodePattern   = "pattern"   // text does not match the Praezisierung pattern
+	CodeCharset   = "charset"   // text_latin value has a character outside String.Latin+
+	CodeFormat    = "format"    // not a valid date, time or date-time
+	CodeMinimum   = "minimum"   // number or date below minValue
+	CodeMaximum   = "maximum"   // number or date above maxValue
+	CodeDecimals  = "decimals"  // currency with more than two decimal places
+	CodeMinItems  = "minItems"  // fewer repetitions than Anzahl allows
+	CodeMaxItems  = "maxItems"  // more repetitions than Anzahl allows
+	CodeCode      = "code"      // value is not a code of the field's list
+	CodeUnknown   = "unknown"   // key that the schema does not define
+	CodeFile      = "file"      // malformed file reference
+	CodeMediaType = "mediaType" // file type not allowed
+	CodeMaxSize   = "maxSize"   // file larger than maxSize
+)
+
+// Validate checks a data document (see data.go for its shape) against the
+// schema, reporting at most one problem per value: JSON types, cardinality, text length, pattern, character set,
+// number range and decimals, dates, code-list membership and file
+// references. Every check that the generated JSON Schema can express gives
+// the same verdict there.
+//
+// Validate does not apply Regeln; hidden elements must be removed before.
+func (s *Schema) Validate(doc map[string]any) Problems {
+	var v validator
+	v.object(nil, s.Struktur, doc)
+	return v.problems
+}
+
+// ValidateStruktur checks obj against one level of struktur entries, at the
+// path p. It serves callers that validate a part of a document, such as one
+// step of a form.
+func ValidateStruktur(p Path, children []Child, obj map[string]any) Problems {
+	var v validator
+	v.object(p, children, obj)
+	return v.problems
+}
+
+type validator struct{ problems Problems }
+
+func (v *validator) add(p Path, code, msg string) {
+	v.problems = append(v.problems, Problem{Path: p.String(), Code: code, Message: msg})
+}
+
+func (v *validator) object(p Path, children []Child, obj map[string]any) {
+	known := make(map[string]bool, len(children))
+	for i := range children {
+		c := &children[i]
+		e := c.Element
+		if !e.CarriesData() {
+			continue
+		}
+		known[e.ID] = true
+		cp := p.Key(e.ID)
+		val, present := obj[e.ID]
+		if !present {
+			if c.Anzahl.Required() {
+				v.add(cp, CodeRequired, msgRequired(e))
+			}
+			continue
+		}
+		if !c.Anzahl.Repeats() {
+			v.value(cp, c, val, c.Anzahl.Required())
+			continue
+		}
+		arr, ok := val.([]any)
+		if !ok {
+			v.add(cp, CodeType, msgNotList(e))
+			continue
+		}
+		switch {
+		case len(arr) == 0 && c.Anzahl.Min > 0:
+			v.add(cp, CodeRequired, msgRequired(e))
+		case len(arr) < c.Anzahl.Min:
+			v.add(cp, CodeMinItems, msgMinItems(e, c.Anzahl.Min))
+		case c.Anzahl.Max != Unbounded && len(arr) > c.Anzahl.Max:
+			v.add(cp, CodeMaxItems, msgMaxItems(e, c.Anzahl.Max))
+		}
+		for j, item := range arr {
+			v.value(cp.Index(j), c, item, true)
+		}
+	}
+	var unknown []string
+	for k := range obj {
+		if !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		v.add(p.Key(k), CodeUnknown, msgUnknown(k))
+	}
+}
+
+func (v *validator) value(p Path, c *Child, val any, required bool) {
+	e := c.Element
+	if e.Kind == KindGroup {
+		obj, ok := val.(map[string]any)
+		if !ok {
+			v.add(p, CodeType, msgNotGroup(e))
+			return
+		}
+		v.object(p, e.Struktur, obj)
+		return
+	}
+	v.field(p, e, val, required)
+}
+
+func (v *validator) field(p Path, e *Element, val any, required bool) {
+	if e.HasCodes() {
+		s, ok := v.str(p, e, val, required)
+		if !ok {
+			return
+		}
+		for _, w := range e.Codes() {
+			if w.Code == s {
+				return
+			}
+		}
+		v.add(p, CodeCode, msgCode(e, s))
+		return
+	}
+	pr := &e.Praezisierung
+	switch e.Datentyp {
+	case DatentypBool:
+		if _, ok := val.(bool); !ok {
+			v.add(p, CodeType, msgType(e, "ja oder nein (true oder false)"))
+		}
+	case DatentypNum, DatentypNumInt, DatentypNumCurrency:
+		v.number(p, e, val)
+	case DatentypDate:
+		s, ok := v.str(p, e, val, required)
+		if !ok {
+			return
+		}
+		d, ok := ParseDate(s)
+		if !ok {
+			v.add(p, CodeFormat, msgDate(e))
+			return
+		}
+		if lo, ok := ParseDate(pr.MinValue); ok && d.Before(lo) {
+			v.add(p, CodeMinimum, msgMinDate(e, lo))
+		}
+		if hi, ok := ParseDate(pr.MaxValue); ok && d.After(hi) {
+			v.add(p, CodeMaximum, msgMaxDate(e, hi))
+		}
+	case DatentypTime:
+		if s, ok := v.str(p, e, val, required); ok && !timeRE.MatchString(s) {
+			v.add(p, CodeFormat, msgTime(e))
+		}
+	case DatentypDateTime:
+		if s, ok := v.str(p, e, val, required); ok && !ValidDateTime(s) {
+			v.add(p, CodeFormat, msgDateTime(e))
+		}
+	case DatentypFile, DatentypObj:
+		v.file(p, e, val)
+	default: // text, text_latin
+		s, ok := v.str(p, e, val, required)
+		if !ok {
+			return
+		}
+		n := utf8.RuneCountInString(s)
+		r, notLatin := firstNonLatin(s)
+		switch {
+		case pr.MinLength != nil && n < *pr.MinLength:
+			v.add(p, CodeMinLength, msgMinLength(e, *pr.MinLength, n))
+		case pr.MaxLength != nil && n > *pr.MaxLength:
+			v.add(p, CodeMaxLength, msgMaxLength(e, *pr.MaxLength, n))
+		case e.Datentyp == DatentypTextLatin && notLatin:
+			v.add(p, CodeCharset, msgCharset(e, r))
+		case pr.Regexp() != nil && !pr.Regexp().MatchString(s):
+			v.add(p, CodePattern, msgPattern(e))
+		}
+	}
+}
+
+// str checks that val is a non-empty string.
+func (v *validator) str(p Path, e *Element, val any, required bool) (string, bool) {
+	s, ok := val.(string)
+	if !ok {
+		v.add(p, CodeType, msgType(e, "ein Text"))
+		return "", false
+	}
+	if s == "" {
+		if required {
+			v.add(p, CodeRequired, msgRequired(e))
+		} else {
+			v.add(p, CodeEmpty, msgEmpty(e))
+		}
+		return "", false
+	}
+	return s, true
+}
+
+func (v *validator) number(p Path, e *Element, val any) {
+	r, ok := number(val)
+	if !ok {
+		v.add(p, CodeType, msgType(e, "eine Zahl"))
+		return
+	}
+	switch e.Datentyp {
+	case DatentypNumInt:
+		if !r.IsInt() {
+			v.add(p, CodeType, msgType(e, "eine ganze Zahl"))
+			return
+		}
+	case DatentypNumCurrency:
+		if !new(big.Rat).Mul(r, big.NewRat(100, 1)).IsInt() {
+			v.add(p, CodeDecimals, msgDecimals(e))
+			return
+		}
+	}
+	pr := &e.Praezisierung
+	if lo, ok := new(big.Rat).SetString(pr.MinValue); ok && pr.MinValue != "" && r.Cmp(lo) < 0 {
+		v.add(p, CodeMinimum, msgMinimum(e, pr.MinValue))
+	}
+	if hi, ok := new(big.Rat).SetString(pr.MaxValue); ok && pr.MaxValue != "" && r.Cmp(hi) > 0 {
+		v.add(p, CodeMaximum, msgMaximum(e, pr.MaxValue))
+	}
+}
+
+func (v *validator) file(p Path, e *Element, val any) {
+	obj, ok := val.(map[string]any)
+	if !ok {
+		v.add(p, CodeType, msgType(e, "eine hochgeladene Datei"))
+		return
+	}
+	bad := func() { v.add(p, CodeFile, msgFileRef(e)) }
+	for k := range obj {
+		if !slices.Contains(fileRefKeys, k) {
+			bad()
+			return
+		}
+	}
+	id, _ := obj["attachmentId"].(string)
+	name, _ := obj["filename"].(string)
+	mt, _ := obj["mimeType"].(string)
+	size, sizeOK := number(obj["size"])
+	hash, _ := obj["hash"].(map[string]any)
+	if !uuidRE.MatchString(id) || name == "" || utf8.RuneCountInString(name) > MaxFilenameLength ||
+		mt == "" || !sizeOK || !size.IsInt() || size.Sign() < 0 || hash == nil || len(hash) != 2 {
+		bad()
+		return
+	}
+	if t, _ := hash["type"].(string); t != "sha512" {
+		bad()
+		return
+	}
+	if c, _ := hash["content"].(string); !sha512RE.MatchString(c) {
+		bad()
+		return
+	}
+	pr := &e.Praezisierung
+	if len(pr.MediaTypes) > 0 && !slices.Contains(pr.MediaTypes, mt) {
+		v.add(p, CodeMediaType, msgMediaType(e, name, pr.MediaTypes))
+	} else if pr.MaxSize > 0 && size.Cmp(new(big.Rat).SetInt64(pr.MaxSize)) > 0 {
+		v.add(p, CodeMaxSize, msgMaxSize(e, pr.MaxSize))
+	}
+}
+
+// MaxFilenameLength is the longest file name, in characters, a FileRef may
+// carry.
+const MaxFilenameLength = 255
+
+var (
+	fileRefKeys = []string{"attachmentId", "filename", "mimeType", "size", "hash"}
+
+	datePattern     = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+	timePattern     = `^(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?$`
+	dateTimePattern = `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})$`
+	uuidPattern     = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+	sha512Pattern   = `^[0-9a-f]{128}$`
+
+	dateRE     = regexp.MustCompile(datePattern)
+	timeRE     = regexp.MustCompile(timePattern)
+	dateTimeRE = regexp.MustCompile(dateTimePattern)
+	uuidRE     = regexp.MustCompile(uuidPattern)
+	sha512RE   = regexp.MustCompile(sha512Pattern)
+)
+
+// ParseDate parses a date-only value "YYYY-MM-DD" as midnight UTC and
+// reports whether it is a real calendar date.
+func ParseDate(s string) (time.Time, bool) {
+	if !dateRE.MatchString(s) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	return t, err == nil
+}
+
+// ValidDateTime reports whether s is an RFC 3339 date-time with an offset.
+func ValidDateTime(s string) bool {
+	if !dateTimeRE.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
+}
+
+// jsonNumber returns a decimal string from a Praezisierung as a JSON number,
+// or false if it is not one.
+func jsonNumber(s string) (json.Number, bool) {
+	if s == "" {
+		return "", false
+	}
+	if _, ok := new(big.Rat).SetString(s); !ok {
+		return "", false
+	}
+	var n json.Number
+	if err := json.Unmarshal([]byte(s), &n); err != nil {
+		return "", false
+	}
+	return n, true
+}
