@@ -11,11 +11,12 @@ import (
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/rules"
 )
 
 func runFim(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"antrag fim: Unterbefehl fehlt (inspect, schema, example)"}
+		return usageError{"antrag fim: Unterbefehl fehlt (inspect, schema, example, rules)"}
 	}
 	switch args[0] {
 	case "inspect":
@@ -24,6 +25,8 @@ func runFim(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fimSchema(args[1:], getenv, stdout, stderr)
 	case "example":
 		return fimExample(args[1:], getenv, stdout, stderr)
+	case "rules":
+		return fimRules(args[1:], getenv, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("antrag fim: unbekannter Unterbefehl %q", args[0])}
 }
@@ -81,11 +84,15 @@ func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Wri
 	var reports []*fim.Report
 	failed := 0
 	for _, file := range f.fs.Args() {
-		_, rep, err := fim.ImportFile(file, opts)
+		s, rep, err := fim.ImportFile(file, opts)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			failed++
 			continue
+		}
+		prog := rules.Compile(s)
+		for _, r := range prog.Distinct() {
+			rep.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
 		}
 		rep.File = file
 		reports = append(reports, rep)
@@ -123,6 +130,9 @@ func writeReport(w io.Writer, r *fim.Report) {
 		fmt.Fprintf(w, "  Leistungsschlüssel: %s\n", strings.Join(r.Leistungsschluessel, ", "))
 	}
 	fmt.Fprintf(w, "  Datenfeldgruppen: %d, Datenfelder: %d, Regeln: %d\n", r.Groups, r.Fields, r.Rules)
+	if rs := r.RuleStatus; rs != nil && r.Rules > 0 {
+		fmt.Fprintf(w, "  Regeln umgesetzt: %d, ohne Verhalten: %d, nicht umgesetzt: %d\n", rs.Compiled, rs.Informational, rs.Unsupported)
+	}
 	fmt.Fprintf(w, "  Codelisten: %d aufgelöst, %d fehlen\n", len(r.CodelistsResolved), len(r.CodelistsMissing))
 	for _, c := range r.CodelistsMissing {
 		fmt.Fprintf(w, "    fehlt: %s\n", c)

@@ -6,6 +6,7 @@
 //	antrag fim inspect [--json] [--codelists DIR] FILE...
 //	antrag fim schema [--uri URI] [--codelists DIR] FILE
 //	antrag fim example [--codelists DIR] FILE
+//	antrag fim rules [--json] [--summary] [--codelists DIR] FILE...
 package main
 
 import (
@@ -57,6 +58,7 @@ Befehle:
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
   antrag fim example [--codelists DIR] DATEI               gültiges Beispiel-Datendokument ausgeben
+  antrag fim rules [--json] [--summary] DATEI...           Regeln übersetzen und ihren Status zeigen
 
 Umgebung:
   ANTRAG_CODELISTS   Verzeichnis mit zusätzlichen genericode-Codelisten (wie --codelists)

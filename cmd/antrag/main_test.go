@@ -123,3 +123,50 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestFimRules(t *testing.T) {
+	out, _, err := runCmd(t, nil, "fim", "rules", "--json", "../../internal/fim/samples/xdf3/S00000000371_xdf3.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Schema  string `json:"schema"`
+		Version string `json:"version"`
+		Rules   []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+			Edges  []struct {
+				Source, Target, Effect string
+			} `json:"edges"`
+		} `json:"rules"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Schema != "S00000000371" || got[0].Version != "1.0.0" || len(got[0].Rules) != 5 {
+		t.Fatalf("%+v", got)
+	}
+	var edges []string
+	for _, r := range got[0].Rules {
+		if r.ID == "R00000002566" {
+			for _, e := range r.Edges {
+				edges = append(edges, e.Source+">"+e.Target+":"+e.Effect)
+			}
+		}
+	}
+	// "WENN F17000009294 = 001, DANN aktiviere F17000009295 UND mache es zu
+	// einer Pflichtangabe UND deaktiviere F17000009296 …"
+	for _, want := range []string{"F17000009294>F17000009295:show", "F17000009294>F17000009295:require", "F17000009294>F17000009296:hide"} {
+		if !strings.Contains(strings.Join(edges, " "), want) {
+			t.Errorf("edge %s missing in %v", want, edges)
+		}
+	}
+
+	out, _, err = runCmd(t, nil, "fim", "rules", "--summary", "../../internal/fim/samples/xdf3/S05000001162_xdf3.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "26 Regeln: 23 compiled (88.5 %), 0 informational, 3 unsupported") {
+		t.Errorf("summary: %s", out)
+	}
+}

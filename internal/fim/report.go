@@ -9,21 +9,51 @@ import (
 // Report describes one import: what the document is, what it contains, and
 // everything the model could not use as written.
 type Report struct {
-	File                string    `json:"file"`
-	ID                  string    `json:"id"`
-	Version             string    `json:"version"`
-	XDFVersion          string    `json:"xdf_version"`
-	Root                string    `json:"root"` // stammdatenschema or datenfeldgruppe
-	Name                string    `json:"name"`
-	MessageID           string    `json:"message_id,omitempty"` // header nachrichtID
-	Created             string    `json:"created,omitempty"`    // header erstellungszeitpunkt (XDF1: datum)
-	Groups              int       `json:"groups"`               // distinct Datenfeldgruppen (id and version)
-	Fields              int       `json:"fields"`               // distinct Datenfelder (id and version)
-	Rules               int       `json:"rules"`                // distinct Regeln (id and version)
-	Leistungsschluessel []string  `json:"leistungsschluessel"`
-	CodelistsResolved   []string  `json:"codelists_resolved"` // canonical version URIs
-	CodelistsMissing    []string  `json:"codelists_missing"`  // canonical version URIs
-	Warnings            []Warning `json:"warnings"`
+	File       string `json:"file"`
+	ID         string `json:"id"`
+	Version    string `json:"version"`
+	XDFVersion string `json:"xdf_version"`
+	Root       string `json:"root"` // stammdatenschema or datenfeldgruppe
+	Name       string `json:"name"`
+	MessageID  string `json:"message_id,omitempty"` // header nachrichtID
+	Created    string `json:"created,omitempty"`    // header erstellungszeitpunkt (XDF1: datum)
+	Groups     int    `json:"groups"`               // distinct Datenfeldgruppen (id and version)
+	Fields     int    `json:"fields"`               // distinct Datenfelder (id and version)
+	Rules      int    `json:"rules"`                // distinct Regeln (id and version)
+	// RuleStatus counts the distinct Regeln by what the rule compiler made
+	// of them; nil until AddRuleStatus is called.
+	RuleStatus          *RuleStatus `json:"rule_status,omitempty"`
+	Leistungsschluessel []string    `json:"leistungsschluessel"`
+	CodelistsResolved   []string    `json:"codelists_resolved"` // canonical version URIs
+	CodelistsMissing    []string    `json:"codelists_missing"`  // canonical version URIs
+	Warnings            []Warning   `json:"warnings"`
+}
+
+// RuleStatus counts rules by status (see package rules).
+type RuleStatus struct {
+	Compiled      int `json:"compiled"`
+	Informational int `json:"informational"`
+	Unsupported   int `json:"unsupported"`
+}
+
+// AddRuleStatus records what became of one distinct rule. A rule that is
+// not compiled is also listed as a warning with its reason.
+func (r *Report) AddRuleStatus(id, version, status, reason string, line int) {
+	if r.RuleStatus == nil {
+		r.RuleStatus = &RuleStatus{}
+	}
+	switch status {
+	case "compiled":
+		r.RuleStatus.Compiled++
+		return
+	case "informational":
+		r.RuleStatus.Informational++
+		r.warn(WarnRule, line, "Regel %s %s ohne Verhalten: %s", id, version, reason)
+	default:
+		r.RuleStatus.Unsupported++
+		r.warn(WarnRule, line, "Regel %s %s nicht umgesetzt: %s", id, version, reason)
+	}
+	r.sortWarnings()
 }
 
 // Warning is something in the document that the model does not use as
@@ -54,6 +84,9 @@ const (
 	// WarnSchema: something about the schema as a whole, such as a missing
 	// version.
 	WarnSchema = "schema"
+	// WarnRule: a Regel the rule compiler could not turn into behaviour;
+	// the form works without it.
+	WarnRule = "rule"
 )
 
 func (r *Report) warn(code string, line int, format string, args ...any) {

@@ -64,21 +64,44 @@ const (
 //
 // Validate does not apply Regeln; hidden elements must be removed before.
 func (s *Schema) Validate(doc map[string]any) Problems {
-	var v validator
-	v.object(nil, s.Struktur, doc)
-	return v.problems
+	return s.ValidateWith(doc, nil)
+}
+
+// Conditions change what Validate demands of one document, as the
+// schema's Regeln decide (see package rules). Paths are key paths: the
+// element's key in its parent object, with indexes of the repetitions
+// above it.
+type Conditions interface {
+	// Hidden reports that the element is not part of the form for this
+	// document: it is neither validated nor required, and a value for it
+	// is reported as unknown.
+	Hidden(p Path) bool
+	// Required reports that the element must have a value even where its
+	// Anzahl allows none.
+	Required(p Path) bool
+}
+
+// ValidateWith is Validate under conditions; nil conditions change nothing.
+func (s *Schema) ValidateWith(doc map[string]any, c Conditions) Problems {
+	return ValidateStruktur(nil, s.Struktur, doc, c)
 }
 
 // ValidateStruktur checks obj against one level of struktur entries, at the
-// path p. It serves callers that validate a part of a document, such as one
-// step of a form.
-func ValidateStruktur(p Path, children []Child, obj map[string]any) Problems {
-	var v validator
+// path p, under conditions c (may be nil). It serves callers that validate a
+// part of a document, such as one step of a form.
+func ValidateStruktur(p Path, children []Child, obj map[string]any, c Conditions) Problems {
+	v := validator{cond: c}
 	v.object(p, children, obj)
 	return v.problems
 }
 
-type validator struct{ problems Problems }
+type validator struct {
+	problems Problems
+	cond     Conditions
+}
+
+func (v *validator) hidden(p Path) bool   { return v.cond != nil && v.cond.Hidden(p) }
+func (v *validator) required(p Path) bool { return v.cond != nil && v.cond.Required(p) }
 
 func (v *validator) add(p Path, code, msg string) {
 	v.problems = append(v.problems, Problem{Path: p.String(), Code: code, Message: msg})
@@ -92,17 +115,21 @@ func (v *validator) object(p Path, children []Child, obj map[string]any) {
 		if !e.CarriesData() {
 			continue
 		}
-		known[e.ID] = true
 		cp := p.Key(e.ID)
+		if v.hidden(cp) {
+			continue
+		}
+		known[e.ID] = true
+		required := c.Anzahl.Required() || v.required(cp)
 		val, present := obj[e.ID]
 		if !present {
-			if c.Anzahl.Required() {
+			if required {
 				v.add(cp, CodeRequired, msgRequired(e))
 			}
 			continue
 		}
 		if !c.Anzahl.Repeats() {
-			v.value(cp, c, val, c.Anzahl.Required())
+			v.value(cp, c, val, required)
 			continue
 		}
 		arr, ok := val.([]any)
@@ -111,7 +138,7 @@ func (v *validator) object(p Path, children []Child, obj map[string]any) {
 			continue
 		}
 		switch {
-		case len(arr) == 0 && c.Anzahl.Min > 0:
+		case len(arr) == 0 && required:
 			v.add(cp, CodeRequired, msgRequired(e))
 		case len(arr) < c.Anzahl.Min:
 			v.add(cp, CodeMinItems, msgMinItems(e, c.Anzahl.Min))
@@ -202,13 +229,17 @@ func (v *validator) field(p Path, e *Element, val any, required bool) {
 			return
 		}
 		n := utf8.RuneCountInString(s)
-		r, notLatin := firstNonLatin(s)
+		var r rune
+		notLatin := false
+		if e.Datentyp == DatentypTextLatin {
+			r, notLatin = firstNonLatin(s)
+		}
 		switch {
 		case pr.MinLength != nil && n < *pr.MinLength:
 			v.add(p, CodeMinLength, msgMinLength(e, *pr.MinLength, n))
 		case pr.MaxLength != nil && n > *pr.MaxLength:
 			v.add(p, CodeMaxLength, msgMaxLength(e, *pr.MaxLength, n))
-		case e.Datentyp == DatentypTextLatin && notLatin:
+		case notLatin:
 			v.add(p, CodeCharset, msgCharset(e, r))
 		case pr.Regexp() != nil && !pr.Regexp().MatchString(s):
 			v.add(p, CodePattern, msgPattern(e))

@@ -1,0 +1,666 @@
+package rules
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/antrag/antrag/internal/form"
+)
+
+// Compile compiles every regel of the schema, at every place that carries
+// one. It never fails: a rule it cannot compile is Unsupported, with the
+// reason.
+//
+// Phrasing families understood (freitextRegel in XDatenfelder 3, definition
+// in 2; seen in the FIM portal's published schemas):
+//
+//   - WENN/Wenn <Bedingung> [,] DANN/dann <Wirkungen> [, wenn … dann …]
+//     [, SONST <Wirkungen> | , ansonsten nicht]; conditions compare an
+//     element with a code, number, date span or truth value (=, ==, ===, <>,
+//     !=, <, >, <=, >=, "= <"), test "ist leer", "nicht leer", "befüllt",
+//     "bejaht wurde", "mit … belegt", "alle anderen Ausprägungen", join with
+//     UND (binding closer) and ODER, repeat the element after ODER/UND
+//     ("= 003 … ODER = 005 …"), and quantify over groups ("mindestens ein
+//     Feld der Feldgruppe", "die ersten vier Felder der Feldgruppe", "aus
+//     der Feldgruppe … als einziges Feld", "… mindestens ein weiteres Feld
+//     als", "eines der folgenden Felder", "alle drei Felder");
+//     time spans "(aktuelles Datum - F) > 6 Jahre" and the age of a
+//     day/month/year group ("G… Geburtsdatum (teilbekannt) < 18 Jahre");
+//   - effects: aktiviere, deaktiviere, mache es zu einer Pflichtangabe,
+//     zeige [als Pflicht] … [nicht] an, blende … aus, muss … befüllt sein,
+//     darf … nicht befüllt sein / angezeigt werden / leer sein, kann …
+//     befüllt werden, wird … zur Pflichtangabe;
+//   - "X ist nur dann zu befüllen, wenn …", "X ist ein Pflichtfeld, wenn …";
+//   - validations: "Es muss mindestens eines der Felder A, B oder C befüllt
+//     sein", "Mindestens eines der Felder … muss den Wert "wahr" haben",
+//     "Es muss entweder A oder B befüllt werden", a valid calendar date from
+//     day, month and year ("Validität des sich ergebenden Kalenderdatums"),
+//     "Das Datum im Feld A muss zeitlich vor dem Datum in Feld B liegen",
+//     "… darf jeder Eintrag nur maximal einmal ausgewählt werden";
+//   - conditions on the Land of the responsible authority ("muss für die
+//     Länder RP und ST befüllt werden. Für die anderen Bundesländer darf …
+//     nicht angezeigt werden"), read from the context variable VarBundesland.
+func Compile(s *form.Schema) *Program {
+	ix := newIndex(s)
+	p := &Program{Schema: s, index: ix}
+	for _, r := range s.Regeln {
+		p.Rules = append(p.Rules, compileRule(ix, ix.root, r))
+	}
+	s.Walk(func(path form.Path, c *form.Child) bool {
+		if len(c.Element.Regeln) == 0 {
+			return true
+		}
+		var ids []string
+		for _, st := range path {
+			ids = append(ids, st.Key)
+		}
+		scope := ix.byPath[strings.Join(ids, "/")]
+		for _, r := range c.Element.Regeln {
+			p.Rules = append(p.Rules, compileRule(ix, scope, r))
+		}
+		return true
+	})
+	p.prepare()
+	return p
+}
+
+func compileRule(ix *index, scope *node, r form.Regel) *Rule {
+	out := &Rule{ID: r.ID, Version: r.Version, Name: r.Name, Scope: scope.path, Text: strings.TrimSpace(r.FreitextRegel)}
+	effects, err := parseRule(ix, scope, out.Text, r.Skript)
+	switch {
+	case err == errInformational:
+		out.Status, out.Reason = Informational, "Die Regel hat weder Text noch Skript und beschreibt damit kein Verhalten."
+		return out
+	case err != nil:
+		out.Status, out.Reason = Unsupported, err.Error()
+		return out
+	}
+	out.Effects = effects
+	for _, e := range effects {
+		for _, v := range append(varsOf(e.When), varsOf(e.Check)...) {
+			if !slices.Contains(out.Vars, v) {
+				out.Vars = append(out.Vars, v)
+			}
+		}
+	}
+	if err := checkVars(ix, scope, out); err != nil {
+		out.Status, out.Reason, out.Effects = Unsupported, err.Error(), nil
+		return out
+	}
+	if msg := contradiction(ix, out); msg != "" {
+		out.Status, out.Reason, out.Effects = Unsupported, msg, nil
+		return out
+	}
+	out.Status = Compiled
+	return out
+}
+
+var errInformational = fmt.Errorf("informational")
+
+// inlineRefRE finds a reference quoted together with its name:
+// "F00001028 Krankenversicherungsträger".
+var inlineRefRE = regexp.MustCompile(`"([FG][0-9]{5,}(?:\.[FG][0-9]{5,})*[^"]*)"`)
+
+func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
+	if text == "" {
+		if s := strings.TrimSpace(skript); s != "" && !emptyScript(s) {
+			return nil, fmt.Errorf("Die Regel hat nur ein Skript und keinen Text; Skripte werden nicht ausgeführt.")
+		}
+		return nil, errInformational
+	}
+	text = inlineRefRE.ReplaceAllString(quoteReplacer.Replace(text), "$1")
+	text = ix.stripLabels(text)
+	p := &ruleParser{ix: ix, scope: scope, literals: map[string][]any{}}
+	low := strings.ToLower(text)
+	if strings.Contains(low, "validität") && strings.Contains(low, "datum") {
+		// The whole rule is the calendar-date check; its second sentence
+		// ("D.h. es muss z.B. 30.02.2019 … verhindert werden") explains it.
+		p.toks = lex(text)
+		if err := p.validDate(); err != nil {
+			return nil, err
+		}
+		return p.effects, nil
+	}
+	for _, st := range statements(lex(text)) {
+		p.toks, p.pos = st, 0
+		if err := p.statement(); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.fillOthers(); err != nil {
+		return nil, err
+	}
+	if len(p.effects) == 0 {
+		return nil, fmt.Errorf("Keine Wirkung erkannt.")
+	}
+	return p.effects, nil
+}
+
+// emptyScript reports whether a skript is an empty template such as
+// "function script() {}" that XDatenfelder 2 editors export by default.
+func emptyScript(s string) bool {
+	s = strings.Join(strings.Fields(s), "")
+	return s == "functionscript(){}"
+}
+
+// statements splits tokens into sentences at full stops.
+func statements(toks []token) [][]token {
+	var out [][]token
+	var cur []token
+	for _, t := range toks {
+		if t.punct(".") || t.punct(";") {
+			if len(cur) > 0 {
+				out = append(out, cur)
+			}
+			cur = nil
+			continue
+		}
+		cur = append(cur, t)
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func (p *ruleParser) has(ws ...string) bool {
+	for _, t := range p.toks {
+		if t.is(ws...) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *ruleParser) refs() ([]*node, error) {
+	var out []*node
+	for _, t := range p.toks {
+		if t.kind == tokRef {
+			n, err := p.resolve(t.text)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// statement compiles one sentence.
+func (p *ruleParser) statement() error {
+	first := p.peek(0)
+	switch {
+	case p.has("vorzubefüllen", "vorbefüllen"):
+		return p.prefill()
+	case p.has("entweder"):
+		return p.eitherOr()
+	case p.has("mindestens", "mindestes") && p.has("felder") && !first.is("wenn"):
+		return p.atLeastOne()
+	case p.has("jeder") && p.has("eintrag"):
+		return p.distinct()
+	case p.timesOnly():
+		// "Das Feld X kann bis zu dreimal ausgefüllt werden": restates the
+		// Anzahl; the next sentence says what to check.
+		ns, err := p.refs()
+		if err != nil {
+			return err
+		}
+		p.lastTargets = ns
+		return nil
+	case p.has("liegen") && p.has("vor", "nach") && p.has("datum"):
+		return p.dateOrder()
+	case p.landMentioned():
+		return p.land()
+	case first.is("wenn"):
+		return p.conditional()
+	case p.has("wenn"):
+		return p.postfix()
+	}
+	return p.fail("Satz nicht verstanden: „%s“", p.rest())
+}
+
+// conditional: WENN cond [,] [DANN] effects {, wenn|bei cond … } [, SONST effects | , ansonsten nicht]
+func (p *ruleParser) conditional() error {
+	p.accept("wenn")
+	for {
+		cond, err := p.condition()
+		if err != nil {
+			return err
+		}
+		p.acceptPunct(",")
+		p.accept("dann")
+		clause, err := p.effectPhrases(cond)
+		if err != nil {
+			return err
+		}
+		save := p.pos
+		p.acceptPunct(",")
+		switch {
+		case p.accept("wenn"):
+			continue
+		case p.peek(0).is("bei"):
+			continue
+		case p.accept("sonst", "ansonsten", "andernfalls"):
+			if p.accept("nicht") {
+				var shown []*node
+				for _, e := range clause {
+					if e.Kind == Show {
+						shown = append(shown, p.ix.byPath[e.Target])
+					}
+				}
+				if len(shown) == 0 {
+					return p.fail("„ansonsten nicht“ ohne vorheriges Anzeigen")
+				}
+				p.add(Hide, shown, not(cond))
+			} else if _, err := p.effectPhrases(not(cond)); err != nil {
+				return err
+			}
+		default:
+			p.pos = save
+		}
+		break
+	}
+	p.acceptPunct(",")
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
+// postfix: "X [, Y und Z] ist/sind nur dann zu befüllen, wenn cond" and
+// "[Das Feld] X ist ein Pflichtfeld, wenn cond".
+func (p *ruleParser) postfix() error {
+	ts, err := p.targets()
+	if err != nil {
+		return err
+	}
+	p.accept("ist", "sind")
+	var kind Kind
+	switch {
+	case p.accept("nur"):
+		p.accept("dann")
+		p.accept("zu")
+		if !p.accept("befüllen", "füllen", "ausfüllen", "beantworten") {
+			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
+		}
+		kind = Show
+	case p.accept("ein", "eine") || p.peek(0).is("pflichtfeld", "pflichtangabe"):
+		if !p.accept("pflichtfeld", "pflichtangabe") {
+			return p.fail("„ist ein …“ nicht verstanden: „%s“", p.rest())
+		}
+		kind = Require
+	default:
+		return p.fail("Satz nicht verstanden: „%s“", p.rest())
+	}
+	p.acceptPunct(",")
+	if !p.accept("wenn") {
+		return p.fail("erwartet „wenn“ bei „%s“", p.rest())
+	}
+	cond, err := p.condition()
+	if err != nil {
+		return err
+	}
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	p.add(kind, ts, cond)
+	return nil
+}
+
+func labelList(ns []*node) string {
+	var ls []string
+	for _, n := range ns {
+		ls = append(ls, "„"+n.el.Label()+"“")
+	}
+	switch len(ls) {
+	case 0:
+		return ""
+	case 1:
+		return ls[0]
+	}
+	return strings.Join(ls[:len(ls)-1], ", ") + " oder " + ls[len(ls)-1]
+}
+
+// eitherOr: "Es muss entweder [die Feldgruppe] A oder [die Feldgruppe] B
+// befüllt werden" — exactly one of them.
+func (p *ruleParser) eitherOr() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) < 2 {
+		return p.fail("„entweder … oder“ mit weniger als zwei Elementen")
+	}
+	var count []any
+	var any []any
+	for _, n := range ns {
+		count = append(count, op("if", filled(vr(n.path)), 1, 0))
+		any = append(any, filled(vr(n.path)))
+	}
+	p.effects = append(p.effects,
+		Effect{Kind: Validate, Target: ns[0].path, Check: or(any...),
+			Message: fmt.Sprintf("Bitte machen Sie entweder die Angaben zu %s.", labelList(ns))},
+		Effect{Kind: Validate, Target: ns[0].path, Check: op("<=", op("+", count...), 1),
+			Message: fmt.Sprintf("Bitte machen Sie nur eine der Angaben %s, nicht mehrere.", labelList(ns))})
+	return nil
+}
+
+// atLeastOne: "Es muss mindestens eines der Felder A, B oder C befüllt
+// sein" and "Mindestens eines der Felder A … muss den Wert "wahr" haben".
+func (p *ruleParser) atLeastOne() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) < 2 {
+		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
+	}
+	var value *token
+	for i, t := range p.toks {
+		if t.is("wert") && i+1 < len(p.toks) {
+			v := p.toks[i+1]
+			value = &v
+		}
+	}
+	var xs []any
+	msg := fmt.Sprintf("Bitte füllen Sie mindestens eines der Felder %s aus.", labelList(ns))
+	for _, n := range ns {
+		if value == nil {
+			xs = append(xs, filled(vr(n.path)))
+			continue
+		}
+		v, err := p.literal(n, *value)
+		if err != nil {
+			return err
+		}
+		xs = append(xs, eq(vr(n.path), v))
+		msg = fmt.Sprintf("Bitte wählen Sie mindestens eine der Möglichkeiten %s.", labelList(ns))
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, Check: or(xs...), Message: msg})
+	return nil
+}
+
+// prefill: "Das Feld X ist mit 001 "privat" vorzubefüllen und in der
+// Antragsstrecke auszublenden." A prefilled field that stays visible and
+// editable is a default value, which a rule cannot impose on data that the
+// citizen has already changed; only the hidden form is compiled.
+func (p *ruleParser) prefill() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) != 1 {
+		return p.fail("Vorbefüllung mit %d Elementen", len(ns))
+	}
+	if !p.has("auszublenden", "ausblenden") {
+		return p.fail("Vorbefüllung ohne Ausblenden: ein änderbarer Vorgabewert ist Konfiguration des Online-Dienstes, keine Regel.")
+	}
+	for i, t := range p.toks {
+		if !t.is("mit") || i+1 >= len(p.toks) {
+			continue
+		}
+		v, err := p.literal(ns[0], p.toks[i+1])
+		if err != nil {
+			return err
+		}
+		p.effects = append(p.effects, Effect{Kind: Set, Target: ns[0].path, Value: v})
+		return nil
+	}
+	return p.fail("Vorbefüllung ohne Wert")
+}
+
+// timesOnly reports a sentence that only says how often a field may be
+// filled ("kann bis zu dreimal ausgefüllt werden").
+func (p *ruleParser) timesOnly() bool {
+	if !p.has("kann") || !p.has("ausgefüllt", "befüllt", "angegeben") || !p.has("bis", "bist") {
+		return false
+	}
+	for _, t := range p.toks {
+		if t.kind == tokWord && strings.HasSuffix(t.lower, "mal") && t.lower != "mal" {
+			return true
+		}
+	}
+	return false
+}
+
+// distinct: "Das Feld X kann bis zu dreimal ausgefüllt werden, dabei darf
+// aber jeder Eintrag nur maximal einmal ausgewählt werden" (the element
+// may also stand in the sentence before).
+func (p *ruleParser) distinct() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) == 0 {
+		ns = p.lastTargets
+	}
+	if len(ns) != 1 {
+		return p.fail("„jeder Eintrag nur einmal“ mit %d Elementen", len(ns))
+	}
+	n := ns[0]
+	if !n.repeats() {
+		return p.fail("%s kommt nur einmal vor; „jeder Eintrag nur einmal“ prüft nichts", n.el.ID)
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, Check: op("distinct", vr(n.path)),
+		Message: fmt.Sprintf("Bei „%s“ darf jeder Eintrag nur einmal ausgewählt werden.", n.el.Label())})
+	return nil
+}
+
+// dateOrder: "Das Datum im Feld A muss zeitlich vor dem Datum in Feld B
+// liegen" (or nach).
+func (p *ruleParser) dateOrder() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) != 2 {
+		return p.fail("Datumsvergleich mit %d Elementen", len(ns))
+	}
+	a, b := ns[0], ns[1]
+	for _, n := range ns {
+		if n.el.Kind != form.KindField || n.el.Datentyp != form.DatentypDate {
+			return p.fail("%s ist kein Datumsfeld", n.el.ID)
+		}
+	}
+	cmp, word := ">", "vor"
+	if p.has("nach") {
+		cmp, word = "<", "nach"
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: b.path,
+		When:    and(filled(vr(a.path)), filled(vr(b.path))),
+		Check:   op(cmp, op("days_between", vr(a.path), vr(b.path)), 0),
+		Message: fmt.Sprintf("„%s“ muss %s „%s“ liegen.", a.el.Label(), word, b.el.Label())})
+	return nil
+}
+
+// validDate: "Wenn alle drei Felder Tag, Monat und Jahr befüllt sind, muss
+// die Validität des sich ergebenden Kalenderdatums sichergestellt werden."
+func (p *ruleParser) validDate() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if len(ns) != 3 {
+		return p.fail("Kalenderdatum aus %d statt 3 Feldern", len(ns))
+	}
+	var d, m, y *node
+	for _, n := range ns {
+		name := strings.ToLower(n.el.Name)
+		switch {
+		case strings.HasPrefix(name, "tag"):
+			d = n
+		case strings.HasPrefix(name, "monat"):
+			m = n
+		case strings.HasPrefix(name, "jahr"):
+			y = n
+		}
+	}
+	if d == nil || m == nil || y == nil {
+		return p.fail("Tag, Monat und Jahr nicht erkannt")
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: d.path,
+		When:    and(filled(vr(d.path)), filled(vr(m.path)), filled(vr(y.path))),
+		Check:   op("valid_date", vr(y.path), vr(m.path), vr(d.path)),
+		Message: "Tag, Monat und Jahr ergeben kein gültiges Kalenderdatum."})
+	return nil
+}
+
+// Länder: codes as in the FIM rules, and their names.
+var landCodes = map[string]string{
+	"BW": "BW", "BY": "BY", "BE": "BE", "BB": "BB", "HB": "HB", "HH": "HH", "HE": "HE", "MV": "MV",
+	"NI": "NI", "NW": "NW", "RP": "RP", "SL": "SL", "SN": "SN", "ST": "ST", "SH": "SH", "TH": "TH",
+}
+
+var landNames = map[string]string{
+	"baden-württemberg": "BW", "bayern": "BY", "berlin": "BE", "brandenburg": "BB", "bremen": "HB", "hamburg": "HH",
+	"hessen": "HE", "mecklenburg-vorpommern": "MV", "niedersachsen": "NI", "nordrhein-westfalen": "NW",
+	"rheinland-pfalz": "RP", "saarland": "SL", "sachsen": "SN", "sachsen-anhalt": "ST", "schleswig-holstein": "SH",
+	"thüringen": "TH",
+}
+
+func (p *ruleParser) landMentioned() bool {
+	for _, t := range p.toks {
+		if t.kind == tokWord && (landCodes[t.text] != "" || landNames[t.lower] != "" || t.is("länder", "bundesländer", "bundesland")) {
+			return true
+		}
+	}
+	return false
+}
+
+// land compiles sentences that make an element depend on the Land of the
+// responsible authority. A sentence may hold several clauses ("…, für die
+// anderen Länder muss es angezeigt werden").
+func (p *ruleParser) land() error {
+	var clauses [][]token
+	var cur []token
+	for i, t := range p.toks {
+		if t.punct(",") && i+1 < len(p.toks) && p.toks[i+1].is("für") && len(cur) > 0 {
+			clauses = append(clauses, cur)
+			cur = nil
+			continue
+		}
+		cur = append(cur, t)
+	}
+	clauses = append(clauses, cur)
+	for _, cl := range clauses {
+		if err := p.landClause(cl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *ruleParser) landClause(toks []token) error {
+	var codes []string
+	var targets []*node
+	others, except, neg := false, false, false
+	verb := ""
+	object := ""
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		switch {
+		case t.kind == tokRef:
+			n, err := p.resolve(t.text)
+			if err != nil {
+				return err
+			}
+			targets = append(targets, n)
+		case t.kind == tokWord && landCodes[t.text] != "":
+			codes = append(codes, landCodes[t.text])
+		case t.kind == tokWord && landNames[t.lower] != "":
+			codes = append(codes, landNames[t.lower])
+		case t.is("anderen"):
+			others = true
+		case t.is("außer", "ausser"):
+			except = true
+		case t.is("muss", "darf"):
+			verb = t.lower
+		case t.is("nicht"):
+			neg = true
+		case t.is("befüllt", "ausgefüllt", "angezeigt"):
+			object = t.lower
+		}
+	}
+	if len(targets) == 0 {
+		targets = p.lastTargets
+	}
+	if len(targets) == 0 {
+		return p.fail("Länderregel ohne Element")
+	}
+	p.lastTargets = targets
+	var set []string
+	negated := false
+	switch {
+	case others:
+		if p.landSet == nil {
+			return p.fail("„die anderen Länder“ ohne zuvor genannte Länder")
+		}
+		set, negated = p.landSet, !p.landNegated
+	case len(codes) > 0:
+		set, negated = codes, except
+		p.landSet, p.landNegated = codes, except
+	default:
+		return p.fail("Länderregel ohne Land")
+	}
+	cond := any(op("in", vr(VarBundesland), toAny(set)))
+	if negated {
+		cond = not(cond)
+	}
+	switch {
+	case verb == "muss" && !neg && object == "befüllt", verb == "muss" && !neg && object == "ausgefüllt":
+		p.add(Require, targets, cond)
+	case verb == "muss" && !neg && object == "angezeigt":
+		// Shown there: the default, nothing to do.
+	case verb == "darf" && neg && (object == "angezeigt" || object == "befüllt"):
+		p.add(Hide, targets, cond)
+	default:
+		return p.fail("Länderregel nicht verstanden: „%s“", tokensText(toks))
+	}
+	return nil
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+func tokensText(toks []token) string {
+	var parts []string
+	for _, t := range toks {
+		parts = append(parts, t.text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// checkVars makes sure every variable can be read for one place of the
+// rule: a path may pass through a repeated element only where the rule's
+// own carrier lies inside that element (then the entry is the carrier's),
+// or at its very end (then the variable is the list).
+func checkVars(ix *index, scope *node, r *Rule) error {
+	for _, v := range r.Vars {
+		if strings.HasPrefix(v, "$") {
+			continue
+		}
+		n := ix.byPath[v]
+		for a := n.parent; a != nil && a.el != nil; a = a.parent {
+			if a.repeats() && !isAncestorOrSelf(a, scope) {
+				return fmt.Errorf("Die Regel liest %s in einem mehrfach vorkommenden Element (%s) außerhalb ihres Geltungsbereichs; welcher Eintrag gemeint ist, bleibt offen.", n.el.ID, a.el.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func isAncestorOrSelf(a, n *node) bool {
+	for ; n != nil; n = n.parent {
+		if n == a {
+			return true
+		}
+	}
+	return false
+}

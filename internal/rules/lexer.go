@@ -1,0 +1,148 @@
+package rules
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// tokKind classifies a token of a rule text.
+type tokKind int
+
+const (
+	tokWord   tokKind = iota // a word; text as written, lower is its lower case
+	tokRef                   // an element reference: F…, G…, or a dotted path G….F…
+	tokString                // a quoted string, quotes removed
+	tokNumber                // digits
+	tokOp                    // = == === <> != < > <= >= -
+	tokPunct                 // , . ; : ( ) /
+)
+
+type token struct {
+	kind  tokKind
+	text  string
+	lower string
+}
+
+func (t token) is(words ...string) bool {
+	if t.kind != tokWord {
+		return false
+	}
+	for _, w := range words {
+		if t.lower == w {
+			return true
+		}
+	}
+	return false
+}
+
+func (t token) punct(p string) bool { return t.kind == tokPunct && t.text == p }
+
+var refRE = regexp.MustCompile(`^[FG][0-9]{5,}(?:\.[FG][0-9]{5,})*`)
+
+// quoteReplacer turns every kind of quotation mark into ".
+var quoteReplacer = strings.NewReplacer(
+	"„", `"`, "“", `"`, "”", `"`, "‚", `"`, "‘", `"`, "’", `"`, "'", `"`, "«", `"`, "»", `"`, "`", `"`,
+)
+
+// lex splits a rule text into tokens. A quoted string that runs into an
+// element reference or over 200 characters is taken to have lost its
+// closing quote: it then holds only its first word.
+func lex(s string) []token {
+	s = quoteReplacer.Replace(s)
+	var out []token
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case unicode.IsSpace(r):
+			i += size
+		case r == '"':
+			end := strings.IndexByte(s[i+1:], '"')
+			content := ""
+			if end >= 0 {
+				content = s[i+1 : i+1+end]
+			}
+			if end < 0 || len(content) > 200 || containsRef(content) {
+				// Unbalanced quote: take the next word only.
+				rest := s[i+1:]
+				w := strings.FieldsFunc(rest, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '"' })
+				if len(w) == 0 {
+					i = len(s)
+					continue
+				}
+				j := strings.Index(rest, w[0])
+				out = append(out, token{kind: tokString, text: w[0], lower: strings.ToLower(w[0])})
+				i += 1 + j + len(w[0])
+				continue
+			}
+			c := strings.Join(strings.Fields(content), " ")
+			out = append(out, token{kind: tokString, text: c, lower: strings.ToLower(c)})
+			i += end + 2
+		case (r == 'F' || r == 'G') && refRE.MatchString(s[i:]) && (i == 0 || !isWordRune(lastRune(s[:i]))):
+			m := refRE.FindString(s[i:])
+			out = append(out, token{kind: tokRef, text: m, lower: m})
+			i += len(m)
+		case r >= '0' && r <= '9':
+			j := i
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			// "5." in "D.h. es muss z.B. 30.02.2019" stays digits and punctuation.
+			out = append(out, token{kind: tokNumber, text: s[i:j], lower: s[i:j]})
+			i = j
+		case strings.ContainsRune("=<>!-", r):
+			op := ""
+			for _, cand := range []string{"===", "==", "<>", "!=", "<=", ">=", "=", "<", ">", "-"} {
+				if strings.HasPrefix(s[i:], cand) {
+					op = cand
+					break
+				}
+			}
+			if op == "" { // a lone "!"
+				i += size
+				continue
+			}
+			out = append(out, token{kind: tokOp, text: op, lower: op})
+			i += len(op)
+		case isWordRune(r):
+			j := i
+			for j < len(s) {
+				r2, sz := utf8.DecodeRuneInString(s[j:])
+				if !isWordRune(r2) {
+					break
+				}
+				j += sz
+			}
+			w := s[i:j]
+			out = append(out, token{kind: tokWord, text: w, lower: strings.ToLower(w)})
+			i = j
+		default:
+			out = append(out, token{kind: tokPunct, text: string(r), lower: string(r)})
+			i += size
+		}
+	}
+	return out
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
+
+func lastRune(s string) rune {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return r
+}
+
+func containsRef(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] == 'F' || s[i] == 'G') && refRE.MatchString(s[i:]) && (i == 0 || !isWordRune(lastRune(s[:i]))) {
+			return true
+		}
+	}
+	return false
+}
+
+// words returns the lower-case words of a text, for comparing labels: only
+// letters and digits count.
+func words(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !isWordRune(r) })
+}

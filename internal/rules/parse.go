@@ -1,0 +1,971 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/antrag/antrag/internal/form"
+)
+
+// ruleParser reads the statements of one rule text. It understands the
+// phrasing families of FIM rules (see compile.go for the list) and fails
+// with a readable reason on anything else.
+type ruleParser struct {
+	ix    *index
+	scope *node
+	toks  []token
+	pos   int
+
+	effects     []Effect
+	lastSubject *subject
+	lastTargets []*node
+	// literals holds, per variable, the values the rule compares it with
+	// by "=", for "alle anderen Ausprägungen".
+	literals map[string][]any
+	others   []othersRef
+	// Bundesland family: the set of Länder the previous sentence named.
+	landSet     []string
+	landNegated bool
+}
+
+type othersRef struct {
+	expr logic // the placeholder to fill in
+	v    string
+}
+
+func (p *ruleParser) fail(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+func (p *ruleParser) peek(k int) token {
+	if p.pos+k < len(p.toks) {
+		return p.toks[p.pos+k]
+	}
+	return token{kind: tokPunct, text: "", lower: ""}
+}
+
+func (p *ruleParser) atEnd() bool { return p.pos >= len(p.toks) }
+
+func (p *ruleParser) next() token {
+	t := p.peek(0)
+	p.pos++
+	return t
+}
+
+// accept consumes the next token if it is one of the words.
+func (p *ruleParser) accept(ws ...string) bool {
+	if p.peek(0).is(ws...) {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *ruleParser) acceptPunct(s string) bool {
+	if p.peek(0).punct(s) {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+// rest renders the remaining tokens, for error messages.
+func (p *ruleParser) rest() string {
+	var parts []string
+	for _, t := range p.toks[min(p.pos, len(p.toks)):] {
+		parts = append(parts, t.text)
+		if len(parts) == 8 {
+			parts = append(parts, "…")
+			break
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// fillers are the words that introduce an element reference.
+var fillers = []string{"die", "das", "der", "den", "dem", "feld", "felder", "feldes", "feldgruppe", "feldgruppen",
+	"datenfeld", "datenfelder", "datenfeldgruppe", "datenfeldgruppen", "gruppe", "im", "in"}
+
+func (p *ruleParser) skipFillers() {
+	for p.accept(fillers...) {
+	}
+}
+
+func (p *ruleParser) resolve(ref string) (*node, error) {
+	n, err := p.ix.resolve(p.scope, ref)
+	if err != nil {
+		return nil, p.fail("Bezug %s: %v", ref, err)
+	}
+	return n, nil
+}
+
+// refAhead reports whether a reference follows after filler words.
+func (p *ruleParser) refAhead() bool {
+	for k := 0; ; k++ {
+		t := p.peek(k)
+		if t.kind == tokRef {
+			return true
+		}
+		if !t.is(fillers...) {
+			return false
+		}
+	}
+}
+
+// targets reads a list of element references: "G1, G2 und G3", "die
+// Feldgruppe G1", or a pronoun (es, sie, die Gruppe) for the last targets.
+func (p *ruleParser) targets() ([]*node, error) {
+	var out []*node
+	for {
+		p.skipFillers()
+		t := p.peek(0)
+		switch {
+		case t.kind == tokRef:
+			p.pos++
+			n, err := p.resolve(t.text)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+			p.skipLabel(targetStop)
+		case len(out) == 0 && t.is("es", "sie") && len(p.lastTargets) > 0:
+			p.pos++
+			return p.lastTargets, nil
+		case len(out) == 0 && p.pos > 0 && p.toks[p.pos-1].is("gruppe", "feld", "feldgruppe", "datenfeldgruppe") && len(p.lastTargets) > 0:
+			return p.lastTargets, nil
+		default:
+			if len(out) == 0 {
+				return nil, p.fail("erwartet ein Element, gefunden „%s“", p.rest())
+			}
+			p.lastTargets = out
+			return out, nil
+		}
+		// Continue with ", G2", "und G2", "oder G2" or "G2".
+		save := p.pos
+		p.acceptPunct(",")
+		p.accept("und", "oder", "sowie")
+		if p.refAhead() {
+			continue
+		}
+		p.pos = save
+		p.lastTargets = out
+		return out, nil
+	}
+}
+
+// isVerb reports whether t starts an effect phrase.
+func isVerb(t token) bool {
+	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird")
+}
+
+func (p *ruleParser) add(kind Kind, targets []*node, when any) {
+	for _, n := range targets {
+		p.effects = append(p.effects, Effect{Kind: kind, Target: n.path, When: when})
+	}
+}
+
+// effects reads effect phrases joined by "und" or commas, applying when.
+// It stops before ", wenn", ", bei", "sonst" and at the end of the
+// statement, and reports what it added.
+func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
+	start := len(p.effects)
+	for {
+		p.accept("dann")
+		t := p.peek(0)
+		var err error
+		switch {
+		case t.is("aktiviere"):
+			p.pos++
+			var ts []*node
+			if ts, err = p.targets(); err == nil {
+				p.add(Show, ts, when)
+			}
+		case t.is("deaktiviere"):
+			p.pos++
+			var ts []*node
+			if ts, err = p.targets(); err == nil {
+				p.add(Hide, ts, when)
+			}
+		case t.is("mache"):
+			// "mache es/sie zu einer Pflichtangabe"
+			p.pos++
+			p.accept("es", "sie")
+			p.accept("zu", "zur")
+			p.accept("einer")
+			if !p.accept("pflichtangabe", "pflichtfeld") {
+				return nil, p.fail("„mache …“ ohne Pflichtangabe: „%s“", p.rest())
+			}
+			if len(p.lastTargets) == 0 {
+				return nil, p.fail("„mache es zu einer Pflichtangabe“ ohne Bezug")
+			}
+			p.add(Require, p.lastTargets, when)
+		case t.is("zeige"):
+			p.pos++
+			required := false
+			if p.accept("als") {
+				if !p.accept("pflicht", "pflichtfeld", "pflichtangabe") {
+					return nil, p.fail("„zeige als …“ nicht verstanden: „%s“", p.rest())
+				}
+				required = true
+			}
+			var ts []*node
+			if ts, err = p.targets(); err != nil {
+				break
+			}
+			if p.accept("nicht") {
+				p.accept("an")
+				p.add(Hide, ts, when)
+				break
+			}
+			p.accept("an")
+			p.add(Show, ts, when)
+			if required {
+				p.add(Require, ts, when)
+			}
+		case t.is("blende"):
+			p.pos++
+			var ts []*node
+			if ts, err = p.targets(); err != nil {
+				break
+			}
+			switch {
+			case p.accept("aus"):
+				p.add(Hide, ts, when)
+			case p.accept("ein"):
+				p.add(Show, ts, when)
+			default:
+				return nil, p.fail("„blende …“ ohne aus/ein: „%s“", p.rest())
+			}
+		case t.is("muss", "darf", "kann", "wird"):
+			p.pos++
+			err = p.modal(t.lower, when)
+		case t.kind == tokRef:
+			// "DANN G1 "…", G2 "…" UND deaktiviere …": a list without verb
+			// activates.
+			var ts []*node
+			if ts, err = p.targets(); err == nil {
+				p.add(Show, ts, when)
+			}
+		default:
+			if len(p.effects) == start {
+				return nil, p.fail("keine Wirkung erkannt bei „%s“", p.rest())
+			}
+			return p.effects[start:], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		// Another phrase? "UND deaktiviere …", ", zeige …"
+		save := p.pos
+		p.acceptPunct(",")
+		if p.accept("und") || isVerb(p.peek(0)) || p.peek(0).kind == tokRef {
+			if isVerb(p.peek(0)) || p.peek(0).kind == tokRef {
+				continue
+			}
+		}
+		p.pos = save
+		return p.effects[start:], nil
+	}
+}
+
+// modal reads the phrases after muss, darf, kann and wird:
+//
+//	muss [die Feldgruppe] X befüllt sein/werden    require
+//	muss X nicht befüllt sein                       (no effect: optional)
+//	muss X angezeigt werden                         (no effect: visible)
+//	darf X nicht befüllt sein / angezeigt werden   hide
+//	darf X nicht leer sein                          require
+//	kann X befüllt werden                           show
+//	wird X zur / eine Pflichtangabe                 require
+func (p *ruleParser) modal(verb string, when any) error {
+	ts, err := p.targets()
+	if err != nil {
+		return err
+	}
+	neg := p.accept("nicht")
+	switch {
+	case p.accept("befüllt", "ausgefüllt", "angegeben"):
+		p.accept("sein", "werden")
+		switch {
+		case verb == "muss" && !neg:
+			p.add(Require, ts, when)
+		case verb == "muss" && neg:
+			// "muss nicht befüllt sein": optional, nothing to do.
+		case verb == "darf" && neg:
+			p.add(Hide, ts, when)
+		case verb == "kann" && !neg:
+			p.add(Show, ts, when)
+		default:
+			return p.fail("„%s … befüllt“ nicht verstanden", verb)
+		}
+	case p.accept("angezeigt"):
+		p.accept("werden", "sein")
+		switch {
+		case verb == "darf" && neg:
+			p.add(Hide, ts, when)
+		case verb == "muss" && !neg, verb == "kann" && !neg:
+			p.add(Show, ts, when)
+		default:
+			return p.fail("„%s … angezeigt“ nicht verstanden", verb)
+		}
+	case p.accept("leer"):
+		p.accept("sein", "bleiben")
+		if verb != "darf" || !neg {
+			return p.fail("„%s … leer“ nicht verstanden", verb)
+		}
+		p.add(Require, ts, when)
+	case verb == "wird" && !neg:
+		p.accept("zur", "zu", "eine")
+		p.accept("einer")
+		if !p.accept("pflichtangabe", "pflichtfeld") {
+			return p.fail("„wird …“ ohne Pflichtangabe: „%s“", p.rest())
+		}
+		p.add(Require, ts, when)
+	default:
+		return p.fail("„%s …“ nicht verstanden: „%s“", verb, p.rest())
+	}
+	return nil
+}
+
+// subject is what a comparison is about.
+type subject struct {
+	kind   string // elem, datediff, any, all, only
+	nodes  []*node
+	single *node // only: the one field that may be set
+	// group is set when the nodes are a group's fields ("mindestens ein
+	// Feld der Feldgruppe"): fields that cannot hold the compared value
+	// (a text field when the value is "wahr") are left out.
+	group bool
+}
+
+func (p *ruleParser) expectRef() (*node, error) {
+	p.skipFillers()
+	t := p.next()
+	if t.kind != tokRef {
+		return nil, p.fail("erwartet ein Element, gefunden „%s“", t.text)
+	}
+	n, err := p.resolve(t.text)
+	if err != nil {
+		return nil, err
+	}
+	p.skipLabel(subjectStop)
+	return n, nil
+}
+
+// skipLabel skips what remains of an element's name after its reference
+// when the rule spells the name differently from the schema ("F05000016245
+// Anschrift abweichende Hauptwohnsitze der letzten 5 Jahre === …"): tokens
+// up to the first one stop accepts, if that comes within 16 tokens.
+func (p *ruleParser) skipLabel(stop func(p *ruleParser, k int) bool) {
+	for k := 0; k < 16; k++ {
+		if p.pos+k >= len(p.toks) || stop(p, k) {
+			p.pos += k
+			return
+		}
+	}
+}
+
+// subjectStop ends a name before what a condition says about the element.
+func subjectStop(p *ruleParser, k int) bool {
+	t := p.peek(k)
+	switch {
+	case t.punct(")"):
+		// The closing parenthesis of "(aktuelles Datum - F …)", not one of
+		// the name's own "(Natürliche Person)".
+		depth := 0
+		for j := 0; j < k; j++ {
+			if p.peek(j).punct("(") {
+				depth++
+			} else if p.peek(j).punct(")") {
+				depth--
+			}
+		}
+		return depth == 0
+	case t.kind == tokOp && t.text != "-", t.kind == tokRef, t.punct(","):
+		return true
+	case t.kind == tokString || t.kind == tokNumber:
+		// A value given without operator: 'bei F "02 …" angegeben wird'.
+		return p.peek(k+1).is("angegeben", "ausgewählt", "gewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt", "gewählt"))
+	}
+	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "mit", "wird", "wurde",
+		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
+}
+
+// targetStop ends a name in a list of targets.
+func targetStop(p *ruleParser, k int) bool {
+	t := p.peek(k)
+	if (t.kind == tokOp && t.text != "-") || t.kind == tokRef || t.punct(",") || t.punct(".") || isVerb(t) {
+		return true
+	}
+	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
+		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "ansonsten", "dann", "bei", "für")
+}
+
+// refList reads "A, B, C oder D" / "A, B und C".
+func (p *ruleParser) refList() ([]*node, error) {
+	var out []*node
+	for {
+		n, err := p.expectRef()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+		save := p.pos
+		p.acceptPunct(",")
+		p.accept("und", "oder")
+		if !p.refAhead() {
+			p.pos = save
+			return out, nil
+		}
+	}
+}
+
+var numberWords = map[string]int{"ein": 1, "eine": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8}
+
+func (p *ruleParser) subject() (*subject, error) {
+	p.accept("bei")
+	t := p.peek(0)
+	switch {
+	case t.kind == tokOp:
+		if p.lastSubject == nil {
+			return nil, p.fail("Vergleich ohne Element: „%s“", p.rest())
+		}
+		return p.lastSubject, nil
+	case t.punct("("):
+		if !p.peek(1).is("aktuelles") {
+			return nil, p.fail("Klammer nicht verstanden: „%s“", p.rest())
+		}
+		p.pos += 2
+		if !p.accept("datum") || !(p.next().text == "-") {
+			return nil, p.fail("erwartet „aktuelles Datum - …“")
+		}
+		n, err := p.expectRef()
+		if err != nil {
+			return nil, err
+		}
+		if !p.acceptPunct(")") {
+			return nil, p.fail("erwartet „)“ nach %s", n.el.ID)
+		}
+		return &subject{kind: "datediff", nodes: []*node{n}}, nil
+	case t.is("mindestens"):
+		// mindestens ein Feld der Feldgruppe G
+		p.pos++
+		p.accept("ein", "eines", "einer")
+		p.accept("feld")
+		p.accept("der", "aus")
+		g, err := p.expectRef()
+		if err != nil {
+			return nil, err
+		}
+		return &subject{kind: "any", nodes: dataFields(g), group: true}, nil
+	case t.is("eines", "einer"):
+		// eines der (folgenden) Felder A, B, C
+		p.pos++
+		p.accept("der")
+		p.accept("folgenden")
+		p.accept("felder")
+		ns, err := p.refList()
+		if err != nil {
+			return nil, err
+		}
+		return &subject{kind: "any", nodes: ns}, nil
+	case t.is("alle"):
+		p.pos++
+		if _, ok := numberWords[p.peek(0).lower]; ok {
+			p.pos++
+		}
+		p.accept("felder")
+		ns, err := p.refList()
+		if err != nil {
+			return nil, err
+		}
+		return &subject{kind: "all", nodes: ns}, nil
+	case t.is("die") && p.peek(1).is("ersten"):
+		// die ersten vier Felder der Feldgruppe G
+		p.pos += 2
+		k, ok := numberWords[p.next().lower]
+		if !ok {
+			return nil, p.fail("Anzahl der ersten Felder nicht verstanden")
+		}
+		p.accept("felder")
+		p.accept("der")
+		g, err := p.expectRef()
+		if err != nil {
+			return nil, err
+		}
+		fs := dataFields(g)
+		if len(fs) < k {
+			return nil, p.fail("%s hat keine %d Felder", g.el.ID, k)
+		}
+		return &subject{kind: "all", nodes: fs[:k], group: true}, nil
+	case t.is("aus"):
+		// aus der Feldgruppe G als einziges Feld das Feld F
+		// aus der Feldgruppe G mindestens ein weiteres Feld als das Feld F
+		p.pos++
+		g, err := p.expectRef()
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case p.accept("als"):
+			if !p.accept("einziges") {
+				return nil, p.fail("„als …“ nicht verstanden")
+			}
+			p.accept("feld")
+			f, err := p.expectRef()
+			if err != nil {
+				return nil, err
+			}
+			return &subject{kind: "only", nodes: dataFields(g), single: f, group: true}, nil
+		case p.accept("mindestens"):
+			p.accept("ein")
+			p.accept("weiteres")
+			p.accept("feld")
+			p.accept("als")
+			f, err := p.expectRef()
+			if err != nil {
+				return nil, err
+			}
+			var others []*node
+			for _, n := range dataFields(g) {
+				if n != f {
+					others = append(others, n)
+				}
+			}
+			return &subject{kind: "any", nodes: others, group: true}, nil
+		}
+		return nil, p.fail("„aus der Feldgruppe …“ nicht verstanden: „%s“", p.rest())
+	}
+	n, err := p.expectRef()
+	if err != nil {
+		return nil, err
+	}
+	return &subject{kind: "elem", nodes: []*node{n}}, nil
+}
+
+// condition reads a condition up to "dann", a verb, "sonst" or the end:
+// comparisons joined by UND (binding closer) and ODER.
+func (p *ruleParser) condition() (any, error) {
+	return p.orExpr()
+}
+
+func (p *ruleParser) orExpr() (any, error) {
+	left, err := p.andExpr()
+	if err != nil {
+		return nil, err
+	}
+	xs := []any{left}
+	for {
+		save := p.pos
+		p.acceptPunct(",")
+		if !p.accept("oder") {
+			p.pos = save
+			break
+		}
+		right, err := p.andExpr()
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, right)
+	}
+	return or(xs...), nil
+}
+
+func (p *ruleParser) andExpr() (any, error) {
+	left, err := p.unary()
+	if err != nil {
+		return nil, err
+	}
+	xs := []any{left}
+	for {
+		save := p.pos
+		p.acceptPunct(",")
+		if !p.accept("und") || isVerb(p.peek(0)) {
+			p.pos = save
+			break
+		}
+		right, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, right)
+	}
+	return and(xs...), nil
+}
+
+func (p *ruleParser) unary() (any, error) {
+	if p.peek(0).punct("(") && !p.peek(1).is("aktuelles") {
+		p.pos++
+		x, err := p.orExpr()
+		if err != nil {
+			return nil, err
+		}
+		if !p.acceptPunct(")") {
+			return nil, p.fail("erwartet „)“ bei „%s“", p.rest())
+		}
+		return x, nil
+	}
+	s, err := p.subject()
+	if err != nil {
+		return nil, err
+	}
+	p.lastSubject = s
+	return p.predicate(s)
+}
+
+// predicate reads what is said about a subject and builds the condition.
+func (p *ruleParser) predicate(s *subject) (any, error) {
+	p.accept("ist", "sind", "wird", "wurde")
+	t := p.peek(0)
+	switch {
+	case t.kind == tokOp:
+		p.pos++
+		o := t.text
+		if (o == "=" || o == "==") && p.peek(0).kind == tokOp && (p.peek(0).text == "<" || p.peek(0).text == ">") {
+			o = p.next().text // "= < 18 Jahre"
+		}
+		x, err := p.compare(s, o)
+		if err != nil {
+			return nil, err
+		}
+		p.accept("ist", "sind")
+		return x, nil
+	case t.is("leer"):
+		p.pos++
+		p.accept("ist", "sind")
+		return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
+	case t.is("nicht"):
+		p.pos++
+		switch {
+		case p.accept("leer"):
+			p.accept("ist", "sind")
+			return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
+		case p.accept("befüllt", "ausgefüllt", "angegeben"):
+			p.accept("ist", "sind")
+			return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
+		}
+		return nil, p.fail("„nicht …“ nicht verstanden: „%s“", p.rest())
+	case t.is("befüllt", "ausgefüllt"):
+		p.pos++
+		p.accept("ist", "sind")
+		return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
+	case t.is("bejaht"):
+		p.pos++
+		p.accept("wurde", "ist")
+		return p.each(s, func(n *node) (any, error) {
+			v, err := p.literal(n, token{kind: tokWord, text: "ja", lower: "ja"})
+			if err != nil {
+				return nil, err
+			}
+			return p.eqLit(n, v), nil
+		})
+	case t.is("mit"):
+		// mit "Ja" belegt ist
+		p.pos++
+		vt := p.next()
+		p.accept("belegt")
+		p.accept("ist", "sind")
+		return p.each(s, func(n *node) (any, error) {
+			v, err := p.literal(n, vt)
+			if err != nil {
+				return nil, err
+			}
+			return p.eqLit(n, v), nil
+		})
+	case t.kind == tokString || t.kind == tokNumber:
+		// bei F "02 …" angegeben wird
+		vt := p.next()
+		if vt.kind == tokNumber && p.peek(0).kind == tokString {
+			p.pos++
+		}
+		if !p.accept("angegeben", "ausgewählt", "gewählt") {
+			return nil, p.fail("Wert ohne Vergleich: „%s“", p.rest())
+		}
+		p.accept("wird", "ist")
+		return p.each(s, func(n *node) (any, error) {
+			v, err := p.literal(n, vt)
+			if err != nil {
+				return nil, err
+			}
+			return p.eqLit(n, v), nil
+		})
+	}
+	return nil, p.fail("Vergleich nicht verstanden: „%s“", p.rest())
+}
+
+// each applies build to every node of the subject and combines: any for
+// "mindestens eines", all for "alle"; an element subject has one node.
+func (p *ruleParser) each(s *subject, build func(*node) (any, error)) (any, error) {
+	var xs []any
+	for _, n := range s.nodes {
+		x, err := build(n)
+		if err != nil {
+			if s.group {
+				continue
+			}
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	if len(xs) == 0 {
+		return nil, p.fail("kein Feld der Gruppe passt zum Vergleich")
+	}
+	switch s.kind {
+	case "any":
+		return or(xs...), nil
+	case "elem", "all", "datediff":
+		return and(xs...), nil
+	}
+	return nil, p.fail("Vergleich nicht verstanden")
+}
+
+// compare reads the value after an operator and builds the comparison.
+func (p *ruleParser) compare(s *subject, o string) (any, error) {
+	switch o {
+	case "===", "==":
+		o = "="
+	case "!=":
+		o = "<>"
+	}
+	// Time spans: "(aktuelles Datum - F) > 6 Jahre", "G (Geburtsdatum) < 18 Jahre".
+	if p.peek(0).kind == tokNumber && p.peek(1).is("jahre", "jahr", "jahren", "tage", "tag", "tagen") {
+		nt, unit := p.next(), p.next()
+		n, _ := strconv.Atoi(nt.text)
+		return p.span(s, o, float64(n), strings.HasPrefix(unit.lower, "jahr"))
+	}
+	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)"
+	if p.peek(0).is("alle") && p.peek(1).is("anderen") {
+		p.pos += 2
+		for p.accept("möglichen", "ausprägungen", "werte", "der", "codeliste") {
+		}
+		if o != "=" || s.kind != "elem" {
+			return nil, p.fail("„alle anderen Ausprägungen“ nur mit „=“ verstanden")
+		}
+		n := s.nodes[0]
+		x := logic{}
+		p.others = append(p.others, othersRef{expr: x, v: n.path})
+		return x, nil
+	}
+	vt := p.next()
+	if vt.kind == tokNumber && p.peek(0).kind == tokString {
+		p.pos++ // 001 "in Deutschland": the code with its name
+	}
+	if s.kind == "only" {
+		if o != "=" {
+			return nil, p.fail("„als einziges Feld“ nur mit „=“ verstanden")
+		}
+		v, err := p.literal(s.single, vt)
+		if err != nil {
+			return nil, err
+		}
+		xs := []any{p.eqLit(s.single, v)}
+		for _, n := range s.nodes {
+			if n == s.single {
+				continue
+			}
+			if w, err := p.literal(n, vt); err == nil && w == v {
+				xs = append(xs, p.neqLit(n, v))
+			}
+		}
+		return and(xs...), nil
+	}
+	return p.each(s, func(n *node) (any, error) {
+		v, err := p.literal(n, vt)
+		if err != nil {
+			return nil, err
+		}
+		switch o {
+		case "=":
+			return p.eqLit(n, v), nil
+		case "<>":
+			return p.neqLit(n, v), nil
+		case "<", ">", "<=", ">=":
+			if _, isNum := v.(float64); !isNum || n.repeats() {
+				return nil, p.fail("„%s“ mit einem Wert, der keine Zahl ist", o)
+			}
+			return and(filled(vr(n.path)), op(o, vr(n.path), v)), nil
+		}
+		return nil, p.fail("Operator %s nicht verstanden", o)
+	})
+}
+
+// eqLit compares element n with a value: equal, or for an element that
+// repeats (its variable is the list of entries), one of the entries equal.
+func (p *ruleParser) eqLit(n *node, v any) logic {
+	p.literals[n.path] = append(p.literals[n.path], v)
+	if n.repeats() {
+		return op("in", v, vr(n.path))
+	}
+	return eq(vr(n.path), v)
+}
+
+// neqLit is the negation of eqLit: different, or no entry equal.
+func (p *ruleParser) neqLit(n *node, v any) logic {
+	if n.repeats() {
+		return not(op("in", v, vr(n.path)))
+	}
+	return neq(vr(n.path), v)
+}
+
+// span builds a comparison of a time span: between a date field and today
+// ("(aktuelles Datum - F) > 6 Jahre"), or the age of a day/month/year group
+// ("G60000000083 Geburtsdatum (teilbekannt) < 18 Jahre").
+func (p *ruleParser) span(s *subject, o string, n float64, years bool) (any, error) {
+	if s.kind != "datediff" && s.kind != "elem" {
+		return nil, p.fail("Zeitspanne nicht verstanden")
+	}
+	if o == "<>" {
+		o = "!="
+	} else if o == "=" {
+		o = "=="
+	}
+	f := s.nodes[0]
+	var date any
+	var present any
+	switch {
+	case f.el.Kind == form.KindField && f.el.Datentyp == form.DatentypDate:
+		date, present = vr(f.path), filled(vr(f.path))
+	case f.el.Kind == form.KindGroup:
+		d, m, y := partialDate(f)
+		if y == nil {
+			return nil, p.fail("%s ist weder ein Datum noch eine Gruppe aus Tag, Monat und Jahr", f.el.ID)
+		}
+		parts := []any{vr(y.path), nil, nil}
+		if m != nil {
+			parts[1] = vr(m.path)
+		}
+		if d != nil {
+			parts[2] = vr(d.path)
+		}
+		date, present = op("date", parts...), filled(vr(y.path))
+	default:
+		return nil, p.fail("%s ist kein Datum", f.el.ID)
+	}
+	fn := "days_between"
+	if years {
+		fn = "years_between"
+	}
+	return and(present, op(o, op(fn, date, vr(VarToday)), n)), nil
+}
+
+// partialDate finds the day, month and year fields of a group such as
+// G60000000083 "Geburtsdatum (teilbekannt)", by their names.
+func partialDate(g *node) (day, month, year *node) {
+	for _, f := range dataFields(g) {
+		name := strings.ToLower(f.el.Name)
+		switch {
+		case strings.HasPrefix(name, "tag"):
+			day = f
+		case strings.HasPrefix(name, "monat"):
+			month = f
+		case strings.HasPrefix(name, "jahr"):
+			year = f
+		}
+	}
+	return
+}
+
+// literal turns a value as written into the typed value the data holds for
+// element n: a code string for a field with codes, a boolean for bool, a
+// number for number types, text otherwise.
+func (p *ruleParser) literal(n *node, t token) (any, error) {
+	raw := t.text
+	e := n.el
+	if e.Kind != form.KindField {
+		return nil, p.fail("Vergleich einer Gruppe (%s) mit einem Wert", e.ID)
+	}
+	low := strings.ToLower(strings.TrimSpace(raw))
+	yes := low == "ja" || low == "wahr" || low == "true"
+	no := low == "nein" || low == "falsch" || low == "false"
+	if e.HasCodes() {
+		codes := e.Codes()
+		for _, w := range codes {
+			if w.Code == raw {
+				return w.Code, nil
+			}
+		}
+		// "001 Auskunft wurde bereits beantragt": the code and its name.
+		if f := strings.Fields(raw); len(f) > 0 {
+			for _, w := range codes {
+				if w.Code == f[0] {
+					return w.Code, nil
+				}
+			}
+		}
+		for _, w := range codes {
+			if strings.EqualFold(strings.TrimSpace(w.Name), strings.TrimSpace(raw)) || strings.EqualFold(strings.Trim(w.Name, " ."), strings.Trim(raw, " .")) {
+				return w.Code, nil
+			}
+		}
+		if t.kind == tokNumber {
+			want, _ := strconv.Atoi(raw)
+			for _, w := range codes {
+				if c, err := strconv.Atoi(w.Code); err == nil && c == want {
+					return w.Code, nil
+				}
+			}
+		}
+		if yes || no {
+			for _, w := range codes {
+				if (yes && strings.EqualFold(w.Name, "ja")) || (no && strings.EqualFold(w.Name, "nein")) ||
+					(yes && w.Code == "true") || (no && w.Code == "false") {
+					return w.Code, nil
+				}
+			}
+		}
+		return nil, p.fail("„%s“ ist kein Wert von %s", raw, e.ID)
+	}
+	switch {
+	case e.Datentyp == form.DatentypBool:
+		if yes {
+			return true, nil
+		}
+		if no {
+			return false, nil
+		}
+		return nil, p.fail("„%s“ ist kein Wahrheitswert für %s", raw, e.ID)
+	case e.Datentyp.Numeric():
+		f, err := strconv.ParseFloat(strings.ReplaceAll(raw, ",", "."), 64)
+		if err != nil {
+			return nil, p.fail("„%s“ ist keine Zahl für %s", raw, e.ID)
+		}
+		return f, nil
+	}
+	if t.kind == tokNumber {
+		return raw, nil
+	}
+	if yes || no {
+		return nil, p.fail("Wahrheitswert „%s“ für das Textfeld %s", raw, e.ID)
+	}
+	// A select field whose code list is missing takes free text; compare
+	// with the code as written.
+	if e.Feldart == form.FeldartSelect {
+		if f := strings.Fields(raw); len(f) > 1 && isDigits(f[0]) {
+			return f[0], nil
+		}
+	}
+	return raw, nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+// fillOthers completes "alle anderen Ausprägungen": filled, and none of the
+// values the rule compares the element with elsewhere.
+func (p *ruleParser) fillOthers() error {
+	for _, o := range p.others {
+		vals := p.literals[o.v]
+		if len(vals) == 0 {
+			return p.fail("„alle anderen Ausprägungen“ ohne genannte Ausprägung")
+		}
+		vals = slices.Clone(vals)
+		x := and(filled(vr(o.v)), not(op("in", vr(o.v), vals)))
+		for k, v := range x.(logic) {
+			o.expr[k] = v
+		}
+	}
+	return nil
+}
