@@ -1,0 +1,59 @@
+// Package account models the staff who work in the caseworker inbox: local
+// accounts with argon2id-hashed passwords, each belonging to one tenant.
+package account
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alexedwards/argon2id"
+)
+
+// User is a staff account.
+type User struct {
+	ID           string
+	TenantID     string
+	Username     string // unique across tenants; 3–64 characters
+	Name         string // display name
+	PasswordHash string // argon2id, PHC string format
+	CreatedAt    time.Time
+}
+
+// Store keeps users. Errors wrap apperr.NotFound and apperr.Conflict (a
+// username taken).
+type Store interface {
+	CreateUser(ctx context.Context, u *User) error
+	UserByUsername(ctx context.Context, username string) (*User, error)
+	User(ctx context.Context, tenantID, id string) (*User, error)
+}
+
+// MinPasswordLength is the shortest password accepted, in characters.
+const MinPasswordLength = 12
+
+// ErrWeakPassword is returned for a password shorter than MinPasswordLength.
+var ErrWeakPassword = fmt.Errorf("Das Passwort muss mindestens %d Zeichen haben", MinPasswordLength)
+
+// params are argon2id's parameters: 19 MiB memory, 2 passes, as OWASP's
+// Password Storage Cheat Sheet (2023) recommends as a minimum.
+var params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// HashPassword returns the argon2id hash of password.
+func HashPassword(password string) (string, error) {
+	if utf8.RuneCountInString(password) < MinPasswordLength {
+		return "", ErrWeakPassword
+	}
+	return argon2id.CreateHash(password, params)
+}
+
+// CheckPassword reports whether password matches the hash. A malformed hash
+// is an error.
+func CheckPassword(hash, password string) (bool, error) {
+	ok, err := argon2id.ComparePasswordAndHash(password, hash)
+	if err != nil {
+		return false, errors.Join(errors.New("Passwort-Hash nicht lesbar"), err)
+	}
+	return ok, nil
+}

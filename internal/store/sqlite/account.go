@@ -1,0 +1,45 @@
+package sqlite
+
+import (
+	"context"
+
+	"github.com/antrag/antrag/internal/account"
+)
+
+// CreateUser stores u, setting ID (if empty) and CreatedAt (if zero). A
+// taken username (of any tenant) is apperr.Conflict.
+func (db *DB) CreateUser(ctx context.Context, u *account.User) (err error) {
+	defer wrap(&err, "CreateUser(%q)", u.Username)
+	id, created := newID(u.ID), db.orNow(u.CreatedAt)
+	_, err = db.db.ExecContext(ctx, `INSERT INTO users (id, tenant_id, username, name, password_hash, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, id, u.TenantID, u.Username, u.Name, u.PasswordHash, ts(created))
+	if err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt = id, created
+	return nil
+}
+
+const userColumns = `id, tenant_id, username, name, password_hash, created_at`
+
+func scanUser(row scanner) (*account.User, error) {
+	u := &account.User{}
+	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Name, &u.PasswordHash, timeCol{&u.CreatedAt}); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UserByUsername returns the user with the username, of any tenant (for
+// the login form, which comes before the tenant is known to be the
+// user's; the caller checks the tenant).
+func (db *DB) UserByUsername(ctx context.Context, username string) (_ *account.User, err error) {
+	defer wrap(&err, "UserByUsername(%q)", username)
+	return scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+}
+
+// User returns a user of the tenant.
+func (db *DB) User(ctx context.Context, tenantID, id string) (_ *account.User, err error) {
+	defer wrap(&err, "User(%q, %q)", tenantID, id)
+	return scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id))
+}

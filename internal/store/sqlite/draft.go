@@ -1,0 +1,276 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/submission"
+)
+
+// sealData returns the sealed JSON of a draft's data; nil is {}.
+func (db *DB) sealData(data map[string]any) ([]byte, error) {
+	if data == nil {
+		data = map[string]any{}
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return nil, fmt.Errorf("draft data: %w", err)
+	}
+	return db.box.Seal(b), nil
+}
+
+// openData opens sealed draft data like form.DecodeData: numbers are
+// json.Number. NULL (a submitted draft) is an empty map.
+func (db *DB) openData(sealedData []byte) (map[string]any, error) {
+	if sealedData == nil {
+		return map[string]any{}, nil
+	}
+	b, err := db.box.Open(sealedData)
+	if err != nil {
+		return nil, fmt.Errorf("draft data: %w", err)
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var data map[string]any
+	if err := d.Decode(&data); err != nil {
+		return nil, fmt.Errorf("draft data: %w", err)
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	return data, nil
+}
+
+// checkDraft rejects a draft the store cannot keep.
+func checkDraft(d *submission.Draft) error {
+	if len(d.TokenHash) == 0 {
+		return fmt.Errorf("%w: draft without token hash", apperr.Invalid)
+	}
+	if d.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: draft without expiry", apperr.Invalid)
+	}
+	return nil
+}
+
+// CreateDraft stores d, setting ID (if empty), CreatedAt and UpdatedAt (if
+// zero). TokenHash and ExpiresAt are required (apperr.Invalid); a taken
+// TokenHash is apperr.Conflict. SubmissionID is ignored.
+func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) {
+	defer wrap(&err, "CreateDraft")
+	if err := checkDraft(d); err != nil {
+		return err
+	}
+	data, err := db.sealData(d.Data)
+	if err != nil {
+		return err
+	}
+	id, created := newID(d.ID), db.orNow(d.CreatedAt)
+	updated := created
+	if !d.UpdatedAt.IsZero() {
+		updated = db.orNow(d.UpdatedAt)
+	}
+	expires := db.orNow(d.ExpiresAt)
+	_, err = db.db.ExecContext(ctx, `INSERT INTO drafts
+		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
+		ts(created), ts(updated), ts(expires))
+	if err != nil {
+		return err
+	}
+	d.ID, d.CreatedAt, d.UpdatedAt, d.ExpiresAt, d.SubmissionID = id, created, updated, expires, ""
+	if d.Data == nil {
+		d.Data = map[string]any{}
+	}
+	return nil
+}
+
+const draftColumns = `id, tenant_id, service_id, form_version_id, token_hash, data, step, submission_id,
+	created_at, updated_at, expires_at`
+
+func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
+	d := &submission.Draft{}
+	var data []byte
+	err := row.Scan(&d.ID, &d.TenantID, &d.ServiceID, strCol{&d.FormVersionID}, &d.TokenHash, &data, &d.Step,
+		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt})
+	if err != nil {
+		return nil, err
+	}
+	if d.Data, err = db.openData(data); err != nil {
+		return nil, fmt.Errorf("draft %s: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+// DraftByToken returns the tenant's draft with the token hash unless it
+// has expired (ExpiresAt <= now). A submitted draft is returned with
+// SubmissionID set and empty Data.
+func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byte, now time.Time) (_ *submission.Draft, err error) {
+	defer wrap(&err, "DraftByToken(%q)", tenantID)
+	return db.scanDraft(db.db.QueryRowContext(ctx,
+		`SELECT `+draftColumns+` FROM drafts WHERE tenant_id = ? AND token_hash = ? AND expires_at > ?`,
+		tenantID, tokenHash, ts(now)))
+}
+
+// SaveDraft stores d's Data, Step, UpdatedAt (now if zero) and ExpiresAt.
+// A draft that is not the tenant's is apperr.NotFound; a submitted draft is
+// apperr.Conflict.
+func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
+	defer wrap(&err, "SaveDraft(%q, %q)", d.TenantID, d.ID)
+	if d.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: draft without expiry", apperr.Invalid)
+	}
+	data, err := db.sealData(d.Data)
+	if err != nil {
+		return err
+	}
+	updated, expires := db.orNow(d.UpdatedAt), db.orNow(d.ExpiresAt)
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		var submissionID sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts WHERE tenant_id = ? AND id = ?`,
+			d.TenantID, d.ID).Scan(&submissionID)
+		if err != nil {
+			return err
+		}
+		if submissionID.Valid {
+			return fmt.Errorf("%w: draft already submitted", apperr.Conflict)
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE drafts SET data = ?, step = ?, updated_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
+			data, d.Step, ts(updated), ts(expires), d.TenantID, d.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	d.UpdatedAt, d.ExpiresAt = updated, expires
+	if d.Data == nil {
+		d.Data = map[string]any{}
+	}
+	return nil
+}
+
+// DeleteExpiredDrafts deletes the drafts of all tenants with ExpiresAt <=
+// now, submitted or not, and their attachments (a submitted draft has none:
+// they moved to the submission, which stays). It returns the attachments'
+// storage keys.
+func (db *DB) DeleteExpiredDrafts(ctx context.Context, now time.Time) (keys []string, err error) {
+	defer wrap(&err, "DeleteExpiredDrafts")
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		keys, err = queryStrings(ctx, tx, `SELECT a.storage_key FROM attachments a
+			JOIN drafts d ON d.tenant_id = a.tenant_id AND d.id = a.draft_id
+			WHERE d.expires_at <= ? ORDER BY a.storage_key`, ts(now))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE draft_id IN
+			(SELECT id FROM drafts WHERE expires_at <= ?)`, ts(now)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM drafts WHERE expires_at <= ?`, ts(now))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// queryStrings returns the one text column of the rows of a query.
+func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (string, error) {
+		var s string
+		err := row.Scan(&s)
+		return s, err
+	})
+}
+
+// CreateAttachment stores a, setting ID (if empty) and CreatedAt (if
+// zero). It belongs to exactly one of a draft or a submission of the
+// tenant (else apperr.Invalid); a taken StorageKey is apperr.Conflict.
+func (db *DB) CreateAttachment(ctx context.Context, a *submission.Attachment) (err error) {
+	defer wrap(&err, "CreateAttachment")
+	if (a.DraftID == "") == (a.SubmissionID == "") {
+		return fmt.Errorf("%w: an attachment belongs to a draft or a submission", apperr.Invalid)
+	}
+	if a.StorageKey == "" {
+		return fmt.Errorf("%w: attachment without storage key", apperr.Invalid)
+	}
+	id, created := newID(a.ID), db.orNow(a.CreatedAt)
+	_, err = db.db.ExecContext(ctx, `INSERT INTO attachments
+		(id, tenant_id, draft_id, submission_id, filename, media_type, size, sha512, storage_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, a.TenantID, nullString(a.DraftID), nullString(a.SubmissionID), a.Filename, a.MediaType, a.Size,
+		a.SHA512, a.StorageKey, ts(created))
+	if err != nil {
+		return err
+	}
+	a.ID, a.CreatedAt = id, created
+	return nil
+}
+
+const attachmentColumns = `id, tenant_id, draft_id, submission_id, filename, media_type, size, sha512, storage_key, created_at`
+
+func scanAttachment(row scanner) (*submission.Attachment, error) {
+	a := &submission.Attachment{}
+	err := row.Scan(&a.ID, &a.TenantID, strCol{&a.DraftID}, strCol{&a.SubmissionID}, &a.Filename, &a.MediaType,
+		&a.Size, &a.SHA512, &a.StorageKey, timeCol{&a.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Attachment returns an attachment of the tenant (of a draft or a
+// submission).
+func (db *DB) Attachment(ctx context.Context, tenantID, id string) (_ *submission.Attachment, err error) {
+	defer wrap(&err, "Attachment(%q, %q)", tenantID, id)
+	return scanAttachment(db.db.QueryRowContext(ctx,
+		`SELECT `+attachmentColumns+` FROM attachments WHERE tenant_id = ? AND id = ?`, tenantID, id))
+}
+
+// DeleteAttachment deletes an attachment of one of the tenant's drafts and
+// returns its storage key. An attachment of a submission is
+// apperr.Conflict.
+func (db *DB) DeleteAttachment(ctx context.Context, tenantID, id string) (key string, err error) {
+	defer wrap(&err, "DeleteAttachment(%q, %q)", tenantID, id)
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		var draftID sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT draft_id, storage_key FROM attachments WHERE tenant_id = ? AND id = ?`,
+			tenantID, id).Scan(&draftID, &key)
+		if err != nil {
+			return err
+		}
+		if !draftID.Valid {
+			return fmt.Errorf("%w: attachment belongs to a submission", apperr.Conflict)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
+}
+
+// ListAttachments lists the attachments of one of the tenant's
+// submissions, oldest first. An unknown submission has none.
+func (db *DB) ListAttachments(ctx context.Context, tenantID, submissionID string) (_ []*submission.Attachment, err error) {
+	defer wrap(&err, "ListAttachments(%q, %q)", tenantID, submissionID)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+attachmentColumns+` FROM attachments
+		WHERE tenant_id = ? AND submission_id = ? ORDER BY created_at, id`, tenantID, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanAttachment)
+}

@@ -1,0 +1,286 @@
+// Package sqlite stores antrag's tenants, services, form versions, drafts,
+// submissions, attachments, audit events, staff users and web sessions in
+// one SQLite database file, using the pure-Go driver modernc.org/sqlite.
+//
+// Open sets these pragmas on the connection through the DSN (_pragma=…):
+// journal_mode=WAL, foreign_keys=ON, busy_timeout=5000 (ms) and
+// synchronous=NORMAL, and begins transactions with BEGIN IMMEDIATE. The
+// pool holds one connection, so there is exactly one writer and every
+// store method that changes more than one row runs in one transaction.
+//
+// The schema is created and upgraded by the numbered SQL files in
+// migrations/, embedded and applied with goose (each in a transaction,
+// recorded in goose_db_version).
+//
+// Personal data is sealed at rest: Draft.Data and Submission.Data are
+// stored encrypted with a *sealed.Box and opened when read. Other columns
+// (names, file names, event details) are stored in plain text.
+//
+// Errors wrap the operation ("sqlite: SaveDraft: …") and one of the kinds of
+// package apperr: no row is apperr.NotFound; a UNIQUE or PRIMARY KEY
+// violation is apperr.Conflict; a reference to a row that does not exist
+// (FOREIGN KEY) or a CHECK/NOT NULL violation is apperr.Invalid.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+var (
+	_ tenant.Store     = (*DB)(nil)
+	_ submission.Store = (*DB)(nil)
+	_ account.Store    = (*DB)(nil)
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// BusyTimeout is how long a statement waits for a lock held by another
+// connection (another process) before it fails with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+// DB is an open antrag database. It is safe for concurrent use.
+type DB struct {
+	db  *sql.DB
+	box *sealed.Box
+}
+
+// Open opens the SQLite database at path, creating it (mode 0600) if it does
+// not exist, and applies the pending migrations. box seals Draft.Data and
+// Submission.Data.
+func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) {
+	defer wrap(&err, "Open(%q)", path)
+	if box == nil {
+		return nil, errors.New("no sealed.Box")
+	}
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("%w: database path must be non-empty and have no '?'", apperr.Invalid)
+	}
+	if path != ":memory:" {
+		// Create the file ourselves so that it (and SQLite's -wal and
+		// -shm files, which copy its mode) is readable by the owner only.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	// One connection: one writer, and transactions never wait on each
+	// other inside SQLite (they queue for the connection instead).
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{db: db, box: box}, nil
+}
+
+// migrate applies the embedded migrations that have not been applied yet.
+func migrate(ctx context.Context, db *sql.DB) error {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("sqlite: Close: %w", err)
+	}
+	return nil
+}
+
+// SQL returns the underlying handle, e.g. for scs's sqlite3store, which
+// uses the sessions table. It has one connection: a caller must not hold
+// rows or a transaction open while calling a method of db.
+func (db *DB) SQL() *sql.DB { return db.db }
+
+// withTx runs fn in a transaction and commits it if fn returns nil.
+func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrap prefixes *errp with "sqlite: " and the operation, and translates
+// driver errors to the kinds of package apperr.
+func wrap(errp *error, format string, args ...any) {
+	if *errp == nil {
+		return
+	}
+	*errp = fmt.Errorf("sqlite: %s: %w", fmt.Sprintf(format, args...), translate(*errp))
+}
+
+// translate adds the apperr kind to a driver error.
+func translate(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", apperr.NotFound, err)
+	}
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.Code(); code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", apperr.Conflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return fmt.Errorf("%w: %w", apperr.Invalid, err)
+	default:
+		if code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED {
+			return fmt.Errorf("database locked by another connection for more than %v (SQLITE_BUSY): %w", BusyTimeout, err)
+		}
+	}
+	return err
+}
+
+// notFound returns an error of kind apperr.NotFound.
+func notFound(what string) error {
+	return fmt.Errorf("%s: %w", what, apperr.NotFound)
+}
+
+// newID returns id, or a new UUID if id is empty.
+func newID(id string) string {
+	if id != "" {
+		return id
+	}
+	return uuid.NewString()
+}
+
+// timeLayout is how times are stored: UTC, microseconds, fixed width, so
+// that the text sorts like the time.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// nowUTC returns the current time as the database stores it.
+func (db *DB) nowUTC() time.Time {
+	return time.Now().UTC().Truncate(time.Microsecond)
+}
+
+// orNow returns t in UTC at the stored precision, or the current time if t
+// is zero.
+func (db *DB) orNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return db.nowUTC()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// ts formats t for storage.
+func ts(t time.Time) string {
+	return t.UTC().Format(timeLayout)
+}
+
+// parseTS parses a stored time.
+func parseTS(s string) (time.Time, error) {
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// nullString returns nil for "", for optional references.
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// timeCol scans a stored time into *t.
+type timeCol struct{ t *time.Time }
+
+func (c timeCol) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("stored time has type %T", src)
+	}
+	t, err := parseTS(s)
+	if err != nil {
+		return err
+	}
+	*c.t = t
+	return nil
+}
+
+// strCol scans a nullable text into *s ("" for NULL).
+type strCol struct{ s *string }
+
+func (c strCol) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*c.s = ""
+	case string:
+		*c.s = v
+	case []byte:
+		*c.s = string(v)
+	default:
+		return fmt.Errorf("stored text has type %T", src)
+	}
+	return nil
+}

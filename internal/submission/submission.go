@@ -1,0 +1,173 @@
+// Package submission models an application on its way from the citizen to
+// the authority: the draft that is saved on every step, the submission with
+// its Vorgangsnummer, its attachments, and the audit trail of what happened
+// to it.
+package submission
+
+import (
+	"context"
+	"time"
+)
+
+// Draft is an application in progress. Its secret token (only the hash is
+// stored) is the citizen's resume link.
+type Draft struct {
+	ID            string
+	TenantID      string
+	ServiceID     string
+	FormVersionID string // the form version the draft started with
+	TokenHash     []byte // SHA-256 of the resume token
+	// Data is the canonical data entered so far (package form's shape).
+	// Stores encrypt it.
+	Data map[string]any
+	// Step is the index of the last step the citizen saved.
+	Step int
+	// SubmissionID is set once the draft has been submitted; the draft
+	// then keeps no data.
+	SubmissionID string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	ExpiresAt    time.Time // deleted after this
+}
+
+// Status of a submission as staff and citizen see it.
+type Status string
+
+// Statuses.
+const (
+	Eingegangen   Status = "eingegangen"
+	InBearbeitung Status = "in_bearbeitung"
+	Abgeschlossen Status = "abgeschlossen"
+)
+
+// Statuses lists the statuses in their order.
+var Statuses = []Status{Eingegangen, InBearbeitung, Abgeschlossen}
+
+// Label is the status in German.
+func (s Status) Label() string {
+	switch s {
+	case Eingegangen:
+		return "Eingegangen"
+	case InBearbeitung:
+		return "In Bearbeitung"
+	case Abgeschlossen:
+		return "Abgeschlossen"
+	}
+	return string(s)
+}
+
+// Valid reports whether s is one of Statuses.
+func (s Status) Valid() bool {
+	for _, x := range Statuses {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Submission is an application the citizen has sent.
+type Submission struct {
+	ID            string
+	TenantID      string
+	ServiceID     string
+	FormVersionID string
+	AuthorityID   string
+	Reference     string // Vorgangsnummer, see NewReference
+	Status        Status
+	// Data is the canonical JSON of the application exactly as validated
+	// and hashed. Stores encrypt it; it is nil after the retention period.
+	Data       []byte
+	DataSHA256 string // hex SHA-256 of Data
+	// IdempotencyKey is the client's key for JSON API submissions ("" for
+	// the HTML journey, which is idempotent through its draft).
+	IdempotencyKey string
+	DraftID        string
+	SubmittedAt    time.Time
+	UpdatedAt      time.Time
+}
+
+// Attachment is an uploaded file. Its ID is the attachmentId of the FileRef
+// in the data; its bytes live in blob storage under StorageKey, which is
+// generated and never derived from the file name.
+type Attachment struct {
+	ID           string
+	TenantID     string
+	DraftID      string // while the application is a draft
+	SubmissionID string // once submitted
+	Filename     string // the citizen's name for it, trimmed, for display
+	MediaType    string // sniffed from the content
+	Size         int64  // bytes
+	SHA512       string // hex
+	StorageKey   string
+	CreatedAt    time.Time
+}
+
+// Event is one entry of a submission's audit trail.
+type Event struct {
+	ID           int64
+	TenantID     string
+	SubmissionID string
+	At           time.Time
+	Actor        string // "Antragsteller", "System" or a staff user name
+	Action       string // e.g. "eingereicht", "status"
+	Detail       string // e.g. "eingegangen → in_bearbeitung"
+}
+
+// Filter selects submissions for the inbox.
+type Filter struct {
+	Status    Status // "" for all
+	ServiceID string // "" for all
+	Limit     int    // 0 for a default of 100
+	Offset    int
+}
+
+// Store keeps drafts, submissions, attachments and events. Every method is
+// scoped by tenant. Errors wrap apperr.NotFound, apperr.Conflict and
+// apperr.Gone.
+type Store interface {
+	CreateDraft(ctx context.Context, d *Draft) error
+	// DraftByToken finds a draft by the hash of its token. An expired
+	// draft is not found.
+	DraftByToken(ctx context.Context, tenantID string, tokenHash []byte, now time.Time) (*Draft, error)
+	// SaveDraft updates Data, Step, UpdatedAt and ExpiresAt. A submitted
+	// draft cannot be saved (apperr.Conflict).
+	SaveDraft(ctx context.Context, d *Draft) error
+	// DeleteExpiredDrafts deletes drafts that expired before now, with
+	// their attachments, and returns the storage keys of those attachments
+	// so that the caller deletes the bytes.
+	DeleteExpiredDrafts(ctx context.Context, now time.Time) (storageKeys []string, err error)
+
+	CreateAttachment(ctx context.Context, a *Attachment) error
+	Attachment(ctx context.Context, tenantID, id string) (*Attachment, error)
+	// DeleteAttachment deletes an attachment that belongs to a draft (not
+	// a submission) and returns its storage key.
+	DeleteAttachment(ctx context.Context, tenantID, id string) (storageKey string, err error)
+	ListAttachments(ctx context.Context, tenantID, submissionID string) ([]*Attachment, error)
+
+	// Submit stores s with ev in one transaction. With a draft
+	// (s.DraftID), it marks the draft submitted and clears its data; the
+	// attachments in attachmentIDs move from the draft to s and the
+	// draft's other attachments are deleted (their storage keys are
+	// returned). If the draft was already submitted, or s.IdempotencyKey
+	// was already used, it stores nothing and returns the existing
+	// submission with created false. A taken Reference is apperr.Conflict.
+	Submit(ctx context.Context, s *Submission, ev *Event, attachmentIDs []string) (existing *Submission, created bool, orphanKeys []string, err error)
+	Submission(ctx context.Context, tenantID, id string) (*Submission, error)
+	SubmissionByReference(ctx context.Context, tenantID, reference string) (*Submission, error)
+	// SubmissionByDraft returns the submission made from a draft.
+	SubmissionByDraft(ctx context.Context, tenantID, draftID string) (*Submission, error)
+	// SubmissionByIdempotencyKey returns the submission a JSON API client
+	// made with the key.
+	SubmissionByIdempotencyKey(ctx context.Context, tenantID, key string) (*Submission, error)
+	// ListSubmissions lists newest first; Data is not loaded.
+	ListSubmissions(ctx context.Context, tenantID string, f Filter) ([]*Submission, error)
+	// SetStatus changes the status and records ev, in one transaction.
+	SetStatus(ctx context.Context, tenantID, id string, status Status, ev *Event) error
+	Events(ctx context.Context, tenantID, submissionID string) ([]*Event, error)
+	// PurgeSubmissions deletes the data and attachments of submissions
+	// that are abgeschlossen and last changed before the cut-off, across
+	// all tenants, records an event for each, and returns the storage keys
+	// of the deleted attachments.
+	PurgeSubmissions(ctx context.Context, before time.Time) (storageKeys []string, err error)
+}

@@ -1,0 +1,128 @@
+// Package tenant models who offers online services: tenants (a Gemeinde,
+// Landkreis or Land), their authorities (Behörden), the services they offer
+// (identified by Leistungsschlüssel, LeiKa) and the immutable versions of
+// each service's form.
+//
+// Every stored record belongs to a tenant, and every store method takes the
+// tenant it acts for. A service may be shared ("Einer für Alle", EfA): it is
+// then listed in every tenant's catalogue, while its owner keeps it.
+package tenant
+
+import (
+	"context"
+	"time"
+)
+
+// Kind is the level of government a tenant is.
+type Kind string
+
+// Kinds.
+const (
+	Gemeinde  Kind = "gemeinde"  // a municipality (Stadt, Gemeinde)
+	Landkreis Kind = "landkreis" // a district
+	Land      Kind = "land"      // a federal state
+)
+
+// Tenant is a public body that uses antrag.
+type Tenant struct {
+	ID   string // UUID
+	Slug string // URL path segment, e.g. "musterstadt": [a-z0-9-]{2,40}
+	Name string // e.g. "Stadt Musterstadt"
+	Kind Kind
+	// ARS is the Amtlicher Regionalschlüssel (12 digits; its first two are
+	// the Land), used for jurisdiction and Land-dependent rules.
+	ARS string
+	// Host is an optional host name that selects this tenant ("antrag.musterstadt.de").
+	Host      string
+	CreatedAt time.Time
+}
+
+// Bundesland returns the two-letter code of the tenant's Land from the
+// first two digits of its ARS, or "" if unknown (Destatis Länder keys).
+func (t *Tenant) Bundesland() string {
+	if len(t.ARS) < 2 {
+		return ""
+	}
+	return laender[t.ARS[:2]]
+}
+
+var laender = map[string]string{
+	"01": "SH", "02": "HH", "03": "NI", "04": "HB", "05": "NW", "06": "HE", "07": "RP", "08": "BW",
+	"09": "BY", "10": "SL", "11": "BE", "12": "BB", "13": "MV", "14": "SN", "15": "ST", "16": "TH",
+}
+
+// Authority is a Behörde of a tenant that receives applications.
+type Authority struct {
+	ID       string
+	TenantID string
+	Name     string   // e.g. "Bürgeramt Musterstadt"
+	Address  []string // postal address lines
+	Email    string   // contact address shown to citizens
+}
+
+// Service is an online service a tenant offers.
+type Service struct {
+	ID          string
+	TenantID    string // owner
+	Slug        string // URL path segment, unique per owner
+	Name        string
+	Description string
+	// Leistungsschluessel is the LeiKa key (14 digits, 99…), if known.
+	Leistungsschluessel string
+	AuthorityID         string
+	// Shared marks an EfA service: listed in every tenant's catalogue.
+	Shared       bool
+	FeeText      string // e.g. "Die Gebühr beträgt 30 Euro." ("" = no fee information)
+	DurationText string // e.g. "etwa 15 Minuten"
+	// FormVersionID is the current published version, "" before the first.
+	FormVersionID string
+	CreatedAt     time.Time
+}
+
+// FormVersion is one published, immutable version of a service's form.
+// Drafts and submissions keep the version they started with.
+type FormVersion struct {
+	ID          string
+	TenantID    string // owner of the service
+	ServiceID   string
+	Version     int    // 1, 2, … per service
+	FIMID       string // Stammdatenschema id, e.g. S00000000371
+	FIMVersion  string // e.g. 1.0.0
+	Name        string // schema name at publication
+	XDF         []byte // the XDatenfelder file exactly as imported
+	PublishedAt time.Time
+}
+
+// Store keeps tenants, authorities, services and form versions. Errors
+// wrap apperr.NotFound and apperr.Conflict (a slug or host taken).
+type Store interface {
+	CreateTenant(ctx context.Context, t *Tenant) error
+	Tenant(ctx context.Context, id string) (*Tenant, error)
+	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	TenantByHost(ctx context.Context, host string) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+
+	CreateAuthority(ctx context.Context, a *Authority) error
+	Authority(ctx context.Context, tenantID, id string) (*Authority, error)
+	ListAuthorities(ctx context.Context, tenantID string) ([]*Authority, error)
+
+	CreateService(ctx context.Context, s *Service) error
+	// Service returns a service of the tenant, or a shared one of any
+	// tenant.
+	Service(ctx context.Context, tenantID, id string) (*Service, error)
+	// ServiceBySlug finds the tenant's own service with the slug, else a
+	// shared service with it.
+	ServiceBySlug(ctx context.Context, tenantID, slug string) (*Service, error)
+	// ListServices lists the tenant's own and all shared services, by name.
+	ListServices(ctx context.Context, tenantID string) ([]*Service, error)
+	// ListAllServices lists every service of every tenant, by owner and name.
+	ListAllServices(ctx context.Context) ([]*Service, error)
+
+	// PublishFormVersion stores fv as the next version of the service's
+	// form (Version and PublishedAt are set) and makes it current, in one
+	// transaction. Only the owner can publish.
+	PublishFormVersion(ctx context.Context, tenantID string, fv *FormVersion) error
+	// FormVersion returns a version by id; tenantID must own the service or
+	// the service must be shared.
+	FormVersion(ctx context.Context, tenantID, id string) (*FormVersion, error)
+}
