@@ -213,7 +213,7 @@ func TestJSONSchemaShape(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s.%s: no property", path, e.ID)
 			}
-			if slices.Contains(req, e.ID) != c.Anzahl.Required() {
+			if slices.Contains(req, e.ID) != c.Required() {
 				t.Errorf("%s.%s: required=%v, anzahl %s", path, e.ID, slices.Contains(req, e.ID), c.Anzahl)
 			}
 			if c.Anzahl.Repeats() {

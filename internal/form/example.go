@@ -27,23 +27,24 @@ func exampleObject(p Path, children []Child) map[string]any {
 	obj := map[string]any{}
 	for i := range children {
 		c := &children[i]
-		e := c.Element
-		if !e.CarriesData() {
-			continue
+		if c.Element.CarriesData() && !c.Element.Unfillable() {
+			obj[c.Element.ID] = ExampleValue(p.Key(c.Element.ID), c)
 		}
-		cp := p.Key(e.ID)
-		if !c.Anzahl.Repeats() {
-			obj[e.ID] = exampleValue(cp, e)
-			continue
-		}
-		n := max(c.Anzahl.Min, 1)
-		arr := make([]any, n)
-		for j := range arr {
-			arr[j] = exampleValue(cp.Index(j), e)
-		}
-		obj[e.ID] = arr
 	}
 	return obj
+}
+
+// ExampleValue returns the example data of one struktur entry at key path
+// p, as Example builds it: a value, or a list for a repeated element.
+func ExampleValue(p Path, c *Child) any {
+	if !c.Anzahl.Repeats() {
+		return exampleValue(p, c.Element)
+	}
+	arr := make([]any, max(c.Anzahl.Min, 1))
+	for j := range arr {
+		arr[j] = exampleValue(p.Index(j), c.Element)
+	}
+	return arr
 }
 
 func exampleValue(p Path, e *Element) any {

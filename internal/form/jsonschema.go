@@ -59,7 +59,7 @@ func objectSchema(children []Child) map[string]any {
 				delete(item, "description")
 			}
 			arr := map[string]any{"type": "array", "title": e.Label(), "items": item}
-			if c.Anzahl.Min > 0 {
+			if c.Required() {
 				arr["minItems"] = c.Anzahl.Min
 			}
 			if c.Anzahl.Max != Unbounded {
@@ -68,7 +68,7 @@ func objectSchema(children []Child) map[string]any {
 			item = arr
 		}
 		props[e.ID] = item
-		if c.Anzahl.Required() {
+		if c.Required() {
 			required = append(required, e.ID)
 		}
 	}

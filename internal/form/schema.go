@@ -302,6 +302,22 @@ type Child struct {
 	Element *Element `json:"element"`
 }
 
+// Required reports whether the entry must have a value: its Anzahl
+// minimum is above 0, unless it is a Datenfeld nobody can fill: locked or
+// hidden (the citizen cannot edit it), without an Inhalt, and not to be
+// prefilled from a user account (vorbefuellung keine). Such a field carries
+// a value only when the platform sets one.
+func (c *Child) Required() bool {
+	return c.Anzahl.Required() && !c.Element.Unfillable()
+}
+
+// Unfillable reports whether a Datenfeld is locked or hidden without an
+// Inhalt and without prefill: no one can enter its value.
+func (e *Element) Unfillable() bool {
+	return e.Kind == KindField && (e.Feldart == FeldartLocked || e.Feldart == FeldartHidden) &&
+		e.Inhalt == "" && (e.Vorbefuellung == "" || e.Vorbefuellung == "keine")
+}
+
 // Schema is a Stammdatenschema, or a single Datenfeldgruppe published on its
 // own (XDatenfelder 3 message xdatenfelder.datenfeldgruppe.0103), which the
 // model treats as a schema with that group as its only child.

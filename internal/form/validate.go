@@ -95,6 +95,15 @@ func ValidateStruktur(p Path, children []Child, obj map[string]any, c Conditions
 	return v.problems
 }
 
+// ValidatePart checks the entries children of obj like ValidateStruktur,
+// but ignores keys of obj that are not among children: the other parts of
+// an object shown on several steps.
+func ValidatePart(p Path, children []Child, obj map[string]any, c Conditions) Problems {
+	v := validator{cond: c}
+	v.fields(p, children, obj, true)
+	return v.problems
+}
+
 type validator struct {
 	problems Problems
 	cond     Conditions
@@ -108,6 +117,12 @@ func (v *validator) add(p Path, code, msg string) {
 }
 
 func (v *validator) object(p Path, children []Child, obj map[string]any) {
+	v.fields(p, children, obj, false)
+}
+
+// fields checks obj's entries; partial leaves keys that are not among
+// children alone.
+func (v *validator) fields(p Path, children []Child, obj map[string]any, partial bool) {
 	known := make(map[string]bool, len(children))
 	for i := range children {
 		c := &children[i]
@@ -120,7 +135,7 @@ func (v *validator) object(p Path, children []Child, obj map[string]any) {
 			continue
 		}
 		known[e.ID] = true
-		required := c.Anzahl.Required() || v.required(cp)
+		required := c.Required() || v.required(cp)
 		val, present := obj[e.ID]
 		if !present {
 			if required {
@@ -148,6 +163,9 @@ func (v *validator) object(p Path, children []Child, obj map[string]any) {
 		for j, item := range arr {
 			v.value(cp.Index(j), c, item, true)
 		}
+	}
+	if partial {
+		return
 	}
 	var unknown []string
 	for k := range obj {

@@ -40,12 +40,20 @@ func (c Context) today() string {
 // are hidden, which are required beyond their Anzahl, and the problems of
 // the cross-field validations. It implements form.Conditions.
 type State struct {
-	hidden   map[string]bool
-	required map[string]bool
-	fixed    map[string]any
-	problems form.Problems
-	paths    map[string]form.Path // key of hidden → its path, for pruning
+	hidden     map[string]bool
+	required   map[string]bool
+	fixed      map[string]any
+	problems   form.Problems
+	paths      map[string]form.Path // key of hidden → its path, for pruning
+	today      string
+	bundesland string
 }
+
+// Today is the date the rules were evaluated for ("YYYY-MM-DD").
+func (s *State) Today() string { return s.today }
+
+// Bundesland is the Land the rules were evaluated for, "" if unknown.
+func (s *State) Bundesland() string { return s.bundesland }
 
 // Fixed reports whether a rule sets the element at p to a fixed value that
 // the citizen does not see (effect set), and the value.
@@ -118,6 +126,7 @@ func (p *Program) Evaluate(doc map[string]any, ctx Context) (*State, map[string]
 	}
 	st.fixed = fixed
 	p.validations(st, cur, ctx, today)
+	st.today, st.bundesland = today, ctx.Bundesland
 	return st, cur
 }
 
@@ -418,4 +427,46 @@ func deepCopy(v any) any {
 		return out
 	}
 	return v
+}
+
+// Binding is one place of a show or hide effect in a document: the target's
+// key path, the condition, and the key path of each variable the condition
+// reads there. The browser evaluates bindings to show and hide parts of a
+// page while the citizen types (see internal/web/static/app/journey.js).
+type Binding struct {
+	Kind   Kind
+	Target form.Path
+	When   any
+	Vars   map[string]form.Path // variable → key path; context variables are absent
+}
+
+// Bindings lists the show and hide effects of all compiled rules at every
+// place they have in doc.
+func (p *Program) Bindings(doc map[string]any) []Binding {
+	var out []Binding
+	for _, pr := range p.prep {
+		for _, in := range enumerate(doc, pr.scope, nil, false) {
+			var vars map[string]form.Path
+			for i, e := range pr.rule.Effects {
+				if e.Kind != Show && e.Kind != Hide {
+					continue
+				}
+				if vars == nil {
+					vars = map[string]form.Path{}
+					for j, n := range pr.vars {
+						if n == nil {
+							continue
+						}
+						if ins := enumerate(doc, n, in.idx, true); len(ins) > 0 {
+							vars[pr.rule.Vars[j]] = ins[0].path
+						}
+					}
+				}
+				for _, t := range enumerate(doc, pr.targets[i], in.idx, true) {
+					out = append(out, Binding{Kind: e.Kind, Target: t.path, When: e.When, Vars: vars})
+				}
+			}
+		}
+	}
+	return out
 }

@@ -1,0 +1,164 @@
+package journey
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/rules"
+)
+
+// Section is a group of answers for a summary: the citizen's "Angaben
+// prüfen" page, the receipt PDF and the caseworker's view.
+type Section struct {
+	Title    string
+	Step     int // index of the step to change these answers
+	Anchor   string
+	Items    []Answer
+	Sections []Section // nested groups and repeated entries
+}
+
+// Answer is one answered question.
+type Answer struct {
+	Label  string // bezeichnungEingabe, or bezeichnungAusgabe for output
+	Value  string // formatted for reading; several lines for lists
+	Anchor string // HTML id of the input, for "Ändern" links
+	Files  []form.FileRef
+}
+
+// Answers lists the answered questions of doc step by step. With output
+// set, labels are the schema's bezeichnungAusgabe (for the receipt and the
+// caseworker), else bezeichnungEingabe. Hidden elements and empty values
+// are left out.
+func (f *Form) Answers(doc map[string]any, state *rules.State, output bool) []Section {
+	a := answerer{state: state, output: output}
+	var out []Section
+	for _, st := range f.Steps {
+		obj := st.Object(doc, false)
+		if obj == nil || !f.StepVisible(st, state) {
+			continue
+		}
+		sec := Section{Title: st.Title, Step: st.Index}
+		if st.Subtitle != "" {
+			sec.Title += " – " + st.Subtitle
+		}
+		a.children(&sec, st.Parent, st.Children, obj, st.Index)
+		if len(sec.Items) > 0 || len(sec.Sections) > 0 {
+			out = append(out, sec)
+		}
+	}
+	return out
+}
+
+type answerer struct {
+	state  *rules.State
+	output bool
+}
+
+func (a *answerer) label(e *form.Element) string {
+	if a.output && e.BezeichnungAusgabe != "" {
+		return e.BezeichnungAusgabe
+	}
+	return e.Label()
+}
+
+func (a *answerer) children(sec *Section, p form.Path, cs []form.Child, obj map[string]any, step int) {
+	for i := range cs {
+		c := &cs[i]
+		e := c.Element
+		if !e.CarriesData() || e.Feldart == form.FeldartHidden {
+			continue
+		}
+		kp := p.Key(e.ID)
+		if a.state != nil && a.state.Hidden(kp) {
+			continue
+		}
+		v, ok := obj[e.ID]
+		if !ok {
+			continue
+		}
+		if e.Kind == form.KindGroup {
+			if c.Anzahl.Repeats() {
+				arr, _ := v.([]any)
+				for j, entry := range arr {
+					sub := Section{Title: fmt.Sprintf("%s %d", a.label(e), j+1), Step: step, Anchor: HTMLID(kp.Index(j))}
+					m, _ := entry.(map[string]any)
+					a.children(&sub, kp.Index(j), e.Struktur, m, step)
+					sec.Sections = append(sec.Sections, sub)
+				}
+				continue
+			}
+			m, _ := v.(map[string]any)
+			sub := Section{Title: a.label(e), Step: step, Anchor: HTMLID(kp)}
+			a.children(&sub, kp, e.Struktur, m, step)
+			if len(sub.Items) > 0 || len(sub.Sections) > 0 {
+				sec.Sections = append(sec.Sections, sub)
+			}
+			continue
+		}
+		ans := Answer{Label: a.label(e), Anchor: HTMLID(kp)}
+		if WidgetOf(e, c.Anzahl) == WFile {
+			ans.Files = fileRefs(v)
+			var names []string
+			for _, r := range ans.Files {
+				names = append(names, fmt.Sprintf("%s (%s)", r.Filename, form.HumanSize(r.Size)))
+			}
+			ans.Value = strings.Join(names, "\n")
+		} else if arr, isList := v.([]any); isList {
+			var lines []string
+			for _, x := range arr {
+				lines = append(lines, FormatValue(e, x))
+			}
+			ans.Value = strings.Join(lines, "\n")
+		} else {
+			ans.Value = FormatValue(e, v)
+		}
+		if ans.Value != "" {
+			sec.Items = append(sec.Items, ans)
+		}
+	}
+}
+
+// FormatValue renders a stored value for reading: the name of a code, Ja
+// or Nein, a German number, a date as 01.02.1990 (never shifted by a time
+// zone: it is a date-only value).
+func FormatValue(e *form.Element, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool:
+		if x {
+			return "Ja"
+		}
+		return "Nein"
+	case json.Number:
+		s := FormatNumber(x.String(), e.Datentyp == form.DatentypNumCurrency)
+		if e.Datentyp == form.DatentypNumCurrency {
+			s += " €"
+		}
+		return s
+	case string:
+		if e.HasCodes() {
+			for _, w := range e.Codes() {
+				if w.Code == x {
+					return w.Name
+				}
+			}
+		}
+		switch e.Datentyp {
+		case form.DatentypDate:
+			if len(x) == 10 {
+				return x[8:10] + "." + x[5:7] + "." + x[0:4]
+			}
+		case form.DatentypDateTime:
+			if len(x) >= 16 {
+				return x[8:10] + "." + x[5:7] + "." + x[0:4] + ", " + x[11:16] + " Uhr"
+			}
+		case form.DatentypTime:
+			return x + " Uhr"
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}

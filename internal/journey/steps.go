@@ -1,0 +1,243 @@
+// Package journey turns a form model into the steps of an online service
+// and the citizen's answers on each step into canonical data: it splits a
+// schema into steps, reads HTML form posts (German numbers, dates as day,
+// month and year, repeated entries added and removed without JavaScript),
+// and describes each step for rendering. It knows nothing of HTTP or HTML;
+// package web does.
+package journey
+
+import (
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/rules"
+)
+
+// Form is a published form version prepared for the journey.
+type Form struct {
+	Schema *form.Schema
+	Rules  *rules.Program
+	Steps  []*Step
+}
+
+// Step is one page of the journey: some struktur entries of one object of
+// the data (the document root or a top-level Datenfeldgruppe).
+type Step struct {
+	Index    int    // 0-based
+	Title    string // heading, e.g. "Antragstellende Person"
+	Subtitle string // for a part of a large group, e.g. "Anschrift"
+	// Parent is the key path of the object whose entries the step shows:
+	// nil for the root, or the path of a top-level group.
+	Parent form.Path
+	// ParentChild is the struktur entry of that group (nil for the root).
+	ParentChild *form.Child
+	Children    []form.Child
+	// Notes are label fields of the document root that stand between two
+	// groups; they are shown at the top of the step that follows them.
+	Notes []form.Child
+}
+
+// MaxStepFields is the number of data fields above which a top-level group
+// is split into several steps, along its own subgroups.
+const MaxStepFields = 25
+
+// NewForm compiles the schema's rules and splits it into steps:
+//
+//   - one step per top-level Datenfeldgruppe that occurs at most once;
+//   - consecutive top-level Datenfelder, and top-level groups that repeat,
+//     share a step ("Allgemeine Angaben" or the group's name);
+//   - a top-level group with more than MaxStepFields data fields is split
+//     along its children: each subgroup is a step, and consecutive fields
+//     between them share one;
+//   - elements without data (labels, groups of labels) go with their
+//     neighbours and never make a step of their own.
+func NewForm(s *form.Schema) *Form {
+	f := &Form{Schema: s, Rules: rules.Compile(s)}
+	var loose []form.Child // consecutive root entries waiting for a step
+	var notes []form.Child // root labels waiting for the next step
+	add := func(st *Step) {
+		st.Notes, notes = notes, nil
+		f.add(st)
+	}
+	flush := func() {
+		if len(loose) == 0 {
+			return
+		}
+		if !anyData(loose) {
+			notes = append(notes, loose...)
+			loose = nil
+			return
+		}
+		title := "Allgemeine Angaben"
+		if len(loose) == 1 && loose[0].Element.Kind == form.KindGroup {
+			title = loose[0].Element.Label()
+		}
+		add(&Step{Title: title, Children: loose})
+		loose = nil
+	}
+	for i := range s.Struktur {
+		c := s.Struktur[i]
+		e := c.Element
+		if e.Kind != form.KindGroup || c.Anzahl.Repeats() || !e.CarriesData() {
+			loose = append(loose, c)
+			continue
+		}
+		flush()
+		cc := c
+		path := form.Path{}.Key(e.ID)
+		if countFields(e) <= MaxStepFields {
+			add(&Step{Title: e.Label(), Parent: path, ParentChild: &cc, Children: e.Struktur})
+			continue
+		}
+		// Split a large group along its children.
+		var run []form.Child
+		emit := func(sub string) {
+			if len(run) > 0 {
+				add(&Step{Title: e.Label(), Subtitle: sub, Parent: path, ParentChild: &cc, Children: run})
+				run = nil
+			}
+		}
+		for _, k := range e.Struktur {
+			if k.Element.Kind == form.KindGroup && k.Element.CarriesData() && countFields(k.Element) > 3 {
+				if anyData(run) {
+					emit("")
+				}
+				run = append(run, k)
+				emit(k.Element.Label())
+				continue
+			}
+			run = append(run, k)
+		}
+		if len(run) > 0 && !anyData(run) && len(f.Steps) > 0 {
+			last := f.Steps[len(f.Steps)-1]
+			last.Children = append(last.Children, run...)
+			run = nil
+		}
+		emit("")
+	}
+	flush()
+	if len(f.Steps) == 0 {
+		f.add(&Step{Title: s.Title()})
+	}
+	if len(notes) > 0 {
+		last := f.Steps[len(f.Steps)-1]
+		last.Notes = append(last.Notes, notes...)
+	}
+	return f
+}
+
+func (f *Form) add(st *Step) {
+	st.Index = len(f.Steps)
+	f.Steps = append(f.Steps, st)
+}
+
+func anyData(cs []form.Child) bool {
+	for _, c := range cs {
+		if c.Element.CarriesData() {
+			return true
+		}
+	}
+	return false
+}
+
+// countFields counts the data fields below a group.
+func countFields(e *form.Element) int {
+	if e.Kind == form.KindField {
+		if e.Feldart == form.FeldartLabel {
+			return 0
+		}
+		return 1
+	}
+	n := 0
+	for _, c := range e.Struktur {
+		n += countFields(c.Element)
+	}
+	return n
+}
+
+// StepVisible reports whether a step has something to show under the
+// rules' state: its group is not hidden, and not all its data elements are.
+// The journey skips invisible steps.
+func (f *Form) StepVisible(st *Step, state *rules.State) bool {
+	if state == nil {
+		return true
+	}
+	if st.Parent != nil && state.Hidden(st.Parent) {
+		return false
+	}
+	for _, c := range st.Children {
+		if c.Element.CarriesData() && !state.Hidden(st.Parent.Key(c.Element.ID)) {
+			return true
+		}
+	}
+	return !anyData(st.Children)
+}
+
+// Next returns the index of the next visible step after i, or -1.
+func (f *Form) Next(i int, state *rules.State) int {
+	for j := i + 1; j < len(f.Steps); j++ {
+		if f.StepVisible(f.Steps[j], state) {
+			return j
+		}
+	}
+	return -1
+}
+
+// Prev returns the index of the previous visible step before i, or -1.
+func (f *Form) Prev(i int, state *rules.State) int {
+	for j := i - 1; j >= 0; j-- {
+		if f.StepVisible(f.Steps[j], state) {
+			return j
+		}
+	}
+	return -1
+}
+
+// Position returns the number of step i among the visible steps and how
+// many steps are visible ("Schritt 2 von 5").
+func (f *Form) Position(i int, state *rules.State) (n, total int) {
+	for j, st := range f.Steps {
+		if f.StepVisible(st, state) || j == i {
+			total++
+			if j <= i {
+				n = total
+			}
+		}
+	}
+	return n, total
+}
+
+// Object returns the object of doc that the step edits (the root, or the
+// top-level group's object, created if absent when create is set).
+func (st *Step) Object(doc map[string]any, create bool) map[string]any {
+	if st.Parent == nil {
+		return doc
+	}
+	k := st.Parent[0].Key
+	if m, ok := doc[k].(map[string]any); ok {
+		return m
+	}
+	if !create {
+		return nil
+	}
+	m := map[string]any{}
+	doc[k] = m
+	return m
+}
+
+// Contains reports whether a problem path belongs to this step.
+func (st *Step) Contains(path string) bool {
+	for _, c := range st.Children {
+		p := st.Parent.Key(c.Element.ID).String()
+		if path == p || hasPathPrefix(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPathPrefix(path, prefix string) bool {
+	if len(path) <= len(prefix) || path[:len(prefix)] != prefix {
+		return false
+	}
+	c := path[len(prefix)]
+	return c == '.' || c == '['
+}

@@ -1,0 +1,454 @@
+package journey
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/rules"
+)
+
+// Widget is how a field is presented.
+type Widget string
+
+// Widgets.
+const (
+	WText     Widget = "text"     // <input type=text>
+	WTextarea Widget = "textarea" // text with maxLength above 200
+	WNumber   Widget = "number"   // text input with inputmode decimal/numeric, German notation
+	WDate     Widget = "date"     // day, month, year inputs
+	WTime     Widget = "time"     // hh:mm
+	WDateTime Widget = "datetime" // day, month, year and hh:mm
+	WRadios   Widget = "radios"   // select with up to MaxRadios options
+	WSelect   Widget = "select"   // select with more options
+	WCheckbox Widget = "checkbox" // optional bool
+	WYesNo    Widget = "yesno"    // required bool: Ja / Nein radios
+	WFile     Widget = "file"     // upload
+	WLabel    Widget = "label"    // feldart label: static text
+	WReadonly Widget = "readonly" // feldart locked: shown, not editable
+	WHidden   Widget = "hidden"   // feldart hidden: not shown
+)
+
+// MaxRadios is the most options shown as radio buttons; more make a
+// <select>.
+const MaxRadios = 7
+
+// TextareaFrom is the maxLength above which text gets a textarea.
+const TextareaFrom = 200
+
+// WidgetOf chooses the widget of a field (feldart, datentyp, Anzahl).
+func WidgetOf(e *form.Element, a form.Anzahl) Widget {
+	switch e.Feldart {
+	case form.FeldartLabel:
+		return WLabel
+	case form.FeldartHidden:
+		return WHidden
+	case form.FeldartLocked:
+		return WReadonly
+	}
+	if e.HasCodes() {
+		if len(e.Codes()) <= MaxRadios {
+			return WRadios
+		}
+		return WSelect
+	}
+	switch e.Datentyp {
+	case form.DatentypNum, form.DatentypNumInt, form.DatentypNumCurrency:
+		return WNumber
+	case form.DatentypDate:
+		return WDate
+	case form.DatentypTime:
+		return WTime
+	case form.DatentypDateTime:
+		return WDateTime
+	case form.DatentypBool:
+		if a.Required() {
+			return WYesNo
+		}
+		return WCheckbox
+	case form.DatentypFile, form.DatentypObj:
+		return WFile
+	}
+	if ml := e.Praezisierung.MaxLength; ml != nil && *ml > TextareaFrom {
+		return WTextarea
+	}
+	return WText
+}
+
+// Item is one element of a step as a page shows it: a group (fieldset), a
+// repeated element with its entries, or a field.
+type Item struct {
+	Kind    string // "group", "repeat", "entry", "field"
+	Element *form.Element
+	Anzahl  form.Anzahl
+	Path    form.Path // key path; for an entry, with its index
+	Name    string    // input name: Path.String()
+	ID      string    // HTML id of the input
+	Box     string    // HTML id of the element's container (rules show and hide it)
+	Anchor  string    // HTML id an error summary links to
+	Label   string
+	Hint    string
+
+	Required bool // statically or by a rule
+	Hidden   bool // by a rule: rendered with the hidden attribute
+	Error    string
+
+	// Field.
+	Widget   Widget
+	Value    string // text value (raw input after a parse problem)
+	Day      string
+	Month    string
+	Year     string
+	Time     string
+	Options  []Option
+	Checked  bool // checkbox
+	Files    []File
+	Accept   string // for <input type=file>
+	MaxSize  int64
+	CanAdd   bool // repeat: another entry may be added; file: another upload
+	Slots    int  // repeated simple field: number of inputs
+	Inputs   []Input
+	ReadOnly string // locked: the value to show
+
+	// Group and repeat.
+	Children []*Item
+	// Entry.
+	Index      int
+	EntryLabel string // "Kind 2"
+	CanRemove  bool
+}
+
+// Option is a choice of a select field.
+type Option struct {
+	Value, Label string
+	Selected     bool
+	ID           string
+}
+
+// Input is one input of a repeated simple field.
+type Input struct {
+	Name, ID, Value string
+}
+
+// File is an uploaded file shown on a step.
+type File struct {
+	AttachmentID string
+	Filename     string
+	Size         string // "1,2 MB"
+}
+
+// View is what a step page shows.
+type View struct {
+	Step     *Step
+	Items    []*Item
+	Problems form.Problems // in page order
+	// RulesJSON is the configuration of the client-side show/hide (see
+	// ClientRules); "" when the step has no conditional elements.
+	RulesJSON string
+}
+
+// HTMLID turns a key path into an HTML id: "f-G1-0-F2".
+func HTMLID(p form.Path) string {
+	var b strings.Builder
+	b.WriteString("f")
+	for _, s := range p {
+		b.WriteByte('-')
+		if s.Key == "" {
+			b.WriteString(strconv.Itoa(s.Index))
+		} else {
+			b.WriteString(s.Key)
+		}
+	}
+	return b.String()
+}
+
+// BoxID is the HTML id of an element's container.
+func BoxID(p form.Path) string { return HTMLID(p) + "-feld" }
+
+// BuildView describes step st for rendering. doc is the draft's data
+// (already cleaned by the rules), st the rules' state for it, raw holds the
+// inputs as typed where they could not be read (by input name), and
+// problems the problems to show.
+func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw map[string]string, problems form.Problems) *View {
+	b := &viewBuilder{doc: doc, state: state, raw: raw, errs: map[string]string{}}
+	for _, p := range problems {
+		if _, dup := b.errs[p.Path]; !dup {
+			b.errs[p.Path] = p.Message
+		}
+	}
+	obj := step.Object(doc, false)
+	v := &View{Step: step}
+	for i := range step.Children {
+		if it := b.item(step.Parent, &step.Children[i], obj); it != nil {
+			v.Items = append(v.Items, it)
+		}
+	}
+	// Problems in page order, so that the error summary follows the page.
+	seen := map[string]bool{}
+	var walk func(its []*Item)
+	walk = func(its []*Item) {
+		for _, it := range its {
+			for _, p := range problems {
+				if !seen[p.Path+p.Message] && (p.Path == it.Name || (it.Kind == "field" && hasPathPrefix(p.Path, it.Name))) {
+					seen[p.Path+p.Message] = true
+					v.Problems = append(v.Problems, form.Problem{Path: it.Anchor, Code: p.Code, Message: p.Message})
+				}
+			}
+			walk(it.Children)
+		}
+	}
+	walk(v.Items)
+	for _, p := range problems {
+		if !seen[p.Path+p.Message] {
+			v.Problems = append(v.Problems, form.Problem{Path: BoxID(pathFromString(p.Path)), Code: p.Code, Message: p.Message})
+		}
+	}
+	v.RulesJSON = f.clientRules(step, doc, state)
+	return v
+}
+
+type viewBuilder struct {
+	doc   map[string]any
+	state *rules.State
+	raw   map[string]string
+	errs  map[string]string
+}
+
+func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) *Item {
+	e := c.Element
+	kp := parent.Key(e.ID)
+	if _, fixed := b.fixed(kp); fixed {
+		return nil
+	}
+	it := &Item{Element: e, Anzahl: c.Anzahl, Path: kp, Name: kp.String(), ID: HTMLID(kp), Box: BoxID(kp), Label: e.Label(),
+		Hint: strings.TrimSpace(e.HilfetextEingabe), Error: b.errs[kp.String()]}
+	it.Anchor = it.Box
+	if b.state != nil {
+		it.Hidden = b.state.Hidden(kp)
+		it.Required = c.Required() || b.state.Required(kp)
+	} else {
+		it.Required = c.Required()
+	}
+	val := obj[e.ID]
+	if c.Anzahl.Repeats() && e.Kind == form.KindGroup {
+		it.Kind = "repeat"
+		arr, _ := val.([]any)
+		for i, entry := range arr {
+			ep := kp.Index(i)
+			en := &Item{Kind: "entry", Element: e, Path: ep, Name: ep.String(), ID: HTMLID(ep), Box: BoxID(ep), Anchor: BoxID(ep), Index: i,
+				EntryLabel: fmt.Sprintf("%s %d", e.Label(), i+1), CanRemove: len(arr) > c.Anzahl.Min || len(arr) > 1,
+				Error: b.errs[ep.String()]}
+			m, _ := entry.(map[string]any)
+			for j := range e.Struktur {
+				if k := b.item(ep, &e.Struktur[j], m); k != nil {
+					en.Children = append(en.Children, k)
+				}
+			}
+			it.Children = append(it.Children, en)
+		}
+		it.CanAdd = c.Anzahl.Max == form.Unbounded || len(arr) < c.Anzahl.Max
+		return it
+	}
+	if e.Kind == form.KindGroup {
+		it.Kind = "group"
+		m, _ := val.(map[string]any)
+		for j := range e.Struktur {
+			if k := b.item(kp, &e.Struktur[j], m); k != nil {
+				it.Children = append(it.Children, k)
+			}
+		}
+		return it
+	}
+	it.Kind = "field"
+	it.Widget = WidgetOf(e, c.Anzahl)
+	b.field(it, c, val)
+	switch {
+	case len(it.Options) > 0:
+		it.Anchor = it.Options[0].ID
+	case it.Widget == WDate || it.Widget == WDateTime:
+		it.Anchor = it.ID + "-tag"
+	case len(it.Inputs) > 0:
+		it.Anchor = it.Inputs[0].ID
+	default:
+		it.Anchor = it.ID
+	}
+	return it
+}
+
+func (b *viewBuilder) fixed(p form.Path) (any, bool) {
+	if b.state == nil {
+		return nil, false
+	}
+	return b.state.Fixed(p)
+}
+
+// field fills the widget's values from the data, or from raw input.
+func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
+	e := it.Element
+	name := it.Name
+	rawOr := func(n, v string) string {
+		if r, ok := b.raw[n]; ok {
+			return r
+		}
+		return v
+	}
+	if c.Anzahl.Repeats() && it.Widget != WFile {
+		// A repeated simple field: one input per value, and one empty
+		// input more while the maximum allows.
+		arr, _ := val.([]any)
+		n := len(arr)
+		if c.Anzahl.Max == form.Unbounded || n < c.Anzahl.Max {
+			n++
+		}
+		n = max(n, c.Anzahl.Min, 1)
+		for i := range n {
+			var v any
+			if i < len(arr) {
+				v = arr[i]
+			}
+			ip := it.Path.Index(i)
+			it.Inputs = append(it.Inputs, Input{Name: ip.String(), ID: HTMLID(ip), Value: rawOr(ip.String(), display(e, v))})
+			if msg, ok := b.errs[ip.String()]; ok && it.Error == "" {
+				it.Error = msg
+			}
+		}
+		it.Slots = n
+		if it.Widget == WRadios || it.Widget == WSelect {
+			// Several choices of one list: offer them as checkboxes.
+			it.Widget = WCheckbox
+			chosen := map[string]bool{}
+			for _, v := range arr {
+				if s, ok := v.(string); ok {
+					chosen[s] = true
+				}
+			}
+			for i, w := range e.Codes() {
+				it.Options = append(it.Options, Option{Value: w.Code, Label: w.Name, Selected: chosen[w.Code], ID: fmt.Sprintf("%s-%d", it.ID, i)})
+			}
+		}
+		return
+	}
+	switch it.Widget {
+	case WDate, WDateTime:
+		s, _ := val.(string)
+		if len(s) >= 10 {
+			it.Year, it.Month, it.Day = strings.TrimLeft(s[0:4], "0"), strings.TrimLeft(s[5:7], "0"), strings.TrimLeft(s[8:10], "0")
+		}
+		if it.Widget == WDateTime && len(s) >= 16 {
+			it.Time = s[11:16]
+		}
+		it.Day, it.Month, it.Year = rawOr(name+".tag", it.Day), rawOr(name+".monat", it.Month), rawOr(name+".jahr", it.Year)
+		it.Time = rawOr(name+".zeit", it.Time)
+	case WRadios, WSelect:
+		s, _ := val.(string)
+		s = rawOr(name, s)
+		for i, w := range e.Codes() {
+			it.Options = append(it.Options, Option{Value: w.Code, Label: w.Name, Selected: w.Code == s, ID: fmt.Sprintf("%s-%d", it.ID, i)})
+		}
+	case WYesNo:
+		s := ""
+		if v, ok := val.(bool); ok {
+			s = strconv.FormatBool(v)
+		}
+		s = rawOr(name, s)
+		it.Options = []Option{
+			{Value: "true", Label: "Ja", Selected: s == "true", ID: it.ID + "-ja"},
+			{Value: "false", Label: "Nein", Selected: s == "false", ID: it.ID + "-nein"},
+		}
+	case WCheckbox:
+		v, _ := val.(bool)
+		it.Checked = v
+	case WFile:
+		for _, ref := range fileRefs(val) {
+			it.Files = append(it.Files, File{AttachmentID: ref.AttachmentID, Filename: ref.Filename, Size: form.HumanSize(ref.Size)})
+		}
+		it.Accept = strings.Join(e.Praezisierung.MediaTypes, ",")
+		if it.Accept == "" {
+			it.Accept = strings.Join(DefaultMediaTypes, ",")
+		}
+		it.MaxSize = MaxFileSize(e)
+		max := 1
+		if c.Anzahl.Repeats() {
+			max = c.Anzahl.Max
+		}
+		it.CanAdd = max == form.Unbounded || len(it.Files) < max
+	case WReadonly:
+		it.ReadOnly = display(e, val)
+		if it.ReadOnly == "" {
+			it.ReadOnly = e.Inhalt
+		}
+	case WLabel:
+		it.ReadOnly = e.Inhalt
+	default:
+		it.Value = rawOr(name, display(e, val))
+	}
+}
+
+// display renders a stored value for an input: numbers the German way.
+func display(e *form.Element, v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return FormatNumber(x.String(), e.Datentyp == form.DatentypNumCurrency)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// fileRefs reads FileRef values (one or a list) from data.
+func fileRefs(v any) []form.FileRef {
+	var list []any
+	switch x := v.(type) {
+	case []any:
+		list = x
+	case map[string]any:
+		list = []any{x}
+	}
+	var out []form.FileRef
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		var ref form.FileRef
+		ref.AttachmentID, _ = m["attachmentId"].(string)
+		ref.Filename, _ = m["filename"].(string)
+		ref.MimeType, _ = m["mimeType"].(string)
+		if n, ok := m["size"].(json.Number); ok {
+			ref.Size, _ = n.Int64()
+		}
+		if h, ok := m["hash"].(map[string]any); ok {
+			ref.Hash.Type, _ = h["type"].(string)
+			ref.Hash.Content, _ = h["content"].(string)
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+// pathFromString parses "G1[0].F2" back into a Path.
+func pathFromString(s string) form.Path {
+	var p form.Path
+	for _, part := range strings.Split(s, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		if key != "" {
+			p = p.Key(key)
+		}
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			n, err := strconv.Atoi(idx)
+			if err != nil {
+				break
+			}
+			p = p.Index(n)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return p
+}
