@@ -1,8 +1,11 @@
-// Command antrag is the online application platform: it imports FIM
-// schemas and (in later subcommands) serves them as online services.
+// Command antrag is the online application platform: it serves FIM
+// schemas as online services, with a caseworker inbox, and imports and
+// inspects FIM schemas.
 //
 // Usage:
 //
+//	antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PATH] [--base-url URL]
+//	antrag user add --tenant SLUG --username NAME [--name NAME]  (password on stdin)
 //	antrag fim inspect [--json] [--codelists DIR] FILE...
 //	antrag fim schema [--uri URI] [--codelists DIR] FILE
 //	antrag fim example [--codelists DIR] FILE
@@ -16,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -55,22 +59,31 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `antrag – Antragsplattform für FIM-basierte Online-Dienste
 
 Befehle:
+  antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PFAD] [--base-url URL]
+                                                           Server starten (Standard ohne Befehl)
+  antrag user add --tenant MANDANT --username NAME [--name NAME]
+                                                           Zugang für Mitarbeitende anlegen (Passwort über stdin)
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
   antrag fim example [--codelists DIR] DATEI               gültiges Beispiel-Datendokument ausgeben
   antrag fim rules [--json] [--summary] DATEI...           Regeln übersetzen und ihren Status zeigen
 
-Umgebung:
-  ANTRAG_CODELISTS   Verzeichnis mit zusätzlichen genericode-Codelisten (wie --codelists)
+Umgebung (wie die gleichnamigen Optionen):
+  ANTRAG_ADDR, ANTRAG_DATA, ANTRAG_DB, ANTRAG_BASE_URL, ANTRAG_DEMO (1),
+  ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_LOG_LEVEL
+  ANTRAG_DATA_KEY    Datenschlüssel (32 Bytes Base64) statt der Schlüsseldatei im Datenverzeichnis
 `
 
 // run is the whole program; main only supplies the process environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return usageError{"kein Befehl angegeben"}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return runServe(ctx, args, getenv, stdout, stderr)
 	}
 	switch args[0] {
+	case "serve":
+		return runServe(ctx, args[1:], getenv, stdout, stderr)
+	case "user":
+		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr)
 	case "fim":
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

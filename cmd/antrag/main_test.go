@@ -112,7 +112,7 @@ func TestCodelistsFromEnvironment(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"nix"}, {"fim"}, {"fim", "nix"}, {"fim", "inspect"}, {"fim", "schema"}, {"fim", "example", "a", "b"}, {"fim", "inspect", "--bogus", "x"}} {
+	for _, args := range [][]string{{"nix"}, {"fim"}, {"fim", "nix"}, {"fim", "inspect"}, {"fim", "schema"}, {"fim", "example", "a", "b"}, {"fim", "inspect", "--bogus", "x"}} {
 		_, _, err := runCmd(t, nil, args...)
 		var ue usageError
 		if !errors.As(err, &ue) {

@@ -1,0 +1,349 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/demo"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/web"
+)
+
+// serveConfig is the configuration of `antrag serve`, from flags and
+// ANTRAG_* environment variables (flags win).
+type serveConfig struct {
+	addr        string
+	dataDir     string
+	db          string
+	baseURL     string
+	demo        bool
+	draftTTL    time.Duration
+	retention   time.Duration
+	codelists   string
+	dataKey     string
+	logLevel    string
+	janitorTick time.Duration
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	dur := func(k string, def time.Duration) (time.Duration, error) {
+		v := getenv(k)
+		if v == "" {
+			return def, nil
+		}
+		d, err := parseDuration(v)
+		if err != nil {
+			return 0, usageError{fmt.Sprintf("%s=%q: %v", k, v, err)}
+		}
+		return d, nil
+	}
+	c := &serveConfig{}
+	var err error
+	if c.draftTTL, err = dur("ANTRAG_DRAFT_TTL", 30*24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.retention, err = dur("ANTRAG_RETENTION", 365*24*time.Hour); err != nil {
+		return nil, err
+	}
+	fs := flag.NewFlagSet("antrag serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", env("ANTRAG_ADDR", ":8080"), "Adresse, auf der der Server lauscht")
+	fs.StringVar(&c.dataDir, "data", env("ANTRAG_DATA", "./antrag-data"), "Datenverzeichnis (Datenbank, Anhänge, Schlüssel)")
+	fs.StringVar(&c.db, "db", env("ANTRAG_DB", ""), "Datenbank: sqlite:PFAD (Standard: sqlite:<data>/antrag.db)")
+	fs.StringVar(&c.baseURL, "base-url", env("ANTRAG_BASE_URL", ""), "öffentliche Adresse, z. B. https://antrag.example.de (Standard: http://localhost<addr>)")
+	fs.BoolVar(&c.demo, "demo", env("ANTRAG_DEMO", "") == "1" || env("ANTRAG_DEMO", "") == "true", "beim ersten Start einen Demo-Katalog anlegen")
+	fs.Func("draft-ttl", "Aufbewahrung nicht abgesendeter Entwürfe nach der letzten Änderung (z. B. 30d)", func(s string) error {
+		d, err := parseDuration(s)
+		c.draftTTL = d
+		return err
+	})
+	fs.Func("retention", "Löschfrist abgeschlossener Anträge (z. B. 365d; 0 = nie)", func(s string) error {
+		d, err := parseDuration(s)
+		c.retention = d
+		return err
+	})
+	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
+	fs.StringVar(&c.logLevel, "log-level", env("ANTRAG_LOG_LEVEL", "info"), "debug, info, warn oder error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exitError{0}
+		}
+		return nil, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError{fmt.Sprintf("antrag serve: unerwartetes Argument %q", fs.Arg(0))}
+	}
+	c.dataKey = getenv("ANTRAG_DATA_KEY")
+	c.janitorTick = time.Hour
+	if c.db == "" {
+		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
+	}
+	return c, nil
+}
+
+// defaultBaseURL is http://localhost:<port> of the listener's address.
+func defaultBaseURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parseDuration accepts Go durations and whole days ("30d").
+func parseDuration(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("Dauer %q: ganze Tage erwartet, z. B. 30d", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("Dauer %q: z. B. 30d oder 12h", s)
+	}
+	return d, nil
+}
+
+// app is a running installation's parts.
+type app struct {
+	db       *sqlite.DB
+	blobs    *blob.Dir
+	sessions *scs.SessionManager
+	store    *sqlite3store.SQLite3Store
+	server   *web.Server
+	logger   *slog.Logger
+	cfg      *serveConfig
+}
+
+// openApp opens (and on first start creates) the data directory, database
+// and blob store, seeds the demo if asked, and builds the web server.
+// openBox returns the encryption box of the installation: from
+// ANTRAG_DATA_KEY, else from the key file in the data directory, created on
+// first start.
+func openBox(c *serveConfig) (*sealed.Box, error) {
+	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	var key []byte
+	var err error
+	if c.dataKey != "" {
+		key, err = sealed.ParseKey(c.dataKey)
+	} else {
+		key, err = sealed.LoadOrCreateKey(filepath.Join(c.dataDir, "schluessel"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("Datenschlüssel: %w", err)
+	}
+	return sealed.New(key)
+}
+
+// openDB opens the database that --db names.
+func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*sqlite.DB, error) {
+	path, ok := strings.CutPrefix(c.db, "sqlite:")
+	if !ok {
+		if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
+			return nil, usageError{"--db: PostgreSQL wird von dieser Version noch nicht unterstützt; verwenden Sie sqlite:PFAD"}
+		}
+		return nil, usageError{fmt.Sprintf("--db %q: erwartet sqlite:PFAD", c.db)}
+	}
+	return sqlite.Open(ctx, path, box)
+}
+
+// openStore opens the database alone, for administrative commands.
+func openStore(ctx context.Context, c *serveConfig) (*sqlite.DB, func(), error) {
+	box, err := openBox(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := openDB(ctx, c, box)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() { db.Close() }, nil
+}
+
+func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, error) {
+	box, err := openBox(c)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openDB(ctx, c, box)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := blob.NewDir(filepath.Join(c.dataDir, "anhaenge"), box)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	cat, err := fim.DefaultCatalog()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if c.codelists != "" {
+		cat = cat.Clone()
+		if err := cat.AddDir(c.codelists); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if c.demo {
+		seeded, err := demo.Seeded(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		if !seeded {
+			if err := demo.Seed(ctx, db, cat); err != nil {
+				db.Close()
+				return nil, err
+			}
+			logger.Info("Demo-Katalog angelegt", "mandanten", "musterstadt, beispielkreis")
+		}
+	}
+	st := sqlite3store.NewWithCleanupInterval(db.SQL(), 30*time.Minute)
+	sm := scs.New()
+	sm.Store = st
+	sm.Lifetime = 8 * time.Hour
+	sm.IdleTimeout = time.Hour
+	sm.Cookie.Name = "antrag_intern"
+	sm.Cookie.Path = "/intern"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
+	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL}, web.Deps{
+		Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logger: logger,
+		Ready: func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+	})
+	if err != nil {
+		st.StopCleanup()
+		db.Close()
+		return nil, err
+	}
+	return &app{db: db, blobs: blobs, sessions: sm, store: st, server: srv, logger: logger, cfg: c}, nil
+}
+
+func (a *app) close() {
+	a.store.StopCleanup()
+	if err := a.db.Close(); err != nil {
+		a.logger.Error("Datenbank schließen", "error", err.Error())
+	}
+}
+
+// janitor deletes expired drafts and, after the retention period, the data
+// of closed submissions, with their attachments.
+func (a *app) janitor(ctx context.Context) {
+	run := func() {
+		now := time.Now()
+		keys, err := a.db.DeleteExpiredDrafts(ctx, now)
+		if err != nil {
+			a.logger.Error("Entwürfe löschen", "error", err.Error())
+		}
+		if a.cfg.retention > 0 {
+			more, err := a.db.PurgeSubmissions(ctx, now.Add(-a.cfg.retention))
+			if err != nil {
+				a.logger.Error("Anträge löschen", "error", err.Error())
+			}
+			keys = append(keys, more...)
+		}
+		for _, k := range keys {
+			if err := a.blobs.Delete(ctx, k); err != nil {
+				a.logger.Error("Anhang löschen", "error", err.Error())
+			}
+		}
+		if len(keys) > 0 {
+			a.logger.Info("Aufbewahrungsfristen angewandt", "anhaenge_geloescht", len(keys))
+		}
+	}
+	run()
+	t := time.NewTicker(a.cfg.janitorTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			run()
+		}
+	}
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usageError{fmt.Sprintf("--log-level %q: debug, info, warn oder error", level)}
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// runServe runs the server until ctx ends, then shuts down gracefully.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if c.baseURL == "" {
+		c.baseURL = defaultBaseURL(ln.Addr())
+	}
+	a, err := openApp(ctx, c, logger)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	hs := &http.Server{Handler: a.server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	jctx, stopJanitor := context.WithCancel(ctx)
+	defer stopJanitor()
+	go a.janitor(jctx)
+	logger.Info("antrag läuft", "adresse", ln.Addr().String(), "url", c.baseURL, "daten", c.dataDir)
+	fmt.Fprintf(stdout, "antrag läuft auf %s\n", c.baseURL)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("antrag wird beendet")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+// Package demo seeds an empty installation with a demo catalogue: two
+// tenants, "Stadt Musterstadt" (in Thüringen) and "Landkreis Beispielkreis"
+// (in Rheinland-Pfalz), each with an authority and a caseworker account,
+// and the real FIM schemas of package samples published as their online
+// services. One service is shared between all tenants (EfA).
+package demo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/fim/samples"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// Store is what seeding writes to.
+type Store interface {
+	tenant.Store
+	account.Store
+}
+
+// Password is the demo caseworkers' password. The demo is for trying
+// antrag out; README says so and tells how to add real accounts.
+const Password = "Demo-Passwort-2026"
+
+// Users are the demo caseworker accounts, by tenant slug.
+var Users = map[string]string{
+	"musterstadt":   "sachbearbeitung-musterstadt",
+	"beispielkreis": "sachbearbeitung-beispielkreis",
+}
+
+// service places a sample schema in the demo catalogue.
+type service struct {
+	file   string // in samples.FS
+	tenant string // slug
+	slug   string
+	shared bool
+	fee    string
+}
+
+var services = []service{
+	{"xdf2/S05000058_Bewohnerparkausweis_xdf2.xml", "musterstadt", "bewohnerparkausweis", false, "Die Gebühr beträgt 30,00 Euro für ein Jahr."},
+	{"xdf2/S00000009_GewerbeAnmeldung_xdf2.xml", "musterstadt", "gewerbeanmeldung", false, "Die Gebühr beträgt 26,00 Euro."},
+	{"xdf1/S00000036_WaBeKa_xdf1.xml", "musterstadt", "waffenbesitzkarte", false, ""},
+	{"xdf2/S00000121_BlaueKarteEU_xdf2.xml", "musterstadt", "blaue-karte-eu", false, "Die Gebühr beträgt 100,00 Euro."},
+	{"xdf3/S00000000362_xdf3.xml", "musterstadt", "beschaeftigungserlaubnis", false, ""},
+	{"xdf3/S00000000374_xdf3.xml", "musterstadt", "aufenthaltserlaubnis-schweiz", false, ""},
+	{"xdf3/S00000000364_xdf3.xml", "beispielkreis", "heimarbeit", false, ""},
+	{"xdf3/S00000000371_xdf3.xml", "beispielkreis", "mutterschutz-nachtarbeit", false, ""},
+	{"xdf2/S00000186_V1.0_xdf2.xml", "beispielkreis", "asbest-anzeige", false, ""},
+	{"xdf3/S02000000112_xdf3.xml", "beispielkreis", "cannabis-anbauvereinigung", false, ""},
+	{"xdf3/S05000001162_xdf3.xml", "beispielkreis", "immobiliardarlehensvermittler", false, ""},
+	{"xdf3/S05000001216_xdf3.xml", "beispielkreis", "versicherungsvermittler-befreiung", false, ""},
+	{"xdf3/S05000001323_xdf3.xml", "beispielkreis", "krankheitserreger", true, ""},
+	{"xdf3/S07000000201_xdf3.xml", "beispielkreis", "jaegerpruefung", false, "Die Prüfungsgebühr beträgt 250,00 Euro."},
+	{"xdf3/S07000000248_xdf3.xml", "beispielkreis", "jagdschein", false, ""},
+}
+
+// Seeded reports whether the store already holds tenants.
+func Seeded(ctx context.Context, st Store) (bool, error) {
+	ts, err := st.ListTenants(ctx)
+	return len(ts) > 0, err
+}
+
+// Seed creates the demo catalogue. Importing uses cat for code lists.
+func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
+	tenants := []*tenant.Tenant{
+		{Slug: "musterstadt", Name: "Stadt Musterstadt", Kind: tenant.Gemeinde, ARS: "160510000000"},
+		{Slug: "beispielkreis", Name: "Landkreis Beispielkreis", Kind: tenant.Landkreis, ARS: "073390000000"},
+	}
+	authorities := map[string]*tenant.Authority{
+		"musterstadt":   {Name: "Bürgeramt Musterstadt", Address: []string{"Marktplatz 1", "99084 Musterstadt"}, Email: "buergeramt@musterstadt.example"},
+		"beispielkreis": {Name: "Kreisverwaltung Beispielkreis", Address: []string{"Kreisstraße 5", "55218 Beispielstadt"}, Email: "kreisverwaltung@beispielkreis.example"},
+	}
+	bySlug := map[string]*tenant.Tenant{}
+	for _, t := range tenants {
+		if err := st.CreateTenant(ctx, t); err != nil {
+			return fmt.Errorf("demo: Mandant %s: %w", t.Slug, err)
+		}
+		bySlug[t.Slug] = t
+		a := authorities[t.Slug]
+		a.TenantID = t.ID
+		if err := st.CreateAuthority(ctx, a); err != nil {
+			return fmt.Errorf("demo: Behörde %s: %w", a.Name, err)
+		}
+		hash, err := account.HashPassword(Password)
+		if err != nil {
+			return err
+		}
+		u := &account.User{TenantID: t.ID, Username: Users[t.Slug], Name: "Sachbearbeitung " + strings.TrimPrefix(strings.TrimPrefix(t.Name, "Stadt "), "Landkreis "), PasswordHash: hash}
+		if err := st.CreateUser(ctx, u); err != nil {
+			return fmt.Errorf("demo: Benutzer %s: %w", u.Username, err)
+		}
+	}
+	leika := leikaKeys()
+	for _, sv := range services {
+		t := bySlug[sv.tenant]
+		if err := Publish(ctx, st, cat, t, authorities[sv.tenant], sv.file, sv.slug, sv.shared, sv.fee, leika); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Publish imports a sample schema and publishes it as a service of t.
+func Publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, file, slug string, shared bool, fee string, leika map[string]string) error {
+	xdf, err := samples.FS.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	s, _, err := fim.Import(bytes.NewReader(xdf), file, fim.Options{Catalog: cat})
+	if err != nil {
+		return err
+	}
+	key := leika[s.ID]
+	if key == "" && len(s.Leistungsschluessel) > 0 {
+		key = s.Leistungsschluessel[0]
+	}
+	svc := &tenant.Service{TenantID: t.ID, Slug: slug, Name: s.Title(), Leistungsschluessel: key, AuthorityID: a.ID, Shared: shared, FeeText: fee}
+	if err := st.CreateService(ctx, svc); err != nil {
+		return fmt.Errorf("demo: Dienst %s: %w", slug, err)
+	}
+	fv := &tenant.FormVersion{TenantID: t.ID, ServiceID: svc.ID, FIMID: s.ID, FIMVersion: s.Version, Name: s.Name, XDF: xdf}
+	if err := st.PublishFormVersion(ctx, t.ID, fv); err != nil {
+		return fmt.Errorf("demo: Formular %s: %w", slug, err)
+	}
+	return nil
+}
+
+// leikaKeys reads the Leistungsschlüssel of the samples from leika.tsv.
+func leikaKeys() map[string]string {
+	out := map[string]string{}
+	b, err := samples.FS.ReadFile("leika.tsv")
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) >= 3 && f[2] != "" {
+			out[f[0]] = f[2]
+		}
+	}
+	return out
+}
+
+// Slug makes a URL segment of a name: lower case ASCII letters, digits and
+// hyphens, umlauts written out.
+func Slug(name string) string {
+	name = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "Ä", "ae", "Ö", "oe", "Ü", "ue").Replace(name)
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFD.String(strings.ToLower(name)) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case unicode.Is(unicode.Mn, r):
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+// ErrSeeded is returned by callers that refuse to seed a store with data.
+var ErrSeeded = errors.New("Datenbank enthält bereits Mandanten")

@@ -1,0 +1,326 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// The JSON API. A form id names a service's form across its versions:
+// "<tenant>.<service>", e.g. "musterstadt.bewohnerparken"; submissions go
+// to the current version.
+
+// apiService is one entry of GET /api/v1/services.
+type apiService struct {
+	ID                  string  `json:"id"`
+	Tenant              string  `json:"tenant"`
+	Name                string  `json:"name"`
+	Shared              bool    `json:"shared"`
+	Form                apiForm `json:"form"`
+	Leistungsschluessel string  `json:"leistungsschluessel,omitempty"`
+}
+
+type apiForm struct {
+	ID         string `json:"id"`
+	Version    int    `json:"version"`
+	FIMID      string `json:"fimId"`
+	FIMVersion string `json:"fimVersion"`
+	SchemaURL  string `json:"schema"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) error {
+	svcs, err := s.deps.Store.ListAllServices(r.Context())
+	if err != nil {
+		return err
+	}
+	ts, err := s.deps.Store.ListTenants(r.Context())
+	if err != nil {
+		return err
+	}
+	slugs := map[string]string{}
+	for _, t := range ts {
+		slugs[t.ID] = t.Slug
+	}
+	out := []apiService{}
+	for _, svc := range svcs {
+		if svc.FormVersionID == "" {
+			continue
+		}
+		fv, err := s.deps.Store.FormVersion(r.Context(), svc.TenantID, svc.FormVersionID)
+		if err != nil {
+			return err
+		}
+		id := slugs[svc.TenantID] + "." + svc.Slug
+		out = append(out, apiService{ID: id, Tenant: slugs[svc.TenantID], Name: svc.Name, Shared: svc.Shared,
+			Leistungsschluessel: svc.Leistungsschluessel,
+			Form:                apiForm{ID: id, Version: fv.Version, FIMID: fv.FIMID, FIMVersion: fv.FIMVersion, SchemaURL: "/api/v1/forms/" + id + "/schema"}})
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiForm resolves a form id to its tenant and service.
+func (s *Server) apiResolve(r *http.Request) (*tenant.Tenant, *tenant.Service, error) {
+	slug, svcSlug, ok := strings.Cut(r.PathValue("formId"), ".")
+	if !ok {
+		return nil, nil, fmt.Errorf("Formular-ID %q: erwartet <Mandant>.<Dienst>: %w", r.PathValue("formId"), apperr.NotFound)
+	}
+	t, err := s.deps.Store.TenantBySlug(r.Context(), slug)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, svcSlug)
+	if err != nil {
+		return nil, nil, err
+	}
+	if svc.FormVersionID == "" {
+		return nil, nil, fmt.Errorf("Dienst ohne Formular: %w", apperr.NotFound)
+	}
+	return t, svc, nil
+}
+
+func (s *Server) apiSchema(w http.ResponseWriter, r *http.Request) error {
+	t, svc, err := s.apiResolve(r)
+	if err != nil {
+		return err
+	}
+	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/schema+json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(f.Schema.JSONSchema(""))
+}
+
+// apiSubmission is the answer to a successful submission.
+type apiSubmission struct {
+	ID        string            `json:"id"`
+	Reference string            `json:"reference"`
+	Status    submission.Status `json:"status"`
+}
+
+// apiSubmit accepts {"data": {…}} in the canonical data shape. It runs the
+// same validation and rules as the HTML journey. An Idempotency-Key header
+// makes retries safe: the same key gives the same submission.
+func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
+	t, svc, err := s.apiResolve(r)
+	if err != nil {
+		return err
+	}
+	f, fv, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Data json.RawMessage `json:"data"`
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return fmt.Errorf("Anfrage: %w", apperr.TooLarge)
+		}
+		return fmt.Errorf("Anfrage ist kein JSON-Objekt {\"data\": {…}}: %w", errors.Join(apperr.Invalid, err))
+	}
+	if len(body.Data) == 0 {
+		return fmt.Errorf("Anfrage ohne \"data\": %w", apperr.Invalid)
+	}
+	doc, err := form.DecodeData(strings.NewReader(string(body.Data)))
+	if err != nil {
+		return fmt.Errorf("%v: %w", err, apperr.Invalid)
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if len(key) > 200 {
+		return fmt.Errorf("Idempotency-Key zu lang: %w", apperr.Invalid)
+	}
+	if key != "" {
+		// A retry: answer as the first time.
+		if prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key); err == nil {
+			if prev.ServiceID != svc.ID {
+				return fmt.Errorf("Idempotency-Key schon für ein anderes Formular verwendet: %w", apperr.Conflict)
+			}
+			return writeJSON(w, http.StatusCreated, apiSubmission{ID: prev.ID, Reference: prev.Reference, Status: prev.Status})
+		} else if !errors.Is(err, apperr.NotFound) {
+			return err
+		}
+	}
+	ctx := rules.Context{Today: s.now(), Bundesland: t.Bundesland()}
+	problems, clean := f.Rules.Validate(doc, ctx)
+	// Files must have been uploaded to this upload session (header
+	// Antrag-Entwurf), with the size and hash the data claims.
+	var draft *submission.Draft
+	if tok := r.Header.Get(draftHeader); tok != "" {
+		if draft, err = s.apiDraft(r, t, svc, tok); err != nil {
+			return err
+		}
+	}
+	for _, id := range attachmentIDs(clean) {
+		if msg := s.checkAPIAttachment(r, t, draft, clean, id); msg != "" {
+			problems = append(problems, form.Problem{Path: pathOfAttachment(clean, id), Code: form.CodeFile, Message: msg})
+		}
+	}
+	if len(problems) > 0 {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
+			Detail: fmt.Sprintf("%d Angaben sind zu korrigieren.", len(problems)), Errors: problems})
+		return nil
+	}
+	auth, err := s.authorityFor(r, t, svc)
+	if err != nil {
+		return err
+	}
+	sub := &submission.Submission{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: fv.ID, AuthorityID: auth.ID, IdempotencyKey: key}
+	if draft != nil {
+		sub.DraftID = draft.ID
+	}
+	ev := &submission.Event{TenantID: t.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über die JSON-Schnittstelle"}
+	got, err := s.store(r, sub, ev, clean)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/forms/"+r.PathValue("formId")+"/submissions/"+got.ID)
+	return writeJSON(w, http.StatusCreated, apiSubmission{ID: got.ID, Reference: got.Reference, Status: got.Status})
+}
+
+// pathOfAttachment finds the path of the FileRef with the attachment id.
+func pathOfAttachment(doc map[string]any, id string) string {
+	var found string
+	var walk func(p form.Path, v any)
+	walk = func(p form.Path, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["attachmentId"] == id {
+				found = p.String()
+				return
+			}
+			for k, e := range x {
+				walk(p.Key(k), e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(p.Index(i), e)
+			}
+		}
+	}
+	walk(nil, doc)
+	return found
+}
+
+// draftHeader carries the token of an API upload session: attachments
+// uploaded with it belong together and are submitted with it.
+const draftHeader = "Antrag-Entwurf"
+
+// apiDraft loads the upload session of a token.
+func (s *Server) apiDraft(r *http.Request, t *tenant.Tenant, svc *tenant.Service, tok string) (*submission.Draft, error) {
+	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", draftHeader, err)
+	}
+	if d.ServiceID != svc.ID {
+		return nil, fmt.Errorf("%s gehört zu einem anderen Formular: %w", draftHeader, apperr.Invalid)
+	}
+	return d, nil
+}
+
+// checkAPIAttachment returns a problem if the FileRef with the id is not an
+// upload of the session with the same name, type, size and hash.
+func (s *Server) checkAPIAttachment(r *http.Request, t *tenant.Tenant, d *submission.Draft, doc map[string]any, id string) string {
+	if d == nil {
+		return "Dateien werden zuerst hochgeladen (POST …/attachments); senden Sie dann den Kopf " + draftHeader + " mit."
+	}
+	a, err := s.deps.Store.Attachment(r.Context(), t.ID, id)
+	if err != nil || a.DraftID != d.ID {
+		return "Die Datei " + id + " wurde in dieser Sitzung nicht hochgeladen."
+	}
+	for _, ref := range journeyFileRefs(doc) {
+		if ref.AttachmentID == id && (ref.Size != a.Size || ref.Hash.Content != a.SHA512 || ref.MimeType != a.MediaType) {
+			return "Größe, Typ oder Prüfsumme der Datei " + id + " stimmen nicht mit der hochgeladenen Datei überein."
+		}
+	}
+	return ""
+}
+
+// apiUpload stores one file for a later API submission: the request body
+// is the file, ?filename= its name. It answers 201 with the FileRef to put
+// into the data and the session token (header and body).
+func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
+	t, svc, err := s.apiResolve(r)
+	if err != nil {
+		return err
+	}
+	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	if err != nil {
+		return err
+	}
+	var d *submission.Draft
+	tok := r.Header.Get(draftHeader)
+	if tok != "" {
+		if d, err = s.apiDraft(r, t, svc, tok); err != nil {
+			return err
+		}
+	} else {
+		var hash []byte
+		tok, hash = newToken()
+		now := s.now()
+		d = &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
+			Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
+		if err := s.deps.Store.CreateDraft(r.Context(), d); err != nil {
+			return err
+		}
+	}
+	limit, types := uploadLimits(f.Schema)
+	dc := &draftCtx{tenant: t, svc: svc, draft: d}
+	ref, problem, err := s.receiveFile(r, dc, &form.Element{Praezisierung: form.Praezisierung{MaxSize: limit, MediaTypes: types}},
+		r.Body, r.URL.Query().Get("filename"))
+	if err != nil {
+		return err
+	}
+	if problem != "" {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Datei abgelehnt", Detail: problem})
+		return nil
+	}
+	w.Header().Set(draftHeader, tok)
+	return writeJSON(w, http.StatusCreated, map[string]any{"draft": tok, "file": ref})
+}
+
+// uploadLimits are the largest maxSize and all media types of the form's
+// file fields.
+func uploadLimits(s *form.Schema) (int64, []string) {
+	var limit int64
+	var types []string
+	s.Walk(func(_ form.Path, c *form.Child) bool {
+		e := c.Element
+		if e.Kind == form.KindField && e.Datentyp.Attachment() {
+			limit = max(limit, journey.MaxFileSize(e))
+			for _, mt := range journey.AllowedMediaTypes(e) {
+				if !slices.Contains(types, mt) {
+					types = append(types, mt)
+				}
+			}
+		}
+		return true
+	})
+	if limit == 0 {
+		limit = journey.DefaultMaxFileSize
+	}
+	return limit, types
+}

@@ -1,0 +1,513 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// The citizen's pages. A draft is addressed by its secret token in the URL
+// (/{tenant}/antrag/{token}/…): the URL is the resume link, so losing a
+// browser session loses nothing (case C12), and no cookie is needed.
+
+func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.deps.Store.ListTenants(r.Context())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "portal", map[string]any{"Title": "Online-Dienste", "Tenants": ts})
+	return nil
+}
+
+func (s *Server) tenantOf(r *http.Request) (*tenant.Tenant, error) {
+	return s.deps.Store.TenantBySlug(r.Context(), r.PathValue("tenant"))
+}
+
+func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return err
+	}
+	svcs, err := s.deps.Store.ListServices(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	var offered []*tenant.Service
+	for _, svc := range svcs {
+		if svc.FormVersionID != "" {
+			offered = append(offered, svc)
+		}
+	}
+	s.render(w, r, http.StatusOK, "catalogue", map[string]any{"Title": "Online-Dienste", "Tenant": t, "Services": offered})
+	return nil
+}
+
+// authorityFor returns the authority that receives applications for svc
+// made in tenant t: the service's own for the owner; for a shared service
+// used in another tenant, that tenant's first authority (jurisdiction
+// routing can refine this).
+func (s *Server) authorityFor(r *http.Request, t *tenant.Tenant, svc *tenant.Service) (*tenant.Authority, error) {
+	if svc.TenantID == t.ID {
+		return s.deps.Store.Authority(r.Context(), t.ID, svc.AuthorityID)
+	}
+	as, err := s.deps.Store.ListAuthorities(r.Context(), t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(as) == 0 {
+		return nil, fmt.Errorf("%s hat keine Behörde: %w", t.Slug, apperr.NotFound)
+	}
+	return as[0], nil
+}
+
+func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return err
+	}
+	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, r.PathValue("service"))
+	if err != nil {
+		return err
+	}
+	if svc.FormVersionID == "" {
+		return fmt.Errorf("Dienst %s ohne Formular: %w", svc.Slug, apperr.NotFound)
+	}
+	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	if err != nil {
+		return err
+	}
+	auth, err := s.authorityFor(r, t, svc)
+	if err != nil {
+		return err
+	}
+	needs, fields := needsOf(f)
+	s.render(w, r, http.StatusOK, "start", map[string]any{
+		"Title": svc.Name, "Tenant": t, "Service": svc, "Authority": auth, "Needs": needs,
+		"Steps": len(f.Steps), "Minutes": max(5, (fields+3)/4),
+	})
+	return nil
+}
+
+// needsOf lists what a citizen should have at hand, and counts the fields.
+func needsOf(f *journey.Form) ([]string, int) {
+	needs := []string{"Angaben zu Ihrer Person und Ihrer Anschrift"}
+	var files []string
+	fields := 0
+	f.Schema.Walk(func(_ form.Path, c *form.Child) bool {
+		e := c.Element
+		if e.Kind == form.KindField && e.Feldart != form.FeldartLabel {
+			fields++
+			if e.Datentyp.Attachment() {
+				files = append(files, e.Label())
+			}
+		}
+		return true
+	})
+	if len(files) > 0 {
+		needs = append(needs, "Nachweise zum Hochladen (PDF, JPEG oder PNG), je nach Ihren Angaben: "+strings.Join(dedupe(files), ", "))
+	}
+	return needs, fields
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s *Server) startDraft(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return err
+	}
+	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, r.PathValue("service"))
+	if err != nil {
+		return err
+	}
+	if svc.FormVersionID == "" {
+		return fmt.Errorf("Dienst %s ohne Formular: %w", svc.Slug, apperr.NotFound)
+	}
+	token, hash := newToken()
+	now := s.now()
+	d := &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
+		Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
+	if err := s.deps.Store.CreateDraft(r.Context(), d); err != nil {
+		return err
+	}
+	http.Redirect(w, r, draftBase(t, token)+"/schritt/1", http.StatusSeeOther)
+	return nil
+}
+
+// newToken returns a resume token (32 random bytes, base64url) and the
+// SHA-256 the store keeps.
+func newToken() (string, []byte) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	tok := base64.RawURLEncoding.EncodeToString(b[:])
+	h := sha256.Sum256([]byte(tok))
+	return tok, h[:]
+}
+
+func tokenHash(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}
+
+func draftBase(t *tenant.Tenant, token string) string { return "/" + t.Slug + "/antrag/" + token }
+
+// draftCtx is everything a draft page needs.
+type draftCtx struct {
+	tenant *tenant.Tenant
+	svc    *tenant.Service
+	draft  *submission.Draft
+	form   *journey.Form
+	fv     *tenant.FormVersion
+	rules  rules.Context
+	base   string
+	token  string
+}
+
+// loadDraft resolves the tenant, the draft by its token, its service and the
+// form version it started with. An unknown or expired token is NotFound.
+func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return nil, err
+	}
+	tok := r.PathValue("token")
+	if len(tok) != 43 {
+		return nil, fmt.Errorf("Link ungültig: %w", apperr.NotFound)
+	}
+	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := s.deps.Store.Service(r.Context(), t.ID, d.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	f, fv, err := s.form(r.Context(), t.ID, svc, d.FormVersionID)
+	if err != nil {
+		return nil, err
+	}
+	return &draftCtx{tenant: t, svc: svc, draft: d, form: f, fv: fv, token: tok, base: draftBase(t, tok),
+		rules: rules.Context{Today: s.now(), Bundesland: t.Bundesland()}}, nil
+}
+
+// resume sends a resume link to where the citizen left off.
+func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, min(dc.draft.Step, len(dc.form.Steps)-1)+1), http.StatusSeeOther)
+	return nil
+}
+
+func (dc *draftCtx) step(r *http.Request) (*journey.Step, error) {
+	n, err := strconv.Atoi(r.PathValue("n"))
+	if err != nil || n < 1 || n > len(dc.form.Steps) {
+		return nil, fmt.Errorf("Schritt %q: %w", r.PathValue("n"), apperr.NotFound)
+	}
+	return dc.form.Steps[n-1], nil
+}
+
+func (s *Server) showStep(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
+	}
+	st, err := dc.step(r)
+	if err != nil {
+		return err
+	}
+	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
+	msg := ""
+	if r.URL.Query().Get("gespeichert") != "" {
+		msg = "Ihre Angaben wurden gespeichert."
+	}
+	if !dc.form.StepVisible(st, state) {
+		// The answers so far hide this step: go on to the next that shows.
+		if next := dc.form.Next(st.Index, state); next >= 0 {
+			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, next+1), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, dc.base+"/pruefen", http.StatusSeeOther)
+		}
+		return nil
+	}
+	s.renderStep(w, r, http.StatusOK, dc, st, dc.form.BuildView(st, clean, state, nil, nil), state, msg)
+	return nil
+}
+
+func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, st *journey.Step, v *journey.View, state *rules.State, saved string) {
+	var notes []string
+	for _, n := range st.Notes {
+		if t := strings.TrimSpace(n.Element.Inhalt); t != "" {
+			notes = append(notes, t)
+		} else {
+			notes = append(notes, n.Element.Label())
+		}
+	}
+	title := st.Title
+	if len(v.Problems) > 0 {
+		title = "Fehler: " + title
+	}
+	var links []errLink
+	for _, p := range v.Problems {
+		links = append(links, errLink{Href: "#" + p.Path, Message: p.Message})
+	}
+	n, total := dc.form.Position(st.Index, state)
+	s.render(w, r, status, "step", map[string]any{
+		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "View": v, "Problems": links,
+		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, state) < 0,
+		"Action": fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), "Scripts": v.RulesJSON != "",
+		"Notes": notes, "Saved": saved,
+	})
+}
+
+func (s *Server) postStep(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
+	}
+	st, err := dc.step(r)
+	if err != nil {
+		return err
+	}
+	in, err := s.readStepPost(w, r, dc, st)
+	if err != nil {
+		return err
+	}
+	act := journey.ParseAction(in.values.Get("aktion"))
+	post := dc.form.ParseStep(st, dc.draft.Data, in.values, act, in.uploads, in.problems, dc.rules)
+	for _, id := range post.Removed {
+		s.removeAttachment(r, dc, id)
+	}
+	dc.draft.Data = post.Data
+	dc.draft.Step = max(dc.draft.Step, st.Index)
+	dc.draft.UpdatedAt = s.now()
+	dc.draft.ExpiresAt = s.now().Add(s.cfg.DraftTTL)
+	if err := s.deps.Store.SaveDraft(r.Context(), dc.draft); err != nil {
+		return err
+	}
+	if len(post.Problems) > 0 {
+		v := dc.form.BuildView(st, post.Data, post.State, post.Raw, post.Problems)
+		s.renderStep(w, r, http.StatusUnprocessableEntity, dc, st, v, post.State, "")
+		return nil
+	}
+	switch act.Kind {
+	case "weiter":
+		if next := dc.form.Next(st.Index, post.State); next >= 0 {
+			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, next+1), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, dc.base+"/pruefen", http.StatusSeeOther)
+		}
+	case "zurueck":
+		if prev := dc.form.Prev(st.Index, post.State); prev >= 0 {
+			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, prev+1), http.StatusSeeOther)
+		} else {
+			http.Redirect(w, r, "/"+dc.tenant.Slug+"/dienste/"+dc.svc.Slug, http.StatusSeeOther)
+		}
+	case "speichern":
+		http.Redirect(w, r, dc.base+"/fortsetzen", http.StatusSeeOther)
+	default:
+		anchor := ""
+		if act.Kind == "add" {
+			anchor = "#" + journey.BoxID(act.Path)
+		}
+		http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d?gespeichert=1%s", dc.base, st.Index+1, anchor), http.StatusSeeOther)
+	}
+	return nil
+}
+
+// removeAttachment deletes an attachment of this draft and its bytes.
+func (s *Server) removeAttachment(r *http.Request, dc *draftCtx, id string) {
+	a, err := s.deps.Store.Attachment(r.Context(), dc.tenant.ID, id)
+	if err != nil || a.DraftID != dc.draft.ID {
+		return
+	}
+	key, err := s.deps.Store.DeleteAttachment(r.Context(), dc.tenant.ID, id)
+	if err != nil {
+		s.deps.Logger.Warn("Anhang nicht gelöscht", "error", err.Error())
+		return
+	}
+	if err := s.deps.Blobs.Delete(r.Context(), key); err != nil {
+		s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
+	}
+}
+
+func (s *Server) resumePage(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	link := strings.TrimRight(s.cfg.BaseURL, "/") + dc.base
+	s.render(w, r, http.StatusOK, "resume", map[string]any{
+		"Title": "Später fortsetzen", "Tenant": dc.tenant, "Service": dc.svc, "Link": link,
+		"ExpiresAt": dc.draft.ExpiresAt, "Continue": dc.base,
+	})
+	return nil
+}
+
+func (s *Server) summary(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
+	}
+	return s.renderSummary(w, r, http.StatusOK, dc, nil)
+}
+
+func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, problems form.Problems) error {
+	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
+	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
+	if err != nil {
+		return err
+	}
+	// Problems link to the step that holds them.
+	var links []errLink
+	for _, p := range problems {
+		l := errLink{Href: dc.base + "/schritt/1", Message: p.Message}
+		for _, st := range dc.form.Steps {
+			if st.Contains(p.Path) {
+				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(pathOf(p.Path)))
+				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Title, p.Message)
+				break
+			}
+		}
+		links = append(links, l)
+	}
+	title := "Angaben prüfen"
+	if len(links) > 0 {
+		title = "Fehler: " + title
+	}
+	s.render(w, r, status, "summary", map[string]any{
+		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Base": dc.base, "Authority": auth,
+		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Last": lastVisible(dc.form, state) + 1,
+	})
+	return nil
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
+	}
+	problems, clean := dc.form.Rules.Validate(dc.draft.Data, dc.rules)
+	if len(problems) > 0 {
+		return s.renderSummary(w, r, http.StatusUnprocessableEntity, dc, problems)
+	}
+	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
+	if err != nil {
+		return err
+	}
+	sub := &submission.Submission{TenantID: dc.tenant.ID, ServiceID: dc.svc.ID, FormVersionID: dc.fv.ID, AuthorityID: auth.ID, DraftID: dc.draft.ID}
+	ev := &submission.Event{TenantID: dc.tenant.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über das Online-Formular"}
+	if _, err := s.store(r, sub, ev, clean); err != nil {
+		return err
+	}
+	http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) confirmation(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID == "" {
+		http.Redirect(w, r, dc.base+"/pruefen", http.StatusSeeOther)
+		return nil
+	}
+	sub, err := s.deps.Store.Submission(r.Context(), dc.tenant.ID, dc.draft.SubmissionID)
+	if err != nil {
+		return err
+	}
+	auth, err := s.deps.Store.Authority(r.Context(), dc.tenant.ID, sub.AuthorityID)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "confirmation", map[string]any{
+		"Title": "Antrag eingegangen", "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
+	})
+	return nil
+}
+
+func (s *Server) citizenPDF(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID == "" {
+		return fmt.Errorf("noch nicht abgesendet: %w", apperr.NotFound)
+	}
+	sub, err := s.deps.Store.Submission(r.Context(), dc.tenant.ID, dc.draft.SubmissionID)
+	if err != nil {
+		return err
+	}
+	return s.writeReceipt(w, r, dc.tenant, sub)
+}
+
+func lastVisible(f *journey.Form, state *rules.State) int {
+	return f.Prev(len(f.Steps), state)
+}
+
+// errLink is an entry of an error summary.
+type errLink struct{ Href, Message string }
+
+// pathOf parses a problem path ("G1[0].F2").
+func pathOf(s string) form.Path {
+	var p form.Path
+	for _, part := range strings.Split(s, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		p = p.Key(key)
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			n, err := strconv.Atoi(idx)
+			if err != nil {
+				break
+			}
+			p = p.Index(n)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return p
+}

@@ -1,0 +1,127 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
+)
+
+// handlerFunc is a handler that returns its error; one adapter renders it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// statusOf maps error kinds to HTTP status codes, in one place.
+func statusOf(err error) int {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.Is(err, apperr.NotFound):
+		return http.StatusNotFound
+	case errors.Is(err, apperr.Gone):
+		return http.StatusGone
+	case errors.Is(err, apperr.Conflict):
+		return http.StatusConflict
+	case errors.Is(err, apperr.Invalid):
+		return http.StatusBadRequest
+	case errors.Is(err, apperr.Unauthorized):
+		return http.StatusUnauthorized
+	case errors.Is(err, apperr.TooLarge), errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusInternalServerError
+}
+
+// publicMessage is what a citizen reads for an error of that status.
+func publicMessage(status int) (title, text string) {
+	switch status {
+	case http.StatusNotFound:
+		return "Seite nicht gefunden", "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse oder beginnen Sie auf der Startseite."
+	case http.StatusGone:
+		return "Nicht mehr verfügbar", "Diese Seite ist nicht mehr verfügbar. Nicht abgesendete Anträge werden nach Ablauf der Aufbewahrungsfrist gelöscht."
+	case http.StatusConflict:
+		return "Nicht möglich", "Diese Aktion ist im aktuellen Zustand nicht möglich."
+	case http.StatusBadRequest:
+		return "Ungültige Anfrage", "Die Anfrage konnte nicht verarbeitet werden."
+	case http.StatusUnauthorized:
+		return "Anmeldung erforderlich", "Bitte melden Sie sich an."
+	case http.StatusForbidden:
+		return "Nicht erlaubt", "Die Anfrage wurde abgelehnt."
+	case http.StatusRequestEntityTooLarge:
+		return "Zu groß", "Die gesendeten Daten sind zu groß. Bitte laden Sie kleinere Dateien hoch."
+	}
+	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
+}
+
+// html adapts a handlerFunc for pages: an error renders the error page.
+func (s *Server) html(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			status := statusOf(err)
+			s.logError(r, status, err)
+			title, text := publicMessage(status)
+			w.Header().Set("Cache-Control", "no-store")
+			s.render(w, r, status, "error", map[string]any{"Title": title, "Text": text, "Status": status})
+		}
+	})
+}
+
+// api adapts a handlerFunc for the JSON API: an error is RFC 9457
+// problem+json.
+func (s *Server) api(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			status := statusOf(err)
+			s.logError(r, status, err)
+			title, text := publicMessage(status)
+			if status < 500 {
+				text = err.Error()
+			}
+			writeProblem(w, status, Problem{Title: title, Detail: text})
+		}
+	})
+}
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type   string         `json:"type,omitempty"`
+	Title  string         `json:"title"`
+	Status int            `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	Errors form.Problems  `json:"errors,omitempty"` // field-level problems, keyed by element path
+	Extra  map[string]any `json:"-"`
+}
+
+func writeProblem(w http.ResponseWriter, status int, p Problem) {
+	p.Status = status
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(p)
+}
+
+// logError logs server errors; client errors at debug level. Requests are
+// logged by method and route pattern only: paths may hold resume tokens and
+// no personal data may reach the log.
+func (s *Server) logError(r *http.Request, status int, err error) {
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.deps.Logger.Log(r.Context(), level, "request failed", "method", r.Method, "route", r.Pattern, "status", status, "error", redact(err.Error()))
+}
+
+// redact removes what might be a resume token from a log message.
+func redact(s string) string {
+	if i := strings.Index(s, "/antrag/"); i >= 0 {
+		return s[:i] + "/antrag/…"
+	}
+	return s
+}

@@ -1,0 +1,361 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/demo"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/tenant"
+	"github.com/antrag/antrag/internal/web"
+)
+
+// harness runs a real server (web.New on SQLite, seeded with the demo) on
+// a local port.
+type harness struct {
+	t      *testing.T
+	srv    *httptest.Server
+	db     *sqlite.DB
+	blobs  *blob.Dir
+	now    time.Time
+	client *http.Client // does not follow redirects
+	cfg    web.Config
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	box, err := sealed.New(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "antrag.db"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := blob.NewDir(filepath.Join(dir, "anhaenge"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := fim.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, db, cat); err != nil {
+		t.Fatal(err)
+	}
+	st := sqlite3store.New(db.SQL())
+	t.Cleanup(st.StopCleanup)
+	sm := scs.New()
+	sm.Store = st
+	sm.Cookie.Path = "/intern"
+	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)}
+	h.cfg = web.Config{BaseURL: "http://antrag.test"}
+	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return h.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv = httptest.NewServer(srv)
+	t.Cleanup(h.srv.Close)
+	h.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return h
+}
+
+// staffClient returns a client with a cookie jar, logged in as the demo
+// caseworker of a tenant.
+func (h *harness) staffClient(tenantSlug string) *http.Client {
+	h.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: h.client.CheckRedirect}
+	resp := h.do(c, "POST", "/intern/anmelden", url.Values{"benutzername": {demo.Users[tenantSlug]}, "passwort": {demo.Password}})
+	if resp.status != http.StatusSeeOther || resp.location != "/intern/" {
+		h.t.Fatalf("login: %d %s %s", resp.status, resp.location, resp.body)
+	}
+	return c
+}
+
+type response struct {
+	status   int
+	location string
+	body     string
+	header   http.Header
+}
+
+func (h *harness) get(path string) response { return h.do(h.client, "GET", path, nil) }
+
+func (h *harness) do(c *http.Client, method, path string, form url.Values) response {
+	h.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return h.send(c, req)
+}
+
+func (h *harness) send(c *http.Client, req *http.Request) response {
+	h.t.Helper()
+	resp, err := c.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, location: resp.Header.Get("Location"), body: string(b), header: resp.Header}
+}
+
+// upload is a file for a multipart post.
+type upload struct {
+	field, name string
+	content     []byte
+}
+
+// postMultipart posts form values and files as a browser does.
+func (h *harness) postMultipart(path string, vals url.Values, files []upload) response {
+	h.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range vals {
+		for _, v := range vs {
+			if err := mw.WriteField(k, v); err != nil {
+				h.t.Fatal(err)
+			}
+		}
+	}
+	for _, f := range files {
+		w, err := mw.CreateFormFile(f.field, f.name)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		w.Write(f.content)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", h.srv.URL+path, &buf)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return h.send(h.client, req)
+}
+
+// pdfFile is a small file that sniffs as application/pdf.
+func pdfFile(tag string) []byte {
+	return []byte("%PDF-1.4\n% " + tag + "\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n")
+}
+
+// service is a demo service with its prepared form.
+type service struct {
+	tenant *tenant.Tenant
+	svc    *tenant.Service
+	form   *journey.Form
+	ctx    rules.Context
+}
+
+func (h *harness) service(tenantSlug, slug string) *service {
+	h.t.Helper()
+	ctx := context.Background()
+	t, err := h.db.TenantBySlug(ctx, tenantSlug)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	svc, err := h.db.ServiceBySlug(ctx, t.ID, slug)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	fv, err := h.db.FormVersion(ctx, t.ID, svc.FormVersionID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	s, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID, fim.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return &service{tenant: t, svc: svc, form: journey.NewForm(s), ctx: rules.Context{Today: h.now, Bundesland: t.Bundesland()}}
+}
+
+var stepRE = regexp.MustCompile(`/schritt/(\d+)$`)
+
+// start begins an application and returns the draft's base path.
+func (h *harness) start(sv *service) string {
+	h.t.Helper()
+	resp := h.do(h.client, "POST", "/"+sv.tenant.Slug+"/dienste/"+sv.svc.Slug, url.Values{})
+	if resp.status != http.StatusSeeOther || !strings.HasSuffix(resp.location, "/schritt/1") {
+		h.t.Fatalf("start %s: %d %q", sv.svc.Slug, resp.status, resp.location)
+	}
+	return strings.TrimSuffix(resp.location, "/schritt/1")
+}
+
+// fill enters doc on every step through form posts: each step once with
+// "Aktualisieren" (uploading the files), then through the steps the
+// answers leave visible with "Weiter", and returns at the summary page.
+func (h *harness) fill(sv *service, base string, doc map[string]any) {
+	h.t.Helper()
+	for _, st := range sv.form.Steps {
+		vals, refs := sv.form.FormValues(st, doc)
+		vals.Set("aktion", "aktualisieren")
+		var files []upload
+		for field, rs := range refs {
+			for _, r := range rs {
+				files = append(files, upload{field: field, name: r.Filename, content: pdfFile(field + r.AttachmentID)})
+			}
+		}
+		resp := h.postMultipart(fmt.Sprintf("%s/schritt/%d", base, st.Index+1), vals, files)
+		if resp.status != http.StatusSeeOther {
+			h.t.Fatalf("%s step %d (aktualisieren): %d\n%s", sv.svc.Slug, st.Index+1, resp.status, problemsOf(resp.body))
+		}
+	}
+	path := base + "/schritt/1"
+	for range len(sv.form.Steps) + 1 {
+		resp := h.get(path)
+		if resp.status == http.StatusSeeOther { // a step the answers hide
+			path = resp.location
+			if strings.HasSuffix(path, "/pruefen") {
+				return
+			}
+			continue
+		}
+		if resp.status != http.StatusOK {
+			h.t.Fatalf("GET %s: %d", path, resp.status)
+		}
+		m := stepRE.FindStringSubmatch(path)
+		if m == nil {
+			h.t.Fatalf("not a step: %s", path)
+		}
+		var n int
+		fmt.Sscan(m[1], &n)
+		vals, _ := sv.form.FormValues(sv.form.Steps[n-1], doc)
+		vals.Set("aktion", "weiter")
+		resp = h.postMultipart(path, vals, nil)
+		if resp.status != http.StatusSeeOther {
+			h.t.Fatalf("%s step %d (weiter): %d\n%s", sv.svc.Slug, n, resp.status, problemsOf(resp.body))
+		}
+		path = resp.location
+		if strings.HasSuffix(path, "/pruefen") {
+			return
+		}
+	}
+	h.t.Fatalf("%s: never reached the summary", sv.svc.Slug)
+}
+
+var errorItemRE = regexp.MustCompile(`<li><a class="kern-link" href="[^"]*">([^<]*)</a></li>`)
+
+// problemsOf extracts the error summary of a page.
+func problemsOf(body string) string {
+	var out []string
+	for _, m := range errorItemRE.FindAllStringSubmatch(body, -1) {
+		out = append(out, m[1])
+	}
+	if len(out) == 0 && len(body) > 400 {
+		return body[:400]
+	}
+	return strings.Join(out, "\n")
+}
+
+var referenceRE = regexp.MustCompile(`[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}`)
+
+// submit sends the application from the summary page and returns the
+// confirmation page.
+func (h *harness) submit(base string) (reference string, page string) {
+	h.t.Helper()
+	resp := h.get(base + "/pruefen")
+	if resp.status != http.StatusOK {
+		h.t.Fatalf("summary: %d %s", resp.status, problemsOf(resp.body))
+	}
+	resp = h.do(h.client, "POST", base+"/absenden", url.Values{})
+	if resp.status != http.StatusSeeOther || resp.location != base+"/bestaetigung" {
+		h.t.Fatalf("submit: %d %q %s", resp.status, resp.location, problemsOf(resp.body))
+	}
+	resp = h.get(base + "/bestaetigung")
+	if resp.status != http.StatusOK {
+		h.t.Fatalf("confirmation: %d", resp.status)
+	}
+	ref := referenceRE.FindString(resp.body)
+	if ref == "" {
+		h.t.Fatalf("no Vorgangsnummer on the confirmation page")
+	}
+	return ref, resp.body
+}
+
+// pdfText extracts the text of a PDF with pdftotext, or skips.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	f := filepath.Join(t.TempDir(), "a.pdf")
+	if err := os.WriteFile(f, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-raw", "-enc", "UTF-8", f, "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out)
+}
+
+// normalizeFiles replaces the FileRefs in doc by their file names, so that
+// data with uploaded files compares to data with example references.
+func normalizeFiles(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if name, ok := x["filename"].(string); ok && x["attachmentId"] != nil {
+			return "file:" + name
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = normalizeFiles(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeFiles(e)
+		}
+		return out
+	}
+	return v
+}
+
+var _ = form.DecodeData

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// The caseworker inbox. Staff sign in with a local account; the session
+// (scs, stored in the database) holds the user id. Every query is scoped
+// by the user's tenant.
+
+type staffKey struct{}
+
+// staffCtx is the signed-in caseworker.
+type staffCtx struct {
+	user   *account.User
+	tenant *tenant.Tenant
+}
+
+func staffOf(ctx context.Context) *staffCtx {
+	sc, _ := ctx.Value(staffKey{}).(*staffCtx)
+	return sc
+}
+
+// requireStaff sends visitors without a session to the login page.
+func (s *Server) requireStaff(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		uid := s.deps.Sessions.GetString(r.Context(), "userID")
+		tid := s.deps.Sessions.GetString(r.Context(), "tenantID")
+		if uid == "" || tid == "" {
+			http.Redirect(w, r, "/intern/anmelden", http.StatusSeeOther)
+			return nil
+		}
+		u, err := s.deps.Store.User(r.Context(), tid, uid)
+		if errors.Is(err, apperr.NotFound) {
+			_ = s.deps.Sessions.Destroy(r.Context())
+			http.Redirect(w, r, "/intern/anmelden", http.StatusSeeOther)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		t, err := s.deps.Store.Tenant(r.Context(), tid)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t})
+		return h(w, r.WithContext(ctx))
+	}
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung"})
+	return nil
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return errors.Join(apperr.Invalid, err)
+	}
+	name := strings.TrimSpace(r.PostForm.Get("benutzername"))
+	pw := r.PostForm.Get("passwort")
+	u, err := s.deps.Store.UserByUsername(r.Context(), name)
+	ok := false
+	switch {
+	case err == nil:
+		ok, err = account.CheckPassword(u.PasswordHash, pw)
+		if err != nil {
+			return err
+		}
+	case errors.Is(err, apperr.NotFound):
+		// Spend the same time as for a real user, so that timing does
+		// not tell which names exist.
+		_, _ = account.CheckPassword(dummyHash, pw)
+	default:
+		return err
+	}
+	if !ok {
+		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Title": "Anmeldung", "Username": name,
+			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
+		return nil
+	}
+	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	s.deps.Sessions.Put(r.Context(), "userID", u.ID)
+	s.deps.Sessions.Put(r.Context(), "tenantID", u.TenantID)
+	http.Redirect(w, r, "/intern/", http.StatusSeeOther)
+	return nil
+}
+
+// dummyHash is an argon2id hash of a random password, checked when the
+// user name is unknown.
+var dummyHash = func() string {
+	h, err := account.HashPassword("ungenutzt-" + strings.Repeat("x", 16))
+	if err != nil {
+		panic(err)
+	}
+	return h
+}()
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.deps.Sessions.Destroy(r.Context()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/intern/anmelden", http.StatusSeeOther)
+	return nil
+}
+
+type inboxRow struct {
+	*submission.Submission
+	Service string
+}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
+	sc := staffOf(r.Context())
+	q := r.URL.Query()
+	f := submission.Filter{Status: submission.Status(q.Get("status")), ServiceID: q.Get("dienst")}
+	if f.Status != "" && !f.Status.Valid() {
+		f.Status = ""
+	}
+	subs, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID, f)
+	if err != nil {
+		return err
+	}
+	svcs, err := s.deps.Store.ListServices(r.Context(), sc.tenant.ID)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, svc := range svcs {
+		names[svc.ID] = svc.Name
+	}
+	var rows []inboxRow
+	for _, sub := range subs {
+		rows = append(rows, inboxRow{Submission: sub, Service: names[sub.ServiceID]})
+	}
+	s.render(w, r, http.StatusOK, "inbox", map[string]any{"Title": "Posteingang", "Tenant": sc.tenant, "Staff": sc.user,
+		"Rows": rows, "Filter": f, "Statuses": submission.Statuses, "Services": svcs})
+	return nil
+}
+
+func (s *Server) loadSubmission(r *http.Request) (*staffCtx, *submission.Submission, error) {
+	sc := staffOf(r.Context())
+	sub, err := s.deps.Store.Submission(r.Context(), sc.tenant.ID, r.PathValue("id"))
+	return sc, sub, err
+}
+
+func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
+	sc, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	svc, err := s.deps.Store.Service(r.Context(), sc.tenant.ID, sub.ServiceID)
+	if err != nil {
+		return err
+	}
+	f, fv, err := s.form(r.Context(), sc.tenant.ID, svc, sub.FormVersionID)
+	if err != nil {
+		return err
+	}
+	atts, err := s.deps.Store.ListAttachments(r.Context(), sc.tenant.ID, sub.ID)
+	if err != nil {
+		return err
+	}
+	evs, err := s.deps.Store.Events(r.Context(), sc.tenant.ID, sub.ID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Title": "Antrag " + sub.Reference, "Tenant": sc.tenant, "Staff": sc.user, "Submission": sub,
+		"Service": svc, "Form": fv, "Attachments": atts, "Events": evs, "Statuses": submission.Statuses,
+		"Purged": sub.Data == nil}
+	if r.URL.Query().Get("gespeichert") != "" {
+		data["Message"] = "Der Status wurde gespeichert."
+	}
+	if sub.Data != nil {
+		doc, err := form.DecodeData(bytes.NewReader(sub.Data))
+		if err != nil {
+			return err
+		}
+		data["Sections"] = f.Answers(doc, nil, true)
+	}
+	s.render(w, r, http.StatusOK, "submission", data)
+	return nil
+}
+
+func (s *Server) inboxPDF(w http.ResponseWriter, r *http.Request) error {
+	sc, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	return s.writeReceipt(w, r, sc.tenant, sub)
+}
+
+func (s *Server) inboxJSON(w http.ResponseWriter, r *http.Request) error {
+	_, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	if sub.Data == nil {
+		return fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "Antrag-" + sub.Reference + ".json"}))
+	_, err = w.Write(sub.Data)
+	return err
+}
+
+func (s *Server) inboxAttachment(w http.ResponseWriter, r *http.Request) error {
+	sc, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	a, err := s.deps.Store.Attachment(r.Context(), sc.tenant.ID, r.PathValue("att"))
+	if err != nil {
+		return err
+	}
+	if a.SubmissionID != sub.ID {
+		return fmt.Errorf("Anhang gehört nicht zu diesem Antrag: %w", apperr.NotFound)
+	}
+	rc, err := s.deps.Blobs.Open(r.Context(), a.StorageKey)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", a.MediaType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	_, err = io.Copy(w, rc)
+	return err
+}
+
+func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
+	sc, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errors.Join(apperr.Invalid, err)
+	}
+	st := submission.Status(r.PostForm.Get("status"))
+	if !st.Valid() {
+		return fmt.Errorf("Status %q: %w", st, apperr.Invalid)
+	}
+	if st != sub.Status {
+		ev := &submission.Event{TenantID: sc.tenant.ID, SubmissionID: sub.ID, Actor: sc.user.Username, Action: "Status geändert",
+			Detail: sub.Status.Label() + " → " + st.Label()}
+		if err := s.deps.Store.SetStatus(r.Context(), sc.tenant.ID, sub.ID, st, ev); err != nil {
+			return err
+		}
+	}
+	http.Redirect(w, r, "/intern/antraege/"+sub.ID+"?gespeichert=1", http.StatusSeeOther)
+	return nil
+}

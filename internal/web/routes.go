@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/web/static"
+)
+
+// routes lists every route of the server.
+//
+// Tenants are addressed by the first path segment (/musterstadt/…); that
+// segment can never be one of the fixed names below (tenant slugs are
+// checked against ReservedSlugs).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/static/", static.Handler())
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+
+	// Portal and the installation's own pages.
+	mux.Handle("GET /{$}", s.html(s.portal))
+	mux.Handle("GET /datenschutz", s.html(s.infoPage("datenschutz")))
+	mux.Handle("GET /barrierefreiheit", s.html(s.infoPage("barrierefreiheit")))
+	mux.Handle("GET /impressum", s.html(s.infoPage("impressum")))
+
+	// The citizen's journey, under /{tenant}/. It has a mux of its own,
+	// reached for every path the fixed routes here do not take, so that a
+	// tenant pattern never competes with /static/ or /intern/.
+	t := http.NewServeMux()
+	t.Handle("GET /{tenant}/{$}", s.html(s.catalogue))
+	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
+	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
+	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
+	t.Handle("GET /{tenant}/antrag/{token}", draft(s.resume))
+	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.showStep))
+	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", draft(s.postStep)) // body limited while reading
+	t.Handle("GET /{tenant}/antrag/{token}/fortsetzen", draft(s.resumePage))
+	t.Handle("GET /{tenant}/antrag/{token}/pruefen", draft(s.summary))
+	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.submit)))
+	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
+	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
+	t.Handle("/", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
+	mux.Handle("/", t)
+
+	// The caseworker inbox.
+	staff := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
+	mux.Handle("GET /intern/anmelden", noStore(s.html(s.loginPage)))
+	mux.Handle("POST /intern/anmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.login))))
+	mux.Handle("POST /intern/abmelden", noStore(s.html(s.logout)))
+	mux.Handle("GET /intern/{$}", staff(s.inbox))
+	mux.Handle("GET /intern/antraege/{id}", staff(s.inboxSubmission))
+	mux.Handle("GET /intern/antraege/{id}/antrag.pdf", staff(s.inboxPDF))
+	mux.Handle("GET /intern/antraege/{id}/daten.json", staff(s.inboxJSON))
+	mux.Handle("GET /intern/antraege/{id}/anhaenge/{att}", staff(s.inboxAttachment))
+	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
+
+	// JSON API.
+	mux.Handle("GET /api/v1/services", s.api(s.apiServices))
+	mux.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
+	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
+	mux.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
+
+	var h http.Handler = mux
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.deps.Sessions.LoadAndSave(h)
+	return secure(s.recoverPanics(s.logRequests(h)))
+}
+
+// ReservedSlugs are path names a tenant slug must not take.
+var ReservedSlugs = []string{"static", "api", "intern", "healthz", "readyz", "datenschutz", "barrierefreiheit", "impressum"}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Ready != nil {
+		if err := s.deps.Ready(r.Context()); err != nil {
+			s.deps.Logger.Warn("not ready", "error", err.Error())
+			http.Error(w, "nicht bereit", http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("bereit\n"))
+}
+
+// infoPage serves the installation's Datenschutz, Barrierefreiheit and
+// Impressum pages.
+func (s *Server) infoPage(name string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p := infoPages[name]
+		s.render(w, r, http.StatusOK, "page", map[string]any{"Title": p.title, "Paragraphs": p.text})
+		return nil
+	}
+}
+
+var infoPages = map[string]struct {
+	title string
+	text  []string
+}{
+	"datenschutz": {"Datenschutzerklärung", []string{
+		"Verantwortlich für die Verarbeitung Ihrer Angaben ist die Behörde, an die Sie Ihren Antrag richten. Sie ist auf der Startseite jedes Online-Dienstes genannt.",
+		"Wir verarbeiten nur die Angaben, die für den jeweiligen Antrag nötig sind (Art. 6 Abs. 1 lit. c und e DSGVO in Verbindung mit dem jeweiligen Fachrecht). Ihre Angaben werden verschlüsselt gespeichert und nicht in Protokolldateien geschrieben.",
+		"Nicht abgesendete Entwürfe werden nach Ablauf der angegebenen Frist gelöscht. Abgesendete Anträge werden nach Abschluss des Verfahrens gemäß den Aufbewahrungsfristen gelöscht.",
+		"Diese Website setzt keine Cookies für Bürgerinnen und Bürger und bindet keine Inhalte Dritter ein. Ihre Rechte auf Auskunft, Berichtigung, Löschung und Beschwerde bei der Datenschutzaufsicht richten sich nach Art. 15 bis 21 und 77 DSGVO.",
+	}},
+	"barrierefreiheit": {"Erklärung zur Barrierefreiheit", []string{
+		"Diese Online-Dienste sollen die Anforderungen der Barrierefreie-Informationstechnik-Verordnung (BITV 2.0) und der WCAG 2.1 auf Stufe AA erfüllen. Sie nutzen das Design-System KERN UX und funktionieren ohne JavaScript.",
+		"Jede Seite wird automatisch mit axe-core geprüft. Wenn Sie dennoch auf Barrieren stoßen, wenden Sie sich bitte an die auf dem Online-Dienst genannte Behörde; sie antwortet Ihnen innerhalb von sechs Wochen. Bleibt Ihre Meldung ohne Erfolg, können Sie sich an die Schlichtungsstelle nach dem Behindertengleichstellungsrecht Ihres Landes wenden.",
+	}},
+	"impressum": {"Impressum", []string{
+		"Anbieter dieser Online-Dienste ist die Stelle, die diese Installation betreibt. Die für einen Antrag zuständige Behörde ist auf dessen Startseite genannt.",
+	}},
+}

@@ -1,0 +1,154 @@
+// Package web is antrag's HTTP adapter: the citizen's journey through an
+// online service (server-rendered HTML with KERN UX, working without
+// JavaScript), the caseworker inbox at /intern, and the JSON API at
+// /api/v1. All routes are listed in routes.go.
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// Config holds the web layer's settings.
+type Config struct {
+	// BaseURL is the public URL of the installation, e.g.
+	// "https://antrag.example.de"; it makes cookies Secure when https.
+	BaseURL string
+	// DraftTTL is how long a draft is kept after its last change.
+	DraftTTL time.Duration
+	// MaxFormBytes limits the non-file part of a form post.
+	MaxFormBytes int64
+	// MaxUploadBytes limits all files of one post together.
+	MaxUploadBytes int64
+	// MaxAPIBytes limits a JSON API request body.
+	MaxAPIBytes int64
+}
+
+func (c *Config) defaults() {
+	if c.DraftTTL <= 0 {
+		c.DraftTTL = 30 * 24 * time.Hour
+	}
+	if c.MaxFormBytes <= 0 {
+		c.MaxFormBytes = 1 << 20
+	}
+	if c.MaxUploadBytes <= 0 {
+		c.MaxUploadBytes = 64 << 20
+	}
+	if c.MaxAPIBytes <= 0 {
+		c.MaxAPIBytes = 16 << 20
+	}
+}
+
+// Store is everything the web layer reads and writes.
+type Store interface {
+	tenant.Store
+	submission.Store
+	account.Store
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Store    Store
+	Blobs    blob.Store
+	Catalog  *fim.Catalog // resolves code lists of stored forms; nil: default
+	Sessions *scs.SessionManager
+	Logger   *slog.Logger
+	Now      func() time.Time // nil: time.Now
+	// Ready reports whether the server can take requests (for /readyz).
+	Ready func(ctx context.Context) error
+}
+
+// Server serves antrag over HTTP.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	tmpl    map[string]*template.Template
+	forms   sync.Map // form version id → *preparedForm
+	handler http.Handler
+}
+
+// New builds the server: it parses and checks all templates, so that a
+// broken template fails at start-up, not on a citizen's request.
+func New(cfg Config, deps Deps) (*Server, error) {
+	cfg.defaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Catalog == nil {
+		c, err := fim.DefaultCatalog()
+		if err != nil {
+			return nil, err
+		}
+		deps.Catalog = c
+	}
+	if deps.Sessions == nil {
+		deps.Sessions = scs.New()
+	}
+	s := &Server{cfg: cfg, deps: deps}
+	t, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = t
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) now() time.Time { return s.deps.Now() }
+
+// preparedForm is a parsed form version kept in memory; versions are
+// immutable, so it never goes stale.
+type preparedForm struct {
+	form *journey.Form
+	fv   *tenant.FormVersion // without the XDF bytes
+}
+
+// form returns the prepared form of a version of service svc (which the
+// caller has loaded for its tenant), parsing the stored XDatenfelder file
+// once per process.
+func (s *Server) form(ctx context.Context, tenantID string, svc *tenant.Service, versionID string) (*journey.Form, *tenant.FormVersion, error) {
+	if p, ok := s.forms.Load(versionID); ok {
+		pf := p.(*preparedForm)
+		if pf.fv.ServiceID == svc.ID {
+			return pf.form, pf.fv, nil
+		}
+	}
+	fv, err := s.deps.Store.FormVersion(ctx, tenantID, versionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fv.ServiceID != svc.ID {
+		return nil, nil, fmt.Errorf("Formularversion %s gehört nicht zu %s: %w", versionID, svc.ID, apperr.NotFound)
+	}
+	schema, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: s.deps.Catalog})
+	if err != nil {
+		return nil, nil, fmt.Errorf("Formularversion %s: %w", versionID, err)
+	}
+	meta := *fv
+	meta.XDF = nil
+	p, _ := s.forms.LoadOrStore(versionID, &preparedForm{form: journey.NewForm(schema), fv: &meta})
+	pf := p.(*preparedForm)
+	return pf.form, pf.fv, nil
+}

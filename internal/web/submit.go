@@ -1,0 +1,347 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/receipt"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// store saves a validated application: the canonical JSON of clean, its
+// SHA-256, a fresh Vorgangsnummer (retried on the rare collision), and the
+// attachments it references, in one store transaction. It returns the
+// submission, or the existing one when the draft or idempotency key was
+// already used.
+func (s *Server) store(r *http.Request, sub *submission.Submission, ev *submission.Event, clean map[string]any) (*submission.Submission, error) {
+	data, err := json.Marshal(clean)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	sub.Data, sub.DataSHA256 = data, hex.EncodeToString(sum[:])
+	ids := attachmentIDs(clean)
+	for range 5 {
+		sub.Reference = submission.NewReference()
+		existing, created, orphans, err := s.deps.Store.Submit(r.Context(), sub, ev, ids)
+		if errors.Is(err, apperr.Conflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range orphans {
+			if err := s.deps.Blobs.Delete(r.Context(), k); err != nil {
+				s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
+			}
+		}
+		if !created {
+			return existing, nil
+		}
+		return sub, nil
+	}
+	return nil, errors.New("keine freie Vorgangsnummer gefunden")
+}
+
+// attachmentIDs lists the attachment ids the FileRefs in doc refer to.
+func attachmentIDs(doc map[string]any) []string {
+	var ids []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if id, ok := x["attachmentId"].(string); ok {
+				if _, isFile := x["hash"]; isFile {
+					ids = append(ids, id)
+					return
+				}
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// writeReceipt renders the Antragsbestätigung of a submission as PDF.
+func (s *Server) writeReceipt(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, sub *submission.Submission) error {
+	if sub.Data == nil {
+		return fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
+	}
+	svc, err := s.deps.Store.Service(r.Context(), t.ID, sub.ServiceID)
+	if err != nil {
+		return err
+	}
+	f, _, err := s.form(r.Context(), t.ID, svc, sub.FormVersionID)
+	if err != nil {
+		return err
+	}
+	auth, err := s.deps.Store.Authority(r.Context(), t.ID, sub.AuthorityID)
+	if err != nil {
+		return err
+	}
+	doc, err := form.DecodeData(bytes.NewReader(sub.Data))
+	if err != nil {
+		return err
+	}
+	rec := receipt.Receipt{
+		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
+		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
+		Sections: receiptSections(f.Answers(doc, nil, true)),
+	}
+	var buf bytes.Buffer
+	if err := receipt.Render(&buf, rec); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "Antrag-" + sub.Reference + ".pdf"}))
+	w.Header().Set("Cache-Control", "no-store")
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+func receiptSections(secs []journey.Section) []receipt.Section {
+	var out []receipt.Section
+	for _, s := range secs {
+		rs := receipt.Section{Title: s.Title, Sections: receiptSections(s.Sections)}
+		for _, a := range s.Items {
+			rs.Items = append(rs.Items, receipt.Item{Label: a.Label, Value: a.Value})
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// stepInput is a parsed step post.
+type stepInput struct {
+	values   url.Values
+	uploads  map[string][]form.FileRef
+	problems form.Problems
+}
+
+// readStepPost reads a step's form post. A multipart post is streamed:
+// each file goes straight to blob storage, stops at the field's maxSize, and
+// is kept only if its content (not its name) is a media type the field
+// accepts. Other fields are limited to MaxFormBytes in all.
+func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftCtx, st *journey.Step) (*stepInput, error) {
+	in := &stepInput{values: url.Values{}, uploads: map[string][]form.FileRef{}}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			return nil, fmt.Errorf("Formular nicht lesbar: %w", errors.Join(apperr.Invalid, err))
+		}
+		in.values = r.PostForm
+		return in, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes+s.cfg.MaxUploadBytes)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, fmt.Errorf("Formular nicht lesbar: %w", errors.Join(apperr.Invalid, err))
+	}
+	fields := fileFields(st)
+	var formBytes int64
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("Formular nicht lesbar: %w", errors.Join(apperr.Invalid, err))
+		}
+		name := part.FormName()
+		if part.FileName() == "" && part.Header.Get("Content-Type") == "" {
+			b, err := io.ReadAll(io.LimitReader(part, s.cfg.MaxFormBytes-formBytes+1))
+			if err != nil {
+				return nil, err
+			}
+			formBytes += int64(len(b))
+			if formBytes > s.cfg.MaxFormBytes {
+				return nil, fmt.Errorf("Formulardaten: %w", apperr.TooLarge)
+			}
+			in.values.Add(name, string(b))
+			continue
+		}
+		e, ok := fields[name]
+		if !ok || part.FileName() == "" {
+			_, _ = io.Copy(io.Discard, part) // no file chosen, or not a file field of this step
+			continue
+		}
+		ref, problem, err := s.receiveFile(r, dc, e, part, part.FileName())
+		if err != nil {
+			return nil, err
+		}
+		if problem != "" {
+			in.problems = append(in.problems, form.Problem{Path: name, Code: form.CodeFile, Message: problem})
+			continue
+		}
+		in.uploads[name] = append(in.uploads[name], *ref)
+	}
+	return in, nil
+}
+
+// fileFields maps the input names of a step's file fields to their
+// elements (for the entries of repeated groups that exist, too).
+func fileFields(st *journey.Step) map[string]*form.Element {
+	out := map[string]*form.Element{}
+	var walk func(p form.Path, cs []form.Child, depth int)
+	walk = func(p form.Path, cs []form.Child, depth int) {
+		for i := range cs {
+			c := &cs[i]
+			kp := p.Key(c.Element.ID)
+			if c.Element.Kind == form.KindField && c.Element.Datentyp.Attachment() {
+				out[kp.String()] = c.Element
+				continue
+			}
+			if c.Element.Kind == form.KindGroup && depth < 32 {
+				if c.Anzahl.Repeats() {
+					for j := range 100 {
+						walk(kp.Index(j), c.Element.Struktur, depth+1)
+					}
+				} else {
+					walk(kp, c.Element.Struktur, depth+1)
+				}
+			}
+		}
+	}
+	walk(st.Parent, st.Children, 0)
+	return out
+}
+
+// receiveFile stores one uploaded file. It returns a problem for the
+// citizen (too large, empty, wrong type) instead of an error.
+func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, part io.Reader, filename string) (*form.FileRef, string, error) {
+	name := cleanFilename(filename)
+	limit := journey.MaxFileSize(e)
+	key := blob.NewKey()
+	sn := &sniffer{h: sha512.New()}
+	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(part, sn), limit)
+	if errors.Is(err, apperr.TooLarge) {
+		_, _ = io.Copy(io.Discard, part)
+		return nil, fmt.Sprintf("Die Datei „%s“ ist zu groß. Erlaubt sind höchstens %s.", name, form.HumanSize(limit)), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	fail := func(msg string) (*form.FileRef, string, error) {
+		if err := s.deps.Blobs.Delete(r.Context(), key); err != nil {
+			s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
+		}
+		return nil, msg, nil
+	}
+	if n == 0 {
+		return fail(fmt.Sprintf("Die Datei „%s“ ist leer.", name))
+	}
+	mt := sniffMediaType(sn.head)
+	allowed := journey.AllowedMediaTypes(e)
+	if !slices.Contains(allowed, mt) {
+		return fail(fmt.Sprintf("Die Datei „%s“ hat einen nicht zulässigen Dateityp. Zulässig: %s.", name, mediaNames(strings.Join(allowed, ","))))
+	}
+	a := &submission.Attachment{ID: uuid.NewString(), TenantID: dc.tenant.ID, DraftID: dc.draft.ID, Filename: name, MediaType: mt,
+		Size: n, SHA512: hex.EncodeToString(sn.h.Sum(nil)), StorageKey: key}
+	if err := s.deps.Store.CreateAttachment(r.Context(), a); err != nil {
+		_, _, _ = fail("")
+		return nil, "", err
+	}
+	return &form.FileRef{AttachmentID: a.ID, Filename: a.Filename, MimeType: a.MediaType, Size: a.Size,
+		Hash: form.FileHash{Type: "sha512", Content: a.SHA512}}, "", nil
+}
+
+// sniffer hashes what passes and keeps the first 512 bytes for sniffing.
+type sniffer struct {
+	h    hash.Hash
+	head []byte
+}
+
+func (s *sniffer) Write(p []byte) (int, error) {
+	if len(s.head) < 512 {
+		s.head = append(s.head, p[:min(len(p), 512-len(s.head))]...)
+	}
+	return s.h.Write(p)
+}
+
+// sniffMediaType decides a file's media type from its first bytes
+// (http.DetectContentType, WHATWG MIME Sniffing), never from its name.
+func sniffMediaType(head []byte) string {
+	mt, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	return mt
+}
+
+// cleanFilename keeps the citizen's file name for display (case C06):
+// without directories, control characters and surrounding spaces, in NFC,
+// at most 255 characters. It is never used to store the file.
+func cleanFilename(name string) string {
+	name = strings.ReplaceAll(name, "\\", "/")
+	name = path.Base("/" + name)
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, norm.NFC.String(name))
+	name = strings.TrimSpace(name)
+	if name == "" || name == "/" || name == "." {
+		name = "Datei"
+	}
+	if r := []rune(name); len(r) > form.MaxFilenameLength {
+		name = string(r[:form.MaxFilenameLength])
+	}
+	return name
+}
+
+// journeyFileRefs lists the FileRefs in doc.
+func journeyFileRefs(doc map[string]any) []form.FileRef {
+	var out []form.FileRef
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if _, ok := x["attachmentId"]; ok {
+				var ref form.FileRef
+				b, _ := json.Marshal(x)
+				if json.Unmarshal(b, &ref) == nil {
+					out = append(out, ref)
+				}
+				return
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return out
+}

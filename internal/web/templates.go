@@ -1,0 +1,154 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/web/static"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// pages are the page templates; each is parsed with layout.html and
+// partials.html.
+var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "resume", "page", "login", "inbox", "submission"}
+
+var berlinLoc = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		return time.FixedZone("MEZ", 3600)
+	}
+	return loc
+}()
+
+var funcs = template.FuncMap{
+	"static": func(name string) (string, error) {
+		p, ok := static.Path(name)
+		if !ok {
+			return "", fmt.Errorf("static asset %q fehlt", name)
+		}
+		return p, nil
+	},
+	"inc": func(i int) int { return i + 1 },
+	"lines": func(s string) template.HTML {
+		parts := strings.Split(s, "\n")
+		for i, p := range parts {
+			parts[i] = template.HTMLEscapeString(p)
+		}
+		return template.HTML(strings.Join(parts, "<br>"))
+	},
+	"berlin": func(t time.Time) string {
+		return t.In(berlinLoc).Format("02.01.2006, 15:04") + " Uhr"
+	},
+	"berlinDate": func(t time.Time) string { return t.In(berlinLoc).Format("02.01.2006") },
+	"humanSize":  form.HumanSize,
+	"mediaNames": mediaNames,
+	"autocomplete": func(e *form.Element) template.HTMLAttr {
+		if v := autocompleteOf(e); v != "" {
+			return template.HTMLAttr(` autocomplete="` + v + `"`)
+		}
+		return ""
+	},
+}
+
+// parseTemplates parses every page with the layout, so that an error in any
+// template stops the server at start-up.
+func parseTemplates() (map[string]*template.Template, error) {
+	out := map[string]*template.Template{}
+	for _, name := range pages {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("Vorlage %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	if _, err := fs.Stat(templateFS, "templates/layout.html"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// render writes a page. It renders into a buffer first, so that a template
+// error becomes a clean 500 instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, data map[string]any) {
+	t, ok := s.tmpl[name]
+	if !ok {
+		http.Error(w, "Vorlage fehlt", http.StatusInternalServerError)
+		return
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	if _, ok := data["Staff"]; !ok {
+		data["Staff"] = nil
+	}
+	for _, k := range []string{"Tenant", "Scripts", "Errors", "Title"} {
+		if _, ok := data[k]; !ok {
+			data[k] = nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.deps.Logger.Error("template", "name", name, "error", err.Error())
+		http.Error(w, "Interner Fehler bei der Darstellung", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// mediaNames turns "application/pdf,image/jpeg" into "PDF, JPEG".
+func mediaNames(list string) string {
+	var names []string
+	for _, mt := range strings.Split(list, ",") {
+		mt = strings.TrimSpace(mt)
+		if mt == "" {
+			continue
+		}
+		switch mt {
+		case "application/pdf":
+			names = append(names, "PDF")
+		case "image/jpeg":
+			names = append(names, "JPEG")
+		case "image/png":
+			names = append(names, "PNG")
+		default:
+			_, sub, _ := strings.Cut(mt, "/")
+			names = append(names, strings.ToUpper(sub))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// autocompleteOf gives personal-data fields their HTML autocomplete token
+// (WCAG 2.1, 1.3.5 Identify Input Purpose), judged from the Datenfeld's
+// name.
+func autocompleteOf(e *form.Element) string {
+	n := strings.ToLower(e.Name)
+	switch {
+	case strings.HasPrefix(n, "vorname"):
+		return "given-name"
+	case strings.HasPrefix(n, "familienname"), strings.HasPrefix(n, "nachname"):
+		return "family-name"
+	case n == "straße", n == "strasse":
+		return "address-line1"
+	case n == "postleitzahl":
+		return "postal-code"
+	case n == "ort", n == "wohnort":
+		return "address-level2"
+	case strings.HasPrefix(n, "e-mail"), n == "email":
+		return "email"
+	case strings.HasPrefix(n, "telefon"):
+		return "tel"
+	}
+	return ""
+}
