@@ -61,6 +61,12 @@ const usage = `antrag – Antragsplattform für FIM-basierte Online-Dienste
 Befehle:
   antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PFAD] [--base-url URL]
                                                            Server starten (Standard ohne Befehl)
+  antrag tenant add --slug KURZNAME --name NAME --kind gemeinde|landkreis|land --ars ARS --authority BEHÖRDE
+                                                           Mandanten mit zuständiger Behörde anlegen
+  antrag tenant list                                       Mandanten auflisten
+  antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
+                                                           FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
+  antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
   antrag user add --tenant MANDANT --username NAME [--name NAME]
                                                            Zugang für Mitarbeitende anlegen (Passwort über stdin)
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
@@ -84,6 +90,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runServe(ctx, args[1:], getenv, stdout, stderr)
 	case "user":
 		return runUser(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "tenant":
+		return runTenant(ctx, args[1:], getenv, stdout, stderr)
+	case "service":
+		return runService(ctx, args[1:], getenv, stdout, stderr)
 	case "fim":
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

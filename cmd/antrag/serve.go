@@ -101,6 +101,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	if c.db == "" {
 		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
 	}
+	// Refuse an unusable --db before anything is created in the data
+	// directory (openBox writes the key file).
+	if _, err := sqlitePath(c.db); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -162,20 +167,51 @@ func openBox(c *serveConfig) (*sealed.Box, error) {
 	return sealed.New(key)
 }
 
-// openDB opens the database that --db names.
-func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*sqlite.DB, error) {
-	path, ok := strings.CutPrefix(c.db, "sqlite:")
+// sqlitePath returns the path of a --db value sqlite:PATH; any other value
+// is a usage error.
+func sqlitePath(db string) (string, error) {
+	path, ok := strings.CutPrefix(db, "sqlite:")
 	if !ok {
-		if strings.HasPrefix(c.db, "postgres://") || strings.HasPrefix(c.db, "postgresql://") {
-			return nil, usageError{"--db: PostgreSQL wird von dieser Version noch nicht unterstützt; verwenden Sie sqlite:PFAD"}
+		if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+			return "", usageError{"--db: PostgreSQL wird von dieser Version noch nicht unterstützt; verwenden Sie sqlite:PFAD"}
 		}
-		return nil, usageError{fmt.Sprintf("--db %q: erwartet sqlite:PFAD", c.db)}
+		return "", usageError{fmt.Sprintf("--db %q: erwartet sqlite:PFAD", db)}
 	}
-	return sqlite.Open(ctx, path, box)
+	return path, nil
 }
 
-// openStore opens the database alone, for administrative commands.
+// openDB opens the database that --db names.
+func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*sqlite.DB, error) {
+	path, err := sqlitePath(c.db)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlite.Open(ctx, path, box)
+	if errors.Is(err, sqlite.ErrWrongKey) {
+		from := "der Schlüsseldatei " + filepath.Join(c.dataDir, "schluessel")
+		if c.dataKey != "" {
+			from = "ANTRAG_DATA_KEY"
+		}
+		return nil, fmt.Errorf("%w: der Schlüssel aus %s ist nicht der, mit dem %s angelegt wurde; ohne den richtigen Schlüssel sind die gespeicherten Anträge nicht lesbar", err, from, path)
+	}
+	return db, err
+}
+
+// openStore opens the database of an existing installation alone, for
+// administrative commands; it creates nothing.
 func openStore(ctx context.Context, c *serveConfig) (*sqlite.DB, func(), error) {
+	path, err := sqlitePath(c.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("keine Installation in %s (erst `antrag serve` starten oder --data/--db angeben): %w", path, err)
+	}
+	if c.dataKey == "" {
+		if _, err := os.Stat(filepath.Join(c.dataDir, "schluessel")); err != nil {
+			return nil, nil, fmt.Errorf("kein Datenschlüssel: weder ANTRAG_DATA_KEY noch %s: %w", filepath.Join(c.dataDir, "schluessel"), err)
+		}
+	}
 	box, err := openBox(c)
 	if err != nil {
 		return nil, nil, err

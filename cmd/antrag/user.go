@@ -36,6 +36,13 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if *tenantSlug == "" || len(u) < 3 || len(u) > 64 {
 		return usageError{"antrag user add: --tenant und --username (3 bis 64 Zeichen) angeben; das Passwort kommt über die Standardeingabe"}
 	}
+	c := &serveConfig{dataDir: *dataDir, db: *db, dataKey: getenv("ANTRAG_DATA_KEY")}
+	if c.db == "" {
+		c.db = "sqlite:" + *dataDir + "/antrag.db"
+	}
+	if _, err := sqlitePath(c.db); err != nil {
+		return err
+	}
 	fmt.Fprint(stderr, "Passwort (eine Zeile): ")
 	line, err := bufio.NewReader(stdin).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
@@ -45,10 +52,6 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	hash, err := account.HashPassword(pw)
 	if err != nil {
 		return err
-	}
-	c := &serveConfig{dataDir: *dataDir, db: *db, dataKey: getenv("ANTRAG_DATA_KEY")}
-	if c.db == "" {
-		c.db = "sqlite:" + *dataDir + "/antrag.db"
 	}
 	st, closeFn, err := openStore(ctx, c)
 	if err != nil {

@@ -8,12 +8,8 @@ package demo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/fim"
@@ -103,15 +99,15 @@ func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
 	leika := leikaKeys()
 	for _, sv := range services {
 		t := bySlug[sv.tenant]
-		if err := Publish(ctx, st, cat, t, authorities[sv.tenant], sv.file, sv.slug, sv.shared, sv.fee, leika); err != nil {
+		if err := publish(ctx, st, cat, t, authorities[sv.tenant], sv.file, sv.slug, sv.shared, sv.fee, leika); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Publish imports a sample schema and publishes it as a service of t.
-func Publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, file, slug string, shared bool, fee string, leika map[string]string) error {
+// publish imports a sample schema and publishes it as a service of t.
+func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, file, slug string, shared bool, fee string, leika map[string]string) error {
 	xdf, err := samples.FS.ReadFile(file)
 	if err != nil {
 		return err
@@ -150,28 +146,3 @@ func leikaKeys() map[string]string {
 	}
 	return out
 }
-
-// Slug makes a URL segment of a name: lower case ASCII letters, digits and
-// hyphens, umlauts written out.
-func Slug(name string) string {
-	name = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "ß", "ss", "Ä", "ae", "Ö", "oe", "Ü", "ue").Replace(name)
-	var b strings.Builder
-	dash := false
-	for _, r := range norm.NFD.String(strings.ToLower(name)) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-			dash = false
-		case unicode.Is(unicode.Mn, r):
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
-				dash = true
-			}
-		}
-	}
-	return strings.Trim(b.String(), "-")
-}
-
-// ErrSeeded is returned by callers that refuse to seed a store with data.
-var ErrSeeded = errors.New("Datenbank enthält bereits Mandanten")

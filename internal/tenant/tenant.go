@@ -10,7 +10,12 @@ package tenant
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"slices"
 	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
 )
 
 // Kind is the level of government a tenant is.
@@ -51,6 +56,37 @@ var laender = map[string]string{
 	"09": "BY", "10": "SL", "11": "BE", "12": "BB", "13": "MV", "14": "SN", "15": "ST", "16": "TH",
 }
 
+// ReservedSlugs are the first path segments of antrag's own pages, which
+// no tenant slug may take.
+var ReservedSlugs = []string{"static", "api", "intern", "healthz", "readyz", "datenschutz", "barrierefreiheit", "impressum"}
+
+var (
+	slugRE = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+	arsRE  = regexp.MustCompile(`^(?:\d{2}|\d{3}|\d{5}|\d{9}|\d{12})$`)
+	leiRE  = regexp.MustCompile(`^\d{14}$`)
+)
+
+// Validate checks what the store relies on: a slug of 2 to 40 characters
+// a-z, 0-9 and "-" (not at either end) that is not reserved, a name, a
+// known kind, and an ARS of 2, 3, 5, 9 or 12 digits (Land, Regierungsbezirk,
+// Kreis, Gemeindeverband, Gemeinde; Destatis, Amtlicher
+// Regionalschlüssel) or none. Errors wrap apperr.Invalid.
+func (t *Tenant) Validate() error {
+	switch {
+	case len(t.Slug) < 2 || !slugRE.MatchString(t.Slug):
+		return fmt.Errorf("Kurzname %q: 2 bis 40 Zeichen a-z, 0-9 und -: %w", t.Slug, apperr.Invalid)
+	case slices.Contains(ReservedSlugs, t.Slug):
+		return fmt.Errorf("Kurzname %q ist für antrag reserviert: %w", t.Slug, apperr.Invalid)
+	case t.Name == "":
+		return fmt.Errorf("Mandant ohne Namen: %w", apperr.Invalid)
+	case t.Kind != Gemeinde && t.Kind != Landkreis && t.Kind != Land:
+		return fmt.Errorf("Art %q: gemeinde, landkreis oder land: %w", t.Kind, apperr.Invalid)
+	case t.ARS != "" && !arsRE.MatchString(t.ARS):
+		return fmt.Errorf("ARS %q: 2, 3, 5, 9 oder 12 Ziffern: %w", t.ARS, apperr.Invalid)
+	}
+	return nil
+}
+
 // Authority is a Behörde of a tenant that receives applications.
 type Authority struct {
 	ID       string
@@ -77,6 +113,20 @@ type Service struct {
 	// FormVersionID is the current published version, "" before the first.
 	FormVersionID string
 	CreatedAt     time.Time
+}
+
+// Validate checks the slug (as for tenants), the name and, if set, the
+// Leistungsschlüssel (14 digits, LeiKa). Errors wrap apperr.Invalid.
+func (s *Service) Validate() error {
+	switch {
+	case len(s.Slug) < 2 || !slugRE.MatchString(s.Slug):
+		return fmt.Errorf("Kurzname %q: 2 bis 40 Zeichen a-z, 0-9 und -: %w", s.Slug, apperr.Invalid)
+	case s.Name == "":
+		return fmt.Errorf("Dienst ohne Namen: %w", apperr.Invalid)
+	case s.Leistungsschluessel != "" && !leiRE.MatchString(s.Leistungsschluessel):
+		return fmt.Errorf("Leistungsschlüssel %q: 14 Ziffern: %w", s.Leistungsschluessel, apperr.Invalid)
+	}
+	return nil
 }
 
 // FormVersion is one published, immutable version of a service's form.

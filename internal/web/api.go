@@ -180,8 +180,12 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(problems) > 0 {
+		detail := "1 Angabe ist zu korrigieren."
+		if len(problems) > 1 {
+			detail = fmt.Sprintf("%d Angaben sind zu korrigieren.", len(problems))
+		}
 		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
-			Detail: fmt.Sprintf("%d Angaben sind zu korrigieren.", len(problems)), Errors: problems})
+			Detail: detail, Errors: problems})
 		return nil
 	}
 	auth, err := s.authorityFor(r, t, svc)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -198,6 +199,11 @@ func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
 		return nil, fmt.Errorf("Link ungültig: %w", apperr.NotFound)
 	}
 	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
+	if errors.Is(err, apperr.NotFound) {
+		return nil, &publicError{title: "Antrag nicht gefunden", err: err, text: fmt.Sprintf(
+			"Zu diesem Link gibt es keinen Antrag (mehr). Nicht abgesendete Anträge werden %d Tage nach der letzten Änderung gelöscht. Bitte beginnen Sie den Antrag neu.",
+			int(s.cfg.DraftTTL.Hours()/24))}
+	}
 	if err != nil {
 		return nil, err
 	}

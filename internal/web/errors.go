@@ -18,6 +18,8 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func statusOf(err error) int {
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.Is(err, apperr.TooLarge), errors.As(err, &mbe): // first: a parser fails on the cut body too
+		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, apperr.NotFound):
 		return http.StatusNotFound
 	case errors.Is(err, apperr.Gone):
@@ -28,8 +30,6 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, apperr.Unauthorized):
 		return http.StatusUnauthorized
-	case errors.Is(err, apperr.TooLarge), errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge
 	}
 	return http.StatusInternalServerError
 }
@@ -55,6 +55,15 @@ func publicMessage(status int) (title, text string) {
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
 }
 
+// publicError is an error with a message of its own for the citizen.
+type publicError struct {
+	title, text string
+	err         error
+}
+
+func (e *publicError) Error() string { return e.err.Error() }
+func (e *publicError) Unwrap() error { return e.err }
+
 // html adapts a handlerFunc for pages: an error renders the error page.
 func (s *Server) html(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -62,6 +71,10 @@ func (s *Server) html(h handlerFunc) http.Handler {
 			status := statusOf(err)
 			s.logError(r, status, err)
 			title, text := publicMessage(status)
+			var pe *publicError
+			if errors.As(err, &pe) {
+				title, text = pe.title, pe.text
+			}
 			w.Header().Set("Cache-Control", "no-store")
 			s.render(w, r, status, "error", map[string]any{"Title": title, "Text": text, "Status": status})
 		}

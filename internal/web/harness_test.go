@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +28,6 @@ import (
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
-	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/sealed"
@@ -38,17 +39,48 @@ import (
 // harness runs a real server (web.New on SQLite, seeded with the demo) on
 // a local port.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	db     *sqlite.DB
 	blobs  *blob.Dir
 	now    time.Time
 	client *http.Client // does not follow redirects
 	cfg    web.Config
+	logs   *syncBuffer // everything the server logged, at debug level
 }
 
-func newHarness(t *testing.T) *harness {
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harnessConfig are the settings a test may change.
+type harnessConfig struct {
+	baseURL                    string
+	maxForm, maxUpload, maxAPI int64
+}
+
+func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
+
+func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	t.Helper()
+	hc := harnessConfig{baseURL: "http://antrag.test"}
+	if configure != nil {
+		configure(&hc)
+	}
 	dir := t.TempDir()
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -80,10 +112,10 @@ func newHarness(t *testing.T) *harness {
 	sm := scs.New()
 	sm.Store = st
 	sm.Cookie.Path = "/intern"
-	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)}
-	h.cfg = web.Config{BaseURL: "http://antrag.test"}
+	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI}
 	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return h.now }})
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -358,4 +390,7 @@ func normalizeFiles(v any) any {
 	return v
 }
 
-var _ = form.DecodeData
+func tokenHash(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}

@@ -72,6 +72,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := strings.TrimSpace(r.PostForm.Get("benutzername"))
 	pw := r.PostForm.Get("passwort")
+	if s.logins.blocked(name, s.now()) {
+		s.render(w, r, http.StatusTooManyRequests, "login", map[string]any{"Title": "Anmeldung", "Username": name,
+			"Errors": []errLink{{Href: "#benutzername", Message: fmt.Sprintf(
+				"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %d Minuten.", int(loginInterval.Minutes()))}}})
+		return nil
+	}
 	u, err := s.deps.Store.UserByUsername(r.Context(), name)
 	ok := false
 	switch {
@@ -88,10 +94,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
+		s.logins.failed(name, s.now())
 		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Title": "Anmeldung", "Username": name,
 			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
 		return nil
 	}
+	s.logins.succeeded(name)
 	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
-	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/form"
 )
 
@@ -242,6 +240,3 @@ func attachmentIDsOf(v any) []string {
 	})
 	return out
 }
-
-var _ = io.Discard
-var _ = demo.Password

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -14,8 +15,10 @@ import (
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// secure sets the security headers every response carries.
-func secure(next http.Handler) http.Handler {
+// secure sets the security headers every response carries; hsts adds
+// Strict-Transport-Security (the installation's public URL is https, even
+// when TLS ends at a reverse proxy).
+func secure(hsts bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -24,7 +27,7 @@ func secure(next http.Handler) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		if r.TLS != nil {
+		if hsts || r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
@@ -40,7 +43,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.deps.Logger.Error("panic", "method", r.Method, "route", r.Pattern, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.deps.Logger.Error("panic", "method", r.Method, "path", redact(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				title, text := publicMessage(http.StatusInternalServerError)
 				s.render(w, r, http.StatusInternalServerError, "error", map[string]any{"Title": title, "Text": text, "Status": 500})
 			}
@@ -55,13 +58,30 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: 200}
-		next.ServeHTTP(sw, r)
+		route := new(string)
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, route)))
 		if strings.HasPrefix(r.URL.Path, "/static/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
 			return
 		}
 		s.deps.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("route", r.Pattern),
+			slog.String("method", r.Method), slog.String("route", *route),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// routeKey holds, in a request's context, where the matched route pattern
+// is reported back to logRequests: the muxes set Request.Pattern on the
+// request they receive, which middleware in between has copied.
+type routeKey struct{}
+
+// reportRoute wraps the outermost mux: after it has served the request,
+// r.Pattern is the pattern of the innermost mux that matched.
+func reportRoute(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*p = r.Pattern
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/web/static"
@@ -11,7 +12,7 @@ import (
 //
 // Tenants are addressed by the first path segment (/musterstadt/…); that
 // segment can never be one of the fixed names below (tenant slugs are
-// checked against ReservedSlugs).
+// checked against tenant.ReservedSlugs, which must list them).
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/static/", static.Handler())
@@ -61,14 +62,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
 	mux.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
 
-	var h http.Handler = mux
+	h := reportRoute(mux)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.deps.Sessions.LoadAndSave(h)
-	return secure(s.recoverPanics(s.logRequests(h)))
+	return secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h)))
 }
-
-// ReservedSlugs are path names a tenant slug must not take.
-var ReservedSlugs = []string{"static", "api", "intern", "healthz", "readyz", "datenschutz", "barrierefreiheit", "impressum"}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

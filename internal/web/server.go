@@ -80,6 +80,7 @@ type Server struct {
 	deps    Deps
 	tmpl    map[string]*template.Template
 	forms   sync.Map // form version id → *preparedForm
+	logins  loginThrottle
 	handler http.Handler
 }
 

@@ -38,6 +38,10 @@ var funcs = template.FuncMap{
 		return p, nil
 	},
 	"inc": func(i int) int { return i + 1 },
+	// jsonData writes JSON made by encoding/json into a <script
+	// type="application/json"> element as it is; json.Marshal escapes <, >
+	// and &, so it cannot end the element.
+	"jsonData": func(s string) template.JS { return template.JS(s) },
 	"lines": func(s string) template.HTML {
 		parts := strings.Split(s, "\n")
 		for i, p := range parts {

@@ -111,7 +111,36 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 		db.Close()
 		return nil, err
 	}
+	if err := checkKey(ctx, db, box); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &DB{db: db, box: box}, nil
+}
+
+// ErrWrongKey is returned by Open when the data key is not the one the
+// database was first opened with.
+var ErrWrongKey = errors.New("der Datenschlüssel passt nicht zu dieser Datenbank")
+
+// keyCheckValue is what the key_check row holds, sealed.
+const keyCheckValue = "antrag key check"
+
+// checkKey opens the database's sealed key check with box, or on the
+// first start writes it.
+func checkKey(ctx context.Context, db *sql.DB, box *sealed.Box) error {
+	var sealedCheck []byte
+	err := db.QueryRowContext(ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&sealedCheck)
+	if errors.Is(err, sql.ErrNoRows) {
+		_, err = db.ExecContext(ctx, `INSERT INTO key_check (id, sealed) VALUES (1, ?)`, box.Seal([]byte(keyCheckValue)))
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if plain, err := box.Open(sealedCheck); err != nil || string(plain) != keyCheckValue {
+		return ErrWrongKey
+	}
+	return nil
 }
 
 // migrate applies the embedded migrations that have not been applied yet.

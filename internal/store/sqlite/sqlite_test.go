@@ -97,7 +97,7 @@ func TestEncryptedAtRest(t *testing.T) {
 	}
 	tn := &tenant.Tenant{Slug: "musterstadt", Name: "Stadt Musterstadt", Kind: tenant.Gemeinde}
 	must(t, db.CreateTenant(ctx, tn))
-	svc := &tenant.Service{TenantID: tn.ID, Slug: "s", Name: "S"}
+	svc := &tenant.Service{TenantID: tn.ID, Slug: "ss", Name: "S"}
 	must(t, db.CreateService(ctx, svc))
 	hash := sha256.Sum256([]byte("token"))
 	d := &submission.Draft{TenantID: tn.ID, ServiceID: svc.ID, TokenHash: hash[:], ExpiresAt: time.Now().Add(time.Hour),
@@ -144,12 +144,17 @@ func TestEncryptedAtRest(t *testing.T) {
 	other, err := sealed.New(bytes.Repeat([]byte{8}, 32))
 	must(t, err)
 	db.Close()
-	wrongKey, err := sqlite.Open(ctx, path, other)
-	must(t, err)
-	defer wrongKey.Close()
-	if _, err := wrongKey.Submission(ctx, tn.ID, s.ID); !errors.Is(err, sealed.ErrOpen) {
-		t.Errorf("Submission with the wrong key: err = %v, want sealed.ErrOpen", err)
+	// The database refuses another key outright, so that it never holds
+	// data sealed with two keys.
+	if wrongKey, err := sqlite.Open(ctx, path, other); !errors.Is(err, sqlite.ErrWrongKey) {
+		if err == nil {
+			wrongKey.Close()
+		}
+		t.Errorf("Open with the wrong key: err = %v, want ErrWrongKey", err)
 	}
+	// The right key still opens it.
+	db = mustOpen(t, path)
+	db.Close()
 }
 
 // TestReopen opens an existing database again: the migrations are not
@@ -245,14 +250,14 @@ func TestErrors(t *testing.T) {
 	if !errors.Is(err, apperr.NotFound) || !strings.HasPrefix(err.Error(), `sqlite: Tenant("nope"): `) {
 		t.Errorf("Tenant(unknown) = %v", err)
 	}
-	tn := &tenant.Tenant{Slug: "a", Name: "A", Kind: tenant.Gemeinde}
+	tn := &tenant.Tenant{Slug: "aa", Name: "A", Kind: tenant.Gemeinde}
 	must(t, db.CreateTenant(ctx, tn))
-	err = db.CreateTenant(ctx, &tenant.Tenant{Slug: "a", Name: "B", Kind: tenant.Gemeinde})
-	if !errors.Is(err, apperr.Conflict) || !strings.HasPrefix(err.Error(), `sqlite: CreateTenant("a"): `) {
+	err = db.CreateTenant(ctx, &tenant.Tenant{Slug: "aa", Name: "B", Kind: tenant.Gemeinde})
+	if !errors.Is(err, apperr.Conflict) || !strings.HasPrefix(err.Error(), `sqlite: CreateTenant("aa"): `) {
 		t.Errorf("CreateTenant(taken) = %v", err)
 	}
 	// A service of a tenant that does not exist: a foreign key.
-	err = db.CreateService(ctx, &tenant.Service{TenantID: "nope", Slug: "s", Name: "S"})
+	err = db.CreateService(ctx, &tenant.Service{TenantID: "nope", Slug: "ss", Name: "S"})
 	if !errors.Is(err, apperr.Invalid) {
 		t.Errorf("CreateService(unknown tenant) = %v, want apperr.Invalid", err)
 	}

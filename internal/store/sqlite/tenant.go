@@ -13,6 +13,9 @@ import (
 // taken slug or host is apperr.Conflict.
 func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	defer wrap(&err, "CreateTenant(%q)", t.Slug)
+	if err := t.Validate(); err != nil {
+		return err
+	}
 	id, created := newID(t.ID), db.orNow(t.CreatedAt)
 	_, err = db.db.ExecContext(ctx,
 		`INSERT INTO tenants (id, slug, name, kind, ars, host, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -148,6 +151,9 @@ func (db *DB) ListAuthorities(ctx context.Context, tenantID string) (_ []*tenant
 // of the tenant's authorities is apperr.Invalid.
 func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) {
 	defer wrap(&err, "CreateService(%q)", s.Slug)
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	id, created := newID(s.ID), db.orNow(s.CreatedAt)
 	_, err = db.db.ExecContext(ctx, `INSERT INTO services
 		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at)

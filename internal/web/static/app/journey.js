@@ -11,6 +11,9 @@
   if (!cfgEl || !window.jsonLogic || !window.antragRules || !window.CSS || !CSS.escape) return;
   var cfg;
   try { cfg = JSON.parse(cfgEl.textContent); } catch (e) { return; }
+  if (!cfg || !Array.isArray(cfg.rules)) return;
+  cfg.context = cfg.context || {};
+  cfg.values = cfg.values || {};
   var form = cfgEl.closest("form");
   if (!form) return;
   document.documentElement.classList.add("js-rules");

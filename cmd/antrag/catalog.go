@@ -1,0 +1,317 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// The catalogue commands: `antrag tenant add|list` and `antrag service
+// publish|list`. They work on the database of an existing installation,
+// also while `antrag serve` runs on it.
+
+// storeFlags are the flags that select the installation.
+type storeFlags struct {
+	dataDir, db string
+}
+
+func addStoreFlags(fs *flag.FlagSet, getenv func(string) string) *storeFlags {
+	f := &storeFlags{}
+	fs.StringVar(&f.dataDir, "data", envOr(getenv, "ANTRAG_DATA", "./antrag-data"), "Datenverzeichnis")
+	fs.StringVar(&f.db, "db", getenv("ANTRAG_DB"), "Datenbank: sqlite:PFAD (Standard: sqlite:<data>/antrag.db)")
+	return f
+}
+
+func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*sqlite.DB, func(), error) {
+	c := &serveConfig{dataDir: f.dataDir, db: f.db, dataKey: getenv("ANTRAG_DATA_KEY")}
+	if c.db == "" {
+		c.db = "sqlite:" + filepath.Join(f.dataDir, "antrag.db")
+	}
+	return openStore(ctx, c)
+}
+
+// parseFlags parses args; --help is exit status 0, a mistake a usage error.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitError{0}
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+func runTenant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"antrag tenant: Unterbefehl fehlt (add, list)"}
+	}
+	switch args[0] {
+	case "add":
+		return tenantAdd(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		fs := flag.NewFlagSet("antrag tenant list", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		sf := addStoreFlags(fs, getenv)
+		if err := parseFlags(fs, args[1:]); err != nil {
+			return err
+		}
+		st, closeFn, err := sf.open(ctx, getenv)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		ts, err := st.ListTenants(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "KURZNAME\tNAME\tART\tARS\tBEHÖRDEN")
+		for _, t := range ts {
+			as, err := st.ListAuthorities(ctx, t.ID)
+			if err != nil {
+				return err
+			}
+			var names []string
+			for _, a := range as {
+				names = append(names, a.Name)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.Slug, t.Name, t.Kind, t.ARS, strings.Join(names, "; "))
+		}
+		return tw.Flush()
+	}
+	return usageError{fmt.Sprintf("antrag tenant: unbekannter Unterbefehl %q (add, list)", args[0])}
+}
+
+// tenantAdd creates a tenant with its first authority, in that order; if
+// the authority fails, the tenant exists without one and the error says so.
+func tenantAdd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("antrag tenant add", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addStoreFlags(fs, getenv)
+	t := &tenant.Tenant{}
+	a := &tenant.Authority{}
+	fs.StringVar(&t.Slug, "slug", "", "Kurzname in der Adresse, z. B. musterstadt")
+	fs.StringVar(&t.Name, "name", "", "Name, z. B. \"Stadt Musterstadt\"")
+	kind := fs.String("kind", "gemeinde", "gemeinde, landkreis oder land")
+	fs.StringVar(&t.ARS, "ars", "", "Amtlicher Regionalschlüssel (2 bis 12 Ziffern)")
+	fs.StringVar(&a.Name, "authority", "", "Name der zuständigen Behörde, z. B. \"Bürgeramt Musterstadt\"")
+	address := fs.String("authority-address", "", "Anschrift der Behörde, Zeilen durch ; getrennt")
+	fs.StringVar(&a.Email, "authority-email", "", "Kontaktadresse der Behörde für Bürgerinnen und Bürger")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	t.Kind = tenant.Kind(*kind)
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("antrag tenant add: unerwartetes Argument %q", fs.Arg(0))}
+	}
+	if err := t.Validate(); err != nil {
+		return usageError{"antrag tenant add: " + err.Error()}
+	}
+	if strings.TrimSpace(a.Name) == "" {
+		return usageError{"antrag tenant add: --authority (Name der Behörde) angeben"}
+	}
+	for _, line := range strings.Split(*address, ";") {
+		if line = strings.TrimSpace(line); line != "" {
+			a.Address = append(a.Address, line)
+		}
+	}
+	st, closeFn, err := sf.open(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if err := st.CreateTenant(ctx, t); err != nil {
+		if errors.Is(err, apperr.Conflict) {
+			return fmt.Errorf("Mandant %q gibt es schon", t.Slug)
+		}
+		return err
+	}
+	a.TenantID = t.ID
+	if err := st.CreateAuthority(ctx, a); err != nil {
+		return fmt.Errorf("Mandant %s angelegt, Behörde nicht: %w", t.Slug, err)
+	}
+	fmt.Fprintf(stdout, "Mandant %s (%s) mit Behörde %q angelegt: /%s/\n", t.Slug, t.Name, a.Name, t.Slug)
+	return nil
+}
+
+func runService(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{"antrag service: Unterbefehl fehlt (publish, list)"}
+	}
+	switch args[0] {
+	case "publish":
+		return servicePublish(ctx, args[1:], getenv, stdout, stderr)
+	case "list":
+		return serviceList(ctx, args[1:], getenv, stdout, stderr)
+	}
+	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list)", args[0])}
+}
+
+// servicePublish imports an XDatenfelder file and publishes it as the next
+// form version of a tenant's service, creating the service on its first
+// publication. A file that does not import publishes nothing.
+func servicePublish(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("antrag service publish", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addStoreFlags(fs, getenv)
+	tenantSlug := fs.String("tenant", "", "Mandant (Kurzname)")
+	svc := &tenant.Service{}
+	fs.StringVar(&svc.Slug, "slug", "", "Kurzname des Dienstes in der Adresse, z. B. gewerbeanmeldung")
+	fs.StringVar(&svc.Name, "name", "", "Name des Dienstes (Standard: Bezeichnung des Schemas; nur beim ersten Veröffentlichen)")
+	fs.StringVar(&svc.Leistungsschluessel, "leika", "", "Leistungsschlüssel (14 Ziffern; Standard: aus dem Schema)")
+	fs.BoolVar(&svc.Shared, "shared", false, "für alle Mandanten anbieten (Einer für Alle)")
+	fs.StringVar(&svc.FeeText, "fee", "", "Hinweis zur Gebühr, z. B. \"Die Gebühr beträgt 26,00 Euro.\"")
+	fs.StringVar(&svc.DurationText, "duration", "", "erwartete Dauer, z. B. \"etwa 15 Minuten\"")
+	fs.StringVar(&svc.Description, "description", "", "kurze Beschreibung für die Startseite")
+	codelists := fs.String("codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *tenantSlug == "" || svc.Slug == "" || fs.NArg() != 1 {
+		return usageError{"antrag service publish: --tenant, --slug und genau eine XDatenfelder-Datei angeben"}
+	}
+	file := fs.Arg(0)
+	xdf, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	cat, err := fim.DefaultCatalog()
+	if err != nil {
+		return err
+	}
+	if *codelists != "" {
+		cat = cat.Clone()
+		if err := cat.AddDir(*codelists); err != nil {
+			return err
+		}
+	}
+	schema, rep, err := fim.Import(bytes.NewReader(xdf), file, fim.Options{Catalog: cat})
+	if err != nil {
+		return fmt.Errorf("nicht veröffentlicht: %w", err)
+	}
+	prog := rules.Compile(schema)
+	for _, r := range prog.Distinct() {
+		rep.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
+	}
+	rep.File = file
+
+	st, closeFn, err := sf.open(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	t, err := st.TenantBySlug(ctx, *tenantSlug)
+	if err != nil {
+		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
+	}
+	existing, err := st.ServiceBySlug(ctx, t.ID, svc.Slug)
+	switch {
+	case err == nil && existing.TenantID == t.ID:
+		svc = existing
+	case err == nil || errors.Is(err, apperr.NotFound):
+		// New (a shared service of another tenant with the slug does not
+		// stop this tenant from having its own).
+		as, err := st.ListAuthorities(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if len(as) == 0 {
+			return fmt.Errorf("Mandant %s hat keine Behörde", t.Slug)
+		}
+		svc.TenantID, svc.AuthorityID = t.ID, as[0].ID
+		if svc.Name == "" {
+			svc.Name = schema.Title()
+		}
+		if svc.Leistungsschluessel == "" {
+			for _, k := range schema.Leistungsschluessel {
+				if probe := (tenant.Service{Slug: svc.Slug, Name: svc.Name, Leistungsschluessel: k}); probe.Validate() == nil {
+					svc.Leistungsschluessel = k
+					break
+				}
+			}
+		}
+		if err := svc.Validate(); err != nil {
+			return usageError{"antrag service publish: " + err.Error()}
+		}
+		if err := st.CreateService(ctx, svc); err != nil {
+			return err
+		}
+	default:
+		return err
+	}
+	fv := &tenant.FormVersion{TenantID: t.ID, ServiceID: svc.ID, FIMID: schema.ID, FIMVersion: schema.Version, Name: schema.Name, XDF: xdf}
+	if err := st.PublishFormVersion(ctx, t.ID, fv); err != nil {
+		return err
+	}
+	writeReport(stdout, rep)
+	fmt.Fprintf(stdout, "\nVeröffentlicht: /%s/dienste/%s, Formularversion %d (%s %s)\n", t.Slug, svc.Slug, fv.Version, fv.FIMID, fv.FIMVersion)
+	return nil
+}
+
+func serviceList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("antrag service list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sf := addStoreFlags(fs, getenv)
+	tenantSlug := fs.String("tenant", "", "nur die Dienste dieses Mandanten (mit den geteilten)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, closeFn, err := sf.open(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	var svcs []*tenant.Service
+	if *tenantSlug != "" {
+		t, err := st.TenantBySlug(ctx, *tenantSlug)
+		if err != nil {
+			return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
+		}
+		svcs, err = st.ListServices(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+	} else if svcs, err = st.ListAllServices(ctx); err != nil {
+		return err
+	}
+	owners := map[string]string{}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MANDANT\tKURZNAME\tVERSION\tSCHEMA\tLEIKA\tEFA\tNAME")
+	for _, s := range svcs {
+		owner, ok := owners[s.TenantID]
+		if !ok {
+			t, err := st.Tenant(ctx, s.TenantID)
+			if err != nil {
+				return err
+			}
+			owner, owners[s.TenantID] = t.Slug, t.Slug
+		}
+		version, schema := "-", "-"
+		if s.FormVersionID != "" {
+			fv, err := st.FormVersion(ctx, s.TenantID, s.FormVersionID)
+			if err != nil {
+				return err
+			}
+			version, schema = fmt.Sprint(fv.Version), fv.FIMID+" "+fv.FIMVersion
+		}
+		efa := ""
+		if s.Shared {
+			efa = "ja"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", owner, s.Slug, version, schema, s.Leistungsschluessel, efa, s.Name)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,103 @@
+package web_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// The baseline of the web benchmarks: the same HTTP server answering a GET
+// with a fixed body of the same size as the page under test (what serving
+// a static file of that size costs on this server).
+func staticBaseline(b *testing.B, size int) string {
+	body := bytes.Repeat([]byte("x"), size)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /bench/static", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "static.html", time.Time{}, bytes.NewReader(body))
+	})
+	srv := httptest.NewServer(mux)
+	b.Cleanup(srv.Close)
+	return srv.URL + "/bench/static"
+}
+
+func benchGet(b *testing.B, url string) int {
+	resp, err := http.Get(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b.Fatalf("GET %s: %d", url, resp.StatusCode)
+	}
+	return int(n)
+}
+
+// BenchmarkStep renders the step with the most inputs of the largest demo
+// form (S05000001323) with its example data, against the static baseline.
+func BenchmarkStep(b *testing.B) {
+	h := newHarness(b)
+	sv := h.service("beispielkreis", "krankheitserreger")
+	ex := sv.form.Example(sv.ctx)
+	base := h.start(sv)
+	h.fill(sv, base, ex)
+	best, bestN := 1, 0
+	for _, st := range sv.form.Steps {
+		v, _ := sv.form.FormValues(st, ex)
+		if len(v) > bestN {
+			best, bestN = st.Index+1, len(v)
+		}
+	}
+	page := h.srv.URL + fmt.Sprintf("%s/schritt/%d", base, best)
+	size := benchGet(b, page)
+	static := staticBaseline(b, size)
+	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, static)
+		}
+	})
+	b.Run(fmt.Sprintf("step-%d-%dinputs", best, bestN), func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, page)
+		}
+	})
+}
+
+// BenchmarkSubmission measures sending an application of S05000001323: the
+// final validation with all rules, storing the submission with its
+// attachments in one transaction, the confirmation page and the receipt
+// PDF. Each iteration sends a fresh draft, filled (files included) while
+// the timer is stopped.
+func BenchmarkSubmission(b *testing.B) {
+	h := newHarness(b)
+	sv := h.service("beispielkreis", "krankheitserreger")
+	ex := sv.form.Example(sv.ctx)
+	first := h.start(sv)
+	h.fill(sv, first, ex)
+	size := benchGet(b, h.srv.URL+first+"/pruefen")
+	static := staticBaseline(b, size)
+	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, static)
+		}
+	})
+	b.Run("submit+confirmation+pdf", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			base := h.start(sv)
+			h.fill(sv, base, ex)
+			b.StartTimer()
+			resp := h.do(h.client, "POST", base+"/absenden", url.Values{})
+			if resp.status != http.StatusSeeOther {
+				b.Fatalf("submit: %d %s", resp.status, problemsOf(resp.body))
+			}
+			benchGet(b, h.srv.URL+base+"/bestaetigung")
+			benchGet(b, h.srv.URL+base+"/antrag.pdf")
+		}
+	})
+}
