@@ -5,24 +5,22 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"testing"
 	"time"
 )
 
-// The baseline of the web benchmarks: the same HTTP server answering a GET
-// with a fixed body of the same size as the page under test (what serving
-// a static file of that size costs on this server).
-func staticBaseline(b *testing.B, size int) string {
+// staticBaseline is the baseline of the web benchmarks: the same server
+// (listener, net/http stack, connection reuse) answering a GET with a fixed
+// body of the given size through http.ServeContent, which is what serving a
+// static file of that size costs. It returns its URL.
+func staticBaseline(b *testing.B, h *harness, size int) string {
 	body := bytes.Repeat([]byte("x"), size)
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /bench/static", func(w http.ResponseWriter, r *http.Request) {
+	path := fmt.Sprintf("/_test/static-%d.html", size)
+	h.extra.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
 		http.ServeContent(w, r, "static.html", time.Time{}, bytes.NewReader(body))
 	})
-	srv := httptest.NewServer(mux)
-	b.Cleanup(srv.Close)
-	return srv.URL + "/bench/static"
+	return h.srv.URL + path
 }
 
 func benchGet(b *testing.B, url string) int {
@@ -55,7 +53,7 @@ func BenchmarkStep(b *testing.B) {
 	}
 	page := h.srv.URL + fmt.Sprintf("%s/schritt/%d", base, best)
 	size := benchGet(b, page)
-	static := staticBaseline(b, size)
+	static := staticBaseline(b, h, size)
 	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
 		for b.Loop() {
 			benchGet(b, static)
@@ -80,7 +78,7 @@ func BenchmarkSubmission(b *testing.B) {
 	first := h.start(sv)
 	h.fill(sv, first, ex)
 	size := benchGet(b, h.srv.URL+first+"/pruefen")
-	static := staticBaseline(b, size)
+	static := staticBaseline(b, h, size)
 	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
 		for b.Loop() {
 			benchGet(b, static)

@@ -46,7 +46,8 @@ type harness struct {
 	now    time.Time
 	client *http.Client // does not follow redirects
 	cfg    web.Config
-	logs   *syncBuffer // everything the server logged, at debug level
+	logs   *syncBuffer    // everything the server logged, at debug level
+	extra  *http.ServeMux // handlers for /_test/ on the same listener
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes.
@@ -119,7 +120,16 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.srv = httptest.NewServer(srv)
+	// Paths under /_test/ reach handlers a test adds to h.extra (the
+	// benchmarks' baseline) on the same listener; all others the server.
+	h.extra = http.NewServeMux()
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_test/") {
+			h.extra.ServeHTTP(w, r)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
 	t.Cleanup(h.srv.Close)
 	h.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return h
