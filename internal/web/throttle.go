@@ -20,7 +20,7 @@ type loginThrottle struct {
 const (
 	loginBurst    = 5
 	loginInterval = 3 * time.Minute
-	loginMaxNames = 10_000 // names tracked at most; full buckets are dropped first
+	loginMaxNames = 10_000 // names tracked at most; names with all attempts left are dropped first
 )
 
 func throttleKey(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
@@ -48,6 +48,14 @@ func (t *loginThrottle) failed(username string, now time.Time) {
 				if o.TokensAt(now) >= loginBurst {
 					delete(t.m, name)
 				}
+			}
+			// Still full (a flood of names): forget arbitrary ones. Each
+			// costs a failed password check, so this takes a long time.
+			for name := range t.m {
+				if len(t.m) < loginMaxNames {
+					break
+				}
+				delete(t.m, name)
 			}
 		}
 		l = rate.NewLimiter(rate.Every(loginInterval), loginBurst)
