@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,12 +36,16 @@ func addStoreFlags(fs *flag.FlagSet, getenv func(string) string) *storeFlags {
 	return f
 }
 
-func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*sqlite.DB, func(), error) {
-	c := &serveConfig{dataDir: f.dataDir, db: f.db, dataKey: getenv("ANTRAG_DATA_KEY")}
-	if c.db == "" {
-		c.db = "sqlite:" + filepath.Join(f.dataDir, "antrag.db")
+// dbOrDefault is --db, or the database in the data directory.
+func (f *storeFlags) dbOrDefault() string {
+	if f.db == "" {
+		return "sqlite:" + filepath.Join(f.dataDir, "antrag.db")
 	}
-	return openStore(ctx, c)
+	return f.db
+}
+
+func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*sqlite.DB, func(), error) {
+	return openStore(ctx, &serveConfig{dataDir: f.dataDir, db: f.dbOrDefault(), dataKey: getenv("ANTRAG_DATA_KEY")})
 }
 
 // parseFlags parses args; --help is exit status 0, a mistake a usage error.
@@ -122,6 +127,11 @@ func tenantAdd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	if strings.TrimSpace(a.Name) == "" {
 		return usageError{"antrag tenant add: --authority (Name der Behörde) angeben"}
+	}
+	if a.Email != "" {
+		if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email {
+			return usageError{fmt.Sprintf("antrag tenant add: --authority-email %q ist keine E-Mail-Adresse", a.Email)}
+		}
 	}
 	for _, line := range strings.Split(*address, ";") {
 		if line = strings.TrimSpace(line); line != "" {

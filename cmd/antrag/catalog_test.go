@@ -46,6 +46,8 @@ func TestCatalogCommands(t *testing.T) {
 		{"--slug", "gotha", "--name", "Gotha", "--ars", "1605", "--authority", "X"},
 		{"--slug", "gotha", "--name", "Gotha", "--kind", "bezirk", "--authority", "X"},
 		{"--slug", "gotha", "--name", "Gotha"},
+		{"--slug", "gotha", "--name", "Gotha", "--ars", "99", "--authority", "X"},
+		{"--slug", "gotha", "--name", "Gotha", "--authority", "X", "--authority-email", "keine-adresse"},
 	} {
 		if _, _, err := cmd(append([]string{"tenant", "add"}, bad...)...); err == nil {
 			t.Errorf("tenant add %q succeeded", bad)
@@ -98,5 +100,60 @@ func TestCatalogCommands(t *testing.T) {
 	}
 	if resp := login(t, c, s.url, "m.muster", "ein langes Passwort, 2026"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login: %d", resp.StatusCode)
+	}
+}
+
+// TestUserAdminCommands: list, change the password of and remove a
+// caseworker; a removed caseworker's open session ends.
+func TestUserAdminCommands(t *testing.T) {
+	t.Parallel()
+	dir := seedDemo(t)
+	user := func(stdin string, args ...string) (string, error) {
+		out, _, err := runUserOut(t, nil, stdin, append([]string{"user", args[0], "--data", dir}, args[1:]...)...)
+		return out, err
+	}
+	if _, err := user("            \n", "add", "--tenant", "musterstadt", "--username", "leer"); err == nil {
+		t.Errorf("a password of 12 spaces was accepted")
+	}
+	if _, err := user("erstes Passwort 2026\n", "add", "--tenant", "musterstadt", "--username", "k.kunz", "--name", "Karla Kunz"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user("zweites Passwort 2026\n", "add", "--tenant", "beispielkreis", "--username", "k.kunz"); err == nil ||
+		!strings.Contains(err.Error(), "vergeben") {
+		t.Errorf("duplicate username: %v", err)
+	}
+	out, err := user("", "list", "--tenant", "musterstadt")
+	if err != nil || !strings.Contains(out, "k.kunz") || !strings.Contains(out, "Karla Kunz") || !strings.Contains(out, "sachbearbeitung-musterstadt") {
+		t.Errorf("user list: %v\n%s", err, out)
+	}
+	if out, _ := user("", "list", "--tenant", "beispielkreis"); strings.Contains(out, "k.kunz") {
+		t.Errorf("another tenant lists k.kunz:\n%s", out)
+	}
+	if _, err := user("neues Passwort 2026!\n", "passwd", "--tenant", "beispielkreis", "--username", "k.kunz"); err == nil {
+		t.Errorf("passwd through another tenant succeeded")
+	}
+	if _, err := user("neues Passwort 2026!\n", "passwd", "--tenant", "musterstadt", "--username", "k.kunz"); err != nil {
+		t.Fatal(err)
+	}
+
+	s := startServe(t, nil, "--data", dir)
+	c := newClient(t)
+	if resp := login(t, c, s.url, "k.kunz", "erstes Passwort 2026"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("old password after passwd: %d", resp.StatusCode)
+	}
+	if resp := login(t, c, s.url, "k.kunz", "neues Passwort 2026!"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("new password: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, s.url+"/intern/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("inbox: %d", resp.StatusCode)
+	}
+	if _, err := user("", "remove", "--tenant", "musterstadt", "--username", "k.kunz"); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(t, c, s.url+"/intern/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("inbox after remove: %d, want a redirect to the login", resp.StatusCode)
+	}
+	if resp := login(t, c, s.url, "k.kunz", "neues Passwort 2026!"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("login after remove: %d", resp.StatusCode)
 	}
 }

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 )
 
@@ -171,6 +173,7 @@ func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writ
 
 func fimExample(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFimFlags("example", getenv, stderr)
+	land := f.fs.String("land", "", "Land der zuständigen Behörde für Regeln, die davon abhängen (z. B. TH)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -178,7 +181,8 @@ func fimExample(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	return writeJSON(stdout, s.Example())
+	// The example satisfies the schema and the compiled rules, as of today.
+	return writeJSON(stdout, journey.NewForm(s).Example(rules.Context{Today: time.Now(), Bundesland: strings.ToUpper(*land)}))
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/form/formtest"
+	"github.com/antrag/antrag/internal/rules"
 )
 
 const sample = "../../internal/fim/samples/xdf3/S07000000201_xdf3.xml"
@@ -168,5 +170,32 @@ func TestFimRules(t *testing.T) {
 	}
 	if !strings.Contains(out, "26 Regeln: 23 compiled (88.5 %), 0 informational, 3 unsupported") {
 		t.Errorf("summary: %s", out)
+	}
+}
+
+// TestFimExampleSatisfiesTheRules: for every sample, `fim example` prints
+// data that passes the schema and the compiled rules (as the server checks
+// a submission).
+func TestFimExampleSatisfiesTheRules(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "internal", "fim", "samples", "xdf*", "*.xml"))
+	if len(files) < 16 {
+		t.Fatalf("%d samples", len(files))
+	}
+	for _, file := range files {
+		out, _, err := runCmd(t, nil, "fim", "example", file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		doc, err := form.DecodeData(strings.NewReader(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := fim.ImportFile(file, fim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps, _ := rules.Compile(s).Validate(doc, rules.Context{Today: time.Now()}); len(ps) > 0 {
+			t.Errorf("%s: the example fails the rules: %v", filepath.Base(file), ps)
+		}
 	}
 }

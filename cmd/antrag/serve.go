@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -40,6 +41,8 @@ type serveConfig struct {
 	dataKey     string
 	logLevel    string
 	janitorTick time.Duration
+	// trustedProxies may name the client in X-Forwarded-For.
+	trustedProxies []netip.Prefix
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -87,6 +90,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	})
 	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
 	fs.StringVar(&c.logLevel, "log-level", env("ANTRAG_LOG_LEVEL", "info"), "debug, info, warn oder error")
+	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, exitError{0}
@@ -95,6 +99,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("antrag serve: unerwartetes Argument %q", fs.Arg(0))}
+	}
+	if c.trustedProxies, err = parsePrefixes(*proxies); err != nil {
+		return nil, usageError{"--trusted-proxies: " + err.Error()}
 	}
 	c.dataKey = getenv("ANTRAG_DATA_KEY")
 	c.janitorTick = time.Hour
@@ -107,6 +114,28 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		return nil, err
 	}
 	return c, nil
+}
+
+// parsePrefixes reads a comma-separated list of IP addresses and CIDR
+// networks.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q ist weder IP-Adresse noch Netz (z. B. 10.0.0.0/8)", f)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // defaultBaseURL is http://localhost:<port> of the listener's address.
@@ -273,7 +302,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
-	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL}, web.Deps{
+	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies}, web.Deps{
 		Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logger: logger,
 		Ready: func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
 	})

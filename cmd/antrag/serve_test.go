@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -51,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 		logLevel:    "info",
 		janitorTick: time.Hour,
 	}
-	if *c != want {
+	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
 	}
 	if c.db != "sqlite:antrag-data/antrag.db" {
@@ -92,7 +93,7 @@ func TestParseServeEnvironment(t *testing.T) {
 		logLevel:    "debug",
 		janitorTick: time.Hour,
 	}
-	if *c != want {
+	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("from environment:\n got %+v\nwant %+v", *c, want)
 	}
 	// ANTRAG_DATA alone moves the default database with it.
@@ -129,7 +130,7 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 		logLevel:    "warn",
 		janitorTick: time.Hour,
 	}
-	if *c != want {
+	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("flags over environment:\n got %+v\nwant %+v", *c, want)
 	}
 	// --data on the command line moves the default database even when

@@ -8,52 +8,63 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
-// runUser handles `antrag user add`: it creates a caseworker account. The
-// password is read from the first line of standard input, so that it never
-// appears in the process list or shell history.
+// runUser handles `antrag user add|list|passwd|remove`: the caseworker
+// accounts. Passwords are read from the first line of standard input, so
+// that they never appear in the process list or shell history.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "add" {
-		return usageError{"antrag user: Unterbefehl fehlt (add)"}
+	if len(args) == 0 {
+		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, remove)"}
 	}
-	fs := flag.NewFlagSet("antrag user add", flag.ContinueOnError)
+	sub := args[0]
+	if sub != "add" && sub != "list" && sub != "passwd" && sub != "remove" {
+		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, remove)", sub)}
+	}
+	fs := flag.NewFlagSet("antrag user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	sf := addStoreFlags(fs, getenv)
 	tenantSlug := fs.String("tenant", "", "Mandant (Kurzname, z. B. musterstadt)")
-	username := fs.String("username", "", "Benutzername (3 bis 64 Zeichen)")
-	name := fs.String("name", "", "angezeigter Name")
-	dataDir := fs.String("data", envOr(getenv, "ANTRAG_DATA", "./antrag-data"), "Datenverzeichnis")
-	db := fs.String("db", getenv("ANTRAG_DB"), "Datenbank: sqlite:PFAD (Standard: sqlite:<data>/antrag.db)")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0}
+	var username, name *string
+	if sub != "list" {
+		username = fs.String("username", "", "Benutzername (3 bis 64 Zeichen)")
+	}
+	if sub == "add" {
+		name = fs.String("name", "", "angezeigter Name")
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("antrag user %s: unerwartetes Argument %q", sub, fs.Arg(0))}
+	}
+	var u string
+	if username != nil {
+		u = strings.TrimSpace(*username)
+		if *tenantSlug == "" || len(u) < 3 || len(u) > 64 {
+			return usageError{fmt.Sprintf("antrag user %s: --tenant und --username (3 bis 64 Zeichen) angeben", sub)}
 		}
-		return usageError{err.Error()}
+	} else if *tenantSlug == "" {
+		return usageError{"antrag user list: --tenant angeben"}
 	}
-	u := strings.TrimSpace(*username)
-	if *tenantSlug == "" || len(u) < 3 || len(u) > 64 {
-		return usageError{"antrag user add: --tenant und --username (3 bis 64 Zeichen) angeben; das Passwort kommt über die Standardeingabe"}
-	}
-	c := &serveConfig{dataDir: *dataDir, db: *db, dataKey: getenv("ANTRAG_DATA_KEY")}
-	if c.db == "" {
-		c.db = "sqlite:" + *dataDir + "/antrag.db"
-	}
-	if _, err := sqlitePath(c.db); err != nil {
+	if _, err := sqlitePath(sf.dbOrDefault()); err != nil {
 		return err
 	}
-	fmt.Fprint(stderr, "Passwort (eine Zeile): ")
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-		return fmt.Errorf("Passwort lesen: %w", err)
+	var hash string
+	if sub == "add" || sub == "passwd" {
+		var err error
+		if hash, err = readPassword(stdin, stderr); err != nil {
+			return err
+		}
 	}
-	pw := strings.TrimRight(line, "\r\n")
-	hash, err := account.HashPassword(pw)
-	if err != nil {
-		return err
-	}
-	st, closeFn, err := openStore(ctx, c)
+	st, closeFn, err := sf.open(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -62,15 +73,71 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
 	}
-	display := *name
-	if display == "" {
-		display = u
+	switch sub {
+	case "add":
+		display := *name
+		if display == "" {
+			display = u
+		}
+		err := st.CreateUser(ctx, &account.User{TenantID: t.ID, Username: u, Name: display, PasswordHash: hash})
+		if errors.Is(err, apperr.Conflict) {
+			return fmt.Errorf("Benutzername %q ist vergeben (Benutzernamen gelten für alle Mandanten der Installation)", u)
+		}
+		if err != nil {
+			return fmt.Errorf("Benutzer %q: %w", u, err)
+		}
+		fmt.Fprintf(stdout, "\nBenutzer %s für %s angelegt.\n", u, t.Name)
+	case "list":
+		us, err := st.ListUsers(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "BENUTZERNAME\tNAME\tANGELEGT")
+		for _, x := range us {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Username, x.Name, x.CreatedAt.In(berlin).Format("02.01.2006"))
+		}
+		return tw.Flush()
+	case "passwd", "remove":
+		x, err := userOf(ctx, st, t, u)
+		if err != nil {
+			return err
+		}
+		if sub == "passwd" {
+			if err := st.SetPasswordHash(ctx, t.ID, x.ID, hash); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "\nPasswort von %s geändert.\n", u)
+			return nil
+		}
+		if err := st.DeleteUser(ctx, t.ID, x.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Benutzer %s entfernt; angemeldete Sitzungen enden mit der nächsten Anfrage.\n", u)
 	}
-	if err := st.CreateUser(ctx, &account.User{TenantID: t.ID, Username: u, Name: display, PasswordHash: hash}); err != nil {
-		return fmt.Errorf("Benutzer %q: %w", u, err)
-	}
-	fmt.Fprintf(stdout, "\nBenutzer %s für %s angelegt.\n", u, t.Name)
 	return nil
+}
+
+// userOf finds the user of tenant t with the username.
+func userOf(ctx context.Context, st *sqlite.DB, t *tenant.Tenant, username string) (*account.User, error) {
+	x, err := st.UserByUsername(ctx, username)
+	if err == nil && x.TenantID != t.ID {
+		err = apperr.NotFound
+	}
+	if errors.Is(err, apperr.NotFound) {
+		return nil, fmt.Errorf("Benutzer %q gibt es bei %s nicht", username, t.Name)
+	}
+	return x, err
+}
+
+// readPassword reads a password from the first line of r and hashes it.
+func readPassword(r io.Reader, prompt io.Writer) (string, error) {
+	fmt.Fprint(prompt, "Passwort (eine Zeile): ")
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", fmt.Errorf("Passwort lesen: %w", err)
+	}
+	return account.HashPassword(strings.TrimRight(line, "\r\n"))
 }
 
 func envOr(getenv func(string) string, k, def string) string {
@@ -79,3 +146,11 @@ func envOr(getenv func(string) string, k, def string) string {
 	}
 	return def
 }
+
+// berlin is the time zone dates are shown in; without tzdata, UTC.
+var berlin = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		return l
+	}
+	return time.UTC
+}()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +29,13 @@ type Store interface {
 	CreateUser(ctx context.Context, u *User) error
 	UserByUsername(ctx context.Context, username string) (*User, error)
 	User(ctx context.Context, tenantID, id string) (*User, error)
+	// ListUsers lists the tenant's users by username.
+	ListUsers(ctx context.Context, tenantID string) ([]*User, error)
+	// SetPasswordHash replaces a user's password hash.
+	SetPasswordHash(ctx context.Context, tenantID, id, hash string) error
+	// DeleteUser deletes a user; their sessions end at the next request.
+	// Audit events keep the username.
+	DeleteUser(ctx context.Context, tenantID, id string) error
 }
 
 // MinPasswordLength is the shortest password accepted, in characters.
@@ -42,7 +50,7 @@ var params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, 
 
 // HashPassword returns the argon2id hash of password.
 func HashPassword(password string) (string, error) {
-	if utf8.RuneCountInString(password) < MinPasswordLength {
+	if utf8.RuneCountInString(strings.TrimSpace(password)) < MinPasswordLength {
 		return "", ErrWeakPassword
 	}
 	return argon2id.CreateHash(password, params)

@@ -126,7 +126,9 @@ func FormatNumber(n string, currency bool) string {
 	}
 	s := n
 	if currency {
-		s = r.FloatString(2)
+		// Cents always; more digits only if the value has them (an
+		// invalid amount is shown as typed, never rounded).
+		s = r.FloatString(exactDecimals(r, 2))
 	} else if r.IsInt() {
 		s = r.Num().String()
 	}
@@ -148,4 +150,20 @@ func FormatNumber(n string, currency bool) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// exactDecimals returns the number of decimal places that write r exactly,
+// at least min and at most 30.
+func exactDecimals(r *big.Rat, min int) int {
+	scaled := new(big.Rat).Set(r)
+	ten := big.NewRat(10, 1)
+	for range min {
+		scaled.Mul(scaled, ten)
+	}
+	d := min
+	for !scaled.IsInt() && d < 30 {
+		scaled.Mul(scaled, ten)
+		d++
+	}
+	return d
 }

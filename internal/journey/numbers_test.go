@@ -52,6 +52,8 @@ func TestFormatNumber(t *testing.T) {
 	}{
 		{"1234.56", true, "1.234,56"}, {"1234.5", true, "1.234,50"}, {"42", false, "42"}, {"1234567", false, "1234567"}, {"1850", false, "1850"}, {"1234567.5", true, "1.234.567,50"},
 		{"-12.5", false, "-12,5"}, {"0.1", false, "0,1"},
+		// An amount with more than two decimals (invalid) is shown exactly, never rounded.
+		{"12.345", true, "12,345"}, {"1234.567", true, "1.234,567"}, {"12", true, "12,00"},
 	} {
 		if got := FormatNumber(tt.in, tt.currency); got != tt.want {
 			t.Errorf("FormatNumber(%q, %v) = %q, want %q", tt.in, tt.currency, got, tt.want)

@@ -120,7 +120,20 @@ func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Ac
 		}
 	}
 	state, clean := f.Rules.Evaluate(data, ctx)
-	post := &Post{Data: clean, State: state, Raw: p.raw, Problems: append(p.problems, uploadProblems...), Removed: p.removed}
+	// What the answers now hide takes no part: neither its unreadable
+	// input nor its error may hold the citizen up (cases C01, C02).
+	var problems form.Problems
+	for _, pr := range append(p.problems, uploadProblems...) {
+		if !hiddenUnder(state, pr.Path) {
+			problems = append(problems, pr)
+		}
+	}
+	for name := range p.raw {
+		if hiddenUnder(state, name) {
+			delete(p.raw, name)
+		}
+	}
+	post := &Post{Data: clean, State: state, Raw: p.raw, Problems: problems, Removed: p.removed}
 	if act.Kind == "weiter" {
 		post.Problems = append(post.Problems, f.ValidateStep(step, clean, state)...)
 	}
@@ -151,6 +164,25 @@ func (f *Form) ValidateStep(step *Step, doc map[string]any, state *rules.State) 
 		}
 	}
 	return ps
+}
+
+// hiddenUnder reports whether the rules hide the element at path (a
+// form.Path string such as "G1[0].F2", or an input name below it such as
+// "G1[0].F2.tag") or any element that contains it.
+func hiddenUnder(state *rules.State, path string) bool {
+	if state == nil {
+		return false
+	}
+	hidden := state.HiddenPaths()
+	if len(hidden) == 0 {
+		return false
+	}
+	for _, h := range hidden {
+		if path == h || strings.HasPrefix(path, h) && (path[len(h)] == '.' || path[len(h)] == '[') {
+			return true
+		}
+	}
+	return false
 }
 
 type parser struct {
@@ -286,6 +318,9 @@ func (p *parser) scalar(path form.Path, e *form.Element, a form.Anzahl, old any)
 		if err != nil {
 			p.raw[name] = s
 			msg := fmt.Sprintf("„%s“ muss eine Zahl sein, zum Beispiel 1234 oder 1.234,56.", e.Label())
+			if e.Datentyp == form.DatentypNumInt {
+				msg = fmt.Sprintf("„%s“ muss eine ganze Zahl sein, zum Beispiel 42 oder 1234.", e.Label())
+			}
 			if errors.Is(err, ErrAmbiguousNumber) {
 				msg = fmt.Sprintf("„%s“: „%s“ ist mehrdeutig. Schreiben Sie Tausender ohne Punkt (1234) und Nachkommastellen mit Komma (1,234).", e.Label(), s)
 			}

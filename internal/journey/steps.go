@@ -225,6 +225,9 @@ func (st *Step) Object(doc map[string]any, create bool) map[string]any {
 
 // Contains reports whether a problem path belongs to this step.
 func (st *Step) Contains(path string) bool {
+	if st.Parent != nil && path == st.Parent.String() {
+		return true // the step's group itself, e.g. "required" for a group left empty
+	}
 	for _, c := range st.Children {
 		p := st.Parent.Key(c.Element.ID).String()
 		if path == p || hasPathPrefix(path, p) {

@@ -235,10 +235,17 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 	if c.Anzahl.Repeats() && e.Kind == form.KindGroup {
 		it.Kind = "repeat"
 		arr, _ := val.([]any)
-		for i, entry := range arr {
+		// A group that must occur n times shows n entries from the start
+		// (at most 20), so that the citizen need not add them first.
+		shown := max(len(arr), min(c.Anzahl.Min, 20))
+		for i := range shown {
+			var entry any
+			if i < len(arr) {
+				entry = arr[i]
+			}
 			ep := kp.Index(i)
 			en := &Item{Kind: "entry", Element: e, Path: ep, Name: ep.String(), ID: HTMLID(ep), Box: BoxID(ep), Anchor: BoxID(ep), Index: i,
-				EntryLabel: fmt.Sprintf("%s %d", e.Label(), i+1), CanRemove: len(arr) > c.Anzahl.Min || len(arr) > 1,
+				EntryLabel: fmt.Sprintf("%s %d", e.Label(), i+1), CanRemove: shown > c.Anzahl.Min,
 				Error: b.errs[ep.String()]}
 			m, _ := entry.(map[string]any)
 			for j := range e.Struktur {
@@ -248,7 +255,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 			}
 			it.Children = append(it.Children, en)
 		}
-		it.CanAdd = c.Anzahl.Max == form.Unbounded || len(arr) < c.Anzahl.Max
+		it.CanAdd = c.Anzahl.Max == form.Unbounded || shown < c.Anzahl.Max
 		return it
 	}
 	if e.Kind == form.KindGroup {

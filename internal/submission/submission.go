@@ -6,7 +6,10 @@ package submission
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
 )
 
 // Draft is an application in progress. Its secret token (only the hash is
@@ -22,6 +25,9 @@ type Draft struct {
 	Data map[string]any
 	// Step is the index of the last step the citizen saved.
 	Step int
+	// Revision counts the saves; SaveDraft refuses a draft whose Revision
+	// is not the stored one (ErrDraftChanged) and increments it.
+	Revision int
 	// SubmissionID is set once the draft has been submitted; the draft
 	// then keeps no data.
 	SubmissionID string
@@ -29,6 +35,10 @@ type Draft struct {
 	UpdatedAt    time.Time
 	ExpiresAt    time.Time // deleted after this
 }
+
+// ErrDraftChanged is SaveDraft's error for a draft that was saved by
+// another request since it was read.
+var ErrDraftChanged = fmt.Errorf("Entwurf wurde zwischenzeitlich geändert: %w", apperr.Conflict)
 
 // Status of a submission as staff and citizen see it.
 type Status string
@@ -130,8 +140,10 @@ type Store interface {
 	// DraftByToken finds a draft by the hash of its token. An expired
 	// draft is not found.
 	DraftByToken(ctx context.Context, tenantID string, tokenHash []byte, now time.Time) (*Draft, error)
-	// SaveDraft updates Data, Step, UpdatedAt and ExpiresAt. A submitted
-	// draft cannot be saved (apperr.Conflict).
+	// SaveDraft updates Data, Step, UpdatedAt and ExpiresAt and increments
+	// Revision. A submitted draft cannot be saved (apperr.Conflict); a
+	// draft saved by someone else since it was read is ErrDraftChanged
+	// (also apperr.Conflict): read it again and re-apply the change.
 	SaveDraft(ctx context.Context, d *Draft) error
 	// DeleteExpiredDrafts deletes drafts that expired before now, with
 	// their attachments, and returns the storage keys of those attachments
@@ -144,6 +156,9 @@ type Store interface {
 	// a submission) and returns its storage key.
 	DeleteAttachment(ctx context.Context, tenantID, id string) (storageKey string, err error)
 	ListAttachments(ctx context.Context, tenantID, submissionID string) ([]*Attachment, error)
+	// DraftAttachmentUsage returns the number and total size in bytes of
+	// the attachments a draft holds (for the per-draft upload limits).
+	DraftAttachmentUsage(ctx context.Context, tenantID, draftID string) (files int, bytes int64, err error)
 
 	// Submit stores s with ev in one transaction. With a draft
 	// (s.DraftID), it marks the draft submitted and clears its data; the

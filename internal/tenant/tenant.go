@@ -70,7 +70,8 @@ var (
 // a-z, 0-9 and "-" (not at either end) that is not reserved, a name, a
 // known kind, and an ARS of 2, 3, 5, 9 or 12 digits (Land, Regierungsbezirk,
 // Kreis, Gemeindeverband, Gemeinde; Destatis, Amtlicher
-// Regionalschlüssel) or none. Errors wrap apperr.Invalid.
+// Regionalschlüssel) beginning with a Land's key 01 to 16, or none. Errors
+// wrap apperr.Invalid.
 func (t *Tenant) Validate() error {
 	switch {
 	case len(t.Slug) < 2 || !slugRE.MatchString(t.Slug):
@@ -83,6 +84,8 @@ func (t *Tenant) Validate() error {
 		return fmt.Errorf("Art %q: gemeinde, landkreis oder land: %w", t.Kind, apperr.Invalid)
 	case t.ARS != "" && !arsRE.MatchString(t.ARS):
 		return fmt.Errorf("ARS %q: 2, 3, 5, 9 oder 12 Ziffern: %w", t.ARS, apperr.Invalid)
+	case t.ARS != "" && t.Bundesland() == "":
+		return fmt.Errorf("ARS %q: die ersten zwei Ziffern sind kein Land (01 bis 16): %w", t.ARS, apperr.Invalid)
 	}
 	return nil
 }

@@ -26,6 +26,8 @@ func TestTenantValidate(t *testing.T) {
 		"kind":           func(x *tenant.Tenant) { x.Kind = "bezirk" },
 		"ARS 4 digits":   func(x *tenant.Tenant) { x.ARS = "1605" },
 		"ARS letters":    func(x *tenant.Tenant) { x.ARS = "16051000000x" },
+		"ARS no Land":    func(x *tenant.Tenant) { x.ARS = "990510000000" },
+		"ARS Land 00":    func(x *tenant.Tenant) { x.ARS = "00" },
 	} {
 		x := ok
 		change(&x)

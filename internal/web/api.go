@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/form"
@@ -34,7 +36,7 @@ type apiForm struct {
 	ID         string `json:"id"`
 	Version    int    `json:"version"`
 	FIMID      string `json:"fimId"`
-	FIMVersion string `json:"fimVersion"`
+	FIMVersion string `json:"fimVersion,omitempty"`
 	SchemaURL  string `json:"schema"`
 }
 
@@ -80,18 +82,25 @@ func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) apiResolve(r *http.Request) (*tenant.Tenant, *tenant.Service, error) {
 	slug, svcSlug, ok := strings.Cut(r.PathValue("formId"), ".")
 	if !ok {
-		return nil, nil, fmt.Errorf("Formular-ID %q: erwartet <Mandant>.<Dienst>: %w", r.PathValue("formId"), apperr.NotFound)
+		return nil, nil, clientError(apperr.NotFound, fmt.Sprintf("Formular-ID %q: erwartet <Mandant>.<Dienst>, z. B. musterstadt.gewerbeanmeldung.", r.PathValue("formId")))
 	}
+	unknown := clientError(apperr.NotFound, fmt.Sprintf("Das Formular %q gibt es nicht.", r.PathValue("formId")))
 	t, err := s.deps.Store.TenantBySlug(r.Context(), slug)
+	if errors.Is(err, apperr.NotFound) {
+		return nil, nil, unknown
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, svcSlug)
+	if errors.Is(err, apperr.NotFound) {
+		return nil, nil, unknown
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	if svc.FormVersionID == "" {
-		return nil, nil, fmt.Errorf("Dienst ohne Formular: %w", apperr.NotFound)
+		return nil, nil, unknown
 	}
 	return t, svc, nil
 }
@@ -138,26 +147,29 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := dec.Decode(&body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return fmt.Errorf("Anfrage: %w", apperr.TooLarge)
+			return clientError(apperr.TooLarge, fmt.Sprintf("Die Anfrage ist größer als %s.", form.HumanSize(s.cfg.MaxAPIBytes)))
 		}
-		return fmt.Errorf("Anfrage ist kein JSON-Objekt {\"data\": {…}}: %w", errors.Join(apperr.Invalid, err))
+		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\" sind nicht erlaubt).")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return clientError(apperr.Invalid, "Nach dem JSON-Objekt der Anfrage folgt noch etwas.")
 	}
 	if len(body.Data) == 0 {
-		return fmt.Errorf("Anfrage ohne \"data\": %w", apperr.Invalid)
+		return clientError(apperr.Invalid, "Die Anfrage hat kein \"data\".")
 	}
 	doc, err := form.DecodeData(strings.NewReader(string(body.Data)))
 	if err != nil {
-		return fmt.Errorf("%v: %w", err, apperr.Invalid)
+		return clientError(apperr.Invalid, err.Error()+".") // form.DecodeData's messages are for clients
 	}
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if len(key) > 200 {
-		return fmt.Errorf("Idempotency-Key zu lang: %w", apperr.Invalid)
+		return clientError(apperr.Invalid, "Der Idempotency-Key ist länger als 200 Zeichen.")
 	}
 	if key != "" {
 		// A retry: answer as the first time.
 		if prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key); err == nil {
 			if prev.ServiceID != svc.ID {
-				return fmt.Errorf("Idempotency-Key schon für ein anderes Formular verwendet: %w", apperr.Conflict)
+				return clientError(apperr.Conflict, "Dieser Idempotency-Key wurde schon für ein anderes Formular verwendet.")
 			}
 			return writeJSON(w, http.StatusCreated, apiSubmission{ID: prev.ID, Reference: prev.Reference, Status: prev.Status})
 		} else if !errors.Is(err, apperr.NotFound) {
@@ -229,6 +241,9 @@ func pathOfAttachment(doc map[string]any, id string) string {
 	return found
 }
 
+// apiUploadTTL is the longest an API upload session is kept.
+const apiUploadTTL = 24 * time.Hour
+
 // draftHeader carries the token of an API upload session: attachments
 // uploaded with it belong together and are submitted with it.
 const draftHeader = "Antrag-Entwurf"
@@ -237,10 +252,21 @@ const draftHeader = "Antrag-Entwurf"
 func (s *Server) apiDraft(r *http.Request, t *tenant.Tenant, svc *tenant.Service, tok string) (*submission.Draft, error) {
 	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", draftHeader, err)
+		if errors.Is(err, apperr.NotFound) {
+			return nil, clientError(apperr.NotFound, "Die Sitzung im Kopf "+draftHeader+" ist unbekannt, abgelaufen oder schon abgesendet.")
+		}
+		return nil, err
 	}
 	if d.ServiceID != svc.ID {
-		return nil, fmt.Errorf("%s gehört zu einem anderen Formular: %w", draftHeader, apperr.Invalid)
+		return nil, clientError(apperr.Invalid, "Die Sitzung im Kopf "+draftHeader+" gehört zu einem anderen Formular.")
+	}
+	if d.SubmissionID != "" {
+		ref := ""
+		if sub, err := s.deps.Store.Submission(r.Context(), t.ID, d.SubmissionID); err == nil {
+			ref = " (Vorgangsnummer " + sub.Reference + ")"
+		}
+		return nil, clientError(apperr.Conflict, "Mit der Sitzung im Kopf "+draftHeader+" wurde schon ein Antrag gestellt"+ref+
+			"; für einen weiteren Antrag laden Sie die Dateien ohne diesen Kopf neu hoch.")
 	}
 	return d, nil
 }
@@ -285,14 +311,20 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 		var hash []byte
 		tok, hash = newToken()
 		now := s.now()
+		// An upload session is for a submission that follows at once: it
+		// lives a day at most.
 		d = &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
-			Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
+			Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(min(s.cfg.DraftTTL, apiUploadTTL))}
 		if err := s.deps.Store.CreateDraft(r.Context(), d); err != nil {
 			return err
 		}
 	}
 	limit, types := uploadLimits(f.Schema)
-	dc := &draftCtx{tenant: t, svc: svc, draft: d}
+	if len(types) == 0 {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Datei abgelehnt", Detail: "Dieses Formular nimmt keine Dateien an."})
+		return nil
+	}
+	dc := &draftCtx{tenant: t, svc: svc, draft: d, form: f}
 	ref, problem, err := s.receiveFile(r, dc, &form.Element{Praezisierung: form.Praezisierung{MaxSize: limit, MediaTypes: types}},
 		r.Body, r.URL.Query().Get("filename"))
 	if err != nil {
@@ -307,7 +339,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 }
 
 // uploadLimits are the largest maxSize and all media types of the form's
-// file fields.
+// file fields; no types if it has none.
 func uploadLimits(s *form.Schema) (int64, []string) {
 	var limit int64
 	var types []string

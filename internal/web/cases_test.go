@@ -166,6 +166,47 @@ func TestC02ErrorDisappearsWithItsField(t *testing.T) {
 	}
 }
 
+// TestC02UnreadableInputOfHiddenField: a field the answers hide still
+// posts what was typed into it before (without JavaScript, or with it: the
+// browser posts hidden inputs). An unreadable value there, such as 31
+// February, must neither show an error nor stop "Weiter".
+func TestC02UnreadableInputOfHiddenField(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("beispielkreis", "mutterschutz-nachtarbeit")
+	base := h.start(sv)
+	ex := sv.form.Example(sv.ctx)
+	n := sv.stepOf(t, "F17000009294")
+	bad := map[string][]string{expected + ".tag": {"31"}, expected + ".monat": {"2"}, expected + ".jahr": {"2026"}}
+	// schwanger: the date is visible and refused.
+	set := map[string][]string{status: {"001"}}
+	for k, v := range bad {
+		set[k] = v
+	}
+	vals := sv.stepValues(n, ex, set)
+	vals.Set("aktion", "weiter")
+	if resp := h.postStep(base, n, vals); resp.status != http.StatusUnprocessableEntity || !strings.Contains(resp.body, "kein gültiges Datum") {
+		t.Fatalf("visible invalid date: %d\n%s", resp.status, problemsOf(resp.body))
+	}
+	// stillend: the date is hidden; the same input goes on.
+	set[status] = []string{"002"}
+	set[actualDate+".tag"], set[actualDate+".monat"], set[actualDate+".jahr"] = []string{"3"}, []string{"1"}, []string{"2026"}
+	vals = sv.stepValues(n, ex, set)
+	vals.Set("aktion", "weiter")
+	resp := h.postStep(base, n, vals)
+	if resp.status != http.StatusSeeOther {
+		t.Fatalf("hidden invalid date blocks: %d\n%s", resp.status, problemsOf(resp.body))
+	}
+	g := h.draft(sv, base).Data["G00000002193"].(map[string]any)
+	if _, kept := g["F17000009295"]; kept {
+		t.Errorf("the hidden field's value was kept: %v", g)
+	}
+	// With "Aktualisieren" the page shows no error either.
+	vals.Set("aktion", "aktualisieren")
+	if resp := h.postStep(base, n, vals); resp.status != http.StatusSeeOther {
+		t.Errorf("aktualisieren: %d\n%s", resp.status, problemsOf(resp.body))
+	}
+}
+
 func TestC03HiddenRequiredRadioGroupPostedEmpty(t *testing.T) {
 	h := newHarness(t)
 	// S00000000362: "WENN F00000003327 'Abfrage Gesetzlicher Vertreter' =
@@ -603,6 +644,19 @@ func TestC11Numbers(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "mehrdeutig") || !strings.Contains(r.body, `value="1.234"`) {
 		t.Errorf("ambiguous input: %d %s", r.status, problemsOf(r.body))
 	}
+	// Three decimals in an amount: refused, and shown as typed, never
+	// rounded (not on the step, not on the summary).
+	for _, in := range []string{"12,345", "1.234,567"} {
+		vals.Set(name, in)
+		vals.Set("aktion", "weiter")
+		r = h.postStep(base, n, vals)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "zwei Nachkommastellen") || !strings.Contains(r.body, `value="`+in+`"`) {
+			t.Errorf("%q: %d, shown as typed: %v; %s", in, r.status, strings.Contains(r.body, `value="`+in+`"`), problemsOf(r.body))
+		}
+		if sum := h.get(base + "/pruefen"); strings.Contains(sum.body, "12,35") || strings.Contains(sum.body, "1.234,57") {
+			t.Errorf("%q rounded on the summary page", in)
+		}
+	}
 	if intName != "" {
 		iv := sv.stepValues(intStep, ex, nil)
 		iv.Set(intName, " 42 ")
@@ -677,5 +731,81 @@ func TestC12SessionExpiryLosesNothing(t *testing.T) {
 	_ = keys
 	if _, err := h.db.DraftByToken(context.Background(), sv.tenant.ID, tokenHash(base[strings.LastIndex(base, "/")+1:]), h.now.Add(-40*24*time.Hour)); err == nil {
 		t.Error("expired draft still stored after the janitor ran")
+	}
+}
+
+// TestParallelStepPostsKeepBoth: two tabs of one draft post different
+// steps at the same moment; both steps' answers are kept (each save is
+// checked against the draft's revision and re-applied on a conflict).
+func TestParallelStepPostsKeepBoth(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("musterstadt", "gewerbeanmeldung")
+	ex := sv.form.Example(sv.ctx)
+	base := h.start(sv)
+	h.fill(sv, base, ex)
+	// Two steps, each with a text field holding the example's "Beispiel".
+	type target struct {
+		step int
+		name string
+		vals url.Values
+	}
+	var targets []target
+	for _, st := range sv.form.Steps {
+		vals, _ := sv.form.FormValues(st, ex)
+		for k, v := range vals {
+			if len(v) == 1 && v[0] == "Beispiel" {
+				targets = append(targets, target{st.Index + 1, k, vals})
+				break
+			}
+		}
+		if len(targets) == 2 {
+			break
+		}
+	}
+	if len(targets) < 2 {
+		t.Fatalf("no two steps with a text field")
+	}
+	for round := range 10 {
+		var wg sync.WaitGroup
+		for i, tg := range targets {
+			vals := url.Values{}
+			for k, v := range tg.vals {
+				vals[k] = v
+			}
+			vals.Set(tg.name, fmt.Sprintf("Tab%d-%d", i, round))
+			vals.Set("aktion", "aktualisieren")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req := h.postStep(base, tg.step, vals)
+				if req.status != http.StatusSeeOther {
+					t.Errorf("round %d tab %d: %d", round, i, req.status)
+				}
+			}()
+		}
+		wg.Wait()
+		b, _ := json.Marshal(h.draft(sv, base).Data)
+		for i := range targets {
+			if want := fmt.Sprintf(`"Tab%d-%d"`, i, round); !bytes.Contains(b, []byte(want)) {
+				t.Errorf("round %d: tab %d's answer %s lost", round, i, want)
+			}
+		}
+	}
+}
+
+// TestRequiredRepeatingGroupStartsWithItsEntries: Gewerbeanmeldung's
+// Betriebsinhaber (G00000091, anzahl 1:*) shows its first entry at once;
+// the citizen need not press "hinzufügen" first, and cannot remove it.
+func TestRequiredRepeatingGroupStartsWithItsEntries(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("musterstadt", "gewerbeanmeldung")
+	base := h.start(sv)
+	n := sv.stepOf(t, "G00000091")
+	page := h.get(fmt.Sprintf("%s/schritt/%d", base, n))
+	if !strings.Contains(page.body, `name="G00000091#n" value="1"`) || !strings.Contains(page.body, `name="G00000091[0].`) {
+		t.Fatalf("step %d does not show the first Betriebsinhaber entry", n)
+	}
+	if strings.Contains(page.body, `value="remove:G00000091[0]"`) {
+		t.Errorf("the only required entry can be removed")
 	}
 }

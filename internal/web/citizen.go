@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/form"
@@ -201,8 +202,8 @@ func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
 	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
 	if errors.Is(err, apperr.NotFound) {
 		return nil, &publicError{title: "Antrag nicht gefunden", err: err, text: fmt.Sprintf(
-			"Zu diesem Link gibt es keinen Antrag (mehr). Nicht abgesendete Anträge werden %d Tage nach der letzten Änderung gelöscht. Bitte beginnen Sie den Antrag neu.",
-			int(s.cfg.DraftTTL.Hours()/24))}
+			"Zu diesem Link gibt es keinen Antrag (mehr). Nicht abgesendete Anträge werden %s nach der letzten Änderung gelöscht. Bitte beginnen Sie den Antrag neu.",
+			germanDuration(s.cfg.DraftTTL))}
 	}
 	if err != nil {
 		return nil, err
@@ -316,16 +317,38 @@ func (s *Server) postStep(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	act := journey.ParseAction(in.values.Get("aktion"))
-	post := dc.form.ParseStep(st, dc.draft.Data, in.values, act, in.uploads, in.problems, dc.rules)
+	// Apply the post to the draft as stored. If another request (a second
+	// tab) saved it meanwhile, read it again and apply the post to that,
+	// so that neither request's answers are lost.
+	var post *journey.Post
+	for attempt := 1; ; attempt++ {
+		post = dc.form.ParseStep(st, dc.draft.Data, in.values, act, in.uploads, in.problems, dc.rules)
+		dc.draft.Data = post.Data
+		dc.draft.Step = max(dc.draft.Step, st.Index)
+		dc.draft.UpdatedAt = s.now()
+		dc.draft.ExpiresAt = s.now().Add(s.cfg.DraftTTL)
+		err := s.deps.Store.SaveDraft(r.Context(), dc.draft)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, apperr.Conflict) || attempt == 5 {
+			return err
+		}
+		fresh, ferr := s.deps.Store.DraftByToken(r.Context(), dc.tenant.ID, tokenHash(dc.token), s.now())
+		if ferr != nil {
+			return ferr
+		}
+		if fresh.SubmissionID != "" { // sent from another tab meanwhile
+			http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+			return nil
+		}
+		if !errors.Is(err, submission.ErrDraftChanged) {
+			return err
+		}
+		dc.draft = fresh
+	}
 	for _, id := range post.Removed {
 		s.removeAttachment(r, dc, id)
-	}
-	dc.draft.Data = post.Data
-	dc.draft.Step = max(dc.draft.Step, st.Index)
-	dc.draft.UpdatedAt = s.now()
-	dc.draft.ExpiresAt = s.now().Add(s.cfg.DraftTTL)
-	if err := s.deps.Store.SaveDraft(r.Context(), dc.draft); err != nil {
-		return err
 	}
 	if len(post.Problems) > 0 {
 		v := dc.form.BuildView(st, post.Data, post.State, post.Raw, post.Problems)
@@ -516,4 +539,23 @@ func pathOf(s string) form.Path {
 		}
 	}
 	return p
+}
+
+// germanDuration writes a retention period for citizens: "30 Tage",
+// "1 Tag", "12 Stunden", "1 Stunde", "45 Minuten" or "1 Minute".
+func germanDuration(d time.Duration) string {
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%d Tage", int(d.Hours()/24))
+	case d >= 24*time.Hour:
+		return "1 Tag"
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%d Stunden", int(d.Hours()))
+	case d >= time.Hour:
+		return "1 Stunde"
+	}
+	if d < 2*time.Minute {
+		return "1 Minute"
+	}
+	return fmt.Sprintf("%d Minuten", int(d.Minutes()))
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -55,6 +56,32 @@ func publicMessage(status int) (title, text string) {
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
 }
 
+// clientError is an error of kind (an apperr kind) whose text is meant for
+// the citizen or API client; other errors show only a generic message.
+func clientError(kind error, text string) error {
+	return &publicError{text: text, err: fmt.Errorf("%s: %w", text, kind)}
+}
+
+// apiMessage is the title and detail of an API problem of that status
+// when the error has no public text.
+func apiMessage(status int) (title, detail string) {
+	switch status {
+	case http.StatusNotFound:
+		return "Nicht gefunden", "Diese Ressource gibt es nicht."
+	case http.StatusBadRequest:
+		return "Ungültige Anfrage", "Die Anfrage ist ungültig."
+	case http.StatusConflict:
+		return "Konflikt", "Die Anfrage passt nicht zum aktuellen Zustand."
+	case http.StatusRequestEntityTooLarge:
+		return "Anfrage zu groß", "Die Anfrage ist zu groß."
+	case http.StatusGone:
+		return "Nicht mehr verfügbar", "Diese Ressource wurde gelöscht."
+	case http.StatusUnauthorized:
+		return "Nicht angemeldet", "Anmeldung erforderlich."
+	}
+	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."
+}
+
 // publicError is an error with a message of its own for the citizen.
 type publicError struct {
 	title, text string
@@ -73,7 +100,10 @@ func (s *Server) html(h handlerFunc) http.Handler {
 			title, text := publicMessage(status)
 			var pe *publicError
 			if errors.As(err, &pe) {
-				title, text = pe.title, pe.text
+				text = pe.text
+				if pe.title != "" {
+					title = pe.title
+				}
 			}
 			w.Header().Set("Cache-Control", "no-store")
 			s.render(w, r, status, "error", map[string]any{"Title": title, "Text": text, "Status": status})
@@ -88,9 +118,10 @@ func (s *Server) api(h handlerFunc) http.Handler {
 		if err := h(w, r); err != nil {
 			status := statusOf(err)
 			s.logError(r, status, err)
-			title, text := publicMessage(status)
-			if status < 500 {
-				text = err.Error()
+			title, text := apiMessage(status)
+			var pe *publicError
+			if errors.As(err, &pe) {
+				text = pe.text
 			}
 			writeProblem(w, status, Problem{Title: title, Detail: text})
 		}

@@ -72,7 +72,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	name := strings.TrimSpace(r.PostForm.Get("benutzername"))
 	pw := r.PostForm.Get("passwort")
-	if s.logins.blocked(name, s.now()) {
+	client := clientAddr(r, s.cfg.TrustedProxies)
+	if s.logins.blocked(name, client, s.now()) {
 		s.render(w, r, http.StatusTooManyRequests, "login", map[string]any{"Title": "Anmeldung", "Username": name,
 			"Errors": []errLink{{Href: "#benutzername", Message: fmt.Sprintf(
 				"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %d Minuten.", int(loginInterval.Minutes()))}}})
@@ -94,12 +95,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		s.logins.failed(name, s.now())
+		s.logins.failed(name, client, s.now())
 		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Title": "Anmeldung", "Username": name,
 			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
 		return nil
 	}
-	s.logins.succeeded(name)
+	s.logins.succeeded(name, client)
 	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}

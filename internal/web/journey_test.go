@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -199,6 +201,15 @@ func TestEveryDemoServiceThroughAPI(t *testing.T) {
 			if r2.status != http.StatusCreated || again.ID != created.ID || again.Reference != created.Reference {
 				t.Fatalf("retry: %d %s", r2.status, r2.body)
 			}
+			// The upload session cannot serve a second application.
+			if session != "" {
+				req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/"+id+"/submissions", bytes.NewReader(body))
+				req.Header.Set("Idempotency-Key", "zweiter-"+id)
+				req.Header.Set("Antrag-Entwurf", session)
+				if r3 := h.send(h.client, req); r3.status != http.StatusConflict || !strings.Contains(r3.body, created.Reference) {
+					t.Errorf("second application with a used session: %d %s", r3.status, r3.body)
+				}
+			}
 			sub, err := h.db.Submission(context.Background(), sv.tenant.ID, created.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -239,4 +250,36 @@ func attachmentIDsOf(v any) []string {
 		return m
 	})
 	return out
+}
+
+// TestSummaryErrorsLinkToTheirStep sends every demo service empty from
+// the summary page: each error names its step and links into it.
+func TestSummaryErrorsLinkToTheirStep(t *testing.T) {
+	h := newHarness(t)
+	link := regexp.MustCompile(`<li><a class="kern-link" href="([^"]*)">([^<]*)</a></li>`)
+	for _, ts := range demoServices(t, h) {
+		sv := h.service(ts[0], ts[1])
+		base := h.start(sv)
+		r := h.do(h.client, "POST", base+"/absenden", url.Values{})
+		if r.status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: empty submission: %d", ts[1], r.status)
+			continue
+		}
+		summary := r.body
+		if i := strings.Index(summary, `id="fehler"`); i >= 0 {
+			summary = summary[i:]
+			if j := strings.Index(summary, "</ul>"); j >= 0 {
+				summary = summary[:j]
+			}
+		}
+		ms := link.FindAllStringSubmatch(summary, -1)
+		if len(ms) == 0 {
+			t.Errorf("%s: no error links", ts[1])
+		}
+		for _, m := range ms {
+			if !regexp.MustCompile(`/schritt/\d+#`).MatchString(m[1]) || !strings.HasPrefix(html.UnescapeString(m[2]), "Schritt ") {
+				t.Errorf("%s: error %q links to %s", ts[1], m[2], m[1])
+			}
+		}
+	}
 }

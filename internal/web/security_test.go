@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,8 @@ func TestAPIBadRequests(t *testing.T) {
 		{"musterstadt.gewerbeanmeldung", `{"data": {}}`, http.StatusUnprocessableEntity},
 		{"musterstadt.gewerbeanmeldung", `{"data": {"F00000008": 1e999}}`, http.StatusUnprocessableEntity},
 		{"musterstadt.gewerbeanmeldung", `{"data": {"F00000008": "2026-02-30"}}`, http.StatusUnprocessableEntity},
+		{"musterstadt.gewerbeanmeldung", `{"data": {}} trailing <script>`, http.StatusBadRequest},
+		{"musterstadt.gewerbeanmeldung", `{"data": {}}{"data": {}}`, http.StatusBadRequest},
 		{"musterstadt.gibtsnicht", `{"data": {}}`, http.StatusNotFound},
 		{"gewerbeanmeldung", `{"data": {}}`, http.StatusNotFound},
 		{"nirgendwo.gewerbeanmeldung", `{"data": {}}`, http.StatusNotFound},
@@ -168,7 +171,32 @@ func TestAPIBadRequests(t *testing.T) {
 			json.Unmarshal([]byte(r.body), &p) != nil || p.Status != c.status || p.Title == "" {
 			t.Errorf("%s %s: %d %s %s", c.form, c.body, r.status, r.header.Get("Content-Type"), r.body)
 		}
+		if leaks(r.body) {
+			t.Errorf("%s %s: the problem shows internals: %s", c.form, c.body, r.body)
+		}
 	}
+	// A session token of another tenant's form, and one that is unknown.
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.bewohnerparkausweis/attachments?filename=a.pdf", bytes.NewReader(pdfFile("a")))
+	up := h.send(h.client, req)
+	session := up.header.Get("Antrag-Entwurf")
+	for _, formID := range []string{"beispielkreis.asbest-anzeige", "musterstadt.blaue-karte-eu"} {
+		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/"+formID+"/submissions", strings.NewReader(`{"data": {}}`))
+		req.Header.Set("Antrag-Entwurf", session)
+		r := h.send(h.client, req)
+		if r.status < 400 || r.status >= 500 || leaks(r.body) || !strings.Contains(r.body, "Antrag-Entwurf") {
+			t.Errorf("foreign session on %s: %d %s", formID, r.status, r.body)
+		}
+	}
+}
+
+// leaks reports whether a client-facing text shows implementation details.
+func leaks(body string) bool {
+	for _, s := range []string{"sqlite", "sql:", "json:", "Go value", "struct {", "no rows", "goroutine"} {
+		if strings.Contains(body, s) {
+			return true
+		}
+	}
+	return regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`).MatchString(body)
 }
 
 // TestHostilePaths: unknown tenants, services, tokens and steps are 404
@@ -334,5 +362,75 @@ func TestExpiredDraftIsGone(t *testing.T) {
 		if _, err := h.db.Attachment(context.Background(), sv.tenant.ID, id); !errors.Is(err, apperr.NotFound) {
 			t.Errorf("attachment %s still stored (%v)", id, err)
 		}
+	}
+}
+
+// TestUploadLimitsPerDraft: an anonymous client cannot fill the disk
+// through one upload session or one draft, and a form without file fields
+// takes no uploads at all.
+func TestUploadLimitsPerDraft(t *testing.T) {
+	h := newHarness(t)
+	send := func(formID, session string, i int) response {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/forms/%s/attachments?filename=n%d.pdf", h.srv.URL, formID, i),
+			bytes.NewReader(pdfFile(fmt.Sprint(i))))
+		if session != "" {
+			req.Header.Set("Antrag-Entwurf", session)
+		}
+		return h.send(h.client, req)
+	}
+	if r := send("musterstadt.gewerbeanmeldung", "", 0); r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "keine Dateien") {
+		t.Errorf("upload to a form without file fields: %d %s", r.status, r.body)
+	}
+	// Bewohnerparkausweis has 2 single-file fields: a session holds at
+	// most 20 files.
+	session := ""
+	for i := range 25 {
+		r := send("musterstadt.bewohnerparkausweis", session, i)
+		if i < 20 {
+			if r.status != http.StatusCreated {
+				t.Fatalf("upload %d: %d %s", i, r.status, r.body)
+			}
+			session = r.header.Get("Antrag-Entwurf")
+			continue
+		}
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(r.body, "zu viele Dateien") {
+			t.Errorf("upload %d beyond the limit: %d %s", i, r.status, r.body)
+		}
+	}
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	d, err := h.db.DraftByToken(context.Background(), sv.tenant.ID, tokenHash(session), h.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := h.db.DraftAttachmentUsage(context.Background(), sv.tenant.ID, d.ID); n != 20 {
+		t.Errorf("%d files stored, want 20", n)
+	}
+	// The session lives a day, not the 30 days of a citizen's draft.
+	if life := d.ExpiresAt.Sub(d.CreatedAt); life > 24*time.Hour {
+		t.Errorf("upload session lives %s", life)
+	}
+	// In the HTML journey a new file in a single-file field replaces the
+	// old one, whose bytes are deleted: uploading again and again holds one.
+	base := h.start(sv)
+	n := sv.stepOf(t, "F05001248")
+	var field string
+	_, refs := sv.form.FormValues(sv.form.Steps[n-1], sv.form.Example(sv.ctx))
+	for k := range refs {
+		if strings.HasSuffix(k, "F05001248") {
+			field = k
+		}
+	}
+	if field == "" {
+		t.Fatalf("file field F05001248 not on step %d", n)
+	}
+	for i := range 5 {
+		r := h.postMultipart(fmt.Sprintf("%s/schritt/%d", base, n), url.Values{"aktion": {"aktualisieren"}},
+			[]upload{{field: field, name: fmt.Sprintf("n%d.pdf", i), content: pdfFile(fmt.Sprint(i))}})
+		if r.status != http.StatusSeeOther {
+			t.Fatalf("html upload %d: %d %s", i, r.status, problemsOf(r.body))
+		}
+	}
+	if n, _, _ := h.db.DraftAttachmentUsage(context.Background(), sv.tenant.ID, h.draft(sv, base).ID); n != 1 {
+		t.Errorf("html uploads: %d files held for a single-file field, want 1", n)
 	}
 }

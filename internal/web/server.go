@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -38,6 +39,9 @@ type Config struct {
 	MaxUploadBytes int64
 	// MaxAPIBytes limits a JSON API request body.
 	MaxAPIBytes int64
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the login throttle).
+	TrustedProxies []netip.Prefix
 }
 
 func (c *Config) defaults() {

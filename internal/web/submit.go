@@ -191,7 +191,7 @@ func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftC
 			in.values.Add(name, string(b))
 			continue
 		}
-		e, ok := fields[name]
+		e, ok := fields[unindexed(name)]
 		if !ok || part.FileName() == "" {
 			_, _ = io.Copy(io.Discard, part) // no file chosen, or not a file field of this step
 			continue
@@ -209,8 +209,9 @@ func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftC
 	return in, nil
 }
 
-// fileFields maps the input names of a step's file fields to their
-// elements (for the entries of repeated groups that exist, too).
+// fileFields maps the input names of a step's file fields, with the
+// indexes of repetitions left out ("G1.F2" for "G1[3].F2"), to their
+// elements; look names up with unindexed.
 func fileFields(st *journey.Step) map[string]*form.Element {
 	out := map[string]*form.Element{}
 	var walk func(p form.Path, cs []form.Child, depth int)
@@ -218,18 +219,11 @@ func fileFields(st *journey.Step) map[string]*form.Element {
 		for i := range cs {
 			c := &cs[i]
 			kp := p.Key(c.Element.ID)
-			if c.Element.Kind == form.KindField && c.Element.Datentyp.Attachment() {
-				out[kp.String()] = c.Element
-				continue
-			}
-			if c.Element.Kind == form.KindGroup && depth < 32 {
-				if c.Anzahl.Repeats() {
-					for j := range 100 {
-						walk(kp.Index(j), c.Element.Struktur, depth+1)
-					}
-				} else {
-					walk(kp, c.Element.Struktur, depth+1)
-				}
+			switch {
+			case c.Element.Kind == form.KindField && c.Element.Datentyp.Attachment():
+				out[unindexed(kp.String())] = c.Element
+			case c.Element.Kind == form.KindGroup && depth < 32:
+				walk(kp, c.Element.Struktur, depth+1)
 			}
 		}
 	}
@@ -237,11 +231,43 @@ func fileFields(st *journey.Step) map[string]*form.Element {
 	return out
 }
 
+// unindexed removes the indexes of repetitions from an input name:
+// "G1[3].G2[0].F5" becomes "G1.G2.F5".
+func unindexed(name string) string {
+	if !strings.Contains(name, "[") {
+		return name
+	}
+	var b strings.Builder
+	skip := false
+	for _, r := range name {
+		switch {
+		case r == '[':
+			skip = true
+		case r == ']':
+			skip = false
+		case !skip:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
 // receiveFile stores one uploaded file. It returns a problem for the
 // citizen (too large, empty, wrong type) instead of an error.
 func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, part io.Reader, filename string) (*form.FileRef, string, error) {
 	name := cleanFilename(filename)
 	limit := journey.MaxFileSize(e)
+	maxFiles, maxBytes := draftUploadLimits(dc.form.Schema)
+	files, used, err := s.deps.Store.DraftAttachmentUsage(r.Context(), dc.tenant.ID, dc.draft.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	tooMany := fmt.Sprintf("Zu diesem Antrag wurden schon zu viele Dateien hochgeladen (höchstens %d Dateien, zusammen %s). Entfernen Sie nicht mehr benötigte Dateien.",
+		maxFiles, form.HumanSize(maxBytes))
+	if files >= maxFiles || used >= maxBytes {
+		_, _ = io.Copy(io.Discard, part)
+		return nil, tooMany, nil
+	}
 	key := blob.NewKey()
 	sn := &sniffer{h: sha512.New()}
 	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(part, sn), limit)
@@ -261,6 +287,9 @@ func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, par
 	if n == 0 {
 		return fail(fmt.Sprintf("Die Datei „%s“ ist leer.", name))
 	}
+	if used+n > maxBytes {
+		return fail(tooMany)
+	}
 	mt := sniffMediaType(sn.head)
 	allowed := journey.AllowedMediaTypes(e)
 	if !slices.Contains(allowed, mt) {
@@ -274,6 +303,27 @@ func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, par
 	}
 	return &form.FileRef{AttachmentID: a.ID, Filename: a.Filename, MimeType: a.MediaType, Size: a.Size,
 		Hash: form.FileHash{Type: "sha512", Content: a.SHA512}}, "", nil
+}
+
+// draftUploadLimits bounds what one draft (or API upload session) may hold
+// at a time, so that anonymous uploads cannot fill the disk: twice the
+// form's file slots (a field's maximum anzahl, 10 for unbounded), at least
+// 20 and at most 500 files; and what those slots may hold at their size
+// limits, at least 50 MB and at most 2 GB.
+func draftUploadLimits(s *form.Schema) (files int, bytes int64) {
+	s.Walk(func(_ form.Path, c *form.Child) bool {
+		e := c.Element
+		if e.Kind == form.KindField && e.Datentyp.Attachment() {
+			slots := c.Anzahl.Max
+			if slots == form.Unbounded || slots > 10 {
+				slots = 10
+			}
+			files += 2 * slots
+			bytes += int64(slots) * journey.MaxFileSize(e)
+		}
+		return true
+	})
+	return min(max(files, 20), 500), min(max(bytes, 50_000_000), 2_000_000_000)
 }
 
 // sniffer hashes what passes and keeps the first 512 bytes for sniffing.
@@ -297,19 +347,22 @@ func sniffMediaType(head []byte) string {
 }
 
 // cleanFilename keeps the citizen's file name for display (case C06):
-// without directories, control characters and surrounding spaces, in NFC,
-// at most 255 characters. It is never used to store the file.
+// without directories, control characters, format characters (Unicode
+// category Cf: bidirectional overrides such as U+202E, which would show
+// "Rechnung\u202Efdp.exe" as "Rechnungexe.pdf", and zero-width characters)
+// and surrounding spaces, in NFC, at most 255 characters. It is never used
+// to store the file.
 func cleanFilename(name string) string {
 	name = strings.ReplaceAll(name, "\\", "/")
 	name = path.Base("/" + name)
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return -1
 		}
 		return r
 	}, norm.NFC.String(name))
 	name = strings.TrimSpace(name)
-	if name == "" || name == "/" || name == "." {
+	if name == "" || name == "/" || name == "." || name == ".." {
 		name = "Datei"
 	}
 	if r := []rune(name); len(r) > form.MaxFilenameLength {

@@ -43,3 +43,33 @@ func (db *DB) User(ctx context.Context, tenantID, id string) (_ *account.User, e
 	defer wrap(&err, "User(%q, %q)", tenantID, id)
 	return scanUser(db.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id))
 }
+
+// ListUsers lists the tenant's users by username.
+func (db *DB) ListUsers(ctx context.Context, tenantID string) (_ []*account.User, err error) {
+	defer wrap(&err, "ListUsers(%q)", tenantID)
+	rows, err := db.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? ORDER BY username`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanUser)
+}
+
+// SetPasswordHash replaces the password hash of a user of the tenant.
+func (db *DB) SetPasswordHash(ctx context.Context, tenantID, id, hash string) (err error) {
+	defer wrap(&err, "SetPasswordHash(%q, %q)", tenantID, id)
+	res, err := db.db.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE tenant_id = ? AND id = ?`, hash, tenantID, id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "user")
+}
+
+// DeleteUser deletes a user of the tenant.
+func (db *DB) DeleteUser(ctx context.Context, tenantID, id string) (err error) {
+	defer wrap(&err, "DeleteUser(%q, %q)", tenantID, id)
+	res, err := db.db.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "user")
+}

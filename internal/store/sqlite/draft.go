@@ -91,13 +91,13 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 }
 
 const draftColumns = `id, tenant_id, service_id, form_version_id, token_hash, data, step, submission_id,
-	created_at, updated_at, expires_at`
+	created_at, updated_at, expires_at, revision`
 
 func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 	d := &submission.Draft{}
 	var data []byte
 	err := row.Scan(&d.ID, &d.TenantID, &d.ServiceID, strCol{&d.FormVersionID}, &d.TokenHash, &data, &d.Step,
-		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt})
+		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt}, &d.Revision)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +117,10 @@ func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byt
 		tenantID, tokenHash, ts(now)))
 }
 
-// SaveDraft stores d's Data, Step, UpdatedAt (now if zero) and ExpiresAt.
-// A draft that is not the tenant's is apperr.NotFound; a submitted draft is
-// apperr.Conflict.
+// SaveDraft stores d's Data, Step, UpdatedAt (now if zero) and ExpiresAt,
+// if the stored revision is d.Revision, and increments it. A draft that is
+// not the tenant's is apperr.NotFound; a submitted draft is
+// apperr.Conflict; another revision is submission.ErrDraftChanged.
 func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	defer wrap(&err, "SaveDraft(%q, %q)", d.TenantID, d.ID)
 	if d.ExpiresAt.IsZero() {
@@ -132,16 +133,20 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	updated, expires := db.orNow(d.UpdatedAt), db.orNow(d.ExpiresAt)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var submissionID sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts WHERE tenant_id = ? AND id = ?`,
-			d.TenantID, d.ID).Scan(&submissionID)
+		var revision int
+		err := tx.QueryRowContext(ctx, `SELECT submission_id, revision FROM drafts WHERE tenant_id = ? AND id = ?`,
+			d.TenantID, d.ID).Scan(&submissionID, &revision)
 		if err != nil {
 			return err
 		}
 		if submissionID.Valid {
 			return fmt.Errorf("%w: draft already submitted", apperr.Conflict)
 		}
+		if revision != d.Revision {
+			return fmt.Errorf("revision %d, stored %d: %w", d.Revision, revision, submission.ErrDraftChanged)
+		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE drafts SET data = ?, step = ?, updated_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
+			`UPDATE drafts SET data = ?, step = ?, updated_at = ?, expires_at = ?, revision = revision + 1 WHERE tenant_id = ? AND id = ?`,
 			data, d.Step, ts(updated), ts(expires), d.TenantID, d.ID)
 		return err
 	})
@@ -149,6 +154,7 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 		return err
 	}
 	d.UpdatedAt, d.ExpiresAt = updated, expires
+	d.Revision++
 	if d.Data == nil {
 		d.Data = map[string]any{}
 	}
@@ -273,4 +279,13 @@ func (db *DB) ListAttachments(ctx context.Context, tenantID, submissionID string
 		return nil, err
 	}
 	return collect(rows, scanAttachment)
+}
+
+// DraftAttachmentUsage returns the number and total size of the draft's
+// attachments.
+func (db *DB) DraftAttachmentUsage(ctx context.Context, tenantID, draftID string) (files int, bytes int64, err error) {
+	defer wrap(&err, "DraftAttachmentUsage(%q, %q)", tenantID, draftID)
+	err = db.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(size), 0) FROM attachments
+		WHERE tenant_id = ? AND draft_id = ?`, tenantID, draftID).Scan(&files, &bytes)
+	return files, bytes, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -64,6 +65,35 @@ func testDrafts(t *testing.T, s Stores) {
 	again.UpdatedAt = time.Time{}
 	noErr(t, "SaveDraft(zero UpdatedAt)", s.SaveDraft(ctx, again))
 	recent(t, "UpdatedAt set by SaveDraft", again.UpdatedAt)
+
+	// Two requests read the same revision; the second save is refused
+	// and stores nothing, and succeeds once it has read the first's.
+	tab1, err := s.DraftByToken(ctx, f.a.ID, tokenHash(token), f.now)
+	noErr(t, "DraftByToken(tab 1)", err)
+	tab2, err := s.DraftByToken(ctx, f.a.ID, tokenHash(token), f.now)
+	noErr(t, "DraftByToken(tab 2)", err)
+	if tab1.Revision != again.Revision {
+		t.Errorf("Revision read %d, saved %d", tab1.Revision, again.Revision)
+	}
+	tab1.Data = map[string]any{"F1": "aus Tab 1"}
+	noErr(t, "SaveDraft(tab 1)", s.SaveDraft(ctx, tab1))
+	if tab1.Revision != tab2.Revision+1 {
+		t.Errorf("Revision after save %d, want %d", tab1.Revision, tab2.Revision+1)
+	}
+	tab2.Data = map[string]any{"F2": "aus Tab 2"}
+	err = s.SaveDraft(ctx, tab2)
+	wantKind(t, "SaveDraft(stale)", err, apperr.Conflict)
+	if !errors.Is(err, submission.ErrDraftChanged) {
+		t.Errorf("SaveDraft(stale) = %v, want ErrDraftChanged", err)
+	}
+	fresh, err := s.DraftByToken(ctx, f.a.ID, tokenHash(token), f.now)
+	noErr(t, "DraftByToken(after stale save)", err)
+	if fresh.Data["F1"] != "aus Tab 1" || fresh.Data["F2"] != nil {
+		t.Errorf("after a refused stale save: %#v", fresh.Data)
+	}
+	fresh.Data["F2"] = "aus Tab 2"
+	noErr(t, "SaveDraft(re-read)", s.SaveDraft(ctx, fresh))
+	again = fresh
 
 	unknown := *again
 	unknown.ID = "00000000-0000-4000-8000-000000000000"
@@ -306,6 +336,19 @@ func testAttachments(t *testing.T, s Stores) {
 	wantKind(t, "CreateAttachment(taken id)", s.CreateAttachment(ctx, &dup), apperr.Conflict)
 	if err := s.CreateAttachment(ctx, &submission.Attachment{TenantID: f.a.ID, StorageKey: "orphan-key-0001"}); err == nil {
 		t.Error("CreateAttachment without draft or submission: no error")
+	}
+
+	second := &submission.Attachment{TenantID: f.a.ID, DraftID: d.ID, Filename: "b.png", MediaType: "image/png",
+		Size: 300, SHA512: strings.Repeat("cd", 64), StorageKey: "1f0e4b1c-8f3a-4d5e-9a7b-1c2d3e4f5a6b"}
+	noErr(t, "CreateAttachment(second)", s.CreateAttachment(ctx, second))
+	if n, size, err := s.DraftAttachmentUsage(ctx, f.a.ID, d.ID); err != nil || n != 2 || size != 1<<20+300 {
+		t.Errorf("DraftAttachmentUsage = %d, %d, %v; want 2, %d", n, size, err, 1<<20+300)
+	}
+	if n, size, err := s.DraftAttachmentUsage(ctx, f.b.ID, d.ID); err != nil || n != 0 || size != 0 {
+		t.Errorf("DraftAttachmentUsage(other tenant) = %d, %d, %v", n, size, err)
+	}
+	if _, err := s.DeleteAttachment(ctx, f.a.ID, second.ID); err != nil {
+		t.Fatal(err)
 	}
 
 	key, err := s.DeleteAttachment(ctx, f.a.ID, a.ID)

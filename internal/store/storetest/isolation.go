@@ -56,6 +56,25 @@ func testUsers(t *testing.T, s Stores) {
 	if got.TenantID != f.b.ID {
 		t.Errorf("UserByUsername(jana).TenantID = %q", got.TenantID)
 	}
+
+	// List, change the password, delete: each only within the tenant.
+	a2 := &account.User{TenantID: f.a.ID, Username: "anna", Name: "Anna", PasswordHash: "y"}
+	noErr(t, "CreateUser(a2)", s.CreateUser(ctx, a2))
+	list, err := s.ListUsers(ctx, f.a.ID)
+	noErr(t, "ListUsers", err)
+	if len(list) != 2 || list[0].Username != "anna" || list[1].Username != "jmueller" {
+		t.Errorf("ListUsers(a) = %v", list)
+	}
+	wantKind(t, "SetPasswordHash(other tenant)", s.SetPasswordHash(ctx, f.b.ID, u.ID, "z"), apperr.NotFound)
+	noErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, f.a.ID, u.ID, "neu"))
+	if got, _ := s.User(ctx, f.a.ID, u.ID); got.PasswordHash != "neu" {
+		t.Errorf("password hash after SetPasswordHash = %q", got.PasswordHash)
+	}
+	wantKind(t, "DeleteUser(other tenant)", s.DeleteUser(ctx, f.b.ID, u.ID), apperr.NotFound)
+	noErr(t, "DeleteUser", s.DeleteUser(ctx, f.a.ID, u.ID))
+	_, err = s.User(ctx, f.a.ID, u.ID)
+	wantKind(t, "User(deleted)", err, apperr.NotFound)
+	wantKind(t, "DeleteUser(again)", s.DeleteUser(ctx, f.a.ID, u.ID), apperr.NotFound)
 }
 
 // testIsolation checks that tenant B can read, change or list nothing of
