@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -102,19 +101,7 @@ func TestBrowserJourney(t *testing.T) {
 	}
 
 	// What the browser sent is what was meant.
-	sub, err := h.db.SubmissionByReference(context.Background(), sv.tenant.ID, ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stored, err := form.DecodeData(bytes.NewReader(sub.Data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := json.Marshal(normalizeFiles(stored))
-	want, _ := json.Marshal(normalizeFiles(ex))
-	if string(got) != string(want) {
-		t.Errorf("stored data differs from what was entered\n got %s\nwant %s", got, want)
-	}
+	h.storedAs(t, sv, ref, ex)
 
 	// The caseworker, in the same browser.
 	// A wrong password first: the error summary, focused.

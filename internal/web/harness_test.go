@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,10 +29,12 @@ import (
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web"
 )
@@ -403,4 +406,25 @@ func normalizeFiles(v any) any {
 func tokenHash(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
 	return h[:]
+}
+
+// storedAs loads the submission with the Vorgangsnummer and fails t unless
+// its data is want (file references compared without their ids, which the
+// server assigns). It returns the submission and its decoded data.
+func (h *harness) storedAs(t testing.TB, sv *service, ref string, want map[string]any) (*submission.Submission, map[string]any) {
+	t.Helper()
+	sub, err := h.db.SubmissionByReference(context.Background(), sv.tenant.ID, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := form.DecodeData(bytes.NewReader(sub.Data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(normalizeFiles(stored))
+	exp, _ := json.Marshal(normalizeFiles(want))
+	if string(got) != string(exp) {
+		t.Errorf("stored data differs from what was entered\n got %.800s\nwant %.800s", got, exp)
+	}
+	return sub, stored
 }

@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/antrag/antrag/internal/form"
 )
 
 // demoServices lists every service of the demo catalogue as tenant/slug.
@@ -64,19 +62,7 @@ func TestEveryDemoServiceThroughHTML(t *testing.T) {
 			}
 
 			// The stored data is the example, with the uploaded files.
-			sub, err := h.db.SubmissionByReference(context.Background(), sv.tenant.ID, ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			stored, err := form.DecodeData(bytes.NewReader(sub.Data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _ := json.Marshal(normalizeFiles(stored))
-			want, _ := json.Marshal(normalizeFiles(ex))
-			if string(got) != string(want) {
-				t.Errorf("stored data differs from what was entered\n got %.500s\nwant %.500s", got, want)
-			}
+			sub, stored := h.storedAs(t, sv, ref, ex)
 			if ps, _ := sv.form.Rules.Validate(stored, sv.ctx); len(ps) > 0 {
 				t.Errorf("stored data fails validation: %v", ps)
 			}
