@@ -2,21 +2,16 @@ package fim_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // importSample imports one embedded sample schema.
 func importSample(tb testing.TB, name string) (*form.Schema, *fim.Report) {
@@ -44,25 +39,7 @@ func TestImportSamplesGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			_, rep := importSample(t, name)
 			versions[rep.XDFVersion]++
-			got, err := json.MarshalIndent(rep, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "golden", strings.TrimSuffix(path.Base(name), ".xml")+".json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/fim -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("report differs from %s (run with -update after checking the change):\n%s", golden, got)
-			}
+			golden.JSON(t, strings.TrimSuffix(path.Base(name), ".xml")+".json", rep)
 		})
 	}
 	for _, v := range []string{"1", "2.0", "3.0.0"} {

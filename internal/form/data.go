@@ -48,6 +48,54 @@ func (f FileRef) Value() map[string]any {
 	}
 }
 
+// FileRefOf reads a file reference from its generic form (a map with
+// "attachmentId"); ok is false for anything else. Missing or mistyped
+// members stay zero (Validate reports them).
+func FileRefOf(v any) (ref FileRef, ok bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return ref, false
+	}
+	if ref.AttachmentID, ok = m["attachmentId"].(string); !ok {
+		return ref, false
+	}
+	ref.Filename, _ = m["filename"].(string)
+	ref.MimeType, _ = m["mimeType"].(string)
+	if n, isNum := m["size"].(json.Number); isNum {
+		ref.Size, _ = n.Int64()
+	}
+	if h, isHash := m["hash"].(map[string]any); isHash {
+		ref.Hash.Type, _ = h["type"].(string)
+		ref.Hash.Content, _ = h["content"].(string)
+	}
+	return ref, true
+}
+
+// FileRefs returns every file reference in a decoded data document, in no
+// particular order.
+func FileRefs(doc any) []FileRef {
+	var out []FileRef
+	var walk func(v any)
+	walk = func(v any) {
+		if ref, ok := FileRefOf(v); ok {
+			out = append(out, ref)
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return out
+}
+
 // FileHash is the digest of an attachment: Type "sha512" and Content the
 // lower-case hex SHA-512 of the attachment's bytes (128 characters).
 type FileHash struct {

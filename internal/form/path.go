@@ -49,6 +49,28 @@ func (p Path) String() string {
 	return b.String()
 }
 
+// ParsePath reads the string form of a path ("G1[0].F2") back; what is
+// not a key or a bracketed index is left out.
+func ParsePath(s string) Path {
+	var p Path
+	for _, part := range strings.Split(s, ".") {
+		key, rest, _ := strings.Cut(part, "[")
+		if key != "" {
+			p = p.Key(key)
+		}
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			n, err := strconv.Atoi(idx)
+			if err != nil {
+				break
+			}
+			p = p.Index(n)
+			rest = strings.TrimPrefix(after, "[")
+		}
+	}
+	return p
+}
+
 // Pointer formats the path as a JSON Pointer (RFC 6901), "/G1/0/F2".
 func (p Path) Pointer() string {
 	var b strings.Builder

@@ -36,7 +36,7 @@ func (f *Form) Example(ctx rules.Context) map[string]any {
 // repair changes doc so that problem p goes away; it reports whether it
 // changed anything.
 func (f *Form) repair(doc map[string]any, p form.Problem) bool {
-	path := pathFromString(p.Path)
+	path := form.ParsePath(p.Path)
 	c := f.childAt(path)
 	if c == nil {
 		return false

@@ -54,7 +54,7 @@ func ParseAction(v string) Action {
 		return Action{Kind: kind}
 	case "add", "remove":
 		if arg != "" {
-			return Action{Kind: kind, Path: pathFromString(arg)}
+			return Action{Kind: kind, Path: form.ParsePath(arg)}
 		}
 	case "removefile":
 		if arg != "" {

@@ -202,7 +202,7 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 	walk(v.Items)
 	for _, p := range problems {
 		if !seen[p.Path+p.Message] {
-			v.Problems = append(v.Problems, form.Problem{Path: BoxID(pathFromString(p.Path)), Code: p.Code, Message: p.Message})
+			v.Problems = append(v.Problems, form.Problem{Path: BoxID(form.ParsePath(p.Path)), Code: p.Code, Message: p.Message})
 		}
 	}
 	v.RulesJSON = f.clientRules(step, doc, state)
@@ -410,52 +410,15 @@ func display(e *form.Element, v any) string {
 
 // fileRefs reads FileRef values (one or a list) from data.
 func fileRefs(v any) []form.FileRef {
-	var list []any
-	switch x := v.(type) {
-	case []any:
-		list = x
-	case map[string]any:
-		list = []any{x}
+	list, isList := v.([]any)
+	if !isList {
+		list = []any{v}
 	}
 	var out []form.FileRef
 	for _, item := range list {
-		m, ok := item.(map[string]any)
-		if !ok {
-			continue
+		if ref, ok := form.FileRefOf(item); ok {
+			out = append(out, ref)
 		}
-		var ref form.FileRef
-		ref.AttachmentID, _ = m["attachmentId"].(string)
-		ref.Filename, _ = m["filename"].(string)
-		ref.MimeType, _ = m["mimeType"].(string)
-		if n, ok := m["size"].(json.Number); ok {
-			ref.Size, _ = n.Int64()
-		}
-		if h, ok := m["hash"].(map[string]any); ok {
-			ref.Hash.Type, _ = h["type"].(string)
-			ref.Hash.Content, _ = h["content"].(string)
-		}
-		out = append(out, ref)
 	}
 	return out
-}
-
-// pathFromString parses "G1[0].F2" back into a Path.
-func pathFromString(s string) form.Path {
-	var p form.Path
-	for _, part := range strings.Split(s, ".") {
-		key, rest, _ := strings.Cut(part, "[")
-		if key != "" {
-			p = p.Key(key)
-		}
-		for rest != "" {
-			idx, after, _ := strings.Cut(rest, "]")
-			n, err := strconv.Atoi(idx)
-			if err != nil {
-				break
-			}
-			p = p.Index(n)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-	return p
 }

@@ -1,19 +1,13 @@
 package rules
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/antrag/antrag/internal/fim/samples"
+	"github.com/antrag/antrag/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
 // TestGoldenRuleReports keeps what the compiler makes of every sample's
 // rules (status, reason, edges) in testdata/golden, so that a change in
@@ -42,24 +36,6 @@ func TestGoldenRuleReports(t *testing.T) {
 			}
 			out.Rules = append(out.Rules, entry{r.ID, r.Version, r.Status, r.Reason, edges})
 		}
-		got, err := json.MarshalIndent(out, "", "  ")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, '\n')
-		golden := filepath.Join("testdata", "golden", strings.TrimSuffix(path.Base(name), ".xml")+".rules.json")
-		if *update {
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test ./internal/rules -update to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run with -update after checking the change)", name, golden)
-		}
+		golden.JSON(t, strings.TrimSuffix(path.Base(name), ".xml")+".rules.json", out)
 	}
 }

@@ -78,39 +78,34 @@ func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// apiForm resolves a form id to its tenant and service.
-func (s *Server) apiResolve(r *http.Request) (*tenant.Tenant, *tenant.Service, error) {
-	slug, svcSlug, ok := strings.Cut(r.PathValue("formId"), ".")
+// apiResolve resolves the request's form id (<tenant>.<service>) to the
+// tenant, the service and its current form version, prepared.
+func (s *Server) apiResolve(r *http.Request) (*tenant.Tenant, *tenant.Service, *journey.Form, *tenant.FormVersion, error) {
+	id := r.PathValue("formId")
+	slug, svcSlug, ok := strings.Cut(id, ".")
 	if !ok {
-		return nil, nil, clientError(apperr.NotFound, fmt.Sprintf("Formular-ID %q: erwartet <Mandant>.<Dienst>, z. B. musterstadt.gewerbeanmeldung.", r.PathValue("formId")))
+		return nil, nil, nil, nil, clientError(apperr.NotFound, fmt.Sprintf("Formular-ID %q: erwartet <Mandant>.<Dienst>, z. B. musterstadt.gewerbeanmeldung.", id))
 	}
-	unknown := clientError(apperr.NotFound, fmt.Sprintf("Das Formular %q gibt es nicht.", r.PathValue("formId")))
+	var svc *tenant.Service
 	t, err := s.deps.Store.TenantBySlug(r.Context(), slug)
-	if errors.Is(err, apperr.NotFound) {
-		return nil, nil, unknown
+	if err == nil {
+		svc, err = s.deps.Store.ServiceBySlug(r.Context(), t.ID, svcSlug)
+	}
+	if errors.Is(err, apperr.NotFound) || err == nil && svc.FormVersionID == "" {
+		return nil, nil, nil, nil, clientError(apperr.NotFound, fmt.Sprintf("Das Formular %q gibt es nicht.", id))
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, svcSlug)
-	if errors.Is(err, apperr.NotFound) {
-		return nil, nil, unknown
-	}
+	f, fv, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	if svc.FormVersionID == "" {
-		return nil, nil, unknown
-	}
-	return t, svc, nil
+	return t, svc, f, fv, nil
 }
 
 func (s *Server) apiSchema(w http.ResponseWriter, r *http.Request) error {
-	t, svc, err := s.apiResolve(r)
-	if err != nil {
-		return err
-	}
-	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	_, _, f, _, err := s.apiResolve(r)
 	if err != nil {
 		return err
 	}
@@ -131,11 +126,7 @@ type apiSubmission struct {
 // same validation and rules as the HTML journey. An Idempotency-Key header
 // makes retries safe: the same key gives the same submission.
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
-	t, svc, err := s.apiResolve(r)
-	if err != nil {
-		return err
-	}
-	f, fv, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	t, svc, f, fv, err := s.apiResolve(r)
 	if err != nil {
 		return err
 	}
@@ -281,7 +272,7 @@ func (s *Server) checkAPIAttachment(r *http.Request, t *tenant.Tenant, d *submis
 	if err != nil || a.DraftID != d.ID {
 		return "Die Datei " + id + " wurde in dieser Sitzung nicht hochgeladen."
 	}
-	for _, ref := range journeyFileRefs(doc) {
+	for _, ref := range form.FileRefs(doc) {
 		if ref.AttachmentID == id && (ref.Size != a.Size || ref.Hash.Content != a.SHA512 || ref.MimeType != a.MediaType) {
 			return "Größe, Typ oder Prüfsumme der Datei " + id + " stimmen nicht mit der hochgeladenen Datei überein."
 		}
@@ -293,11 +284,7 @@ func (s *Server) checkAPIAttachment(r *http.Request, t *tenant.Tenant, d *submis
 // is the file, ?filename= its name. It answers 201 with the FileRef to put
 // into the data and the session token (header and body).
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
-	t, svc, err := s.apiResolve(r)
-	if err != nil {
-		return err
-	}
-	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+	t, svc, f, _, err := s.apiResolve(r)
 	if err != nil {
 		return err
 	}

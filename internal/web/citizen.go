@@ -73,17 +73,27 @@ func (s *Server) authorityFor(r *http.Request, t *tenant.Tenant, svc *tenant.Ser
 	return as[0], nil
 }
 
-func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
+// serviceOf returns the tenant and the published service a request's path
+// names (/{tenant}/dienste/{service}).
+func (s *Server) serviceOf(r *http.Request) (*tenant.Tenant, *tenant.Service, error) {
 	t, err := s.tenantOf(r)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, r.PathValue("service"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	if svc.FormVersionID == "" {
-		return fmt.Errorf("Dienst %s ohne Formular: %w", svc.Slug, apperr.NotFound)
+		return nil, nil, fmt.Errorf("Dienst %s ohne Formular: %w", svc.Slug, apperr.NotFound)
+	}
+	return t, svc, nil
+}
+
+func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
+	t, svc, err := s.serviceOf(r)
+	if err != nil {
+		return err
 	}
 	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
 	if err != nil {
@@ -135,16 +145,9 @@ func dedupe(ss []string) []string {
 }
 
 func (s *Server) startDraft(w http.ResponseWriter, r *http.Request) error {
-	t, err := s.tenantOf(r)
+	t, svc, err := s.serviceOf(r)
 	if err != nil {
 		return err
-	}
-	svc, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, r.PathValue("service"))
-	if err != nil {
-		return err
-	}
-	if svc.FormVersionID == "" {
-		return fmt.Errorf("Dienst %s ohne Formular: %w", svc.Slug, apperr.NotFound)
 	}
 	token, hash := newToken()
 	now := s.now()
@@ -220,16 +223,27 @@ func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
 		rules: rules.Context{Today: s.now(), Bundesland: t.Bundesland()}}, nil
 }
 
+// draftHandler serves a request on a draft that has not been sent.
+type draftHandler func(w http.ResponseWriter, r *http.Request, dc *draftCtx) error
+
+// unsent loads the draft of the request for h; a draft already sent
+// redirects to its confirmation instead (Back after sending, a second tab).
+func (s *Server) unsent(h draftHandler) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		dc, err := s.loadDraft(r)
+		if err != nil {
+			return err
+		}
+		if dc.draft.SubmissionID != "" {
+			http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+			return nil
+		}
+		return h(w, r, dc)
+	}
+}
+
 // resume sends a resume link to where the citizen left off.
-func (s *Server) resume(w http.ResponseWriter, r *http.Request) error {
-	dc, err := s.loadDraft(r)
-	if err != nil {
-		return err
-	}
-	if dc.draft.SubmissionID != "" {
-		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
-		return nil
-	}
+func (s *Server) resume(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {
 	http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, min(dc.draft.Step, len(dc.form.Steps)-1)+1), http.StatusSeeOther)
 	return nil
 }
@@ -242,15 +256,7 @@ func (dc *draftCtx) step(r *http.Request) (*journey.Step, error) {
 	return dc.form.Steps[n-1], nil
 }
 
-func (s *Server) showStep(w http.ResponseWriter, r *http.Request) error {
-	dc, err := s.loadDraft(r)
-	if err != nil {
-		return err
-	}
-	if dc.draft.SubmissionID != "" {
-		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
-		return nil
-	}
+func (s *Server) showStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {
 	st, err := dc.step(r)
 	if err != nil {
 		return err
@@ -299,15 +305,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	})
 }
 
-func (s *Server) postStep(w http.ResponseWriter, r *http.Request) error {
-	dc, err := s.loadDraft(r)
-	if err != nil {
-		return err
-	}
-	if dc.draft.SubmissionID != "" {
-		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
-		return nil
-	}
+func (s *Server) postStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {
 	st, err := dc.step(r)
 	if err != nil {
 		return err
@@ -409,15 +407,7 @@ func (s *Server) resumePage(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) summary(w http.ResponseWriter, r *http.Request) error {
-	dc, err := s.loadDraft(r)
-	if err != nil {
-		return err
-	}
-	if dc.draft.SubmissionID != "" {
-		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
-		return nil
-	}
+func (s *Server) summary(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {
 	return s.renderSummary(w, r, http.StatusOK, dc, nil)
 }
 
@@ -433,7 +423,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 		l := errLink{Href: dc.base + "/schritt/1", Message: p.Message}
 		for _, st := range dc.form.Steps {
 			if st.Contains(p.Path) {
-				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(pathOf(p.Path)))
+				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(form.ParsePath(p.Path)))
 				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Title, p.Message)
 				break
 			}
@@ -451,15 +441,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	return nil
 }
 
-func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
-	dc, err := s.loadDraft(r)
-	if err != nil {
-		return err
-	}
-	if dc.draft.SubmissionID != "" {
-		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
-		return nil
-	}
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {
 	problems, clean := dc.form.Rules.Validate(dc.draft.Data, dc.rules)
 	if len(problems) > 0 {
 		return s.renderSummary(w, r, http.StatusUnprocessableEntity, dc, problems)
@@ -521,25 +503,6 @@ func lastVisible(f *journey.Form, state *rules.State) int {
 
 // errLink is an entry of an error summary.
 type errLink struct{ Href, Message string }
-
-// pathOf parses a problem path ("G1[0].F2").
-func pathOf(s string) form.Path {
-	var p form.Path
-	for _, part := range strings.Split(s, ".") {
-		key, rest, _ := strings.Cut(part, "[")
-		p = p.Key(key)
-		for rest != "" {
-			idx, after, _ := strings.Cut(rest, "]")
-			n, err := strconv.Atoi(idx)
-			if err != nil {
-				break
-			}
-			p = p.Index(n)
-			rest = strings.TrimPrefix(after, "[")
-		}
-	}
-	return p
-}
 
 // germanDuration writes a retention period for citizens: "30 Tage",
 // "1 Tag", "12 Stunden", "1 Stunde", "45 Minuten" or "1 Minute".

@@ -33,12 +33,12 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
-	t.Handle("GET /{tenant}/antrag/{token}", draft(s.resume))
-	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.showStep))
-	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", draft(s.postStep)) // body limited while reading
+	t.Handle("GET /{tenant}/antrag/{token}", draft(s.unsent(s.resume)))
+	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.showStep)))
+	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.postStep))) // body limited while reading
 	t.Handle("GET /{tenant}/antrag/{token}/fortsetzen", draft(s.resumePage))
-	t.Handle("GET /{tenant}/antrag/{token}/pruefen", draft(s.summary))
-	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.submit)))
+	t.Handle("GET /{tenant}/antrag/{token}/pruefen", draft(s.unsent(s.summary)))
+	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.unsent(s.submit))))
 	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
 	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
 	t.Handle("/", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))

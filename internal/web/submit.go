@@ -65,29 +65,13 @@ func (s *Server) store(r *http.Request, sub *submission.Submission, ev *submissi
 	return nil, errors.New("keine freie Vorgangsnummer gefunden")
 }
 
-// attachmentIDs lists the attachment ids the FileRefs in doc refer to.
+// attachmentIDs lists the attachment ids the FileRefs in doc refer to,
+// sorted, each once.
 func attachmentIDs(doc map[string]any) []string {
 	var ids []string
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if id, ok := x["attachmentId"].(string); ok {
-				if _, isFile := x["hash"]; isFile {
-					ids = append(ids, id)
-					return
-				}
-			}
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
+	for _, ref := range form.FileRefs(doc) {
+		ids = append(ids, ref.AttachmentID)
 	}
-	walk(doc)
 	slices.Sort(ids)
 	return slices.Compact(ids)
 }
@@ -369,32 +353,4 @@ func cleanFilename(name string) string {
 		name = string(r[:form.MaxFilenameLength])
 	}
 	return name
-}
-
-// journeyFileRefs lists the FileRefs in doc.
-func journeyFileRefs(doc map[string]any) []form.FileRef {
-	var out []form.FileRef
-	var walk func(v any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			if _, ok := x["attachmentId"]; ok {
-				var ref form.FileRef
-				b, _ := json.Marshal(x)
-				if json.Unmarshal(b, &ref) == nil {
-					out = append(out, ref)
-				}
-				return
-			}
-			for _, e := range x {
-				walk(e)
-			}
-		case []any:
-			for _, e := range x {
-				walk(e)
-			}
-		}
-	}
-	walk(doc)
-	return out
 }
