@@ -159,15 +159,17 @@ func tenantAdd(ctx context.Context, args []string, getenv func(string) string, s
 
 func runService(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"antrag service: Unterbefehl fehlt (publish, list)"}
+		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets)"}
 	}
 	switch args[0] {
 	case "publish":
 		return servicePublish(ctx, args[1:], getenv, stdout, stderr)
 	case "list":
 		return serviceList(ctx, args[1:], getenv, stdout, stderr)
+	case "targets":
+		return serviceTargets(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list)", args[0])}
+	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list, targets)", args[0])}
 }
 
 // servicePublish imports an XDatenfelder file and publishes it as the next

@@ -67,6 +67,15 @@ Befehle:
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
                                                            FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
+  antrag service targets --tenant MANDANT --slug KURZNAME [--inbox] [--fitconnect ZUSTELLPUNKT] [--webhook URL] [--email ADRESSE]
+                                                           Zustellung eines Dienstes zeigen oder festlegen
+  antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
+                                                           Schlüsselpaare (Verschlüsselung, Signatur) eines Zustellpunkts erzeugen
+  antrag fitconnect sender --tenant MANDANT --client-id ID --client-secret-file DATEI
+                                                           FIT-Connect-Senderkonto eines Mandanten speichern
+  antrag fitconnect subscriber --tenant MANDANT --destination UUID --client-id ID --client-secret-file DATEI --keys JWKS
+                                                           Zustellpunkt eines Mandanten (Empfang) speichern
+  antrag fitconnect list                                   FIT-Connect-Konten auflisten
   antrag user add --tenant MANDANT --username NAME [--name NAME]
                                                            Zugang für Mitarbeitende anlegen (Passwort über stdin)
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
@@ -76,7 +85,12 @@ Befehle:
 
 Umgebung (wie die gleichnamigen Optionen):
   ANTRAG_ADDR, ANTRAG_DATA, ANTRAG_DB, ANTRAG_BASE_URL, ANTRAG_DEMO (1),
-  ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_LOG_LEVEL, ANTRAG_TRUSTED_PROXIES
+  ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_LOG_LEVEL, ANTRAG_TRUSTED_PROXIES,
+  ANTRAG_DELIVERY_MAX_AGE, ANTRAG_FITCONNECT_TOKEN_URL, ANTRAG_FITCONNECT_SUBMISSION_API,
+  ANTRAG_FITCONNECT_DESTINATION_API, ANTRAG_FITCONNECT_VERSION, ANTRAG_FITCONNECT_TRUST_ANCHORS,
+  ANTRAG_SMTP_ADDR, ANTRAG_SMTP_FROM, ANTRAG_SMTP_USER, ANTRAG_SMTP_TLS
+  ANTRAG_SMTP_PASSWORD Passwort des SMTP-Benutzers
+  ANTRAG_FITCONNECT_CLIENT_SECRET  Client-Secret für antrag fitconnect sender|subscriber
   ANTRAG_DATA_KEY    Datenschlüssel (32 Bytes Base64) statt der Schlüsseldatei im Datenverzeichnis
 `
 
@@ -96,6 +110,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runService(ctx, args[1:], getenv, stdout, stderr)
 	case "fim":
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
+	case "fitconnect":
+		return runFitconnect(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

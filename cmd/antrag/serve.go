@@ -20,6 +20,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/sealed"
@@ -43,6 +44,7 @@ type serveConfig struct {
 	janitorTick time.Duration
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
+	delivery       deliveryConfig
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -90,6 +92,45 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	})
 	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
 	fs.StringVar(&c.logLevel, "log-level", env("ANTRAG_LOG_LEVEL", "info"), "debug, info, warn oder error")
+	d := &c.delivery
+	if d.maxAge, err = dur("ANTRAG_DELIVERY_MAX_AGE", 7*24*time.Hour); err != nil {
+		return nil, err
+	}
+	// Fine tuning, by environment only.
+	for _, x := range []struct {
+		key string
+		v   *time.Duration
+		def time.Duration
+	}{
+		{"ANTRAG_DELIVERY_FIRST_RETRY", &d.firstRetry, 10 * time.Second},
+		{"ANTRAG_DELIVERY_MAX_RETRY", &d.maxRetry, time.Hour},
+		{"ANTRAG_DELIVERY_TIMEOUT", &d.jobTimeout, 5 * time.Minute},
+		{"ANTRAG_DELIVERY_CHECK", &d.poll, time.Second},
+		{"ANTRAG_FITCONNECT_FOLLOW", &d.follow, time.Minute},
+		{"ANTRAG_FITCONNECT_POLL", &d.fcPoll, 5 * time.Minute},
+	} {
+		if *x.v, err = dur(x.key, x.def); err != nil {
+			return nil, err
+		}
+		if *x.v <= 0 {
+			return nil, usageError{x.key + ": eine Dauer größer als 0"}
+		}
+	}
+	fs.Func("delivery-max-age", "so lange wird eine Zustellung wiederholt, dann gilt sie als fehlgeschlagen (Standard 7d)", func(s string) error {
+		v, err := parseDuration(s)
+		d.maxAge = v
+		return err
+	})
+	fs.IntVar(&d.workers, "delivery-workers", 4, "gleichzeitige Zustellungen dieses Prozesses")
+	fs.StringVar(&d.fcTokenURL, "fitconnect-token-url", env("ANTRAG_FITCONNECT_TOKEN_URL", ""), "FIT-Connect: Token-Endpunkt (OAuth2), z. B. https://auth-testing.fit-connect.fitko.dev/token")
+	fs.StringVar(&d.fcSubmissionAPI, "fitconnect-submission-api", env("ANTRAG_FITCONNECT_SUBMISSION_API", ""), "FIT-Connect: Basisadresse der Submission API (ohne /v1 bzw. /v2)")
+	fs.StringVar(&d.fcDestinationAPI, "fitconnect-destination-api", env("ANTRAG_FITCONNECT_DESTINATION_API", ""), "FIT-Connect: Basisadresse der Destination API (v2; Standard: wie Submission API)")
+	fs.StringVar(&d.fcVersion, "fitconnect-version", env("ANTRAG_FITCONNECT_VERSION", "v1"), "FIT-Connect: API-Version v1 oder v2")
+	fs.StringVar(&d.fcTrustAnchors, "fitconnect-trust-anchors", env("ANTRAG_FITCONNECT_TRUST_ANCHORS", ""), "FIT-Connect: PEM-Datei mit den Vertrauensankern der Zustellpunkt-Zertifikate")
+	fs.StringVar(&d.smtpAddr, "smtp-addr", env("ANTRAG_SMTP_ADDR", ""), "SMTP-Server für E-Mail-Hinweise (Host:Port)")
+	fs.StringVar(&d.smtpFrom, "smtp-from", env("ANTRAG_SMTP_FROM", ""), "Absender der E-Mail-Hinweise")
+	fs.StringVar(&d.smtpUser, "smtp-user", env("ANTRAG_SMTP_USER", ""), "SMTP-Benutzer (Passwort in ANTRAG_SMTP_PASSWORD)")
+	fs.StringVar(&d.smtpTLS, "smtp-tls", env("ANTRAG_SMTP_TLS", "starttls"), "starttls, tls oder none (none nur für localhost)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,6 +145,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		return nil, usageError{"--trusted-proxies: " + err.Error()}
 	}
 	c.dataKey = getenv("ANTRAG_DATA_KEY")
+	d.smtpPassword = getenv("ANTRAG_SMTP_PASSWORD")
+	if d.fcVersion != "v1" && d.fcVersion != "v2" {
+		return nil, usageError{fmt.Sprintf("--fitconnect-version %q: v1 oder v2", d.fcVersion)}
+	}
+	if d.workers < 1 {
+		return nil, usageError{"--delivery-workers: mindestens 1"}
+	}
 	c.janitorTick = time.Hour
 	if c.db == "" {
 		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
@@ -165,6 +213,8 @@ func parseDuration(s string) (time.Duration, error) {
 
 // app is a running installation's parts.
 type app struct {
+	schemas  *delivery.Schemas
+	delivery *deliveryParts
 	db       *sqlite.DB
 	blobs    *blob.Dir
 	sessions *scs.SessionManager
@@ -291,7 +341,20 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 			}
 			logger.Info("Demo-Katalog angelegt", "mandanten", "musterstadt, beispielkreis")
 		}
+		if c.delivery.fcTokenURL == "" {
+			if err := demo.SeedFITConnect(ctx, db, cat); err != nil {
+				db.Close()
+				return nil, err
+			}
+		}
 	}
+	a := &app{db: db, blobs: blobs, logger: logger, cfg: c, schemas: &delivery.Schemas{Store: db, Catalog: cat}}
+	parts, err := setupDelivery(ctx, c, a)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.delivery = parts
 	st := sqlite3store.NewWithCleanupInterval(db.SQL(), 30*time.Minute)
 	sm := scs.New()
 	sm.Store = st
@@ -304,17 +367,22 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies}, web.Deps{
 		Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logger: logger,
-		Ready: func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+		Ready:    func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+		Handlers: parts.handlers,
 	})
 	if err != nil {
 		st.StopCleanup()
 		db.Close()
 		return nil, err
 	}
-	return &app{db: db, blobs: blobs, sessions: sm, store: st, server: srv, logger: logger, cfg: c}, nil
+	a.sessions, a.store, a.server = sm, st, srv
+	return a, nil
 }
 
 func (a *app) close() {
+	if a.delivery.double != nil {
+		a.delivery.double.Close()
+	}
 	a.store.StopCleanup()
 	if err := a.db.Close(); err != nil {
 		a.logger.Error("Datenbank schließen", "error", err.Error())
@@ -395,6 +463,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jctx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
 	go a.janitor(jctx)
+	q, err := a.startQueue(ctx)
+	if err != nil {
+		return err
+	}
+	defer q.Stop(context.Background())
 	logger.Info("antrag läuft", "adresse", ln.Addr().String(), "url", c.baseURL, "daten", c.dataDir)
 	fmt.Fprintf(stdout, "antrag läuft auf %s\n", c.baseURL)
 	errc := make(chan error, 1)
@@ -410,5 +483,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := hs.Shutdown(sctx); err != nil {
 		return err
 	}
-	return nil
+	// Deliveries still running get until the deadline; what is cut off is
+	// delivered after the next start.
+	return q.Stop(sctx)
 }

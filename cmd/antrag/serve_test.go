@@ -51,6 +51,9 @@ func TestParseServeDefaults(t *testing.T) {
 		retention:   365 * 24 * time.Hour,
 		logLevel:    "info",
 		janitorTick: time.Hour,
+		delivery: deliveryConfig{maxAge: 7 * 24 * time.Hour, workers: 4, fcVersion: "v1", smtpTLS: "starttls",
+			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
+			follow: time.Minute, fcPoll: 5 * time.Minute},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -76,6 +79,28 @@ var fullEnv = map[string]string{
 	"ANTRAG_CODELISTS": "/etc/antrag/codelisten",
 	"ANTRAG_LOG_LEVEL": "debug",
 	"ANTRAG_DATA_KEY":  "c2NobMO8c3NlbA==",
+
+	"ANTRAG_DELIVERY_MAX_AGE":           "3d",
+	"ANTRAG_FITCONNECT_TOKEN_URL":       "https://auth.example/token",
+	"ANTRAG_FITCONNECT_SUBMISSION_API":  "https://fc.example/submission-api",
+	"ANTRAG_FITCONNECT_DESTINATION_API": "https://fc.example/destination-api",
+	"ANTRAG_FITCONNECT_VERSION":         "v2",
+	"ANTRAG_FITCONNECT_TRUST_ANCHORS":   "/etc/antrag/pki.pem",
+	"ANTRAG_SMTP_ADDR":                  "mail.example:587",
+	"ANTRAG_SMTP_FROM":                  "antrag@example.de",
+	"ANTRAG_SMTP_USER":                  "antrag",
+	"ANTRAG_SMTP_PASSWORD":              "geheim",
+	"ANTRAG_SMTP_TLS":                   "tls",
+}
+
+// envDelivery is the delivery configuration fullEnv gives.
+var envDelivery = deliveryConfig{
+	maxAge: 3 * 24 * time.Hour, workers: 4,
+	firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
+	follow: time.Minute, fcPoll: 5 * time.Minute,
+	fcTokenURL: "https://auth.example/token", fcSubmissionAPI: "https://fc.example/submission-api",
+	fcDestinationAPI: "https://fc.example/destination-api", fcVersion: "v2", fcTrustAnchors: "/etc/antrag/pki.pem",
+	smtpAddr: "mail.example:587", smtpFrom: "antrag@example.de", smtpUser: "antrag", smtpPassword: "geheim", smtpTLS: "tls",
 }
 
 func TestParseServeEnvironment(t *testing.T) {
@@ -92,6 +117,7 @@ func TestParseServeEnvironment(t *testing.T) {
 		dataKey:     "c2NobMO8c3NlbA==",
 		logLevel:    "debug",
 		janitorTick: time.Hour,
+		delivery:    envDelivery,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("from environment:\n got %+v\nwant %+v", *c, want)
@@ -116,7 +142,10 @@ func TestParseServeEnvironment(t *testing.T) {
 func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 	c := mustParseServe(t, fullEnv,
 		"--addr", ":1234", "--data", "/x", "--db", "sqlite:/y.db", "--base-url", "http://h:1",
-		"--demo=false", "--draft-ttl", "1d", "--retention", "0", "--codelists", "/cl", "--log-level", "warn")
+		"--demo=false", "--draft-ttl", "1d", "--retention", "0", "--codelists", "/cl", "--log-level", "warn",
+		"--delivery-max-age", "1d", "--delivery-workers", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls")
+	wantDelivery := envDelivery
+	wantDelivery.maxAge, wantDelivery.workers, wantDelivery.fcVersion, wantDelivery.smtpTLS = 24*time.Hour, 2, "v1", "starttls"
 	want := serveConfig{
 		addr:        ":1234",
 		dataDir:     "/x",
@@ -129,6 +158,7 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 		dataKey:     fullEnv["ANTRAG_DATA_KEY"], // there is no flag for the key
 		logLevel:    "warn",
 		janitorTick: time.Hour,
+		delivery:    wantDelivery,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("flags over environment:\n got %+v\nwant %+v", *c, want)
@@ -503,8 +533,8 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Errorf("/musterstadt/: %d, links the Gewerbeanmeldung: %v", resp.StatusCode, strings.Contains(body, "/musterstadt/dienste/gewerbeanmeldung"))
 	}
 	svcs := services(t, c, s.url)
-	if len(svcs) != 15 {
-		t.Errorf("%d services after the first start, want 15: %+v", len(svcs), svcs)
+	if len(svcs) != 16 {
+		t.Errorf("%d services after the first start, want 16: %+v", len(svcs), svcs)
 	}
 
 	// The data directory: key file 0600, directory and database owner-only.

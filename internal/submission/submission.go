@@ -92,14 +92,29 @@ type Submission struct {
 	// IdempotencyKey is the client's key for JSON API submissions ("" for
 	// the HTML journey, which is idempotent through its draft).
 	IdempotencyKey string
-	DraftID        string
-	SubmittedAt    time.Time
-	UpdatedAt      time.Time
+	// Source is where the submission came from: SourceAntrag (sent with
+	// antrag's journey or API) or SourceFITConnect (received from a
+	// FIT-Connect destination of the tenant).
+	Source string
+	// ExternalRef identifies a received submission at its origin (for
+	// FIT-Connect the sender's reference, else the FIT-Connect
+	// submissionId); unique per tenant, so a submission delivered twice is
+	// stored once. "" for submissions made in antrag.
+	ExternalRef string
+	DraftID     string
+	SubmittedAt time.Time
+	UpdatedAt   time.Time
 }
 
 // Attachment is an uploaded file. Its ID is the attachmentId of the FileRef
 // in the data; its bytes live in blob storage under StorageKey, which is
 // generated and never derived from the file name.
+// Sources of submissions.
+const (
+	SourceAntrag     = "antrag"
+	SourceFITConnect = "fitconnect"
+)
+
 type Attachment struct {
 	ID           string
 	TenantID     string
@@ -128,8 +143,11 @@ type Event struct {
 type Filter struct {
 	Status    Status // "" for all
 	ServiceID string // "" for all
-	Limit     int    // 0 for a default of 100
-	Offset    int
+	// DeliveryState keeps submissions with at least one delivery in this
+	// state (a delivery.State, e.g. "fehlgeschlagen"); "" for all.
+	DeliveryState string
+	Limit         int // 0 for a default of 100
+	Offset        int
 }
 
 // Store keeps drafts, submissions, attachments and events. Every method is
@@ -168,7 +186,16 @@ type Store interface {
 	// was already used, it stores nothing and returns the existing
 	// submission with created false. A taken Reference is apperr.Conflict.
 	Submit(ctx context.Context, s *Submission, ev *Event, attachmentIDs []string) (existing *Submission, created bool, orphanKeys []string, err error)
+	// Receive stores a submission that arrived from elsewhere (Source,
+	// ExternalRef set) with its attachments (content already stored) and
+	// ev, in one transaction, with the deliveries of the receiving service
+	// other than FIT-Connect. The same ExternalRef again returns the
+	// stored submission with created false.
+	Receive(ctx context.Context, s *Submission, atts []*Attachment, ev *Event) (existing *Submission, created bool, err error)
 	Submission(ctx context.Context, tenantID, id string) (*Submission, error)
+	// SubmissionByExternalRef returns the tenant's received submission
+	// with the reference (apperr.NotFound; "" finds nothing).
+	SubmissionByExternalRef(ctx context.Context, tenantID, ref string) (*Submission, error)
 	SubmissionByReference(ctx context.Context, tenantID, reference string) (*Submission, error)
 	// SubmissionByDraft returns the submission made from a draft.
 	SubmissionByDraft(ctx context.Context, tenantID, draftID string) (*Submission, error)

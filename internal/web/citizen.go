@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
@@ -476,8 +477,14 @@ func (s *Server) confirmation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	dels, err := s.deps.Store.Deliveries(r.Context(), dc.tenant.ID, sub.ID)
+	if err != nil {
+		return err
+	}
+	transfer, reason := citizenTransfer(dels)
 	s.render(w, r, http.StatusOK, "confirmation", map[string]any{
 		"Title": "Antrag eingegangen", "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
+		"Transfer": transfer, "Reason": reason,
 	})
 	return nil
 }
@@ -521,4 +528,41 @@ func germanDuration(d time.Duration) string {
 		return "1 Minute"
 	}
 	return fmt.Sprintf("%d Minuten", int(d.Minutes()))
+}
+
+// citizenTransfer summarises the deliveries of a submission for the
+// citizen: where it stands on its way to the authority's systems, and the
+// authority's reason if it refused it. E-mail notices are not counted.
+func citizenTransfer(dels []*delivery.Delivery) (state, reason string) {
+	pending, failed, accepted, rejected, n := 0, 0, 0, 0, 0
+	for _, d := range dels {
+		if d.Target.Kind == delivery.Email {
+			continue
+		}
+		n++
+		switch d.State {
+		case delivery.Pending:
+			pending++
+		case delivery.Failed:
+			failed++
+		case delivery.Accepted:
+			accepted++
+		case delivery.Rejected:
+			rejected++
+			if reason == "" {
+				reason = d.Reason
+			}
+		}
+	}
+	switch {
+	case n == 0:
+		return "", ""
+	case rejected > 0:
+		return "Die Behörde hat den Antrag nicht angenommen.", reason
+	case pending > 0 || failed > 0:
+		return "Der Antrag wird an die Behörde übermittelt.", ""
+	case accepted > 0:
+		return "Der Antrag wurde an die Behörde übermittelt und dort angenommen.", ""
+	}
+	return "Der Antrag wurde an die Behörde übermittelt.", ""
 }

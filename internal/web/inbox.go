@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -140,6 +141,14 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 	if f.Status != "" && !f.Status.Valid() {
 		f.Status = ""
 	}
+	if q.Get("zustellung") == string(delivery.Failed) {
+		f.DeliveryState = string(delivery.Failed)
+	}
+	failed, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID,
+		submission.Filter{DeliveryState: string(delivery.Failed), Limit: 1})
+	if err != nil {
+		return err
+	}
 	subs, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID, f)
 	if err != nil {
 		return err
@@ -157,7 +166,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, inboxRow{Submission: sub, Service: names[sub.ServiceID]})
 	}
 	s.render(w, r, http.StatusOK, "inbox", map[string]any{"Title": "Posteingang", "Tenant": sc.tenant, "Staff": sc.user,
-		"Rows": rows, "Filter": f, "Statuses": submission.Statuses, "Services": svcs})
+		"Rows": rows, "Filter": f, "Statuses": submission.Statuses, "Services": svcs, "AnyFailed": len(failed) > 0})
 	return nil
 }
 
@@ -188,11 +197,18 @@ func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	dels, err := s.deps.Store.Deliveries(r.Context(), sc.tenant.ID, sub.ID)
+	if err != nil {
+		return err
+	}
 	data := map[string]any{"Title": "Antrag " + sub.Reference, "Tenant": sc.tenant, "Staff": sc.user, "Submission": sub,
 		"Service": svc, "Form": fv, "Attachments": atts, "Events": evs, "Statuses": submission.Statuses,
-		"Purged": sub.Data == nil}
-	if r.URL.Query().Get("gespeichert") != "" {
+		"Purged": sub.Data == nil, "Deliveries": dels}
+	switch {
+	case r.URL.Query().Get("gespeichert") != "":
 		data["Message"] = "Der Status wurde gespeichert."
+	case r.URL.Query().Get("erneut") != "":
+		data["Message"] = "Die Zustellung wird erneut versucht."
 	}
 	if sub.Data != nil {
 		doc, err := form.DecodeData(bytes.NewReader(sub.Data))
@@ -270,5 +286,26 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.Redirect(w, r, "/intern/antraege/"+sub.ID+"?gespeichert=1", http.StatusSeeOther)
+	return nil
+}
+
+// redeliver queues a failed or rejected delivery of the submission again.
+func (s *Server) redeliver(w http.ResponseWriter, r *http.Request) error {
+	sc, sub, err := s.loadSubmission(r)
+	if err != nil {
+		return err
+	}
+	d, err := s.deps.Store.Delivery(r.Context(), sc.tenant.ID, r.PathValue("delivery"))
+	if err != nil {
+		return err
+	}
+	if d.SubmissionID != sub.ID {
+		return fmt.Errorf("Zustellung gehört nicht zu diesem Antrag: %w", apperr.NotFound)
+	}
+	ev := &submission.Event{Actor: sc.user.Username, Action: "erneut zustellen", Detail: d.Target.String()}
+	if err := s.deps.Store.Redeliver(r.Context(), sc.tenant.ID, d.ID, ev); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/intern/antraege/"+sub.ID+"?erneut=1", http.StatusSeeOther)
 	return nil
 }

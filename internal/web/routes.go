@@ -55,12 +55,16 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /intern/antraege/{id}/daten.json", staff(s.inboxJSON))
 	mux.Handle("GET /intern/antraege/{id}/anhaenge/{att}", staff(s.inboxAttachment))
 	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
+	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
 
 	// JSON API.
 	mux.Handle("GET /api/v1/services", s.api(s.apiServices))
 	mux.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
 	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
 	mux.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
+	for pattern, h := range s.deps.Handlers {
+		mux.Handle(pattern, h)
+	}
 
 	h := reportRoute(mux)
 	h = http.NewCrossOriginProtection().Handler(h)

@@ -20,6 +20,7 @@ import (
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
@@ -64,6 +65,7 @@ type Store interface {
 	tenant.Store
 	submission.Store
 	account.Store
+	delivery.Store
 }
 
 // Deps are the server's collaborators.
@@ -76,6 +78,10 @@ type Deps struct {
 	Now      func() time.Time // nil: time.Now
 	// Ready reports whether the server can take requests (for /readyz).
 	Ready func(ctx context.Context) error
+	// Handlers are further routes by http.ServeMux pattern, e.g. the
+	// FIT-Connect callback endpoint and the demo's FIT-Connect test
+	// double. Their paths must lie under /api/.
+	Handlers map[string]http.Handler
 }
 
 // Server serves antrag over HTTP.

@@ -61,8 +61,9 @@ const BusyTimeout = 5 * time.Second
 
 // DB is an open antrag database. It is safe for concurrent use.
 type DB struct {
-	db  *sql.DB
-	box *sealed.Box
+	db   *sql.DB
+	box  *sealed.Box
+	jobs *jobs
 }
 
 // Open opens the SQLite database at path, creating it (mode 0600) if it does
@@ -107,7 +108,15 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 		db.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, db); err != nil {
+	// Two processes starting together on a new or upgraded database may
+	// both try a migration; the loser fails on "already exists", and its
+	// second try finds the migration recorded.
+	err = migrateAll(ctx, db)
+	if err != nil {
+		time.Sleep(BusyTimeout / 5)
+		err = migrateAll(ctx, db)
+	}
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -115,7 +124,12 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 		db.Close()
 		return nil, err
 	}
-	return &DB{db: db, box: box}, nil
+	j, err := newJobs(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{db: db, box: box, jobs: j}, nil
 }
 
 // ErrWrongKey is returned by Open when the data key is not the one the
@@ -141,6 +155,14 @@ func checkKey(ctx context.Context, db *sql.DB, box *sealed.Box) error {
 		return ErrWrongKey
 	}
 	return nil
+}
+
+// migrateAll applies antrag's and then River's pending migrations.
+func migrateAll(ctx context.Context, db *sql.DB) error {
+	if err := migrate(ctx, db); err != nil {
+		return err
+	}
+	return migrateRiver(ctx, db)
 }
 
 // migrate applies the embedded migrations that have not been applied yet.

@@ -19,11 +19,11 @@ const (
 )
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at`
+	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at`
+	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
 
 func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	s := &submission.Submission{}
@@ -31,7 +31,7 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	var data []byte
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
-		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt})
+		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef)
 	if err != nil {
 		return nil, err
 	}
@@ -122,10 +122,11 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
-			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), ts(submitted), ts(updated)); err != nil {
+			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), ts(submitted), ts(updated),
+			submission.SourceAntrag); err != nil {
 			return err
 		}
 
@@ -166,6 +167,9 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		if evID, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		if err := db.createDeliveries(ctx, tx, s, id, submitted); err != nil {
+			return err
+		}
 		created = true
 		return nil
 	})
@@ -175,7 +179,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 	if !created {
 		return existing, false, nil, nil
 	}
-	s.ID, s.Status, s.SubmittedAt, s.UpdatedAt = id, status, submitted, updated
+	s.ID, s.Status, s.SubmittedAt, s.UpdatedAt, s.Source = id, status, submitted, updated, submission.SourceAntrag
 	ev.ID, ev.TenantID, ev.SubmissionID, ev.At = evID, s.TenantID, id, at
 	return s, true, orphanKeys, nil
 }
@@ -201,6 +205,16 @@ func (db *DB) SubmissionByIdempotencyKey(ctx context.Context, tenantID, key stri
 		return nil, notFound("empty idempotency key")
 	}
 	return db.querySubmission(ctx, db.db, `tenant_id = ? AND idempotency_key = ?`, tenantID, key)
+}
+
+// SubmissionByExternalRef returns the tenant's received submission with
+// the external reference. An empty reference finds nothing.
+func (db *DB) SubmissionByExternalRef(ctx context.Context, tenantID, ref string) (_ *submission.Submission, err error) {
+	defer wrap(&err, "SubmissionByExternalRef(%q)", tenantID)
+	if ref == "" {
+		return nil, notFound("empty external reference")
+	}
+	return db.querySubmission(ctx, db.db, `tenant_id = ? AND external_ref = ?`, tenantID, ref)
 }
 
 // SubmissionByDraft returns the tenant's submission made from the draft
@@ -234,6 +248,11 @@ func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission
 	if f.ServiceID != "" {
 		query += ` AND service_id = ?`
 		args = append(args, f.ServiceID)
+	}
+	if f.DeliveryState != "" {
+		query += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = submissions.tenant_id
+			AND d.submission_id = submissions.id AND d.state = ?)`
+		args = append(args, f.DeliveryState)
 	}
 	query += ` ORDER BY submitted_at DESC, reference DESC LIMIT ? OFFSET ?`
 	args = append(args, limit, offset)

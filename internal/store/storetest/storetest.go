@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -24,6 +25,8 @@ type Stores interface {
 	tenant.Store
 	submission.Store
 	account.Store
+	delivery.Store
+	delivery.AccountStore
 }
 
 // Run runs the suite. open returns a new, empty store for one group of
@@ -55,6 +58,13 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"PurgeSubmissions", testPurgeSubmissions},
 		{"Users", testUsers},
 		{"Isolation", testIsolation},
+		{"Targets", testTargets},
+		{"SubmitCreatesDeliveries", testSubmitCreatesDeliveries},
+		{"UpdateDelivery", testUpdateDelivery},
+		{"Following", testFollowing},
+		{"Redeliver", testRedeliver},
+		{"Receive", testReceive},
+		{"FITConnectAccounts", testFITConnectAccounts},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

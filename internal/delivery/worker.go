@@ -1,0 +1,319 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// WorkerStore is what the Worker reads and writes.
+type WorkerStore interface {
+	Store
+	tenant.Store
+	submission.Store
+}
+
+// Poller fetches submissions addressed to the tenants' own FIT-Connect
+// destinations (the FIT-Connect subscriber).
+type Poller interface {
+	Poll(ctx context.Context) (received int, err error)
+}
+
+// Worker carries out deliveries; it implements Runner.
+type Worker struct {
+	Store   WorkerStore
+	Blobs   blob.Store
+	Senders map[Kind]Sender
+	Policy  Policy
+	// Schemas returns the JSON Schema of a form version and its URI.
+	Schemas *Schemas
+	// InboxURL returns the absolute inbox address of a submission.
+	InboxURL func(t *tenant.Tenant, submissionID string) string
+	// Poller is the FIT-Connect subscriber; nil if no tenant receives.
+	Poller Poller
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+func (w *Worker) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Worker) logger() *slog.Logger {
+	if w.Logger != nil {
+		return w.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// systemActor is the actor of delivery events in the audit trail.
+const systemActor = "System"
+
+// Deliver attempts one delivery; see Runner.
+func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duration, error) {
+	d, err := w.Store.Delivery(ctx, tenantID, id)
+	if errors.Is(err, apperr.NotFound) {
+		return 0, nil // the submission was deleted
+	}
+	if err != nil {
+		return 0, err
+	}
+	if d.State != Pending {
+		return 0, nil // done already (a job run twice after a crash)
+	}
+	policy := w.Policy.WithDefaults()
+	p, err := w.parcel(ctx, d)
+	var out Outcome
+	if err == nil {
+		sender := w.Senders[d.Target.Kind]
+		if sender == nil {
+			err = fmt.Errorf("Zustellart %s ist in dieser Installation nicht eingerichtet", d.Target.Kind.Label())
+		} else {
+			out, err = sender.Send(ctx, p)
+		}
+	}
+	if ctx.Err() != nil && err != nil {
+		// Stopped (shutdown or job timeout): not the receiver's fault; the
+		// queue runs the job again.
+		return 0, fmt.Errorf("delivery %s interrupted: %w", d.ID, err)
+	}
+	now := w.now().UTC()
+	d.Attempts++
+	log := w.logger().With("delivery", d.ID, "kind", string(d.Target.Kind), "attempt", d.Attempts)
+	if err == nil {
+		d.State, d.Reason, d.LastError = out.State, out.Reason, ""
+		if out.RemoteID != "" {
+			d.RemoteID, d.CaseID = out.RemoteID, out.CaseID
+		}
+		d.NextAttempt, d.DoneAt = time.Time{}, now
+		log.Info("delivered", "state", string(d.State))
+		return 0, w.Store.UpdateDelivery(ctx, d, event(now, "zugestellt", d.Target.String()+": "+d.State.Label()))
+	}
+	d.LastError = staffText(err)
+	deadline := d.CreatedAt.Add(policy.MaxAge)
+	if IsPermanent(err) || !now.Before(deadline) {
+		d.State, d.NextAttempt, d.DoneAt = Failed, time.Time{}, now
+		log.Warn("delivery failed", "permanent", IsPermanent(err), "error", d.LastError)
+		return 0, w.Store.UpdateDelivery(ctx, d, event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError))
+	}
+	wait := min(policy.Backoff(d.Attempts), deadline.Sub(now))
+	wait = max(wait, time.Millisecond)
+	d.NextAttempt = now.Add(wait)
+	log.Info("delivery attempt failed", "retry_in", wait.Round(time.Millisecond).String(), "error", d.LastError)
+	if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
+		return 0, err
+	}
+	return wait, nil
+}
+
+// staffText is err's message for staff, bounded.
+func staffText(err error) string {
+	s := strings.TrimSpace(err.Error())
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+func event(at time.Time, action, detail string) *submission.Event {
+	return &submission.Event{At: at, Actor: systemActor, Action: action, Detail: detail}
+}
+
+// parcel loads what a Sender needs for d.
+func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
+	s, err := w.Store.Submission(ctx, d.TenantID, d.SubmissionID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Data == nil {
+		return nil, Permanent(errors.New("die Daten des Antrags sind bereits gelöscht"))
+	}
+	t, err := w.Store.Tenant(ctx, d.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := w.Store.Service(ctx, d.TenantID, s.ServiceID)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := w.Store.ListAttachments(ctx, d.TenantID, d.SubmissionID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Parcel{
+		Delivery: d, Tenant: t, Service: svc, Submission: s, Attachments: atts,
+		Open: func(ctx context.Context, a *submission.Attachment) (io.ReadCloser, error) {
+			return w.Blobs.Open(ctx, a.StorageKey)
+		},
+		Progress: func(ctx context.Context, remoteID, caseID string) error {
+			d.RemoteID, d.CaseID = remoteID, caseID
+			return w.Store.UpdateDelivery(ctx, d, nil)
+		},
+	}
+	if w.InboxURL != nil {
+		p.InboxURL = w.InboxURL(t, s.ID)
+	}
+	if w.Schemas != nil && s.FormVersionID != "" {
+		p.SchemaURI, p.Schema, err = w.Schemas.Get(ctx, d.TenantID, s.FormVersionID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// Follow asks every Follower for the outcome of its Delivered deliveries;
+// see Runner.
+func (w *Worker) Follow(ctx context.Context) error {
+	var errs []error
+	for kind, s := range w.Senders {
+		f, ok := s.(Follower)
+		if !ok {
+			continue
+		}
+		ds, err := w.Store.Following(ctx, kind, 200)
+		if err != nil {
+			return err
+		}
+		for _, d := range ds {
+			out, err := f.Follow(ctx, d)
+			now := w.now().UTC()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("follow %s: %w", d.ID, err))
+				d.LastError = staffText(err)
+				if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			if out.State == Delivered || out.State == "" {
+				// Touch it, so that the oldest unchecked come first.
+				if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
+					return err
+				}
+				continue
+			}
+			d.State, d.Reason, d.LastError, d.DoneAt = out.State, out.Reason, "", now
+			detail := d.Target.String() + ": " + d.State.Label()
+			if d.Reason != "" {
+				detail += " (" + d.Reason + ")"
+			}
+			if err := w.Store.UpdateDelivery(ctx, d, event(now, d.State.Label(), detail)); err != nil {
+				return err
+			}
+		}
+	}
+	if len(errs) > 0 {
+		w.logger().Warn("following deliveries", "errors", len(errs), "first", errs[0].Error())
+	}
+	return nil
+}
+
+// Poll runs the Poller; see Runner.
+func (w *Worker) Poll(ctx context.Context) error {
+	if w.Poller == nil {
+		return nil
+	}
+	n, err := w.Poller.Poll(ctx)
+	if n > 0 {
+		w.logger().Info("received submissions by polling", "count", n)
+	}
+	return err
+}
+
+// Schemas makes and keeps the JSON Schemas of form versions (versions
+// never change, so an entry never goes stale).
+type Schemas struct {
+	Store   tenant.Store
+	Catalog *fim.Catalog // nil: the default catalogue
+	cache   sync.Map     // form version id → schemaEntry
+}
+
+type schemaEntry struct {
+	uri     string
+	schema  []byte
+	program *rules.Program
+}
+
+// Get returns the URI (form.DefaultSchemaURI) and JSON text of the schema
+// of one of the tenant's form versions.
+func (c *Schemas) Get(ctx context.Context, tenantID, formVersionID string) (uri string, schema []byte, err error) {
+	e, err := c.entry(ctx, tenantID, formVersionID)
+	if err != nil {
+		return "", nil, err
+	}
+	return e.uri, e.schema, nil
+}
+
+// Check returns a check of a data document (canonical JSON) against one of
+// the tenant's form versions with its rules (Regeln), as antrag's own
+// journey checks a submission: values hidden by a rule are left out before
+// the check, so they need not be there. bundesland is the tenant's Land
+// (tenant.Tenant.Bundesland) for rules that ask for it. The check's error
+// names the first problems by path.
+func (c *Schemas) Check(ctx context.Context, tenantID, formVersionID, bundesland string) (func(data []byte) error, error) {
+	e, err := c.entry(ctx, tenantID, formVersionID)
+	if err != nil {
+		return nil, err
+	}
+	return func(data []byte) error {
+		doc, err := form.DecodeData(bytes.NewReader(data))
+		if err != nil {
+			return fmt.Errorf("Fachdaten sind kein gültiges Datendokument: %w", err)
+		}
+		problems, _ := e.program.Validate(doc, rules.Context{Today: time.Now(), Bundesland: bundesland})
+		if len(problems) == 0 {
+			return nil
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d Angaben passen nicht zum Formular", len(problems))
+		for i, p := range problems {
+			if i == 3 {
+				b.WriteString(", …")
+				break
+			}
+			fmt.Fprintf(&b, "%s %s (%s)", map[bool]string{true: ":", false: ";"}[i == 0], p.Path, p.Code)
+		}
+		return errors.New(b.String())
+	}, nil
+}
+
+func (c *Schemas) entry(ctx context.Context, tenantID, formVersionID string) (schemaEntry, error) {
+	if e, ok := c.cache.Load(formVersionID); ok {
+		return e.(schemaEntry), nil
+	}
+	fv, err := c.Store.FormVersion(ctx, tenantID, formVersionID)
+	if err != nil {
+		return schemaEntry{}, err
+	}
+	s, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: c.Catalog})
+	if err != nil {
+		return schemaEntry{}, fmt.Errorf("Formularversion %s: %w", formVersionID, err)
+	}
+	uri := form.DefaultSchemaURI(s.ID, s.Version)
+	schema, err := json.Marshal(s.JSONSchema(uri))
+	if err != nil {
+		return schemaEntry{}, err
+	}
+	e := schemaEntry{uri: uri, schema: schema, program: rules.Compile(s)}
+	c.cache.Store(formVersionID, e)
+	return e, nil
+}

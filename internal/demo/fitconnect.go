@@ -1,0 +1,93 @@
+package demo
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/fitconnect"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// Destination is the demo's FIT-Connect destination (Zustellpunkt) of
+// Landkreis Beispielkreis.
+const Destination = "6d3f0a52-8f1e-4c7b-9a0d-2b5e7c1f4a93"
+
+// ForwardedService is the Musterstadt service whose applications go to
+// Beispielkreis over FIT-Connect: the city offers it online, the district
+// is responsible (S00000000371, LeiKa 99006053006000).
+const ForwardedService = "mutterschutz-nachtarbeit"
+
+// FITConnectStore is what SeedFITConnect writes to.
+type FITConnectStore interface {
+	Store
+	delivery.Store
+	delivery.AccountStore
+}
+
+// SeedFITConnect sets up FIT-Connect between the demo tenants, against the
+// in-process test double that `serve --demo` runs: a destination of
+// Beispielkreis with new RSA-4096 keys (certificates from a demo CA that
+// exists only in the key chain), sender accounts for both tenants, and
+// Musterstadt's service ForwardedService delivering to that destination.
+// It does nothing when the destination exists already. Key generation
+// takes a few seconds.
+func SeedFITConnect(ctx context.Context, st FITConnectStore, cat *fim.Catalog) error {
+	if _, err := st.FITConnectDestination(ctx, Destination); err == nil {
+		return nil
+	}
+	kreis, err := st.TenantBySlug(ctx, "beispielkreis")
+	if err != nil {
+		return fmt.Errorf("demo: FIT-Connect: %w", err)
+	}
+	stadt, err := st.TenantBySlug(ctx, "musterstadt")
+	if err != nil {
+		return fmt.Errorf("demo: FIT-Connect: %w", err)
+	}
+	ca, err := fitconnect.NewCA("antrag Demo-CA (nur für die Demo)")
+	if err != nil {
+		return err
+	}
+	keys, err := fitconnect.GenerateDestinationKeys("Zustellpunkt Landkreis Beispielkreis (Demo)", ca)
+	if err != nil {
+		return err
+	}
+	callback := make([]byte, 32)
+	rand.Read(callback)
+	if err := st.SetFITConnectAccount(ctx, &delivery.FITConnectAccount{
+		TenantID: kreis.ID, Role: delivery.RoleSubscriber, DestinationID: Destination,
+		ClientID: "demo-beispielkreis-empfang", ClientSecret: secret(), CallbackSecret: callback, PrivateKeys: keys.PrivateJWKS,
+	}); err != nil {
+		return err
+	}
+	for _, t := range []*tenant.Tenant{stadt, kreis} {
+		if err := st.SetFITConnectAccount(ctx, &delivery.FITConnectAccount{
+			TenantID: t.ID, Role: delivery.RoleSender, ClientID: "demo-" + t.Slug + "-versand", ClientSecret: secret(),
+		}); err != nil {
+			return err
+		}
+	}
+	svc, err := st.ServiceBySlug(ctx, stadt.ID, ForwardedService)
+	if err != nil {
+		auths, err := st.ListAuthorities(ctx, stadt.ID)
+		if err != nil || len(auths) == 0 {
+			return fmt.Errorf("demo: Behörde von %s: %v", stadt.Slug, err)
+		}
+		if err := publish(ctx, st, cat, stadt, auths[0], "xdf3/S00000000371_xdf3.xml", ForwardedService, false, "", leikaKeys()); err != nil {
+			return err
+		}
+		if svc, err = st.ServiceBySlug(ctx, stadt.ID, ForwardedService); err != nil {
+			return err
+		}
+	}
+	return st.SetTargets(ctx, stadt.ID, svc.ID, []*delivery.Target{{Kind: delivery.FITConnect, DestinationID: Destination}})
+}
+
+func secret() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,125 @@
+package fitconnect
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// StoreInbox is the Inbox of an antrag installation: a received submission
+// becomes a submission of the receiving tenant's service, in its
+// caseworker inbox, with a Vorgangsnummer of its own.
+type StoreInbox struct {
+	DB interface {
+		tenant.Store
+		submission.Store
+	}
+	Blobs   blob.Store
+	Schemas *delivery.Schemas
+}
+
+var _ Inbox = (*StoreInbox)(nil)
+
+// Service finds the tenant's service with the Leistungsschlüssel whose form
+// has the schema URI; with no match on the URI, the first service with the
+// Leistungsschlüssel (its form then checks the data). With no LeiKa key,
+// only the schema URI decides. apperr.NotFound when none fits.
+func (in *StoreInbox) Service(ctx context.Context, tenantID, leikaKey, schemaURI string) (*tenant.Service, func([]byte) error, error) {
+	t, err := in.DB.Tenant(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	svcs, err := in.DB.ListServices(ctx, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var byKey *tenant.Service
+	for _, svc := range svcs {
+		if svc.TenantID != tenantID || svc.FormVersionID == "" {
+			continue // a shared service of another tenant, or unpublished
+		}
+		if leikaKey != "" && svc.Leistungsschluessel != leikaKey {
+			continue
+		}
+		uri, _, err := in.Schemas.Get(ctx, tenantID, svc.FormVersionID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if uri == schemaURI {
+			check, err := in.Schemas.Check(ctx, tenantID, svc.FormVersionID, t.Bundesland())
+			return svc, check, err
+		}
+		if byKey == nil && leikaKey != "" {
+			byKey = svc
+		}
+	}
+	if byKey != nil {
+		check, err := in.Schemas.Check(ctx, tenantID, byKey.FormVersionID, t.Bundesland())
+		return byKey, check, err
+	}
+	return nil, nil, fmt.Errorf("Leistung %q mit Schema %q wird hier nicht angeboten: %w", leikaKey, schemaURI, apperr.NotFound)
+}
+
+// Store writes the attachments to the blob store and the submission with
+// them to the store, once per FIT-Connect submission (ExternalRef
+// "fitconnect:<submissionId>": a sender that retries continues its own
+// submission, so one application has one submissionId).
+func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err error) {
+	ref := "fitconnect:" + r.RemoteID
+	if old, err := in.DB.SubmissionByExternalRef(ctx, r.TenantID, ref); err == nil && old != nil {
+		return false, nil
+	} else if err != nil && !errors.Is(err, apperr.NotFound) {
+		return false, err
+	}
+	svc, err := in.DB.Service(ctx, r.TenantID, r.ServiceID)
+	if err != nil {
+		return false, err
+	}
+	var atts []*submission.Attachment
+	var keys []string
+	cleanup := func() {
+		for _, k := range keys {
+			_ = in.Blobs.Delete(context.WithoutCancel(ctx), k)
+		}
+	}
+	for _, a := range r.Attachments {
+		key := blob.NewKey()
+		n, err := in.Blobs.Put(ctx, key, bytes.NewReader(a.Content), int64(len(a.Content)))
+		if err != nil {
+			cleanup()
+			return false, err
+		}
+		keys = append(keys, key)
+		atts = append(atts, &submission.Attachment{ID: a.ID, Filename: a.Filename, MediaType: a.MediaType,
+			Size: n, SHA512: a.SHA512, StorageKey: key})
+	}
+	sum := sha256.Sum256(r.Data)
+	sub := &submission.Submission{
+		TenantID: r.TenantID, ServiceID: svc.ID, FormVersionID: r.FormVersionID, AuthorityID: svc.AuthorityID,
+		Data: r.Data, DataSHA256: hex.EncodeToString(sum[:]), Source: submission.SourceFITConnect, ExternalRef: ref,
+		SubmittedAt: r.ReceivedAt,
+	}
+	ev := &submission.Event{At: r.ReceivedAt, Actor: "System", Action: "eingegangen über FIT-Connect",
+		Detail: "Zustellpunkt " + r.DestinationID + ", Einreichung " + r.RemoteID}
+	for range 5 {
+		sub.Reference = submission.NewReference()
+		_, created, err = in.DB.Receive(ctx, sub, atts, ev)
+		if errors.Is(err, apperr.Conflict) {
+			continue // the Vorgangsnummer was taken
+		}
+		break
+	}
+	if err != nil || !created {
+		cleanup()
+	}
+	return created, err
+}
