@@ -283,16 +283,14 @@ func (c *Schemas) Check(ctx context.Context, tenantID, formVersionID, bundesland
 		if len(problems) == 0 {
 			return nil
 		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "%d Angaben passen nicht zum Formular", len(problems))
-		for i, p := range problems {
-			if i == 3 {
-				b.WriteString(", …")
-				break
-			}
-			fmt.Fprintf(&b, "%s %s (%s)", map[bool]string{true: ":", false: ";"}[i == 0], p.Path, p.Code)
+		var where []string
+		for _, p := range problems[:min(3, len(problems))] {
+			where = append(where, p.Path+" ("+p.Code+")")
 		}
-		return errors.New(b.String())
+		if len(problems) > 3 {
+			where = append(where, "…")
+		}
+		return fmt.Errorf("%d Angabe(n) passen nicht zum Formular: %s", len(problems), strings.Join(where, "; "))
 	}, nil
 }
 

@@ -233,6 +233,10 @@ func dialError(ctx context.Context, addr string, err error) error {
 	if errors.As(err, &tp) {
 		return fmt.Errorf("SMTP-Server %s lehnte den Verbindungsaufbau oder die Anmeldung ab (%d)", addr, tp.Code)
 	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return fmt.Errorf("SMTP-Server %s: TLS-Zertifikat nicht vertrauenswürdig: %w", addr, err)
+	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return fmt.Errorf("SMTP-Server %s antwortete nicht rechtzeitig: %w", addr, err)

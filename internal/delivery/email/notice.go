@@ -63,7 +63,7 @@ func (s *Sender) message(p *delivery.Parcel, from *mail.Address, now time.Time) 
 		return nil, fmt.Errorf("Empfängeradresse: %w", err)
 	}
 	m.Subject(Subject(p))
-	m.SetDateWithValue(now)
+	m.SetDateWithValue(now.In(berlin))
 	m.SetMessageIDWithValue(MessageID(p.Delivery.ID, from.Address))
 	m.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/email/smtptest"
+	"github.com/antrag/antrag/internal/delivery/webhook"
+)
+
+// TestWebhookAndEmailTargets configures a service with the inbox, a
+// webhook and an e-mail notice through the CLI, sends an application and
+// checks what arrives: a signed webhook (after two 503 answers, once per
+// webhook-id) and a mail without personal data.
+func TestWebhookAndEmailTargets(t *testing.T) {
+	mail, err := smtptest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mail.Close() })
+
+	var mu sync.Mutex
+	var secret string
+	var bodies [][]byte
+	var ids []string
+	failures := 2
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if failures > 0 {
+			failures--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if err := webhook.Verify(secret, r.Header, body, time.Now(), 0); err != nil {
+			t.Errorf("webhook signature: %v", err)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		ids = append(ids, r.Header.Get("webhook-id"))
+		bodies = append(bodies, body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+
+	dataDir := t.TempDir()
+	env := map[string]string{"ANTRAG_DATA": dataDir, "ANTRAG_DELIVERY_FIRST_RETRY": "50ms", "ANTRAG_DELIVERY_CHECK": "50ms"}
+	s := startServe(t, env, "--demo")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := runCmd(t, env, "service", "targets", "--tenant", "musterstadt", "--slug", "gewerbeanmeldung",
+		"--inbox", "--webhook", hook.URL+"/eingang", "--email", "gewerbeamt@musterstadt.example")
+	if err != nil {
+		t.Fatalf("service targets: %v\n%s", err, errOut)
+	}
+	m := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`).FindString(out)
+	if m == "" {
+		t.Fatalf("no webhook secret printed:\n%s", out)
+	}
+	mu.Lock()
+	secret = m
+	mu.Unlock()
+	for _, want := range []string{"inbox", "webhook  Webhook " + hook.URL + "/eingang", "email    E-Mail an gewerbeamt@musterstadt.example"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("targets listing lacks %q:\n%s", want, out)
+		}
+	}
+
+	s = startServe(t, env, "--demo", "--smtp-addr", mail.Addr(), "--smtp-from", "antrag@musterstadt.example", "--smtp-tls", "none")
+	c := &http.Client{}
+	status, sub, body := submitGewerbe(t, c, s.url, "")
+	if status != 201 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(bodies) == 1 && len(mail.Messages()) == 1, "webhook and mail not both arrived"
+	})
+	// The webhook: the submission's canonical data, the reference, and the
+	// same webhook-id as the refused attempts would have had.
+	var p webhook.Payload
+	if err := json.Unmarshal(bodies[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Data.Reference != sub.Reference || p.Data.SubmissionID != sub.ID || len(p.Data.Data) == 0 {
+		t.Errorf("webhook payload: %+v", p.Data)
+	}
+	in := &fcInstallation{dataDir: dataDir}
+	db := in.open(t)
+	stadt, _ := db.TenantBySlug(context.Background(), "musterstadt")
+	ds, err := db.Deliveries(context.Background(), stadt.ID, sub.ID)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("deliveries: %+v %v", ds, err)
+	}
+	if ds[1].Target.Kind != delivery.Webhook || ids[0] != ds[1].ID || ds[1].Attempts != 3 || ds[1].State != delivery.Delivered {
+		t.Errorf("webhook delivery %+v, webhook-id %q", ds[1], ids[0])
+	}
+	stored, err := db.Submission(context.Background(), stadt.ID, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The mail: a notice with the link, none of the data.
+	msg := string(mail.Messages()[0].Data)
+	if !strings.Contains(msg, s.url+"/intern/antraege/"+sub.ID) || !strings.Contains(msg, sub.Reference) {
+		t.Errorf("mail lacks the inbox link or the reference:\n%s", msg)
+	}
+	var doc map[string]any
+	json.Unmarshal(stored.Data, &doc)
+	for _, v := range stringsOf(doc) {
+		if len(v) >= 5 && strings.Contains(msg, v) {
+			t.Errorf("the mail contains the applicant's value %q", v)
+		}
+	}
+	if ds[2].State != delivery.Delivered {
+		t.Errorf("mail delivery: %+v", ds[2])
+	}
+
+}
+
+// stringsOf returns every string value in a data document.
+func stringsOf(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case map[string]any:
+		var out []string
+		for _, e := range x {
+			out = append(out, stringsOf(e)...)
+		}
+		return out
+	case []any:
+		var out []string
+		for _, e := range x {
+			out = append(out, stringsOf(e)...)
+		}
+		return out
+	}
+	return nil
+}

@@ -1,0 +1,339 @@
+package delivery_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/blob"
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/demo"
+	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+func TestBackoff(t *testing.T) {
+	p := delivery.Policy{First: time.Second, Max: time.Minute, MaxAge: time.Hour}
+	for attempts, full := range map[int]time.Duration{
+		1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 6: 32 * time.Second, 7: time.Minute, 50: time.Minute,
+	} {
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := p.Backoff(attempts)
+			if d < full/2 || d > full {
+				t.Fatalf("Backoff(%d) = %v, want within [%v, %v]", attempts, d, full/2, full)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 50 {
+			t.Errorf("Backoff(%d): only %d distinct delays in 200 draws: no jitter", attempts, len(seen))
+		}
+	}
+	if d := (delivery.Policy{}).WithDefaults(); d != delivery.DefaultPolicy {
+		t.Errorf("zero policy with defaults = %+v", d)
+	}
+}
+
+// fakeSender answers with what the test says, and records the parcels.
+type fakeSender struct {
+	mu      sync.Mutex
+	err     error
+	outcome delivery.Outcome
+	follow  delivery.Outcome
+	parcels []*delivery.Parcel
+}
+
+func (f *fakeSender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.parcels = append(f.parcels, p)
+	if f.err != nil {
+		return delivery.Outcome{}, f.err
+	}
+	return f.outcome, nil
+}
+
+func (f *fakeSender) Follow(ctx context.Context, d *delivery.Delivery) (delivery.Outcome, error) {
+	return f.follow, nil
+}
+
+type env struct {
+	db     *sqlite.DB
+	blobs  blob.Store
+	tenant *tenant.Tenant
+	svc    *tenant.Service
+	now    time.Time
+	w      *delivery.Worker
+	sender *fakeSender
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	box, err := sealed.New(bytes.Repeat([]byte{3}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	db, err := sqlite.Open(ctx, filepath.Join(dir, "a.db"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobs, err := blob.NewDir(filepath.Join(dir, "blobs"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := fim.DefaultCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.Seed(ctx, db, cat); err != nil {
+		t.Fatal(err)
+	}
+	tn, err := db.TenantBySlug(ctx, "musterstadt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := db.ServiceBySlug(ctx, tn.ID, "gewerbeanmeldung")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{db: db, blobs: blobs, tenant: tn, svc: svc, now: time.Now().UTC(), sender: &fakeSender{}}
+	e.w = &delivery.Worker{
+		Store: db, Blobs: blobs, Senders: map[delivery.Kind]delivery.Sender{delivery.Webhook: e.sender},
+		Policy:  delivery.Policy{First: time.Second, Max: time.Minute, MaxAge: time.Hour},
+		Schemas: &delivery.Schemas{Store: db, Catalog: cat},
+		InboxURL: func(t *tenant.Tenant, id string) string {
+			return "https://antrag.example/intern/antraege/" + id
+		},
+		Now: func() time.Time { return e.now },
+	}
+	return e
+}
+
+// submit stores a submission to a service with a webhook and an e-mail
+// target and returns the webhook delivery.
+func (e *env) submit(t *testing.T) (*submission.Submission, *delivery.Delivery) {
+	t.Helper()
+	ctx := context.Background()
+	err := e.db.SetTargets(ctx, e.tenant.ID, e.svc.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "https://fachverfahren.example/eingang", Secret: delivery.NewWebhookSecret()},
+		{Kind: delivery.Email, Address: "amt@musterstadt.example"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &submission.Submission{TenantID: e.tenant.ID, ServiceID: e.svc.ID, FormVersionID: e.svc.FormVersionID,
+		AuthorityID: e.svc.AuthorityID, Reference: submission.NewReference(), Data: []byte(`{"a":1}`)}
+	if _, _, _, err := e.db.Submit(ctx, s, &submission.Event{Actor: "Antragsteller", Action: "eingereicht"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := e.db.Deliveries(ctx, e.tenant.ID, s.ID)
+	if err != nil || len(ds) != 2 || ds[0].Target.Kind != delivery.Webhook {
+		t.Fatalf("deliveries = %+v, %v", ds, err)
+	}
+	return s, ds[0]
+}
+
+func (e *env) reload(t *testing.T, d *delivery.Delivery) *delivery.Delivery {
+	t.Helper()
+	got, err := e.db.Delivery(context.Background(), d.TenantID, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func (e *env) events(t *testing.T, s *submission.Submission) string {
+	t.Helper()
+	evs, err := e.db.Events(context.Background(), s.TenantID, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, ev := range evs {
+		b.WriteString(ev.Action + ": " + ev.Detail + "\n")
+	}
+	return b.String()
+}
+
+func TestDeliverSuccess(t *testing.T) {
+	e := newEnv(t)
+	s, d := e.submit(t)
+	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
+	retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID)
+	if err != nil || retry != 0 {
+		t.Fatalf("Deliver = %v, %v", retry, err)
+	}
+	got := e.reload(t, d)
+	if got.State != delivery.Delivered || got.Attempts != 1 || got.DoneAt.IsZero() || got.LastError != "" {
+		t.Errorf("after success: %+v", got)
+	}
+	p := e.sender.parcels[0]
+	if string(p.Submission.Data) != `{"a":1}` || p.Service.ID != e.svc.ID || p.Tenant.ID != e.tenant.ID ||
+		!strings.HasSuffix(p.InboxURL, "/intern/antraege/"+s.ID) || p.SchemaURI == "" || len(p.Schema) == 0 {
+		t.Errorf("parcel: %+v", p)
+	}
+	if ev := e.events(t, s); !strings.Contains(ev, "zugestellt: Webhook https://fachverfahren.example/eingang") {
+		t.Errorf("events:\n%s", ev)
+	}
+	// A second run of the same job (after a crash) does nothing.
+	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.sender.parcels) != 1 {
+		t.Errorf("a delivered delivery was sent again")
+	}
+}
+
+func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
+	e := newEnv(t)
+	s, d := e.submit(t)
+	e.sender.err = errors.New("Webhook antwortete 503 Service Unavailable")
+	ctx := context.Background()
+	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID)
+	if err != nil || retry < 500*time.Millisecond || retry > time.Second {
+		t.Fatalf("first failure: retry %v, %v; want within [0.5 s, 1 s]", retry, err)
+	}
+	got := e.reload(t, d)
+	if got.State != delivery.Pending || got.Attempts != 1 || !strings.Contains(got.LastError, "503") ||
+		!got.NextAttempt.Equal(e.now.Add(retry).Truncate(time.Microsecond)) {
+		t.Errorf("after a failure: %+v (retry %v)", got, retry)
+	}
+	e.now = e.now.Add(10 * time.Minute)
+	retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID)
+	if retry < time.Second || retry > 2*time.Second {
+		t.Errorf("second failure: retry %v, want within [1 s, 2 s]", retry)
+	}
+	// Near the age limit the next attempt is due at the limit.
+	e.now = d.CreatedAt.Add(time.Hour - 100*time.Millisecond)
+	if retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID); retry > 100*time.Millisecond {
+		t.Errorf("retry %v goes past the age limit", retry)
+	}
+	e.now = d.CreatedAt.Add(time.Hour)
+	if retry, err = e.w.Deliver(ctx, d.TenantID, d.ID); retry != 0 || err != nil {
+		t.Errorf("at the age limit: %v, %v", retry, err)
+	}
+	got = e.reload(t, d)
+	if got.State != delivery.Failed || got.Attempts != 4 || got.DoneAt.IsZero() {
+		t.Errorf("after the age limit: %+v", got)
+	}
+	if ev := e.events(t, s); !strings.Contains(ev, "Zustellung fehlgeschlagen: Webhook https://fachverfahren.example/eingang: Webhook antwortete 503") {
+		t.Errorf("events:\n%s", ev)
+	}
+	// Staff deliver it again; it is pending with a new age limit.
+	if err := e.db.Redeliver(ctx, d.TenantID, d.ID, &submission.Event{Actor: "sb", Action: "erneut zustellen"}); err != nil {
+		t.Fatal(err)
+	}
+	e.sender.err, e.sender.outcome = nil, delivery.Outcome{State: delivery.Delivered}
+	e.now = time.Now().UTC()
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Delivered || got.Attempts != 5 {
+		t.Errorf("after re-delivery: %+v", got)
+	}
+}
+
+func TestDeliverPermanentFailsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	_, d := e.submit(t)
+	e.sender.err = delivery.Permanent(errors.New("Webhook antwortete 410 Gone"))
+	if retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); retry != 0 || err != nil {
+		t.Fatalf("Deliver = %v, %v", retry, err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Failed || got.Attempts != 1 || !strings.Contains(got.LastError, "410") {
+		t.Errorf("after a permanent error: %+v", got)
+	}
+}
+
+func TestDeliverWithoutSenderIsRetried(t *testing.T) {
+	e := newEnv(t)
+	s, _ := e.submit(t)
+	ds, _ := e.db.Deliveries(context.Background(), e.tenant.ID, s.ID)
+	mail := ds[1] // no e-mail sender configured
+	retry, err := e.w.Deliver(context.Background(), mail.TenantID, mail.ID)
+	if err != nil || retry <= 0 {
+		t.Fatalf("Deliver = %v, %v", retry, err)
+	}
+	if got := e.reload(t, mail); got.State != delivery.Pending || !strings.Contains(got.LastError, "nicht eingerichtet") {
+		t.Errorf("without an e-mail sender: %+v", got)
+	}
+}
+
+func TestDeliverUnknownDelivery(t *testing.T) {
+	e := newEnv(t)
+	if retry, err := e.w.Deliver(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000"); retry != 0 || err != nil {
+		t.Errorf("unknown delivery: %v, %v", retry, err)
+	}
+}
+
+func TestDeliverInterruptedIsNotCounted(t *testing.T) {
+	e := newEnv(t)
+	_, d := e.submit(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	e.sender.err = context.Canceled
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err == nil {
+		t.Error("an interrupted attempt reported no error")
+	}
+	if got := e.reload(t, d); got.Attempts != 0 || got.State != delivery.Pending {
+		t.Errorf("an interrupted attempt was recorded: %+v", got)
+	}
+}
+
+func TestFollow(t *testing.T) {
+	e := newEnv(t)
+	s, d := e.submit(t)
+	e.sender.outcome = delivery.Outcome{State: delivery.Delivered, RemoteID: "r1", CaseID: "c1"}
+	ctx := context.Background()
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.sender.follow = delivery.Outcome{State: delivery.Delivered}
+	if err := e.w.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Delivered || got.RemoteID != "r1" || got.CaseID != "c1" {
+		t.Errorf("while undecided: %+v", got)
+	}
+	e.sender.follow = delivery.Outcome{State: delivery.Rejected, Reason: "Prüfsumme falsch"}
+	if err := e.w.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Rejected || got.Reason != "Prüfsumme falsch" {
+		t.Errorf("after rejection: %+v", got)
+	}
+	if ev := e.events(t, s); !strings.Contains(ev, "abgelehnt: Webhook https://fachverfahren.example/eingang: abgelehnt (Prüfsumme falsch)") {
+		t.Errorf("events:\n%s", ev)
+	}
+}
+
+func TestSchemasCheckUsesRules(t *testing.T) {
+	e := newEnv(t)
+	check, err := e.w.Schemas.Check(context.Background(), e.tenant.ID, e.svc.FormVersionID, "TH")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = check([]byte(`{}`))
+	if err == nil || !strings.Contains(err.Error(), "passen nicht zum Formular") {
+		t.Errorf("empty document: %v", err)
+	}
+	if err := check([]byte(`[`)); err == nil {
+		t.Error("broken JSON passed")
+	}
+	if _, err := e.w.Schemas.Check(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000", ""); !errors.Is(err, apperr.NotFound) {
+		t.Errorf("unknown form version: %v", err)
+	}
+}
+
