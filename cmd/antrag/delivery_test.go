@@ -86,11 +86,17 @@ func TestFITConnectAccept(t *testing.T) {
 	if err != nil || len(atts) != 2 {
 		t.Fatalf("received attachments = %d, %v", len(atts), err)
 	}
+	content := map[string]string{}
+	for _, f := range files {
+		content[f[0]] = f[1]
+	}
 	for i, a := range atts {
-		sum := sha512.Sum512([]byte(files[i][1]))
-		if a.Filename != files[i][0] || a.SHA512 != hex.EncodeToString(sum[:]) || a.Size != int64(len(files[i][1])) {
+		want, ok := content[a.Filename]
+		sum := sha512.Sum512([]byte(want))
+		if !ok || a.SHA512 != hex.EncodeToString(sum[:]) || a.Size != int64(len(want)) {
 			t.Errorf("attachment %d = %+v", i, a)
 		}
+		delete(content, a.Filename)
 		// The data refers to the receiver's own attachment ids.
 		if !strings.Contains(string(r.Data), a.ID) {
 			t.Errorf("received data does not refer to attachment %s", a.ID)
@@ -268,5 +274,53 @@ func TestFITConnectCallbackRejectsBadInput(t *testing.T) {
 	db = in.open(t)
 	if got := received(t, db); len(got) != 1 || got[0].Status != submission.Eingegangen {
 		t.Errorf("after the genuine callback: %d received", len(got))
+	}
+}
+
+// TestFITConnectProblemShownToStaff: FIT-Connect does not know the
+// destination; the delivery fails at once and staff read what the problem
+// document means.
+func TestFITConnectProblemShownToStaff(t *testing.T) {
+	in := newFCInstallation(t, nil)
+	s := startServe(t, in.env) // the destination is never registered with FIT-Connect
+	sub, err := sendFC(http.DefaultClient, s.url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ds []*delivery.Delivery
+	eventually(t, 20*time.Second, func() (bool, string) {
+		ds = deliveriesOf(t, in, sub.ID)
+		return len(ds) == 1 && ds[0].State == delivery.Failed, fmt.Sprintf("%+v", ds)
+	})
+	if ds[0].Attempts != 1 || !strings.Contains(ds[0].LastError, "destination-not-found") {
+		t.Errorf("delivery = %+v", ds[0])
+	}
+	page := staffPage(t, s.url, "musterstadt", "/intern/antraege/"+sub.ID)
+	if !strings.Contains(page, "Zustellung fehlgeschlagen") || !strings.Contains(page, "destination-not-found") ||
+		!strings.Contains(page, "Erneut zustellen") {
+		t.Errorf("staff page lacks the failure and its meaning:\n%s", page)
+	}
+	list := staffPage(t, s.url, "musterstadt", "/intern/?zustellung=fehlgeschlagen")
+	if !strings.Contains(list, sub.Reference) || !strings.Contains(list, "konnte nicht zugestellt werden") {
+		t.Errorf("the inbox does not point to the failed delivery:\n%s", list)
+	}
+	// Once the destination exists, staff deliver it again.
+	in.register(t, s.url)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	login(t, c, s.url, demo.Users["musterstadt"], demo.Password)
+	req, _ := http.NewRequest("POST", s.url+"/intern/antraege/"+sub.ID+"/zustellungen/"+ds[0].ID, nil)
+	req.Header.Set("Origin", s.url)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if resp, body := do(t, c, req); resp.StatusCode != 200 || !strings.Contains(body, "erneut versucht") {
+		t.Fatalf("re-delivery: %d\n%s", resp.StatusCode, body)
+	}
+	eventually(t, 20*time.Second, func() (bool, string) {
+		ds = deliveriesOf(t, in, sub.ID)
+		return len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("%+v", ds)
+	})
+	db := in.open(t)
+	if got := received(t, db); len(got) != 1 {
+		t.Errorf("received %d after re-delivery, want 1", len(got))
 	}
 }

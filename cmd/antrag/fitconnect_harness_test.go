@@ -35,12 +35,12 @@ const (
 )
 
 type fcInstallation struct {
-	dataDir  string
-	keysDir  string
-	env      map[string]string
-	double   *fitconnecttest.Double
+	dataDir   string
+	keysDir   string
+	env       map[string]string
+	double    *fitconnecttest.Double
 	doubleURL string
-	callback []byte
+	callback  []byte
 }
 
 // newFCInstallation creates the data directory with tenants, accounts and
@@ -124,7 +124,6 @@ func (in *fcInstallation) register(t *testing.T, base string) {
 		t.Fatal(err)
 	}
 }
-
 
 // open opens the installation's database from the test (read and check).
 func (in *fcInstallation) open(t *testing.T) *sqlite.DB {

@@ -336,4 +336,3 @@ func TestSchemasCheckUsesRules(t *testing.T) {
 		t.Errorf("unknown form version: %v", err)
 	}
 }
-
