@@ -105,7 +105,10 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 		}
 		d.NextAttempt, d.DoneAt = time.Time{}, now
 		log.Info("delivered", "state", string(d.State))
-		return 0, w.Store.UpdateDelivery(ctx, d, event(now, "zugestellt", d.Target.String()+": "+d.State.Label()))
+		if err := w.Store.UpdateDelivery(ctx, d, event(now, "zugestellt", d.Target.String()+": "+d.State.Label())); err != nil {
+			return 0, err
+		}
+		return 0, w.closeIfHandedOver(ctx, d, now)
 	}
 	d.LastError = staffText(err)
 	deadline := d.CreatedAt.Add(policy.MaxAge)
@@ -122,6 +125,43 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 		return 0, err
 	}
 	return wait, nil
+}
+
+// closeIfHandedOver closes (status abgeschlossen) a submission that is
+// not in the tenant's own inbox once every delivery to a processing system
+// has succeeded: FIT-Connect accepted, webhook delivered (e-mail notices
+// do not count). The sending tenant keeps it only for the status and
+// until the retention period (--retention) deletes its data, like any
+// closed application.
+func (w *Worker) closeIfHandedOver(ctx context.Context, d *Delivery, now time.Time) error {
+	if d.State != Accepted && !(d.State == Delivered && d.Target.Kind == Webhook) {
+		return nil
+	}
+	ds, err := w.Store.Deliveries(ctx, d.TenantID, d.SubmissionID)
+	if err != nil {
+		return err
+	}
+	processing := 0
+	for _, x := range ds {
+		switch {
+		case x.Target.Kind == Inbox:
+			return nil // the tenant's caseworkers handle it
+		case x.Target.Kind == Email:
+		case x.State == Accepted || (x.Target.Kind == Webhook && x.State == Delivered):
+			processing++
+		default:
+			return nil // still on its way, or failed
+		}
+	}
+	if processing == 0 {
+		return nil
+	}
+	s, err := w.Store.Submission(ctx, d.TenantID, d.SubmissionID)
+	if err != nil || s.Status == submission.Abgeschlossen {
+		return err
+	}
+	return w.Store.SetStatus(ctx, d.TenantID, d.SubmissionID, submission.Abgeschlossen,
+		event(now, "Status geändert", s.Status.Label()+" → "+submission.Abgeschlossen.Label()+" (an alle zuständigen Stellen übergeben)"))
 }
 
 // staffText is err's message for staff, bounded.
@@ -217,6 +257,9 @@ func (w *Worker) Follow(ctx context.Context) error {
 				detail += " (" + d.Reason + ")"
 			}
 			if err := w.Store.UpdateDelivery(ctx, d, event(now, d.State.Label(), detail)); err != nil {
+				return err
+			}
+			if err := w.closeIfHandedOver(ctx, d, now); err != nil {
 				return err
 			}
 		}

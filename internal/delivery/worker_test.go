@@ -187,6 +187,10 @@ func TestDeliverSuccess(t *testing.T) {
 	if ev := e.events(t, s); !strings.Contains(ev, "zugestellt: Webhook https://fachverfahren.example/eingang") {
 		t.Errorf("events:\n%s", ev)
 	}
+	// Without an inbox target, the application is closed once handed over.
+	if got, _ := e.db.Submission(context.Background(), s.TenantID, s.ID); got.Status != submission.Abgeschlossen {
+		t.Errorf("status after hand-over = %q, want abgeschlossen", got.Status)
+	}
 	// A second run of the same job (after a crash) does nothing.
 	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); err != nil {
 		t.Fatal(err)
@@ -242,6 +246,30 @@ func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
 	}
 	if got := e.reload(t, d); got.State != delivery.Delivered || got.Attempts != 5 {
 		t.Errorf("after re-delivery: %+v", got)
+	}
+}
+
+func TestDeliverKeepsInboxApplicationsOpen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.db.SetTargets(ctx, e.tenant.ID, e.svc.ID, []*delivery.Target{
+		{Kind: delivery.Inbox},
+		{Kind: delivery.Webhook, URL: "https://fachverfahren.example/eingang", Secret: delivery.NewWebhookSecret()},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := &submission.Submission{TenantID: e.tenant.ID, ServiceID: e.svc.ID, FormVersionID: e.svc.FormVersionID,
+		AuthorityID: e.svc.AuthorityID, Reference: submission.NewReference(), Data: []byte(`{"a":1}`)}
+	if _, _, _, err := e.db.Submit(ctx, s, &submission.Event{Actor: "Antragsteller", Action: "eingereicht"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ := e.db.Deliveries(ctx, e.tenant.ID, s.ID)
+	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
+	if _, err := e.w.Deliver(ctx, ds[1].TenantID, ds[1].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.db.Submission(ctx, s.TenantID, s.ID); got.Status != submission.Eingegangen {
+		t.Errorf("an application in the tenant's inbox was closed: %q", got.Status)
 	}
 }
 
