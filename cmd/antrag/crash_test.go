@@ -444,14 +444,14 @@ func TestCrashDuringDeliveries(t *testing.T) {
 		for _, e := range evs {
 			actions[e.Action]++
 		}
-		// Delivered once: one "zugestellt" event. "zugestellt/angenommen"
-		// may be recorded more than once while follow passes overlap (a
-		// known defect, not one of the crash), so it is only counted.
+		// Delivered once and accepted once: one event each (follow passes
+		// never overlap, and a stale pass cannot write over a decision).
 		if actions["zugestellt"] != 1 {
 			t.Errorf("submission %s: %d delivered events (%v), want 1", s.ID, actions["zugestellt"], actions)
 		}
 		if actions[delivery.Accepted.Label()] != 1 {
 			dupEvents++
+			t.Errorf("submission %s: %d accepted events (%v), want 1", s.ID, actions[delivery.Accepted.Label()], actions)
 		}
 		if other, ok := remoteIDs[d.RemoteID]; ok {
 			t.Errorf("submissions %s and %s were delivered as the same FIT-Connect submission %s", other, s.ID, d.RemoteID)

@@ -320,8 +320,11 @@ type Store interface {
 	// first, whose outcome is still open.
 	Following(ctx context.Context, kind Kind, limit int) ([]*Delivery, error)
 	// UpdateDelivery stores the state, attempts, errors, remote ids and
-	// times of d, and ev (may be nil) in the submission's audit trail.
-	UpdateDelivery(ctx context.Context, d *Delivery, ev *submission.Event) error
+	// times of d, and ev (may be nil) in the submission's audit trail, if
+	// the stored delivery is still in state from (the state the caller
+	// read); otherwise it changes nothing and returns an error wrapping
+	// apperr.Conflict (another process or staff changed it meanwhile).
+	UpdateDelivery(ctx context.Context, d *Delivery, from State, ev *submission.Event) error
 	// Redeliver puts a Failed (or Rejected) delivery back to Pending and
 	// queues a job for it, in one transaction.
 	Redeliver(ctx context.Context, tenantID, id string, ev *submission.Event) error

@@ -105,8 +105,8 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 		}
 		d.NextAttempt, d.DoneAt = time.Time{}, now
 		log.Info("delivered", "state", string(d.State))
-		if err := w.Store.UpdateDelivery(ctx, d, event(now, "zugestellt", d.Target.String()+": "+d.State.Label())); err != nil {
-			return 0, err
+		if err := w.Store.UpdateDelivery(ctx, d, Pending, event(now, "zugestellt", d.Target.String()+": "+d.State.Label())); err != nil {
+			return 0, ignoreConflict(err)
 		}
 		return 0, w.closeIfHandedOver(ctx, d, now)
 	}
@@ -115,14 +115,14 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 	if IsPermanent(err) || !now.Before(deadline) {
 		d.State, d.NextAttempt, d.DoneAt = Failed, time.Time{}, now
 		log.Warn("delivery failed", "permanent", IsPermanent(err), "error", d.LastError)
-		return 0, w.Store.UpdateDelivery(ctx, d, event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError))
+		return 0, ignoreConflict(w.Store.UpdateDelivery(ctx, d, Pending, event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)))
 	}
 	wait := min(policy.Backoff(d.Attempts), deadline.Sub(now))
 	wait = max(wait, time.Millisecond)
 	d.NextAttempt = now.Add(wait)
 	log.Info("delivery attempt failed", "retry_in", wait.Round(time.Millisecond).String(), "error", d.LastError)
-	if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
-		return 0, err
+	if err := w.Store.UpdateDelivery(ctx, d, Pending, nil); err != nil {
+		return 0, ignoreConflict(err)
 	}
 	return wait, nil
 }
@@ -162,6 +162,15 @@ func (w *Worker) closeIfHandedOver(ctx context.Context, d *Delivery, now time.Ti
 	}
 	return w.Store.SetStatus(ctx, d.TenantID, d.SubmissionID, submission.Abgeschlossen,
 		event(now, "Status geändert", s.Status.Label()+" → "+submission.Abgeschlossen.Label()+" (an alle zuständigen Stellen übergeben)"))
+}
+
+// ignoreConflict drops an apperr.Conflict: the delivery was changed by
+// another run meanwhile, whose result stands.
+func ignoreConflict(err error) error {
+	if errors.Is(err, apperr.Conflict) {
+		return nil
+	}
+	return err
 }
 
 // staffText is err's message for staff, bounded.
@@ -205,7 +214,7 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 		},
 		Progress: func(ctx context.Context, remoteID, caseID string) error {
 			d.RemoteID, d.CaseID = remoteID, caseID
-			return w.Store.UpdateDelivery(ctx, d, nil)
+			return w.Store.UpdateDelivery(ctx, d, Pending, nil)
 		},
 	}
 	if w.InboxURL != nil {
@@ -239,14 +248,14 @@ func (w *Worker) Follow(ctx context.Context) error {
 			if err != nil {
 				errs = append(errs, fmt.Errorf("follow %s: %w", d.ID, err))
 				d.LastError = staffText(err)
-				if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
+				if err := w.Store.UpdateDelivery(ctx, d, Delivered, nil); ignoreConflict(err) != nil {
 					return err
 				}
 				continue
 			}
 			if out.State == Delivered || out.State == "" {
 				// Touch it, so that the oldest unchecked come first.
-				if err := w.Store.UpdateDelivery(ctx, d, nil); err != nil {
+				if err := w.Store.UpdateDelivery(ctx, d, Delivered, nil); ignoreConflict(err) != nil {
 					return err
 				}
 				continue
@@ -256,7 +265,10 @@ func (w *Worker) Follow(ctx context.Context) error {
 			if d.Reason != "" {
 				detail += " (" + d.Reason + ")"
 			}
-			if err := w.Store.UpdateDelivery(ctx, d, event(now, d.State.Label(), detail)); err != nil {
+			if err := w.Store.UpdateDelivery(ctx, d, Delivered, event(now, d.State.Label(), detail)); err != nil {
+				if errors.Is(err, apperr.Conflict) {
+					continue // decided by another pass, or staff delivered it again
+				}
 				return err
 			}
 			if err := w.closeIfHandedOver(ctx, d, now); err != nil {

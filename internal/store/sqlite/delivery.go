@@ -250,21 +250,29 @@ func (db *DB) Following(ctx context.Context, kind delivery.Kind, limit int) (_ [
 
 // UpdateDelivery stores the mutable fields of d (state, attempts, errors,
 // remote ids, times; UpdatedAt is set to now) and ev, if not nil, in one
-// transaction.
-func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, ev *submission.Event) (err error) {
+// transaction, if the stored state is still from (apperr.Conflict
+// otherwise; apperr.NotFound for no such delivery).
+func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, from delivery.State, ev *submission.Event) (err error) {
 	defer wrap(&err, "UpdateDelivery(%q, %q)", d.TenantID, d.ID)
 	d.UpdatedAt = db.nowUTC()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, attempts = ?, last_error = ?, reason = ?,
 			remote_id = ?, case_id = ?, updated_at = ?, next_attempt_at = ?, done_at = ?
-			WHERE tenant_id = ? AND id = ?`,
+			WHERE tenant_id = ? AND id = ? AND state = ?`,
 			string(d.State), d.Attempts, d.LastError, d.Reason, d.RemoteID, d.CaseID, ts(d.UpdatedAt),
-			optTS(d.NextAttempt), optTS(d.DoneAt), d.TenantID, d.ID)
+			optTS(d.NextAttempt), optTS(d.DoneAt), d.TenantID, d.ID, string(from))
 		if err != nil {
 			return err
 		}
-		if err := mustAffect(res, "delivery"); err != nil {
+		if n, err := res.RowsAffected(); err != nil {
 			return err
+		} else if n == 0 {
+			var state string
+			err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE tenant_id = ? AND id = ?`, d.TenantID, d.ID).Scan(&state)
+			if err != nil {
+				return err // sql.ErrNoRows: apperr.NotFound
+			}
+			return fmt.Errorf("Zustellung ist inzwischen %s, nicht %s: %w", delivery.State(state).Label(), from.Label(), apperr.Conflict)
 		}
 		return insertEvent(ctx, tx, d.TenantID, d.SubmissionID, db.orNow(evAt(ev)), ev)
 	})

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/antrag/antrag/internal/delivery"
 )
@@ -137,14 +138,16 @@ func (db *DB) RunQueue(ctx context.Context, r delivery.Runner, cfg QueueConfig) 
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{r: r})
-	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[followArgs]) error {
-		return r.Follow(ctx)
-	}))
-	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, _ *river.Job[pollArgs]) error {
-		return r.Poll(ctx)
-	}))
+	river.AddWorker(workers, &periodicWorker[followArgs]{run: r.Follow, timeout: periodicTimeout})
+	river.AddWorker(workers, &periodicWorker[pollArgs]{run: r.Poll, timeout: periodicTimeout})
 	var periodic []*river.PeriodicJob
-	once := &river.InsertOpts{MaxAttempts: 1}
+	// A periodic pass is queued only when none is waiting or running, and
+	// passes run one at a time on their own queue, so that they never
+	// overlap and never hold up deliveries.
+	once := &river.InsertOpts{MaxAttempts: 1, Queue: periodicQueue, UniqueOpts: river.UniqueOpts{
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+			rivertype.JobStateRetryable, rivertype.JobStateScheduled},
+	}}
 	if cfg.FollowEvery > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return followArgs{}, once },
@@ -156,7 +159,10 @@ func (db *DB) RunQueue(ctx context.Context, r delivery.Runner, cfg QueueConfig) 
 			&river.PeriodicJobOpts{ID: "poll", RunOnStart: true}))
 	}
 	c, err := river.NewClient(riversqlite.New(db.db), &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Queues: map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: cfg.Workers},
+			periodicQueue:      {MaxWorkers: 1},
+		},
 		Workers:              workers,
 		PeriodicJobs:         periodic,
 		PollOnly:             true,
@@ -186,6 +192,22 @@ func (q *Queue) Stop(ctx context.Context) error {
 	}
 	return err
 }
+
+// periodicQueue runs the follow and poll passes, one at a time.
+const periodicQueue = "antrag_periodic"
+
+// periodicTimeout bounds one follow or poll pass.
+const periodicTimeout = 15 * time.Minute
+
+type periodicWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	run     func(ctx context.Context) error
+	timeout time.Duration
+}
+
+func (w *periodicWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.run(ctx) }
+
+func (w *periodicWorker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
 
 type deliverWorker struct {
 	river.WorkerDefaults[deliverArgs]

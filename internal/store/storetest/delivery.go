@@ -98,7 +98,7 @@ func setState(t *testing.T, s Stores, d *delivery.Delivery, st delivery.State) {
 	if st == delivery.Pending {
 		d.NextAttempt, d.DoneAt = time.Now().UTC(), time.Time{}
 	}
-	if err := s.UpdateDelivery(context.Background(), d, nil); err != nil {
+	if err := s.UpdateDelivery(context.Background(), d, storedState(t, s, d), nil); err != nil {
 		t.Fatalf("UpdateDelivery(%s): %v", st, err)
 	}
 }
@@ -359,7 +359,7 @@ func testUpdateDelivery(t *testing.T, s Stores) {
 	d.RemoteID = "remote-4711"
 	d.CaseID = "case-0815"
 	d.NextAttempt = next
-	noErr(t, "UpdateDelivery(attempt)", s.UpdateDelivery(ctx, d, nil))
+	noErr(t, "UpdateDelivery(attempt)", s.UpdateDelivery(ctx, d, storedState(t, s, d), nil))
 	got := mustDelivery(t, s, f.a.ID, d.ID)
 	if got.State != delivery.Pending || got.Attempts != 2 || got.LastError != d.LastError || got.RemoteID != "remote-4711" ||
 		got.CaseID != "case-0815" || got.Target != orig.Target || got.SubmissionID != sub.ID || got.TenantID != f.a.ID {
@@ -379,7 +379,7 @@ func testUpdateDelivery(t *testing.T, s Stores) {
 	done := time.Now().UTC()
 	d.State, d.Attempts, d.LastError, d.NextAttempt, d.DoneAt = delivery.Delivered, 3, "", time.Time{}, done
 	ev := &submission.Event{At: done, Actor: "System", Action: "zugestellt", Detail: "Webhook https://fachverfahren.example.org: zugestellt"}
-	noErr(t, "UpdateDelivery(delivered)", s.UpdateDelivery(ctx, d, ev))
+	noErr(t, "UpdateDelivery(delivered)", s.UpdateDelivery(ctx, d, storedState(t, s, d), ev))
 	got = mustDelivery(t, s, f.a.ID, d.ID)
 	if got.State != delivery.Delivered || got.Attempts != 3 || got.LastError != "" || !got.NextAttempt.IsZero() {
 		t.Errorf("after UpdateDelivery(delivered) = %+v", got)
@@ -398,7 +398,7 @@ func testUpdateDelivery(t *testing.T, s Stores) {
 
 	// Rejected, with the receiver's reason.
 	d.State, d.Reason = delivery.Rejected, "Nachweis fehlt"
-	noErr(t, "UpdateDelivery(rejected)", s.UpdateDelivery(ctx, d, nil))
+	noErr(t, "UpdateDelivery(rejected)", s.UpdateDelivery(ctx, d, storedState(t, s, d), nil))
 	got = mustDelivery(t, s, f.a.ID, d.ID)
 	if got.State != delivery.Rejected || got.Reason != "Nachweis fehlt" {
 		t.Errorf("after UpdateDelivery(rejected): state %q reason %q", got.State, got.Reason)
@@ -407,10 +407,10 @@ func testUpdateDelivery(t *testing.T, s Stores) {
 	// Unknown, or another tenant's: not found, nothing changed, no event.
 	unknown := *d
 	unknown.ID = unknownID
-	wantKind(t, "UpdateDelivery(unknown)", s.UpdateDelivery(ctx, &unknown, &submission.Event{Actor: "System", Action: "x"}), apperr.NotFound)
+	wantKind(t, "UpdateDelivery(unknown)", s.UpdateDelivery(ctx, &unknown, storedState(t, s, &unknown), &submission.Event{Actor: "System", Action: "x"}), apperr.NotFound)
 	foreign := *d
 	foreign.TenantID, foreign.State, foreign.Reason = f.b.ID, delivery.Failed, "fremd"
-	wantKind(t, "UpdateDelivery(other tenant)", s.UpdateDelivery(ctx, &foreign, &submission.Event{Actor: "System", Action: "x"}), apperr.NotFound)
+	wantKind(t, "UpdateDelivery(other tenant)", s.UpdateDelivery(ctx, &foreign, storedState(t, s, &foreign), &submission.Event{Actor: "System", Action: "x"}), apperr.NotFound)
 	got = mustDelivery(t, s, f.a.ID, d.ID)
 	if got.State != delivery.Rejected || got.Reason != "Nachweis fehlt" {
 		t.Errorf("after refused updates: state %q reason %q", got.State, got.Reason)
@@ -476,7 +476,7 @@ func testFollowing(t *testing.T, s Stores) {
 	}
 
 	// Checking one makes it the most recently checked.
-	noErr(t, "UpdateDelivery(touch)", s.UpdateDelivery(ctx, fcA[0], nil))
+	noErr(t, "UpdateDelivery(touch)", s.UpdateDelivery(ctx, fcA[0], storedState(t, s, fcA[0]), nil))
 	if want := []string{fcB.ID, fcA[0].ID}; !slices.Equal(ids(following(delivery.FITConnect, 10)), want) {
 		t.Errorf("Following after touching the first = %q, want %q", ids(following(delivery.FITConnect, 10)), want)
 	}
@@ -518,7 +518,7 @@ func testRedeliver(t *testing.T, s Stores) {
 	// Failed: pending again, with the event.
 	wh.State, wh.Attempts, wh.LastError = delivery.Failed, 7, "HTTP 500 Internal Server Error"
 	wh.NextAttempt, wh.DoneAt = time.Time{}, time.Now().UTC()
-	noErr(t, "UpdateDelivery(failed)", s.UpdateDelivery(ctx, wh, nil))
+	noErr(t, "UpdateDelivery(failed)", s.UpdateDelivery(ctx, wh, storedState(t, s, wh), nil))
 	ev := staff()
 	noErr(t, "Redeliver(failed)", s.Redeliver(ctx, f.a.ID, wh.ID, ev))
 	got := mustDelivery(t, s, f.a.ID, wh.ID)
@@ -539,7 +539,7 @@ func testRedeliver(t *testing.T, s Stores) {
 	// Rejected: pending again, and the remote ids and the reason cleared.
 	fc.State, fc.RemoteID, fc.CaseID, fc.Reason = delivery.Rejected, "9d8c7b6a-5f4e-4d3c-2b1a-0f9e8d7c6b5a", "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "Formular veraltet"
 	fc.NextAttempt, fc.DoneAt = time.Time{}, time.Now().UTC()
-	noErr(t, "UpdateDelivery(rejected)", s.UpdateDelivery(ctx, fc, nil))
+	noErr(t, "UpdateDelivery(rejected)", s.UpdateDelivery(ctx, fc, storedState(t, s, fc), nil))
 	noErr(t, "Redeliver(rejected)", s.Redeliver(ctx, f.a.ID, fc.ID, staff()))
 	got = mustDelivery(t, s, f.a.ID, fc.ID)
 	if got.State != delivery.Pending || got.RemoteID != "" || got.CaseID != "" || got.Reason != "" || !got.DoneAt.IsZero() {
@@ -835,5 +835,47 @@ func testFITConnectAccounts(t *testing.T, s Stores) {
 	noErr(t, "FITConnectDestinations", err)
 	if len(list) != 2 {
 		t.Errorf("FITConnectDestinations after refused changes = %d accounts, want 2", len(list))
+	}
+}
+
+// storedState is the state of d as stored now (for UpdateDelivery's
+// compare-and-set); "" when there is no such delivery.
+func storedState(t *testing.T, s Stores, d *delivery.Delivery) delivery.State {
+	t.Helper()
+	got, err := s.Delivery(context.Background(), d.TenantID, d.ID)
+	if err != nil {
+		return ""
+	}
+	return got.State
+}
+
+// testUpdateDeliveryCompareAndSet: an update from a state the delivery is
+// no longer in changes nothing and is a Conflict.
+func testUpdateDeliveryCompareAndSet(t *testing.T, s Stores) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	noErr(t, "SetTargets", s.SetTargets(ctx, f.a.ID, f.svcA.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "https://hook.example/x", Secret: delivery.NewWebhookSecret()}}))
+	sub := f.mustSubmit(t, f.newSubmission(f.a, f.svcA, f.authA.ID))
+	ds, err := s.Deliveries(ctx, f.a.ID, sub.ID)
+	noErr(t, "Deliveries", err)
+	d := ds[0]
+	accepted := *d
+	accepted.State = delivery.Accepted
+	noErr(t, "UpdateDelivery(pending → angenommen)", s.UpdateDelivery(ctx, &accepted, delivery.Pending, &submission.Event{Actor: "System", Action: "angenommen"}))
+	stale := *d
+	stale.State, stale.LastError = delivery.Pending, "stale"
+	wantKind(t, "UpdateDelivery(from a stale state)", s.UpdateDelivery(ctx, &stale, delivery.Pending, &submission.Event{Actor: "System", Action: "stale"}), apperr.Conflict)
+	got, err := s.Delivery(ctx, f.a.ID, d.ID)
+	noErr(t, "Delivery", err)
+	if got.State != delivery.Accepted || got.LastError != "" {
+		t.Errorf("a stale update changed the delivery: %+v", got)
+	}
+	evs, err := s.Events(ctx, f.a.ID, sub.ID)
+	noErr(t, "Events", err)
+	for _, ev := range evs {
+		if ev.Action == "stale" {
+			t.Error("a stale update recorded its event")
+		}
 	}
 }

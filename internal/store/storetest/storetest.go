@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"ListSubmissionsDefaultLimit", testListSubmissionsDefaultLimit},
 		{"SetStatus", testSetStatus},
 		{"PurgeSubmissions", testPurgeSubmissions},
+		{"UpdateDeliveryCompareAndSet", testUpdateDeliveryCompareAndSet},
 		{"Users", testUsers},
 		{"Isolation", testIsolation},
 		{"Targets", testTargets},
