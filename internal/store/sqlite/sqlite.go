@@ -1,6 +1,8 @@
 // Package sqlite stores antrag's tenants, services, form versions, drafts,
-// submissions, attachments, audit events, staff users and web sessions in
-// one SQLite database file, using the pure-Go driver modernc.org/sqlite.
+// submissions, attachments, audit events, staff users, web sessions,
+// delivery targets, deliveries, FIT-Connect accounts and the delivery job
+// queue (River's tables, see queue.go) in one SQLite database file, using
+// the pure-Go driver modernc.org/sqlite.
 //
 // Open sets these pragmas on the connection through the DSN (_pragma=…):
 // journal_mode=WAL, foreign_keys=ON, busy_timeout=5000 (ms) and
@@ -12,8 +14,10 @@
 // migrations/, embedded and applied with goose (each in a transaction,
 // recorded in goose_db_version).
 //
-// Personal data is sealed at rest: Draft.Data and Submission.Data are
-// stored encrypted with a *sealed.Box and opened when read. Other columns
+// Personal data and secrets are sealed at rest: Draft.Data,
+// Submission.Data, webhook secrets, the target copy of each delivery and
+// the secrets and private keys of FIT-Connect accounts are stored
+// encrypted with a *sealed.Box and opened when read. Other columns
 // (names, file names, event details) are stored in plain text.
 //
 // Errors wrap the operation ("sqlite: SaveDraft: …") and one of the kinds of
