@@ -180,14 +180,21 @@ func destinationOf(acc *delivery.FITConnectAccount) (*fitconnect.Destination, er
 	}
 	d := &fitconnect.Destination{TenantID: acc.TenantID, DestinationID: acc.DestinationID, ClientID: acc.ClientID,
 		ClientSecret: acc.ClientSecret, CallbackSecret: acc.CallbackSecret}
+	decrypt := false
 	for _, k := range keys {
+		if k.IsPublic() {
+			return nil, fmt.Errorf("Zustellpunkt %s: Schlüssel %s ist öffentlich; nötig sind die privaten Schlüssel (zustellpunkt.private.jwks.json)", acc.DestinationID, k.KeyID)
+		}
 		d.PrivateKeys.Keys = append(d.PrivateKeys.Keys, k.JSONWebKey)
-		if k.Algorithm == string(jose.PS512) {
+		switch k.Algorithm {
+		case string(jose.PS512):
 			d.SigningKid = k.KeyID
+		case string(jose.RSA_OAEP_256):
+			decrypt = true
 		}
 	}
-	if d.SigningKid == "" {
-		return nil, fmt.Errorf("Zustellpunkt %s: kein Signaturschlüssel (PS512) unter den privaten Schlüsseln", acc.DestinationID)
+	if d.SigningKid == "" || !decrypt {
+		return nil, fmt.Errorf("Zustellpunkt %s: die privaten Schlüssel brauchen einen Entschlüsselungsschlüssel (RSA-OAEP-256) und einen Signaturschlüssel (PS512)", acc.DestinationID)
 	}
 	return d, nil
 }

@@ -113,7 +113,8 @@ func TestFITConnectAccept(t *testing.T) {
 		t.Errorf("Musterstadt's page does not show the accepted delivery:\n%s", page)
 	}
 	page = staffPage(t, s.url, "beispielkreis", "/intern/antraege/"+r.ID)
-	if !strings.Contains(page, "über FIT-Connect") || !strings.Contains(page, "Nachweis.pdf") {
+	if !strings.Contains(page, "über FIT-Connect") || !strings.Contains(page, "Nachweis.pdf") ||
+		!strings.Contains(page, "Zeichen des Absenders "+sub.Reference) {
 		t.Errorf("Beispielkreis's page does not show the received application:\n%s", page)
 	}
 	// The double saw exactly one submission, accepted.

@@ -24,6 +24,9 @@ func runFitconnect(ctx context.Context, args []string, getenv func(string) strin
 		return usageError{"antrag fitconnect: Unterbefehl fehlt (keys, sender, subscriber, list)"}
 	}
 	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, fitconnectUsage)
+		return nil
 	case "keys":
 		return fitconnectKeys(args[1:], stdout, stderr)
 	case "sender", "subscriber":
@@ -47,6 +50,15 @@ func fitconnectKeys(args []string, stdout, stderr io.Writer) error {
 	caKey := fs.String("ca-key", "", "privater Schlüssel der ausstellenden CA (PEM)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	files := []string{"zustellpunkt.private.jwks.json", "zustellpunkt.public.jwks.json"}
+	if *caCert == "" && *caKey == "" {
+		files = append(files, "ca.pem", "ca.key.pem")
+	}
+	for _, f := range files {
+		if _, err := os.Stat(filepath.Join(*out, f)); err == nil {
+			return fmt.Errorf("%s gibt es schon: vorhandene Schlüssel werden nicht überschrieben", filepath.Join(*out, f))
+		}
 	}
 	var ca *fitconnect.CA
 	var err error
@@ -226,3 +238,18 @@ func fitconnectList(ctx context.Context, args []string, getenv func(string) stri
 	}
 	return tw.Flush()
 }
+
+const fitconnectUsage = `antrag fitconnect – FIT-Connect-Konten und Schlüssel
+
+  antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
+      Schlüsselpaare (Entschlüsselung RSA-OAEP-256, Signatur PS512) eines Zustellpunkts erzeugen
+  antrag fitconnect sender --tenant MANDANT --client-id ID [--client-secret-file DATEI]
+      Senderkonto eines Mandanten speichern
+  antrag fitconnect subscriber --tenant MANDANT --destination UUID --client-id ID --keys PRIVATE-JWKS
+                               [--client-secret-file DATEI] [--callback-secret-file DATEI]
+      Zustellpunkt eines Mandanten (Empfang) speichern
+  antrag fitconnect list
+      Konten auflisten (ohne Geheimnisse)
+
+Das Client-Secret kommt aus der Datei oder aus ANTRAG_FITCONNECT_CLIENT_SECRET.
+`

@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"net/mail"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
@@ -108,6 +109,21 @@ func (t *Target) Validate() error {
 		return fmt.Errorf("Zustellart %q: inbox, fitconnect, webhook oder email: %w", t.Kind, apperr.Invalid)
 	}
 	return nil
+}
+
+// Key identifies where the target delivers to, so that a service lists
+// each place once: the kind and the destination, the URL, or the address
+// (in lower case).
+func (t *Target) Key() string {
+	switch t.Kind {
+	case FITConnect:
+		return "fitconnect " + strings.ToLower(t.DestinationID)
+	case Webhook:
+		return "webhook " + t.URL
+	case Email:
+		return "email " + strings.ToLower(t.Address)
+	}
+	return string(t.Kind)
 }
 
 // String describes the target for staff and logs without secrets.

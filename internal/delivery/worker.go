@@ -245,6 +245,20 @@ func (w *Worker) Follow(ctx context.Context) error {
 		for _, d := range ds {
 			out, err := f.Follow(ctx, d)
 			now := w.now().UTC()
+			if err != nil && IsPermanent(err) {
+				// The receiver cannot tell any more (the submission is gone
+				// there, or access is refused): staff decide, and can
+				// deliver it again.
+				d.State, d.LastError, d.DoneAt = Failed, staffText(err), now
+				if errors.Is(err, apperr.Gone) {
+					d.RemoteID, d.CaseID = "", "" // a new delivery starts afresh
+				}
+				ev := event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)
+				if err := w.Store.UpdateDelivery(ctx, d, Delivered, ev); ignoreConflict(err) != nil {
+					return err
+				}
+				continue
+			}
 			if err != nil {
 				errs = append(errs, fmt.Errorf("follow %s: %w", d.ID, err))
 				d.LastError = staffText(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -344,6 +345,32 @@ func TestFollow(t *testing.T) {
 	}
 	if ev := e.events(t, s); !strings.Contains(ev, "abgelehnt: Webhook https://fachverfahren.example/eingang: abgelehnt (Prüfsumme falsch)") {
 		t.Errorf("events:\n%s", ev)
+	}
+}
+
+// goneFollower reports that the receiver no longer knows the delivery.
+type goneFollower struct{ fakeSender }
+
+func (g *goneFollower) Follow(ctx context.Context, d *delivery.Delivery) (delivery.Outcome, error) {
+	return delivery.Outcome{}, delivery.Permanent(fmt.Errorf("Einreichung nicht gefunden: %w", apperr.Gone))
+}
+
+func TestFollowGoneFails(t *testing.T) {
+	e := newEnv(t)
+	g := &goneFollower{}
+	e.w.Senders[delivery.Webhook] = g
+	_, d := e.submit(t)
+	g.outcome = delivery.Outcome{State: delivery.Delivered, RemoteID: "r1", CaseID: "c1"}
+	ctx := context.Background()
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.w.Follow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := e.reload(t, d)
+	if got.State != delivery.Failed || got.RemoteID != "" || got.CaseID != "" || !strings.Contains(got.LastError, "nicht gefunden") {
+		t.Errorf("after the receiver lost it: %+v", got)
 	}
 }
 

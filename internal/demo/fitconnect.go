@@ -72,11 +72,13 @@ func SeedFITConnect(ctx context.Context, st FITConnectStore, cat *fim.Catalog) e
 	}
 	svc, err := st.ServiceBySlug(ctx, stadt.ID, ForwardedService)
 	if err != nil {
-		auths, err := st.ListAuthorities(ctx, stadt.ID)
-		if err != nil || len(auths) == 0 {
-			return fmt.Errorf("demo: Behörde von %s: %v", stadt.Slug, err)
+		// Musterstadt offers the service; the district decides.
+		responsible := &tenant.Authority{TenantID: stadt.ID, Name: "Kreisverwaltung Beispielkreis, Gewerbeaufsicht",
+			Address: []string{"Kreisstraße 5", "55218 Beispielstadt"}, Email: "gewerbeaufsicht@beispielkreis.example"}
+		if err := st.CreateAuthority(ctx, responsible); err != nil {
+			return fmt.Errorf("demo: Behörde: %w", err)
 		}
-		if err := publish(ctx, st, cat, stadt, auths[0], "xdf3/S00000000371_xdf3.xml", ForwardedService, false, "", leikaKeys()); err != nil {
+		if err := publish(ctx, st, cat, stadt, responsible, "xdf3/S00000000371_xdf3.xml", ForwardedService, false, "", leikaKeys()); err != nil {
 			return err
 		}
 		if svc, err = st.ServiceBySlug(ctx, stadt.ID, ForwardedService); err != nil {

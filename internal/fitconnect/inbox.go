@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
@@ -108,8 +110,11 @@ func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err
 		Data: r.Data, DataSHA256: hex.EncodeToString(sum[:]), Source: submission.SourceFITConnect, ExternalRef: ref,
 		SubmittedAt: r.ReceivedAt,
 	}
-	ev := &submission.Event{At: r.ReceivedAt, Actor: "System", Action: "eingegangen über FIT-Connect",
-		Detail: "Zustellpunkt " + r.DestinationID + ", Einreichung " + r.RemoteID}
+	detail := "Zustellpunkt " + r.DestinationID + ", Einreichung " + r.RemoteID
+	if ref := printable(r.SenderReference, 100); ref != "" {
+		detail += ", Zeichen des Absenders " + ref
+	}
+	ev := &submission.Event{At: r.ReceivedAt, Actor: "System", Action: "eingegangen über FIT-Connect", Detail: detail}
 	for range 5 {
 		sub.Reference = submission.NewReference()
 		_, created, err = in.DB.Receive(ctx, sub, atts, ev)
@@ -122,4 +127,19 @@ func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err
 		cleanup()
 	}
 	return created, err
+}
+
+// printable is s without control and format characters, at most n runes
+// (the sender's reference is the sender's text).
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(strings.TrimSpace(s)); len(r) > n {
+		return string(r[:n])
+	}
+	return strings.TrimSpace(s)
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/submission"
 )
 
 // MaxAttachmentBytes is the largest attachment the Sender sends and the
@@ -269,7 +270,7 @@ func (s *Sender) transfer(ctx context.Context, c *Client, p *delivery.Parcel, ke
 		},
 		PublicServiceType: &PublicServiceType{Identifier: urn, Name: p.Service.Name},
 		AdditionalReferenceInfo: &AdditionalReferenceInfo{
-			SenderReference: p.Submission.ID,
+			SenderReference: senderReference(p.Submission),
 			ApplicationDate: applicationDate(p.Submission.SubmittedAt, s.cfg.Now()),
 		},
 		// replyChannel is left out: antrag does not know one for FIT-Connect.
@@ -364,6 +365,12 @@ func (s *Sender) Follow(ctx context.Context, d *delivery.Delivery) (delivery.Out
 	}
 	sets, err := c.Events(ctx, d.RemoteID, d.CaseID)
 	if err != nil {
+		var p *Problem
+		if errors.As(err, &p) && p.Status == http.StatusNotFound {
+			// The platform no longer knows the submission (deleted, or
+			// expired): a new delivery must announce a new one.
+			return delivery.Outcome{}, delivery.Permanent(fmt.Errorf("%w: %w", apperr.Gone, err))
+		}
 		return delivery.Outcome{}, classify(err)
 	}
 	keys := c.SETKeys(ctx, s.cfg.Roots, now)
@@ -418,4 +425,14 @@ func rejectReason(ps []Problem) string {
 		r = string(rs[:MaxReasonLength-1]) + "…"
 	}
 	return r
+}
+
+// senderReference is additionalReferenceInfo.senderReference: the
+// Vorgangsnummer the citizen was given (what they quote when they call the
+// receiving authority), else the submission's id.
+func senderReference(s *submission.Submission) string {
+	if s.Reference != "" {
+		return s.Reference
+	}
+	return s.ID
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -348,6 +349,7 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		}
 	}
 	idMap := map[string]string{}
+	files := map[string]fileFacts{}
 	var atts []ReceivedAttachment
 	for _, a := range m.ContentStructure.Attachments {
 		remote := a.AttachmentID
@@ -374,10 +376,19 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 			return nil, problem(RejectHashMismatch, "Prüfsumme einer Anlage falsch",
 				"Der SHA-512-Hashwert von Anlage "+remote+" stimmt nicht mit den Metadaten überein.", "attachment:"+remote), nil
 		}
+		// The type comes from the content, as for a citizen's upload, and
+		// must be the one the sender declared; the name is cleaned for
+		// display (no directories, no control or bidi characters).
+		sniffed := form.SniffMediaType(content[:min(len(content), 512)])
+		if declared, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.EqualFold(declared, sniffed) {
+			return nil, problem(RejectSubmissionValidation, "Dateityp einer Anlage falsch",
+				"Anlage "+remote+" ist als "+a.MimeType+" angegeben, ihr Inhalt ist aber "+sniffed+".", "attachment:"+remote), nil
+		}
 		local := uuid.NewString()
 		idMap[strings.ToLower(remote)] = local
-		atts = append(atts, ReceivedAttachment{ID: local, RemoteID: remote, Filename: a.Filename,
-			MediaType: a.MimeType, Content: content, SHA512: sum})
+		files[local] = fileFacts{name: form.CleanFilename(a.Filename), mediaType: sniffed, size: int64(len(content))}
+		atts = append(atts, ReceivedAttachment{ID: local, RemoteID: remote, Filename: files[local].name,
+			MediaType: sniffed, Content: content, SHA512: sum})
 	}
 
 	// The service.
@@ -397,14 +408,16 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if svc == nil {
 		return nil, nil, errors.New("FIT-Connect: Inbox.Service gab keinen Dienst zurück")
 	}
-	if check != nil {
-		if err := check(data); err != nil {
-			return nil, problem(RejectSchemaViolation, "Fachdaten entsprechen nicht dem Schema", err.Error(), "data"), nil
-		}
-	}
-	rewritten, p := rewriteAttachmentIDs(data, idMap)
+	rewritten, p := rewriteAttachmentIDs(data, idMap, files)
 	if p != nil {
 		return nil, p, nil
+	}
+	// The form checks the data with the file references as stored, so
+	// that a field's allowed types apply to the sniffed type.
+	if check != nil {
+		if err := check(rewritten); err != nil {
+			return nil, problem(RejectSchemaViolation, "Fachdaten entsprechen nicht dem Schema", err.Error(), "data"), nil
+		}
 	}
 	r := &Received{
 		TenantID: rc.dest.TenantID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID,
@@ -418,10 +431,17 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	return r, nil, nil
 }
 
+// fileFacts are what antrag found out about a received attachment.
+type fileFacts struct {
+	name, mediaType string
+	size            int64
+}
+
 // rewriteAttachmentIDs replaces the attachmentId of every file reference in
-// the data document through idMap and returns canonical JSON. A reference
-// to an attachment that was not sent is a Problem.
-func rewriteAttachmentIDs(data []byte, idMap map[string]string) ([]byte, *Problem) {
+// the data document through idMap, and its filename, mimeType and size by
+// what the attachment (files, by new id) really is, and returns canonical
+// JSON. A reference to an attachment that was not sent is a Problem.
+func rewriteAttachmentIDs(data []byte, idMap map[string]string, files map[string]fileFacts) ([]byte, *Problem) {
 	doc, err := form.DecodeData(strings.NewReader(string(data)))
 	if err != nil {
 		return nil, problem(RejectSyntaxViolation, "Fachdaten ungültig", "Die Fachdaten sind kein JSON-Objekt.", "data")
@@ -434,6 +454,9 @@ func rewriteAttachmentIDs(data []byte, idMap map[string]string) ([]byte, *Proble
 			if id, ok := x["attachmentId"].(string); ok {
 				if n, ok := idMap[strings.ToLower(id)]; ok {
 					x["attachmentId"] = n
+					if f, ok := files[n]; ok {
+						x["filename"], x["mimeType"], x["size"] = f.name, f.mediaType, json.Number(fmt.Sprint(f.size))
+					}
 				} else if bad == "" {
 					bad = id
 				}

@@ -482,9 +482,15 @@ func (s *Server) confirmation(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	transfer, reason := citizenTransfer(dels)
+	// The status is the caseworkers' (antrag's inbox); an application
+	// handed on to another system has only its transfer state here.
+	showStatus := false
+	for _, d := range dels {
+		showStatus = showStatus || d.Target.Kind == delivery.Inbox
+	}
 	s.render(w, r, http.StatusOK, "confirmation", map[string]any{
 		"Title": "Antrag eingegangen", "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
-		"Transfer": transfer, "Reason": reason,
+		"Transfer": transfer, "Reason": reason, "ShowStatus": showStatus || len(dels) == 0,
 	})
 	return nil
 }

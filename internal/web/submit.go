@@ -13,13 +13,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"path"
 	"slices"
 	"strings"
-	"unicode"
 
 	"github.com/google/uuid"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
@@ -239,7 +236,7 @@ func unindexed(name string) string {
 // receiveFile stores one uploaded file. It returns a problem for the
 // citizen (too large, empty, wrong type) instead of an error.
 func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, part io.Reader, filename string) (*form.FileRef, string, error) {
-	name := cleanFilename(filename)
+	name := form.CleanFilename(filename)
 	limit := journey.MaxFileSize(e)
 	maxFiles, maxBytes := draftUploadLimits(dc.form.Schema)
 	files, used, err := s.deps.Store.DraftAttachmentUsage(r.Context(), dc.tenant.ID, dc.draft.ID)
@@ -274,7 +271,7 @@ func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, par
 	if used+n > maxBytes {
 		return fail(tooMany)
 	}
-	mt := sniffMediaType(sn.head)
+	mt := form.SniffMediaType(sn.head)
 	allowed := journey.AllowedMediaTypes(e)
 	if !slices.Contains(allowed, mt) {
 		return fail(fmt.Sprintf("Die Datei „%s“ hat einen nicht zulässigen Dateityp. Zulässig: %s.", name, mediaNames(strings.Join(allowed, ","))))
@@ -323,34 +320,3 @@ func (s *sniffer) Write(p []byte) (int, error) {
 	return s.h.Write(p)
 }
 
-// sniffMediaType decides a file's media type from its first bytes
-// (http.DetectContentType, WHATWG MIME Sniffing), never from its name.
-func sniffMediaType(head []byte) string {
-	mt, _, _ := mime.ParseMediaType(http.DetectContentType(head))
-	return mt
-}
-
-// cleanFilename keeps the citizen's file name for display (case C06):
-// without directories, control characters, format characters (Unicode
-// category Cf: bidirectional overrides such as U+202E, which would show
-// "Rechnung\u202Efdp.exe" as "Rechnungexe.pdf", and zero-width characters)
-// and surrounding spaces, in NFC, at most 255 characters. It is never used
-// to store the file.
-func cleanFilename(name string) string {
-	name = strings.ReplaceAll(name, "\\", "/")
-	name = path.Base("/" + name)
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return r
-	}, norm.NFC.String(name))
-	name = strings.TrimSpace(name)
-	if name == "" || name == "/" || name == "." || name == ".." {
-		name = "Datei"
-	}
-	if r := []rune(name); len(r) > form.MaxFilenameLength {
-		name = string(r[:form.MaxFilenameLength])
-	}
-	return name
-}

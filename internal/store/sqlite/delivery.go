@@ -58,17 +58,16 @@ func (db *DB) targets(ctx context.Context, q queryer, tenantID, serviceID string
 // Inbox; ID, TenantID and ServiceID are set.
 func (db *DB) SetTargets(ctx context.Context, tenantID, serviceID string, targets []*delivery.Target) (err error) {
 	defer wrap(&err, "SetTargets(%q, %q)", tenantID, serviceID)
-	inbox := 0
+	seen := map[string]bool{}
 	for _, t := range targets {
 		if err := t.Validate(); err != nil {
 			return err
 		}
-		if t.Kind == delivery.Inbox {
-			inbox++
+		key := t.Key()
+		if seen[key] {
+			return fmt.Errorf("%s ist mehrfach angegeben: %w", t.String(), apperr.Invalid)
 		}
-	}
-	if inbox > 1 {
-		return fmt.Errorf("Posteingang mehrfach angegeben: %w", apperr.Invalid)
+		seen[key] = true
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var n int

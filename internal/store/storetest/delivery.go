@@ -192,6 +192,10 @@ func testTargets(t *testing.T, s Stores) {
 		{"email empty", []*delivery.Target{{Kind: delivery.Email}}},
 		{"unknown kind", []*delivery.Target{{Kind: "fax", Address: "0301234567"}}},
 		{"two inbox targets", []*delivery.Target{inboxTarget(), emailTarget(), inboxTarget()}},
+		{"the same webhook twice", []*delivery.Target{{Kind: delivery.Webhook, URL: "https://example.org/hook", Secret: secret},
+			{Kind: delivery.Webhook, URL: "https://example.org/hook", Secret: delivery.NewWebhookSecret()}}},
+		{"the same mailbox twice", []*delivery.Target{{Kind: delivery.Email, Address: "amt@example.org"}, {Kind: delivery.Email, Address: "AMT@example.org"}}},
+		{"the same destination twice", []*delivery.Target{fitconnectTarget("0b6f6a3e-4d2c-4f19-9a57-3c8e2d1f7b40"), fitconnectTarget("0b6f6a3e-4d2c-4f19-9a57-3c8e2d1f7b40")}},
 		{"valid then invalid", []*delivery.Target{emailTarget(), {Kind: delivery.FITConnect}}},
 	} {
 		err := s.SetTargets(ctx, f.a.ID, f.svcA.ID, c.targets)

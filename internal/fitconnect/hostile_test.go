@@ -1,0 +1,86 @@
+package fitconnect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/antrag/antrag/internal/fitconnect"
+	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
+)
+
+// withFirstAttachment gives the parcel's first attachment another name,
+// declared type and content, and rebuilds the data's file references.
+func withFirstAttachment(t *testing.T, pc *parcel, name, mediaType string, content []byte) {
+	t.Helper()
+	a := pc.p.Attachments[0]
+	a.Filename, a.MediaType = name, mediaType
+	pc.content[a.ID] = content
+	a.SHA512, a.Size = fitconnect.SHA512Hex(content), int64(len(content))
+	var refs []map[string]any
+	for _, a := range pc.p.Attachments {
+		refs = append(refs, map[string]any{"attachmentId": a.ID, "filename": a.Filename, "mimeType": a.MediaType,
+			"size": a.Size, "hash": map[string]any{"type": "sha512", "content": a.SHA512}})
+	}
+	data, err := json.Marshal(map[string]any{
+		"G60000000086": map[string]any{"F60000000243": "Hauptstraße 1", "F60000000244": 12.5},
+		"F60000000300": refs[0],
+		"G60000000099": map[string]any{"F60000000301": []any{refs[1]}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.p.Submission.Data = data
+}
+
+// TestReceiveRejectsDisguisedAttachment: a sender declares an executable
+// as application/pdf; the receiver sniffs the content, rejects the
+// submission and stores nothing.
+func TestReceiveRejectsDisguisedAttachment(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	withFirstAttachment(t, pc, "Bescheid.pdf", "application/pdf", []byte("MZ\x90\x00 this is not a pdf <script>alert(1)</script>"))
+	out := e.send(pc)
+	err := e.sub.Receive(context.Background(), e.destID, out.RemoteID)
+	var rej *fitconnect.RejectedError
+	if !errors.As(err, &rej) || !strings.Contains(rej.Problem.Title, "Dateityp") {
+		t.Fatalf("Receive: %v", err)
+	}
+	if e.inbox.count() != 0 {
+		t.Fatal("stored a disguised attachment")
+	}
+	if st := e.state(out.RemoteID); st != fitconnecttest.StateRejected {
+		t.Errorf("double state %s", st)
+	}
+}
+
+// TestReceiveCleansFileNames: directories and bidirectional overrides are
+// removed from a received file name, in the attachment and in the data.
+func TestReceiveCleansFileNames(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	withFirstAttachment(t, pc, "../../../etc/\u202egnp.pdf", "application/pdf", []byte("%PDF-1.7 Bescheid"))
+	out := e.send(pc)
+	if err := e.sub.Receive(context.Background(), e.destID, out.RemoteID); err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	r := e.inbox.get(out.RemoteID)
+	if r == nil {
+		t.Fatal("not stored")
+	}
+	var names []string
+	for _, a := range r.Attachments {
+		names = append(names, a.Filename)
+		if strings.ContainsAny(a.Filename, "/\u202e") {
+			t.Errorf("received file name %q", a.Filename)
+		}
+	}
+	if !strings.Contains(strings.Join(names, ","), "gnp.pdf") {
+		t.Errorf("names %q", names)
+	}
+	if strings.Contains(string(r.Data), "etc/") || strings.Contains(string(r.Data), "\u202e") || strings.Contains(string(r.Data), `\u202e`) {
+		t.Errorf("the data keeps the hostile name: %s", r.Data)
+	}
+}
