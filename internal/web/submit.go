@@ -319,4 +319,3 @@ func (s *sniffer) Write(p []byte) (int, error) {
 	}
 	return s.h.Write(p)
 }
-

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -214,9 +215,9 @@ func (db *DB) CreateAttachment(ctx context.Context, a *submission.Attachment) (e
 	}
 	id, created := newID(a.ID), db.orNow(a.CreatedAt)
 	_, err = db.db.ExecContext(ctx, `INSERT INTO attachments
-		(id, tenant_id, draft_id, submission_id, filename, media_type, size, sha512, storage_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, a.TenantID, nullString(a.DraftID), nullString(a.SubmissionID), a.Filename, a.MediaType, a.Size,
+		(id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at)
+		VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)`,
+		id, a.TenantID, nullString(a.DraftID), nullString(a.SubmissionID), db.box.Seal([]byte(a.Filename)), a.MediaType, a.Size,
 		a.SHA512, a.StorageKey, ts(created))
 	if err != nil {
 		return err
@@ -225,23 +226,61 @@ func (db *DB) CreateAttachment(ctx context.Context, a *submission.Attachment) (e
 	return nil
 }
 
-const attachmentColumns = `id, tenant_id, draft_id, submission_id, filename, media_type, size, sha512, storage_key, created_at`
+const attachmentColumns = `id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at`
 
-func scanAttachment(row scanner) (*submission.Attachment, error) {
+func (db *DB) scanAttachment(row scanner) (*submission.Attachment, error) {
 	a := &submission.Attachment{}
-	err := row.Scan(&a.ID, &a.TenantID, strCol{&a.DraftID}, strCol{&a.SubmissionID}, &a.Filename, &a.MediaType,
+	var sealedName []byte
+	err := row.Scan(&a.ID, &a.TenantID, strCol{&a.DraftID}, strCol{&a.SubmissionID}, &a.Filename, &sealedName, &a.MediaType,
 		&a.Size, &a.SHA512, &a.StorageKey, timeCol{&a.CreatedAt})
 	if err != nil {
 		return nil, err
 	}
+	if sealedName != nil {
+		name, err := db.box.Open(sealedName)
+		if err != nil {
+			return nil, fmt.Errorf("attachment %s: file name: %w", a.ID, err)
+		}
+		a.Filename = string(name)
+	}
 	return a, nil
+}
+
+// sealFilenames seals the file names that older versions stored in plain
+// text (migration 00005).
+func sealFilenames(ctx context.Context, db *sql.DB, box *sealed.Box) error {
+	rows, err := db.QueryContext(ctx, `SELECT id, filename FROM attachments WHERE filename <> '' AND filename_sealed IS NULL`)
+	if err != nil {
+		return err
+	}
+	type plain struct{ id, name string }
+	todo, err := collect(rows, func(row scanner) (plain, error) {
+		var p plain
+		err := row.Scan(&p.id, &p.name)
+		return p, err
+	})
+	if err != nil || len(todo) == 0 {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, p := range todo {
+		if _, err := tx.ExecContext(ctx, `UPDATE attachments SET filename = '', filename_sealed = ? WHERE id = ?`,
+			box.Seal([]byte(p.name)), p.id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // Attachment returns an attachment of the tenant (of a draft or a
 // submission).
 func (db *DB) Attachment(ctx context.Context, tenantID, id string) (_ *submission.Attachment, err error) {
 	defer wrap(&err, "Attachment(%q, %q)", tenantID, id)
-	return scanAttachment(db.db.QueryRowContext(ctx,
+	return db.scanAttachment(db.db.QueryRowContext(ctx,
 		`SELECT `+attachmentColumns+` FROM attachments WHERE tenant_id = ? AND id = ?`, tenantID, id))
 }
 
@@ -278,7 +317,7 @@ func (db *DB) ListAttachments(ctx context.Context, tenantID, submissionID string
 	if err != nil {
 		return nil, err
 	}
-	return collect(rows, scanAttachment)
+	return collect(rows, db.scanAttachment)
 }
 
 // DraftAttachmentUsage returns the number and total size of the draft's

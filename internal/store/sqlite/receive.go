@@ -60,9 +60,9 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 			a.ID, a.TenantID, a.SubmissionID, a.DraftID = newID(a.ID), s.TenantID, id, ""
 			a.CreatedAt = submitted
 			if _, err := tx.ExecContext(ctx, `INSERT INTO attachments
-				(id, tenant_id, draft_id, submission_id, filename, media_type, size, sha512, storage_key, created_at)
-				VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
-				a.ID, s.TenantID, id, a.Filename, a.MediaType, a.Size, a.SHA512, a.StorageKey, ts(submitted)); err != nil {
+				(id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at)
+				VALUES (?, ?, NULL, ?, '', ?, ?, ?, ?, ?, ?)`,
+				a.ID, s.TenantID, id, db.box.Seal([]byte(a.Filename)), a.MediaType, a.Size, a.SHA512, a.StorageKey, ts(submitted)); err != nil {
 				return err
 			}
 		}

@@ -5,20 +5,22 @@
 // the pure-Go driver modernc.org/sqlite.
 //
 // Open sets these pragmas on the connection through the DSN (_pragma=…):
-// journal_mode=WAL, foreign_keys=ON, busy_timeout=5000 (ms) and
-// synchronous=NORMAL, and begins transactions with BEGIN IMMEDIATE. The
-// pool holds one connection, so there is exactly one writer and every
-// store method that changes more than one row runs in one transaction.
+// journal_mode=WAL, foreign_keys=ON, busy_timeout=5000 (ms),
+// synchronous=NORMAL and secure_delete=ON, and begins transactions with
+// BEGIN IMMEDIATE. The pool holds one connection, so there is exactly one
+// writer and every store method that changes more than one row runs in one
+// transaction.
 //
 // The schema is created and upgraded by the numbered SQL files in
 // migrations/, embedded and applied with goose (each in a transaction,
 // recorded in goose_db_version).
 //
 // Personal data and secrets are sealed at rest: Draft.Data,
-// Submission.Data, webhook secrets, the target copy of each delivery and
+// Submission.Data, attachment file names, webhook secrets, the target copy of each delivery and
 // the secrets and private keys of FIT-Connect accounts are stored
 // encrypted with a *sealed.Box and opened when read. Other columns
-// (names, file names, event details) are stored in plain text.
+// (names of tenants, services and staff, event details) are stored in
+// plain text.
 //
 // Errors wrap the operation ("sqlite: SaveDraft: …") and one of the kinds of
 // package apperr: no row is apperr.NotFound; a UNIQUE or PRIMARY KEY
@@ -97,6 +99,9 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Deleted rows (expired drafts, purged applications) are overwritten,
+	// not left readable in free pages of the file.
+	q.Add("_pragma", "secure_delete(1)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -125,6 +130,10 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 		return nil, err
 	}
 	if err := checkKey(ctx, db, box); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sealFilenames(ctx, db, box); err != nil {
 		db.Close()
 		return nil, err
 	}

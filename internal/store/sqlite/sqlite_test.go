@@ -275,3 +275,58 @@ func must(tb testing.TB, err error) {
 		tb.Fatal(err)
 	}
 }
+
+// TestFileNamesSealed: attachment file names are not readable in the
+// database file, and names stored in plain text by older versions are
+// sealed on the next Open.
+func TestFileNamesSealed(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	db, err := sqlite.Open(ctx, path, mustBox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := &tenant.Tenant{Slug: "erfurt", Name: "Stadt Erfurt", Kind: tenant.Gemeinde}
+	if err := db.CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	svc := &tenant.Service{TenantID: tn.ID, Slug: "dienst", Name: "Dienst"}
+	if err := db.CreateService(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	d := &submission.Draft{TenantID: tn.ID, ServiceID: svc.ID, TokenHash: []byte("0123456789abcdef0123456789abcdef"), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := db.CreateDraft(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	a := &submission.Attachment{TenantID: tn.ID, DraftID: d.ID, Filename: "Mutterpass Erika Mustergeheim.pdf", StorageKey: "key-0000001"}
+	if err := db.CreateAttachment(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	// A row as an older version wrote it.
+	if _, err := db.SQL().ExecContext(ctx, `INSERT INTO attachments (id, tenant_id, draft_id, filename, storage_key, created_at)
+		VALUES ('legacy', ?, ?, 'Zeugnis Max Altbestand.pdf', 'key-0000002', '2026-01-01T00:00:00.000000Z')`, tn.ID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path, mustBox(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{a.ID: a.Filename, "legacy": "Zeugnis Max Altbestand.pdf"} {
+		got, err := db.Attachment(ctx, tn.ID, id)
+		if err != nil || got.Filename != want {
+			t.Errorf("Attachment(%s) = %+v, %v; want name %q", id, got, err, want)
+		}
+	}
+	db.Close()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal, _ := os.ReadFile(path + "-wal")
+	for _, name := range []string{"Mustergeheim", "Altbestand"} {
+		if bytes.Contains(raw, []byte(name)) || bytes.Contains(wal, []byte(name)) {
+			t.Errorf("%q is readable in the database file", name)
+		}
+	}
+}
