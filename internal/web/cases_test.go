@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -425,8 +426,12 @@ func TestC06RefusesFileByContentNotName(t *testing.T) {
 	var step int
 	for _, st := range sv.form.Steps {
 		_, refs := sv.form.FormValues(st, ex)
-		for k := range refs {
+		// The first file field in name order: map order would pick a
+		// different one on every run.
+		for _, k := range slices.Sorted(maps.Keys(refs)) {
+			t.Logf("file field %s on step %d", k, st.Index+1)
 			field, step = k, st.Index+1
+			break
 		}
 		if field != "" {
 			break
