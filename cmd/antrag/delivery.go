@@ -35,6 +35,7 @@ type deliveryConfig struct {
 	poll       time.Duration // how often the queue looks for due jobs
 	follow     time.Duration // how often FIT-Connect outcomes are read
 	fcPoll     time.Duration // how often destinations are polled
+	followSet  bool          // follow was configured (else the demo's double shortens it)
 	jobTimeout time.Duration
 
 	// FIT-Connect endpoints; empty token URL: FIT-Connect off (the demo
@@ -85,6 +86,10 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 			return nil, err
 		}
 		p.double = dbl
+		// The double answers at once: show the outcome in seconds.
+		if !d.followSet {
+			c.delivery.follow = 5 * time.Second
+		}
 		p.handlers[doublePrefix+"/"] = http.StripPrefix(doublePrefix, dbl.Handler())
 		base := strings.TrimSuffix(c.baseURL, "/") + doublePrefix
 		tokenURL, submissionAPI, destinationAPI = base+"/token", base, base

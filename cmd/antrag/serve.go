@@ -116,6 +116,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 			return nil, usageError{x.key + ": eine Dauer größer als 0"}
 		}
 	}
+	d.followSet = getenv("ANTRAG_FITCONNECT_FOLLOW") != ""
 	fs.Func("delivery-max-age", "so lange wird eine Zustellung wiederholt, dann gilt sie als fehlgeschlagen (Standard 7d)", func(s string) error {
 		v, err := parseDuration(s)
 		d.maxAge = v
