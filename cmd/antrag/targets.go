@@ -15,7 +15,8 @@ import (
 // delivered: `antrag service targets --tenant T --slug S [--inbox]
 // [--fitconnect DEST]… [--webhook URL]… [--email ADDR]…`. Without a target
 // flag it lists the current targets. A new webhook target gets a fresh
-// signing secret, printed once.
+// signing secret, printed once; a webhook that stays keeps its secret
+// unless --new-secrets.
 func serviceTargets(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("antrag service targets", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,6 +37,7 @@ func serviceTargets(ctx context.Context, args []string, getenv func(string) stri
 		targets = append(targets, &delivery.Target{Kind: delivery.Email, Address: strings.TrimSpace(s)})
 		return nil
 	})
+	rotate := fs.Bool("new-secrets", false, "auch bleibenden Webhooks ein neues Signaturgeheimnis geben")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,12 +61,29 @@ func serviceTargets(ctx context.Context, args []string, getenv func(string) stri
 		targets = append([]*delivery.Target{{Kind: delivery.Inbox}}, targets...)
 	}
 	if len(targets) > 0 {
+		// A webhook that stays keeps its secret (unless --new-secrets):
+		// its receiver verifies with it.
+		old, err := st.Targets(ctx, t.ID, svc.ID)
+		if err != nil {
+			return err
+		}
+		kept := map[string]string{}
+		for _, tg := range old {
+			if tg.Kind == delivery.Webhook {
+				kept[tg.URL] = tg.Secret
+			}
+		}
 		var secrets []string
 		for _, tg := range targets {
-			if tg.Kind == delivery.Webhook {
-				tg.Secret = delivery.NewWebhookSecret()
-				secrets = append(secrets, tg.URL+"  "+tg.Secret)
+			if tg.Kind != delivery.Webhook {
+				continue
 			}
+			if s, ok := kept[tg.URL]; ok && !*rotate {
+				tg.Secret = s
+				continue
+			}
+			tg.Secret = delivery.NewWebhookSecret()
+			secrets = append(secrets, tg.URL+"  "+tg.Secret)
 		}
 		if err := st.SetTargets(ctx, t.ID, svc.ID, targets); err != nil {
 			return err

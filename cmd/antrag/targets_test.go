@@ -149,3 +149,59 @@ func stringsOf(v any) []string {
 	}
 	return nil
 }
+
+// TestTargetsKeepWebhookSecrets: changing a service's targets keeps the
+// secret of a webhook that stays, unless --new-secrets; a place named
+// twice is refused.
+func TestTargetsKeepWebhookSecrets(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"ANTRAG_DATA": dataDir}
+	s := startServe(t, env, "--demo")
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	secretRE := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`)
+	targets := func(args ...string) string {
+		t.Helper()
+		out, errOut, err := runCmd(t, env, append([]string{"service", "targets", "--tenant", "musterstadt", "--slug", "gewerbeanmeldung"}, args...)...)
+		if err != nil {
+			t.Fatalf("targets %q: %v\n%s", args, err, errOut)
+		}
+		return out
+	}
+	first := secretRE.FindString(targets("--webhook", "https://fv.example/a"))
+	if first == "" {
+		t.Fatal("no secret for a new webhook")
+	}
+	if out := targets("--webhook", "https://fv.example/a", "--email", "amt@musterstadt.example"); secretRE.MatchString(out) {
+		t.Errorf("a staying webhook got a new secret:\n%s", out)
+	}
+	stored := func() string {
+		in := &fcInstallation{dataDir: dataDir}
+		db := in.open(t)
+		defer db.Close()
+		tn, _ := db.TenantBySlug(context.Background(), "musterstadt")
+		svc, _ := db.ServiceBySlug(context.Background(), tn.ID, "gewerbeanmeldung")
+		ts, err := db.Targets(context.Background(), tn.ID, svc.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tg := range ts {
+			if tg.Kind == delivery.Webhook {
+				return tg.Secret
+			}
+		}
+		return ""
+	}
+	if got := stored(); got != first {
+		t.Errorf("stored secret changed")
+	}
+	rotated := secretRE.FindString(targets("--webhook", "https://fv.example/a", "--new-secrets"))
+	if rotated == "" || rotated == first || stored() != rotated {
+		t.Errorf("--new-secrets: printed %q, stored %q, first %q", rotated, stored(), first)
+	}
+	if _, _, err := runCmd(t, env, "service", "targets", "--tenant", "musterstadt", "--slug", "gewerbeanmeldung",
+		"--email", "a@example.org", "--email", "A@example.org"); err == nil {
+		t.Error("the same mailbox twice was accepted")
+	}
+}

@@ -8,9 +8,10 @@
 // each (the transactional outbox). A worker then hands each Delivery to the
 // Sender of its Kind, retrying with exponential backoff and jitter
 // (Backoff) until the Delivery is delivered or, after MaxAge, failed.
-// Delivery is at least once: receivers de-duplicate by the submission id
-// (webhook-id, FIT-Connect senderReference), so that a caseworker sees each
-// submission exactly once.
+// Delivery is at least once: receivers de-duplicate (webhook receivers by
+// webhook-id, the delivery's id; antrag's FIT-Connect receiver by the
+// FIT-Connect submissionId, which a retry keeps), so that a caseworker
+// sees each submission exactly once.
 package delivery
 
 import (
@@ -341,6 +342,10 @@ type Store interface {
 	// read); otherwise it changes nothing and returns an error wrapping
 	// apperr.Conflict (another process or staff changed it meanwhile).
 	UpdateDelivery(ctx context.Context, d *Delivery, from State, ev *submission.Event) error
+	// RequeueOverdue queues a job for each Pending delivery whose next
+	// attempt was due before the cut-off and that has no job waiting or
+	// running (at most limit), and returns how many it queued.
+	RequeueOverdue(ctx context.Context, before time.Time, limit int) (int, error)
 	// Redeliver puts a Failed (or Rejected) delivery back to Pending and
 	// queues a job for it, in one transaction.
 	Redeliver(ctx context.Context, tenantID, id string, ev *submission.Event) error

@@ -64,6 +64,11 @@ func (w *Worker) logger() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+// overdue is how long past its next attempt a pending delivery may be
+// before Follow queues it again (a live job keeps it from being queued
+// twice).
+const overdue = 15 * time.Minute
+
 // systemActor is the actor of delivery events in the audit trail.
 const systemActor = "System"
 
@@ -77,7 +82,9 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 		return 0, err
 	}
 	if d.State != Pending {
-		return 0, nil // done already (a job run twice after a crash)
+		// Done already (a job run twice after a crash); finish what the
+		// first run may not have.
+		return 0, w.closeIfHandedOver(ctx, d, w.now().UTC())
 	}
 	policy := w.Policy.WithDefaults()
 	p, err := w.parcel(ctx, d)
@@ -90,10 +97,19 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 			out, err = sender.Send(ctx, p)
 		}
 	}
-	if ctx.Err() != nil && err != nil {
-		// Stopped (shutdown or job timeout): not the receiver's fault; the
-		// queue runs the job again.
-		return 0, fmt.Errorf("delivery %s interrupted: %w", d.ID, err)
+	if err != nil && ctx.Err() != nil {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// Stopped (shutdown): not the receiver's fault, and not an
+			// attempt; the queue runs the job again after the restart.
+			return 0, fmt.Errorf("delivery %s interrupted: %w", d.ID, err)
+		}
+		// The attempt took longer than the job timeout: it counts, so that
+		// a delivery that never finishes in time fails after MaxAge and
+		// staff see it.
+		err = fmt.Errorf("Zustellung nicht in der erlaubten Zeit abgeschlossen (ANTRAG_DELIVERY_TIMEOUT): %w", err)
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
 	}
 	now := w.now().UTC()
 	d.Attempts++
@@ -229,9 +245,15 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 	return p, nil
 }
 
-// Follow asks every Follower for the outcome of its Delivered deliveries;
-// see Runner.
+// Follow asks every Follower for the outcome of its Delivered deliveries,
+// and queues again pending deliveries that lost their job; see Runner.
 func (w *Worker) Follow(ctx context.Context) error {
+	// A pending delivery long overdue has lost its job: queue it again.
+	if n, err := w.Store.RequeueOverdue(ctx, w.now().Add(-overdue), 500); err != nil {
+		return err
+	} else if n > 0 {
+		w.logger().Warn("overdue deliveries queued again", "count", n)
+	}
 	var errs []error
 	for kind, s := range w.Senders {
 		f, ok := s.(Follower)
@@ -245,14 +267,13 @@ func (w *Worker) Follow(ctx context.Context) error {
 		for _, d := range ds {
 			out, err := f.Follow(ctx, d)
 			now := w.now().UTC()
-			if err != nil && IsPermanent(err) {
-				// The receiver cannot tell any more (the submission is gone
-				// there, or access is refused): staff decide, and can
-				// deliver it again.
+			if err != nil && errors.Is(err, apperr.Gone) {
+				// The receiver no longer knows it: staff decide, and can
+				// deliver it again, which starts afresh. (Other errors, a
+				// refused token say, are the sender's to fix: the delivery
+				// stays delivered and shows the error.)
 				d.State, d.LastError, d.DoneAt = Failed, staffText(err), now
-				if errors.Is(err, apperr.Gone) {
-					d.RemoteID, d.CaseID = "", "" // a new delivery starts afresh
-				}
+				d.RemoteID, d.CaseID = "", ""
 				ev := event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)
 				if err := w.Store.UpdateDelivery(ctx, d, Delivered, ev); ignoreConflict(err) != nil {
 					return err
@@ -269,6 +290,7 @@ func (w *Worker) Follow(ctx context.Context) error {
 			}
 			if out.State == Delivered || out.State == "" {
 				// Touch it, so that the oldest unchecked come first.
+				d.LastError = ""
 				if err := w.Store.UpdateDelivery(ctx, d, Delivered, nil); ignoreConflict(err) != nil {
 					return err
 				}

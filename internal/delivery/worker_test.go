@@ -391,3 +391,39 @@ func TestSchemasCheckUsesRules(t *testing.T) {
 		t.Errorf("unknown form version: %v", err)
 	}
 }
+
+// slowSender never finishes before its context ends.
+type slowSender struct{}
+
+func (slowSender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome, error) {
+	<-ctx.Done()
+	return delivery.Outcome{}, ctx.Err()
+}
+
+// TestDeliverTimeoutCounts: an attempt cut off by the job timeout counts
+// as a failed attempt, so that a delivery that never finishes in time ends
+// as failed after MaxAge; a shutdown does not count.
+func TestDeliverTimeoutCounts(t *testing.T) {
+	e := newEnv(t)
+	_, d := e.submit(t)
+	e.w.Senders[delivery.Webhook] = slowSender{}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID)
+	if err != nil || retry <= 0 {
+		t.Fatalf("timed-out attempt: %v, %v", retry, err)
+	}
+	got := e.reload(t, d)
+	if got.Attempts != 1 || got.State != delivery.Pending || !strings.Contains(got.LastError, "ANTRAG_DELIVERY_TIMEOUT") {
+		t.Errorf("after a timed-out attempt: %+v", got)
+	}
+	e.now = d.CreatedAt.Add(2 * time.Hour)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := e.w.Deliver(ctx2, d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Failed {
+		t.Errorf("timed out past the age limit: %+v", got)
+	}
+}

@@ -136,6 +136,8 @@ func (in *discardInbox) Service(_ context.Context, tenantID, leika, _ string) (*
 	return benchService, nil, nil
 }
 
+func (in *discardInbox) Stored(context.Context, string, string) (bool, error) { return false, nil }
+
 func (in *discardInbox) Store(context.Context, *fitconnect.Received) (bool, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()

@@ -67,6 +67,13 @@ func (in *memInbox) Store(_ context.Context, r *fitconnect.Received) (bool, erro
 	return true, nil
 }
 
+func (in *memInbox) Stored(_ context.Context, tenantID, remoteID string) (bool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	_, ok := in.stored[remoteID]
+	return ok, nil
+}
+
 func (in *memInbox) count() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()

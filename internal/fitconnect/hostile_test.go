@@ -9,6 +9,7 @@ import (
 
 	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // withFirstAttachment gives the parcel's first attachment another name,
@@ -82,5 +83,34 @@ func TestReceiveCleansFileNames(t *testing.T) {
 	}
 	if strings.Contains(string(r.Data), "etc/") || strings.Contains(string(r.Data), "\u202e") || strings.Contains(string(r.Data), `\u202e`) {
 		t.Errorf("the data keeps the hostile name: %s", r.Data)
+	}
+}
+
+// TestReceiveConfirmsStoredWithoutRecheck: the accept-submission of a
+// stored submission got lost; the next attempt confirms it even though a
+// check would now fail (the service was withdrawn), instead of rejecting
+// an application that caseworkers already have.
+func TestReceiveConfirmsStoredWithoutRecheck(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	out := e.send(pc)
+	e.double.Fail("POST /{v}/cases/{id}/events", 1, 503)
+	if err := e.sub.Receive(context.Background(), e.destID, out.RemoteID); err == nil {
+		t.Fatal("Receive reported success although the confirmation failed")
+	}
+	if e.inbox.count() != 1 {
+		t.Fatalf("stored %d, want 1", e.inbox.count())
+	}
+	e.inbox.mu.Lock()
+	e.inbox.services = map[string]*tenant.Service{} // withdrawn
+	e.inbox.mu.Unlock()
+	if err := e.sub.Receive(context.Background(), e.destID, out.RemoteID); err != nil {
+		t.Fatalf("second Receive: %v", err)
+	}
+	if st := e.state(out.RemoteID); st != fitconnecttest.StateAccepted {
+		t.Errorf("double state %s, want accepted", st)
+	}
+	if e.inbox.count() != 1 {
+		t.Errorf("stored %d, want 1", e.inbox.count())
 	}
 }

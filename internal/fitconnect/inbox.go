@@ -71,6 +71,15 @@ func (in *StoreInbox) Service(ctx context.Context, tenantID, leikaKey, schemaURI
 	return nil, nil, fmt.Errorf("Leistung %q mit Schema %q wird hier nicht angeboten: %w", leikaKey, schemaURI, apperr.NotFound)
 }
 
+// Stored reports whether the tenant holds the FIT-Connect submission.
+func (in *StoreInbox) Stored(ctx context.Context, tenantID, remoteID string) (bool, error) {
+	_, err := in.DB.SubmissionByExternalRef(ctx, tenantID, "fitconnect:"+remoteID)
+	if errors.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Store writes the attachments to the blob store and the submission with
 // them to the store, once per FIT-Connect submission (ExternalRef
 // "fitconnect:<submissionId>": a sender that retries continues its own

@@ -65,7 +65,8 @@ func Decrypt(keys []jose.JSONWebKey, compact string) ([]byte, error) {
 	}
 	for i := range keys {
 		k := &keys[i]
-		if k.KeyID != kid || k.IsPublic() {
+		// Only a decryption key: never the signing key, even under its kid.
+		if k.KeyID != kid || k.IsPublic() || (k.Algorithm != "" && k.Algorithm != AlgEncryption) || (k.Algorithm == "" && k.Use != "enc") {
 			continue
 		}
 		plain, err := obj.Decrypt(k.Key)

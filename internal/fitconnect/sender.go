@@ -138,6 +138,11 @@ func classify(err error) error {
 	return err
 }
 
+func notFound(err error) bool {
+	var p *Problem
+	return errors.As(err, &p) && p.Status == http.StatusNotFound
+}
+
 func stateInvalid(err error) bool {
 	var p *Problem
 	return errors.As(err, &p) && (p.Type == ProblemSubmissionStateInvalid || p.Status == http.StatusConflict)
@@ -216,6 +221,22 @@ func (s *Sender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome
 	out := delivery.Outcome{State: delivery.Delivered, RemoteID: remoteID, CaseID: caseID}
 
 	err = s.transfer(ctx, c, p, &key.JSONWebKey, remoteID, urn)
+	if err != nil && resumed && notFound(err) {
+		// The announced submission is gone at FIT-Connect. If it was never
+		// submitted, the next attempt announces a new one.
+		ok, ferr := s.submitted(ctx, c, remoteID, caseID, now)
+		if ferr == nil && ok {
+			return out, nil
+		}
+		if ferr == nil || notFound(ferr) {
+			if p.Progress != nil {
+				if err := p.Progress(ctx, "", ""); err != nil {
+					return delivery.Outcome{}, err
+				}
+			}
+			return delivery.Outcome{}, fmt.Errorf("FIT-Connect: die angekündigte Einreichung gibt es nicht mehr; der nächste Versuch kündigt sie neu an: %w", err)
+		}
+	}
 	if err != nil && resumed && stateInvalid(err) {
 		ok, ferr := s.submitted(ctx, c, remoteID, caseID, now)
 		if ferr != nil {
@@ -375,10 +396,12 @@ func (s *Sender) Follow(ctx context.Context, d *delivery.Delivery) (delivery.Out
 	}
 	keys := c.SETKeys(ctx, s.cfg.Roots, now)
 	var verified []*SET
-	for i, tok := range sets {
+	for _, tok := range sets {
+		// An event that does not verify (forged, or signed with a key the
+		// platform has since rotated out) is no decision: skip it.
 		set, err := VerifySET(tok, keys, now)
 		if err != nil {
-			return delivery.Outcome{}, fmt.Errorf("FIT-Connect: Ereignis %d im Protokoll: %w", i+1, err)
+			continue
 		}
 		verified = append(verified, set)
 	}

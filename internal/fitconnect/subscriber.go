@@ -53,6 +53,9 @@ type Inbox interface {
 	// a field hidden by a rule need not be there although the JSON Schema
 	// alone would require it.
 	Service(ctx context.Context, tenantID, leikaKey, schemaURI string) (*tenant.Service, func(data []byte) error, error)
+	// Stored reports whether the tenant has stored the FIT-Connect
+	// submission before.
+	Stored(ctx context.Context, tenantID, remoteID string) (bool, error)
 	// Store stores the received submission and its attachments in one
 	// step, idempotently by (TenantID, DestinationID, RemoteID); created is
 	// false when it was stored before.
@@ -97,6 +100,10 @@ type ReceivedAttachment struct {
 	Content   []byte
 	SHA512    string // lower-case hex, checked against the metadata
 }
+
+// MaxSubmissionBytes bounds the decrypted attachments of one received
+// submission together, so that receiving holds a bounded amount in memory.
+const MaxSubmissionBytes = 512 << 20
 
 // SubscriberConfig configures a Subscriber.
 type SubscriberConfig struct {
@@ -232,16 +239,29 @@ func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID st
 		return err
 	}
 	rc := &receipt{s: s, c: c, dest: dest, sub: sub, signer: signer, tags: &AuthenticationTags{}}
-	r, rej, err := rc.open(ctx)
+	// Stored before (its accept-submission was lost): confirm it again,
+	// without checking anew what was already taken (a check that depends
+	// on the date or the catalogue could now come out otherwise).
+	stored, err := s.cfg.Inbox.Stored(ctx, dest.TenantID, sub.SubmissionID)
 	if err != nil {
 		return err
 	}
-	if rej != nil {
-		return rc.reject(ctx, *rej)
-	}
-	created, err := s.cfg.Inbox.Store(ctx, r)
-	if err != nil {
-		return fmt.Errorf("FIT-Connect: Einreichung %s nicht gespeichert: %w", submissionID, err)
+	created := false
+	if stored {
+		if err := rc.tagsOnly(ctx); err != nil {
+			return err
+		}
+	} else {
+		r, rej, err := rc.open(ctx)
+		if err != nil {
+			return err
+		}
+		if rej != nil {
+			return rc.reject(ctx, *rej)
+		}
+		if created, err = s.cfg.Inbox.Store(ctx, r); err != nil {
+			return fmt.Errorf("FIT-Connect: Einreichung %s nicht gespeichert: %w", submissionID, err)
+		}
 	}
 	set, err := SignSET(signer, SETClaims{
 		Issuer: dest.DestinationID, IssuedAt: s.cfg.Now(),
@@ -288,6 +308,26 @@ func problem(typ, title, detail, instance string) *Problem {
 
 // open decrypts and checks the submission. It returns either the Received,
 // or a Problem to reject with, or an error for a later retry.
+// tagsOnly collects the authentication tags of a submission without
+// decrypting it (for confirming one stored before).
+func (rc *receipt) tagsOnly(ctx context.Context) error {
+	rc.tags.Metadata, _ = AuthTag(rc.sub.EncryptedMetadata)
+	rc.tags.Data, _ = AuthTag(rc.sub.EncryptedData)
+	for _, id := range rc.sub.Attachments {
+		jwe, err := rc.c.Attachment(ctx, rc.sub.SubmissionID, id)
+		if err != nil {
+			return err
+		}
+		if tag, err := AuthTag(jwe); err == nil {
+			if rc.tags.Attachments == nil {
+				rc.tags.Attachments = map[string]string{}
+			}
+			rc.tags.Attachments[id] = tag
+		}
+	}
+	return nil
+}
+
 func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	keys := rc.dest.PrivateKeys.Keys
 	sub := rc.sub
@@ -350,6 +390,7 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	}
 	idMap := map[string]string{}
 	files := map[string]fileFacts{}
+	var total int64
 	var atts []ReceivedAttachment
 	for _, a := range m.ContentStructure.Attachments {
 		remote := a.AttachmentID
@@ -367,6 +408,10 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		if err != nil {
 			return nil, problem(RejectEncryptionIssue, "Anlage nicht entschlüsselbar",
 				"Anlage "+remote+" konnte nicht entschlüsselt werden oder wurde verändert.", "attachment:"+remote), nil
+		}
+		total += int64(len(content))
+		if total > MaxSubmissionBytes {
+			return nil, problem(RejectSubmissionValidation, "Anlagen zu groß", fmt.Sprintf("Die Anlagen einer Einreichung dürfen zusammen höchstens %d MiB groß sein.", MaxSubmissionBytes>>20), "attachment:"+remote), nil
 		}
 		if len(content) > MaxAttachmentBytes {
 			return nil, problem(RejectSubmissionValidation, "Anlage zu groß", "Anlage "+remote+" ist größer als 64 MiB.", "attachment:"+remote), nil

@@ -96,10 +96,9 @@ type Submission struct {
 	// antrag's journey or API) or SourceFITConnect (received from a
 	// FIT-Connect destination of the tenant).
 	Source string
-	// ExternalRef identifies a received submission at its origin (for
-	// FIT-Connect the sender's reference, else the FIT-Connect
-	// submissionId); unique per tenant, so a submission delivered twice is
-	// stored once. "" for submissions made in antrag.
+	// ExternalRef identifies a received submission at its origin
+	// ("fitconnect:<submissionId>"); unique per tenant, so a submission
+	// delivered twice is stored once. "" for submissions made in antrag.
 	ExternalRef string
 	DraftID     string
 	SubmittedAt time.Time

@@ -338,6 +338,45 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 	})
 }
 
+// RequeueOverdue queues a job for each pending delivery (up to limit, any
+// tenant) whose next attempt was due before the cut-off, and returns how
+// many it queued. A delivery whose job still waits or runs keeps that one
+// job; one without a live job (River gave up on it after repeated store
+// errors, say) gets a new one.
+func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (n int, err error) {
+	defer wrap(&err, "RequeueOverdue")
+	if limit <= 0 {
+		limit = 500
+	}
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id FROM deliveries
+			WHERE state = ? AND next_attempt_at <> '' AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?`,
+			string(delivery.Pending), ts(before), limit)
+		if err != nil {
+			return err
+		}
+		due, err := collect(rows, func(row scanner) (*delivery.Delivery, error) {
+			d := &delivery.Delivery{}
+			return d, row.Scan(&d.TenantID, &d.ID)
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range due {
+			inserted, err := db.jobs.enqueueNew(ctx, tx, d)
+			if err != nil {
+				return err
+			}
+			if inserted {
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // DeliveryCounts returns, for the tenant, how many deliveries are in each
 // state (for the inbox's overview of failed deliveries).
 func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delivery.State]int, err error) {

@@ -56,17 +56,31 @@ func newJobs(db *sql.DB) (*jobs, error) {
 }
 
 func (j *jobs) enqueue(ctx context.Context, tx *sql.Tx, d *delivery.Delivery) error {
+	_, err := j.enqueueNew(ctx, tx, d)
+	return err
+}
+
+// enqueueNew queues a job for d unless one is live; inserted reports
+// whether it queued one.
+func (j *jobs) enqueueNew(ctx context.Context, tx *sql.Tx, d *delivery.Delivery) (inserted bool, err error) {
 	if j == nil {
-		return ErrNoQueue
+		return false, ErrNoQueue
 	}
-	_, err := j.client.InsertTx(ctx, tx, deliverArgs{TenantID: d.TenantID, DeliveryID: d.ID}, &river.InsertOpts{
+	res, err := j.client.InsertTx(ctx, tx, deliverArgs{TenantID: d.TenantID, DeliveryID: d.ID}, &river.InsertOpts{
 		MaxAttempts: maxJobAttempts,
+		// One live job per delivery: queueing it again while a job waits
+		// or runs does nothing (see RequeueOverdue).
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	})
 	if err != nil {
-		return fmt.Errorf("queue delivery %s: %w", d.ID, err)
+		return false, fmt.Errorf("queue delivery %s: %w", d.ID, err)
 	}
-	return nil
+	return !res.UniqueSkippedAsDuplicate, nil
 }
+
+// liveStates are the states of a job that will still run.
+var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
+	rivertype.JobStateRetryable, rivertype.JobStateScheduled}
 
 // maxJobAttempts bounds River's own retries of a job whose handler
 // returned an unexpected error (the database was unreachable, say). An
@@ -144,10 +158,7 @@ func (db *DB) RunQueue(ctx context.Context, r delivery.Runner, cfg QueueConfig) 
 	// A periodic pass is queued only when none is waiting or running, and
 	// passes run one at a time on their own queue, so that they never
 	// overlap and never hold up deliveries.
-	once := &river.InsertOpts{MaxAttempts: 1, Queue: periodicQueue, UniqueOpts: river.UniqueOpts{
-		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning,
-			rivertype.JobStateRetryable, rivertype.JobStateScheduled},
-	}}
+	once := &river.InsertOpts{MaxAttempts: 1, Queue: periodicQueue, UniqueOpts: river.UniqueOpts{ByState: liveStates}}
 	if cfg.FollowEvery > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return followArgs{}, once },

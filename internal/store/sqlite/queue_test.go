@@ -365,3 +365,39 @@ func TestQueueNoFollowOrPoll(t *testing.T) {
 	}
 	noProblems(t, log)
 }
+
+// TestRequeueOverdue: a pending delivery whose job is gone gets a new one;
+// one whose job is still waiting does not get a second.
+func TestRequeueOverdue(t *testing.T) {
+	ctx := context.Background()
+	db := mustOpen(t, filepath.Join(t.TempDir(), "antrag.db"))
+	tn, svc := webhookService(t, db)
+	lost := submitOne(t, db, tn, svc, "R-1")
+	kept := submitOne(t, db, tn, svc, "R-2")
+	later := time.Now().Add(time.Hour)
+	// With both jobs waiting, nothing is queued again.
+	n, err := db.RequeueOverdue(ctx, later, 0)
+	must(t, err)
+	if n != 0 || openJobs(t, db) != 2 {
+		t.Fatalf("requeued %d with live jobs (open jobs %d), want 0 (2)", n, openJobs(t, db))
+	}
+	// The job of one delivery is lost.
+	_, err = db.SQL().ExecContext(ctx, `DELETE FROM river_job WHERE kind = 'antrag_deliver' AND CAST(args AS TEXT) LIKE ?`, "%"+lost+"%")
+	must(t, err)
+	if openJobs(t, db) != 1 {
+		t.Fatalf("open jobs after deleting one: %d", openJobs(t, db))
+	}
+	// Not yet overdue: nothing happens.
+	if n, err := db.RequeueOverdue(ctx, time.Now().Add(-time.Hour), 0); err != nil || n != 0 {
+		t.Fatalf("before due: %d, %v", n, err)
+	}
+	n, err = db.RequeueOverdue(ctx, later, 0)
+	must(t, err)
+	if n != 1 || openJobs(t, db) != 2 {
+		t.Fatalf("requeued %d (open jobs %d), want 1 (2)", n, openJobs(t, db))
+	}
+	log := newCallLog()
+	startQueue(t, db, &fakeRunner{db: db, log: log}, queueConfig())
+	waitFor(t, "both delivered", func() bool { return log.count(lost) == 1 && log.count(kept) == 1 })
+	noProblems(t, log)
+}
