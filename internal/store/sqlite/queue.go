@@ -152,13 +152,16 @@ func (db *DB) RunQueue(ctx context.Context, r delivery.Runner, cfg QueueConfig) 
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{r: r})
-	river.AddWorker(workers, &periodicWorker[followArgs]{run: r.Follow, timeout: periodicTimeout})
-	river.AddWorker(workers, &periodicWorker[pollArgs]{run: r.Poll, timeout: periodicTimeout})
+	// A pass left "running" by a crashed process blocks the next one (they
+	// are unique) until River rescues it, RescueAfter after it started:
+	// passes get the job timeout like deliveries, not longer.
+	river.AddWorker(workers, &periodicWorker[followArgs]{run: r.Follow})
+	river.AddWorker(workers, &periodicWorker[pollArgs]{run: r.Poll})
 	var periodic []*river.PeriodicJob
 	// A periodic pass is queued only when none is waiting or running, and
 	// passes run one at a time on their own queue, so that they never
 	// overlap and never hold up deliveries.
-	once := &river.InsertOpts{MaxAttempts: 1, Queue: periodicQueue, UniqueOpts: river.UniqueOpts{ByState: liveStates}}
+	once := periodicOpts()
 	if cfg.FollowEvery > 0 {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.FollowEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return followArgs{}, once },
@@ -204,21 +207,21 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return err
 }
 
+// periodicOpts are the insert options of a follow or poll pass: one try,
+// on the periodic queue, and only while no pass waits or runs.
+func periodicOpts() *river.InsertOpts {
+	return &river.InsertOpts{MaxAttempts: 1, Queue: periodicQueue, UniqueOpts: river.UniqueOpts{ByState: liveStates}}
+}
+
 // periodicQueue runs the follow and poll passes, one at a time.
 const periodicQueue = "antrag_periodic"
 
-// periodicTimeout bounds one follow or poll pass.
-const periodicTimeout = 15 * time.Minute
-
 type periodicWorker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
-	run     func(ctx context.Context) error
-	timeout time.Duration
+	run func(ctx context.Context) error
 }
 
 func (w *periodicWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.run(ctx) }
-
-func (w *periodicWorker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
 
 type deliverWorker struct {
 	river.WorkerDefaults[deliverArgs]

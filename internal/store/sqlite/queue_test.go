@@ -401,3 +401,4 @@ func TestRequeueOverdue(t *testing.T) {
 	waitFor(t, "both delivered", func() bool { return log.count(lost) == 1 && log.count(kept) == 1 })
 	noProblems(t, log)
 }
+
