@@ -401,4 +401,3 @@ func TestRequeueOverdue(t *testing.T) {
 	waitFor(t, "both delivered", func() bool { return log.count(lost) == 1 && log.count(kept) == 1 })
 	noProblems(t, log)
 }
-
