@@ -67,13 +67,13 @@ Befehle:
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
                                                            FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
-  antrag service targets --tenant MANDANT --slug KURZNAME [--inbox] [--fitconnect ZUSTELLPUNKT] [--webhook URL] [--email ADRESSE]
+  antrag service targets --tenant MANDANT --slug KURZNAME [--inbox] [--fitconnect ZUSTELLPUNKT] [--webhook URL] [--email ADRESSE] [--new-secrets]
                                                            Zustellung eines Dienstes zeigen oder festlegen
   antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
                                                            Schlüsselpaare (Verschlüsselung, Signatur) eines Zustellpunkts erzeugen
-  antrag fitconnect sender --tenant MANDANT --client-id ID --client-secret-file DATEI
+  antrag fitconnect sender --tenant MANDANT --client-id ID [--client-secret-file DATEI]
                                                            FIT-Connect-Senderkonto eines Mandanten speichern
-  antrag fitconnect subscriber --tenant MANDANT --destination UUID --client-id ID --client-secret-file DATEI --keys JWKS
+  antrag fitconnect subscriber --tenant MANDANT --destination UUID --client-id ID [--client-secret-file DATEI] --keys JWKS
                                                            Zustellpunkt eines Mandanten (Empfang) speichern
   antrag fitconnect list                                   FIT-Connect-Konten auflisten
   antrag user add --tenant MANDANT --username NAME [--name NAME]

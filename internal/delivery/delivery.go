@@ -120,7 +120,15 @@ func (t *Target) Key() string {
 	case FITConnect:
 		return "fitconnect " + strings.ToLower(t.DestinationID)
 	case Webhook:
-		return "webhook " + t.URL
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return "webhook " + t.URL
+		}
+		u.Scheme, u.Host, u.User = strings.ToLower(u.Scheme), strings.ToLower(u.Host), nil
+		if u.Path == "" {
+			u.Path = "/"
+		}
+		return "webhook " + u.String()
 	case Email:
 		return "email " + strings.ToLower(t.Address)
 	}

@@ -106,7 +106,8 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duratio
 		// The attempt took longer than the job timeout: it counts, so that
 		// a delivery that never finishes in time fails after MaxAge and
 		// staff see it.
-		err = fmt.Errorf("Zustellung nicht in der erlaubten Zeit abgeschlossen (ANTRAG_DELIVERY_TIMEOUT): %w", err)
+		w.logger().Info("delivery attempt timed out", "delivery", d.ID, "error", err.Error())
+		err = errors.New("Zustellung nicht in der erlaubten Zeit abgeschlossen (ANTRAG_DELIVERY_TIMEOUT)")
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -213,6 +214,17 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 	}
 	t, err := w.Store.Tenant(ctx, d.TenantID)
 	if err != nil {
+		return nil, err
+	}
+	// The same place among the service's current targets has the current
+	// settings (a webhook's secret after a rotation).
+	if current, err := w.Store.Targets(ctx, d.TenantID, s.ServiceID); err == nil {
+		for _, t := range current {
+			if t.Key() == d.Target.Key() {
+				d.Target.Secret = t.Secret
+			}
+		}
+	} else {
 		return nil, err
 	}
 	svc, err := w.Store.Service(ctx, d.TenantID, s.ServiceID)

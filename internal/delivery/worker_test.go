@@ -427,3 +427,23 @@ func TestDeliverTimeoutCounts(t *testing.T) {
 		t.Errorf("timed out past the age limit: %+v", got)
 	}
 }
+
+// TestDeliverUsesRotatedSecret: a pending webhook delivery is signed with
+// the secret the service's webhook has now, not the one it had when the
+// application came in.
+func TestDeliverUsesRotatedSecret(t *testing.T) {
+	e := newEnv(t)
+	_, d := e.submit(t)
+	rotated := delivery.NewWebhookSecret()
+	if err := e.db.SetTargets(context.Background(), e.tenant.ID, e.svc.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "https://fachverfahren.example/eingang", Secret: rotated}}); err != nil {
+		t.Fatal(err)
+	}
+	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
+	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.sender.parcels[0].Delivery.Target.Secret; got != rotated {
+		t.Error("the delivery was signed with the old secret")
+	}
+}

@@ -142,8 +142,9 @@ type Event struct {
 type Filter struct {
 	Status    Status // "" for all
 	ServiceID string // "" for all
-	// DeliveryState keeps submissions with at least one delivery in this
-	// state (a delivery.State, e.g. "fehlgeschlagen"); "" for all.
+	// DeliveryState keeps submissions that still have their data and at
+	// least one delivery in this state (a delivery.State, e.g.
+	// "fehlgeschlagen"); "" for all.
 	DeliveryState string
 	Limit         int // 0 for a default of 100
 	Offset        int

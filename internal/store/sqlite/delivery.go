@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -304,7 +305,11 @@ func insertEvent(ctx context.Context, tx *sql.Tx, tenantID, submissionID string,
 
 // Redeliver puts a Failed or Rejected delivery back to Pending (attempts
 // and errors kept, next attempt now), records ev and queues a job, in one
-// transaction. Any other state is apperr.Conflict.
+// transaction. Any other state is apperr.Conflict, a submission whose data
+// is purged apperr.Gone. It delivers to the service's current target for
+// the same place (its current secret), or, when that place is gone from the
+// service's targets, to the one target of the same kind that replaced it
+// (ev's detail then names both).
 func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission.Event) (err error) {
 	defer wrap(&err, "Redeliver(%q, %q)", tenantID, id)
 	now := db.nowUTC()
@@ -320,15 +325,56 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if d.Target.Kind == delivery.Inbox {
 			return fmt.Errorf("der Posteingang wird nicht erneut zugestellt: %w", apperr.Conflict)
 		}
+		var serviceID string
+		var purged bool
+		if err := tx.QueryRowContext(ctx, `SELECT service_id, data IS NULL FROM submissions WHERE tenant_id = ? AND id = ?`,
+			tenantID, d.SubmissionID).Scan(&serviceID, &purged); err != nil {
+			return err
+		}
+		if purged {
+			return fmt.Errorf("die Daten des Antrags sind nach der Aufbewahrungsfrist gelöscht: %w", apperr.Gone)
+		}
+		// The service's targets may have changed since (a corrected
+		// address): the same place is delivered with its current settings;
+		// a place no longer listed goes to the one target of its kind that
+		// replaced it.
+		current, err := db.targets(ctx, tx, tenantID, serviceID)
+		if err != nil {
+			return err
+		}
+		var same, ofKind []*delivery.Target
+		for _, t := range current {
+			if t.Key() == d.Target.Key() {
+				same = append(same, t)
+			}
+			if t.Kind == d.Target.Kind {
+				ofKind = append(ofKind, t)
+			}
+		}
+		switch {
+		case len(same) == 1:
+			d.Target = *same[0]
+		case len(ofKind) == 1:
+			if ev != nil {
+				ev.Detail += " (statt " + d.Target.String() + ")"
+				ev.Detail = strings.Replace(ev.Detail, d.Target.String(), ofKind[0].String(), 1)
+			}
+			d.Target = *ofKind[0]
+			d.RemoteID, d.CaseID = "", ""
+		}
 		// A rejected FIT-Connect submission is closed at FIT-Connect: a new
 		// delivery announces a new one.
 		if d.State == delivery.Rejected {
 			d.RemoteID, d.CaseID, d.Reason = "", "", ""
 		}
+		target, err := json.Marshal(d.Target)
+		if err != nil {
+			return err
+		}
 		// The age limit counts from the re-delivery.
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, remote_id = ?, case_id = ?, reason = ?,
+		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = ?, remote_id = ?, case_id = ?, reason = ?, target = ?,
 			created_at = ?, updated_at = ?, next_attempt_at = ?, done_at = '' WHERE tenant_id = ? AND id = ?`,
-			string(delivery.Pending), d.RemoteID, d.CaseID, d.Reason, ts(now), ts(now), ts(now), tenantID, id); err != nil {
+			string(delivery.Pending), d.RemoteID, d.CaseID, d.Reason, db.box.Seal(target), ts(now), ts(now), ts(now), tenantID, id); err != nil {
 			return err
 		}
 		if err := insertEvent(ctx, tx, tenantID, d.SubmissionID, db.orNow(evAt(ev)), ev); err != nil {

@@ -250,7 +250,7 @@ func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission
 		args = append(args, f.ServiceID)
 	}
 	if f.DeliveryState != "" {
-		query += ` AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = submissions.tenant_id
+		query += ` AND data IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = submissions.tenant_id
 			AND d.submission_id = submissions.id AND d.state = ?)`
 		args = append(args, f.DeliveryState)
 	}

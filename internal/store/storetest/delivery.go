@@ -883,3 +883,70 @@ func testUpdateDeliveryCompareAndSet(t *testing.T, s Stores) {
 		}
 	}
 }
+
+// testRedeliverTargets: a re-delivery uses the service's current settings
+// for the same place, goes to the one replacement of a removed place, and
+// is refused once the data is purged.
+func testRedeliverTargets(t *testing.T, s Stores) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	oldSecret := delivery.NewWebhookSecret()
+	noErr(t, "SetTargets", s.SetTargets(ctx, f.a.ID, f.svcA.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "https://fv.example/a", Secret: oldSecret}}))
+	fail := func(sub *submission.Submission) *delivery.Delivery {
+		t.Helper()
+		ds, err := s.Deliveries(ctx, f.a.ID, sub.ID)
+		noErr(t, "Deliveries", err)
+		d := ds[0]
+		d.State = delivery.Failed
+		noErr(t, "UpdateDelivery", s.UpdateDelivery(ctx, d, delivery.Pending, nil))
+		return d
+	}
+	sub1 := f.mustSubmit(t, f.newSubmission(f.a, f.svcA, f.authA.ID))
+	d1 := fail(sub1)
+	// The secret was rotated: the same place keeps its new secret.
+	newSecret := delivery.NewWebhookSecret()
+	noErr(t, "SetTargets(rotated)", s.SetTargets(ctx, f.a.ID, f.svcA.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "HTTPS://FV.example/a", Secret: newSecret}}))
+	noErr(t, "Redeliver", s.Redeliver(ctx, f.a.ID, d1.ID, &submission.Event{Actor: "sb", Action: "erneut zustellen", Detail: d1.Target.String()}))
+	got, err := s.Delivery(ctx, f.a.ID, d1.ID)
+	noErr(t, "Delivery", err)
+	if got.Target.Secret != newSecret || got.State != delivery.Pending {
+		t.Errorf("after rotation and re-delivery: secret new %v, state %s", got.Target.Secret == newSecret, got.State)
+	}
+	// The place was replaced by another: the re-delivery goes there.
+	sub2 := f.mustSubmit(t, f.newSubmission(f.a, f.svcA, f.authA.ID))
+	d2 := fail(sub2)
+	noErr(t, "SetTargets(replaced)", s.SetTargets(ctx, f.a.ID, f.svcA.ID, []*delivery.Target{
+		{Kind: delivery.Webhook, URL: "https://fv.example/b", Secret: newSecret}, {Kind: delivery.Email, Address: "amt@example.org"}}))
+	ev := &submission.Event{Actor: "sb", Action: "erneut zustellen", Detail: d2.Target.String()}
+	noErr(t, "Redeliver(replaced)", s.Redeliver(ctx, f.a.ID, d2.ID, ev))
+	got, err = s.Delivery(ctx, f.a.ID, d2.ID)
+	noErr(t, "Delivery", err)
+	if got.Target.URL != "https://fv.example/b" || !strings.Contains(ev.Detail, "fv.example/b") || !strings.Contains(ev.Detail, "statt") {
+		t.Errorf("re-delivery after replacement: target %q, event %q", got.Target.URL, ev.Detail)
+	}
+	// Purged data: nothing to deliver.
+	sub3 := f.mustSubmit(t, f.newSubmission(f.a, f.svcA, f.authA.ID))
+	ds3, err := s.Deliveries(ctx, f.a.ID, sub3.ID)
+	noErr(t, "Deliveries", err)
+	var wh *delivery.Delivery
+	for _, d := range ds3 {
+		if d.Target.Kind == delivery.Webhook {
+			wh = d
+		}
+	}
+	wh.State = delivery.Failed
+	noErr(t, "UpdateDelivery", s.UpdateDelivery(ctx, wh, delivery.Pending, nil))
+	noErr(t, "SetStatus", s.SetStatus(ctx, f.a.ID, sub3.ID, submission.Abgeschlossen, &submission.Event{Actor: "sb", Action: "Status"}))
+	_, err = s.PurgeSubmissions(ctx, time.Now().Add(time.Hour))
+	noErr(t, "PurgeSubmissions", err)
+	wantKind(t, "Redeliver(purged)", s.Redeliver(ctx, f.a.ID, wh.ID, &submission.Event{Actor: "sb", Action: "x"}), apperr.Gone)
+	failed, err := s.ListSubmissions(ctx, f.a.ID, submission.Filter{DeliveryState: string(delivery.Failed)})
+	noErr(t, "ListSubmissions", err)
+	for _, x := range failed {
+		if x.ID == sub3.ID {
+			t.Error("a purged submission is listed among failed deliveries")
+		}
+	}
+}

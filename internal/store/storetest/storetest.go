@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"SetStatus", testSetStatus},
 		{"PurgeSubmissions", testPurgeSubmissions},
 		{"UpdateDeliveryCompareAndSet", testUpdateDeliveryCompareAndSet},
+		{"RedeliverTargets", testRedeliverTargets},
 		{"Users", testUsers},
 		{"Isolation", testIsolation},
 		{"Targets", testTargets},
