@@ -48,6 +48,25 @@ func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*sql
 	return openStore(ctx, &serveConfig{dataDir: f.dataDir, db: f.dbOrDefault(), dataKey: getenv("ANTRAG_DATA_KEY")})
 }
 
+// openTenant opens the installation and finds the tenant by its slug; an
+// unknown slug is an error naming it.
+func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string, slug string) (*sqlite.DB, *tenant.Tenant, func(), error) {
+	st, closeFn, err := f.open(ctx, getenv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	t, err := st.TenantBySlug(ctx, slug)
+	if errors.Is(err, apperr.NotFound) {
+		closeFn()
+		return nil, nil, nil, fmt.Errorf("Mandant %q gibt es nicht (antrag tenant list)", slug)
+	}
+	if err != nil {
+		closeFn()
+		return nil, nil, nil, fmt.Errorf("Mandant %q: %w", slug, err)
+	}
+	return st, t, closeFn, nil
+}
+
 // parseFlags parses args; --help is exit status 0, a mistake a usage error.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
@@ -220,15 +239,11 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	}
 	rep.File = file
 
-	st, closeFn, err := sf.open(ctx, getenv)
+	st, t, closeFn, err := sf.openTenant(ctx, getenv, *tenantSlug)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	t, err := st.TenantBySlug(ctx, *tenantSlug)
-	if err != nil {
-		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
-	}
 	existing, err := st.ServiceBySlug(ctx, t.ID, svc.Slug)
 	switch {
 	case err == nil && existing.TenantID == t.ID:

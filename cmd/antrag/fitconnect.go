@@ -180,15 +180,11 @@ func fitconnectAccount(ctx context.Context, role string, args []string, getenv f
 			acc.CallbackSecret = []byte(newCallback)
 		}
 	}
-	st, closeFn, err := sf.open(ctx, getenv)
+	st, t, closeFn, err := sf.openTenant(ctx, getenv, *tenantSlug)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	t, err := st.TenantBySlug(ctx, *tenantSlug)
-	if err != nil {
-		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
-	}
 	acc.TenantID = t.ID
 	if err := st.SetFITConnectAccount(ctx, acc); err != nil {
 		return err

@@ -44,15 +44,11 @@ func serviceTargets(ctx context.Context, args []string, getenv func(string) stri
 	if *tenantSlug == "" || *slug == "" {
 		return usageError{"antrag service targets: --tenant und --slug sind nötig"}
 	}
-	st, closeFn, err := sf.open(ctx, getenv)
+	st, t, closeFn, err := sf.openTenant(ctx, getenv, *tenantSlug)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	t, err := st.TenantBySlug(ctx, *tenantSlug)
-	if err != nil {
-		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
-	}
 	svc, err := st.ServiceBySlug(ctx, t.ID, *slug)
 	if err != nil {
 		return fmt.Errorf("Dienst %q: %w", *slug, err)

@@ -64,15 +64,11 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 	}
-	st, closeFn, err := sf.open(ctx, getenv)
+	st, t, closeFn, err := sf.openTenant(ctx, getenv, *tenantSlug)
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	t, err := st.TenantBySlug(ctx, *tenantSlug)
-	if err != nil {
-		return fmt.Errorf("Mandant %q: %w", *tenantSlug, err)
-	}
 	switch sub {
 	case "add":
 		display := *name
