@@ -64,6 +64,7 @@ Befehle:
   antrag tenant add --slug KURZNAME --name NAME --kind gemeinde|landkreis|land --ars ARS --authority BEHÖRDE
                                                            Mandanten mit zuständiger Behörde anlegen
   antrag tenant list                                       Mandanten auflisten
+  antrag migrate up|status [--data DIR] [--db sqlite:PFAD]  Datenbank migrieren bzw. Stand der Migrationen zeigen
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
                                                            FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
@@ -112,6 +113,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
 	case "fitconnect":
 		return runFitconnect(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -45,6 +45,7 @@ type serveConfig struct {
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
+	noMigrate      bool // refuse a database with pending migrations instead of migrating
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -132,6 +133,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&d.smtpFrom, "smtp-from", env("ANTRAG_SMTP_FROM", ""), "Absender der E-Mail-Hinweise")
 	fs.StringVar(&d.smtpUser, "smtp-user", env("ANTRAG_SMTP_USER", ""), "SMTP-Benutzer (Passwort in ANTRAG_SMTP_PASSWORD)")
 	fs.StringVar(&d.smtpTLS, "smtp-tls", env("ANTRAG_SMTP_TLS", "starttls"), "starttls, tls oder none (none nur für localhost)")
+	fs.BoolVar(&c.noMigrate, "no-migrate", env("ANTRAG_NO_MIGRATE", "") == "1" || env("ANTRAG_NO_MIGRATE", "") == "true", "nicht migrieren: eine Datenbank mit ausstehenden Migrationen wird abgewiesen (antrag migrate up)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -266,7 +268,7 @@ func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*sqlite.DB, e
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, path, box)
+	db, err := sqlite.OpenWith(ctx, path, box, sqlite.Options{NoMigrate: c.noMigrate})
 	if errors.Is(err, sqlite.ErrWrongKey) {
 		from := "der Schlüsseldatei " + filepath.Join(c.dataDir, "schluessel")
 		if c.dataKey != "" {

@@ -88,11 +88,19 @@ var liveStates = []rivertype.JobState{rivertype.JobStateAvailable, rivertype.Job
 // snoozes the job until the next attempt.
 const maxJobAttempts = 50
 
-// migrateRiver creates or upgrades River's tables.
-func migrateRiver(ctx context.Context, db *sql.DB) error {
+func riverMigrator(db *sql.DB) (*rivermigrate.Migrator[*sql.Tx], error) {
 	m, err := rivermigrate.New(riversqlite.New(db), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		return fmt.Errorf("job queue migrations: %w", err)
+		return nil, fmt.Errorf("job queue migrations: %w", err)
+	}
+	return m, nil
+}
+
+// migrateRiver creates or upgrades River's tables.
+func migrateRiver(ctx context.Context, db *sql.DB) error {
+	m, err := riverMigrator(db)
+	if err != nil {
+		return err
 	}
 	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("job queue migrations: %w", err)

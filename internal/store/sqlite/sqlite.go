@@ -37,6 +37,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -75,11 +76,73 @@ type DB struct {
 // Open opens the SQLite database at path, creating it (mode 0600) if it does
 // not exist, and applies the pending migrations. box seals Draft.Data and
 // Submission.Data.
-func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) {
+func Open(ctx context.Context, path string, box *sealed.Box) (*DB, error) {
+	return OpenWith(ctx, path, box, Options{})
+}
+
+// Options change how OpenWith opens a database.
+type Options struct {
+	// NoMigrate leaves the schema as it is: a database with pending
+	// migrations is refused with ErrPendingMigrations (for installations
+	// that migrate with `antrag migrate up` before rolling out).
+	NoMigrate bool
+}
+
+// ErrPendingMigrations is returned by OpenWith with NoMigrate when the
+// database lacks migrations this version needs.
+var ErrPendingMigrations = errors.New("die Datenbank braucht Migrationen dieser Version (antrag migrate up)")
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, path string, box *sealed.Box, o Options) (_ *DB, err error) {
 	defer wrap(&err, "Open(%q)", path)
 	if box == nil {
 		return nil, errors.New("no sealed.Box")
 	}
+	db, err := openSQL(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if o.NoMigrate {
+		pending, err := hasPending(ctx, db)
+		if err == nil && pending {
+			err = ErrPendingMigrations
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else {
+		// Two processes starting together on a new or upgraded database
+		// may both try a migration; the loser fails on "already exists",
+		// and its second try finds the migration recorded.
+		err = migrateAll(ctx, db)
+		if err != nil {
+			time.Sleep(BusyTimeout / 5)
+			err = migrateAll(ctx, db)
+		}
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if err := checkKey(ctx, db, box); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sealFilenames(ctx, db, box); err != nil {
+		db.Close()
+		return nil, err
+	}
+	j, err := newJobs(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{db: db, box: box, jobs: j}, nil
+}
+
+// openSQL opens the database file (creating it) with antrag's settings.
+func openSQL(ctx context.Context, path string) (*sql.DB, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("%w: database path must be non-empty and have no '?'", apperr.Invalid)
 	}
@@ -117,32 +180,115 @@ func Open(ctx context.Context, path string, box *sealed.Box) (_ *DB, err error) 
 		db.Close()
 		return nil, err
 	}
-	// Two processes starting together on a new or upgraded database may
-	// both try a migration; the loser fails on "already exists", and its
-	// second try finds the migration recorded.
-	err = migrateAll(ctx, db)
+	return db, nil
+}
+
+// Migration is the state of one schema migration.
+type Migration struct {
+	Source    string // "antrag" or "river" (the job queue's tables)
+	Version   int64
+	Name      string // e.g. "00004_delivery.sql"
+	Applied   bool
+	AppliedAt time.Time // zero unless Applied (antrag's own only)
+}
+
+// Migrate applies the pending migrations of the database at path
+// (creating it) and returns what it applied. It needs no data key.
+func Migrate(ctx context.Context, path string) (applied []Migration, err error) {
+	defer wrap(&err, "Migrate(%q)", path)
+	before, err := MigrationStatus(ctx, path)
 	if err != nil {
-		time.Sleep(BusyTimeout / 5)
-		err = migrateAll(ctx, db)
+		return nil, err
 	}
+	db, err := openSQL(ctx, path)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	if err := checkKey(ctx, db, box); err != nil {
-		db.Close()
+	defer db.Close()
+	if err := migrateAll(ctx, db); err != nil {
 		return nil, err
 	}
-	if err := sealFilenames(ctx, db, box); err != nil {
-		db.Close()
-		return nil, err
+	for _, m := range before {
+		if !m.Applied {
+			applied = append(applied, m)
+		}
 	}
-	j, err := newJobs(db)
+	return applied, nil
+}
+
+// MigrationStatus lists antrag's and River's migrations and whether the
+// database at path has them. It changes nothing but creates the file if
+// it does not exist.
+func MigrationStatus(ctx context.Context, path string) (_ []Migration, err error) {
+	defer wrap(&err, "MigrationStatus(%q)", path)
+	db, err := openSQL(ctx, path)
 	if err != nil {
-		db.Close()
 		return nil, err
 	}
-	return &DB{db: db, box: box, jobs: j}, nil
+	defer db.Close()
+	p, err := gooseProvider(db)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Migration
+	for _, s := range st {
+		m := Migration{Source: "antrag", Version: s.Source.Version, Name: filepath.Base(s.Source.Path), Applied: s.State == goose.StateApplied}
+		if m.Applied {
+			m.AppliedAt = s.AppliedAt.UTC()
+		}
+		out = append(out, m)
+	}
+	rm, err := riverMigrator(db)
+	if err != nil {
+		return nil, err
+	}
+	existing := map[int]bool{}
+	if hasTable(ctx, db, "river_migration") {
+		ex, err := rm.ExistingVersions(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range ex {
+			existing[v.Version] = true
+		}
+	}
+	for _, v := range rm.AllVersions() {
+		out = append(out, Migration{Source: "river", Version: int64(v.Version), Name: v.Name, Applied: existing[v.Version]})
+	}
+	return out, nil
+}
+
+// hasPending reports whether antrag's or River's migrations are missing.
+func hasPending(ctx context.Context, db *sql.DB) (bool, error) {
+	p, err := gooseProvider(db)
+	if err != nil {
+		return false, err
+	}
+	if pending, err := p.HasPending(ctx); err != nil || pending {
+		return pending, err
+	}
+	if !hasTable(ctx, db, "river_migration") {
+		return true, nil
+	}
+	rm, err := riverMigrator(db)
+	if err != nil {
+		return false, err
+	}
+	ex, err := rm.ExistingVersions(ctx)
+	if err != nil {
+		return false, err
+	}
+	return len(ex) < len(rm.AllVersions()), nil
+}
+
+func hasTable(ctx context.Context, db *sql.DB, name string) bool {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
+	return err == nil && n > 0
 }
 
 // ErrWrongKey is returned by Open when the data key is not the one the
@@ -178,15 +324,23 @@ func migrateAll(ctx context.Context, db *sql.DB) error {
 	return migrateRiver(ctx, db)
 }
 
-// migrate applies the embedded migrations that have not been applied yet.
-func migrate(ctx context.Context, db *sql.DB) error {
+func gooseProvider(db *sql.DB) (*goose.Provider, error) {
 	fsys, err := fs.Sub(migrations, "migrations")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return p, nil
+}
+
+// migrate applies the embedded migrations that have not been applied yet.
+func migrate(ctx context.Context, db *sql.DB) error {
+	p, err := gooseProvider(db)
+	if err != nil {
+		return err
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
