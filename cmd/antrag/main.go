@@ -83,6 +83,7 @@ Befehle:
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
   antrag fim example [--codelists DIR] DATEI               gültiges Beispiel-Datendokument ausgeben
   antrag fim rules [--json] [--summary] DATEI...           Regeln übersetzen und ihren Status zeigen
+  antrag load [--url URL] [--mode api|html|mixed] …        laufende Installation mit simulierten Anträgen belasten
 
 Umgebung (wie die gleichnamigen Optionen):
   ANTRAG_ADDR, ANTRAG_DATA, ANTRAG_DB, ANTRAG_BASE_URL, ANTRAG_DEMO (1),
@@ -113,6 +114,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
 	case "fitconnect":
 		return runFitconnect(ctx, args[1:], getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args[1:], stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
