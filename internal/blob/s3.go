@@ -65,6 +65,11 @@ type S3Config struct {
 	// CreateBucket makes NewS3 create the bucket (in Region) if it does
 	// not exist, instead of failing.
 	CreateBucket bool
+	// MaxRetries is how often minio-go tries a request that failed with
+	// a network error or a retryable status (500, 503, ...) in all, with
+	// a backoff of up to 1 s between tries; 0 means minio-go's default,
+	// 10.
+	MaxRetries int
 	// Transport, if not nil, carries the client's HTTP requests (for
 	// custom TLS roots, proxies or tests); nil uses minio-go's default.
 	Transport http.RoundTripper
@@ -112,6 +117,9 @@ func NewS3(ctx context.Context, cfg S3Config, box *sealed.Box) (_ *S3, err error
 	if cfg.Bucket == "" {
 		return nil, fmt.Errorf("%w: no bucket", apperr.Invalid)
 	}
+	if cfg.MaxRetries < 0 {
+		return nil, fmt.Errorf("%w: MaxRetries %d", apperr.Invalid, cfg.MaxRetries)
+	}
 	if strings.HasPrefix(cfg.Prefix, "/") {
 		return nil, fmt.Errorf("%w: prefix %q starts with /", apperr.Invalid, cfg.Prefix)
 	}
@@ -132,9 +140,10 @@ func NewS3(ctx context.Context, cfg S3Config, box *sealed.Box) (_ *S3, err error
 		return nil, fmt.Errorf("%w: SSE %q (want \"\", %q or %q)", apperr.Invalid, cfg.SSE, SSES3, SSEKMS)
 	}
 	opts := &minio.Options{
-		Secure:    cfg.UseTLS,
-		Region:    cfg.Region,
-		Transport: cfg.Transport,
+		Secure:     cfg.UseTLS,
+		Region:     cfg.Region,
+		Transport:  cfg.Transport,
+		MaxRetries: cfg.MaxRetries,
 		// Empty keys make anonymous requests.
 		Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
 	}
@@ -199,8 +208,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, maxBytes int64) (
 		return 0, err
 	}
 	b := s.box.Seal(buf.Bytes())
-	clear(buf.Bytes()) // no plain copy left for the garbage collector to keep
-	buf = bytes.Buffer{}
+	clear(buf.Bytes()) // no plain copy left in freed memory
 	_, err = s.client.PutObject(ctx, s.bucket, name, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{
 		ContentType:          "application/octet-stream",
 		ServerSideEncryption: s.sse,
