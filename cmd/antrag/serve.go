@@ -45,7 +45,8 @@ type serveConfig struct {
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
-	noMigrate      bool // refuse a database with pending migrations instead of migrating
+	noMigrate      bool           // refuse a database with pending migrations instead of migrating
+	s3             *blob.S3Config // attachments in S3 instead of <data>/anhaenge; nil: directory
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -148,6 +149,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 		return nil, usageError{"--trusted-proxies: " + err.Error()}
 	}
 	c.dataKey = getenv("ANTRAG_DATA_KEY")
+	if c.s3, err = s3Config(getenv); err != nil {
+		return nil, err
+	}
 	d.smtpPassword = getenv("ANTRAG_SMTP_PASSWORD")
 	if d.fcVersion != "v1" && d.fcVersion != "v2" {
 		return nil, usageError{fmt.Sprintf("--fitconnect-version %q: v1 oder v2", d.fcVersion)}
@@ -219,7 +223,7 @@ type app struct {
 	schemas  *delivery.Schemas
 	delivery *deliveryParts
 	db       *sqlite.DB
-	blobs    *blob.Dir
+	blobs    blob.Store
 	sessions *scs.SessionManager
 	store    *sqlite3store.SQLite3Store
 	server   *web.Server
@@ -314,7 +318,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := blob.NewDir(filepath.Join(c.dataDir, "anhaenge"), box)
+	blobs, err := openBlobs(ctx, c, box)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -489,4 +493,37 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Deliveries still running get until the deadline; what is cut off is
 	// delivered after the next start.
 	return q.Stop(sctx)
+}
+
+// s3Config reads the S3 settings from the environment (ANTRAG_S3_*); nil
+// without ANTRAG_S3_BUCKET. Secrets come from the environment only.
+func s3Config(getenv func(string) string) (*blob.S3Config, error) {
+	bucket := getenv("ANTRAG_S3_BUCKET")
+	if bucket == "" {
+		return nil, nil
+	}
+	c := &blob.S3Config{
+		Endpoint: getenv("ANTRAG_S3_ENDPOINT"), Bucket: bucket, Region: getenv("ANTRAG_S3_REGION"),
+		AccessKey: getenv("ANTRAG_S3_ACCESS_KEY"), SecretKey: getenv("ANTRAG_S3_SECRET_KEY"),
+		UseTLS: getenv("ANTRAG_S3_TLS") != "false" && getenv("ANTRAG_S3_TLS") != "0",
+		Prefix: getenv("ANTRAG_S3_PREFIX"), SSE: getenv("ANTRAG_S3_SSE"), KMSKeyID: getenv("ANTRAG_S3_KMS_KEY_ID"),
+		CreateBucket: getenv("ANTRAG_S3_CREATE_BUCKET") == "1" || getenv("ANTRAG_S3_CREATE_BUCKET") == "true",
+	}
+	if c.Endpoint == "" {
+		return nil, usageError{"ANTRAG_S3_BUCKET ist gesetzt, ANTRAG_S3_ENDPOINT (Host:Port) fehlt"}
+	}
+	return c, nil
+}
+
+// openBlobs opens the attachment store: S3 when configured, else the
+// directory <data>/anhaenge. Either way the content is sealed with box.
+func openBlobs(ctx context.Context, c *serveConfig, box *sealed.Box) (blob.Store, error) {
+	if c.s3 != nil {
+		s, err := blob.NewS3(ctx, *c.s3, box)
+		if err != nil {
+			return nil, fmt.Errorf("Anhänge in S3: %w", err)
+		}
+		return s, nil
+	}
+	return blob.NewDir(filepath.Join(c.dataDir, "anhaenge"), box)
 }
