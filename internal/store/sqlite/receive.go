@@ -40,7 +40,7 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 	at := db.orNow(ev.At)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		existing, created = nil, false
-		old, err := db.querySubmission(ctx, tx, `tenant_id = ? AND external_ref = ?`, s.TenantID, s.ExternalRef)
+		old, err := db.querySubmission(ctx, tx, whereExternalRef, s.TenantID, s.ExternalRef)
 		if err == nil {
 			existing = old
 			return nil

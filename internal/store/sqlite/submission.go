@@ -21,6 +21,15 @@ const (
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
 
+// whereIdempotencyKey and whereExternalRef find a submission by a key of a
+// partial unique index. The "<> ”" repeats the index's condition: without
+// it SQLite cannot use the index for a bound parameter and reads every
+// submission of the tenant (each submit got slower as the inbox grew).
+const (
+	whereIdempotencyKey = `tenant_id = ? AND idempotency_key = ? AND idempotency_key <> ''`
+	whereExternalRef    = `tenant_id = ? AND external_ref = ? AND external_ref <> ''`
+)
+
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
@@ -91,7 +100,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		existing, created, orphanKeys = nil, false, nil
 		if s.IdempotencyKey != "" {
-			old, err := db.querySubmission(ctx, tx, `tenant_id = ? AND idempotency_key = ?`, s.TenantID, s.IdempotencyKey)
+			old, err := db.querySubmission(ctx, tx, whereIdempotencyKey, s.TenantID, s.IdempotencyKey)
 			if err == nil {
 				existing = old
 				return nil
@@ -204,7 +213,7 @@ func (db *DB) SubmissionByIdempotencyKey(ctx context.Context, tenantID, key stri
 	if key == "" {
 		return nil, notFound("empty idempotency key")
 	}
-	return db.querySubmission(ctx, db.db, `tenant_id = ? AND idempotency_key = ?`, tenantID, key)
+	return db.querySubmission(ctx, db.db, whereIdempotencyKey, tenantID, key)
 }
 
 // SubmissionByExternalRef returns the tenant's received submission with
@@ -214,7 +223,7 @@ func (db *DB) SubmissionByExternalRef(ctx context.Context, tenantID, ref string)
 	if ref == "" {
 		return nil, notFound("empty external reference")
 	}
-	return db.querySubmission(ctx, db.db, `tenant_id = ? AND external_ref = ?`, tenantID, ref)
+	return db.querySubmission(ctx, db.db, whereExternalRef, tenantID, ref)
 }
 
 // SubmissionByDraft returns the tenant's submission made from the draft
