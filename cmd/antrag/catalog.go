@@ -16,7 +16,6 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/rules"
-	"github.com/antrag/antrag/internal/store/sqlite"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -32,7 +31,7 @@ type storeFlags struct {
 func addStoreFlags(fs *flag.FlagSet, getenv func(string) string) *storeFlags {
 	f := &storeFlags{}
 	fs.StringVar(&f.dataDir, "data", envOr(getenv, "ANTRAG_DATA", "./antrag-data"), "Datenverzeichnis")
-	fs.StringVar(&f.db, "db", getenv("ANTRAG_DB"), "Datenbank: sqlite:PFAD (Standard: sqlite:<data>/antrag.db)")
+	fs.StringVar(&f.db, "db", getenv("ANTRAG_DB"), "Datenbank: sqlite:PFAD oder postgres://… (Standard: sqlite:<data>/antrag.db)")
 	return f
 }
 
@@ -44,13 +43,13 @@ func (f *storeFlags) dbOrDefault() string {
 	return f.db
 }
 
-func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*sqlite.DB, func(), error) {
+func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (database, func(), error) {
 	return openStore(ctx, &serveConfig{dataDir: f.dataDir, db: f.dbOrDefault(), dataKey: getenv("ANTRAG_DATA_KEY")})
 }
 
 // openTenant opens the installation and finds the tenant by its slug; an
 // unknown slug is an error naming it.
-func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string, slug string) (*sqlite.DB, *tenant.Tenant, func(), error) {
+func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string, slug string) (database, *tenant.Tenant, func(), error) {
 	st, closeFn, err := f.open(ctx, getenv)
 	if err != nil {
 		return nil, nil, nil, err

@@ -22,7 +22,6 @@ import (
 	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
 	"github.com/antrag/antrag/internal/form"
-	"github.com/antrag/antrag/internal/store/sqlite"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -250,7 +249,7 @@ func chainRoot(private []byte) (*x509.Certificate, error) {
 // destination offering the tenant's services, with a callback to this
 // installation. It returns the trust anchors: the roots of the
 // destinations' certificate chains.
-func registerDemoDouble(ctx context.Context, c *serveConfig, db *sqlite.DB, dbl *fitconnecttest.Double) (*x509.CertPool, error) {
+func registerDemoDouble(ctx context.Context, c *serveConfig, db database, dbl *fitconnecttest.Double) (*x509.CertPool, error) {
 	roots := x509.NewCertPool()
 	dests, err := db.FITConnectDestinations(ctx)
 	if err != nil {
@@ -321,11 +320,11 @@ func certPEM(c *x509.Certificate) []byte {
 }
 
 // startQueue starts working the delivery jobs of this process.
-func (a *app) startQueue(ctx context.Context) (*sqlite.Queue, error) {
+func (a *app) startQueue(ctx context.Context) (stopper, error) {
 	d := a.cfg.delivery
-	return a.db.RunQueue(context.WithoutCancel(ctx), a.delivery.worker, sqlite.QueueConfig{
-		Workers: d.workers, PollInterval: d.poll, FollowEvery: d.follow, PollEvery: d.fcPoll,
-		JobTimeout: d.jobTimeout, Logger: slog.New(minLevel{a.logger.Handler(), slog.LevelWarn}),
+	return a.db.runQueue(context.WithoutCancel(ctx), a.delivery.worker, queueSettings{
+		workers: d.workers, poll: d.poll, follow: d.follow, fcPoll: d.fcPoll,
+		jobTimeout: d.jobTimeout, logger: slog.New(minLevel{a.logger.Handler(), slog.LevelWarn}),
 	})
 }
 

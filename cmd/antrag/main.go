@@ -59,12 +59,13 @@ func exitCode(err error, stderr io.Writer) int {
 const usage = `antrag – Antragsplattform für FIM-basierte Online-Dienste
 
 Befehle:
-  antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PFAD] [--base-url URL]
+  antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PFAD|postgres://…] [--base-url URL]
                                                            Server starten (Standard ohne Befehl)
   antrag tenant add --slug KURZNAME --name NAME --kind gemeinde|landkreis|land --ars ARS --authority BEHÖRDE
                                                            Mandanten mit zuständiger Behörde anlegen
   antrag tenant list                                       Mandanten auflisten
-  antrag migrate up|status [--data DIR] [--db sqlite:PFAD]  Datenbank migrieren bzw. Stand der Migrationen zeigen
+  antrag migrate up|status [--data DIR] [--db sqlite:PFAD|postgres://…]
+                                                           Datenbank migrieren bzw. Stand der Migrationen zeigen
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
                                                            FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten

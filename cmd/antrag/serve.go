@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/antrag/antrag/internal/blob"
@@ -24,7 +23,6 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
 	"github.com/antrag/antrag/internal/web"
 )
 
@@ -79,7 +77,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("ANTRAG_ADDR", ":8080"), "Adresse, auf der der Server lauscht")
 	fs.StringVar(&c.dataDir, "data", env("ANTRAG_DATA", "./antrag-data"), "Datenverzeichnis (Datenbank, Anhänge, Schlüssel)")
-	fs.StringVar(&c.db, "db", env("ANTRAG_DB", ""), "Datenbank: sqlite:PFAD (Standard: sqlite:<data>/antrag.db)")
+	fs.StringVar(&c.db, "db", env("ANTRAG_DB", ""), "Datenbank: sqlite:PFAD oder postgres://… (Standard: sqlite:<data>/antrag.db)")
 	fs.StringVar(&c.baseURL, "base-url", env("ANTRAG_BASE_URL", ""), "öffentliche Adresse, z. B. https://antrag.example.de (Standard: http://localhost<addr>)")
 	fs.BoolVar(&c.demo, "demo", env("ANTRAG_DEMO", "") == "1" || env("ANTRAG_DEMO", "") == "true", "beim ersten Start einen Demo-Katalog anlegen")
 	fs.Func("draft-ttl", "Aufbewahrung nicht abgesendeter Entwürfe nach der letzten Änderung (z. B. 30d)", func(s string) error {
@@ -165,7 +163,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	// Refuse an unusable --db before anything is created in the data
 	// directory (openBox writes the key file).
-	if _, err := sqlitePath(c.db); err != nil {
+	if _, err := parseDB(c.db); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -220,15 +218,15 @@ func parseDuration(s string) (time.Duration, error) {
 
 // app is a running installation's parts.
 type app struct {
-	schemas  *delivery.Schemas
-	delivery *deliveryParts
-	db       *sqlite.DB
-	blobs    blob.Store
-	sessions *scs.SessionManager
-	store    *sqlite3store.SQLite3Store
-	server   *web.Server
-	logger   *slog.Logger
-	cfg      *serveConfig
+	schemas      *delivery.Schemas
+	delivery     *deliveryParts
+	db           database
+	blobs        blob.Store
+	sessions     *scs.SessionManager
+	stopSessions func()
+	server       *web.Server
+	logger       *slog.Logger
+	cfg          *serveConfig
 }
 
 // openApp opens (and on first start creates) the data directory, database
@@ -251,62 +249,6 @@ func openBox(c *serveConfig) (*sealed.Box, error) {
 		return nil, fmt.Errorf("Datenschlüssel: %w", err)
 	}
 	return sealed.New(key)
-}
-
-// sqlitePath returns the path of a --db value sqlite:PATH; any other value
-// is a usage error.
-func sqlitePath(db string) (string, error) {
-	path, ok := strings.CutPrefix(db, "sqlite:")
-	if !ok {
-		if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-			return "", usageError{"--db: PostgreSQL wird von dieser Version noch nicht unterstützt; verwenden Sie sqlite:PFAD"}
-		}
-		return "", usageError{fmt.Sprintf("--db %q: erwartet sqlite:PFAD", db)}
-	}
-	return path, nil
-}
-
-// openDB opens the database that --db names.
-func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*sqlite.DB, error) {
-	path, err := sqlitePath(c.db)
-	if err != nil {
-		return nil, err
-	}
-	db, err := sqlite.OpenWith(ctx, path, box, sqlite.Options{NoMigrate: c.noMigrate})
-	if errors.Is(err, sqlite.ErrWrongKey) {
-		from := "der Schlüsseldatei " + filepath.Join(c.dataDir, "schluessel")
-		if c.dataKey != "" {
-			from = "ANTRAG_DATA_KEY"
-		}
-		return nil, fmt.Errorf("%w: der Schlüssel aus %s ist nicht der, mit dem %s angelegt wurde; ohne den richtigen Schlüssel sind die gespeicherten Anträge nicht lesbar", err, from, path)
-	}
-	return db, err
-}
-
-// openStore opens the database of an existing installation alone, for
-// administrative commands; it creates nothing.
-func openStore(ctx context.Context, c *serveConfig) (*sqlite.DB, func(), error) {
-	path, err := sqlitePath(c.db)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, nil, fmt.Errorf("keine Installation in %s (erst `antrag serve` starten oder --data/--db angeben): %w", path, err)
-	}
-	if c.dataKey == "" {
-		if _, err := os.Stat(filepath.Join(c.dataDir, "schluessel")); err != nil {
-			return nil, nil, fmt.Errorf("kein Datenschlüssel: weder ANTRAG_DATA_KEY noch %s: %w", filepath.Join(c.dataDir, "schluessel"), err)
-		}
-	}
-	box, err := openBox(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	db, err := openDB(ctx, c, box)
-	if err != nil {
-		return nil, nil, err
-	}
-	return db, func() { db.Close() }, nil
 }
 
 func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, error) {
@@ -362,7 +304,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		return nil, err
 	}
 	a.delivery = parts
-	st := sqlite3store.NewWithCleanupInterval(db.SQL(), 30*time.Minute)
+	st, stopSessions := db.sessionStore()
 	sm := scs.New()
 	sm.Store = st
 	sm.Lifetime = 8 * time.Hour
@@ -374,15 +316,15 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies}, web.Deps{
 		Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logger: logger,
-		Ready:    func(ctx context.Context) error { return db.SQL().PingContext(ctx) },
+		Ready:    db.ping,
 		Handlers: parts.handlers,
 	})
 	if err != nil {
-		st.StopCleanup()
+		stopSessions()
 		db.Close()
 		return nil, err
 	}
-	a.sessions, a.store, a.server = sm, st, srv
+	a.sessions, a.stopSessions, a.server = sm, stopSessions, srv
 	return a, nil
 }
 
@@ -390,7 +332,7 @@ func (a *app) close() {
 	if a.delivery.double != nil {
 		a.delivery.double.Close()
 	}
-	a.store.StopCleanup()
+	a.stopSessions()
 	if err := a.db.Close(); err != nil {
 		a.logger.Error("Datenbank schließen", "error", err.Error())
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
-	"github.com/antrag/antrag/internal/store/sqlite"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -54,7 +53,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	} else if *tenantSlug == "" {
 		return usageError{"antrag user list: --tenant angeben"}
 	}
-	if _, err := sqlitePath(sf.dbOrDefault()); err != nil {
+	if _, err := parseDB(sf.dbOrDefault()); err != nil {
 		return err
 	}
 	var hash string
@@ -115,7 +114,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // userOf finds the user of tenant t with the username.
-func userOf(ctx context.Context, st *sqlite.DB, t *tenant.Tenant, username string) (*account.User, error) {
+func userOf(ctx context.Context, st database, t *tenant.Tenant, username string) (*account.User, error) {
 	x, err := st.UserByUsername(ctx, username)
 	if err == nil && x.TenantID != t.ID {
 		err = apperr.NotFound
