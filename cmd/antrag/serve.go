@@ -354,6 +354,9 @@ func (a *app) janitor(ctx context.Context) {
 			}
 			keys = append(keys, more...)
 		}
+		if err := a.db.ThrottlePurge(ctx, now.Add(-24*time.Hour)); err != nil {
+			a.logger.Error("Anmeldezähler löschen", "error", err.Error())
+		}
 		for _, k := range keys {
 			if err := a.blobs.Delete(ctx, k); err != nil {
 				a.logger.Error("Anhang löschen", "error", err.Error())

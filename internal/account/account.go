@@ -36,6 +36,36 @@ type Store interface {
 	// DeleteUser deletes a user; their sessions end at the next request.
 	// Audit events keep the username.
 	DeleteUser(ctx context.Context, tenantID, id string) error
+
+	// Login throttling: token buckets by key, kept in the store so that
+	// every process counts the same attempts (see Bucket).
+	//
+	// ThrottleTokens returns the tokens of the bucket at now (b.Burst for
+	// an unknown key).
+	ThrottleTokens(ctx context.Context, key string, b Bucket, now time.Time) (float64, error)
+	// ThrottleSpend takes one token from the bucket at now (at least
+	// down to 0).
+	ThrottleSpend(ctx context.Context, key string, b Bucket, now time.Time) error
+	// ThrottleReset forgets the bucket.
+	ThrottleReset(ctx context.Context, key string) error
+	// ThrottlePurge forgets the buckets not used since before.
+	ThrottlePurge(ctx context.Context, before time.Time) error
+}
+
+// Bucket is a token bucket's shape: it holds at most Burst tokens and gains
+// one every Every.
+type Bucket struct {
+	Burst int
+	Every time.Duration
+}
+
+// Refill returns the tokens a bucket holds at now that held tokens at
+// then.
+func (b Bucket) Refill(tokens float64, then, now time.Time) float64 {
+	if b.Every > 0 && now.After(then) {
+		tokens += float64(now.Sub(then)) / float64(b.Every)
+	}
+	return min(tokens, float64(b.Burst))
 }
 
 // MinPasswordLength is the shortest password accepted, in characters.

@@ -74,7 +74,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostForm.Get("benutzername"))
 	pw := r.PostForm.Get("passwort")
 	client := clientAddr(r, s.cfg.TrustedProxies)
-	if s.logins.blocked(name, client, s.now()) {
+	blocked, err := s.logins.blocked(r.Context(), name, client, s.now())
+	if err != nil {
+		return err
+	}
+	if blocked {
 		s.render(w, r, http.StatusTooManyRequests, "login", map[string]any{"Title": "Anmeldung", "Username": name,
 			"Errors": []errLink{{Href: "#benutzername", Message: fmt.Sprintf(
 				"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %d Minuten.", int(loginInterval.Minutes()))}}})
@@ -96,12 +100,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		s.logins.failed(name, client, s.now())
+		if err := s.logins.failed(r.Context(), name, client, s.now()); err != nil {
+			return err
+		}
 		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Title": "Anmeldung", "Username": name,
 			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
 		return nil
 	}
-	s.logins.succeeded(name, client)
+	if err := s.logins.succeeded(r.Context(), name, client); err != nil {
+		return err
+	}
 	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}

@@ -114,7 +114,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Sessions == nil {
 		deps.Sessions = scs.New()
 	}
-	s := &Server{cfg: cfg, deps: deps}
+	s := &Server{cfg: cfg, deps: deps, logins: loginThrottle{store: deps.Store}}
 	t, err := parseTemplates()
 	if err != nil {
 		return nil, err

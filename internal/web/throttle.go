@@ -1,14 +1,14 @@
 package web
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/antrag/antrag/internal/account"
 )
 
 // loginThrottle slows down password guessing at the caseworker login with
@@ -19,11 +19,12 @@ import (
 //     a minute, against guessing spread over many addresses.
 //
 // Behind a reverse proxy every request comes from the proxy's address;
-// Config.TrustedProxies lets X-Forwarded-For name the client. The counts
-// live in memory: a restart forgets them.
+// Config.TrustedProxies lets X-Forwarded-For name the client. The buckets
+// live in the store (account.Store's Throttle methods), so that all
+// processes sharing a database count the same attempts and a restart
+// forgets nothing.
 type loginThrottle struct {
-	mu sync.Mutex
-	m  map[string]*rate.Limiter
+	store account.Store
 }
 
 const (
@@ -31,9 +32,13 @@ const (
 	loginInterval     = 3 * time.Minute
 	loginNameBurst    = 100
 	loginNameRefill   = time.Minute
-	loginMaxBuckets   = 20_000 // buckets kept at most; full ones are dropped first
 	loginBucketClient = "c|"
 	loginBucketName   = "n|"
+)
+
+var (
+	clientBucket = account.Bucket{Burst: loginBurst, Every: loginInterval}
+	nameBucket   = account.Bucket{Burst: loginNameBurst, Every: loginNameRefill}
 )
 
 func throttleName(username string) string { return strings.ToLower(strings.TrimSpace(username)) }
@@ -45,61 +50,36 @@ func (t *loginThrottle) keys(username, client string) (clientKey, nameKey string
 
 // blocked reports whether the name has no attempts left at now, from the
 // client or at all.
-func (t *loginThrottle) blocked(username, client string, now time.Time) bool {
+func (t *loginThrottle) blocked(ctx context.Context, username, client string, now time.Time) (bool, error) {
 	ck, nk := t.keys(username, client)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range []string{ck, nk} {
-		if l := t.m[k]; l != nil && l.TokensAt(now) < 1 {
-			return true
+	for _, k := range []struct {
+		key string
+		b   account.Bucket
+	}{{ck, clientBucket}, {nk, nameBucket}} {
+		tokens, err := t.store.ThrottleTokens(ctx, k.key, k.b, now)
+		if err != nil {
+			return false, err
+		}
+		if tokens < 1 {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // failed counts a failed attempt.
-func (t *loginThrottle) failed(username, client string, now time.Time) {
+func (t *loginThrottle) failed(ctx context.Context, username, client string, now time.Time) error {
 	ck, nk := t.keys(username, client)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.bucket(ck, rate.Every(loginInterval), loginBurst, now).AllowN(now, 1)
-	t.bucket(nk, rate.Every(loginNameRefill), loginNameBurst, now).AllowN(now, 1)
+	if err := t.store.ThrottleSpend(ctx, ck, clientBucket, now); err != nil {
+		return err
+	}
+	return t.store.ThrottleSpend(ctx, nk, nameBucket, now)
 }
 
 // succeeded forgets the failed attempts of the name from the client.
-func (t *loginThrottle) succeeded(username, client string) {
+func (t *loginThrottle) succeeded(ctx context.Context, username, client string) error {
 	ck, _ := t.keys(username, client)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, ck)
-}
-
-// bucket returns the bucket of key, creating it; the caller holds t.mu.
-func (t *loginThrottle) bucket(key string, every rate.Limit, burst int, now time.Time) *rate.Limiter {
-	if l := t.m[key]; l != nil {
-		return l
-	}
-	if t.m == nil {
-		t.m = map[string]*rate.Limiter{}
-	}
-	if len(t.m) >= loginMaxBuckets {
-		for k, o := range t.m {
-			if o.TokensAt(now) >= float64(o.Burst()) {
-				delete(t.m, k)
-			}
-		}
-		// Still full (a flood of names): forget arbitrary ones. Each
-		// costs a failed password check, so this takes a long time.
-		for k := range t.m {
-			if len(t.m) < loginMaxBuckets {
-				break
-			}
-			delete(t.m, k)
-		}
-	}
-	l := rate.NewLimiter(every, burst)
-	t.m[key] = l
-	return l
+	return t.store.ThrottleReset(ctx, ck)
 }
 
 // clientAddr returns the address of the client that sent r: the peer's,

@@ -1,52 +1,107 @@
 package web
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store/sqlite"
 )
 
-// TestLoginThrottleIsBounded: a flood of failed logins with distinct names
-// does not grow the throttle's memory beyond loginMaxBuckets.
-func TestLoginThrottleIsBounded(t *testing.T) {
-	var th loginThrottle
+// throttleOn returns a throttle on a fresh SQLite store.
+func throttleOn(t *testing.T) *loginThrottle {
+	t.Helper()
+	box, err := sealed.New(bytes.Repeat([]byte{5}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &loginThrottle{store: db}
+}
+
+func mustBlocked(t *testing.T, th *loginThrottle, name, client string, now time.Time) bool {
+	t.Helper()
+	b, err := th.blocked(context.Background(), name, client, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLoginThrottle: a name is blocked from a client after loginBurst
+// failures, not from elsewhere, and free again after loginInterval; a
+// success forgets the client's failures.
+func TestLoginThrottle(t *testing.T) {
+	th := throttleOn(t)
+	ctx := context.Background()
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
-	for i := range loginMaxBuckets/2 + 500 {
-		th.failed(fmt.Sprintf("name-%d", i), "203.0.113.9", now)
-	}
-	if n := len(th.m); n > loginMaxBuckets {
-		t.Fatalf("%d buckets kept, at most %d allowed", n, loginMaxBuckets)
-	}
-	// Counting still works for a name under attack.
 	for range loginBurst {
-		th.failed("Opfer", "203.0.113.9", now)
+		if err := th.failed(ctx, "Opfer", "203.0.113.9", now); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !th.blocked("opfer ", "203.0.113.9", now) {
+	if !mustBlocked(t, th, "opfer ", "203.0.113.9", now) {
 		t.Errorf("a name with %d failures is not blocked", loginBurst)
 	}
-	if th.blocked("opfer", "198.51.100.7", now) {
+	if mustBlocked(t, th, "opfer", "198.51.100.7", now) {
 		t.Errorf("blocked from another address")
 	}
-	if th.blocked("opfer", "203.0.113.9", now.Add(loginInterval)) {
+	if mustBlocked(t, th, "opfer", "203.0.113.9", now.Add(loginInterval)) {
 		t.Errorf("still blocked after %s", loginInterval)
+	}
+	if err := th.succeeded(ctx, "opfer", "203.0.113.9"); err != nil {
+		t.Fatal(err)
+	}
+	if mustBlocked(t, th, "opfer", "203.0.113.9", now) {
+		t.Errorf("blocked after a successful login")
 	}
 }
 
 // TestLoginThrottleAcrossAddresses: guessing spread over many addresses
 // is stopped by the per-name bucket.
 func TestLoginThrottleAcrossAddresses(t *testing.T) {
-	var th loginThrottle
+	th := throttleOn(t)
 	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
 	for i := range loginNameBurst {
-		th.failed("opfer", fmt.Sprintf("10.0.%d.%d", i/250, i%250), now)
+		if err := th.failed(context.Background(), "opfer", fmt.Sprintf("10.0.%d.%d", i/250, i%250), now); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !th.blocked("opfer", "198.51.100.7", now) {
+	if !mustBlocked(t, th, "opfer", "198.51.100.7", now) {
 		t.Errorf("%d failures from %d addresses do not block the name", loginNameBurst, loginNameBurst)
 	}
-	if th.blocked("opfer", "198.51.100.7", now.Add(loginNameRefill)) {
+	if mustBlocked(t, th, "opfer", "198.51.100.7", now.Add(loginNameRefill)) {
 		t.Errorf("still blocked after %s", loginNameRefill)
+	}
+}
+
+// TestLoginThrottleShared: two servers on one database (two processes)
+// count the same failures.
+func TestLoginThrottleShared(t *testing.T) {
+	a := throttleOn(t)
+	b := &loginThrottle{store: a.store}
+	now := time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC)
+	for i := range loginBurst {
+		th := a
+		if i%2 == 1 {
+			th = b
+		}
+		if err := th.failed(context.Background(), "opfer", "203.0.113.9", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !mustBlocked(t, a, "opfer", "203.0.113.9", now) || !mustBlocked(t, b, "opfer", "203.0.113.9", now) {
+		t.Error("failures spread over two servers do not block")
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
@@ -234,4 +235,41 @@ func testIsolation(t *testing.T, s Stores) {
 		_, err := s.User(ctx, b, user.ID)
 		wantKind(t, "User", err, apperr.NotFound)
 	})
+}
+
+// testThrottle: login throttle buckets refill with time, spend down to
+// zero, reset and purge.
+func testThrottle(t *testing.T, s Stores) {
+	ctx := context.Background()
+	b := account.Bucket{Burst: 3, Every: time.Minute}
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	tokens, err := s.ThrottleTokens(ctx, "n|opfer", b, now)
+	noErr(t, "ThrottleTokens(unknown)", err)
+	if tokens != 3 {
+		t.Errorf("unknown bucket has %v tokens, want 3", tokens)
+	}
+	for range 5 {
+		noErr(t, "ThrottleSpend", s.ThrottleSpend(ctx, "n|opfer", b, now))
+	}
+	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now); tokens != 0 {
+		t.Errorf("after 5 spends of 3: %v tokens, want 0", tokens)
+	}
+	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now.Add(90*time.Second)); tokens < 1.49 || tokens > 1.51 {
+		t.Errorf("90 s later: %v tokens, want 1.5", tokens)
+	}
+	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now.Add(time.Hour)); tokens != 3 {
+		t.Errorf("an hour later: %v tokens, want 3 (the burst)", tokens)
+	}
+	if tokens, _ = s.ThrottleTokens(ctx, "n|andere", b, now); tokens != 3 {
+		t.Errorf("another key: %v tokens", tokens)
+	}
+	noErr(t, "ThrottleReset", s.ThrottleReset(ctx, "n|opfer"))
+	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now); tokens != 3 {
+		t.Errorf("after reset: %v tokens", tokens)
+	}
+	noErr(t, "ThrottleSpend", s.ThrottleSpend(ctx, "n|alt", b, now))
+	noErr(t, "ThrottlePurge", s.ThrottlePurge(ctx, now.Add(time.Second)))
+	if tokens, _ = s.ThrottleTokens(ctx, "n|alt", b, now); tokens != 3 {
+		t.Errorf("after purge: %v tokens, want a fresh bucket", tokens)
+	}
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"UpdateDeliveryCompareAndSet", testUpdateDeliveryCompareAndSet},
 		{"RedeliverTargets", testRedeliverTargets},
 		{"Users", testUsers},
+		{"Throttle", testThrottle},
 		{"Isolation", testIsolation},
 		{"Targets", testTargets},
 		{"SubmitCreatesDeliveries", testSubmitCreatesDeliveries},
