@@ -41,7 +41,7 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 	at := db.orNow(ev.At)
 	err = db.withTx(ctx, func(tx pgx.Tx) error {
 		existing, created = nil, false
-		old, err := db.querySubmission(ctx, tx, `tenant_id = $1 AND external_ref = $2`, s.TenantID, s.ExternalRef)
+		old, err := db.querySubmission(ctx, tx, `tenant_id = $1 AND external_ref = $2 AND external_ref <> ''`, s.TenantID, s.ExternalRef)
 		if err == nil {
 			existing = old
 			return nil

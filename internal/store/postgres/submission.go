@@ -94,7 +94,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 	err = db.withTx(ctx, func(tx pgx.Tx) error {
 		existing, created, orphanKeys = nil, false, nil
 		if s.IdempotencyKey != "" {
-			old, err := db.querySubmission(ctx, tx, `tenant_id = $1 AND idempotency_key = $2`, s.TenantID, s.IdempotencyKey)
+			old, err := db.querySubmission(ctx, tx, `tenant_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''`, s.TenantID, s.IdempotencyKey)
 			if err == nil {
 				existing = old
 				return nil
@@ -204,7 +204,7 @@ func (db *DB) SubmissionByIdempotencyKey(ctx context.Context, tenantID, key stri
 	if key == "" {
 		return nil, notFound("empty idempotency key")
 	}
-	return db.querySubmission(ctx, db.pool, `tenant_id = $1 AND idempotency_key = $2`, tenantID, key)
+	return db.querySubmission(ctx, db.pool, `tenant_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''`, tenantID, key)
 }
 
 // SubmissionByExternalRef returns the tenant's received submission with
@@ -214,7 +214,7 @@ func (db *DB) SubmissionByExternalRef(ctx context.Context, tenantID, ref string)
 	if ref == "" {
 		return nil, notFound("empty external reference")
 	}
-	return db.querySubmission(ctx, db.pool, `tenant_id = $1 AND external_ref = $2`, tenantID, ref)
+	return db.querySubmission(ctx, db.pool, `tenant_id = $1 AND external_ref = $2 AND external_ref <> ''`, tenantID, ref)
 }
 
 // SubmissionByDraft returns the tenant's submission made from the draft
