@@ -156,16 +156,25 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if len(key) > 200 {
 		return clientError(apperr.Invalid, "Der Idempotency-Key ist länger als 200 Zeichen.")
 	}
-	if key != "" {
-		// A retry: answer as the first time.
-		if prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key); err == nil {
-			if prev.ServiceID != svc.ID {
-				return clientError(apperr.Conflict, "Dieser Idempotency-Key wurde schon für ein anderes Formular verwendet.")
-			}
-			return writeJSON(w, http.StatusCreated, apiSubmission{ID: prev.ID, Reference: prev.Reference, Status: prev.Status})
-		} else if !errors.Is(err, apperr.NotFound) {
-			return err
+	// A retry: answer as the first time. found reports whether it did.
+	retried := func() (found bool, err error) {
+		if key == "" {
+			return false, nil
 		}
+		prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key)
+		if errors.Is(err, apperr.NotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if prev.ServiceID != svc.ID {
+			return true, clientError(apperr.Conflict, "Dieser Idempotency-Key wurde schon für ein anderes Formular verwendet.")
+		}
+		return true, writeJSON(w, http.StatusCreated, apiSubmission{ID: prev.ID, Reference: prev.Reference, Status: prev.Status})
+	}
+	if found, err := retried(); found || err != nil {
+		return err
 	}
 	ctx := rules.Context{Today: s.now(), Bundesland: t.Bundesland()}
 	problems, clean := f.Rules.Validate(doc, ctx)
@@ -174,6 +183,12 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	var draft *submission.Draft
 	if tok := r.Header.Get(draftHeader); tok != "" {
 		if draft, err = s.apiDraft(r, t, svc, tok); err != nil {
+			// The first request with this key may have used the upload
+			// session meanwhile (a retry sent to another process while the
+			// first still ran): then it answers as the first.
+			if found, rerr := retried(); found || rerr != nil {
+				return rerr
+			}
 			return err
 		}
 	}
@@ -183,6 +198,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(problems) > 0 {
+		if found, err := retried(); found || err != nil {
+			return err
+		}
 		detail := "1 Angabe ist zu korrigieren."
 		if len(problems) > 1 {
 			detail = fmt.Sprintf("%d Angaben sind zu korrigieren.", len(problems))
