@@ -328,6 +328,35 @@ func (p Policy) Backoff(attempts int) time.Duration {
 	return half + rand.N(half+1)
 }
 
+// Retarget points a delivery that is to be made again at the service's
+// current targets: the same place (Key) with its current settings (a
+// rotated webhook secret), or, when that place is no longer listed, the one
+// target of the same kind that replaced it (a corrected address; the
+// FIT-Connect ids are cleared, the new place gets a new submission). It
+// returns the target it replaced in the second case, else nil (also when
+// nothing fits: the delivery keeps its target).
+func Retarget(d *Delivery, current []*Target) (replaced *Target) {
+	var same, ofKind []*Target
+	for _, t := range current {
+		if t.Key() == d.Target.Key() {
+			same = append(same, t)
+		}
+		if t.Kind == d.Target.Kind {
+			ofKind = append(ofKind, t)
+		}
+	}
+	switch {
+	case len(same) == 1:
+		d.Target = *same[0]
+	case len(ofKind) == 1:
+		old := d.Target
+		d.Target = *ofKind[0]
+		d.RemoteID, d.CaseID = "", ""
+		return &old
+	}
+	return nil
+}
+
 // Store keeps targets and deliveries. Creating deliveries is part of
 // submission.Store.Submit, so that a submission and its jobs are written in
 // one transaction.

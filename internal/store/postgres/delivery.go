@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -154,7 +153,7 @@ func (db *DB) insertDeliveries(ctx context.Context, tx pgx.Tx, s *submission.Sub
 			return err
 		}
 		if d.State == delivery.Pending {
-			if err := db.jobs.enqueue(ctx, tx, d); err != nil {
+			if _, err := db.jobs.Enqueue(ctx, tx, d); err != nil {
 				return err
 			}
 		}
@@ -327,25 +326,8 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if err != nil {
 			return err
 		}
-		var same, ofKind []*delivery.Target
-		for _, t := range current {
-			if t.Key() == d.Target.Key() {
-				same = append(same, t)
-			}
-			if t.Kind == d.Target.Kind {
-				ofKind = append(ofKind, t)
-			}
-		}
-		switch {
-		case len(same) == 1:
-			d.Target = *same[0]
-		case len(ofKind) == 1:
-			if ev != nil {
-				ev.Detail += " (statt " + d.Target.String() + ")"
-				ev.Detail = strings.Replace(ev.Detail, d.Target.String(), ofKind[0].String(), 1)
-			}
-			d.Target = *ofKind[0]
-			d.RemoteID, d.CaseID = "", ""
+		if old := delivery.Retarget(d, current); old != nil && ev != nil {
+			ev.Detail = d.Target.String() + " (statt " + old.String() + ")"
 		}
 		// A rejected FIT-Connect submission is closed at FIT-Connect: a new
 		// delivery announces a new one.
@@ -365,7 +347,8 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if err := insertEvent(ctx, tx, tenantID, d.SubmissionID, db.orNow(evAt(ev)), ev); err != nil {
 			return err
 		}
-		return db.jobs.enqueue(ctx, tx, d)
+		_, err = db.jobs.Enqueue(ctx, tx, d)
+		return err
 	})
 }
 
@@ -395,7 +378,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 			return err
 		}
 		for _, d := range due {
-			inserted, err := db.jobs.enqueueNew(ctx, tx, d)
+			inserted, err := db.jobs.Enqueue(ctx, tx, d)
 			if err != nil {
 				return err
 			}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -144,7 +142,7 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, s *submission.Su
 			return err
 		}
 		if d.State == delivery.Pending {
-			if err := db.jobs.enqueue(ctx, tx, d); err != nil {
+			if _, err := db.jobs.Enqueue(ctx, tx, d); err != nil {
 				return err
 			}
 		}
@@ -342,25 +340,8 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if err != nil {
 			return err
 		}
-		var same, ofKind []*delivery.Target
-		for _, t := range current {
-			if t.Key() == d.Target.Key() {
-				same = append(same, t)
-			}
-			if t.Kind == d.Target.Kind {
-				ofKind = append(ofKind, t)
-			}
-		}
-		switch {
-		case len(same) == 1:
-			d.Target = *same[0]
-		case len(ofKind) == 1:
-			if ev != nil {
-				ev.Detail += " (statt " + d.Target.String() + ")"
-				ev.Detail = strings.Replace(ev.Detail, d.Target.String(), ofKind[0].String(), 1)
-			}
-			d.Target = *ofKind[0]
-			d.RemoteID, d.CaseID = "", ""
+		if old := delivery.Retarget(d, current); old != nil && ev != nil {
+			ev.Detail = d.Target.String() + " (statt " + old.String() + ")"
 		}
 		// A rejected FIT-Connect submission is closed at FIT-Connect: a new
 		// delivery announces a new one.
@@ -380,7 +361,8 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if err := insertEvent(ctx, tx, tenantID, d.SubmissionID, db.orNow(evAt(ev)), ev); err != nil {
 			return err
 		}
-		return db.jobs.enqueue(ctx, tx, d)
+		_, err = db.jobs.Enqueue(ctx, tx, d)
+		return err
 	})
 }
 
@@ -410,7 +392,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 			return err
 		}
 		for _, d := range due {
-			inserted, err := db.jobs.enqueueNew(ctx, tx, d)
+			inserted, err := db.jobs.Enqueue(ctx, tx, d)
 			if err != nil {
 				return err
 			}
@@ -443,7 +425,3 @@ func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delive
 	}
 	return out, rows.Err()
 }
-
-// ErrNoQueue is returned when a submission needs a delivery job but the
-// database was opened without one.
-var ErrNoQueue = errors.New("no job queue")

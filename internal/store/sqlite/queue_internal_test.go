@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store/outbox"
 )
 
 type countingRunner struct{ follows atomic.Int64 }
@@ -37,7 +38,7 @@ func TestQueueFollowAfterCrash(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	// What a killed process leaves: its pass, running since a while.
-	res, err := db.jobs.client.Insert(ctx, followArgs{}, periodicOpts())
+	res, err := db.jobs.Client.Insert(ctx, outbox.FollowArgs{}, outbox.PeriodicOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestQueueFollowAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// It blocks a new pass.
-	if again, err := db.jobs.client.Insert(ctx, followArgs{}, periodicOpts()); err != nil || !again.UniqueSkippedAsDuplicate {
+	if again, err := db.jobs.Client.Insert(ctx, outbox.FollowArgs{}, outbox.PeriodicOpts()); err != nil || !again.UniqueSkippedAsDuplicate {
 		t.Fatalf("a second pass was queued beside the running one: %+v, %v", again, err)
 	}
 	r := &countingRunner{}
