@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -100,10 +101,14 @@ func TestWebhookAndEmailTargets(t *testing.T) {
 	in := &fcInstallation{dataDir: dataDir}
 	db := in.open(t)
 	stadt, _ := db.TenantBySlug(context.Background(), "musterstadt")
-	ds, err := db.Deliveries(context.Background(), stadt.ID, sub.ID)
-	if err != nil || len(ds) != 3 {
-		t.Fatalf("deliveries: %+v %v", ds, err)
-	}
+	// The receivers have it; the deliveries are recorded just after.
+	var ds []*delivery.Delivery
+	eventually(t, 10*time.Second, func() (bool, string) {
+		var err error
+		ds, err = db.Deliveries(context.Background(), stadt.ID, sub.ID)
+		return err == nil && len(ds) == 3 && ds[1].State == delivery.Delivered && ds[2].State == delivery.Delivered,
+			fmt.Sprintf("deliveries: %+v %v", ds, err)
+	})
 	if ds[1].Target.Kind != delivery.Webhook || ids[0] != ds[1].ID || ds[1].Attempts != 3 || ds[1].State != delivery.Delivered {
 		t.Errorf("webhook delivery %+v, webhook-id %q", ds[1], ids[0])
 	}
