@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -312,11 +311,6 @@ func registerDemoDouble(ctx context.Context, c *serveConfig, db database, dbl *f
 		}
 	}
 	return roots, nil
-}
-
-// certPEM encodes a certificate as PEM.
-func certPEM(c *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
 
 // startQueue starts working the delivery jobs of this process.

@@ -85,12 +85,10 @@ func (in *StoreInbox) Stored(ctx context.Context, tenantID, remoteID string) (bo
 // "fitconnect:<submissionId>": a sender that retries continues its own
 // submission, so one application has one submissionId).
 func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err error) {
+	// The Subscriber asked Stored first; a submission stored meanwhile
+	// (callback and poll at once) is found by Receive, which then stores
+	// nothing.
 	ref := "fitconnect:" + r.RemoteID
-	if old, err := in.DB.SubmissionByExternalRef(ctx, r.TenantID, ref); err == nil && old != nil {
-		return false, nil
-	} else if err != nil && !errors.Is(err, apperr.NotFound) {
-		return false, err
-	}
 	svc, err := in.DB.Service(ctx, r.TenantID, r.ServiceID)
 	if err != nil {
 		return false, err

@@ -392,7 +392,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 }
 
 // DeliveryCounts returns, for the tenant, how many deliveries are in each
-// state (for the inbox's overview of failed deliveries).
+// state (for operators and tests).
 func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delivery.State]int, err error) {
 	defer wrap(&err, "DeliveryCounts(%q)", tenantID)
 	rows, err := db.pool.Query(ctx, `SELECT state, count(*) FROM deliveries WHERE tenant_id = $1 GROUP BY state`, tenantID)
