@@ -199,6 +199,11 @@ type Delivery struct {
 	Target       Target // a copy of the target as it was when the submission was stored
 	State        State
 	Attempts     int // attempts so far
+	// Round counts how often staff delivered it again (0 at first). A job
+	// is queued for one round: a job of an earlier round does nothing, so
+	// that a re-delivery can queue a new job while the last round's job is
+	// still finishing.
+	Round int
 	// LastError is the latest failure, phrased for staff; it never holds
 	// personal data.
 	LastError string
@@ -379,12 +384,13 @@ type Store interface {
 	// read); otherwise it changes nothing and returns an error wrapping
 	// apperr.Conflict (another process or staff changed it meanwhile).
 	UpdateDelivery(ctx context.Context, d *Delivery, from State, ev *submission.Event) error
-	// RequeueOverdue queues a job for each Pending delivery whose next
-	// attempt was due before the cut-off and that has no job waiting or
-	// running (at most limit), and returns how many it queued.
+	// RequeueOverdue makes a job run now for each Pending delivery whose
+	// next attempt was due before the cut-off (at most limit): a job of its
+	// round that waits is moved to now, and one is queued where none waits
+	// or runs. It returns how many it queued.
 	RequeueOverdue(ctx context.Context, before time.Time, limit int) (int, error)
-	// Redeliver puts a Failed (or Rejected) delivery back to Pending and
-	// queues a job for it, in one transaction.
+	// Redeliver puts a Failed (or Rejected) delivery back to Pending in a
+	// new Round and queues a job for it that runs now, in one transaction.
 	Redeliver(ctx context.Context, tenantID, id string, ev *submission.Event) error
 }
 
@@ -392,11 +398,13 @@ type Store interface {
 // each queued delivery job, and Follow and Poll periodically (on one
 // process at a time).
 type Runner interface {
-	// Deliver attempts one delivery. It returns retryIn > 0 when the
-	// delivery is to be tried again after that delay (the failure is
-	// already recorded), and an error only when it could not even record
-	// the attempt (the queue then retries the job on its own schedule).
-	Deliver(ctx context.Context, tenantID, deliveryID string) (retryIn time.Duration, err error)
+	// Deliver attempts one delivery for a job queued for the delivery's
+	// round (Delivery.Round; a job of an earlier round does nothing). It
+	// returns retryIn > 0 when the delivery is to be tried again after
+	// that delay (the failure is already recorded), and an error only when
+	// it could not even record the attempt (the queue then retries the job
+	// on its own schedule).
+	Deliver(ctx context.Context, tenantID, deliveryID string, round int) (retryIn time.Duration, err error)
 	// Follow asks receivers for the outcomes of delivered deliveries.
 	Follow(ctx context.Context) error
 	// Poll fetches submissions addressed to the tenants' FIT-Connect

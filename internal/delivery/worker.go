@@ -73,13 +73,18 @@ const overdue = 15 * time.Minute
 const systemActor = "System"
 
 // Deliver attempts one delivery; see Runner.
-func (w *Worker) Deliver(ctx context.Context, tenantID, id string) (time.Duration, error) {
+func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (time.Duration, error) {
 	d, err := w.Store.Delivery(ctx, tenantID, id)
 	if errors.Is(err, apperr.NotFound) {
 		return 0, nil // the submission was deleted
 	}
 	if err != nil {
 		return 0, err
+	}
+	if d.Round != round {
+		// Staff delivered it again meanwhile: the job of that round does
+		// it (this one was still finishing, or ran again after a crash).
+		return 0, nil
 	}
 	if d.State != Pending {
 		// Done already (a job run twice after a crash); finish what the

@@ -172,7 +172,7 @@ func TestDeliverSuccess(t *testing.T) {
 	e := newEnv(t)
 	s, d := e.submit(t)
 	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
-	retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID)
+	retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID, d.Round)
 	if err != nil || retry != 0 {
 		t.Fatalf("Deliver = %v, %v", retry, err)
 	}
@@ -193,7 +193,7 @@ func TestDeliverSuccess(t *testing.T) {
 		t.Errorf("status after hand-over = %q, want abgeschlossen", got.Status)
 	}
 	// A second run of the same job (after a crash) does nothing.
-	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); err != nil {
+	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID, d.Round); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.sender.parcels) != 1 {
@@ -206,7 +206,7 @@ func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
 	s, d := e.submit(t)
 	e.sender.err = errors.New("Webhook antwortete 503 Service Unavailable")
 	ctx := context.Background()
-	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID)
+	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round)
 	if err != nil || retry < 500*time.Millisecond || retry > time.Second {
 		t.Fatalf("first failure: retry %v, %v; want within [0.5 s, 1 s]", retry, err)
 	}
@@ -216,17 +216,17 @@ func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
 		t.Errorf("after a failure: %+v (retry %v)", got, retry)
 	}
 	e.now = e.now.Add(10 * time.Minute)
-	retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID)
+	retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID, d.Round)
 	if retry < time.Second || retry > 2*time.Second {
 		t.Errorf("second failure: retry %v, want within [1 s, 2 s]", retry)
 	}
 	// Near the age limit the next attempt is due at the limit.
 	e.now = d.CreatedAt.Add(time.Hour - 100*time.Millisecond)
-	if retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID); retry > 100*time.Millisecond {
+	if retry, _ = e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); retry > 100*time.Millisecond {
 		t.Errorf("retry %v goes past the age limit", retry)
 	}
 	e.now = d.CreatedAt.Add(time.Hour)
-	if retry, err = e.w.Deliver(ctx, d.TenantID, d.ID); retry != 0 || err != nil {
+	if retry, err = e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); retry != 0 || err != nil {
 		t.Errorf("at the age limit: %v, %v", retry, err)
 	}
 	got = e.reload(t, d)
@@ -242,10 +242,19 @@ func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
 	}
 	e.sender.err, e.sender.outcome = nil, delivery.Outcome{State: delivery.Delivered}
 	e.now = time.Now().UTC()
-	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+	// A job of the first round (still finishing, or run again after a
+	// crash) does nothing: the new round has its own job.
+	sent := len(e.sender.parcels)
+	if retry, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); retry != 0 || err != nil {
+		t.Fatalf("job of the first round: %v, %v", retry, err)
+	}
+	if got := e.reload(t, d); got.State != delivery.Pending || got.Round != d.Round+1 || len(e.sender.parcels) != sent {
+		t.Fatalf("a job of the first round delivered (sent %d more): state %s, round %d", len(e.sender.parcels)-sent, got.State, got.Round)
+	}
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round+1); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.reload(t, d); got.State != delivery.Delivered || got.Attempts != 5 {
+	if got := e.reload(t, d); got.State != delivery.Delivered || got.Attempts != 5 || len(e.sender.parcels) != sent+1 {
 		t.Errorf("after re-delivery: %+v", got)
 	}
 }
@@ -266,7 +275,7 @@ func TestDeliverKeepsInboxApplicationsOpen(t *testing.T) {
 	}
 	ds, _ := e.db.Deliveries(ctx, e.tenant.ID, s.ID)
 	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
-	if _, err := e.w.Deliver(ctx, ds[1].TenantID, ds[1].ID); err != nil {
+	if _, err := e.w.Deliver(ctx, ds[1].TenantID, ds[1].ID, ds[1].Round); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := e.db.Submission(ctx, s.TenantID, s.ID); got.Status != submission.Eingegangen {
@@ -278,7 +287,7 @@ func TestDeliverPermanentFailsAtOnce(t *testing.T) {
 	e := newEnv(t)
 	_, d := e.submit(t)
 	e.sender.err = delivery.Permanent(errors.New("Webhook antwortete 410 Gone"))
-	if retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); retry != 0 || err != nil {
+	if retry, err := e.w.Deliver(context.Background(), d.TenantID, d.ID, d.Round); retry != 0 || err != nil {
 		t.Fatalf("Deliver = %v, %v", retry, err)
 	}
 	if got := e.reload(t, d); got.State != delivery.Failed || got.Attempts != 1 || !strings.Contains(got.LastError, "410") {
@@ -291,7 +300,7 @@ func TestDeliverWithoutSenderIsRetried(t *testing.T) {
 	s, _ := e.submit(t)
 	ds, _ := e.db.Deliveries(context.Background(), e.tenant.ID, s.ID)
 	mail := ds[1] // no e-mail sender configured
-	retry, err := e.w.Deliver(context.Background(), mail.TenantID, mail.ID)
+	retry, err := e.w.Deliver(context.Background(), mail.TenantID, mail.ID, mail.Round)
 	if err != nil || retry <= 0 {
 		t.Fatalf("Deliver = %v, %v", retry, err)
 	}
@@ -302,7 +311,7 @@ func TestDeliverWithoutSenderIsRetried(t *testing.T) {
 
 func TestDeliverUnknownDelivery(t *testing.T) {
 	e := newEnv(t)
-	if retry, err := e.w.Deliver(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000"); retry != 0 || err != nil {
+	if retry, err := e.w.Deliver(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000", 0); retry != 0 || err != nil {
 		t.Errorf("unknown delivery: %v, %v", retry, err)
 	}
 }
@@ -313,7 +322,7 @@ func TestDeliverInterruptedIsNotCounted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	e.sender.err = context.Canceled
-	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err == nil {
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); err == nil {
 		t.Error("an interrupted attempt reported no error")
 	}
 	if got := e.reload(t, d); got.Attempts != 0 || got.State != delivery.Pending {
@@ -326,7 +335,7 @@ func TestFollow(t *testing.T) {
 	s, d := e.submit(t)
 	e.sender.outcome = delivery.Outcome{State: delivery.Delivered, RemoteID: "r1", CaseID: "c1"}
 	ctx := context.Background()
-	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); err != nil {
 		t.Fatal(err)
 	}
 	e.sender.follow = delivery.Outcome{State: delivery.Delivered}
@@ -362,7 +371,7 @@ func TestFollowGoneFails(t *testing.T) {
 	_, d := e.submit(t)
 	g.outcome = delivery.Outcome{State: delivery.Delivered, RemoteID: "r1", CaseID: "c1"}
 	ctx := context.Background()
-	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID); err != nil {
+	if _, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.w.Follow(ctx); err != nil {
@@ -392,12 +401,39 @@ func TestSchemasCheckUsesRules(t *testing.T) {
 	}
 }
 
-// slowSender never finishes before its context ends.
-type slowSender struct{}
+// slowSender never finishes before its context ends; reached is called
+// when it starts.
+type slowSender struct{ reached func() }
 
-func (slowSender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome, error) {
+func (s slowSender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome, error) {
+	s.reached()
 	<-ctx.Done()
 	return delivery.Outcome{}, ctx.Err()
+}
+
+// expiringContext is a context whose deadline passes when expire is
+// called, not after a time: the attempt is cut off while it sends, however
+// long the steps before took.
+type expiringContext struct {
+	context.Context
+	done chan struct{}
+}
+
+func newExpiringContext() (*expiringContext, func()) {
+	c := &expiringContext{Context: context.Background(), done: make(chan struct{})}
+	var once sync.Once
+	return c, func() { once.Do(func() { close(c.done) }) }
+}
+
+func (c *expiringContext) Done() <-chan struct{} { return c.done }
+
+func (c *expiringContext) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
 
 // TestDeliverTimeoutCounts: an attempt cut off by the job timeout counts
@@ -406,10 +442,9 @@ func (slowSender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcom
 func TestDeliverTimeoutCounts(t *testing.T) {
 	e := newEnv(t)
 	_, d := e.submit(t)
-	e.w.Senders[delivery.Webhook] = slowSender{}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID)
+	ctx, expire := newExpiringContext()
+	e.w.Senders[delivery.Webhook] = slowSender{reached: expire}
+	retry, err := e.w.Deliver(ctx, d.TenantID, d.ID, d.Round)
 	if err != nil || retry <= 0 {
 		t.Fatalf("timed-out attempt: %v, %v", retry, err)
 	}
@@ -418,13 +453,23 @@ func TestDeliverTimeoutCounts(t *testing.T) {
 		t.Errorf("after a timed-out attempt: %+v", got)
 	}
 	e.now = d.CreatedAt.Add(2 * time.Hour)
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel2()
-	if _, err := e.w.Deliver(ctx2, d.TenantID, d.ID); err != nil {
+	ctx2, expire2 := newExpiringContext()
+	e.w.Senders[delivery.Webhook] = slowSender{reached: expire2}
+	if _, err := e.w.Deliver(ctx2, d.TenantID, d.ID, d.Round); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.reload(t, d); got.State != delivery.Failed {
 		t.Errorf("timed out past the age limit: %+v", got)
+	}
+	// A shutdown (cancelled, not timed out) is not an attempt.
+	_, d2 := e.submit(t)
+	ctx3, cancel := context.WithCancel(context.Background())
+	e.w.Senders[delivery.Webhook] = slowSender{reached: cancel}
+	if _, err := e.w.Deliver(ctx3, d2.TenantID, d2.ID, d2.Round); err == nil {
+		t.Error("an interrupted attempt returned no error")
+	}
+	if got := e.reload(t, d2); got.Attempts != 0 || got.State != delivery.Pending {
+		t.Errorf("after a shutdown: attempts %d, state %s; want 0, %s", got.Attempts, got.State, delivery.Pending)
 	}
 }
 
@@ -440,7 +485,7 @@ func TestDeliverUsesRotatedSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sender.outcome = delivery.Outcome{State: delivery.Delivered}
-	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID); err != nil {
+	if _, err := e.w.Deliver(context.Background(), d.TenantID, d.ID, d.Round); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.sender.parcels[0].Delivery.Target.Secret; got != rotated {

@@ -21,10 +21,13 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 )
 
-// DeliverArgs is the job that delivers one delivery.
+// DeliverArgs is the job that delivers one delivery in one round
+// (delivery.Delivery.Round; omitted for round 0, as jobs queued before
+// rounds existed were).
 type DeliverArgs struct {
 	TenantID   string `json:"tenant_id"`
 	DeliveryID string `json:"delivery_id"`
+	Round      int    `json:"round,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -76,20 +79,31 @@ func NewInserter[TTx any](driver riverdriver.Driver[TTx]) (*Inserter[TTx], error
 	return &Inserter[TTx]{Client: c}, nil
 }
 
-// Enqueue queues a job for d in tx unless one is waiting or running for
-// it (one live job per delivery); inserted reports whether it queued one.
+// Enqueue makes a job for d's round run now, in tx: it queues one unless
+// one is waiting or running for that round (one live job per delivery and
+// round), and moves a waiting one (scheduled for a later attempt, or
+// retrying after errors) to now; a running one is left to finish its
+// attempt. inserted reports whether it queued a new job.
 func (in *Inserter[TTx]) Enqueue(ctx context.Context, tx TTx, d *delivery.Delivery) (inserted bool, err error) {
 	if in == nil {
 		return false, errors.New("no job queue")
 	}
-	res, err := in.Client.InsertTx(ctx, tx, DeliverArgs{TenantID: d.TenantID, DeliveryID: d.ID}, &river.InsertOpts{
+	res, err := in.Client.InsertTx(ctx, tx, DeliverArgs{TenantID: d.TenantID, DeliveryID: d.ID, Round: d.Round}, &river.InsertOpts{
 		MaxAttempts: MaxJobAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue delivery %s: %w", d.ID, err)
 	}
-	return !res.UniqueSkippedAsDuplicate, nil
+	if !res.UniqueSkippedAsDuplicate {
+		return true, nil
+	}
+	if res.Job.State != rivertype.JobStateRunning {
+		if _, err := in.Client.JobRetryTx(ctx, tx, res.Job.ID); err != nil {
+			return false, fmt.Errorf("run job of delivery %s now: %w", d.ID, err)
+		}
+	}
+	return false, nil
 }
 
 // Config configures Run.
@@ -215,7 +229,7 @@ type deliverWorker struct {
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
-	retryIn, err := w.r.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID)
+	retryIn, err := w.r.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Args.Round)
 	if err != nil {
 		// Not recorded on the delivery (the store may be unreachable):
 		// River retries the job with its own backoff.

@@ -175,14 +175,14 @@ func (db *DB) insertDelivery(ctx context.Context, tx pgx.Tx, d *delivery.Deliver
 	return err
 }
 
-const deliveryColumns = `id, tenant_id, submission_id, target, state, attempts, last_error, reason, remote_id, case_id,
+const deliveryColumns = `id, tenant_id, submission_id, target, state, attempts, round, last_error, reason, remote_id, case_id,
 	created_at, updated_at, next_attempt_at, done_at`
 
 func (db *DB) scanDelivery(row scanner) (*delivery.Delivery, error) {
 	d := &delivery.Delivery{}
 	var target []byte
 	var state string
-	if err := row.Scan(&d.ID, &d.TenantID, &d.SubmissionID, &target, &state, &d.Attempts, &d.LastError, &d.Reason,
+	if err := row.Scan(&d.ID, &d.TenantID, &d.SubmissionID, &target, &state, &d.Attempts, &d.Round, &d.LastError, &d.Reason,
 		&d.RemoteID, &d.CaseID, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.NextAttempt},
 		timeCol{&d.DoneAt}); err != nil {
 		return nil, err
@@ -280,9 +280,9 @@ func insertEvent(ctx context.Context, tx pgx.Tx, tenantID, submissionID string, 
 	return nil
 }
 
-// Redeliver puts a Failed or Rejected delivery back to Pending (attempts
-// and errors kept, next attempt now), records ev and queues a job, in one
-// transaction. Any other state is apperr.Conflict, a submission whose data
+// Redeliver puts a Failed or Rejected delivery back to Pending in its next
+// round (attempts and errors kept, next attempt now), records ev and queues
+// a job for the round that runs now, in one transaction. Any other state is apperr.Conflict, a submission whose data
 // is purged apperr.Gone. It delivers to the service's current target for
 // the same place (its current secret), or, when that place is gone from the
 // service's targets, to the one target of the same kind that replaced it
@@ -334,14 +334,17 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if d.State == delivery.Rejected {
 			d.RemoteID, d.CaseID, d.Reason = "", "", ""
 		}
+		// A new round: its job is queued even while the last round's job
+		// is still finishing (River records a job's end asynchronously).
+		d.Round++
 		target, err := json.Marshal(d.Target)
 		if err != nil {
 			return err
 		}
 		// The age limit counts from the re-delivery.
-		if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, remote_id = $2, case_id = $3, reason = $4, target = $5,
-			created_at = $6, updated_at = $6, next_attempt_at = $6, done_at = NULL WHERE tenant_id = $7 AND id = $8`,
-			string(delivery.Pending), d.RemoteID, d.CaseID, d.Reason, db.box.Seal(target), now, tenantID, id); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE deliveries SET state = $1, round = $2, remote_id = $3, case_id = $4, reason = $5, target = $6,
+			created_at = $7, updated_at = $7, next_attempt_at = $7, done_at = NULL WHERE tenant_id = $8 AND id = $9`,
+			string(delivery.Pending), d.Round, d.RemoteID, d.CaseID, d.Reason, db.box.Seal(target), now, tenantID, id); err != nil {
 			return err
 		}
 		if err := insertEvent(ctx, tx, tenantID, d.SubmissionID, db.orNow(evAt(ev)), ev); err != nil {
@@ -352,11 +355,12 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 	})
 }
 
-// RequeueOverdue queues a job for each pending delivery (up to limit, any
-// tenant) whose next attempt was due before the cut-off, and returns how
-// many it queued. A delivery whose job still waits or runs keeps that one
-// job; one without a live job (River gave up on it after repeated store
-// errors, say) gets a new one.
+// RequeueOverdue makes a job run now for each pending delivery (up to
+// limit, any tenant) whose next attempt was due before the cut-off, and
+// returns how many jobs it queued. A delivery whose job still waits keeps
+// that one job, moved to now (River's own backoff after store errors may
+// have put it far off), and one whose job runs keeps it; one without a
+// live job (River gave up on it, say) gets a new one.
 func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (n int, err error) {
 	defer wrap(&err, "RequeueOverdue")
 	if limit <= 0 {
@@ -364,7 +368,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 	}
 	err = db.withTx(ctx, func(tx pgx.Tx) error {
 		n = 0
-		rows, err := tx.Query(ctx, `SELECT tenant_id, id FROM deliveries
+		rows, err := tx.Query(ctx, `SELECT tenant_id, id, round FROM deliveries
 			WHERE state = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at < $2 ORDER BY next_attempt_at LIMIT $3`,
 			string(delivery.Pending), before.UTC(), limit)
 		if err != nil {
@@ -372,7 +376,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 		}
 		due, err := collect(rows, func(row scanner) (*delivery.Delivery, error) {
 			d := &delivery.Delivery{}
-			return d, row.Scan(&d.TenantID, &d.ID)
+			return d, row.Scan(&d.TenantID, &d.ID, &d.Round)
 		})
 		if err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 
 type countingRunner struct{ follows atomic.Int64 }
 
-func (r *countingRunner) Deliver(ctx context.Context, tenantID, id string) (time.Duration, error) {
+func (r *countingRunner) Deliver(ctx context.Context, tenantID, id string, round int) (time.Duration, error) {
 	return 0, nil
 }
 func (r *countingRunner) Follow(ctx context.Context) error { r.follows.Add(1); return nil }

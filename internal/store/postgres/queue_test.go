@@ -30,6 +30,12 @@ func TestQueue(t *testing.T) {
 				`SELECT count(*) FROM river_job WHERE kind = 'antrag_deliver' AND state <> 'completed'`).Scan(&n))
 			return n
 		},
+		JobsIn: func(t *testing.T, db outboxtest.DB, state string) int {
+			var n int
+			must(t, db.(*postgres.DB).Pool().QueryRow(context.Background(),
+				`SELECT count(*) FROM river_job WHERE kind = 'antrag_deliver' AND state = $1`, state).Scan(&n))
+			return n
+		},
 		DropJob: func(t *testing.T, db outboxtest.DB, deliveryID string) {
 			_, err := db.(*postgres.DB).Pool().Exec(context.Background(),
 				`DELETE FROM river_job WHERE kind = 'antrag_deliver' AND args->>'delivery_id' = $1`, deliveryID)

@@ -28,6 +28,11 @@ func TestQueue(t *testing.T) {
 			must(t, db.(*sqlite.DB).SQL().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'antrag_deliver' AND state <> 'completed'`).Scan(&n))
 			return n
 		},
+		JobsIn: func(t *testing.T, db outboxtest.DB, state string) int {
+			var n int
+			must(t, db.(*sqlite.DB).SQL().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'antrag_deliver' AND state = ?`, state).Scan(&n))
+			return n
+		},
 		DropJob: func(t *testing.T, db outboxtest.DB, deliveryID string) {
 			_, err := db.(*sqlite.DB).SQL().Exec(`DELETE FROM river_job WHERE kind = 'antrag_deliver' AND json_extract(args, '$.delivery_id') = ?`, deliveryID)
 			must(t, err)

@@ -526,8 +526,8 @@ func testRedeliver(t *testing.T, s Stores) {
 	ev := staff()
 	noErr(t, "Redeliver(failed)", s.Redeliver(ctx, f.a.ID, wh.ID, ev))
 	got := mustDelivery(t, s, f.a.ID, wh.ID)
-	if got.State != delivery.Pending || !got.DoneAt.IsZero() || got.Target != wh.Target {
-		t.Errorf("after Redeliver(failed) = %+v", got)
+	if got.State != delivery.Pending || !got.DoneAt.IsZero() || got.Target != wh.Target || got.Round != wh.Round+1 || got.Attempts != 7 {
+		t.Errorf("after Redeliver(failed) = %+v (round %d → want %d)", got, wh.Round, wh.Round+1)
 	}
 	recent(t, "NextAttempt after Redeliver", got.NextAttempt)
 	evs, err := s.Events(ctx, f.a.ID, sub.ID)
@@ -546,7 +546,7 @@ func testRedeliver(t *testing.T, s Stores) {
 	noErr(t, "UpdateDelivery(rejected)", s.UpdateDelivery(ctx, fc, storedState(t, s, fc), nil))
 	noErr(t, "Redeliver(rejected)", s.Redeliver(ctx, f.a.ID, fc.ID, staff()))
 	got = mustDelivery(t, s, f.a.ID, fc.ID)
-	if got.State != delivery.Pending || got.RemoteID != "" || got.CaseID != "" || got.Reason != "" || !got.DoneAt.IsZero() {
+	if got.State != delivery.Pending || got.RemoteID != "" || got.CaseID != "" || got.Reason != "" || !got.DoneAt.IsZero() || got.Round != fc.Round+1 {
 		t.Errorf("after Redeliver(rejected) = %+v", got)
 	}
 	recent(t, "NextAttempt after Redeliver(rejected)", got.NextAttempt)

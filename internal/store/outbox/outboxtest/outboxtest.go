@@ -25,19 +25,21 @@ type callLog struct {
 	mu       sync.Mutex
 	calls    map[string]int    // delivery id → calls
 	tenants  map[string]string // delivery id → tenant id of the call
+	rounds   map[string][]int  // delivery id → round of each call
 	problems []string
 }
 
 func newCallLog() *callLog {
-	return &callLog{calls: map[string]int{}, tenants: map[string]string{}}
+	return &callLog{calls: map[string]int{}, tenants: map[string]string{}, rounds: map[string][]int{}}
 }
 
 // add records a call and returns its number for the delivery (1 for the
 // first).
-func (l *callLog) add(tenantID, id string) int {
+func (l *callLog) add(tenantID, id string, round int) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls[id]++
+	l.rounds[id] = append(l.rounds[id], round)
 	if old, ok := l.tenants[id]; ok && old != tenantID {
 		l.problems = append(l.problems, fmt.Sprintf("delivery %s called with tenants %s and %s", id, old, tenantID))
 	}
@@ -49,6 +51,13 @@ func (l *callLog) problem(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.problems = append(l.problems, fmt.Sprintf(format, args...))
+}
+
+// roundsOf returns the round of each call for the delivery, in order.
+func (l *callLog) roundsOf(id string) []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]int(nil), l.rounds[id]...)
 }
 
 func (l *callLog) count(id string) int {
@@ -95,7 +104,7 @@ type fakeRunner struct {
 
 var _ delivery.Runner = (*fakeRunner)(nil)
 
-func (r *fakeRunner) Deliver(ctx context.Context, tenantID, id string) (time.Duration, error) {
+func (r *fakeRunner) Deliver(ctx context.Context, tenantID, id string, round int) (time.Duration, error) {
 	if r.db != nil {
 		d, err := r.db.Delivery(ctx, tenantID, id)
 		switch {
@@ -105,7 +114,7 @@ func (r *fakeRunner) Deliver(ctx context.Context, tenantID, id string) (time.Dur
 			r.log.problem("Deliver(%s, %s) for an inbox delivery", tenantID, id)
 		}
 	}
-	n := r.log.add(tenantID, id)
+	n := r.log.add(tenantID, id, round)
 	r.delivered.Add(1)
 	if r.sleep > 0 {
 		select {
@@ -130,11 +139,15 @@ func (r *fakeRunner) Poll(ctx context.Context) error {
 	return nil
 }
 
+// waitDeadline bounds every wait of the suite: far more than any event
+// takes, even on a loaded machine; waits end as soon as the event comes.
+const waitDeadline = 60 * time.Second
+
 // waitFor polls cond every 20 ms until it holds, and fails the test after
-// 20 s.
+// waitDeadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitDeadline)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
@@ -400,6 +413,91 @@ func (b Backend) testRequeueOverdue(t *testing.T) {
 	noProblems(t, log)
 }
 
+// testRedeliverWhileJobFinishes: staff deliver again a delivery whose job
+// has recorded a permanent failure but is not yet done in the queue (River
+// completes jobs asynchronously, here held up on purpose); the re-delivery
+// runs at once, not when the first job's completion lands or a later pass
+// finds it.
+func (b Backend) testRedeliverWhileJobFinishes(t *testing.T) {
+	ctx := context.Background()
+	db := b.newDB(t)
+	tn, svc := webhookService(t, db)
+	log := newCallLog()
+	failed, release := make(chan struct{}), make(chan struct{})
+	r := &fakeRunner{db: db, log: log, result: func(id string, n int) (time.Duration, error) {
+		if n > 1 {
+			return 0, nil
+		}
+		// Record the failure as the worker does, then hold the job.
+		d, err := db.Delivery(ctx, tn.ID, id)
+		if err != nil {
+			return 0, err
+		}
+		d.Attempts++
+		d.State, d.LastError, d.NextAttempt, d.DoneAt = delivery.Failed, "destination-not-found", time.Time{}, time.Now()
+		if err := db.UpdateDelivery(ctx, d, delivery.Pending, nil); err != nil {
+			return 0, err
+		}
+		close(failed)
+		<-release
+		return 0, nil
+	}}
+	b.startQueue(t, db, r, queueConfig())
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the queue stops
+	id := submitOne(t, db, tn, svc, "R-1")
+	select {
+	case <-failed:
+	case <-time.After(waitDeadline):
+		t.Fatalf("the first attempt did not run within %v", waitDeadline)
+	}
+	must(t, db.Redeliver(ctx, tn.ID, id, &submission.Event{Actor: "Sachbearbeitung", Action: "erneut zustellen"}))
+	waitFor(t, "the re-delivery to run while the first job is still finishing", func() bool { return log.count(id) >= 2 })
+	free()
+	waitFor(t, "all jobs done", func() bool { return b.OpenJobs(t, db) == 0 })
+	if rounds := log.roundsOf(id); len(rounds) != 2 || rounds[0] != 0 || rounds[1] != 1 {
+		t.Errorf("Deliver called for rounds %v, want [0 1]", rounds)
+	}
+	d, err := db.Delivery(ctx, tn.ID, id)
+	must(t, err)
+	if d.State != delivery.Pending || d.Round != 1 || d.Attempts != 1 {
+		t.Errorf("after the re-delivery: state %s, round %d, attempts %d; want %s, 1, 1", d.State, d.Round, d.Attempts, delivery.Pending)
+	}
+	noProblems(t, log)
+}
+
+// testRequeueRunsWaitingJobNow: a pending delivery that is overdue while
+// its job waits for a later time (River's own backoff after store errors,
+// say) is run now, by its existing job.
+func (b Backend) testRequeueRunsWaitingJobNow(t *testing.T) {
+	ctx := context.Background()
+	db := b.newDB(t)
+	tn, svc := webhookService(t, db)
+	log := newCallLog()
+	r := &fakeRunner{db: db, log: log, result: func(_ string, n int) (time.Duration, error) {
+		if n == 1 {
+			return time.Hour, nil // snoozed far beyond the test
+		}
+		return 0, nil
+	}}
+	b.startQueue(t, db, r, queueConfig())
+	id := submitOne(t, db, tn, svc, "R-1")
+	waitFor(t, "the first attempt", func() bool { return log.count(id) == 1 })
+	waitFor(t, "the job to wait for its next attempt", func() bool { return b.JobsIn(t, db, "scheduled") == 1 })
+	n, err := db.RequeueOverdue(ctx, time.Now().Add(2*time.Hour), 0)
+	must(t, err)
+	if n != 0 {
+		t.Errorf("RequeueOverdue queued %d new jobs, want 0 (the waiting one runs)", n)
+	}
+	waitFor(t, "the waiting job to run now", func() bool { return log.count(id) >= 2 })
+	waitFor(t, "all jobs done", func() bool { return b.OpenJobs(t, db) == 0 })
+	if n := log.count(id); n != 2 {
+		t.Errorf("Deliver called %d times, want 2", n)
+	}
+	noProblems(t, log)
+}
+
 // DB is a store backend as the suite uses it.
 type DB interface {
 	tenant.Store
@@ -425,6 +523,9 @@ type Backend struct {
 	Run func(ctx context.Context, db DB, r delivery.Runner, cfg outbox.Config) (Stopper, error)
 	// OpenJobs counts the delivery jobs River has not completed yet.
 	OpenJobs func(t *testing.T, db DB) int
+	// JobsIn counts the delivery jobs in one of River's states
+	// ("scheduled", "running", …).
+	JobsIn func(t *testing.T, db DB, state string) int
 	// DropJob deletes the job of a delivery, as if River had lost it.
 	DropJob func(t *testing.T, db DB, deliveryID string)
 }
@@ -447,6 +548,8 @@ func Run(t *testing.T, b Backend) {
 		{"FollowAndPoll", b.testQueueFollowAndPoll},
 		{"NoFollowOrPoll", b.testQueueNoFollowOrPoll},
 		{"RequeueOverdue", b.testRequeueOverdue},
+		{"RedeliverWhileJobFinishes", b.testRedeliverWhileJobFinishes},
+		{"RequeueRunsWaitingJobNow", b.testRequeueRunsWaitingJobNow},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
