@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
 	"github.com/antrag/antrag/internal/store/sqlite"
 	"github.com/antrag/antrag/internal/submission"
@@ -35,8 +36,8 @@ type antragProcess struct {
 }
 
 // startAntrag starts `antrag serve --addr addr` with the installation's
-// environment and waits until /healthz answers. The process is killed at
-// the end of the test if it still runs.
+// environment and waits until /healthz answers (up to waitLong). The
+// process is killed at the end of the test if it still runs.
 func startAntrag(t *testing.T, in *fcInstallation, addr string) *antragProcess {
 	t.Helper()
 	p := &antragProcess{t: t, output: &syncBuffer{}, done: make(chan struct{})}
@@ -57,8 +58,8 @@ func startAntrag(t *testing.T, in *fcInstallation, addr string) *antragProcess {
 		p.cmd.Process.Kill()
 		<-p.done
 	})
-	c := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(30 * time.Second)
+	c := &http.Client{Timeout: 10 * time.Second} // one probe; a hanging one is tried again
+	deadline := time.Now().Add(waitLong)
 	for {
 		resp, err := c.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -73,7 +74,7 @@ func startAntrag(t *testing.T, in *fcInstallation, addr string) *antragProcess {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("antrag serve did not answer /healthz within 30 s:\n%s", p.output.String())
+			t.Fatalf("antrag serve did not answer /healthz within %v:\n%s", waitLong, p.output.String())
 		}
 	}
 }
@@ -87,7 +88,9 @@ func (p *antragProcess) kill() {
 	<-p.done
 }
 
-// terminate sends SIGTERM and expects a clean exit within 30 s.
+// terminate sends SIGTERM and expects a clean exit. It waits longer than
+// antrag's grace period of 20 s, so that a shutdown that runs into that
+// limit shows its error here.
 func (p *antragProcess) terminate() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -98,8 +101,8 @@ func (p *antragProcess) terminate() {
 		if p.err != nil {
 			p.t.Errorf("antrag serve after SIGTERM: %v\n%s", p.err, p.output.String())
 		}
-	case <-time.After(30 * time.Second):
-		p.t.Errorf("antrag serve did not end within 30 s of SIGTERM")
+	case <-time.After(waitLong):
+		p.t.Errorf("antrag serve did not end within %v of SIGTERM\n%s", waitLong, tail(p.output.String(), 80))
 	}
 }
 
@@ -255,7 +258,10 @@ func TestCrashDuringDeliveries(t *testing.T) {
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	client := &http.Client{Timeout: 20 * time.Second}
+	// A request that timed out would leave a stored submission without an
+	// answer, which the test counts against the kill: the timeout only ends
+	// a request that hangs.
+	client := &http.Client{Timeout: waitLong}
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -329,6 +335,8 @@ func TestCrashDuringDeliveries(t *testing.T) {
 	}
 
 	// Citizens keep trying while antrag is down; then it is started again.
+	// The pause is the outage the test makes: a loaded machine makes it
+	// longer, which the test does not mind.
 	time.Sleep(300 * time.Millisecond)
 	second := startAntrag(t, in, addr)
 	restartedAt := time.Now()
@@ -338,20 +346,22 @@ func TestCrashDuringDeliveries(t *testing.T) {
 	go func() { wg.Wait(); close(sendersDone) }()
 	select {
 	case <-sendersDone:
-	case <-time.After(60 * time.Second):
+	case <-time.After(waitLong):
 		cancel()
 		<-sendersDone
-		t.Fatalf("submissions not accepted within 60 s of the restart: %d accepted; failures %q\n%s", len(accepted), failures, tail(second.output.String(), 80))
+		t.Fatalf("submissions not accepted within %v of the restart: %d accepted; failures %q\n%s", waitLong, len(accepted), failures, tail(second.output.String(), 80))
 	}
 	t.Logf("%d accepted after %v (%d submissions failed while antrag was down; first: %q)",
 		len(accepted), time.Since(start).Round(time.Millisecond), failed, failures)
 
 	// Wait until every stored submission is delivered, received and
 	// accepted. River rescues jobs left running by the dead process
-	// (every 30 s, after 2× the job timeout), so this may take a while.
+	// (every 30 s, after 2× the job timeout), so this may take a while:
+	// the deadline adds that wait to waitLong.
 	var last crashSnapshot
 	var lastDouble map[fitconnecttest.State]int
-	deadline := time.Now().Add(120 * time.Second)
+	const settle = 30*time.Second + waitLong
+	deadline := time.Now().Add(settle)
 	for {
 		db := in.open(t)
 		last = snapshot(t, db)
@@ -366,7 +376,7 @@ func TestCrashDuringDeliveries(t *testing.T) {
 			t.Fatalf("a delivery failed or was rejected: %v\n%s", last, tail(second.output.String(), 80))
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not settled within 120 s of the restart: %v; FIT-Connect %v\n%s", last, lastDouble, tail(second.output.String(), 80))
+			t.Fatalf("not settled within %v of the restart: %v; FIT-Connect %v\n%s", settle, last, lastDouble, tail(second.output.String(), 80))
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -433,7 +443,7 @@ func TestCrashDuringDeliveries(t *testing.T) {
 		d := ds[0]
 		attempts += d.Attempts
 		if d.Target.Kind != delivery.FITConnect || d.State != delivery.Accepted || d.RemoteID == "" {
-			t.Errorf("submission %s: delivery %+v", s.ID, d)
+			t.Errorf("submission %s: delivery %s, remote id %q", s.ID, deliverytest.One(d), d.RemoteID)
 			continue
 		}
 		evs, err := db.Events(context.Background(), stadt.ID, s.ID)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
@@ -63,12 +64,12 @@ func TestFITConnectAccept(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ds []*delivery.Delivery
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds = deliveriesOf(t, in, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("deliveries %+v", ds)
+		return len(ds) == 1 && ds[0].State == delivery.Accepted, "deliveries " + deliverytest.Format(ds)
 	})
 	if ds[0].Target.Kind != delivery.FITConnect || ds[0].RemoteID == "" || ds[0].Attempts != 1 {
-		t.Errorf("delivery = %+v", ds[0])
+		t.Errorf("delivery = %s, remote id %q", deliverytest.One(ds[0]), ds[0].RemoteID)
 	}
 	db := in.open(t)
 	got := received(t, db)
@@ -77,7 +78,7 @@ func TestFITConnectAccept(t *testing.T) {
 	}
 	// Musterstadt only forwarded it: handed over, it is closed there (just
 	// after the acceptance is recorded).
-	eventually(t, 10*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		sent, err := db.Submission(context.Background(), ds[0].TenantID, sub.ID)
 		if err != nil {
 			return false, err.Error()
@@ -141,13 +142,13 @@ func TestFITConnectReject(t *testing.T) {
 		t.Fatal(err)
 	}
 	var remote string
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds := deliveriesOf(t, in, sub.ID)
 		if len(ds) == 1 && ds[0].State == delivery.Delivered {
 			remote = ds[0].RemoteID
 			return true, ""
 		}
-		return false, fmt.Sprintf("%+v", ds)
+		return false, "deliveries " + deliverytest.Format(ds)
 	})
 	err = in.double.Tamper(remote, func(st *fitconnecttest.Stored) {
 		parts := strings.Split(st.EncryptedData, ".")
@@ -168,16 +169,16 @@ func TestFITConnectReject(t *testing.T) {
 		t.Fatalf("callback: %d", resp.StatusCode)
 	}
 	var ds []*delivery.Delivery
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds = deliveriesOf(t, in, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Rejected, fmt.Sprintf("%+v", ds)
+		return len(ds) == 1 && ds[0].State == delivery.Rejected, "deliveries " + deliverytest.Format(ds)
 	})
 	if ds[0].Reason == "" {
 		t.Error("rejected without a reason")
 	}
 	db := in.open(t)
 	if got := received(t, db); len(got) != 0 {
-		t.Errorf("a tampered submission was stored: %+v", got)
+		t.Errorf("a tampered submission was stored: %s", submissionRefs(got))
 	}
 	db.Close()
 	page := staffPage(t, s.url, "musterstadt", "/intern/antraege/"+sub.ID)
@@ -216,9 +217,9 @@ func TestFITConnectOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ds []*delivery.Delivery
-	eventually(t, 30*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds = deliveriesOf(t, in, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("%+v", ds)
+		return len(ds) == 1 && ds[0].State == delivery.Accepted, "deliveries " + deliverytest.Format(ds)
 	})
 	if ds[0].Attempts != n+1 {
 		t.Errorf("attempts = %d, want %d", ds[0].Attempts, n+1)
@@ -248,13 +249,13 @@ func TestFITConnectCallbackRejectsBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	var remote string
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds := deliveriesOf(t, in, sub.ID)
 		if len(ds) == 1 && ds[0].State == delivery.Delivered {
 			remote = ds[0].RemoteID
 			return true, ""
 		}
-		return false, fmt.Sprintf("%+v", ds)
+		return false, "deliveries " + deliverytest.Format(ds)
 	})
 	body := fmt.Sprintf(`{"type":"https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions","submissions":[{"destinationId":%q,"submissionId":%q,"caseId":"x"}]}`, fcDestination, remote)
 	for _, tc := range []struct {
@@ -298,12 +299,12 @@ func TestFITConnectProblemShownToStaff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ds []*delivery.Delivery
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds = deliveriesOf(t, in, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Failed, fmt.Sprintf("%+v", ds)
+		return len(ds) == 1 && ds[0].State == delivery.Failed, "deliveries " + deliverytest.Format(ds)
 	})
 	if ds[0].Attempts != 1 || !strings.Contains(ds[0].LastError, "destination-not-found") {
-		t.Errorf("delivery = %+v", ds[0])
+		t.Errorf("delivery = %s", deliverytest.One(ds[0]))
 	}
 	page := staffPage(t, s.url, "musterstadt", "/intern/antraege/"+sub.ID)
 	if !strings.Contains(page, "Zustellung fehlgeschlagen") || !strings.Contains(page, "destination-not-found") ||
@@ -325,12 +326,12 @@ func TestFITConnectProblemShownToStaff(t *testing.T) {
 	if resp, body := do(t, c, req); resp.StatusCode != 200 || !strings.Contains(body, "erneut versucht") {
 		t.Fatalf("re-delivery: %d\n%s", resp.StatusCode, body)
 	}
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds = deliveriesOf(t, in, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("%+v", ds)
+		return len(ds) == 1 && ds[0].State == delivery.Accepted, "deliveries " + deliverytest.Format(ds)
 	})
 	db := in.open(t)
 	if got := received(t, db); len(got) != 1 {
-		t.Errorf("received %d after re-delivery, want 1", len(got))
+		t.Errorf("received %d after re-delivery, want 1: %s", len(got), submissionRefs(got))
 	}
 }

@@ -48,7 +48,11 @@ type fcInstallation struct {
 // environment of every later command (timings).
 func newFCInstallation(t *testing.T, extraEnv map[string]string) *fcInstallation {
 	t.Helper()
-	dbl, srv := fitconnecttest.NewServer(t, fitconnecttest.Options{MaxSubmissions: 100000, MaxStoredBytes: 8 << 30})
+	// antrag receives a submission while it answers the callback; on a
+	// loaded machine that may take longer than the double's default limit
+	// of a callback attempt.
+	dbl, srv := fitconnecttest.NewServer(t, fitconnecttest.Options{MaxSubmissions: 100000, MaxStoredBytes: 8 << 30,
+		CallbackTimeout: waitEvent})
 	in := &fcInstallation{dataDir: t.TempDir(), keysDir: t.TempDir(), double: dbl, doubleURL: srv.URL}
 	in.env = map[string]string{
 		"ANTRAG_DATA":                      in.dataDir,
@@ -220,8 +224,21 @@ func sendFC(c *http.Client, base string, files [][2]string) (apiSubmission, erro
 	return s, err
 }
 
+// Deadlines of the waits for an event. They are far longer than the event
+// takes on an idle machine, so that a loaded one (CI, a second go test
+// beside this one) does not miss them; a generous deadline costs nothing
+// when the event comes early.
+const (
+	// waitEvent: a delivery, a state change, an answer, which take a
+	// second or two.
+	waitEvent = 60 * time.Second
+	// waitLong: a server start-up, a flow of several processes.
+	waitLong = 120 * time.Second
+)
+
 // eventually polls cond every 20 ms until it is true or the deadline
-// passes; it returns cond's last message.
+// passes; then it fails with cond's last message, which should show the
+// state waited for.
 func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -255,4 +272,16 @@ func received(t *testing.T, db *sqlite.DB) []*submission.Submission {
 		}
 	}
 	return out
+}
+
+// submissionRefs lists the ids and references of submissions for a failure message.
+func submissionRefs(subs []*submission.Submission) string {
+	var b strings.Builder
+	for i, s := range subs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%s, %s)", s.ID, s.Reference, s.Status)
+	}
+	return "[" + b.String() + "]"
 }

@@ -26,10 +26,15 @@ func runLoadCmd(ctx context.Context, args ...string) (stdout, stderr string, err
 	return out.String(), errb.String(), err
 }
 
+// loadTimeout is the --timeout of a request for runs against a real
+// server: an answer that is slow because the machine is loaded must not
+// count as a failed application.
+const loadTimeout = "2m"
+
 // loadJSON runs `antrag load --json ARGS` and decodes the report.
 func loadJSON(t *testing.T, args ...string) *loadgen.Report {
 	t.Helper()
-	stdout, stderr, err := runLoadCmd(context.Background(), append([]string{"--json"}, args...)...)
+	stdout, stderr, err := runLoadCmd(context.Background(), append([]string{"--json", "--timeout", loadTimeout}, args...)...)
 	if err != nil {
 		t.Fatalf("antrag load %q: %v\nstdout:\n%s\nstderr:\n%s", args, err, stdout, stderr)
 	}
@@ -171,7 +176,7 @@ func TestLoadAgainstDemo(t *testing.T) {
 		}
 	})
 	t.Run("text report", func(t *testing.T) {
-		stdout, stderr, err := runLoadCmd(context.Background(), "--url", strings.Replace(s.url, "127.0.0.1", "localhost", 1),
+		stdout, stderr, err := runLoadCmd(context.Background(), "--timeout", loadTimeout, "--url", strings.Replace(s.url, "127.0.0.1", "localhost", 1),
 			"--mode", "html", "--citizens", "1", "--count", "1")
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr)
@@ -256,20 +261,17 @@ func created(n int64) (int, string) {
 
 func TestLoadStopsAtDuration(t *testing.T) {
 	srv, n := fakeAPI(t, 150*time.Millisecond, created)
-	start := time.Now()
 	stdout, stderr, err := runLoadCmd(context.Background(), "--json", "--url", srv.URL, "--mode", "api", "--citizens", "2", "--count", "1000", "--duration", "400ms")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
-	}
-	// It stops at the time limit, not after the 1 000 applications (which
-	// would take 75 s at 150 ms each with 2 citizens).
-	if d := time.Since(start); d > 30*time.Second {
-		t.Errorf("took %v with --duration 400ms", d)
 	}
 	var rep loadgen.Report
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
 	}
+	// It stops at the time limit, not after the 1 000 applications (which
+	// would take 75 s at 150 ms each with 2 citizens): the report says so.
+	// How long the run took depends on the machine and is not checked.
 	if rep.Stopped != "Zeitlimit" || rep.Succeeded >= 1000 || rep.Failed != 0 || rep.Attempted != rep.Succeeded+rep.Cancelled {
 		t.Errorf("report %+v", rep)
 	}
@@ -279,20 +281,25 @@ func TestLoadStopsAtDuration(t *testing.T) {
 }
 
 func TestLoadStopsOnCancel(t *testing.T) {
-	srv, _ := fakeAPI(t, 100*time.Millisecond, created)
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The run is cancelled when the first application is answered: then
+	// it is under way however fast the machine is (a deadline could end
+	// it while it still reads the service).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	start := time.Now()
-	stdout, stderr, err := runLoadCmd(ctx, "--url", srv.URL, "--mode", "api", "--citizens", "3", "--count", "1000", "--duration", "1m")
+	srv, n := fakeAPI(t, 100*time.Millisecond, func(i int64) (int, string) {
+		cancel()
+		return created(i)
+	})
+	stdout, stderr, err := runLoadCmd(ctx, "--url", srv.URL, "--mode", "api", "--citizens", "3", "--count", "1000", "--duration", "1h")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
 	// Stopped by the cancel, not after the 1 000 applications (33 s).
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("took %v after cancel at 300ms", d)
-	}
 	if !strings.Contains(stdout, "Vorzeitig beendet: abgebrochen") {
 		t.Errorf("report:\n%s", stdout)
+	}
+	if got := n.Load(); got >= 1000 {
+		t.Errorf("server saw %d submissions after the cancel at the first answer", got)
 	}
 }
 

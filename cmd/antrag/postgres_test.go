@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store/postgres"
 	"github.com/antrag/antrag/internal/store/postgres/pgtest"
@@ -42,9 +42,9 @@ func TestServePostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		ds, err := db.Deliveries(context.Background(), stadt.ID, sub.ID)
-		return err == nil && len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("%+v %v", ds, err)
+		return err == nil && len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("deliveries %s %v", deliverytest.Format(ds), err)
 	})
 	page := staffPage(t, s.url, "musterstadt", "/intern/antraege/"+sub.ID)
 	if !strings.Contains(page, "zugestellt/angenommen") {

@@ -3,16 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 )
 
 // TestServeWithS3Attachments: with ANTRAG_S3_* the attachments of an
@@ -56,17 +57,17 @@ func TestServeWithS3Attachments(t *testing.T) {
 	// The inbox serves it from the bucket.
 	in := &fcInstallation{dataDir: dataDir}
 	var attURL string
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		db := in.open(t)
 		defer db.Close()
 		stadt, _ := db.TenantBySlug(context.Background(), "musterstadt")
 		atts, err := db.ListAttachments(context.Background(), stadt.ID, sub.ID)
 		if err != nil || len(atts) != 1 {
-			return false, "attachments not listed"
+			return false, fmt.Sprintf("attachments not listed: %d, %v", len(atts), err)
 		}
 		attURL = "/intern/antraege/" + sub.ID + "/anhaenge/" + atts[0].ID
-		ds, _ := db.Deliveries(context.Background(), stadt.ID, sub.ID)
-		return len(ds) == 1 && ds[0].State == delivery.Accepted, "not yet accepted"
+		ds, err := db.Deliveries(context.Background(), stadt.ID, sub.ID)
+		return len(ds) == 1 && ds[0].State == delivery.Accepted, fmt.Sprintf("not yet accepted: deliveries %s %v", deliverytest.Format(ds), err)
 	})
 	if body := staffPage(t, s.url, "musterstadt", attURL); body != content {
 		t.Errorf("downloaded attachment differs (%d bytes)", len(body))

@@ -303,7 +303,9 @@ type testServer struct {
 }
 
 // startServe runs `antrag serve --addr 127.0.0.1:0 ARGS` until it prints
-// its URL. The server is stopped at the end of the test if it still runs.
+// its URL (waiting up to waitLong: a start-up migrates and seeds the
+// database, which is slow on a loaded machine). The server is stopped at
+// the end of the test if it still runs.
 func startServe(t *testing.T, env map[string]string, args ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -316,7 +318,7 @@ func startServe(t *testing.T, env map[string]string, args ...string) *testServer
 			s.stop()
 		}
 	})
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(waitLong)
 	for {
 		if line, ok := strings.CutPrefix(s.stdout.String(), "antrag läuft auf "); ok {
 			u, _, ok := strings.Cut(line, "\n")
@@ -332,13 +334,14 @@ func startServe(t *testing.T, env map[string]string, args ...string) *testServer
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("antrag serve did not start in time; stderr:\n%s", s.stderr.String())
+			t.Fatalf("antrag serve did not say that it runs within %v; stderr:\n%s", waitLong, s.stderr.String())
 		}
 	}
 }
 
 // stop cancels the server's context, as SIGINT does, and returns what
-// runServe returned.
+// runServe returned. It waits longer than runServe's grace period of 20 s,
+// so that a shutdown that runs into that limit returns its error here.
 func (s *testServer) stop() error {
 	s.t.Helper()
 	if s.exited {
@@ -348,34 +351,43 @@ func (s *testServer) stop() error {
 	select {
 	case s.err = <-s.done:
 		s.exited = true
-	case <-time.After(5 * time.Second):
-		s.t.Fatalf("antrag serve did not shut down within 5 s of cancel")
+	case <-time.After(waitLong):
+		s.t.Fatalf("antrag serve did not shut down within %v of cancel", waitLong)
 	}
 	return s.err
 }
 
-// startServeErr runs `antrag serve` expecting it to fail at start-up.
+// startServeErr runs `antrag serve` expecting it to fail at start-up. It
+// waits for the failure or for the line that says that the server runs,
+// whichever comes first.
 func startServeErr(t *testing.T, env map[string]string, args ...string) (error, string) {
 	t.Helper()
-	var out bytes.Buffer
-	stderr := &syncBuffer{}
+	out, stderr := &syncBuffer{}, &syncBuffer{}
 	done := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), envMap(env), strings.NewReader(""), &out, stderr)
+		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), envMap(env), strings.NewReader(""), out, stderr)
 	}()
-	select {
-	case err := <-done:
-		if strings.Contains(out.String(), "antrag läuft") {
-			t.Errorf("printed that it runs: %q", out.String())
+	deadline := time.Now().Add(waitLong)
+	for {
+		select {
+		case err := <-done:
+			if strings.Contains(out.String(), "antrag läuft") {
+				t.Errorf("printed that it runs: %q", out.String())
+			}
+			return err, stderr.String()
+		case <-time.After(10 * time.Millisecond):
 		}
-		return err, stderr.String()
-	case <-time.After(10 * time.Second):
-		cancel()
-		<-done
-		t.Fatalf("antrag serve %q started instead of failing", args)
-		return nil, ""
+		started := strings.Contains(out.String(), "antrag läuft")
+		if started || time.Now().After(deadline) {
+			cancel()
+			err := <-done
+			if started {
+				t.Fatalf("antrag serve %q started instead of failing (it returned %v after cancel)", args, err)
+			}
+			t.Fatalf("antrag serve %q neither failed nor started within %v; stderr:\n%s", args, waitLong, stderr.String())
+		}
 	}
 }
 
@@ -387,7 +399,9 @@ func newClient(t *testing.T) *http.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &http.Client{Jar: jar, Timeout: 10 * time.Second,
+	// The timeout only ends a request that hangs: waitEvent, so that a
+	// slow answer of a loaded machine does not fail the test.
+	return &http.Client{Jar: jar, Timeout: waitEvent,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
@@ -566,12 +580,11 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("submission: %d %s", code, body)
 	}
 
-	start := time.Now()
+	// runServe returns nil after a clean shutdown; when the HTTP server
+	// does not finish within the grace period, Shutdown's error. How long
+	// the shutdown takes depends on the machine and is not checked here.
 	if err := s.stop(); err != nil {
 		t.Fatalf("runServe after cancel: %v, want nil", err)
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("shutdown took %v", d)
 	}
 	if _, err := http.Get(s.url + "/healthz"); err == nil {
 		t.Errorf("%s still answers after shutdown", s.url)

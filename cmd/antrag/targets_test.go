@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/delivery/email/smtptest"
 	"github.com/antrag/antrag/internal/delivery/webhook"
 )
@@ -84,10 +85,11 @@ func TestWebhookAndEmailTargets(t *testing.T) {
 	if status != 201 {
 		t.Fatalf("submit: %d %s", status, body)
 	}
-	eventually(t, 20*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(bodies) == 1 && len(mail.Messages()) == 1, "webhook and mail not both arrived"
+		return len(bodies) == 1 && len(mail.Messages()) == 1,
+			fmt.Sprintf("webhook and mail not both arrived: %d webhook bodies (%d refusals left), %d mails", len(bodies), failures, len(mail.Messages()))
 	})
 	// The webhook: the submission's canonical data, the reference, and the
 	// same webhook-id as the refused attempts would have had.
@@ -103,14 +105,14 @@ func TestWebhookAndEmailTargets(t *testing.T) {
 	stadt, _ := db.TenantBySlug(context.Background(), "musterstadt")
 	// The receivers have it; the deliveries are recorded just after.
 	var ds []*delivery.Delivery
-	eventually(t, 10*time.Second, func() (bool, string) {
+	eventually(t, waitEvent, func() (bool, string) {
 		var err error
 		ds, err = db.Deliveries(context.Background(), stadt.ID, sub.ID)
 		return err == nil && len(ds) == 3 && ds[1].State == delivery.Delivered && ds[2].State == delivery.Delivered,
-			fmt.Sprintf("deliveries: %+v %v", ds, err)
+			fmt.Sprintf("deliveries: %s %v", deliverytest.Format(ds), err)
 	})
 	if ds[1].Target.Kind != delivery.Webhook || ids[0] != ds[1].ID || ds[1].Attempts != 3 || ds[1].State != delivery.Delivered {
-		t.Errorf("webhook delivery %+v, webhook-id %q", ds[1], ids[0])
+		t.Errorf("webhook delivery %s, webhook-id %q", deliverytest.One(ds[1]), ids[0])
 	}
 	stored, err := db.Submission(context.Background(), stadt.ID, sub.ID)
 	if err != nil {
@@ -129,7 +131,7 @@ func TestWebhookAndEmailTargets(t *testing.T) {
 		}
 	}
 	if ds[2].State != delivery.Delivered {
-		t.Errorf("mail delivery: %+v", ds[2])
+		t.Errorf("mail delivery: %s", deliverytest.One(ds[2]))
 	}
 
 }

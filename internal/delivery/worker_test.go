@@ -14,6 +14,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/sealed"
@@ -141,7 +142,7 @@ func (e *env) submit(t *testing.T) (*submission.Submission, *delivery.Delivery) 
 	}
 	ds, err := e.db.Deliveries(ctx, e.tenant.ID, s.ID)
 	if err != nil || len(ds) != 2 || ds[0].Target.Kind != delivery.Webhook {
-		t.Fatalf("deliveries = %+v, %v", ds, err)
+		t.Fatalf("deliveries = %s, %v", deliverytest.Format(ds), err)
 	}
 	return s, ds[0]
 }

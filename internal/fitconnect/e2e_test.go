@@ -116,7 +116,11 @@ func newEnv(t *testing.T, o envOpts) *env {
 		o.version = "v1"
 	}
 	e := &env{t: t, f: f, version: o.version, destID: uuid.NewString()}
-	e.double, e.srv = fitconnecttest.NewServer(t, fitconnecttest.Options{CallbackBackoff: 10 * time.Millisecond, CallbackAttempts: 2})
+	// The subscriber receives the submission while it answers a callback:
+	// on a loaded machine that may take longer than the double's default
+	// limit of an attempt.
+	e.double, e.srv = fitconnecttest.NewServer(t, fitconnecttest.Options{CallbackBackoff: 10 * time.Millisecond, CallbackAttempts: 2,
+		CallbackTimeout: time.Minute})
 	e.double.AddClient("sender-musterstadt", "sender-secret")
 	e.double.AddClient("subscriber-kreis", "subscriber-secret")
 
@@ -626,15 +630,24 @@ func TestE2ESenderErrors(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+// waitFor polls cond until it is true. The deadline is far longer than
+// the event takes on an idle machine, for a loaded one; log describes the
+// state waited for in the failure message.
+func waitFor(t *testing.T, what string, cond func() bool, log func() string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	const within = time.Minute
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
+			t.Fatalf("gave up waiting %v for %s: %s", within, what, log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// callbackLog describes the double's callback attempts.
+func (e *env) callbackLog() string {
+	return fmt.Sprintf("callback log %+v", e.double.CallbackLog())
 }
 
 func TestE2ECallback(t *testing.T) {
@@ -642,7 +655,7 @@ func TestE2ECallback(t *testing.T) {
 	pc := e.newParcel()
 	out := e.send(pc)
 	// The double logs the attempt once our handler has answered.
-	waitFor(t, "callback to be answered", func() bool { return len(e.double.CallbackLog()) > 0 })
+	waitFor(t, "callback to be answered", func() bool { return len(e.double.CallbackLog()) > 0 }, e.callbackLog)
 	log := e.double.CallbackLog()
 	if log[0].Status != http.StatusNoContent || log[0].SubmissionID != out.RemoteID {
 		t.Fatalf("callback log %+v", log)
@@ -666,7 +679,7 @@ func TestE2ECallbackWrongSecret(t *testing.T) {
 			}
 		}
 		return false
-	})
+	}, e.callbackLog)
 	for _, a := range e.double.CallbackLog() {
 		if a.Status != 0 && a.Status != http.StatusUnauthorized {
 			t.Fatalf("callback with wrong MAC answered %d", a.Status)

@@ -159,7 +159,14 @@ type browser struct {
 
 	mu      sync.Mutex
 	console []string // page exceptions and errors
+
+	marked  chan struct{} // closed when consoleMark arrives
+	stopped chan struct{} // closed when no more console messages arrive
 }
+
+// consoleMark is what checkConsole writes to the console: the messages
+// arrive in order, so once it is there, every earlier one is.
+const consoleMark = "antrag-test: Ende der Konsole"
 
 func newBrowser(t *testing.T, bin, base string) *browser {
 	t.Helper()
@@ -180,21 +187,31 @@ func newBrowser(t *testing.T, bin, base string) *browser {
 		cancelAlloc()
 	})
 	// The first run starts the browser and binds it to ctx: no deadline
-	// there, but on everything after it.
+	// there, but on everything after it. The journey takes some seconds on
+	// an idle machine; the deadline only ends a browser that hangs.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	t.Cleanup(cancel)
 	b := &browser{t: t, ctx: ctx, base: base, dir: t.TempDir(),
-		axeSrc: string(src) + "\n;axe.configure({locale: " + string(de) + "});\ntrue"}
+		axeSrc:  string(src) + "\n;axe.configure({locale: " + string(de) + "});\ntrue",
+		marked:  make(chan struct{}),
+		stopped: make(chan struct{})}
 	// Before the browser stops, also after a t.Fatal.
 	t.Cleanup(b.checkConsole)
 	msgs := chromedp.Console(ctx)
 	go func() {
+		defer close(b.stopped)
+		marked := false
 		for m, err := range msgs {
 			if err != nil {
 				return
+			}
+			if m.Type == chromedp.ConsoleLog && m.Text == consoleMark && !marked {
+				marked = true
+				close(b.marked)
+				continue
 			}
 			// Network entries are responses such as the 422 of a step with
 			// errors; exceptions, console.error and CSP reports count.
@@ -521,8 +538,9 @@ func (b *browser) checkStatusRules(st *journey.Step) {
 		// hidden, and not rendered either (no CSS overrides the attribute).
 		expr := fmt.Sprintf(`[%s, %s].map(id => document.getElementById(id)).map(e => e.hidden && e.getClientRects().length === 0)
 			.concat([window.antragOhneNeuladen === true])`, jsString(expBox), jsString(actBox))
+		// journey.js reacts at once; the deadline is for a loaded machine.
 		var got []bool
-		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 			got = evalT[[]bool](b, expr)
 			if (got[0] == c.expHidden && got[1] == c.actualHidden) || time.Now().After(deadline) {
 				break
@@ -567,8 +585,18 @@ func findChild(st *journey.Step, s string) childAt {
 // console (a script error, a Content-Security-Policy violation).
 func (b *browser) checkConsole() {
 	b.t.Helper()
-	// Let the console messages of the last page arrive.
-	time.Sleep(100 * time.Millisecond)
+	// Wait for the console messages of the last page: they arrive before
+	// a mark written after them.
+	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](fmt.Sprintf(`console.log(%s), true`, jsString(consoleMark)))); err != nil {
+		b.t.Logf("console: no mark written (%v); messages still on the way are not checked", err)
+	} else {
+		select {
+		case <-b.marked:
+		case <-b.stopped:
+		case <-time.After(time.Minute):
+			b.t.Errorf("console: the mark did not arrive within a minute; messages still on the way are not checked")
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, m := range b.console {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -23,7 +24,7 @@ func (h *harness) failedWebhook(t *testing.T) (*submission.Submission, *delivery
 	sub, _ := h.sendExample("musterstadt", "gewerbeanmeldung")
 	ds, err := h.db.Deliveries(ctx, sub.TenantID, sub.ID)
 	if err != nil || len(ds) != 2 {
-		t.Fatalf("deliveries %+v %v", ds, err)
+		t.Fatalf("deliveries %s %v", deliverytest.Format(ds), err)
 	}
 	d := ds[1]
 	d.State, d.Attempts, d.LastError = delivery.Failed, 3, "Webhook antwortete 410 Gone"
@@ -64,7 +65,7 @@ func TestInboxShowsAndRedeliversFailedDelivery(t *testing.T) {
 		t.Errorf("cross-site: %d, want 403", r.status)
 	}
 	if got, _ := h.db.Delivery(context.Background(), d.TenantID, d.ID); got.State != delivery.Failed {
-		t.Fatalf("changed by a refused request: %+v", got)
+		t.Fatalf("changed by a refused request: %s", deliverytest.One(got))
 	}
 	r := h.do(c, "POST", path, nil)
 	if r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "?erneut=1") {
@@ -72,7 +73,7 @@ func TestInboxShowsAndRedeliversFailedDelivery(t *testing.T) {
 	}
 	got, _ := h.db.Delivery(context.Background(), d.TenantID, d.ID)
 	if got.State != delivery.Pending {
-		t.Errorf("after re-delivery: %+v", got)
+		t.Errorf("after re-delivery: %s", deliverytest.One(got))
 	}
 	evs, _ := h.db.Events(context.Background(), sub.TenantID, sub.ID)
 	if last := evs[len(evs)-1]; last.Actor != "sachbearbeitung-musterstadt" || last.Action != "erneut zustellen" {
@@ -102,6 +103,6 @@ func TestConfirmationShowsTransfer(t *testing.T) {
 	}
 	ds, _ := h.db.Deliveries(context.Background(), sub.TenantID, sub.ID)
 	if len(ds) != 1 || ds[0].Target.Kind != delivery.Inbox || ds[0].State != delivery.Delivered {
-		t.Errorf("deliveries of an inbox-only service: %+v", ds)
+		t.Errorf("deliveries of an inbox-only service: %s", deliverytest.Format(ds))
 	}
 }

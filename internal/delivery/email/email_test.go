@@ -68,9 +68,12 @@ func startServer(t *testing.T, withTLS bool) *smtptest.Server {
 	return srv
 }
 
+// plainSender sends to addr without TLS. Its timeout only ends a server
+// that hangs: the in-process server answers at once on an idle machine,
+// not always on a loaded one.
 func plainSender(addr string) *Sender {
 	return &Sender{Addr: addr, From: "Online-Antrag <antrag@musterstadt.example>", TLS: NoTLS,
-		Timeout: 10 * time.Second, Now: func() time.Time { return sentAt }}
+		Timeout: time.Minute, Now: func() time.Time { return sentAt }}
 }
 
 // decoded is a received message with decoded subject and body.

@@ -625,7 +625,7 @@ func testReceive(t *testing.T, s Stores) {
 	evs, err := s.Events(ctx, f.a.ID, got.ID)
 	noErr(t, "Events", err)
 	if len(evs) != 1 || evs[0].Action != "empfangen" || evs[0].Actor != "System" {
-		t.Errorf("Events = %+v", evs)
+		t.Errorf("Events = %s", plain(evs))
 	}
 
 	// Deliveries: the Inbox and the other targets, never FIT-Connect.

@@ -293,7 +293,7 @@ func testDeleteExpiredDrafts(t *testing.T, s Stores) {
 	atts, err := s.ListAttachments(ctx, f.a.ID, sub.ID)
 	noErr(t, "ListAttachments", err)
 	if len(atts) != 1 || atts[0].ID != kept.ID {
-		t.Errorf("submission's attachments after draft deletion = %+v", atts)
+		t.Errorf("submission's attachments after draft deletion = %s", plain(atts))
 	}
 
 	keys, err = s.DeleteExpiredDrafts(ctx, cut)
@@ -381,11 +381,11 @@ func testAttachments(t *testing.T, s Stores) {
 	list, err := s.ListAttachments(ctx, f.a.ID, sub.ID)
 	noErr(t, "ListAttachments", err)
 	if len(list) != 2 || list[0].ID != b.ID || list[1].ID != c.ID {
-		t.Errorf("ListAttachments = %+v", list)
+		t.Errorf("ListAttachments = %s", plain(list))
 	}
 	list, err = s.ListAttachments(ctx, f.a.ID, "00000000-0000-4000-8000-000000000000")
 	noErr(t, "ListAttachments(unknown)", err)
 	if len(list) != 0 {
-		t.Errorf("ListAttachments(unknown) = %+v", list)
+		t.Errorf("ListAttachments(unknown) = %s", plain(list))
 	}
 }

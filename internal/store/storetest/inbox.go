@@ -160,7 +160,7 @@ func testSetStatus(t *testing.T, s Stores) {
 	evs, err = s.Events(ctx, f.a.ID, "00000000-0000-4000-8000-000000000000")
 	noErr(t, "Events(unknown)", err)
 	if len(evs) != 0 {
-		t.Errorf("Events(unknown) = %+v", evs)
+		t.Errorf("Events(unknown) = %s", plain(evs))
 	}
 }
 
@@ -230,7 +230,7 @@ func testPurgeSubmissions(t *testing.T, s Stores) {
 		last := evs[1]
 		if last.Actor != "System" || last.Action != "gelöscht" ||
 			last.Detail != "Antragsdaten nach Ablauf der Aufbewahrungsfrist gelöscht" || last.TenantID != p.TenantID {
-			t.Errorf("%s: events after purge = %+v", p.Reference, evs)
+			t.Errorf("%s: events after purge = %s", p.Reference, plain(evs))
 		}
 		recent(t, "purge event At", last.At)
 	}

@@ -64,7 +64,7 @@ func testUsers(t *testing.T, s Stores) {
 	list, err := s.ListUsers(ctx, f.a.ID)
 	noErr(t, "ListUsers", err)
 	if len(list) != 2 || list[0].Username != "anna" || list[1].Username != "jmueller" {
-		t.Errorf("ListUsers(a) = %v", list)
+		t.Errorf("ListUsers(a) = %s", plain(list))
 	}
 	wantKind(t, "SetPasswordHash(other tenant)", s.SetPasswordHash(ctx, f.b.ID, u.ID, "z"), apperr.NotFound)
 	noErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, f.a.ID, u.ID, "neu"))
@@ -153,7 +153,7 @@ func testIsolation(t *testing.T, s Stores) {
 		list, err := s.ListAttachments(ctx, b, sub.ID)
 		noErr(t, "ListAttachments", err)
 		if len(list) != 0 {
-			t.Errorf("ListAttachments(b, A's submission) = %+v", list)
+			t.Errorf("ListAttachments(b, A's submission) = %s", plain(list))
 		}
 		// B cannot attach a file to A's draft or submission.
 		if err := s.CreateAttachment(ctx, &submission.Attachment{TenantID: b, DraftID: draft.ID, StorageKey: "b-key-into-a-draft"}); err == nil {
@@ -174,12 +174,12 @@ func testIsolation(t *testing.T, s Stores) {
 		list, err := s.ListSubmissions(ctx, b, submission.Filter{})
 		noErr(t, "ListSubmissions", err)
 		if len(list) != 0 {
-			t.Errorf("ListSubmissions(b) = %+v", list)
+			t.Errorf("ListSubmissions(b) = %s", plain(list))
 		}
 		list, err = s.ListSubmissions(ctx, b, submission.Filter{ServiceID: f.svcA.ID})
 		noErr(t, "ListSubmissions(A's service)", err)
 		if len(list) != 0 {
-			t.Errorf("ListSubmissions(b, A's service) = %+v", list)
+			t.Errorf("ListSubmissions(b, A's service) = %s", plain(list))
 		}
 		ev := &submission.Event{Actor: "B", Action: "status"}
 		wantKind(t, "SetStatus", s.SetStatus(ctx, b, sub.ID, submission.Abgeschlossen, ev), apperr.NotFound)
@@ -191,7 +191,7 @@ func testIsolation(t *testing.T, s Stores) {
 		evs, err := s.Events(ctx, b, sub.ID)
 		noErr(t, "Events", err)
 		if len(evs) != 0 {
-			t.Errorf("Events(b, A's submission) = %+v", evs)
+			t.Errorf("Events(b, A's submission) = %s", plain(evs))
 		}
 		evs, err = s.Events(ctx, a, sub.ID)
 		noErr(t, "Events(a)", err)

@@ -675,7 +675,7 @@ func checkReleaseWrites(t *testing.T, s Stores, fx *ReleaseFixture) {
 			t.Errorf("%s after PurgeSubmissions: data %q, hash %s, status %s", w.Reference, got.Data, got.DataSHA256, got.Status)
 		}
 		if atts, err := s.ListAttachments(ctx, w.TenantID, w.ID); err != nil || len(atts) != 0 {
-			t.Errorf("%s after PurgeSubmissions: attachments %v, %v", w.Reference, atts, err)
+			t.Errorf("%s after PurgeSubmissions: attachments %s, %v", w.Reference, plain(atts), err)
 		}
 		if evs, err := s.Events(ctx, w.TenantID, w.ID); err != nil || len(evs) != len(ws.Events)+1 {
 			t.Errorf("%s after PurgeSubmissions: %d events, want %d (%v)", w.Reference, len(evs), len(ws.Events)+1, err)

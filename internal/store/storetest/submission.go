@@ -102,7 +102,7 @@ func testSubmit(t *testing.T, s Stores) {
 	noErr(t, "Events", err)
 	if len(evs) != 1 || evs[0].ID != ev.ID || evs[0].Actor != "Antragsteller" || evs[0].Action != "eingereicht" ||
 		evs[0].Detail != ev.Detail || evs[0].SubmissionID != sub.ID || evs[0].TenantID != f.a.ID {
-		t.Errorf("Events = %+v", evs)
+		t.Errorf("Events = %s", plain(evs))
 	} else {
 		sameTime(t, "event At", evs[0].At, ev.At)
 	}

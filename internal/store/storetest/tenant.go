@@ -113,7 +113,7 @@ func testAuthorities(t *testing.T, s Stores) {
 	list, err = s.ListAuthorities(ctx, b.ID)
 	noErr(t, "ListAuthorities(b)", err)
 	if len(list) != 1 || list[0].ID != other.ID {
-		t.Errorf("ListAuthorities(b) = %+v", list)
+		t.Errorf("ListAuthorities(b) = %s", plain(list))
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/store/outbox"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -217,7 +218,7 @@ func submitOne(t *testing.T, db DB, tn *tenant.Tenant, svc *tenant.Service, refe
 	ds, err := db.Deliveries(ctx, tn.ID, s.ID)
 	must(t, err)
 	if len(ds) != 1 || ds[0].Target.Kind != delivery.Webhook || ds[0].State != delivery.Pending {
-		t.Fatalf("Submit(%s): deliveries %+v, want one pending webhook delivery", reference, ds)
+		t.Fatalf("Submit(%s): deliveries %s, want one pending webhook delivery", reference, deliverytest.Format(ds))
 	}
 	return ds[0].ID
 }

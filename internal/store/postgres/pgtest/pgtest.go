@@ -48,7 +48,9 @@ func NewDatabase(tb testing.TB) string {
 	rand.Read(b[:])
 	name := "antrag_test_" + hex.EncodeToString(b[:])
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// CREATE DATABASE takes well under a second on an idle server; the
+	// deadline only ends a server that does not answer.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, server)
 	if err != nil {
@@ -59,7 +61,7 @@ func NewDatabase(tb testing.TB) string {
 		tb.Fatalf("create test database: %v", err)
 	}
 	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, server)
 		if err != nil {
