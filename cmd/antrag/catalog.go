@@ -16,6 +16,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -43,13 +44,13 @@ func (f *storeFlags) dbOrDefault() string {
 	return f.db
 }
 
-func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (database, func(), error) {
+func (f *storeFlags) open(ctx context.Context, getenv func(string) string) (*store.DB, func(), error) {
 	return openStore(ctx, &serveConfig{dataDir: f.dataDir, db: f.dbOrDefault(), dataKey: getenv("ANTRAG_DATA_KEY")})
 }
 
 // openTenant opens the installation and finds the tenant by its slug; an
 // unknown slug is an error naming it.
-func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string, slug string) (database, *tenant.Tenant, func(), error) {
+func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string, slug string) (*store.DB, *tenant.Tenant, func(), error) {
 	st, closeFn, err := f.open(ctx, getenv)
 	if err != nil {
 		return nil, nil, nil, err

@@ -20,7 +20,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -187,7 +187,7 @@ func (s crashSnapshot) String() string {
 	return fmt.Sprintf("stored %d, deliveries %v, received %d, jobs %v", len(s.stored), s.deliveries, len(s.received), s.jobs)
 }
 
-func snapshot(t *testing.T, db *sqlite.DB) crashSnapshot {
+func snapshot(t *testing.T, db *store.DB) crashSnapshot {
 	t.Helper()
 	ctx := context.Background()
 	stadt, err := db.TenantBySlug(ctx, "musterstadt")

@@ -164,7 +164,7 @@ func fitconnectAccount(ctx context.Context, role string, args []string, getenv f
 			return err
 		}
 		acc.PrivateKeys = b
-		if _, err := destinationOf(acc); err != nil {
+		if _, err := fitconnect.DestinationOf(acc); err != nil {
 			return err
 		}
 		if *callbackFile != "" {

@@ -18,7 +18,7 @@ import (
 	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -130,7 +130,7 @@ func (in *fcInstallation) register(t *testing.T, base string) {
 }
 
 // open opens the installation's database from the test (read and check).
-func (in *fcInstallation) open(t *testing.T) *sqlite.DB {
+func (in *fcInstallation) open(t *testing.T) *store.DB {
 	t.Helper()
 	key, err := sealed.LoadOrCreateKey(filepath.Join(in.dataDir, "schluessel"))
 	if err != nil {
@@ -140,7 +140,7 @@ func (in *fcInstallation) open(t *testing.T) *sqlite.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(in.dataDir, "antrag.db"), box)
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(in.dataDir, "antrag.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func eventually(t *testing.T, within time.Duration, cond func() (bool, string)) 
 }
 
 // received lists Beispielkreis's submissions that came over FIT-Connect.
-func received(t *testing.T, db *sqlite.DB) []*submission.Submission {
+func received(t *testing.T, db *store.DB) []*submission.Submission {
 	t.Helper()
 	kreis, err := db.TenantBySlug(context.Background(), "beispielkreis")
 	if err != nil {

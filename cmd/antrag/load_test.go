@@ -16,7 +16,7 @@ import (
 
 	"github.com/antrag/antrag/internal/loadgen"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 )
 
 // runLoadCmd runs `antrag load ARGS`.
@@ -46,7 +46,7 @@ func loadJSON(t *testing.T, args ...string) *loadgen.Report {
 }
 
 // loadDB opens the installation's database next to the running server.
-func loadDB(t *testing.T, dataDir string) *sqlite.DB {
+func loadDB(t *testing.T, dataDir string) *store.DB {
 	t.Helper()
 	key, err := sealed.LoadOrCreateKey(filepath.Join(dataDir, "schluessel"))
 	if err != nil {
@@ -56,7 +56,7 @@ func loadDB(t *testing.T, dataDir string) *sqlite.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "antrag.db"), box)
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(dataDir, "antrag.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func loadDB(t *testing.T, dataDir string) *sqlite.DB {
 	return db
 }
 
-func countSubmissions(t *testing.T, db *sqlite.DB) int {
+func countSubmissions(t *testing.T, db *store.DB) int {
 	t.Helper()
 	var n int
 	if err := db.SQL().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM submissions`).Scan(&n); err != nil {

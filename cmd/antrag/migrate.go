@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
-	"time"
 
-	"github.com/antrag/antrag/internal/store/postgres"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 )
 
 // runMigrate is `antrag migrate up|status`: the schema migrations of the
@@ -27,20 +25,18 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
-	t, err := parseDB(sf.dbOrDefault())
+	dsn := sf.dbOrDefault()
+	path, err := checkDB(dsn)
 	if err != nil {
 		return err
 	}
 	if args[0] == "up" {
-		var applied []migration
-		if t.postgres {
-			applied, err = pgMigrations(postgres.Migrate(ctx, t.url))
-		} else {
-			if err := os.MkdirAll(filepath.Dir(t.path), 0o700); err != nil {
+		if path != "" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 				return err
 			}
-			applied, err = sqliteMigrations(sqlite.Migrate(ctx, t.path))
 		}
+		applied, err := store.Migrate(ctx, dsn)
 		if err != nil {
 			return err
 		}
@@ -53,15 +49,12 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		return nil
 	}
-	var ms []migration
-	if t.postgres {
-		ms, err = pgMigrations(postgres.MigrationStatus(ctx, t.url))
-	} else {
-		if _, err := os.Stat(t.path); err != nil {
-			return fmt.Errorf("keine Datenbank in %s: %w", t.path, err)
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("keine Datenbank in %s: %w", path, err)
 		}
-		ms, err = sqliteMigrations(sqlite.MigrationStatus(ctx, t.path))
 	}
+	ms, err := store.MigrationStatus(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -85,28 +78,4 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "%d ausstehend\n", pending)
 	return nil
-}
-
-// migration is one schema migration of either backend.
-type migration struct {
-	Source, Name string
-	Version      int64
-	Applied      bool
-	AppliedAt    time.Time
-}
-
-func sqliteMigrations(ms []sqlite.Migration, err error) ([]migration, error) {
-	out := make([]migration, len(ms))
-	for i, m := range ms {
-		out[i] = migration{m.Source, m.Name, m.Version, m.Applied, m.AppliedAt}
-	}
-	return out, err
-}
-
-func pgMigrations(ms []postgres.Migration, err error) ([]migration, error) {
-	out := make([]migration, len(ms))
-	for i, m := range ms {
-		out[i] = migration{m.Source, m.Name, m.Version, m.Applied, m.AppliedAt}
-	}
-	return out, err
 }

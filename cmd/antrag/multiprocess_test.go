@@ -30,8 +30,8 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/loadgen"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/postgres"
-	"github.com/antrag/antrag/internal/store/postgres/pgtest"
+	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/store/storetest"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -420,7 +420,7 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 		sampleEvery = total / 50 // attachments downloaded for every 20th
 	)
 	start := time.Now()
-	pgURL := pgtest.NewDatabase(t)
+	pgURL := storetest.NewPostgresDatabase(t)
 
 	backend := s3mem.New()
 	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
@@ -588,7 +588,7 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := postgres.Open(ctx, pgURL, box)
+	db, err := store.Open(ctx, pgURL, box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -886,9 +886,9 @@ func mpConcurrentTwice(c *http.Client, bases [2]string, example map[string]any, 
 
 // mpJobs logs River's jobs by kind and state and fails on any job not
 // completed.
-func mpJobs(t *testing.T, db *postgres.DB) {
+func mpJobs(t *testing.T, db *store.DB) {
 	t.Helper()
-	rows, err := db.Pool().Query(context.Background(), `SELECT kind, state::text, attempt, count(*) FROM river_job GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
+	rows, err := db.SQL().QueryContext(context.Background(), `SELECT kind, state::text, attempt, count(*) FROM river_job GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
 	if err != nil {
 		t.Logf("river_job: %v", err)
 		return
@@ -911,7 +911,7 @@ func mpJobs(t *testing.T, db *postgres.DB) {
 	}
 	t.Logf("River jobs: %s", strings.Join(lines, "; "))
 	// Which process ran the deliveries (River's client ids).
-	rows, err = db.Pool().Query(context.Background(), `SELECT coalesce(attempted_by[array_length(attempted_by, 1)], ''), count(*)
+	rows, err = db.SQL().QueryContext(context.Background(), `SELECT coalesce(attempted_by[array_length(attempted_by, 1)], ''), count(*)
 		FROM river_job WHERE kind = 'antrag_deliver' GROUP BY 1 ORDER BY 1`)
 	if err != nil {
 		t.Logf("river_job: %v", err)

@@ -11,8 +11,8 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/postgres"
-	"github.com/antrag/antrag/internal/store/postgres/pgtest"
+	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/store/storetest"
 )
 
 // TestServePostgres runs the demo on PostgreSQL (ANTRAG_TEST_POSTGRES):
@@ -20,7 +20,7 @@ import (
 // FIT-Connect (the demo's double) into the other tenant's inbox, is
 // accepted, and the caseworker's page (session in PostgreSQL) shows it.
 func TestServePostgres(t *testing.T) {
-	url := pgtest.NewDatabase(t)
+	url := storetest.NewPostgresDatabase(t)
 	dataDir := t.TempDir()
 	env := map[string]string{"ANTRAG_DATA": dataDir, "ANTRAG_DB": url, "ANTRAG_FITCONNECT_FOLLOW": "200ms", "ANTRAG_DELIVERY_CHECK": "50ms"}
 	s := startServe(t, env, "--demo")
@@ -33,7 +33,7 @@ func TestServePostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	box, _ := sealed.New(key)
-	db, err := postgres.Open(context.Background(), url, box)
+	db, err := store.Open(context.Background(), url, box)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,15 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/blob"
-	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/blob/s3"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/web"
 )
 
@@ -43,8 +47,8 @@ type serveConfig struct {
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
-	noMigrate      bool           // refuse a database with pending migrations instead of migrating
-	s3             *blob.S3Config // attachments in S3 instead of <data>/anhaenge; nil: directory
+	noMigrate      bool       // refuse a database with pending migrations instead of migrating
+	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
@@ -163,7 +167,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	}
 	// Refuse an unusable --db before anything is created in the data
 	// directory (openBox writes the key file).
-	if _, err := parseDB(c.db); err != nil {
+	if _, err := checkDB(c.db); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -218,9 +222,9 @@ func parseDuration(s string) (time.Duration, error) {
 
 // app is a running installation's parts.
 type app struct {
-	schemas      *delivery.Schemas
+	forms        *journey.Forms
 	delivery     *deliveryParts
-	db           database
+	db           *store.DB
 	blobs        blob.Store
 	sessions     *scs.SessionManager
 	stopSessions func()
@@ -288,7 +292,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 				db.Close()
 				return nil, err
 			}
-			logger.Info("Demo-Katalog angelegt", "mandanten", "musterstadt, beispielkreis")
+			logger.Info("demo catalogue created", "tenants", "musterstadt, beispielkreis")
 		}
 		if c.delivery.fcTokenURL == "" {
 			if err := demo.SeedFITConnect(ctx, db, cat); err != nil {
@@ -297,14 +301,14 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 			}
 		}
 	}
-	a := &app{db: db, blobs: blobs, logger: logger, cfg: c, schemas: &delivery.Schemas{Store: db, Catalog: cat}}
+	a := &app{db: db, blobs: blobs, logger: logger, cfg: c, forms: &journey.Forms{Store: db, Catalog: cat}}
 	parts, err := setupDelivery(ctx, c, a)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	a.delivery = parts
-	st, stopSessions := db.sessionStore()
+	st, stopSessions := db.SessionStore()
 	sm := scs.New()
 	sm.Store = st
 	sm.Lifetime = 8 * time.Hour
@@ -315,8 +319,8 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies}, web.Deps{
-		Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logger: logger,
-		Ready:    db.ping,
+		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger,
+		Ready:    db.Ping,
 		Handlers: parts.handlers,
 	})
 	if err != nil {
@@ -334,36 +338,25 @@ func (a *app) close() {
 	}
 	a.stopSessions()
 	if err := a.db.Close(); err != nil {
-		a.logger.Error("Datenbank schließen", "error", err.Error())
+		a.logger.Error("closing the database", "error", err.Error())
 	}
 }
 
-// janitor deletes expired drafts and, after the retention period, the data
-// of closed submissions, with their attachments.
+// janitor applies the retention rules (submission.Retention) and forgets
+// idle login throttle buckets, at start-up and then every janitorTick.
 func (a *app) janitor(ctx context.Context) {
+	retention := &submission.Retention{Store: a.db, Files: a.blobs, Period: a.cfg.retention}
 	run := func() {
 		now := time.Now()
-		keys, err := a.db.DeleteExpiredDrafts(ctx, now)
+		deleted, err := retention.Sweep(ctx, now)
 		if err != nil {
-			a.logger.Error("Entwürfe löschen", "error", err.Error())
+			a.logger.Error("retention", "error", err.Error())
 		}
-		if a.cfg.retention > 0 {
-			more, err := a.db.PurgeSubmissions(ctx, now.Add(-a.cfg.retention))
-			if err != nil {
-				a.logger.Error("Anträge löschen", "error", err.Error())
-			}
-			keys = append(keys, more...)
+		if deleted > 0 {
+			a.logger.Info("retention applied", "attachments_deleted", deleted)
 		}
-		if err := a.db.ThrottlePurge(ctx, now.Add(-24*time.Hour)); err != nil {
-			a.logger.Error("Anmeldezähler löschen", "error", err.Error())
-		}
-		for _, k := range keys {
-			if err := a.blobs.Delete(ctx, k); err != nil {
-				a.logger.Error("Anhang löschen", "error", err.Error())
-			}
-		}
-		if len(keys) > 0 {
-			a.logger.Info("Aufbewahrungsfristen angewandt", "anhaenge_geloescht", len(keys))
+		if err := a.db.ThrottlePurge(ctx, now.Add(-account.IdleBucket)); err != nil {
+			a.logger.Error("login throttle purge", "error", err.Error())
 		}
 	}
 	run()
@@ -420,7 +413,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer q.Stop(context.Background())
-	logger.Info("antrag läuft", "adresse", ln.Addr().String(), "url", c.baseURL, "daten", c.dataDir)
+	logger.Info("antrag running", "address", ln.Addr().String(), "url", c.baseURL, "data", c.dataDir)
 	fmt.Fprintf(stdout, "antrag läuft auf %s\n", c.baseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -429,7 +422,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("antrag wird beendet")
+	logger.Info("antrag shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -442,12 +435,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // s3Config reads the S3 settings from the environment (ANTRAG_S3_*); nil
 // without ANTRAG_S3_BUCKET. Secrets come from the environment only.
-func s3Config(getenv func(string) string) (*blob.S3Config, error) {
+func s3Config(getenv func(string) string) (*s3.Config, error) {
 	bucket := getenv("ANTRAG_S3_BUCKET")
 	if bucket == "" {
 		return nil, nil
 	}
-	c := &blob.S3Config{
+	c := &s3.Config{
 		Endpoint: getenv("ANTRAG_S3_ENDPOINT"), Bucket: bucket, Region: getenv("ANTRAG_S3_REGION"),
 		AccessKey: getenv("ANTRAG_S3_ACCESS_KEY"), SecretKey: getenv("ANTRAG_S3_SECRET_KEY"),
 		UseTLS: getenv("ANTRAG_S3_TLS") != "false" && getenv("ANTRAG_S3_TLS") != "0",
@@ -464,7 +457,7 @@ func s3Config(getenv func(string) string) (*blob.S3Config, error) {
 // directory <data>/anhaenge. Either way the content is sealed with box.
 func openBlobs(ctx context.Context, c *serveConfig, box *sealed.Box) (blob.Store, error) {
 	if c.s3 != nil {
-		s, err := blob.NewS3(ctx, *c.s3, box)
+		s, err := s3.New(ctx, *c.s3, box)
 		if err != nil {
 			return nil, fmt.Errorf("Anhänge in S3: %w", err)
 		}

@@ -22,7 +22,7 @@ import (
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 )
 
 // ---- parseServe ----
@@ -594,14 +594,14 @@ func TestServeEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "antrag.db-wal")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("antrag.db-wal left after shutdown: the database was not closed (%v)", err)
 	}
-	if !strings.Contains(s.stderr.String(), "Demo-Katalog angelegt") {
+	if !strings.Contains(s.stderr.String(), "demo catalogue created") {
 		t.Errorf("first start did not log the demo seed:\n%s", s.stderr.String())
 	}
 
 	// Second start on the same data: the demo is not seeded again, the key
 	// file is kept and the data is readable.
 	s2 := startServe(t, nil, "--data", dir, "--demo")
-	if strings.Contains(s2.stderr.String(), "Demo-Katalog angelegt") {
+	if strings.Contains(s2.stderr.String(), "demo catalogue created") {
 		t.Errorf("second start seeded the demo again:\n%s", s2.stderr.String())
 	}
 	svcs2 := services(t, c, s2.url)
@@ -668,7 +668,7 @@ func TestServeDataKeyFromEnvironment(t *testing.T) {
 	// Another key is refused at start-up, before anything is sealed
 	// with it.
 	err, _ := startServeErr(t, map[string]string{"ANTRAG_DATA_KEY": keyB}, "--data", dir)
-	if !errors.Is(err, sqlite.ErrWrongKey) || !strings.Contains(err.Error(), "ANTRAG_DATA_KEY") {
+	if !errors.Is(err, store.ErrWrongKey) || !strings.Contains(err.Error(), "ANTRAG_DATA_KEY") {
 		t.Errorf("start with another key: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "schluessel")); !errors.Is(err, os.ErrNotExist) {

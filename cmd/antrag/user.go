@@ -9,10 +9,11 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/localtime"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -53,7 +54,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	} else if *tenantSlug == "" {
 		return usageError{"antrag user list: --tenant angeben"}
 	}
-	if _, err := parseDB(sf.dbOrDefault()); err != nil {
+	if _, err := checkDB(sf.dbOrDefault()); err != nil {
 		return err
 	}
 	var hash string
@@ -90,7 +91,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "BENUTZERNAME\tNAME\tANGELEGT")
 		for _, x := range us {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Username, x.Name, x.CreatedAt.In(berlin).Format("02.01.2006"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Username, x.Name, x.CreatedAt.In(localtime.Berlin).Format("02.01.2006"))
 		}
 		return tw.Flush()
 	case "passwd", "remove":
@@ -114,7 +115,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // userOf finds the user of tenant t with the username.
-func userOf(ctx context.Context, st database, t *tenant.Tenant, username string) (*account.User, error) {
+func userOf(ctx context.Context, st *store.DB, t *tenant.Tenant, username string) (*account.User, error) {
 	x, err := st.UserByUsername(ctx, username)
 	if err == nil && x.TenantID != t.ID {
 		err = apperr.NotFound
@@ -141,11 +142,3 @@ func envOr(getenv func(string) string, k, def string) string {
 	}
 	return def
 }
-
-// berlin is the time zone dates are shown in; without tzdata, UTC.
-var berlin = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/Berlin"); err == nil {
-		return l
-	}
-	return time.UTC
-}()

@@ -68,6 +68,11 @@ func (b Bucket) Refill(tokens float64, then, now time.Time) float64 {
 	return min(tokens, float64(b.Burst))
 }
 
+// IdleBucket is how long a throttle bucket is kept unused before it is
+// forgotten (Store.ThrottlePurge): far longer than any bucket needs to fill
+// up again.
+const IdleBucket = 24 * time.Hour
+
 // MinPasswordLength is the shortest password accepted, in characters.
 const MinPasswordLength = 12
 

@@ -112,6 +112,24 @@ func (t *Target) Validate() error {
 	return nil
 }
 
+// CheckTargets checks the targets a service is to have: each must
+// Validate, and no place (Key) may be listed twice. The error wraps
+// apperr.Invalid and is phrased for an operator.
+func CheckTargets(targets []*Target) error {
+	seen := map[string]bool{}
+	for _, t := range targets {
+		if err := t.Validate(); err != nil {
+			return err
+		}
+		key := t.Key()
+		if seen[key] {
+			return fmt.Errorf("%s ist mehrfach angegeben: %w", t.String(), apperr.Invalid)
+		}
+		seen[key] = true
+	}
+	return nil
+}
+
 // Key identifies where the target delivers to, so that a service lists
 // each place once: the kind and the destination, the URL, or the address
 // (in lower case).

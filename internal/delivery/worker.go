@@ -1,22 +1,17 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
-	"github.com/antrag/antrag/internal/fim"
-	"github.com/antrag/antrag/internal/form"
-	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -40,8 +35,9 @@ type Worker struct {
 	Blobs   blob.Store
 	Senders map[Kind]Sender
 	Policy  Policy
-	// Schemas returns the JSON Schema of a form version and its URI.
-	Schemas *Schemas
+	// Forms are the process's prepared form versions (their JSON
+	// Schema); nil: parcels carry no schema.
+	Forms *journey.Forms
 	// InboxURL returns the absolute inbox address of a submission.
 	InboxURL func(t *tenant.Tenant, submissionID string) string
 	// Poller is the FIT-Connect subscriber; nil if no tenant receives.
@@ -253,11 +249,15 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 	if w.InboxURL != nil {
 		p.InboxURL = w.InboxURL(t, s.ID)
 	}
-	if w.Schemas != nil && s.FormVersionID != "" {
-		p.SchemaURI, p.Schema, err = w.Schemas.Get(ctx, d.TenantID, s.FormVersionID)
+	if w.Forms != nil && s.FormVersionID != "" {
+		fv, err := w.Forms.Get(ctx, d.TenantID, s.FormVersionID)
 		if err != nil {
 			return nil, err
 		}
+		if p.Schema, err = fv.JSONSchema(); err != nil {
+			return nil, err
+		}
+		p.SchemaURI = fv.SchemaURI
 	}
 	return p, nil
 }
@@ -345,81 +345,4 @@ func (w *Worker) Poll(ctx context.Context) error {
 		w.logger().Info("received submissions by polling", "count", n)
 	}
 	return err
-}
-
-// Schemas makes and keeps the JSON Schemas of form versions (versions
-// never change, so an entry never goes stale).
-type Schemas struct {
-	Store   tenant.Store
-	Catalog *fim.Catalog // nil: the default catalogue
-	cache   sync.Map     // form version id → schemaEntry
-}
-
-type schemaEntry struct {
-	uri     string
-	schema  []byte
-	program *rules.Program
-}
-
-// Get returns the URI (form.DefaultSchemaURI) and JSON text of the schema
-// of one of the tenant's form versions.
-func (c *Schemas) Get(ctx context.Context, tenantID, formVersionID string) (uri string, schema []byte, err error) {
-	e, err := c.entry(ctx, tenantID, formVersionID)
-	if err != nil {
-		return "", nil, err
-	}
-	return e.uri, e.schema, nil
-}
-
-// Check returns a check of a data document (canonical JSON) against one of
-// the tenant's form versions with its rules (Regeln), as antrag's own
-// journey checks a submission: values hidden by a rule are left out before
-// the check, so they need not be there. bundesland is the tenant's Land
-// (tenant.Tenant.Bundesland) for rules that ask for it. The check's error
-// names the first problems by path.
-func (c *Schemas) Check(ctx context.Context, tenantID, formVersionID, bundesland string) (func(data []byte) error, error) {
-	e, err := c.entry(ctx, tenantID, formVersionID)
-	if err != nil {
-		return nil, err
-	}
-	return func(data []byte) error {
-		doc, err := form.DecodeData(bytes.NewReader(data))
-		if err != nil {
-			return fmt.Errorf("Fachdaten sind kein gültiges Datendokument: %w", err)
-		}
-		problems, _ := e.program.Validate(doc, rules.Context{Today: time.Now(), Bundesland: bundesland})
-		if len(problems) == 0 {
-			return nil
-		}
-		var where []string
-		for _, p := range problems[:min(3, len(problems))] {
-			where = append(where, p.Path+" ("+p.Code+")")
-		}
-		if len(problems) > 3 {
-			where = append(where, "…")
-		}
-		return fmt.Errorf("%d Angabe(n) passen nicht zum Formular: %s", len(problems), strings.Join(where, "; "))
-	}, nil
-}
-
-func (c *Schemas) entry(ctx context.Context, tenantID, formVersionID string) (schemaEntry, error) {
-	if e, ok := c.cache.Load(formVersionID); ok {
-		return e.(schemaEntry), nil
-	}
-	fv, err := c.Store.FormVersion(ctx, tenantID, formVersionID)
-	if err != nil {
-		return schemaEntry{}, err
-	}
-	s, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: c.Catalog})
-	if err != nil {
-		return schemaEntry{}, fmt.Errorf("Formularversion %s: %w", formVersionID, err)
-	}
-	uri := form.DefaultSchemaURI(s.ID, s.Version)
-	schema, err := json.Marshal(s.JSONSchema(uri))
-	if err != nil {
-		return schemaEntry{}, err
-	}
-	e := schemaEntry{uri: uri, schema: schema, program: rules.Compile(s)}
-	c.cache.Store(formVersionID, e)
-	return e, nil
 }

@@ -17,8 +17,9 @@ import (
 	"github.com/antrag/antrag/internal/delivery/deliverytest"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -69,7 +70,7 @@ func (f *fakeSender) Follow(ctx context.Context, d *delivery.Delivery) (delivery
 }
 
 type env struct {
-	db     *sqlite.DB
+	db     *store.DB
 	blobs  blob.Store
 	tenant *tenant.Tenant
 	svc    *tenant.Service
@@ -86,7 +87,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "a.db"), box)
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "a.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +114,8 @@ func newEnv(t *testing.T) *env {
 	e := &env{db: db, blobs: blobs, tenant: tn, svc: svc, now: time.Now().UTC(), sender: &fakeSender{}}
 	e.w = &delivery.Worker{
 		Store: db, Blobs: blobs, Senders: map[delivery.Kind]delivery.Sender{delivery.Webhook: e.sender},
-		Policy:  delivery.Policy{First: time.Second, Max: time.Minute, MaxAge: time.Hour},
-		Schemas: &delivery.Schemas{Store: db, Catalog: cat},
+		Policy: delivery.Policy{First: time.Second, Max: time.Minute, MaxAge: time.Hour},
+		Forms:  &journey.Forms{Store: db, Catalog: cat},
 		InboxURL: func(t *tenant.Tenant, id string) string {
 			return "https://antrag.example/intern/antraege/" + id
 		},
@@ -384,20 +385,22 @@ func TestFollowGoneFails(t *testing.T) {
 	}
 }
 
-func TestSchemasCheckUsesRules(t *testing.T) {
+// TestFormsCheckUsesRules: the check the FIT-Connect receiver applies to
+// received data is the form's, rules included.
+func TestFormsCheckUsesRules(t *testing.T) {
 	e := newEnv(t)
-	check, err := e.w.Schemas.Check(context.Background(), e.tenant.ID, e.svc.FormVersionID, "TH")
+	fv, err := e.w.Forms.Get(context.Background(), e.tenant.ID, e.svc.FormVersionID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = check([]byte(`{}`))
+	err = fv.Check([]byte(`{}`), "TH", time.Now())
 	if err == nil || !strings.Contains(err.Error(), "passen nicht zum Formular") {
 		t.Errorf("empty document: %v", err)
 	}
-	if err := check([]byte(`[`)); err == nil {
+	if err := fv.Check([]byte(`[`), "TH", time.Now()); err == nil {
 		t.Error("broken JSON passed")
 	}
-	if _, err := e.w.Schemas.Check(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000", ""); !errors.Is(err, apperr.NotFound) {
+	if _, err := e.w.Forms.Get(context.Background(), e.tenant.ID, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, apperr.NotFound) {
 		t.Errorf("unknown form version: %v", err)
 	}
 }

@@ -3,16 +3,15 @@ package fitconnect
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
-	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -25,8 +24,8 @@ type StoreInbox struct {
 		tenant.Store
 		submission.Store
 	}
-	Blobs   blob.Store
-	Schemas *delivery.Schemas
+	Blobs blob.Store
+	Forms *journey.Forms
 }
 
 var _ Inbox = (*StoreInbox)(nil)
@@ -52,23 +51,30 @@ func (in *StoreInbox) Service(ctx context.Context, tenantID, leikaKey, schemaURI
 		if leikaKey != "" && svc.Leistungsschluessel != leikaKey {
 			continue
 		}
-		uri, _, err := in.Schemas.Get(ctx, tenantID, svc.FormVersionID)
+		fv, err := in.Forms.Get(ctx, tenantID, svc.FormVersionID)
 		if err != nil {
 			return nil, nil, err
 		}
-		if uri == schemaURI {
-			check, err := in.Schemas.Check(ctx, tenantID, svc.FormVersionID, t.Bundesland())
-			return svc, check, err
+		if fv.SchemaURI == schemaURI {
+			return svc, in.check(fv, t), nil
 		}
 		if byKey == nil && leikaKey != "" {
 			byKey = svc
 		}
 	}
 	if byKey != nil {
-		check, err := in.Schemas.Check(ctx, tenantID, byKey.FormVersionID, t.Bundesland())
-		return byKey, check, err
+		fv, err := in.Forms.Get(ctx, tenantID, byKey.FormVersionID)
+		if err != nil {
+			return nil, nil, err
+		}
+		return byKey, in.check(fv, t), nil
 	}
 	return nil, nil, fmt.Errorf("Leistung %q mit Schema %q wird hier nicht angeboten: %w", leikaKey, schemaURI, apperr.NotFound)
+}
+
+// check checks data against a form version with its rules, today.
+func (in *StoreInbox) check(fv *journey.Prepared, t *tenant.Tenant) func([]byte) error {
+	return func(data []byte) error { return fv.Check(data, t.Bundesland(), time.Now()) }
 }
 
 // Stored reports whether the tenant holds the FIT-Connect submission.
@@ -94,45 +100,31 @@ func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err
 		return false, err
 	}
 	var atts []*submission.Attachment
-	var keys []string
-	cleanup := func() {
-		for _, k := range keys {
-			_ = in.Blobs.Delete(context.WithoutCancel(ctx), k)
-		}
-	}
+	intake := &submission.Intake{Store: in.DB, Files: in.Blobs}
 	for _, a := range r.Attachments {
 		key := blob.NewKey()
+		// Put before the attachment is listed: Receive deletes the listed
+		// ones' content unless it stores the submission.
 		n, err := in.Blobs.Put(ctx, key, bytes.NewReader(a.Content), int64(len(a.Content)))
 		if err != nil {
-			cleanup()
+			for _, done := range atts {
+				_ = in.Blobs.Delete(context.WithoutCancel(ctx), done.StorageKey)
+			}
 			return false, err
 		}
-		keys = append(keys, key)
 		atts = append(atts, &submission.Attachment{ID: a.ID, Filename: a.Filename, MediaType: a.MediaType,
 			Size: n, SHA512: a.SHA512, StorageKey: key})
 	}
-	sum := sha256.Sum256(r.Data)
 	sub := &submission.Submission{
 		TenantID: r.TenantID, ServiceID: svc.ID, FormVersionID: r.FormVersionID, AuthorityID: svc.AuthorityID,
-		Data: r.Data, DataSHA256: hex.EncodeToString(sum[:]), Source: submission.SourceFITConnect, ExternalRef: ref,
-		SubmittedAt: r.ReceivedAt,
+		Data: r.Data, Source: submission.SourceFITConnect, ExternalRef: ref, SubmittedAt: r.ReceivedAt,
 	}
 	detail := "Zustellpunkt " + r.DestinationID + ", Einreichung " + r.RemoteID
 	if ref := printable(r.SenderReference, 100); ref != "" {
 		detail += ", Zeichen des Absenders " + ref
 	}
 	ev := &submission.Event{At: r.ReceivedAt, Actor: "System", Action: "eingegangen über FIT-Connect", Detail: detail}
-	for range 5 {
-		sub.Reference = submission.NewReference()
-		_, created, err = in.DB.Receive(ctx, sub, atts, ev)
-		if errors.Is(err, apperr.Conflict) {
-			continue // the Vorgangsnummer was taken
-		}
-		break
-	}
-	if err != nil || !created {
-		cleanup()
-	}
+	_, created, err = intake.Receive(ctx, sub, atts, ev)
 	return created, err
 }
 

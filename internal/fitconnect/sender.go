@@ -13,12 +13,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	_ "time/tzdata" // applicationDate is the date in Europe/Berlin
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -331,19 +331,12 @@ func readAttachment(ctx context.Context, p *delivery.Parcel, i int) ([]byte, err
 	return b, nil
 }
 
-var berlin = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/Berlin"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
-
 // applicationDate is the date of submission in Europe/Berlin (YYYY-MM-DD).
 func applicationDate(submitted, now time.Time) string {
 	if submitted.IsZero() {
 		submitted = now
 	}
-	return submitted.In(berlin).Format(time.DateOnly)
+	return submitted.In(localtime.Berlin).Format(time.DateOnly)
 }
 
 // submitted reports whether the event log holds a verified submit-submission

@@ -277,8 +277,8 @@ func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID st
 		}
 		return fmt.Errorf("FIT-Connect: Empfangsbestätigung für %s nicht gesendet: %w", submissionID, err)
 	}
-	s.cfg.Logger.InfoContext(ctx, "FIT-Connect-Einreichung angenommen",
-		"destination", dest.DestinationID, "submission", sub.SubmissionID, "neu", created)
+	s.cfg.Logger.InfoContext(ctx, "FIT-Connect submission accepted",
+		"destination", dest.DestinationID, "submission", sub.SubmissionID, "new", created)
 	return nil
 }
 
@@ -544,8 +544,8 @@ func (rc *receipt) reject(ctx context.Context, p Problem) error {
 	if err := rc.c.PostEvent(ctx, rc.sub.CaseID, set); err != nil {
 		return errors.Join(rej, fmt.Errorf("FIT-Connect: Ablehnung nicht gesendet: %w", err))
 	}
-	rc.s.cfg.Logger.WarnContext(ctx, "FIT-Connect-Einreichung abgelehnt",
-		"destination", rc.dest.DestinationID, "submission", rc.sub.SubmissionID, "grund", p.Title)
+	rc.s.cfg.Logger.WarnContext(ctx, "FIT-Connect submission rejected",
+		"destination", rc.dest.DestinationID, "submission", rc.sub.SubmissionID, "reason", p.Title)
 	return rej
 }
 
@@ -646,13 +646,13 @@ func (s *Subscriber) CallbackHandler() http.Handler {
 			return
 		}
 		if err != nil {
-			s.cfg.Logger.ErrorContext(ctx, "FIT-Connect-Callback: Zustellpunkt nicht lesbar", "destination", destID, "fehler", err)
+			s.cfg.Logger.ErrorContext(ctx, "FIT-Connect callback: destination not readable", "destination", destID, "error", err)
 			writeProblem(w, http.StatusInternalServerError, "Interner Fehler", "")
 			return
 		}
 		err = VerifyCallback(dest.CallbackSecret, r.Header.Get(HeaderCallbackTimestamp), r.Header.Get(HeaderCallbackAuthentication), body, s.cfg.Now())
 		if err != nil {
-			s.cfg.Logger.WarnContext(ctx, "FIT-Connect-Callback abgewiesen", "destination", destID, "grund", err.Error())
+			s.cfg.Logger.WarnContext(ctx, "FIT-Connect callback refused", "destination", destID, "reason", err.Error())
 			title := "Callback-Signatur ungültig"
 			if errors.Is(err, ErrCallbackExpired) {
 				title = "Callback-Zeitstempel abgelaufen"
@@ -683,7 +683,7 @@ func (s *Subscriber) CallbackHandler() http.Handler {
 			var rej *RejectedError
 			if err != nil && !(errors.As(err, &rej) && !isJoined(err)) {
 				failed++
-				s.cfg.Logger.ErrorContext(ctx, "FIT-Connect-Einreichung nicht abgerufen", "destination", destID, "submission", id, "fehler", err)
+				s.cfg.Logger.ErrorContext(ctx, "FIT-Connect submission not fetched", "destination", destID, "submission", id, "error", err)
 			}
 		}
 		if failed > 0 {

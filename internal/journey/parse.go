@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/rules"
 )
 
@@ -354,7 +355,7 @@ func (p *parser) scalar(path form.Path, e *form.Element, a form.Anzahl, old any)
 			p.problem(path, form.CodeFormat, fmt.Sprintf("„%s“: Bitte geben Sie auch die Uhrzeit an, zum Beispiel 14:30.", e.Label()))
 			return nil, false
 		}
-		when, err := time.ParseInLocation("2006-01-02 15:04", d.(string)+" "+t, berlin)
+		when, err := time.ParseInLocation("2006-01-02 15:04", d.(string)+" "+t, localtime.Berlin)
 		if err != nil {
 			return nil, false
 		}
@@ -450,14 +451,6 @@ func normalizeTime(s string) (string, bool) {
 	}
 	return "", false
 }
-
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.FixedZone("MEZ", 3600)
-	}
-	return loc
-}()
 
 // addEntry appends an empty entry to the repeated group at key path p.
 func addEntry(doc map[string]any, p form.Path) {

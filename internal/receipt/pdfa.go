@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/antrag/antrag/internal/localtime"
 )
 
 // metadata is the document metadata, written identically to the Info
@@ -21,7 +23,7 @@ type metadata struct {
 	date                                      time.Time // creation = modification date
 }
 
-func (d *document) metadata(berlin *time.Location) metadata {
+func (d *document) metadata() metadata {
 	title := "Antragsbestätigung"
 	if d.title != "" {
 		title += " – " + d.title
@@ -37,7 +39,7 @@ func (d *document) metadata(berlin *time.Location) metadata {
 		creator:  "antrag",
 		producer: producer,
 		// Whole seconds: the PDF date format has no fractions.
-		date: d.submitted.In(berlin).Truncate(time.Second),
+		date: d.submitted.In(localtime.Berlin).Truncate(time.Second),
 	}
 }
 

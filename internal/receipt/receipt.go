@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/antrag/antrag/internal/localtime"
 )
 
 // Receipt is the content of one Antragsbestätigung. All text may contain any
@@ -105,7 +107,7 @@ func build(r Receipt) (_ []byte, err error) {
 		return nil, err
 	}
 	doc := a.prepare(r)
-	meta := doc.metadata(a.berlin)
+	meta := doc.metadata()
 	pdf, err := newPDF(meta)
 	if err != nil {
 		return nil, err
@@ -185,7 +187,7 @@ func (a *assets) prepare(r Receipt) *document {
 	d := &document{
 		title:     strings.TrimSpace(a.clean(r.Title, false)),
 		reference: strings.TrimSpace(a.clean(r.Reference, false)),
-		submitted: r.SubmittedAt.In(a.berlin),
+		submitted: r.SubmittedAt.In(localtime.Berlin),
 		sha256:    strings.ToLower(r.DataSHA256),
 		sections:  a.cleanSections(r.Sections),
 	}

@@ -416,7 +416,7 @@ func BenchmarkRender(b *testing.B) {
 func newTestDoc(tb testing.TB, a *assets, r Receipt) (*fpdf.Fpdf, *document) {
 	tb.Helper()
 	doc := a.prepare(r)
-	pdf, err := newPDF(doc.metadata(a.berlin))
+	pdf, err := newPDF(doc.metadata())
 	if err != nil {
 		tb.Fatal(err)
 	}

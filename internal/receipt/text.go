@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"time"
-	_ "time/tzdata" // Europe/Berlin must resolve even without a system zoneinfo
 	"unicode"
 	"unicode/utf8"
 
@@ -33,18 +31,12 @@ type assets struct {
 	// drawable has bit r set when both DejaVu Sans faces have a glyph for
 	// the BMP rune r. fpdf cannot output runes beyond U+FFFF at all.
 	drawable [(0xFFFF + 1) / 64]uint64
-	berlin   *time.Location
 }
 
 // loadAssets parses the embedded fonts once and records which runes they can
-// draw, and loads the Europe/Berlin time zone.
+// draw.
 var loadAssets = sync.OnceValues(func() (*assets, error) {
 	a := &assets{}
-	berlin, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return nil, fmt.Errorf("load time zone: %w", err)
-	}
-	a.berlin = berlin
 	regular, err := sfnt.Parse(fontRegular)
 	if err != nil {
 		return nil, fmt.Errorf("parse DejaVuSans.ttf: %w", err)

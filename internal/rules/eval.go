@@ -8,6 +8,7 @@ import (
 	"github.com/diegoholiveira/jsonlogic/v3"
 
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/localtime"
 )
 
 // Context is what conditions may read besides the data.
@@ -20,20 +21,12 @@ type Context struct {
 	Bundesland string
 }
 
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.FixedZone("CET", 3600)
-	}
-	return loc
-}()
-
 func (c Context) today() string {
 	t := c.Today
 	if t.IsZero() {
 		t = time.Now()
 	}
-	return t.In(berlin).Format(time.DateOnly)
+	return t.In(localtime.Berlin).Format(time.DateOnly)
 }
 
 // State is the outcome of the rules for one data document: which elements

@@ -40,6 +40,11 @@ type Draft struct {
 // another request since it was read.
 var ErrDraftChanged = fmt.Errorf("Entwurf wurde zwischenzeitlich geändert: %w", apperr.Conflict)
 
+// ErrReferenceTaken is the error of Store.Submit and Store.Receive for a
+// Vorgangsnummer that another submission has (apperr.Conflict): the
+// caller draws a new one (Intake does).
+var ErrReferenceTaken = fmt.Errorf("Vorgangsnummer ist bereits vergeben: %w", apperr.Conflict)
+
 // Status of a submission as staff and citizen see it.
 type Status string
 
@@ -184,13 +189,15 @@ type Store interface {
 	// draft's other attachments are deleted (their storage keys are
 	// returned). If the draft was already submitted, or s.IdempotencyKey
 	// was already used, it stores nothing and returns the existing
-	// submission with created false. A taken Reference is apperr.Conflict.
+	// submission with created false. A taken Reference is
+	// ErrReferenceTaken.
 	Submit(ctx context.Context, s *Submission, ev *Event, attachmentIDs []string) (existing *Submission, created bool, orphanKeys []string, err error)
 	// Receive stores a submission that arrived from elsewhere (Source,
 	// ExternalRef set) with its attachments (content already stored) and
 	// ev, in one transaction, with the deliveries of the receiving service
 	// other than FIT-Connect. The same ExternalRef again returns the
-	// stored submission with created false.
+	// stored submission with created false. A taken Reference is
+	// ErrReferenceTaken.
 	Receive(ctx context.Context, s *Submission, atts []*Attachment, ev *Event) (existing *Submission, created bool, err error)
 	Submission(ctx context.Context, tenantID, id string) (*Submission, error)
 	// SubmissionByExternalRef returns the tenant's received submission

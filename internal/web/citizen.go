@@ -387,11 +387,11 @@ func (s *Server) removeAttachment(r *http.Request, dc *draftCtx, id string) {
 	}
 	key, err := s.deps.Store.DeleteAttachment(r.Context(), dc.tenant.ID, id)
 	if err != nil {
-		s.deps.Logger.Warn("Anhang nicht gelöscht", "error", err.Error())
+		s.deps.Logger.Warn("attachment not deleted", "error", err.Error())
 		return
 	}
 	if err := s.deps.Blobs.Delete(r.Context(), key); err != nil {
-		s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
+		s.deps.Logger.Warn("attachment content not deleted", "error", err.Error())
 	}
 }
 

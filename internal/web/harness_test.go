@@ -23,7 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/antrag/antrag/internal/blob"
@@ -33,7 +32,7 @@ import (
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web"
@@ -44,7 +43,7 @@ import (
 type harness struct {
 	t      testing.TB
 	srv    *httptest.Server
-	db     *sqlite.DB
+	db     *store.DB
 	blobs  *blob.Dir
 	now    time.Time
 	client *http.Client // does not follow redirects
@@ -95,7 +94,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "antrag.db"), box)
+	db, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "antrag.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +110,8 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if err := demo.Seed(ctx, db, cat); err != nil {
 		t.Fatal(err)
 	}
-	st := sqlite3store.New(db.SQL())
-	t.Cleanup(st.StopCleanup)
+	st, stopCleanup := db.SessionStore()
+	t.Cleanup(stopCleanup)
 	sm := scs.New()
 	sm.Store = st
 	sm.Cookie.Path = "/intern"

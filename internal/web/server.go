@@ -5,14 +5,12 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -70,9 +68,12 @@ type Store interface {
 
 // Deps are the server's collaborators.
 type Deps struct {
-	Store    Store
-	Blobs    blob.Store
-	Catalog  *fim.Catalog // resolves code lists of stored forms; nil: default
+	Store Store
+	Blobs blob.Store
+	// Forms are the process's prepared form versions; nil: made from
+	// Store and Catalog.
+	Forms    *journey.Forms
+	Catalog  *fim.Catalog // resolves code lists of stored forms (without Forms); nil: default
 	Sessions *scs.SessionManager
 	Logger   *slog.Logger
 	Now      func() time.Time // nil: time.Now
@@ -89,8 +90,8 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	tmpl    map[string]*template.Template
-	forms   sync.Map // form version id → *preparedForm
 	logins  loginThrottle
+	intake  *submission.Intake
 	handler http.Handler
 }
 
@@ -104,17 +105,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	if deps.Catalog == nil {
-		c, err := fim.DefaultCatalog()
-		if err != nil {
-			return nil, err
-		}
-		deps.Catalog = c
+	if deps.Forms == nil {
+		deps.Forms = &journey.Forms{Store: deps.Store, Catalog: deps.Catalog}
 	}
 	if deps.Sessions == nil {
 		deps.Sessions = scs.New()
 	}
-	s := &Server{cfg: cfg, deps: deps, logins: loginThrottle{store: deps.Store}}
+	s := &Server{cfg: cfg, deps: deps, logins: loginThrottle{store: deps.Store},
+		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger}}
 	t, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -129,37 +127,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 func (s *Server) now() time.Time { return s.deps.Now() }
 
-// preparedForm is a parsed form version kept in memory; versions are
-// immutable, so it never goes stale.
-type preparedForm struct {
-	form *journey.Form
-	fv   *tenant.FormVersion // without the XDF bytes
-}
-
 // form returns the prepared form of a version of service svc (which the
-// caller has loaded for its tenant), parsing the stored XDatenfelder file
-// once per process.
+// caller has loaded for its tenant); a version of another service is
+// apperr.NotFound.
 func (s *Server) form(ctx context.Context, tenantID string, svc *tenant.Service, versionID string) (*journey.Form, *tenant.FormVersion, error) {
-	if p, ok := s.forms.Load(versionID); ok {
-		pf := p.(*preparedForm)
-		if pf.fv.ServiceID == svc.ID {
-			return pf.form, pf.fv, nil
-		}
-	}
-	fv, err := s.deps.Store.FormVersion(ctx, tenantID, versionID)
+	p, err := s.deps.Forms.Get(ctx, tenantID, versionID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if fv.ServiceID != svc.ID {
+	if p.Version.ServiceID != svc.ID {
 		return nil, nil, fmt.Errorf("Formularversion %s gehört nicht zu %s: %w", versionID, svc.ID, apperr.NotFound)
 	}
-	schema, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: s.deps.Catalog})
-	if err != nil {
-		return nil, nil, fmt.Errorf("Formularversion %s: %w", versionID, err)
-	}
-	meta := *fv
-	meta.XDF = nil
-	p, _ := s.forms.LoadOrStore(versionID, &preparedForm{form: journey.NewForm(schema), fv: &meta})
-	pf := p.(*preparedForm)
-	return pf.form, pf.fv, nil
+	return p.Form, p.Version, nil
 }

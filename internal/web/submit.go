@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
@@ -27,39 +26,18 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// store saves a validated application: the canonical JSON of clean, its
-// SHA-256, a fresh Vorgangsnummer (retried on the rare collision), and the
-// attachments it references, in one store transaction. It returns the
-// submission, or the existing one when the draft or idempotency key was
-// already used.
+// store takes in a validated application (submission.Intake): the
+// canonical JSON of clean as its data, with the attachments it refers to.
+// It returns the submission, or the existing one when the draft or
+// idempotency key was already used.
 func (s *Server) store(r *http.Request, sub *submission.Submission, ev *submission.Event, clean map[string]any) (*submission.Submission, error) {
 	data, err := json.Marshal(clean)
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	sub.Data, sub.DataSHA256 = data, hex.EncodeToString(sum[:])
-	ids := attachmentIDs(clean)
-	for range 5 {
-		sub.Reference = submission.NewReference()
-		existing, created, orphans, err := s.deps.Store.Submit(r.Context(), sub, ev, ids)
-		if errors.Is(err, apperr.Conflict) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range orphans {
-			if err := s.deps.Blobs.Delete(r.Context(), k); err != nil {
-				s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
-			}
-		}
-		if !created {
-			return existing, nil
-		}
-		return sub, nil
-	}
-	return nil, errors.New("keine freie Vorgangsnummer gefunden")
+	sub.Data = data
+	got, _, err := s.intake.Submit(r.Context(), sub, ev, attachmentIDs(clean))
+	return got, err
 }
 
 // attachmentIDs lists the attachment ids the FileRefs in doc refer to,
@@ -261,7 +239,7 @@ func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, par
 	}
 	fail := func(msg string) (*form.FileRef, string, error) {
 		if err := s.deps.Blobs.Delete(r.Context(), key); err != nil {
-			s.deps.Logger.Warn("Anhang-Datei nicht gelöscht", "error", err.Error())
+			s.deps.Logger.Warn("attachment content not deleted", "error", err.Error())
 		}
 		return nil, msg, nil
 	}

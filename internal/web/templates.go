@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/web/static"
 )
 
@@ -20,14 +21,6 @@ var templateFS embed.FS
 // pages are the page templates; each is parsed with layout.html and
 // partials.html.
 var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "resume", "page", "login", "inbox", "submission"}
-
-var berlinLoc = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		return time.FixedZone("MEZ", 3600)
-	}
-	return loc
-}()
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -50,9 +43,9 @@ var funcs = template.FuncMap{
 		return template.HTML(strings.Join(parts, "<br>"))
 	},
 	"berlin": func(t time.Time) string {
-		return t.In(berlinLoc).Format("02.01.2006, 15:04") + " Uhr"
+		return t.In(localtime.Berlin).Format("02.01.2006, 15:04") + " Uhr"
 	},
-	"berlinDate": func(t time.Time) string { return t.In(berlinLoc).Format("02.01.2006") },
+	"berlinDate": func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
 	"humanSize":  form.HumanSize,
 	"mediaNames": mediaNames,
 	"autocomplete": func(e *form.Element) template.HTMLAttr {

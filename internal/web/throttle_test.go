@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/sealed"
-	"github.com/antrag/antrag/internal/store/sqlite"
+	"github.com/antrag/antrag/internal/store"
 )
 
 // throttleOn returns a throttle on a fresh SQLite store.
@@ -21,7 +21,7 @@ func throttleOn(t *testing.T) *loginThrottle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "a.db"), box)
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "a.db"), box)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package blobtest is a conformance suite for blob.Store: every
-// implementation (blob.Dir, blob.S3) runs the same tests of the contract
+// implementation (blob.Dir, s3.Store) runs the same tests of the contract
 // in package blob — round trip, the maxBytes limit, missing keys, Delete,
 // malformed keys, concurrent Puts, a large blob and cancelled contexts.
 //

@@ -28,7 +28,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // Europe/Berlin must resolve even without a system zoneinfo
 
 	gomail "github.com/wneessen/go-mail"
 

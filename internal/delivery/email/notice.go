@@ -9,16 +9,8 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/localtime"
 )
-
-// berlin is the time zone of dates in notices.
-var berlin = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil { // cannot happen with time/tzdata linked in
-		return time.UTC
-	}
-	return loc
-}()
 
 // Subject returns the notice's subject: "Neuer Antrag: <service name>
 // (<Vorgangsnummer>)". It holds no personal data.
@@ -31,7 +23,7 @@ func Subject(p *delivery.Parcel) string {
 // only those fields, never the application's data or attachments, and says
 // so in the text.
 func Body(p *delivery.Parcel) string {
-	at := p.Submission.SubmittedAt.In(berlin)
+	at := p.Submission.SubmittedAt.In(localtime.Berlin)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Guten Tag,\n\n")
 	fmt.Fprintf(&b, "bei %s ist am %s um %s Uhr ein neuer Antrag für die Leistung „%s“ eingegangen.\n\n",
@@ -63,7 +55,7 @@ func (s *Sender) message(p *delivery.Parcel, from *mail.Address, now time.Time) 
 		return nil, fmt.Errorf("Empfängeradresse: %w", err)
 	}
 	m.Subject(Subject(p))
-	m.SetDateWithValue(now.In(berlin))
+	m.SetDateWithValue(now.In(localtime.Berlin))
 	m.SetMessageIDWithValue(MessageID(p.Delivery.ID, from.Address))
 	m.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	m.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")

@@ -1,14 +1,15 @@
 // Package outbox is the job queue of the delivery outbox, shared by the
 // store backends: the River (github.com/riverqueue/river, MPL-2.0) job
-// kinds, their insert options, workers and periodic passes. A backend
-// supplies River's driver for its database (riversqlite, riverpgxv5), so
-// that a delivery job is inserted in the transaction that stores the
+// kinds, their insert options, workers and periodic passes. The store
+// supplies River's driver for its database (riversqlite, riverdatabasesql),
+// so that a delivery job is inserted in the transaction that stores the
 // submission, and River's locking lets several processes work the queue
 // without running a job twice at the same time.
 package outbox
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -66,17 +67,17 @@ func PeriodicOpts() *river.InsertOpts {
 }
 
 // Inserter inserts delivery jobs in the caller's transactions.
-type Inserter[TTx any] struct {
-	Client *river.Client[TTx]
+type Inserter struct {
+	client *river.Client[*sql.Tx]
 }
 
 // NewInserter returns an inserter on driver (it works no jobs).
-func NewInserter[TTx any](driver riverdriver.Driver[TTx]) (*Inserter[TTx], error) {
+func NewInserter(driver riverdriver.Driver[*sql.Tx]) (*Inserter, error) {
 	c, err := river.NewClient(driver, &river.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Inserter[TTx]{Client: c}, nil
+	return &Inserter{client: c}, nil
 }
 
 // Enqueue makes a job for d's round run now, in tx: it queues one unless
@@ -84,11 +85,11 @@ func NewInserter[TTx any](driver riverdriver.Driver[TTx]) (*Inserter[TTx], error
 // round), and moves a waiting one (scheduled for a later attempt, or
 // retrying after errors) to now; a running one is left to finish its
 // attempt. inserted reports whether it queued a new job.
-func (in *Inserter[TTx]) Enqueue(ctx context.Context, tx TTx, d *delivery.Delivery) (inserted bool, err error) {
+func (in *Inserter) Enqueue(ctx context.Context, tx *sql.Tx, d *delivery.Delivery) (inserted bool, err error) {
 	if in == nil {
 		return false, errors.New("no job queue")
 	}
-	res, err := in.Client.InsertTx(ctx, tx, DeliverArgs{TenantID: d.TenantID, DeliveryID: d.ID, Round: d.Round}, &river.InsertOpts{
+	res, err := in.client.InsertTx(ctx, tx, DeliverArgs{TenantID: d.TenantID, DeliveryID: d.ID, Round: d.Round}, &river.InsertOpts{
 		MaxAttempts: MaxJobAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
 	})
@@ -99,7 +100,7 @@ func (in *Inserter[TTx]) Enqueue(ctx context.Context, tx TTx, d *delivery.Delive
 		return true, nil
 	}
 	if res.Job.State != rivertype.JobStateRunning {
-		if _, err := in.Client.JobRetryTx(ctx, tx, res.Job.ID); err != nil {
+		if _, err := in.client.JobRetryTx(ctx, tx, res.Job.ID); err != nil {
 			return false, fmt.Errorf("run job of delivery %s now: %w", d.ID, err)
 		}
 	}
@@ -132,12 +133,12 @@ type Config struct {
 }
 
 // Queue is the running job queue of one process.
-type Queue[TTx any] struct {
-	client *river.Client[TTx]
+type Queue struct {
+	client *river.Client[*sql.Tx]
 }
 
 // Run starts working the delivery jobs with r until Stop.
-func Run[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], r delivery.Runner, cfg Config) (*Queue[TTx], error) {
+func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Runner, cfg Config) (*Queue, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -201,12 +202,12 @@ func Run[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], r deliver
 	if err := c.Start(ctx); err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue[TTx]{client: c}, nil
+	return &Queue{client: c}, nil
 }
 
 // Stop lets running deliveries finish until ctx ends, then cancels them.
 // A cancelled delivery is run again later (it stays queued).
-func (q *Queue[TTx]) Stop(ctx context.Context) error {
+func (q *Queue) Stop(ctx context.Context) error {
 	err := q.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

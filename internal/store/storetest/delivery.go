@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -698,8 +699,20 @@ func testReceive(t *testing.T, s Stores) {
 		t.Errorf("delivery of a received submission without targets: %q", ds[0].Target.Kind)
 	}
 
-	// Without a reference or a source: invalid, nothing stored.
+	// A Vorgangsnummer that another submission has: ErrReferenceTaken,
+	// nothing stored.
 	before := count(f.a.ID)
+	taken := f.received(f.a, f.svcA, f.authA.ID, "ref-vergebene-nummer")
+	taken.Reference = got.Reference
+	_, created, err = s.Receive(ctx, taken, nil, receivedEvent())
+	if !errors.Is(err, submission.ErrReferenceTaken) || created {
+		t.Errorf("Receive(taken Vorgangsnummer) = created %v, %v; want submission.ErrReferenceTaken", created, err)
+	}
+	if n := count(f.a.ID); n != before {
+		t.Errorf("%d submissions of a after Receive with a taken Vorgangsnummer, want %d", n, before)
+	}
+
+	// Without a reference or a source: invalid, nothing stored.
 	noRef := f.received(f.a, f.svcA, f.authA.ID, "")
 	_, _, err = s.Receive(ctx, noRef, nil, receivedEvent())
 	wantKind(t, "Receive(no external reference)", err, apperr.Invalid)

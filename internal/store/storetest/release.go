@@ -28,6 +28,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/sealed"
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -750,4 +751,134 @@ func releaseSame(t *testing.T, what string, want, got any) bool {
 	}
 	t.Errorf("%s differs from what the release stored (line %d):\nrelease:\n%scurrent:\n%s", what, i+1, excerpt(wl), excerpt(gl))
 	return false
+}
+
+// ReleaseSchema is the schema a release's database has: antrag's
+// migrations up to Antrag and River's up to River.
+type ReleaseSchema struct {
+	Antrag, River int64
+}
+
+// CheckReleaseDatabase opens the database at dsn, which the release wrote
+// (a copy of its SQLite file, or its PostgreSQL dump restored) and which
+// no later code has opened yet, with the current code, which migrates it
+// in place, and checks it: before, exactly the release's migrations
+// (schema) are applied; after, all; the row counts (CheckReleaseRows);
+// the deliveries of each submission numbered 0, 1, … in the order the
+// release listed them (migration 00008; CheckRelease compares the order);
+// the web sessions as the store's scs store reads them; everything
+// CheckRelease checks; and that another key is refused.
+func CheckReleaseDatabase(t *testing.T, dsn string, expected []byte, schema ReleaseSchema) {
+	ctx := context.Background()
+	fx := DecodeRelease(t, expected)
+
+	// Before: the release's migrations are applied, the newer ones pending.
+	before, err := store.MigrationStatus(ctx, dsn)
+	if err != nil {
+		t.Fatalf("MigrationStatus before Open: %v", err)
+	}
+	for _, m := range before {
+		inRelease := (m.Source == "antrag" && m.Version <= schema.Antrag) || (m.Source == "river" && m.Version <= schema.River)
+		if m.Applied != inRelease {
+			t.Errorf("before Open: %s migration %s applied %v, want %v", m.Source, m.Name, m.Applied, inRelease)
+		}
+		if !m.Applied {
+			t.Logf("pending before Open: %s %s", m.Source, m.Name)
+		}
+	}
+
+	db, err := store.Open(ctx, dsn, fx.Box(t))
+	if err != nil {
+		t.Fatalf("Open (migrating the release's database): %v", err)
+	}
+	defer db.Close()
+	after, err := store.MigrationStatus(ctx, dsn)
+	if err != nil {
+		t.Fatalf("MigrationStatus after Open: %v", err)
+	}
+	for _, m := range after {
+		if !m.Applied {
+			t.Errorf("after Open: %s migration %s still pending", m.Source, m.Name)
+		}
+	}
+	if len(after) < len(before) {
+		t.Errorf("MigrationStatus lists %d migrations after Open, %d before", len(after), len(before))
+	}
+
+	CheckReleaseRows(t, fx, func(table string) (n int, err error) {
+		err = db.SQL().QueryRowContext(ctx, `SELECT count(*) FROM "`+table+`"`).Scan(&n)
+		return n, err
+	})
+	checkReleasePositions(t, db, fx)
+
+	// Web sessions, as scs's store reads them.
+	sessions, stop := db.SessionStore()
+	defer stop()
+	for _, s := range fx.Sessions {
+		b, found, err := sessions.Find(s.Token)
+		if err != nil || !found || !bytes.Equal(b, s.Data) {
+			t.Errorf("session %s…: found %v, %v, data equal %v", s.Token[:8], found, err, bytes.Equal(b, s.Data))
+		}
+	}
+
+	CheckRelease(t, db, expected)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another key cannot open the release's data.
+	wrong, err := sealed.New(bytes.Repeat([]byte{0xa5}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db, err := store.Open(ctx, dsn, wrong); !errors.Is(err, store.ErrWrongKey) {
+		if err == nil {
+			db.Close()
+		}
+		t.Errorf("Open with another key: %v, want ErrWrongKey", err)
+	}
+}
+
+// checkReleasePositions checks that the migration numbered the deliveries
+// of each of the release's submissions 0, 1, … in the order in which the
+// release listed them.
+func checkReleasePositions(t *testing.T, db *store.DB, fx *ReleaseFixture) {
+	t.Helper()
+	ctx := context.Background()
+	checked := 0
+	for _, tn := range fx.Tenants {
+		for _, ws := range tn.Submissions {
+			var ids []string
+			rows, err := db.SQL().QueryContext(ctx, `SELECT id, position FROM deliveries
+				WHERE tenant_id = $1 AND submission_id = $2 ORDER BY position`, ws.Submission.TenantID, ws.Submission.ID)
+			if err != nil {
+				t.Fatalf("positions: %v", err)
+			}
+			for i := 0; rows.Next(); i++ {
+				var id string
+				var pos int
+				if err := rows.Scan(&id, &pos); err != nil {
+					t.Fatalf("positions: %v", err)
+				}
+				if pos != i {
+					t.Errorf("submission %s: delivery %s has position %d, want %d", ws.Submission.Reference, id, pos, i)
+				}
+				ids = append(ids, id)
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				t.Fatalf("positions: %v", err)
+			}
+			var want []string
+			for _, d := range ws.Deliveries {
+				want = append(want, d.ID)
+			}
+			if !slices.Equal(ids, want) {
+				t.Errorf("submission %s: deliveries by position %v, the release listed %v", ws.Submission.Reference, ids, want)
+			}
+			checked += len(ids)
+		}
+	}
+	if checked == 0 {
+		t.Error("the fixture has no deliveries: their order cannot be checked")
+	}
 }

@@ -1,9 +1,12 @@
-// Package storetest is the one test suite every store backend must pass
-// (SQLite now, PostgreSQL later): it checks the documented behaviour of
-// tenant.Store, submission.Store and account.Store, tenant isolation, the
-// error kinds of package apperr and the atomicity of Submit, through the
-// interfaces only. A backend's test calls Run with a function that opens
-// an empty store.
+// Package storetest is the one test suite package store must pass on
+// every dialect (Dialects: SQLite, and PostgreSQL when a server is
+// named): Run checks the documented behaviour of tenant.Store,
+// submission.Store, account.Store and the delivery stores, tenant
+// isolation, the error kinds of package apperr and the atomicity of
+// Submit, through the interfaces only; the Check functions check a whole
+// database (opening, migrations, errors, sealing at rest, sessions,
+// concurrent writers, databases of a release). A test calls them once per
+// dialect.
 package storetest
 
 import (

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -307,6 +308,9 @@ func testSubmitConflict(t *testing.T, s Stores) {
 	dup.DraftID = d.ID
 	_, _, orphans, err := s.Submit(ctx, dup, submitted(), []string{att.ID})
 	wantKind(t, "Submit(taken reference)", err, apperr.Conflict)
+	if !errors.Is(err, submission.ErrReferenceTaken) {
+		t.Errorf("Submit(taken reference) = %v, want submission.ErrReferenceTaken", err)
+	}
 	if len(orphans) != 0 {
 		t.Errorf("failed Submit returned orphans %q", orphans)
 	}
@@ -330,6 +334,9 @@ func testSubmitConflict(t *testing.T, s Stores) {
 	inB.Reference = first.Reference
 	_, _, _, err = s.Submit(ctx, inB, submitted(), nil)
 	wantKind(t, "Submit(reference of another tenant)", err, apperr.Conflict)
+	if !errors.Is(err, submission.ErrReferenceTaken) {
+		t.Errorf("Submit(reference of another tenant) = %v, want submission.ErrReferenceTaken", err)
+	}
 
 	// The caller retries with a new reference.
 	dup.Reference = "musterstadt-2026-retry"

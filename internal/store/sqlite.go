@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+	"github.com/pressly/goose/v3"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/antrag/antrag/internal/apperr"
+)
+
+// The SQLite dialect: one file, opened with the pure-Go driver
+// modernc.org/sqlite with these pragmas (through the DSN, _pragma=…):
+// journal_mode=WAL, foreign_keys=ON, busy_timeout=5000 (ms),
+// synchronous=NORMAL and secure_delete=ON (deleted rows are overwritten,
+// not left readable in free pages), and transactions begun with BEGIN
+// IMMEDIATE. The pool holds one connection: one writer, and transactions
+// queue for the connection instead of waiting on each other inside
+// SQLite. Times are TEXT in timeLayout. SQLite has no notifications:
+// River (riversqlite, the same file) polls. Web sessions are kept by scs's
+// sqlite3store.
+
+// BusyTimeout is how long a SQLite statement waits for a lock held by
+// another connection (another process) before it fails with SQLITE_BUSY.
+const BusyTimeout = 5 * time.Second
+
+type sqliteDialect struct{ sql *sql.DB }
+
+// openSQLite opens (creating it, mode 0600) the database file at path.
+func openSQLite(ctx context.Context, path string) (*sqliteDialect, error) {
+	if path == "" || strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("sqlite: %w: database path must be non-empty and have no '?'", apperr.Invalid)
+	}
+	if path != ":memory:" {
+		// Create the file here so that it (and SQLite's -wal and -shm
+		// files, which copy its mode) is readable by the owner only.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "secure_delete(1)")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	return &sqliteDialect{sql: db}, nil
+}
+
+func (d *sqliteDialect) name() string                { return "sqlite" }
+func (d *sqliteDialect) db() *sql.DB                 { return d.sql }
+func (d *sqliteDialect) close() error                { return d.sql.Close() }
+func (d *sqliteDialect) time(t time.Time) any        { return t.Format(timeLayout) }
+func (d *sqliteDialect) forUpdate() string           { return "" }
+func (d *sqliteDialect) txOptions() *sql.TxOptions   { return nil }
+func (d *sqliteDialect) retryable(err error) bool    { return false }
+func (d *sqliteDialect) pollOnly() bool              { return true }
+func (d *sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
+
+func (d *sqliteDialect) riverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(d.sql) }
+
+func (d *sqliteDialect) sessionStore() (scs.Store, func()) {
+	st := sqlite3store.NewWithCleanupInterval(d.sql, sessionCleanup)
+	return st, st.StopCleanup
+}
+
+// withMigrationLock runs fn, and once more after a pause if it fails: two
+// processes starting together on a new or upgraded file may both try a
+// migration; the loser fails on "already exists", and its second try finds
+// the migration recorded.
+func (d *sqliteDialect) withMigrationLock(ctx context.Context, fn func() error) error {
+	if err := fn(); err == nil {
+		return nil
+	}
+	select {
+	case <-time.After(BusyTimeout / 5):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return fn()
+}
+
+func (d *sqliteDialect) hasTable(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`, name).Scan(&n)
+	return n > 0, err
+}
+
+func (d *sqliteDialect) translate(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch code := se.Code(); code {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return fmt.Errorf("%w: %w", apperr.Conflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return fmt.Errorf("%w: %w", apperr.Invalid, err)
+	default:
+		if code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED {
+			return fmt.Errorf("database locked by another connection for more than %v (SQLITE_BUSY): %w", BusyTimeout, err)
+		}
+	}
+	return err
+}

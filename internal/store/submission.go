@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/submission"
+)
+
+// Event texts of PurgeSubmissions.
+const (
+	purgeActor  = "System"
+	purgeAction = "gelöscht"
+	purgeDetail = "Antragsdaten nach Ablauf der Aufbewahrungsfrist gelöscht"
+)
+
+const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
+	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
+
+// submissionListColumns is submissionColumns without the data.
+const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
+	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
+
+// whereIdempotencyKey and whereExternalRef find a submission by a key of a
+// partial unique index. The "<> ”" repeats the index's condition: without
+// it SQLite cannot use the index for a bound parameter and reads every
+// submission of the tenant, and PostgreSQL's generic plans cannot either.
+const (
+	whereIdempotencyKey = `tenant_id = $1 AND idempotency_key = $2 AND idempotency_key <> ''`
+	whereExternalRef    = `tenant_id = $1 AND external_ref = $2 AND external_ref <> ''`
+)
+
+func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
+	s := &submission.Submission{}
+	var status string
+	var data []byte
+	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
+		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
+		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef)
+	if err != nil {
+		return nil, err
+	}
+	s.Status = submission.Status(status)
+	if data != nil {
+		if s.Data, err = db.box.Open(data); err != nil {
+			return nil, fmt.Errorf("submission %s: data: %w", s.ID, err)
+		}
+		if s.Data == nil {
+			s.Data = []byte{}
+		}
+	}
+	return s, nil
+}
+
+// querySubmission returns the one submission a query selects.
+func (db *DB) querySubmission(ctx context.Context, q queryer, where string, args ...any) (*submission.Submission, error) {
+	return db.scanSubmission(q.QueryRowContext(ctx, `SELECT `+submissionColumns+` FROM submissions WHERE `+where, args...))
+}
+
+// insertEvent records ev (nil: nothing) in the submission's audit trail,
+// at ev.At (now if zero), and sets ev's ID, TenantID, SubmissionID and At.
+func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, tenantID, submissionID string, ev *submission.Event) error {
+	if ev == nil {
+		return nil
+	}
+	at := db.orNow(ev.At)
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO events (tenant_id, submission_id, at, actor, action, detail)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, tenantID, submissionID, db.ts(at), ev.Actor, ev.Action, ev.Detail).Scan(&id); err != nil {
+		return err
+	}
+	ev.ID, ev.TenantID, ev.SubmissionID, ev.At = id, tenantID, submissionID, at
+	return nil
+}
+
+// checkReference returns submission.ErrReferenceTaken when a submission of
+// any tenant has the Vorgangsnummer (they are unique in the installation).
+func checkReference(ctx context.Context, tx *sql.Tx, reference string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE reference = $1`, reference).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return submission.ErrReferenceTaken
+	}
+	return nil
+}
+
+// Submit stores s with ev in one transaction; see submission.Store. It
+// sets s.ID (if empty), Status (Eingegangen if empty), SubmittedAt and
+// UpdatedAt (if zero), and ev.ID, TenantID, SubmissionID and At (if zero).
+// When it stores s it returns s with created true. ev is required, and
+// attachmentIDs need a draft (apperr.Invalid); an attachment id that is not
+// one of the draft's is apperr.NotFound; a taken Reference is
+// submission.ErrReferenceTaken. The deliveries are those delivery.Plan
+// makes for the service's targets.
+func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submission.Event, attachmentIDs []string) (existing *submission.Submission, created bool, orphanKeys []string, err error) {
+	defer db.wrap(&err, "Submit(%q, %q)", s.TenantID, s.Reference)
+	if ev == nil {
+		return nil, false, nil, fmt.Errorf("%w: no event", apperr.Invalid)
+	}
+	if s.DraftID == "" && len(attachmentIDs) > 0 {
+		return nil, false, nil, fmt.Errorf("%w: attachments without a draft", apperr.Invalid)
+	}
+	status := s.Status
+	if status == "" {
+		status = submission.Eingegangen
+	}
+	if !status.Valid() {
+		return nil, false, nil, fmt.Errorf("%w: status %q", apperr.Invalid, status)
+	}
+	data := db.box.Seal(s.Data)
+	id := newID(s.ID)
+	submitted := db.orNow(s.SubmittedAt)
+	updated := submitted
+	if !s.UpdatedAt.IsZero() {
+		updated = db.orNow(s.UpdatedAt)
+	}
+
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		existing, created, orphanKeys = nil, false, nil
+		if s.IdempotencyKey != "" {
+			old, err := db.querySubmission(ctx, tx, whereIdempotencyKey, s.TenantID, s.IdempotencyKey)
+			if err == nil {
+				existing = old
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if s.DraftID != "" {
+			// Locked: concurrent submits of one draft queue here.
+			var draftSubmission *string
+			err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+				s.TenantID, s.DraftID).Scan(&draftSubmission)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("draft " + s.DraftID)
+			}
+			if err != nil {
+				return err
+			}
+			if draftSubmission != nil {
+				old, err := db.querySubmission(ctx, tx, `tenant_id = $1 AND id = $2`, s.TenantID, *draftSubmission)
+				if err != nil {
+					return err
+				}
+				existing = old
+				return nil
+			}
+		}
+		if err := checkReference(ctx, tx, s.Reference); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
+			idempotency_key, draft_id, submitted_at, updated_at, source)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
+			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), db.ts(submitted), db.ts(updated),
+			submission.SourceAntrag); err != nil {
+			return err
+		}
+
+		if s.DraftID != "" {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE drafts SET submission_id = $1, data = NULL, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+				id, db.ts(submitted), s.TenantID, s.DraftID); err != nil {
+				return err
+			}
+			for _, aid := range attachmentIDs {
+				res, err := tx.ExecContext(ctx,
+					`UPDATE attachments SET submission_id = $1, draft_id = NULL WHERE tenant_id = $2 AND id = $3 AND draft_id = $4`,
+					id, s.TenantID, aid, s.DraftID)
+				if err != nil {
+					return err
+				}
+				if err := mustAffect(res, "attachment "+aid+" of the draft"); err != nil {
+					return err
+				}
+			}
+			keys, err := queryStrings(ctx, tx, `SELECT storage_key FROM attachments
+				WHERE tenant_id = $1 AND draft_id = $2 ORDER BY storage_key`, s.TenantID, s.DraftID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = $1 AND draft_id = $2`,
+				s.TenantID, s.DraftID); err != nil {
+				return err
+			}
+			orphanKeys = keys
+		}
+
+		if err := db.insertEvent(ctx, tx, s.TenantID, id, ev); err != nil {
+			return err
+		}
+		if err := db.insertDeliveries(ctx, tx, s, id, false, submitted); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if !created {
+		return existing, false, nil, nil
+	}
+	s.ID, s.Status, s.SubmittedAt, s.UpdatedAt, s.Source = id, status, submitted, updated, submission.SourceAntrag
+	return s, true, orphanKeys, nil
+}
+
+// Submission returns a submission of the tenant.
+func (db *DB) Submission(ctx context.Context, tenantID, id string) (_ *submission.Submission, err error) {
+	defer db.wrap(&err, "Submission(%q, %q)", tenantID, id)
+	return db.querySubmission(ctx, db.sql, `tenant_id = $1 AND id = $2`, tenantID, id)
+}
+
+// SubmissionByReference returns the tenant's submission with the
+// Vorgangsnummer.
+func (db *DB) SubmissionByReference(ctx context.Context, tenantID, reference string) (_ *submission.Submission, err error) {
+	defer db.wrap(&err, "SubmissionByReference(%q, %q)", tenantID, reference)
+	return db.querySubmission(ctx, db.sql, `tenant_id = $1 AND reference = $2`, tenantID, reference)
+}
+
+// SubmissionByIdempotencyKey returns the tenant's submission made with the
+// JSON API idempotency key. An empty key finds nothing.
+func (db *DB) SubmissionByIdempotencyKey(ctx context.Context, tenantID, key string) (_ *submission.Submission, err error) {
+	defer db.wrap(&err, "SubmissionByIdempotencyKey(%q)", tenantID)
+	if key == "" {
+		return nil, notFound("empty idempotency key")
+	}
+	return db.querySubmission(ctx, db.sql, whereIdempotencyKey, tenantID, key)
+}
+
+// SubmissionByExternalRef returns the tenant's received submission with
+// the external reference. An empty reference finds nothing.
+func (db *DB) SubmissionByExternalRef(ctx context.Context, tenantID, ref string) (_ *submission.Submission, err error) {
+	defer db.wrap(&err, "SubmissionByExternalRef(%q)", tenantID)
+	if ref == "" {
+		return nil, notFound("empty external reference")
+	}
+	return db.querySubmission(ctx, db.sql, whereExternalRef, tenantID, ref)
+}
+
+// SubmissionByDraft returns the tenant's submission made from the draft
+// (also after the draft row was deleted).
+func (db *DB) SubmissionByDraft(ctx context.Context, tenantID, draftID string) (_ *submission.Submission, err error) {
+	defer db.wrap(&err, "SubmissionByDraft(%q, %q)", tenantID, draftID)
+	return db.querySubmission(ctx, db.sql, `tenant_id = $1 AND draft_id = $2`, tenantID, draftID)
+}
+
+// DefaultLimit is the number of submissions ListSubmissions returns when
+// the filter has no limit.
+const DefaultLimit = 100
+
+// ListSubmissions lists the tenant's submissions, newest first, without
+// Data.
+func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission.Filter) (_ []*submission.Submission, err error) {
+	defer db.wrap(&err, "ListSubmissions(%q)", tenantID)
+	limit, offset := f.Limit, f.Offset
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	query := `SELECT ` + submissionListColumns + ` FROM submissions WHERE tenant_id = $1`
+	args := []any{tenantID}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.Status != "" {
+		query += ` AND status = ` + arg(string(f.Status))
+	}
+	if f.ServiceID != "" {
+		query += ` AND service_id = ` + arg(f.ServiceID)
+	}
+	if f.DeliveryState != "" {
+		query += ` AND data IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = submissions.tenant_id
+			AND d.submission_id = submissions.id AND d.state = ` + arg(f.DeliveryState) + `)`
+	}
+	query += ` ORDER BY submitted_at DESC, reference DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, db.scanSubmission)
+}
+
+// SetStatus sets the status of one of the tenant's submissions and its
+// UpdatedAt to now, and records ev (required; its ID, TenantID,
+// SubmissionID and At, if zero, are set), in one transaction.
+func (db *DB) SetStatus(ctx context.Context, tenantID, id string, status submission.Status, ev *submission.Event) (err error) {
+	defer db.wrap(&err, "SetStatus(%q, %q, %q)", tenantID, id, status)
+	if !status.Valid() {
+		return fmt.Errorf("%w: status %q", apperr.Invalid, status)
+	}
+	if ev == nil {
+		return fmt.Errorf("%w: no event", apperr.Invalid)
+	}
+	now := db.nowUTC()
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE submissions SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+			string(status), db.ts(now), tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "submission"); err != nil {
+			return err
+		}
+		return db.insertEvent(ctx, tx, tenantID, id, ev)
+	})
+}
+
+// Events returns the audit trail of one of the tenant's submissions,
+// oldest first. An unknown submission has none.
+func (db *DB) Events(ctx context.Context, tenantID, submissionID string) (_ []*submission.Event, err error) {
+	defer db.wrap(&err, "Events(%q, %q)", tenantID, submissionID)
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, tenant_id, submission_id, at, actor, action, detail
+		FROM events WHERE tenant_id = $1 AND submission_id = $2 ORDER BY at, id`, tenantID, submissionID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (*submission.Event, error) {
+		e := &submission.Event{}
+		if err := row.Scan(&e.ID, &e.TenantID, &e.SubmissionID, timeCol{&e.At}, &e.Actor, &e.Action, &e.Detail); err != nil {
+			return nil, err
+		}
+		return e, nil
+	})
+}
+
+// PurgeSubmissions deletes, in one transaction and across all tenants, the
+// data and attachments of the submissions that are abgeschlossen, were last
+// changed before the cut-off and still have data. Reference, hash, status
+// and times stay. It records an event for each and returns the storage
+// keys of the deleted attachments.
+func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []string, err error) {
+	defer db.wrap(&err, "PurgeSubmissions(%s)", before.UTC().Format(time.RFC3339))
+	now := db.nowUTC()
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		keys = nil
+		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id FROM submissions
+			WHERE status = $1 AND updated_at < $2 AND data IS NOT NULL ORDER BY tenant_id, id`,
+			string(submission.Abgeschlossen), db.ts(before))
+		if err != nil {
+			return err
+		}
+		type ref struct{ tenantID, id string }
+		due, err := collect(rows, func(row scanner) (ref, error) {
+			var r ref
+			err := row.Scan(&r.tenantID, &r.id)
+			return r, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range due {
+			k, err := queryStrings(ctx, tx, `SELECT storage_key FROM attachments
+				WHERE tenant_id = $1 AND submission_id = $2 ORDER BY storage_key`, r.tenantID, r.id)
+			if err != nil {
+				return err
+			}
+			keys = append(keys, k...)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = $1 AND submission_id = $2`,
+				r.tenantID, r.id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET data = NULL WHERE tenant_id = $1 AND id = $2`,
+				r.tenantID, r.id); err != nil {
+				return err
+			}
+			ev := &submission.Event{At: now, Actor: purgeActor, Action: purgeAction, Detail: purgeDetail}
+			if err := db.insertEvent(ctx, tx, r.tenantID, r.id, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return keys, nil
+}

@@ -1,0 +1,273 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// CreateTenant stores t, setting ID (if empty) and CreatedAt (if zero). A
+// taken slug or host is apperr.Conflict.
+func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
+	defer db.wrap(&err, "CreateTenant(%q)", t.Slug)
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	id, created := newID(t.ID), db.orNow(t.CreatedAt)
+	_, err = db.sql.ExecContext(ctx,
+		`INSERT INTO tenants (id, slug, name, kind, ars, host, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, db.ts(created))
+	if err != nil {
+		return err
+	}
+	t.ID, t.CreatedAt = id, created
+	return nil
+}
+
+const tenantColumns = `id, slug, name, kind, ars, host, created_at`
+
+func scanTenant(row scanner) (*tenant.Tenant, error) {
+	t := &tenant.Tenant{}
+	var kind string
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &kind, &t.ARS, &t.Host, timeCol{&t.CreatedAt}); err != nil {
+		return nil, err
+	}
+	t.Kind = tenant.Kind(kind)
+	return t, nil
+}
+
+// Tenant returns the tenant with the id.
+func (db *DB) Tenant(ctx context.Context, id string) (_ *tenant.Tenant, err error) {
+	defer db.wrap(&err, "Tenant(%q)", id)
+	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+}
+
+// TenantBySlug returns the tenant with the slug.
+func (db *DB) TenantBySlug(ctx context.Context, slug string) (_ *tenant.Tenant, err error) {
+	defer db.wrap(&err, "TenantBySlug(%q)", slug)
+	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+}
+
+// TenantByHost returns the tenant with the host name (compared exactly;
+// the caller normalises it). The empty host is never found.
+func (db *DB) TenantByHost(ctx context.Context, host string) (_ *tenant.Tenant, err error) {
+	defer db.wrap(&err, "TenantByHost(%q)", host)
+	if host == "" {
+		return nil, notFound("empty host")
+	}
+	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE host = $1`, host))
+}
+
+// ListTenants lists all tenants by name.
+func (db *DB) ListTenants(ctx context.Context) (_ []*tenant.Tenant, err error) {
+	defer db.wrap(&err, "ListTenants")
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY name, slug`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanTenant)
+}
+
+// CreateAuthority stores a, setting ID if empty.
+func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err error) {
+	defer db.wrap(&err, "CreateAuthority(%q)", a.Name)
+	addr := a.Address
+	if addr == nil {
+		addr = []string{}
+	}
+	addrJSON, err := json.Marshal(addr)
+	if err != nil {
+		return err
+	}
+	id := newID(a.ID)
+	_, err = db.sql.ExecContext(ctx,
+		`INSERT INTO authorities (id, tenant_id, name, address, email) VALUES ($1, $2, $3, $4, $5)`,
+		id, a.TenantID, a.Name, string(addrJSON), a.Email)
+	if err != nil {
+		return err
+	}
+	a.ID = id
+	return nil
+}
+
+const authorityColumns = `id, tenant_id, name, address, email`
+
+func scanAuthority(row scanner) (*tenant.Authority, error) {
+	a := &tenant.Authority{}
+	var addr string
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &addr, &a.Email); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(addr), &a.Address); err != nil {
+		return nil, fmt.Errorf("authority %s: address: %w", a.ID, err)
+	}
+	if len(a.Address) == 0 {
+		a.Address = nil
+	}
+	return a, nil
+}
+
+// Authority returns an authority of the tenant.
+func (db *DB) Authority(ctx context.Context, tenantID, id string) (_ *tenant.Authority, err error) {
+	defer db.wrap(&err, "Authority(%q, %q)", tenantID, id)
+	return scanAuthority(db.sql.QueryRowContext(ctx,
+		`SELECT `+authorityColumns+` FROM authorities WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+}
+
+// ListAuthorities lists the tenant's authorities by name.
+func (db *DB) ListAuthorities(ctx context.Context, tenantID string) (_ []*tenant.Authority, err error) {
+	defer db.wrap(&err, "ListAuthorities(%q)", tenantID)
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT `+authorityColumns+` FROM authorities WHERE tenant_id = $1 ORDER BY name, id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanAuthority)
+}
+
+// CreateService stores s, setting ID (if empty) and CreatedAt (if zero).
+// FormVersionID is ignored: it is set by PublishFormVersion. A slug the
+// tenant already uses is apperr.Conflict; an AuthorityID that is not one
+// of the tenant's authorities is apperr.Invalid.
+func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) {
+	defer db.wrap(&err, "CreateService(%q)", s.Slug)
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	id, created := newID(s.ID), db.orNow(s.CreatedAt)
+	_, err = db.sql.ExecContext(ctx, `INSERT INTO services
+		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		id, s.TenantID, s.Slug, s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID),
+		s.Shared, s.FeeText, s.DurationText, db.ts(created))
+	if err != nil {
+		return err
+	}
+	s.ID, s.CreatedAt, s.FormVersionID = id, created, ""
+	return nil
+}
+
+const serviceColumns = `s.id, s.tenant_id, s.slug, s.name, s.description, s.leistungsschluessel,
+	s.authority_id, s.shared, s.fee_text, s.duration_text, s.form_version_id, s.created_at`
+
+func scanService(row scanner) (*tenant.Service, error) {
+	s := &tenant.Service{}
+	err := row.Scan(&s.ID, &s.TenantID, &s.Slug, &s.Name, &s.Description, &s.Leistungsschluessel,
+		strCol{&s.AuthorityID}, &s.Shared, &s.FeeText, &s.DurationText, strCol{&s.FormVersionID}, timeCol{&s.CreatedAt})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Service returns a service of the tenant or a shared service of any
+// tenant.
+func (db *DB) Service(ctx context.Context, tenantID, id string) (_ *tenant.Service, err error) {
+	defer db.wrap(&err, "Service(%q, %q)", tenantID, id)
+	return scanService(db.sql.QueryRowContext(ctx,
+		`SELECT `+serviceColumns+` FROM services s WHERE s.id = $1 AND (s.tenant_id = $2 OR s.shared)`, id, tenantID))
+}
+
+// ServiceBySlug returns the tenant's own service with the slug, else a
+// shared service with it (the oldest, if several tenants share one with
+// that slug).
+func (db *DB) ServiceBySlug(ctx context.Context, tenantID, slug string) (_ *tenant.Service, err error) {
+	defer db.wrap(&err, "ServiceBySlug(%q, %q)", tenantID, slug)
+	return scanService(db.sql.QueryRowContext(ctx,
+		`SELECT `+serviceColumns+` FROM services s
+		WHERE s.slug = $1 AND (s.tenant_id = $2 OR s.shared)
+		ORDER BY s.tenant_id = $2 DESC, s.created_at, s.id
+		LIMIT 1`, slug, tenantID))
+}
+
+// ListServices lists the tenant's own and all shared services by name.
+func (db *DB) ListServices(ctx context.Context, tenantID string) (_ []*tenant.Service, err error) {
+	defer db.wrap(&err, "ListServices(%q)", tenantID)
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT `+serviceColumns+` FROM services s
+		WHERE s.tenant_id = $1 OR s.shared
+		ORDER BY s.name, s.id`, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanService)
+}
+
+// ListAllServices lists every service, by the owner's name and then the
+// service's name.
+func (db *DB) ListAllServices(ctx context.Context) (_ []*tenant.Service, err error) {
+	defer db.wrap(&err, "ListAllServices")
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT `+serviceColumns+` FROM services s JOIN tenants t ON t.id = s.tenant_id
+		ORDER BY t.name, t.id, s.name, s.id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanService)
+}
+
+// PublishFormVersion stores fv as the next version of its service's form
+// and makes it the service's current version, in one transaction. It sets
+// fv.ID (if empty), TenantID, Version and PublishedAt (if zero). Only the
+// owner of the service can publish: for any other tenant it is
+// apperr.NotFound.
+func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenant.FormVersion) (err error) {
+	defer db.wrap(&err, "PublishFormVersion(%q, service %q)", tenantID, fv.ServiceID)
+	id, published := newID(fv.ID), db.orNow(fv.PublishedAt)
+	xdf := fv.XDF
+	if xdf == nil {
+		xdf = []byte{}
+	}
+	var version int
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM services WHERE id = $1 AND tenant_id = $2`,
+			fv.ServiceID, tenantID).Scan(&owner)
+		if err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM form_versions WHERE service_id = $1`,
+			fv.ServiceID).Scan(&version); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO form_versions
+			(id, tenant_id, service_id, version, fim_id, fim_version, name, xdf, published_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			id, tenantID, fv.ServiceID, version, fv.FIMID, fv.FIMVersion, fv.Name, xdf, db.ts(published)); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE services SET form_version_id = $1 WHERE id = $2 AND tenant_id = $3`,
+			id, fv.ServiceID, tenantID)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res, "service")
+	})
+	if err != nil {
+		return err
+	}
+	fv.ID, fv.TenantID, fv.Version, fv.PublishedAt = id, tenantID, version, published
+	return nil
+}
+
+// FormVersion returns a form version of a service the tenant owns, or of a
+// shared service.
+func (db *DB) FormVersion(ctx context.Context, tenantID, id string) (_ *tenant.FormVersion, err error) {
+	defer db.wrap(&err, "FormVersion(%q, %q)", tenantID, id)
+	fv := &tenant.FormVersion{}
+	err = db.sql.QueryRowContext(ctx,
+		`SELECT f.id, f.tenant_id, f.service_id, f.version, f.fim_id, f.fim_version, f.name, f.xdf, f.published_at
+		FROM form_versions f JOIN services s ON s.id = f.service_id
+		WHERE f.id = $1 AND (s.tenant_id = $2 OR s.shared)`, id, tenantID).
+		Scan(&fv.ID, &fv.TenantID, &fv.ServiceID, &fv.Version, &fv.FIMID, &fv.FIMVersion, &fv.Name, &fv.XDF, timeCol{&fv.PublishedAt})
+	if err != nil {
+		return nil, err
+	}
+	if fv.XDF == nil {
+		fv.XDF = []byte{}
+	}
+	return fv, nil
+}
