@@ -236,6 +236,13 @@ func (db *DB) scanAttachment(row scanner) (*submission.Attachment, error) {
 // sealFilenames seals the file names that versions before migration 00005
 // stored in plain text (or that a tool without the data key wrote).
 func (db *DB) sealFilenames(ctx context.Context) error {
+	// Most databases have none: look before taking the write lock (a
+	// transaction on every start of every process).
+	var plainNames bool
+	if err := db.sql.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM attachments
+		WHERE filename <> '' AND filename_sealed IS NULL)`).Scan(&plainNames); err != nil || !plainNames {
+		return err
+	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, filename FROM attachments WHERE filename <> '' AND filename_sealed IS NULL`)
 		if err != nil {
