@@ -45,14 +45,14 @@ func sqliteAtRest(t *testing.T, dsn string) storetest.AtRest {
 	}
 }
 
-func TestSQLitePragmas(t *testing.T) {
+func TestSQLiteDurableCommits(t *testing.T) {
 	dsn, _ := sqliteDSN(t)
 	db := storetest.Open(t, dsn)
 	for pragma, want := range map[string]string{
 		"journal_mode":  "wal",
 		"foreign_keys":  "1",
 		"busy_timeout":  "5000",
-		"synchronous":   "1", // NORMAL
+		"synchronous":   "2", // FULL: a confirmed application survives a power failure
 		"secure_delete": "1",
 	} {
 		var got string
