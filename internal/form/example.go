@@ -12,7 +12,8 @@ import (
 )
 
 // Example returns a data document, in the generic form DecodeData returns,
-// that passes Validate and the generated JSON Schema: every element that carries data is present, as often as its
+// that passes Validate and the generated JSON Schema: every element that
+// carries data is present (of alternative groups, the first), as often as its
 // Anzahl minimum demands and at least once; values respect type, length,
 // pattern, range, code list and file limits. The result is deterministic.
 //
@@ -25,9 +26,16 @@ func (s *Schema) Example() map[string]any {
 
 func exampleObject(p Path, children []Child) map[string]any {
 	obj := map[string]any{}
+	// Of alternative groups, the example gives the first.
+	skip := map[int]bool{}
+	for _, alt := range Alternatives(children) {
+		for _, i := range alt[1:] {
+			skip[i] = true
+		}
+	}
 	for i := range children {
 		c := &children[i]
-		if c.Element.CarriesData() && !c.Element.Unfillable() {
+		if c.Element.CarriesData() && !c.Element.Unfillable() && !skip[i] {
 			obj[c.Element.ID] = ExampleValue(p.Key(c.Element.ID), c)
 		}
 	}

@@ -80,6 +80,22 @@ func objectSchema(children []Child) map[string]any {
 	if len(required) > 0 {
 		m["required"] = required
 	}
+	// Exactly one group of each set of alternatives (see Alternatives).
+	var all []any
+	for _, alt := range Alternatives(children) {
+		var one []any
+		for _, i := range alt {
+			one = append(one, map[string]any{"required": []string{children[i].Element.ID}})
+		}
+		all = append(all, map[string]any{"oneOf": one})
+	}
+	switch len(all) {
+	case 0:
+	case 1:
+		m["oneOf"] = all[0].(map[string]any)["oneOf"]
+	default:
+		m["allOf"] = all
+	}
 	return m
 }
 

@@ -42,6 +42,27 @@ func msgMaxItems(e *Element, n int) string {
 	return fmt.Sprintf("%s darf höchstens %d-mal angegeben werden.", q(e), n)
 }
 
+// alternativeNames lists the distinct labels of alternative groups:
+// „A“ oder „B“.
+func alternativeNames(children []Child, group []int) string {
+	labels := DistinctLabels(children, group)
+	for i, l := range labels {
+		labels[i] = "„" + l + "“"
+	}
+	if len(labels) < 2 {
+		return strings.Join(labels, "")
+	}
+	return strings.Join(labels[:len(labels)-1], ", ") + " oder " + labels[len(labels)-1]
+}
+
+func msgAlternativeMissing(children []Child, group []int) string {
+	return fmt.Sprintf("Bitte wählen Sie eine der Möglichkeiten %s und machen Sie die Angaben dazu.", alternativeNames(children, group))
+}
+
+func msgAlternativeTwice(children []Child, group []int) string {
+	return fmt.Sprintf("Bitte machen Sie Angaben zu nur einer der Möglichkeiten %s.", alternativeNames(children, group))
+}
+
 func msgUnknown(key string) string {
 	return fmt.Sprintf("Die Angabe „%s“ gehört nicht zu diesem Antrag.", key)
 }

@@ -54,6 +54,9 @@ const (
 	CodeFile      = "file"      // malformed file reference
 	CodeMediaType = "mediaType" // file type not allowed
 	CodeMaxSize   = "maxSize"   // file larger than maxSize
+	// CodeAlternative: of a set of alternative groups (see Alternatives),
+	// none or more than one is given.
+	CodeAlternative = "alternative"
 )
 
 // Validate checks a data document (see data.go for its shape) against the
@@ -164,6 +167,7 @@ func (v *validator) fields(p Path, children []Child, obj map[string]any, partial
 			v.value(cp.Index(j), c, item, true)
 		}
 	}
+	v.alternatives(p, children, obj)
 	if partial {
 		return
 	}
@@ -176,6 +180,37 @@ func (v *validator) fields(p Path, children []Child, obj map[string]any, partial
 	slices.Sort(unknown)
 	for _, k := range unknown {
 		v.add(p.Key(k), CodeUnknown, msgUnknown(k))
+	}
+}
+
+// alternatives checks that exactly one group of each set of alternatives
+// among children is given. A set is not checked where the rules require
+// one of its groups (they decide then), and only its groups the rules do
+// not hide take part.
+func (v *validator) alternatives(p Path, children []Child, obj map[string]any) {
+	for _, alt := range Alternatives(children) {
+		var shown, given []int
+		ruled := false
+		for _, i := range alt {
+			kp := p.Key(children[i].Element.ID)
+			if v.hidden(kp) {
+				continue
+			}
+			ruled = ruled || v.required(kp)
+			shown = append(shown, i)
+			if _, ok := obj[children[i].Element.ID]; ok {
+				given = append(given, i)
+			}
+		}
+		if ruled || len(shown) < 2 {
+			continue
+		}
+		switch {
+		case len(given) == 0:
+			v.add(p.Key(children[shown[0]].Element.ID), CodeAlternative, msgAlternativeMissing(children, shown))
+		case len(given) > 1:
+			v.add(p.Key(children[given[1]].Element.ID), CodeAlternative, msgAlternativeTwice(children, given))
+		}
 	}
 }
 

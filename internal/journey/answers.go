@@ -35,8 +35,16 @@ func (f *Form) Answers(doc map[string]any, state *rules.State, output bool) []Se
 	a := answerer{state: state, output: output}
 	var out []Section
 	for _, st := range f.Steps {
+		if st.Choice != nil {
+			// The citizen's own summary shows the choice, so that it can
+			// be changed; the receipt and the caseworker see the data.
+			if !output && f.StepVisible(st, doc, state) {
+				out = append(out, choiceSection(st, doc))
+			}
+			continue
+		}
 		obj := st.Object(doc, false)
-		if obj == nil || !f.StepVisible(st, state) {
+		if obj == nil || !f.StepVisible(st, doc, state) {
 			continue
 		}
 		sec := Section{Title: st.Title, Step: st.Index}
@@ -49,6 +57,26 @@ func (f *Form) Answers(doc map[string]any, state *rules.State, output bool) []Se
 		}
 	}
 	return out
+}
+
+// choiceSection shows a choice: which alternative the citizen gives, or
+// that they give no details on an optional group.
+func choiceSection(st *Step, doc map[string]any) Section {
+	ch := st.Choice
+	val := "Keine Angaben"
+	if given := ch.Given(doc); len(given) > 0 {
+		val = "Ja"
+		if ch.Alternatives() {
+			var ls []string
+			for _, o := range given {
+				ls = append(ls, o.Label)
+			}
+			val = strings.Join(ls, "\n")
+		}
+	}
+	id := HTMLID(form.Path{}.Key(ch.Input()))
+	return Section{Title: st.Title, Step: st.Index, Anchor: id,
+		Items: []Answer{{Label: ch.Question(), Value: val, Anchor: id}}}
 }
 
 type answerer struct {
@@ -64,9 +92,14 @@ func (a *answerer) label(e *form.Element) string {
 }
 
 func (a *answerer) children(sec *Section, p form.Path, cs []form.Child, obj map[string]any, step int) {
+	distinct := form.SameLabelGroups(cs)
 	for i := range cs {
 		c := &cs[i]
 		e := c.Element
+		label := a.label(e)
+		if l, ok := distinct[i]; ok {
+			label = l
+		}
 		if !e.CarriesData() || e.Feldart == form.FeldartHidden {
 			continue
 		}
@@ -82,7 +115,7 @@ func (a *answerer) children(sec *Section, p form.Path, cs []form.Child, obj map[
 			if c.Anzahl.Repeats() {
 				arr, _ := v.([]any)
 				for j, entry := range arr {
-					sub := Section{Title: fmt.Sprintf("%s %d", a.label(e), j+1), Step: step, Anchor: HTMLID(kp.Index(j))}
+					sub := Section{Title: fmt.Sprintf("%s %d", label, j+1), Step: step, Anchor: HTMLID(kp.Index(j))}
 					m, _ := entry.(map[string]any)
 					a.children(&sub, kp.Index(j), e.Struktur, m, step)
 					sec.Sections = append(sec.Sections, sub)
@@ -90,7 +123,7 @@ func (a *answerer) children(sec *Section, p form.Path, cs []form.Child, obj map[
 				continue
 			}
 			m, _ := v.(map[string]any)
-			sub := Section{Title: a.label(e), Step: step, Anchor: HTMLID(kp)}
+			sub := Section{Title: label, Step: step, Anchor: HTMLID(kp)}
 			a.children(&sub, kp, e.Struktur, m, step)
 			if len(sub.Items) > 0 || len(sub.Sections) > 0 {
 				sec.Sections = append(sec.Sections, sub)

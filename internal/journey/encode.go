@@ -16,6 +16,17 @@ import (
 func (f *Form) FormValues(step *Step, doc map[string]any) (url.Values, map[string][]form.FileRef) {
 	v := url.Values{}
 	files := map[string][]form.FileRef{}
+	if ch := step.Choice; ch != nil {
+		switch given := ch.Given(doc); {
+		case len(given) > 0 && ch.Alternatives():
+			v.Set(ch.Input(), given[0].Key)
+		case len(given) > 0:
+			v.Set(ch.Input(), "ja")
+		case !ch.Alternatives():
+			v.Set(ch.Input(), "nein")
+		}
+		return v, files
+	}
 	obj := step.Object(doc, false)
 	for i := range step.Children {
 		encodeChild(v, files, step.Parent, &step.Children[i], valueOf(obj, step.Children[i].Element.ID))

@@ -50,6 +50,18 @@ func TestSteps(t *testing.T) {
 		// no step is without data.
 		seen := map[string]int{}
 		for _, st := range f.Steps {
+			if st.Choice != nil {
+				// A choice step asks about the groups of the steps that
+				// follow it.
+				next := f.Steps[st.Index+1]
+				if next.Optional != st.Choice || next.Parent[0].Key != st.Choice.Options[0].Key {
+					t.Errorf("%s: choice step %d %q is not followed by its group", name, st.Index, st.Title)
+				}
+				continue
+			}
+			if c := st.ParentChild; c != nil && c.Anzahl.Min == 0 && st.Optional == nil {
+				t.Errorf("%s: step %d %q of an optional group has no choice", name, st.Index, st.Title)
+			}
 			data := false
 			for _, c := range st.Children {
 				if c.Element.CarriesData() {
@@ -98,9 +110,9 @@ func TestParseInvertsFormValues(t *testing.T) {
 			doc = post.Data
 		}
 		state, _ := f.Rules.Evaluate(doc, testCtx)
-		for i := 0; i >= 0; i = f.Next(i, state) {
+		for i := 0; i >= 0; i = f.Next(i, doc, state) {
 			st := f.Steps[i]
-			if !f.StepVisible(st, state) {
+			if !f.StepVisible(st, doc, state) {
 				continue
 			}
 			vals, _ := f.FormValues(st, ex)

@@ -90,6 +90,9 @@ type Post struct {
 func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Action, uploads map[string][]form.FileRef, uploadProblems form.Problems, ctx rules.Context) *Post {
 	p := &parser{vals: vals, raw: map[string]string{}, uploads: uploads}
 	data := deepCopy(doc)
+	if step.Choice != nil {
+		return f.parseChoice(step, data, vals, act, ctx)
+	}
 	// Values a rule fixes are not read from the post.
 	st0, _ := f.Rules.Evaluate(data, ctx)
 	p.state = st0
@@ -107,7 +110,7 @@ func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Ac
 			delete(obj, c.Element.ID)
 		}
 	}
-	if step.Parent != nil && len(obj) == 0 && !step.ParentChild.Anzahl.Required() {
+	if step.Parent != nil && step.Optional == nil && untouched(step.ParentChild.Element.Struktur, obj) && !step.ParentChild.Anzahl.Required() {
 		delete(data, step.Parent[0].Key)
 	}
 	switch act.Kind {
@@ -145,12 +148,15 @@ func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Ac
 // schema's checks, rule-required elements and the rules' validations that
 // concern the step.
 func (f *Form) ValidateStep(step *Step, doc map[string]any, state *rules.State) form.Problems {
+	if !f.StepVisible(step, doc, state) {
+		return nil
+	}
+	if step.Choice != nil {
+		return f.validateChoice(step, doc, state)
+	}
 	obj := step.Object(doc, false)
 	if obj == nil {
 		obj = map[string]any{}
-	}
-	if !f.StepVisible(step, state) {
-		return nil
 	}
 	var ps form.Problems
 	if step.Parent != nil {
@@ -184,6 +190,110 @@ func hiddenUnder(state *rules.State, path string) bool {
 		}
 	}
 	return false
+}
+
+// untouched reports whether obj, the value of a group with the struktur
+// children, holds nothing the citizen entered: no value other than an
+// unticked optional checkbox, a value the schema fixes (Inhalt of a locked
+// or hidden field), or groups and entries that are themselves untouched.
+func untouched(children []form.Child, obj map[string]any) bool {
+	for i := range children {
+		c := &children[i]
+		v, ok := obj[c.Element.ID]
+		if !ok {
+			continue
+		}
+		e := c.Element
+		if e.Kind == form.KindGroup {
+			entries, isList := v.([]any)
+			if !isList {
+				entries = []any{v}
+			}
+			for _, en := range entries {
+				if !untouched(e.Struktur, asObject(en)) {
+					return false
+				}
+			}
+			continue
+		}
+		switch WidgetOf(e, c.Anzahl) {
+		case WCheckbox:
+			if b, isBool := v.(bool); isBool && !b {
+				continue
+			}
+		case WHidden, WReadonly, WLabel:
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// parseChoice applies a choice step's post: the chosen group is given
+// (an empty object where the citizen has not filled it yet, so that its
+// steps follow and its required fields apply), the others are removed
+// with their answers and files. Without a choice, "weiter" is a problem;
+// the other actions keep the data as it was.
+func (f *Form) parseChoice(step *Step, data map[string]any, vals url.Values, act Action, ctx rules.Context) *Post {
+	ch := step.Choice
+	post := &Post{Raw: map[string]string{}}
+	v := vals.Get(ch.Input())
+	keep := ""
+	valid := false
+	switch {
+	case !ch.Alternatives() && v == "ja":
+		keep, valid = ch.Options[0].Key, true
+	case !ch.Alternatives() && v == "nein":
+		valid = true
+	case ch.Alternatives():
+		for _, o := range ch.Options {
+			if v == o.Key {
+				keep, valid = o.Key, true
+			}
+		}
+	}
+	if valid {
+		for _, o := range ch.Options {
+			if o.Key == keep {
+				if _, ok := data[o.Key]; !ok {
+					data[o.Key] = map[string]any{}
+				}
+				continue
+			}
+			if old, ok := data[o.Key]; ok {
+				for _, ref := range form.FileRefs(old) {
+					post.Removed = append(post.Removed, ref.AttachmentID)
+				}
+				delete(data, o.Key)
+			}
+		}
+	}
+	state, clean := f.Rules.Evaluate(data, ctx)
+	post.Data, post.State = clean, state
+	if act.Kind == "weiter" {
+		if !valid {
+			msg := "Bitte wählen Sie aus, ob Sie Angaben zu „" + ch.Options[0].Label + "“ machen."
+			if ch.Alternatives() {
+				msg = "Bitte wählen Sie aus, zu welcher Möglichkeit Sie Angaben machen."
+			}
+			post.Problems = append(post.Problems, form.Problem{Path: ch.Options[0].Key, Code: form.CodeRequired, Message: msg})
+		} else {
+			post.Problems = append(post.Problems, f.ValidateStep(step, clean, state)...)
+		}
+	}
+	return post
+}
+
+// validateChoice checks a choice step: of alternatives, exactly one
+// group is given (the schema's own check, form.CodeAlternative).
+func (f *Form) validateChoice(step *Step, doc map[string]any, state *rules.State) form.Problems {
+	var ps form.Problems
+	for _, pr := range form.ValidatePart(nil, f.Schema.Struktur, doc, state) {
+		if pr.Code == form.CodeAlternative && step.Contains(pr.Path) {
+			ps = append(ps, pr)
+		}
+	}
+	return ps
 }
 
 type parser struct {
@@ -263,7 +373,9 @@ func (p *parser) one(kp form.Path, c *form.Child, old any) (any, bool) {
 	e := c.Element
 	if e.Kind == form.KindGroup {
 		m := p.object(kp, e.Struktur, asObject(old))
-		if len(m) == 0 && !c.Anzahl.Required() {
+		// An optional group the citizen has not started is absent: its
+		// required fields apply only once something is filled in.
+		if !c.Anzahl.Required() && !p.state.Required(kp) && untouched(e.Struktur, m) {
 			return nil, false
 		}
 		return m, true

@@ -7,6 +7,8 @@
 package journey
 
 import (
+	"fmt"
+
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/rules"
 )
@@ -33,6 +35,78 @@ type Step struct {
 	// Notes are label fields of the document root that stand between two
 	// groups; they are shown at the top of the step that follows them.
 	Notes []form.Child
+	// Choice is set on a choice step: the citizen says whether to give an
+	// optional group, or which of alternative groups to give. A choice
+	// step has no Parent and no Children.
+	Choice *Choice
+	// Optional is the choice that governs this step's top-level group:
+	// the step shows only while its group is given (or a rule requires
+	// it). Nil for steps of groups that are always part of the form.
+	Optional *Choice
+}
+
+// Choice is what a choice step asks: for one optional top-level
+// Datenfeldgruppe (Anzahl 0:1) "Angaben machen / keine Angaben", or for a
+// set of alternative groups (see form.Alternatives) which one to give.
+type Choice struct {
+	Options []ChoiceOption // one for an optional group; two or more for alternatives
+}
+
+// ChoiceOption is one group of a Choice.
+type ChoiceOption struct {
+	Child *form.Child // the top-level struktur entry
+	Key   string      // its data key (the element id)
+	Label string      // tells the alternatives apart (form.DistinctLabels)
+}
+
+// Input is the name of the choice's radio buttons, and the path its
+// problems carry: the key of its first group. The values are "ja" and
+// "nein" for an optional group, a group's key for alternatives.
+func (c *Choice) Input() string { return c.Options[0].Key }
+
+// Alternatives reports whether the choice is between alternative groups
+// (exactly one is given) rather than whether to give one optional group.
+func (c *Choice) Alternatives() bool { return len(c.Options) > 1 }
+
+// Given returns the options whose group is present in doc.
+func (c *Choice) Given(doc map[string]any) []ChoiceOption {
+	var out []ChoiceOption
+	for _, o := range c.Options {
+		if _, ok := doc[o.Key]; ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Shown returns the options the rules do not hide.
+func (c *Choice) Shown(state *rules.State) []ChoiceOption {
+	var out []ChoiceOption
+	for _, o := range c.Options {
+		if state == nil || !state.Hidden(form.Path{}.Key(o.Key)) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ruled reports whether a rule requires one of the choice's groups: then
+// the rules decide, and the choice is not asked.
+func (c *Choice) ruled(state *rules.State) bool {
+	for _, o := range c.Options {
+		if state != nil && state.Required(form.Path{}.Key(o.Key)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Question is the choice's legend.
+func (c *Choice) Question() string {
+	if c.Alternatives() {
+		return "Zu welcher dieser Möglichkeiten machen Sie Angaben?"
+	}
+	return "Möchten Sie Angaben zu „" + c.Options[0].Label + "“ machen?"
 }
 
 // MaxStepFields is the number of data fields above which a top-level group
@@ -67,11 +141,34 @@ func NewForm(s *form.Schema) *Form {
 			return
 		}
 		title := "Allgemeine Angaben"
-		if len(loose) == 1 && loose[0].Element.Kind == form.KindGroup {
-			title = loose[0].Element.Label()
+		var data []form.Child
+		for _, c := range loose {
+			if c.Element.CarriesData() {
+				data = append(data, c)
+			}
+		}
+		if len(data) == 1 && (data[0].Element.Kind == form.KindGroup || len(f.Steps) > 0) {
+			title = data[0].Element.Label()
 		}
 		add(&Step{Title: title, Children: loose})
 		loose = nil
+	}
+	// Optional top-level groups get a choice step before their steps; a
+	// set of alternatives gets one for the set.
+	choiceOf := map[int]*Choice{}
+	for _, alt := range form.Alternatives(s.Struktur) {
+		ch := &Choice{}
+		for k, l := range form.DistinctLabels(s.Struktur, alt) {
+			c := &s.Struktur[alt[k]]
+			ch.Options = append(ch.Options, ChoiceOption{Child: c, Key: c.Element.ID, Label: l})
+			choiceOf[alt[k]] = ch
+		}
+	}
+	for i := range s.Struktur {
+		c := &s.Struktur[i]
+		if _, ok := choiceOf[i]; !ok && c.Element.Kind == form.KindGroup && c.Element.CarriesData() && c.Anzahl.Min == 0 && c.Anzahl.Max == 1 {
+			choiceOf[i] = &Choice{Options: []ChoiceOption{{Child: c, Key: c.Element.ID, Label: c.Element.Label()}}}
+		}
 	}
 	for i := range s.Struktur {
 		c := s.Struktur[i]
@@ -83,15 +180,28 @@ func NewForm(s *form.Schema) *Form {
 		flush()
 		cc := c
 		path := form.Path{}.Key(e.ID)
+		title := e.Label()
+		ch := choiceOf[i]
+		if ch != nil {
+			if ch.Options[0].Key == e.ID {
+				add(&Step{Title: e.Label(), Choice: ch})
+			}
+			for _, o := range ch.Options {
+				if o.Key == e.ID {
+					title = o.Label
+				}
+			}
+		}
+		first := len(f.Steps)
 		if countFields(e) <= MaxStepFields {
-			add(&Step{Title: e.Label(), Parent: path, ParentChild: &cc, Children: e.Struktur})
+			add(&Step{Title: title, Parent: path, ParentChild: &cc, Children: e.Struktur, Optional: ch})
 			continue
 		}
 		// Split a large group along its children.
 		var run []form.Child
 		emit := func(sub string) {
 			if len(run) > 0 {
-				add(&Step{Title: e.Label(), Subtitle: sub, Parent: path, ParentChild: &cc, Children: run})
+				add(&Step{Title: title, Subtitle: sub, Parent: path, ParentChild: &cc, Children: run, Optional: ch})
 				run = nil
 			}
 		}
@@ -106,7 +216,7 @@ func NewForm(s *form.Schema) *Form {
 			}
 			run = append(run, k)
 		}
-		if len(run) > 0 && !anyData(run) && len(f.Steps) > 0 {
+		if len(run) > 0 && !anyData(run) && len(f.Steps) > first {
 			last := f.Steps[len(f.Steps)-1]
 			last.Children = append(last.Children, run...)
 			run = nil
@@ -121,7 +231,34 @@ func NewForm(s *form.Schema) *Form {
 		last := f.Steps[len(f.Steps)-1]
 		last.Notes = append(last.Notes, notes...)
 	}
+	f.numberSameTitles()
 	return f
+}
+
+// numberSameTitles gives steps that would carry the same heading a part
+// number ("Allgemeine Angaben – Teil 2"), so that every page title names
+// its own step.
+func (f *Form) numberSameTitles() {
+	count := map[string]int{}
+	key := func(st *Step) string { return st.Title + "\x00" + st.Subtitle }
+	for _, st := range f.Steps {
+		if st.Choice == nil {
+			count[key(st)]++
+		}
+	}
+	seen := map[string]int{}
+	for _, st := range f.Steps {
+		k := key(st)
+		if st.Choice != nil || count[k] < 2 {
+			continue
+		}
+		seen[k]++
+		part := fmt.Sprintf("Teil %d", seen[k])
+		if st.Subtitle != "" {
+			part = st.Subtitle + ", " + part
+		}
+		st.Subtitle = part
+	}
 }
 
 func (f *Form) add(st *Step) {
@@ -153,10 +290,27 @@ func countFields(e *form.Element) int {
 	return n
 }
 
-// StepVisible reports whether a step has something to show under the
-// rules' state: its group is not hidden, and not all its data elements are.
+// StepVisible reports whether a step has something to show for doc (the
+// data, cleaned by the rules) under the rules' state:
+//
+//   - a choice step, while the rules hide not all of its groups and
+//     require none of them (then they decide);
+//   - a step of an optional group, while the group is given (the citizen
+//     chose to give it, or started it) or a rule requires it;
+//   - any other step, while its group is not hidden and not all its data
+//     elements are.
+//
 // The journey skips invisible steps.
-func (f *Form) StepVisible(st *Step, state *rules.State) bool {
+func (f *Form) StepVisible(st *Step, doc map[string]any, state *rules.State) bool {
+	if st.Choice != nil {
+		return len(st.Choice.Shown(state)) > 0 && !st.Choice.ruled(state)
+	}
+	if st.Optional != nil && st.Parent != nil {
+		_, given := doc[st.Parent[0].Key]
+		if !given && (state == nil || !state.Required(st.Parent)) {
+			return false
+		}
+	}
 	if state == nil {
 		return true
 	}
@@ -172,9 +326,9 @@ func (f *Form) StepVisible(st *Step, state *rules.State) bool {
 }
 
 // Next returns the index of the next visible step after i, or -1.
-func (f *Form) Next(i int, state *rules.State) int {
+func (f *Form) Next(i int, doc map[string]any, state *rules.State) int {
 	for j := i + 1; j < len(f.Steps); j++ {
-		if f.StepVisible(f.Steps[j], state) {
+		if f.StepVisible(f.Steps[j], doc, state) {
 			return j
 		}
 	}
@@ -182,9 +336,9 @@ func (f *Form) Next(i int, state *rules.State) int {
 }
 
 // Prev returns the index of the previous visible step before i, or -1.
-func (f *Form) Prev(i int, state *rules.State) int {
+func (f *Form) Prev(i int, doc map[string]any, state *rules.State) int {
 	for j := i - 1; j >= 0; j-- {
-		if f.StepVisible(f.Steps[j], state) {
+		if f.StepVisible(f.Steps[j], doc, state) {
 			return j
 		}
 	}
@@ -193,9 +347,9 @@ func (f *Form) Prev(i int, state *rules.State) int {
 
 // Position returns the number of step i among the visible steps and how
 // many steps are visible ("Schritt 2 von 5").
-func (f *Form) Position(i int, state *rules.State) (n, total int) {
+func (f *Form) Position(i int, doc map[string]any, state *rules.State) (n, total int) {
 	for j, st := range f.Steps {
-		if f.StepVisible(st, state) || j == i {
+		if f.StepVisible(st, doc, state) || j == i {
 			total++
 			if j <= i {
 				n = total
@@ -223,8 +377,18 @@ func (st *Step) Object(doc map[string]any, create bool) map[string]any {
 	return m
 }
 
-// Contains reports whether a problem path belongs to this step.
+// Contains reports whether a problem path belongs to this step. A choice
+// step holds the problems of its groups themselves (none or more than one
+// of alternatives given).
 func (st *Step) Contains(path string) bool {
+	if st.Choice != nil {
+		for _, o := range st.Choice.Options {
+			if path == o.Key {
+				return true
+			}
+		}
+		return false
+	}
 	if st.Parent != nil && path == st.Parent.String() {
 		return true // the step's group itself, e.g. "required" for a group left empty
 	}

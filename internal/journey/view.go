@@ -180,11 +180,10 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 	}
 	obj := step.Object(doc, false)
 	v := &View{Step: step}
-	for i := range step.Children {
-		if it := b.item(step.Parent, &step.Children[i], obj); it != nil {
-			v.Items = append(v.Items, it)
-		}
+	if step.Choice != nil {
+		v.Items = append(v.Items, b.choice(step.Choice))
 	}
+	v.Items = append(v.Items, b.items(step.Parent, step.Children, obj)...)
 	// Problems in page order, so that the error summary follows the page.
 	seen := map[string]bool{}
 	var walk func(its []*Item)
@@ -214,6 +213,23 @@ type viewBuilder struct {
 	state *rules.State
 	raw   map[string]string
 	errs  map[string]string
+}
+
+// items describes the struktur entries children of the object obj at
+// parent. Sibling groups with the same label get labels that tell them
+// apart (form.SameLabelGroups).
+func (b *viewBuilder) items(parent form.Path, children []form.Child, obj map[string]any) []*Item {
+	var out []*Item
+	distinct := form.SameLabelGroups(children)
+	for i := range children {
+		if it := b.item(parent, &children[i], obj); it != nil {
+			if l, ok := distinct[i]; ok {
+				it.Label = l
+			}
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) *Item {
@@ -248,11 +264,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 				EntryLabel: fmt.Sprintf("%s %d", e.Label(), i+1), CanRemove: shown > c.Anzahl.Min,
 				Error: b.errs[ep.String()]}
 			m, _ := entry.(map[string]any)
-			for j := range e.Struktur {
-				if k := b.item(ep, &e.Struktur[j], m); k != nil {
-					en.Children = append(en.Children, k)
-				}
-			}
+			en.Children = b.items(ep, e.Struktur, m)
 			it.Children = append(it.Children, en)
 		}
 		it.CanAdd = c.Anzahl.Max == form.Unbounded || shown < c.Anzahl.Max
@@ -261,11 +273,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 	if e.Kind == form.KindGroup {
 		it.Kind = "group"
 		m, _ := val.(map[string]any)
-		for j := range e.Struktur {
-			if k := b.item(kp, &e.Struktur[j], m); k != nil {
-				it.Children = append(it.Children, k)
-			}
-		}
+		it.Children = b.items(kp, e.Struktur, m)
 		return it
 	}
 	it.Kind = "field"
@@ -281,6 +289,48 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 	default:
 		it.Anchor = it.ID
 	}
+	return it
+}
+
+// choice describes a choice step's question as a radio group named
+// Choice.Input: "Ja, Angaben machen" / "Nein, keine Angaben" for an
+// optional group, one radio per alternative otherwise. The given group is
+// selected; raw (after a problem, or as the web layer suggests) wins.
+func (b *viewBuilder) choice(ch *Choice) *Item {
+	kp := form.Path{}.Key(ch.Input())
+	it := &Item{Kind: "field", Widget: WRadios, Element: ch.Options[0].Child.Element, Anzahl: form.Anzahl{Min: 1, Max: 1},
+		Path: kp, Name: kp.String(), ID: HTMLID(kp), Box: BoxID(kp), Label: ch.Question(), Required: true,
+		Error: b.errs[kp.String()]}
+	sel := ""
+	if given := ch.Given(b.doc); len(given) > 0 {
+		sel = given[0].Key
+		if !ch.Alternatives() {
+			sel = "ja"
+		}
+	}
+	if r, ok := b.raw[it.Name]; ok {
+		sel = r
+	}
+	if ch.Alternatives() {
+		for i, o := range ch.Shown(b.state) {
+			it.Options = append(it.Options, Option{Value: o.Key, Label: o.Label, Selected: sel == o.Key, ID: fmt.Sprintf("%s-%d", it.ID, i)})
+		}
+		it.Hint = "Machen Sie Angaben zu genau einer Möglichkeit."
+	} else {
+		it.Hint = strings.TrimSpace(ch.Options[0].Child.Element.HilfetextEingabe)
+		it.Options = []Option{
+			{Value: "ja", Label: "Ja, Angaben machen", Selected: sel == "ja", ID: it.ID + "-0"},
+			{Value: "nein", Label: "Nein, keine Angaben", Selected: sel == "nein", ID: it.ID + "-1"},
+		}
+	}
+	if len(ch.Given(b.doc)) > 0 {
+		note := "Wenn Sie Ihre Auswahl ändern, werden die Angaben zur bisherigen Auswahl gelöscht."
+		if it.Hint != "" {
+			note = it.Hint + " " + note
+		}
+		it.Hint = note
+	}
+	it.Anchor = it.Options[0].ID
 	return it
 }
 

@@ -267,20 +267,26 @@ func (s *Server) showStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 	if r.URL.Query().Get("gespeichert") != "" {
 		msg = "Ihre Angaben wurden gespeichert."
 	}
-	if !dc.form.StepVisible(st, state) {
+	if !dc.form.StepVisible(st, clean, state) {
 		// The answers so far hide this step: go on to the next that shows.
-		if next := dc.form.Next(st.Index, state); next >= 0 {
+		if next := dc.form.Next(st.Index, clean, state); next >= 0 {
 			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, next+1), http.StatusSeeOther)
 		} else {
 			http.Redirect(w, r, dc.base+"/pruefen", http.StatusSeeOther)
 		}
 		return nil
 	}
-	s.renderStep(w, r, http.StatusOK, dc, st, dc.form.BuildView(st, clean, state, nil, nil), state, msg)
+	var raw map[string]string
+	if ch := st.Choice; ch != nil && !ch.Alternatives() && dc.draft.Step > st.Index && len(ch.Given(clean)) == 0 {
+		// Back on an optional group's choice the citizen answered before
+		// without giving the group: that was "keine Angaben".
+		raw = map[string]string{ch.Input(): "nein"}
+	}
+	s.renderStep(w, r, http.StatusOK, dc, st, dc.form.BuildView(st, clean, state, raw, nil), clean, state, msg)
 	return nil
 }
 
-func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, st *journey.Step, v *journey.View, state *rules.State, saved string) {
+func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, st *journey.Step, v *journey.View, doc map[string]any, state *rules.State, saved string) {
 	var notes []string
 	for _, n := range st.Notes {
 		if t := strings.TrimSpace(n.Element.Inhalt); t != "" {
@@ -297,10 +303,10 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	for _, p := range v.Problems {
 		links = append(links, errLink{Href: "#" + p.Path, Message: p.Message})
 	}
-	n, total := dc.form.Position(st.Index, state)
+	n, total := dc.form.Position(st.Index, doc, state)
 	s.render(w, r, status, "step", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "View": v, "Problems": links,
-		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, state) < 0,
+		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, doc, state) < 0,
 		"Action": fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), "Scripts": v.RulesJSON != "",
 		"Notes": notes, "Saved": saved,
 	})
@@ -351,18 +357,18 @@ func (s *Server) postStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 	}
 	if len(post.Problems) > 0 {
 		v := dc.form.BuildView(st, post.Data, post.State, post.Raw, post.Problems)
-		s.renderStep(w, r, http.StatusUnprocessableEntity, dc, st, v, post.State, "")
+		s.renderStep(w, r, http.StatusUnprocessableEntity, dc, st, v, post.Data, post.State, "")
 		return nil
 	}
 	switch act.Kind {
 	case "weiter":
-		if next := dc.form.Next(st.Index, post.State); next >= 0 {
+		if next := dc.form.Next(st.Index, post.Data, post.State); next >= 0 {
 			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, next+1), http.StatusSeeOther)
 		} else {
 			http.Redirect(w, r, dc.base+"/pruefen", http.StatusSeeOther)
 		}
 	case "zurueck":
-		if prev := dc.form.Prev(st.Index, post.State); prev >= 0 {
+		if prev := dc.form.Prev(st.Index, post.Data, post.State); prev >= 0 {
 			http.Redirect(w, r, fmt.Sprintf("%s/schritt/%d", dc.base, prev+1), http.StatusSeeOther)
 		} else {
 			http.Redirect(w, r, "/"+dc.tenant.Slug+"/dienste/"+dc.svc.Slug, http.StatusSeeOther)
@@ -399,6 +405,12 @@ func (s *Server) resumePage(w http.ResponseWriter, r *http.Request) error {
 	dc, err := s.loadDraft(r)
 	if err != nil {
 		return err
+	}
+	if dc.draft.SubmissionID != "" {
+		// Sent meanwhile (another tab, or the link saved earlier): there
+		// is nothing to continue; the confirmation says it was sent.
+		http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
+		return nil
 	}
 	link := strings.TrimRight(s.cfg.BaseURL, "/") + dc.base
 	s.render(w, r, http.StatusOK, "resume", map[string]any{
@@ -437,7 +449,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	}
 	s.render(w, r, status, "summary", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Base": dc.base, "Authority": auth,
-		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Last": lastVisible(dc.form, state) + 1,
+		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Last": lastVisible(dc.form, clean, state) + 1,
 	})
 	return nil
 }
@@ -510,8 +522,8 @@ func (s *Server) citizenPDF(w http.ResponseWriter, r *http.Request) error {
 	return s.writeReceipt(w, r, dc.tenant, sub)
 }
 
-func lastVisible(f *journey.Form, state *rules.State) int {
-	return f.Prev(len(f.Steps), state)
+func lastVisible(f *journey.Form, doc map[string]any, state *rules.State) int {
+	return f.Prev(len(f.Steps), doc, state)
 }
 
 // errLink is an entry of an error summary.

@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
 	t.Handle("GET /{tenant}/antrag/{token}", draft(s.unsent(s.resume)))
+	t.Handle("GET /{tenant}/antrag/{token}/{$}", draft(s.unsent(s.resume))) // the resume link, copied with a trailing slash
 	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.showStep)))
 	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.postStep))) // body limited while reading
 	t.Handle("GET /{tenant}/antrag/{token}/fortsetzen", draft(s.resumePage))

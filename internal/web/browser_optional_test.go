@@ -1,0 +1,54 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestBrowserOptionalGroupSkipped: in Chromium, a citizen who holds the
+// vehicle goes through Bewohnerparkausweis, answers "Nein, keine Angaben"
+// on the choice for "Angaben zur Fahrzeughalterin, zum Fahrzeughalter"
+// (G05000499, Anzahl 0:1), is taken past the group to the summary, and
+// sends; the stored data is what was typed, without the group. The choice
+// step passes axe like every page.
+func TestBrowserOptionalGroupSkipped(t *testing.T) {
+	bin := chromiumBinary(t)
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	const holder = "G05000499"
+	choice := choiceStep(t, sv, holder)
+	doc := sv.form.Example(sv.ctx)
+	delete(doc, holder)
+	doc["G05000477"].(map[string]any)["F05001047"] = elementAt(sv, "F05001047").Codes()[0].Code
+	if ps, _ := sv.form.Rules.Validate(doc, sv.ctx); len(ps) > 0 {
+		t.Fatalf("test document does not pass: %v", ps)
+	}
+	b := newBrowser(t, bin, h.srv.URL)
+	b.navigate("/musterstadt/dienste/"+sv.svc.Slug, 200)
+	b.click(`main form button[type="submit"]`, 200)
+	for _, st := range sv.form.Steps[:choice.Index] {
+		b.page(fmt.Sprintf("Schritt %d", st.Index+1), st.Title)
+		b.fill(sv.form, st, doc)
+		b.click(`button[name="aktion"][value="weiter"]`, 200)
+	}
+	b.page("Auswahl", choice.Title)
+	if n := evalT[int](b, fmt.Sprintf(`document.querySelectorAll('input[type="radio"][name=%s]').length`, jsString(holder))); n != 2 {
+		t.Fatalf("choice step has %d radio buttons, want 2", n)
+	}
+	// Weiter without a choice: one error, whose link reaches the radios.
+	b.click(`button[name="aktion"][value="weiter"]`, 422)
+	b.page("Auswahl mit Fehler", choice.Title)
+	if bad := evalT[[]string](b, `Array.from(document.querySelectorAll("#fehler a"), a => a.getAttribute("href")).filter(h => !document.getElementById(h.slice(1)))`); len(bad) > 0 {
+		t.Errorf("error summary links to missing ids %v", bad)
+	}
+	b.fill(sv.form, choice, doc) // "nein"
+	b.click(`button[name="aktion"][value="weiter"]`, 200)
+	b.page("Angaben prüfen", "Angaben prüfen")
+	b.click(`form[action$="/absenden"] button[type="submit"]`, 200)
+	b.page("Bestätigung", "Ihr Antrag ist eingegangen")
+	ref := referenceRE.FindString(evalT[string](b, `document.querySelector("main").innerText`))
+	if ref == "" {
+		t.Fatalf("no Vorgangsnummer on the confirmation page")
+	}
+	h.storedAs(t, sv, ref, doc)
+}
