@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"testing"
 	"time"
 )
@@ -98,4 +99,42 @@ func BenchmarkSubmission(b *testing.B) {
 			benchGet(b, h.srv.URL+base+"/antrag.pdf")
 		}
 	})
+}
+
+// BenchmarkAPISubmissionDurability measures JSON API submissions (201
+// with a Vorgangsnummer, committed with its delivery job) with SQLite's
+// synchronous=FULL, which antrag uses, against NORMAL, which may lose the
+// last commits on power failure; the two alternate within one run.
+func BenchmarkAPISubmissionDurability(b *testing.B) {
+	h := newHarness(b)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	// The applicant holds the vehicle: no holder's group, no files.
+	ex := sv.form.Example(sv.ctx)
+	delete(ex, "G05000499")
+	ex["G05000477"].(map[string]any)["F05001047"] = elementAt(sv, "F05001047").Codes()[0].Code
+	if ps, _ := sv.form.Rules.Validate(ex, sv.ctx); len(ps) > 0 {
+		b.Fatalf("document does not pass: %v", ps)
+	}
+	// Rounds alternate the modes, so that both see the same machine load
+	// (go test -count repeats each sub-benchmark in a row).
+	rounds := 1
+	if s := os.Getenv("ANTRAG_BENCH_ROUNDS"); s != "" {
+		fmt.Sscan(s, &rounds)
+	}
+	for i := range rounds * 2 {
+		mode := []string{"NORMAL", "FULL"}[i%2]
+		b.Run("synchronous="+mode, func(b *testing.B) {
+			if _, err := h.db.SQL().Exec("PRAGMA synchronous=" + mode); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if r := h.apiSubmit("musterstadt", "bewohnerparkausweis", ex); r.status != http.StatusCreated {
+					b.Fatalf("submit: %d %s", r.status, r.body)
+				}
+			}
+		})
+	}
+	if _, err := h.db.SQL().Exec("PRAGMA synchronous=FULL"); err != nil {
+		b.Fatal(err)
+	}
 }
