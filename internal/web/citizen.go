@@ -435,7 +435,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	for _, p := range problems {
 		l := errLink{Href: dc.base + "/schritt/1", Message: p.Message}
 		for _, st := range dc.form.Steps {
-			if st.Contains(p.Path) {
+			if st.Contains(p.Path) && dc.form.StepVisible(st, clean, state) {
 				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(form.ParsePath(p.Path)))
 				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Title, p.Message)
 				break
