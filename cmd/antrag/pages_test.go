@@ -83,7 +83,7 @@ func TestTenantPagesCommand(t *testing.T) {
 		name, content, want string
 	}{
 		{"statement without date", strings.Replace(pagesConfig, `"date": "2026-11-30", `, "", 1), "Datum (prepared.date) fehlt"},
-		{"statement without contact", strings.Replace(pagesConfig, `"email": "barrierefreiheit@musterstadt.example", `, "", 1), "kein Kontakt"},
+		{"statement without contact", strings.Replace(pagesConfig, `"email": "barrierefreiheit@musterstadt.example", `, "", 1), "kein elektronischer Kontakt"},
 		{"unknown authority", strings.Replace(pagesConfig, "Bürgeramt Musterstadt", "Ordnungsamt", 1), "Behörde „Ordnungsamt“ gibt es im Mandanten „Stadt Musterstadt“ nicht"},
 		{"misspelt field", strings.Replace(pagesConfig, `"paragraphs": ["Verantwortlich ist das`, `"paragraph": ["Verantwortlich ist das`, 1), `unknown field "paragraph"`},
 		{"not JSON", "{\n\"impressum\": \n}", "Zeile 3"},

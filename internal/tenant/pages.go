@@ -13,9 +13,9 @@ import (
 
 // The operator pages every public body's website must offer: the
 // Impressum (§ 5 DDG), the Datenschutzerklärung (Art. 13 DSGVO) and the
-// Erklärung zur Barrierefreiheit (§ 12b BGG with Anlage 2 BITV 2.0 and the
-// model of the EU Durchführungsbeschluss (EU) 2018/1523, or the Land's
-// equivalent). A tenant and each of its authorities may set each page,
+// Erklärung zur Barrierefreiheit (§ 12b BGG and § 7 BITV 2.0, with the
+// model statement in the Annex of Durchführungsbeschluss (EU) 2018/1523,
+// or the Land's equivalent). A tenant and each of its authorities may set each page,
 // either as a link to the page on their own website or as text kept in
 // antrag; an authority's setting wins over its tenant's, the tenant's over
 // the installation's own pages.
@@ -161,7 +161,7 @@ func (p *Page) Validate(k PageKind) error {
 }
 
 // Conformance is the Stand der Vereinbarkeit mit den Anforderungen
-// (Anlage 2 BITV 2.0, section 1).
+// (Durchführungsbeschluss (EU) 2018/1523, Annex, section 1).
 type Conformance string
 
 // Conformance values.
@@ -194,8 +194,9 @@ const (
 	ThirdPartyTesting Method = "pruefung-durch-dritte"
 )
 
-// Statement is an Erklärung zur Barrierefreiheit after the model of
-// Anlage 2 BITV 2.0 (Durchführungsbeschluss (EU) 2018/1523, Anhang): the
+// Statement is an Erklärung zur Barrierefreiheit after the model
+// statement of Durchführungsbeschluss (EU) 2018/1523 (Annex), which § 7
+// BITV 2.0 prescribes for the content of § 12b BGG: the
 // Stand der Vereinbarkeit, the nicht barrierefreien Inhalte, the
 // Erstellung der Erklärung, the Feedback-Mechanismus and the
 // Schlichtungsverfahren. The name of the public body and the address of
@@ -236,8 +237,9 @@ type Preparation struct {
 }
 
 // Feedback is the Feedback-Mechanismus: how to report barriers, and in
-// how many weeks the body answers. At least one of Email, Phone and
-// FormURL is set.
+// how many weeks the body answers. It must allow electronic contact
+// (§ 12b Abs. 2 Nr. 2 BGG): at least one of Email and FormURL is set;
+// Phone is an addition.
 type Feedback struct {
 	Email   string `json:"email,omitempty"`
 	Phone   string `json:"phone,omitempty"`
@@ -259,8 +261,8 @@ type Enforcement struct {
 
 // Validate checks that every required part of the statement is there and
 // well-formed: a known conformance with problems listed exactly when it
-// is not full, the date (YYYY-MM-DD) and method of the evaluation, a
-// feedback contact and response period, and the Schlichtungsstelle's name
+// is not full, the date (YYYY-MM-DD) and method of the evaluation, an
+// electronic feedback contact and response period, and the Schlichtungsstelle's name
 // with an address or link. Errors are German, name the part, and wrap
 // apperr.Invalid.
 func (s *Statement) Validate() error {
@@ -323,8 +325,8 @@ func (p *Preparation) validate() error {
 }
 
 func (f *Feedback) validate() error {
-	if f.Email == "" && f.Phone == "" && f.FormURL == "" {
-		return invalid("Feedback-Mechanismus: kein Kontakt angegeben (feedback.email, feedback.phone oder feedback.form_url)")
+	if f.Email == "" && f.FormURL == "" {
+		return invalid("Feedback-Mechanismus: kein elektronischer Kontakt angegeben (feedback.email oder feedback.form_url; feedback.phone nur zusätzlich)")
 	}
 	if f.Email != "" {
 		if err := checkEmail("feedback.email", f.Email); err != nil {
