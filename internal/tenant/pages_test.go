@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -134,4 +135,41 @@ func TestPageForPrecedence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPagesJSON: any JSON an operator writes either decodes and validates
+// or gives an error, never a panic; pages that validate still validate
+// after the store's JSON round trip.
+func FuzzPagesJSON(f *testing.F) {
+	b, _ := json.Marshal(Pages{
+		Impressum:        &Page{URL: "https://www.example.org/impressum"},
+		Datenschutz:      &Page{Paragraphs: []string{"a"}, Sections: []Section{{Heading: "h", Paragraphs: []string{"b"}}}},
+		Barrierefreiheit: &Page{Statement: completeStatement()},
+	})
+	f.Add(b)
+	f.Add([]byte(`{"barrierefreiheit":{"statement":{"conformance":"nicht","problems":[{}]}}}`))
+	f.Add([]byte(`{"impressum":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p Pages
+		if json.Unmarshal(data, &p) != nil {
+			return
+		}
+		if err := p.Validate(); err != nil {
+			if !errors.Is(err, apperr.Invalid) {
+				t.Fatalf("Validate = %v, not apperr.Invalid", err)
+			}
+			return
+		}
+		enc, err := json.Marshal(&p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again Pages
+		if err := json.Unmarshal(enc, &again); err != nil {
+			t.Fatal(err)
+		}
+		if err := again.Validate(); err != nil {
+			t.Fatalf("valid pages invalid after a round trip: %v\n%s", err, enc)
+		}
+	})
 }
