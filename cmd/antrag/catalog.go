@@ -20,8 +20,8 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// The catalogue commands: `antrag tenant add|list` and `antrag service
-// publish|list`. They work on the database of an existing installation,
+// The catalogue commands: `antrag tenant add|list|pages` and `antrag
+// service publish|list`. They work on the database of an existing installation,
 // also while `antrag serve` runs on it.
 
 // storeFlags are the flags that select the installation.
@@ -80,11 +80,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func runTenant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"antrag tenant: Unterbefehl fehlt (add, list)"}
+		return usageError{"antrag tenant: Unterbefehl fehlt (add, list, pages)"}
 	}
 	switch args[0] {
 	case "add":
 		return tenantAdd(ctx, args[1:], getenv, stdout, stderr)
+	case "pages":
+		return tenantPages(ctx, args[1:], getenv, stdout, stderr)
 	case "list":
 		fs := flag.NewFlagSet("antrag tenant list", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -116,7 +118,7 @@ func runTenant(ctx context.Context, args []string, getenv func(string) string, s
 		}
 		return tw.Flush()
 	}
-	return usageError{fmt.Sprintf("antrag tenant: unbekannter Unterbefehl %q (add, list)", args[0])}
+	return usageError{fmt.Sprintf("antrag tenant: unbekannter Unterbefehl %q (add, list, pages)", args[0])}
 }
 
 // tenantAdd creates a tenant with its first authority, in that order; if

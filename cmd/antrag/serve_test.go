@@ -854,7 +854,7 @@ func TestUserAddAndLogin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("user add: %v\n%s", err, stderr)
 	}
-	if !strings.Contains(out, "Benutzer m.muster für Landkreis Beispielkreis angelegt.") {
+	if !strings.Contains(out, "Benutzer m.muster im Mandanten „Landkreis Beispielkreis“ angelegt.") {
 		t.Errorf("stdout: %q", out)
 	}
 	if strings.Contains(out+stderr, pw) {

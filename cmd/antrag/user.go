@@ -82,7 +82,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return fmt.Errorf("Benutzer %q: %w", u, err)
 		}
-		fmt.Fprintf(stdout, "\nBenutzer %s für %s angelegt.\n", u, t.Name)
+		fmt.Fprintf(stdout, "\nBenutzer %s im Mandanten „%s“ angelegt.\n", u, t.Name)
 	case "list":
 		us, err := st.ListUsers(ctx, t.ID)
 		if err != nil {
@@ -121,7 +121,7 @@ func userOf(ctx context.Context, st *store.DB, t *tenant.Tenant, username string
 		err = apperr.NotFound
 	}
 	if errors.Is(err, apperr.NotFound) {
-		return nil, fmt.Errorf("Benutzer %q gibt es bei %s nicht", username, t.Name)
+		return nil, fmt.Errorf("Benutzer %q gibt es im Mandanten „%s“ nicht", username, t.Name)
 	}
 	return x, err
 }

@@ -1,8 +1,9 @@
 // Package demo seeds an empty installation with a demo catalogue: two
 // tenants, "Stadt Musterstadt" (in Thüringen) and "Landkreis Beispielkreis"
-// (in Rheinland-Pfalz), each with an authority and a caseworker account,
-// and the real FIM schemas of package samples published as their online
-// services. One service is shared between all tenants (EfA).
+// (in Rheinland-Pfalz), each with an authority, a caseworker account and
+// fictitious operator pages (pages.go), and the real FIM schemas of
+// package samples published as their online services. One service is
+// shared between all tenants (EfA).
 package demo
 
 import (
@@ -78,12 +79,13 @@ func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
 	}
 	bySlug := map[string]*tenant.Tenant{}
 	for _, t := range tenants {
+		t.Pages = pages[t.Slug]
 		if err := st.CreateTenant(ctx, t); err != nil {
 			return fmt.Errorf("demo: Mandant %s: %w", t.Slug, err)
 		}
 		bySlug[t.Slug] = t
 		a := authorities[t.Slug]
-		a.TenantID = t.ID
+		a.TenantID, a.Pages = t.ID, authorityPages[t.Slug]
 		if err := st.CreateAuthority(ctx, a); err != nil {
 			return fmt.Errorf("demo: Behörde %s: %w", a.Name, err)
 		}

@@ -9,17 +9,22 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// CreateTenant stores t, setting ID (if empty) and CreatedAt (if zero). A
-// taken slug or host is apperr.Conflict.
+// CreateTenant stores t with its pages, setting ID (if empty) and
+// CreatedAt (if zero). A taken slug or host is apperr.Conflict; a tenant
+// that does not validate apperr.Invalid.
 func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	defer db.wrap(&err, "CreateTenant(%q)", t.Slug)
 	if err := t.Validate(); err != nil {
 		return err
 	}
+	pages, err := encodePages(&t.Pages)
+	if err != nil {
+		return err
+	}
 	id, created := newID(t.ID), db.orNow(t.CreatedAt)
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO tenants (id, slug, name, kind, ars, host, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, db.ts(created))
+		`INSERT INTO tenants (id, slug, name, kind, ars, host, pages, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, pages, db.ts(created))
 	if err != nil {
 		return err
 	}
@@ -27,16 +32,29 @@ func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	return nil
 }
 
-const tenantColumns = `id, slug, name, kind, ars, host, created_at`
+const tenantColumns = `id, slug, name, kind, ars, host, pages, created_at`
 
 func scanTenant(row scanner) (*tenant.Tenant, error) {
 	t := &tenant.Tenant{}
-	var kind string
-	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &kind, &t.ARS, &t.Host, timeCol{&t.CreatedAt}); err != nil {
+	var kind, pages string
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &kind, &t.ARS, &t.Host, &pages, timeCol{&t.CreatedAt}); err != nil {
 		return nil, err
 	}
 	t.Kind = tenant.Kind(kind)
+	if err := json.Unmarshal([]byte(pages), &t.Pages); err != nil {
+		return nil, fmt.Errorf("tenant %s: pages: %w", t.ID, err)
+	}
 	return t, nil
+}
+
+// encodePages checks p and returns it as stored: a JSON object, "{}" for
+// none.
+func encodePages(p *tenant.Pages) (string, error) {
+	if err := p.Validate(); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(p)
+	return string(b), err
 }
 
 // Tenant returns the tenant with the id.
@@ -71,9 +89,14 @@ func (db *DB) ListTenants(ctx context.Context) (_ []*tenant.Tenant, err error) {
 	return collect(rows, scanTenant)
 }
 
-// CreateAuthority stores a, setting ID if empty.
+// CreateAuthority stores a with its pages, setting ID if empty. Pages
+// that do not validate are apperr.Invalid.
 func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err error) {
 	defer db.wrap(&err, "CreateAuthority(%q)", a.Name)
+	pages, err := encodePages(&a.Pages)
+	if err != nil {
+		return err
+	}
 	addr := a.Address
 	if addr == nil {
 		addr = []string{}
@@ -84,8 +107,8 @@ func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err err
 	}
 	id := newID(a.ID)
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO authorities (id, tenant_id, name, address, email) VALUES ($1, $2, $3, $4, $5)`,
-		id, a.TenantID, a.Name, string(addrJSON), a.Email)
+		`INSERT INTO authorities (id, tenant_id, name, address, email, pages) VALUES ($1, $2, $3, $4, $5, $6)`,
+		id, a.TenantID, a.Name, string(addrJSON), a.Email, pages)
 	if err != nil {
 		return err
 	}
@@ -93,16 +116,19 @@ func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err err
 	return nil
 }
 
-const authorityColumns = `id, tenant_id, name, address, email`
+const authorityColumns = `id, tenant_id, name, address, email, pages`
 
 func scanAuthority(row scanner) (*tenant.Authority, error) {
 	a := &tenant.Authority{}
-	var addr string
-	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &addr, &a.Email); err != nil {
+	var addr, pages string
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &addr, &a.Email, &pages); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(addr), &a.Address); err != nil {
 		return nil, fmt.Errorf("authority %s: address: %w", a.ID, err)
+	}
+	if err := json.Unmarshal([]byte(pages), &a.Pages); err != nil {
+		return nil, fmt.Errorf("authority %s: pages: %w", a.ID, err)
 	}
 	if len(a.Address) == 0 {
 		a.Address = nil
@@ -126,6 +152,48 @@ func (db *DB) ListAuthorities(ctx context.Context, tenantID string) (_ []*tenant
 		return nil, err
 	}
 	return collect(rows, scanAuthority)
+}
+
+// SetPages replaces the operator pages of the tenant and of all its
+// authorities in one transaction (see tenant.Store). An unknown tenant or
+// an authority id not of the tenant is apperr.NotFound, pages that do not
+// validate apperr.Invalid; then nothing changes.
+func (db *DB) SetPages(ctx context.Context, tenantID string, own tenant.Pages, byAuthority map[string]tenant.Pages) (err error) {
+	defer db.wrap(&err, "SetPages(%q)", tenantID)
+	ownJSON, err := encodePages(&own)
+	if err != nil {
+		return err
+	}
+	authJSON := make(map[string]string, len(byAuthority))
+	for id, p := range byAuthority {
+		enc, err := encodePages(&p)
+		if err != nil {
+			return fmt.Errorf("Behörde %s: %w", id, err)
+		}
+		authJSON[id] = enc
+	}
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET pages = $1 WHERE id = $2`, ownJSON, tenantID)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "tenant"); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE authorities SET pages = '{}' WHERE tenant_id = $1`, tenantID); err != nil {
+			return err
+		}
+		for id, enc := range authJSON {
+			res, err := tx.ExecContext(ctx, `UPDATE authorities SET pages = $1 WHERE tenant_id = $2 AND id = $3`, enc, tenantID, id)
+			if err != nil {
+				return err
+			}
+			if err := mustAffect(res, "authority "+id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // CreateService stores s, setting ID (if empty) and CreatedAt (if zero).

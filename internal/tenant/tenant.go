@@ -38,7 +38,10 @@ type Tenant struct {
 	// the Land), used for jurisdiction and Land-dependent rules.
 	ARS string
 	// Host is an optional host name that selects this tenant ("antrag.musterstadt.de").
-	Host      string
+	Host string
+	// Pages are the tenant's Impressum, Datenschutzerklärung and Erklärung
+	// zur Barrierefreiheit, as far as it sets them.
+	Pages     Pages
 	CreatedAt time.Time
 }
 
@@ -71,7 +74,7 @@ var (
 // known kind, and an ARS of 2, 3, 5, 9 or 12 digits (Land, Regierungsbezirk,
 // Kreis, Gemeindeverband, Gemeinde; Destatis, Amtlicher
 // Regionalschlüssel) beginning with a Land's key 01 to 16, or none. Errors
-// wrap apperr.Invalid.
+// wrap apperr.Invalid. Pages are checked as by Pages.Validate.
 func (t *Tenant) Validate() error {
 	switch {
 	case len(t.Slug) < 2 || !slugRE.MatchString(t.Slug):
@@ -87,7 +90,7 @@ func (t *Tenant) Validate() error {
 	case t.ARS != "" && t.Bundesland() == "":
 		return fmt.Errorf("ARS %q: die ersten zwei Ziffern sind kein Land (01 bis 16): %w", t.ARS, apperr.Invalid)
 	}
-	return nil
+	return t.Pages.Validate()
 }
 
 // Authority is a Behörde of a tenant that receives applications.
@@ -97,6 +100,10 @@ type Authority struct {
 	Name     string   // e.g. "Bürgeramt Musterstadt"
 	Address  []string // postal address lines
 	Email    string   // contact address shown to citizens
+	// Pages are the authority's own Impressum, Datenschutzerklärung and
+	// Erklärung zur Barrierefreiheit; each one set wins over the tenant's
+	// on the pages of the services the authority receives.
+	Pages Pages
 }
 
 // Service is an online service a tenant offers.
@@ -158,6 +165,13 @@ type Store interface {
 	CreateAuthority(ctx context.Context, a *Authority) error
 	Authority(ctx context.Context, tenantID, id string) (*Authority, error)
 	ListAuthorities(ctx context.Context, tenantID string) ([]*Authority, error)
+
+	// SetPages replaces the operator pages of the tenant (own) and of all
+	// its authorities (byAuthority, by authority id), in one transaction:
+	// an authority not in byAuthority has no pages of its own afterwards.
+	// Pages that do not validate are apperr.Invalid, an id that is not one
+	// of the tenant's authorities apperr.NotFound; then nothing changes.
+	SetPages(ctx context.Context, tenantID string, own Pages, byAuthority map[string]Pages) error
 
 	CreateService(ctx context.Context, s *Service) error
 	// Service returns a service of the tenant, or a shared one of any

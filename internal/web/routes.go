@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web/static"
 )
 
@@ -21,15 +22,22 @@ func (s *Server) routes() http.Handler {
 
 	// Portal and the installation's own pages.
 	mux.Handle("GET /{$}", s.html(s.portal))
-	mux.Handle("GET /datenschutz", s.html(s.infoPage("datenschutz")))
-	mux.Handle("GET /barrierefreiheit", s.html(s.infoPage("barrierefreiheit")))
-	mux.Handle("GET /impressum", s.html(s.infoPage("impressum")))
+	mux.Handle("GET /datenschutz", s.html(s.infoPage(tenant.Datenschutz)))
+	mux.Handle("GET /barrierefreiheit", s.html(s.infoPage(tenant.Barrierefreiheit)))
+	mux.Handle("GET /impressum", s.html(s.infoPage(tenant.Impressum)))
 
 	// The citizen's journey, under /{tenant}/. It has a mux of its own,
 	// reached for every path the fixed routes here do not take, so that a
 	// tenant pattern never competes with /static/ or /intern/.
 	t := http.NewServeMux()
 	t.Handle("GET /{tenant}/{$}", s.html(s.catalogue))
+	// A tenant's and an authority's operator pages (info.go).
+	t.Handle("GET /{tenant}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
+	t.Handle("GET /{tenant}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
+	t.Handle("GET /{tenant}/impressum", s.html(s.operatorPage(tenant.Impressum)))
+	t.Handle("GET /{tenant}/behoerden/{authority}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
+	t.Handle("GET /{tenant}/behoerden/{authority}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
+	t.Handle("GET /{tenant}/behoerden/{authority}/impressum", s.html(s.operatorPage(tenant.Impressum)))
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
@@ -88,33 +96,4 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("bereit\n"))
-}
-
-// infoPage serves the installation's Datenschutz, Barrierefreiheit and
-// Impressum pages.
-func (s *Server) infoPage(name string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		p := infoPages[name]
-		s.render(w, r, http.StatusOK, "page", map[string]any{"Title": p.title, "Paragraphs": p.text})
-		return nil
-	}
-}
-
-var infoPages = map[string]struct {
-	title string
-	text  []string
-}{
-	"datenschutz": {"Datenschutzerklärung", []string{
-		"Verantwortlich für die Verarbeitung Ihrer Angaben ist die Behörde, an die Sie Ihren Antrag richten. Sie ist auf der Startseite jedes Online-Dienstes genannt.",
-		"Wir verarbeiten nur die Angaben, die für den jeweiligen Antrag nötig sind (Art. 6 Abs. 1 lit. c und e DSGVO in Verbindung mit dem jeweiligen Fachrecht). Ihre Angaben werden verschlüsselt gespeichert und nicht in Protokolldateien geschrieben.",
-		"Nicht abgesendete Entwürfe werden nach Ablauf der angegebenen Frist gelöscht. Abgesendete Anträge werden nach Abschluss des Verfahrens gemäß den Aufbewahrungsfristen gelöscht.",
-		"Diese Website setzt keine Cookies für Bürgerinnen und Bürger und bindet keine Inhalte Dritter ein. Ihre Rechte auf Auskunft, Berichtigung, Löschung und Beschwerde bei der Datenschutzaufsicht richten sich nach Art. 15 bis 21 und 77 DSGVO.",
-	}},
-	"barrierefreiheit": {"Erklärung zur Barrierefreiheit", []string{
-		"Diese Online-Dienste sollen die Anforderungen der Barrierefreie-Informationstechnik-Verordnung (BITV 2.0) und der WCAG 2.1 auf Stufe AA erfüllen. Sie nutzen das Design-System KERN UX und funktionieren ohne JavaScript.",
-		"Jede Seite wird automatisch mit axe-core geprüft. Wenn Sie dennoch auf Barrieren stoßen, wenden Sie sich bitte an die auf dem Online-Dienst genannte Behörde; sie antwortet Ihnen innerhalb von sechs Wochen. Bleibt Ihre Meldung ohne Erfolg, können Sie sich an die Schlichtungsstelle nach dem Behindertengleichstellungsrecht Ihres Landes wenden.",
-	}},
-	"impressum": {"Impressum", []string{
-		"Anbieter dieser Online-Dienste ist die Stelle, die diese Installation betreibt. Die für einen Antrag zuständige Behörde ist auf dessen Startseite genannt.",
-	}},
 }

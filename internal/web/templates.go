@@ -92,6 +92,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 			data[k] = nil
 		}
 	}
+	if _, ok := data["PageLinks"]; !ok {
+		data["PageLinks"] = s.pageLinksFor(r, data)
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.deps.Logger.Error("template", "name", name, "error", err.Error())

@@ -26,7 +26,9 @@ func Body(p *delivery.Parcel) string {
 	at := p.Submission.SubmittedAt.In(localtime.Berlin)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Guten Tag,\n\n")
-	fmt.Fprintf(&b, "bei %s ist am %s um %s Uhr ein neuer Antrag für die Leistung „%s“ eingegangen.\n\n",
+	// The tenant's name is quoted, so that the sentence reads right for
+	// any name ("Landkreis Beispielkreis" would need an article).
+	fmt.Fprintf(&b, "im Mandanten „%s“ ist am %s um %s Uhr ein neuer Antrag für die Leistung „%s“ eingegangen.\n\n",
 		oneLine(p.Tenant.Name), at.Format("02.01.2006"), at.Format("15:04"), oneLine(p.Service.Name))
 	fmt.Fprintf(&b, "Vorgangsnummer: %s\n\n", oneLine(p.Submission.Reference))
 	fmt.Fprintf(&b, "Nach der Anmeldung öffnen Sie den Antrag im Posteingang:\n%s\n\n", oneLine(p.InboxURL))

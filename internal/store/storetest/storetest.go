@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 	}{
 		{"Tenants", testTenants},
 		{"Authorities", testAuthorities},
+		{"Pages", testPages},
 		{"Services", testServices},
 		{"FormVersions", testFormVersions},
 		{"Drafts", testDrafts},
