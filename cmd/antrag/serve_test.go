@@ -23,6 +23,7 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/web/apicontract"
 )
 
 // ---- parseServe ----
@@ -401,7 +402,9 @@ func newClient(t *testing.T) *http.Client {
 	}
 	// The timeout only ends a request that hangs: waitEvent, so that a
 	// slow answer of a loaded machine does not fail the test.
-	return &http.Client{Jar: jar, Timeout: waitEvent,
+	// Exchanges with the JSON API are checked against its OpenAPI document.
+	contract := &apicontract.Transport{Fail: func(err error) { t.Errorf("API contract: %v", err) }}
+	return &http.Client{Jar: jar, Timeout: waitEvent, Transport: contract,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

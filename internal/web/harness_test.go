@@ -36,6 +36,7 @@ import (
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web"
+	"github.com/antrag/antrag/internal/web/apicontract"
 )
 
 // harness runs a real server (web.New on SQLite, seeded with the demo) on
@@ -134,8 +135,8 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	}))
 	t.Cleanup(h.srv.Close)
 	// Every exchange with the JSON API is checked against its OpenAPI
-	// document (contract_test.go).
-	contract := &contractTransport{next: http.DefaultTransport, fail: func(err error) { h.t.Errorf("API contract: %v", err) }}
+	// document.
+	contract := &apicontract.Transport{Next: http.DefaultTransport, Fail: func(err error) { h.t.Errorf("API contract: %v", err) }}
 	h.client = &http.Client{Transport: contract, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return h
 }

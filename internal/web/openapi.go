@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
 )
@@ -23,3 +24,6 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	_, _ = w.Write(openAPIDocument)
 }
+
+// OpenAPIDocument returns the API's OpenAPI 3.1 document, as served.
+func OpenAPIDocument() []byte { return bytes.Clone(openAPIDocument) }

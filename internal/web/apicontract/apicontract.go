@@ -1,4 +1,17 @@
-package web_test
+// Package apicontract checks exchanges with antrag's JSON API against its
+// OpenAPI 3.1 document (web.OpenAPIDocument, the file
+// internal/web/openapi.json): an http.RoundTripper for test clients that
+// validates every request under /api/v1/ and its response, with
+// github.com/getkin/kin-openapi (JSON Schema 2020-12 for OpenAPI 3.1).
+// It is for tests: antrag itself does not import it.
+//
+// A request the document does not allow must be rejected by the server
+// with a 4xx response the document describes (problem details); tests
+// that send malformed requests on purpose rely on that. A request outside
+// the document that the server accepts, a response the document does not
+// describe (status, media type, body, headers), and a path or method
+// missing from the document are violations.
+package apicontract
 
 import (
 	"bytes"
@@ -7,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 
@@ -15,30 +27,14 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/antrag/antrag/internal/web"
 )
 
-// The API's contract: every request a test client sends to /api/v1/ and
-// every response it gets are validated against internal/web/openapi.json,
-// the document the server serves at GET /api/v1/openapi.json.
-//
-// A request the document does not allow must be rejected by the server
-// with a 4xx response the document describes (problem details); the tests
-// that send malformed requests on purpose rely on that. A request outside
-// the document that the server accepts, a response the document does not
-// describe (status, media type, body, headers), and a path or method
-// missing from the document all fail the test.
-
-// openAPIFile is the document's file, relative to this package.
-const openAPIFile = "openapi.json"
-
-// loadContract loads and validates the OpenAPI document and builds its
+// loadContract loads and validates the served document and builds its
 // router, once per test binary.
 var loadContract = sync.OnceValues(func() (routers.Router, error) {
-	spec, err := os.ReadFile(openAPIFile)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := loadOpenAPI(spec)
+	doc, err := Load(web.OpenAPIDocument())
 	if err != nil {
 		return nil, err
 	}
@@ -48,10 +44,9 @@ var loadContract = sync.OnceValues(func() (routers.Router, error) {
 	return legacy.NewRouter(doc)
 })
 
-// loadOpenAPI parses an OpenAPI document and checks it: it must be
-// OpenAPI 3.1, every reference must resolve and every object must be
-// well-formed.
-func loadOpenAPI(spec []byte) (*openapi3.T, error) {
+// Load parses an OpenAPI document and checks it: it must be OpenAPI 3.1,
+// every reference must resolve and every object must be well-formed.
+func Load(spec []byte) (*openapi3.T, error) {
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(spec)
 	if err != nil {
@@ -66,17 +61,23 @@ func loadOpenAPI(spec []byte) (*openapi3.T, error) {
 	return doc, nil
 }
 
-// contractTransport is an http.RoundTripper that checks the exchanges
-// with /api/v1/ against the contract and reports each violation to fail;
-// other paths pass through unchecked.
-type contractTransport struct {
-	next http.RoundTripper
-	fail func(error)
+// Transport is an http.RoundTripper that checks the exchanges with
+// /api/v1/ against the document and reports each violation to Fail (which
+// may be called from the goroutines that use the client); it passes the
+// response on unchanged. Other paths pass through unchecked.
+type Transport struct {
+	Next http.RoundTripper // nil: http.DefaultTransport
+	Fail func(error)
 }
 
-func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+// RoundTrip implements http.RoundTripper.
+func (c *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := c.Next
+	if next == nil {
+		next = http.DefaultTransport
+	}
 	if !strings.HasPrefix(req.URL.Path, "/api/v1/") {
-		return c.next.RoundTrip(req)
+		return next.RoundTrip(req)
 	}
 	var body []byte
 	if req.Body != nil {
@@ -88,7 +89,7 @@ func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	resp, err := c.next.RoundTrip(req)
+	resp, err := next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
@@ -98,15 +99,15 @@ func (c *contractTransport) RoundTrip(req *http.Request) (*http.Response, error)
 	if err != nil {
 		return resp, nil // the caller sees the read error itself
 	}
-	if err := checkExchange(req, body, resp, respBody); err != nil {
-		c.fail(err)
+	if err := Check(req, body, resp, respBody); err != nil {
+		c.Fail(err)
 	}
 	return resp, nil
 }
 
-// checkExchange validates one request and its response against the
-// contract.
-func checkExchange(req *http.Request, body []byte, resp *http.Response, respBody []byte) error {
+// Check validates one request with its body and the response with its
+// body against the document; the error lists every violation.
+func Check(req *http.Request, body []byte, resp *http.Response, respBody []byte) error {
 	router, err := loadContract()
 	if err != nil {
 		return err
