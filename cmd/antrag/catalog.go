@@ -67,18 +67,37 @@ func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string,
 	return st, t, closeFn, nil
 }
 
-// parseFlags parses args; --help is exit status 0, a mistake a usage error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0}
-		}
-		return usageError{err.Error()}
+// parseFlags parses args. -h or --help lists all flags of fs on stdout
+// and is exit status 0; a mistake lists them on fs's output (stderr) and
+// is a usage error.
+func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	errOut := fs.Output()
+	fs.Usage = func() {} // printed below, to the stream that fits
+	err := fs.Parse(args)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if errors.Is(err, flag.ErrHelp) {
+		printFlags(fs, stdout)
+		return exitError{0}
+	}
+	printFlags(fs, errOut)
+	return usageError{err.Error()}
+}
+
+// printFlags writes every flag of fs with its default and meaning to w.
+func printFlags(fs *flag.FlagSet, w io.Writer) {
+	prev := fs.Output()
+	fs.SetOutput(w)
+	fmt.Fprintf(w, "Optionen von %s:\n", fs.Name())
+	fs.PrintDefaults()
+	fs.SetOutput(prev)
 }
 
 func runTenant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if groupHelp("tenant", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{"antrag tenant: Unterbefehl fehlt (add, list, pages)"}
 	}
@@ -91,7 +110,7 @@ func runTenant(ctx context.Context, args []string, getenv func(string) string, s
 		fs := flag.NewFlagSet("antrag tenant list", flag.ContinueOnError)
 		fs.SetOutput(stderr)
 		sf := addStoreFlags(fs, getenv)
-		if err := parseFlags(fs, args[1:]); err != nil {
+		if err := parseFlags(fs, args[1:], stdout); err != nil {
 			return err
 		}
 		st, closeFn, err := sf.open(ctx, getenv)
@@ -136,7 +155,7 @@ func tenantAdd(ctx context.Context, args []string, getenv func(string) string, s
 	fs.StringVar(&a.Name, "authority", "", "Name der zuständigen Behörde, z. B. \"Bürgeramt Musterstadt\"")
 	address := fs.String("authority-address", "", "Anschrift der Behörde, Zeilen durch ; getrennt")
 	fs.StringVar(&a.Email, "authority-email", "", "Kontaktadresse der Behörde für Bürgerinnen und Bürger")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	t.Kind = tenant.Kind(*kind)
@@ -179,6 +198,9 @@ func tenantAdd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func runService(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if groupHelp("service", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets)"}
 	}
@@ -210,7 +232,7 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	fs.StringVar(&svc.DurationText, "duration", "", "erwartete Dauer, z. B. \"etwa 15 Minuten\"")
 	fs.StringVar(&svc.Description, "description", "", "kurze Beschreibung für die Startseite")
 	codelists := fs.String("codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *tenantSlug == "" || svc.Slug == "" || fs.NArg() != 1 {
@@ -295,7 +317,7 @@ func serviceList(ctx context.Context, args []string, getenv func(string) string,
 	fs.SetOutput(stderr)
 	sf := addStoreFlags(fs, getenv)
 	tenantSlug := fs.String("tenant", "", "nur die Dienste dieses Mandanten (mit den geteilten)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	st, closeFn, err := sf.open(ctx, getenv)

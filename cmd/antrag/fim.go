@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +16,9 @@ import (
 )
 
 func runFim(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if groupHelp("fim", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{"antrag fim: Unterbefehl fehlt (inspect, schema, example, rules)"}
 	}
@@ -36,25 +38,18 @@ func runFim(ctx context.Context, args []string, getenv func(string) string, stdo
 // fimFlags holds the flags every fim subcommand takes.
 type fimFlags struct {
 	fs        *flag.FlagSet
+	stdout    io.Writer // for --help
 	codelists string
 }
 
-func newFimFlags(name string, getenv func(string) string, stderr io.Writer) *fimFlags {
-	f := &fimFlags{fs: flag.NewFlagSet("antrag fim "+name, flag.ContinueOnError)}
+func newFimFlags(name string, getenv func(string) string, stdout, stderr io.Writer) *fimFlags {
+	f := &fimFlags{fs: flag.NewFlagSet("antrag fim "+name, flag.ContinueOnError), stdout: stdout}
 	f.fs.SetOutput(stderr)
 	f.fs.StringVar(&f.codelists, "codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
 	return f
 }
 
-func (f *fimFlags) parse(args []string) error {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitError{0}
-		}
-		return usageError{err.Error()}
-	}
-	return nil
-}
+func (f *fimFlags) parse(args []string) error { return parseFlags(f.fs, args, f.stdout) }
 
 func (f *fimFlags) options() (fim.Options, error) {
 	cat, err := fim.DefaultCatalog()
@@ -71,7 +66,7 @@ func (f *fimFlags) options() (fim.Options, error) {
 }
 
 func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFimFlags("inspect", getenv, stderr)
+	f := newFimFlags("inspect", getenv, stdout, stderr)
 	asJSON := f.fs.Bool("json", false, "Ergebnis als JSON ausgeben")
 	if err := f.parse(args); err != nil {
 		return err
@@ -159,7 +154,7 @@ func importOne(f *fimFlags, cmd string) (*form.Schema, error) {
 }
 
 func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFimFlags("schema", getenv, stderr)
+	f := newFimFlags("schema", getenv, stdout, stderr)
 	uri := f.fs.String("uri", "", "$id des JSON Schemas (Standard: https://schema.fitko.de/fim/<id>_<version>.schema.json)")
 	if err := f.parse(args); err != nil {
 		return err
@@ -172,7 +167,7 @@ func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writ
 }
 
 func fimExample(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFimFlags("example", getenv, stderr)
+	f := newFimFlags("example", getenv, stdout, stderr)
 	land := f.fs.String("land", "", "Land der zuständigen Behörde für Regeln, die davon abhängen (z. B. TH)")
 	if err := f.parse(args); err != nil {
 		return err

@@ -48,7 +48,7 @@ func fitconnectKeys(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "Zustellpunkt", "Name im Zertifikat (CN)")
 	caCert := fs.String("ca-cert", "", "Zertifikat der ausstellenden CA (PEM); ohne: neue CA")
 	caKey := fs.String("ca-key", "", "privater Schlüssel der ausstellenden CA (PEM)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	files := []string{"zustellpunkt.private.jwks.json", "zustellpunkt.public.jwks.json"}
@@ -135,7 +135,7 @@ func fitconnectAccount(ctx context.Context, role string, args []string, getenv f
 		keysFile = fs.String("keys", "", "private JWK-Menge des Zustellpunkts (von antrag fitconnect keys)")
 		callbackFile = fs.String("callback-secret-file", "", "Datei mit dem Callback-Geheimnis (ohne: neu erzeugt und ausgegeben)")
 	}
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *tenantSlug == "" || *clientID == "" {
@@ -204,7 +204,7 @@ func fitconnectList(ctx context.Context, args []string, getenv func(string) stri
 	fs := flag.NewFlagSet("antrag fitconnect list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sf := addStoreFlags(fs, getenv)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	st, closeFn, err := sf.open(ctx, getenv)

@@ -165,6 +165,7 @@ var fcFileFields = []string{"F00000003392", "F00000003393", "F00000003395"}
 // (name → content, at most three) through the JSON API and returns the
 // answer.
 func sendFC(c *http.Client, base string, files [][2]string) (apiSubmission, error) {
+	c, violations := apiChecked(c)
 	ex, err := fcExample()
 	if err != nil {
 		return apiSubmission{}, err
@@ -218,6 +219,9 @@ func sendFC(c *http.Client, base string, files [][2]string) (apiSubmission, erro
 	rb, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 201 {
 		return apiSubmission{}, fmt.Errorf("submit: %d %s", resp.StatusCode, rb)
+	}
+	if err := violations(); err != nil {
+		return apiSubmission{}, err
 	}
 	var s apiSubmission
 	err = json.Unmarshal(rb, &s)

@@ -28,7 +28,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	timeout := fs.Duration("timeout", 30*time.Second, "Zeitlimit einer Anfrage")
 	allowRemote := fs.Bool("allow-remote", false, "auch andere Hosts als 127.0.0.0/8, ::1 und localhost belasten")
 	asJSON := fs.Bool("json", false, "Bericht als JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -9,7 +9,7 @@
 //	antrag tenant pages --tenant SLUG [FILE]
 //	antrag fim inspect [--json] [--codelists DIR] FILE...
 //	antrag fim schema [--uri URI] [--codelists DIR] FILE
-//	antrag fim example [--codelists DIR] FILE
+//	antrag fim example [--land LAND] [--codelists DIR] FILE
 //	antrag fim rules [--json] [--summary] [--codelists DIR] FILE...
 package main
 
@@ -83,10 +83,14 @@ Befehle:
   antrag fitconnect list                                   FIT-Connect-Konten auflisten
   antrag user add --tenant MANDANT --username NAME [--name NAME]
                                                            Zugang für Mitarbeitende anlegen (Passwort über stdin)
+  antrag user list --tenant MANDANT                        Zugänge eines Mandanten auflisten
+  antrag user passwd --tenant MANDANT --username NAME      Passwort ändern (über stdin)
+  antrag user remove --tenant MANDANT --username NAME      Zugang entfernen
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
-  antrag fim example [--codelists DIR] DATEI               gültiges Beispiel-Datendokument ausgeben
-  antrag fim rules [--json] [--summary] DATEI...           Regeln übersetzen und ihren Status zeigen
+  antrag fim example [--land LAND] [--codelists DIR] DATEI gültiges Beispiel-Datendokument ausgeben
+  antrag fim rules [--json] [--summary] [--codelists DIR] DATEI...
+                                                           Regeln übersetzen und ihren Status zeigen
   antrag load [--url URL] [--mode api|html|mixed] …        laufende Installation mit simulierten Anträgen belasten
 
 Umgebung (wie die gleichnamigen Optionen):
@@ -99,6 +103,29 @@ Umgebung (wie die gleichnamigen Optionen):
   ANTRAG_FITCONNECT_CLIENT_SECRET  Client-Secret für antrag fitconnect sender|subscriber
   ANTRAG_DATA_KEY    Datenschlüssel (32 Bytes Base64) statt der Schlüsseldatei im Datenverzeichnis
 `
+
+// groupHelp prints the overview's lines of a command group (e.g. "fim":
+// its subcommands with their flags) to stdout if args ask for help (-h,
+// --help or help), and reports whether they did.
+func groupHelp(group string, args []string, stdout io.Writer) bool {
+	if len(args) == 0 || args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
+		return false
+	}
+	in := false
+	for line := range strings.Lines(usage) {
+		switch {
+		case strings.HasPrefix(line, "  antrag "+group+" "):
+			in = true
+		case in && strings.HasPrefix(line, "   "): // the description below a long command line
+		default:
+			in = false
+		}
+		if in {
+			fmt.Fprint(stdout, line)
+		}
+	}
+	return true
+}
 
 // run is the whole program; main only supplies the process environment.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {

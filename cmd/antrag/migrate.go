@@ -16,13 +16,16 @@ import (
 // database, for operators who migrate before rolling out a new version
 // (then `serve --no-migrate`). `serve` migrates on start otherwise.
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if groupHelp("migrate", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 || (args[0] != "up" && args[0] != "status") {
 		return usageError{"antrag migrate: Unterbefehl fehlt (up, status)"}
 	}
 	fs := flag.NewFlagSet("antrag migrate "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sf := addStoreFlags(fs, getenv)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}
 	dsn := sf.dbOrDefault()

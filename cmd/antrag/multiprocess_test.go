@@ -33,6 +33,7 @@ import (
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/store/storetest"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/web/apicontract"
 )
 
 // Two `antrag serve` processes share one PostgreSQL database and one
@@ -483,7 +484,9 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 	// The timeout only ends a request that hangs: 12 citizens on a loaded
 	// machine may wait long for an answer, and a failed request fails the
 	// test.
-	client := &http.Client{Transport: tr, Timeout: waitLong,
+	// Exchanges with the JSON API are checked against its OpenAPI document.
+	contract := &apicontract.Transport{Next: tr, Fail: func(err error) { t.Errorf("API contract: %v", err) }}
+	client := &http.Client{Transport: contract, Timeout: waitLong,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	svc, err := loadgen.PrepareService(context.Background(), client, bases[0], mpForm, "", "")
 	if err != nil {

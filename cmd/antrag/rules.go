@@ -28,7 +28,7 @@ type ruleOutput struct {
 }
 
 func fimRules(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	f := newFimFlags("rules", getenv, stderr)
+	f := newFimFlags("rules", getenv, stdout, stderr)
 	asJSON := f.fs.Bool("json", false, "Ergebnis als JSON ausgeben")
 	summary := f.fs.Bool("summary", false, "nur die Anzahl der Regeln je Status ausgeben")
 	if err := f.parse(args); err != nil {

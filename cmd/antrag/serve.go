@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,7 +50,7 @@ type serveConfig struct {
 	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
 }
 
-func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*serveConfig, error) {
+func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
 	env := func(k, def string) string {
 		if v := getenv(k); v != "" {
 			return v
@@ -138,11 +137,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*s
 	fs.StringVar(&d.smtpTLS, "smtp-tls", env("ANTRAG_SMTP_TLS", "starttls"), "starttls, tls oder none (none nur für localhost)")
 	fs.BoolVar(&c.noMigrate, "no-migrate", env("ANTRAG_NO_MIGRATE", "") == "1" || env("ANTRAG_NO_MIGRATE", "") == "true", "nicht migrieren: eine Datenbank mit ausstehenden Migrationen wird abgewiesen (antrag migrate up)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitError{0}
-		}
-		return nil, usageError{err.Error()}
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, usageError{fmt.Sprintf("antrag serve: unerwartetes Argument %q", fs.Arg(0))}
@@ -382,7 +378,7 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 
 // runServe runs the server until ctx ends, then shuts down gracefully.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parseServe(args, getenv, stderr)
+	c, err := parseServe(args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}

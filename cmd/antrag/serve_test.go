@@ -23,6 +23,7 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/web/apicontract"
 )
 
 // ---- parseServe ----
@@ -34,7 +35,7 @@ func envMap(m map[string]string) func(string) string {
 func mustParseServe(t *testing.T, env map[string]string, args ...string) *serveConfig {
 	t.Helper()
 	var stderr bytes.Buffer
-	c, err := parseServe(args, envMap(env), &stderr)
+	c, err := parseServe(args, envMap(env), io.Discard, &stderr)
 	if err != nil {
 		t.Fatalf("parseServe(%q): %v\n%s", args, err, stderr.String())
 	}
@@ -172,7 +173,7 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 	// The duration variables are parsed before the flags, so a bad one is
 	// an error even when the flag overrides it. Pinned down so that a
 	// change is deliberate.
-	_, err := parseServe([]string{"--draft-ttl", "1d"}, envMap(map[string]string{"ANTRAG_DRAFT_TTL": "bald"}), io.Discard)
+	_, err := parseServe([]string{"--draft-ttl", "1d"}, envMap(map[string]string{"ANTRAG_DRAFT_TTL": "bald"}), io.Discard, io.Discard)
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "ANTRAG_DRAFT_TTL") {
 		t.Errorf("bad ANTRAG_DRAFT_TTL with --draft-ttl: %v", err)
@@ -201,7 +202,7 @@ func TestParseServeDurations(t *testing.T) {
 	for _, s := range []string{"bald", "30", "1.5d", "-1d", "-2h", "d", "30 d", "3w"} {
 		for _, flagName := range []string{"--draft-ttl", "--retention"} {
 			var stderr bytes.Buffer
-			_, err := parseServe([]string{flagName, s}, envMap(nil), &stderr)
+			_, err := parseServe([]string{flagName, s}, envMap(nil), io.Discard, &stderr)
 			var ue usageError
 			if !errors.As(err, &ue) {
 				t.Errorf("%s %q: want usageError, got %T %v", flagName, s, err, err)
@@ -212,7 +213,7 @@ func TestParseServeDurations(t *testing.T) {
 			}
 		}
 		for _, k := range []string{"ANTRAG_DRAFT_TTL", "ANTRAG_RETENTION"} {
-			_, err := parseServe(nil, envMap(map[string]string{k: s}), io.Discard)
+			_, err := parseServe(nil, envMap(map[string]string{k: s}), io.Discard, io.Discard)
 			var ue usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), k) {
 				t.Errorf("%s=%q: want usageError naming the variable, got %v", k, s, err)
@@ -229,7 +230,7 @@ func TestParseServeUsageErrors(t *testing.T) {
 		{"--addr"},
 	} {
 		var stderr bytes.Buffer
-		c, err := parseServe(args, envMap(nil), &stderr)
+		c, err := parseServe(args, envMap(nil), io.Discard, &stderr)
 		var ue usageError
 		if !errors.As(err, &ue) || c != nil {
 			t.Errorf("%q: want usageError, got %v, %v", args, c, err)
@@ -239,7 +240,7 @@ func TestParseServeUsageErrors(t *testing.T) {
 			t.Errorf("%q: exit code %d", args, code)
 		}
 	}
-	_, err := parseServe([]string{"extra"}, envMap(nil), io.Discard)
+	_, err := parseServe([]string{"extra"}, envMap(nil), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `"extra"`) {
 		t.Errorf("unexpected argument not named: %v", err)
 	}
@@ -247,13 +248,13 @@ func TestParseServeUsageErrors(t *testing.T) {
 
 func TestParseServeHelp(t *testing.T) {
 	for _, arg := range []string{"--help", "-h"} {
-		var stderr bytes.Buffer
-		_, err := parseServe([]string{arg}, envMap(nil), &stderr)
+		var stdout, stderr bytes.Buffer
+		_, err := parseServe([]string{arg}, envMap(nil), &stdout, &stderr)
 		if err != (exitError{0}) {
 			t.Errorf("%s: got %#v, want exitError{0}", arg, err)
 		}
-		if !strings.Contains(stderr.String(), "-draft-ttl") {
-			t.Errorf("%s: flags not listed: %q", arg, stderr.String())
+		if !strings.Contains(stdout.String(), "-draft-ttl") || stderr.Len() > 0 {
+			t.Errorf("%s: flags not listed on stdout: %q (stderr %q)", arg, stdout.String(), stderr.String())
 		}
 	}
 	// Through the whole program: `antrag serve --help` exits 0 without
@@ -401,7 +402,9 @@ func newClient(t *testing.T) *http.Client {
 	}
 	// The timeout only ends a request that hangs: waitEvent, so that a
 	// slow answer of a loaded machine does not fail the test.
-	return &http.Client{Jar: jar, Timeout: waitEvent,
+	// Exchanges with the JSON API are checked against its OpenAPI document.
+	contract := &apicontract.Transport{Fail: func(err error) { t.Errorf("API contract: %v", err) }}
+	return &http.Client{Jar: jar, Timeout: waitEvent, Transport: contract,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
@@ -761,7 +764,7 @@ func TestServeOtherDatabasesRefused(t *testing.T) {
 		}
 		untouched("--db "+db, dir)
 		// It is a mistake on the command line: parseServe finds it.
-		if _, err := parseServe([]string{"--db", db}, envMap(nil), io.Discard); !errors.As(err, &ue) {
+		if _, err := parseServe([]string{"--db", db}, envMap(nil), io.Discard, io.Discard); !errors.As(err, &ue) {
 			t.Errorf("parseServe --db %s: %v", db, err)
 		}
 		// user add selects the database the same way, and says so before

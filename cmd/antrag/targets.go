@@ -38,7 +38,7 @@ func serviceTargets(ctx context.Context, args []string, getenv func(string) stri
 		return nil
 	})
 	rotate := fs.Bool("new-secrets", false, "auch bleibenden Webhooks ein neues Signaturgeheimnis geben")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *tenantSlug == "" || *slug == "" {

@@ -21,6 +21,9 @@ import (
 // accounts. Passwords are read from the first line of standard input, so
 // that they never appear in the process list or shell history.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if groupHelp("user", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 {
 		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, remove)"}
 	}
@@ -39,7 +42,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if sub == "add" {
 		name = fs.String("name", "", "angezeigter Name")
 	}
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

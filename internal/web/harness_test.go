@@ -36,6 +36,7 @@ import (
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web"
+	"github.com/antrag/antrag/internal/web/apicontract"
 )
 
 // harness runs a real server (web.New on SQLite, seeded with the demo) on
@@ -133,7 +134,10 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		srv.ServeHTTP(w, r)
 	}))
 	t.Cleanup(h.srv.Close)
-	h.client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Every exchange with the JSON API is checked against its OpenAPI
+	// document.
+	contract := &apicontract.Transport{Next: http.DefaultTransport, Fail: func(err error) { h.t.Errorf("API contract: %v", err) }}
+	h.client = &http.Client{Transport: contract, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return h
 }
 
@@ -142,7 +146,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 func (h *harness) staffClient(tenantSlug string) *http.Client {
 	h.t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar, CheckRedirect: h.client.CheckRedirect}
+	c := &http.Client{Jar: jar, Transport: h.client.Transport, CheckRedirect: h.client.CheckRedirect}
 	resp := h.do(c, "POST", "/intern/anmelden", url.Values{"benutzername": {demo.Users[tenantSlug]}, "passwort": {demo.Password}})
 	if resp.status != http.StatusSeeOther || resp.location != "/intern/" {
 		h.t.Fatalf("login: %d %s %s", resp.status, resp.location, resp.body)

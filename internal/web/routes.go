@@ -67,6 +67,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
 
 	// JSON API.
+	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	mux.Handle("GET /api/v1/services", s.api(s.apiServices))
 	mux.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
 	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
