@@ -34,7 +34,7 @@ func tenantPages(ctx context.Context, args []string, getenv func(string) string,
 	fs.SetOutput(stderr)
 	sf := addStoreFlags(fs, getenv)
 	slug := fs.String("tenant", "", "Mandant (Kurzname)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *slug == "" || fs.NArg() > 1 {

@@ -59,6 +59,13 @@ const (
 	CodeAlternative = "alternative"
 )
 
+// ProblemCodes lists every code a Problem of this package can have.
+var ProblemCodes = []string{
+	CodeRequired, CodeEmpty, CodeType, CodeMinLength, CodeMaxLength, CodePattern, CodeCharset, CodeFormat,
+	CodeMinimum, CodeMaximum, CodeDecimals, CodeMinItems, CodeMaxItems, CodeCode, CodeUnknown, CodeFile,
+	CodeMediaType, CodeMaxSize, CodeAlternative,
+}
+
 // Validate checks a data document (see data.go for its shape) against the
 // schema, reporting at most one problem per value: JSON types, cardinality, text length, pattern, character set,
 // number range and decimals, dates, code-list membership and file
