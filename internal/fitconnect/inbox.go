@@ -119,9 +119,10 @@ func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err
 		TenantID: r.TenantID, ServiceID: svc.ID, FormVersionID: r.FormVersionID, AuthorityID: svc.AuthorityID,
 		Data: r.Data, Source: submission.SourceFITConnect, ExternalRef: ref, SubmittedAt: r.ReceivedAt,
 	}
+	sub.SenderRef = printable(r.SenderReference, 100)
 	detail := "Zustellpunkt " + r.DestinationID + ", Einreichung " + r.RemoteID
-	if ref := printable(r.SenderReference, 100); ref != "" {
-		detail += ", Zeichen des Absenders " + ref
+	if sub.SenderRef != "" {
+		detail += ", Zeichen des Absenders " + sub.SenderRef
 	}
 	ev := &submission.Event{At: r.ReceivedAt, Actor: "System", Action: "eingegangen über FIT-Connect", Detail: detail}
 	_, created, err = intake.Receive(ctx, sub, atts, ev)

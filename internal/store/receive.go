@@ -52,10 +52,10 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at, source, external_ref)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', NULL, $10, $10, $11, $12)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', NULL, $10, $10, $11, $12, $13)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
-			string(status), db.box.Seal(s.Data), s.DataSHA256, db.ts(submitted), s.Source, s.ExternalRef); err != nil {
+			string(status), db.box.Seal(s.Data), s.DataSHA256, db.ts(submitted), s.Source, s.ExternalRef, s.SenderRef); err != nil {
 			return err
 		}
 		for _, a := range atts {

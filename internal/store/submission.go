@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
@@ -19,11 +21,11 @@ const (
 )
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
+	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref`
+	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -40,7 +42,7 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	var data []byte
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
-		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef)
+		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef)
 	if err != nil {
 		return nil, err
 	}
@@ -258,10 +260,15 @@ func (db *DB) SubmissionByDraft(ctx context.Context, tenantID, draftID string) (
 // the filter has no limit.
 const DefaultLimit = 100
 
-// ListSubmissions lists the tenant's submissions, newest first, without
-// Data.
+// ListSubmissions lists the tenant's submissions that f selects (see
+// submission.Filter), newest first (submitted_at, then id, descending),
+// without Data. With f.Before it reads the rows nearest the cursor in the
+// opposite direction and returns them newest first.
 func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission.Filter) (_ []*submission.Submission, err error) {
 	defer db.wrap(&err, "ListSubmissions(%q)", tenantID)
+	if f.After != nil && f.Before != nil {
+		return nil, fmt.Errorf("%w: cursors after and before", apperr.Invalid)
+	}
 	limit, offset := f.Limit, f.Offset
 	if limit <= 0 {
 		limit = DefaultLimit
@@ -269,28 +276,98 @@ func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission
 	if offset < 0 {
 		offset = 0
 	}
-	query := `SELECT ` + submissionListColumns + ` FROM submissions WHERE tenant_id = $1`
+	where, args := db.submissionFilter(tenantID, f)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	order := ` ORDER BY submitted_at DESC, id DESC`
+	if c := f.After; c != nil {
+		where += ` AND (submitted_at, id) < (` + arg(db.ts(c.SubmittedAt)) + `, ` + arg(c.ID) + `)`
+	}
+	if c := f.Before; c != nil {
+		where += ` AND (submitted_at, id) > (` + arg(db.ts(c.SubmittedAt)) + `, ` + arg(c.ID) + `)`
+		order = ` ORDER BY submitted_at, id`
+	}
+	query := `SELECT ` + submissionListColumns + ` FROM submissions WHERE ` + where + order +
+		` LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	list, err := collect(rows, db.scanSubmission)
+	if err != nil {
+		return nil, err
+	}
+	if f.Before != nil {
+		slices.Reverse(list)
+	}
+	return list, nil
+}
+
+// submissionFilter is the WHERE clause (without cursors) and its
+// arguments, $1 the tenant, for a filter.
+func (db *DB) submissionFilter(tenantID string, f submission.Filter) (string, []any) {
 	args := []any{tenantID}
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	where := `tenant_id = $1`
+	if f.Search != nil {
+		where = searchClause(f.Search, arg)
+	}
 	if f.Status != "" {
-		query += ` AND status = ` + arg(string(f.Status))
+		where += ` AND status = ` + arg(string(f.Status))
 	}
 	if f.ServiceID != "" {
-		query += ` AND service_id = ` + arg(f.ServiceID)
+		where += ` AND service_id = ` + arg(f.ServiceID)
+	}
+	if f.HasData {
+		where += ` AND data IS NOT NULL`
 	}
 	if f.DeliveryState != "" {
-		query += ` AND data IS NOT NULL AND EXISTS (SELECT 1 FROM deliveries d WHERE d.tenant_id = submissions.tenant_id
-			AND d.submission_id = submissions.id AND d.state = ` + arg(f.DeliveryState) + `)`
+		// IN, not EXISTS: SQLite then reads the few submissions of a rare
+		// state through the deliveries_state index instead of testing every
+		// submission of the tenant.
+		where += ` AND id IN (SELECT d.submission_id FROM deliveries d WHERE d.tenant_id = $1 AND d.state = ` +
+			arg(f.DeliveryState) + `)`
 	}
-	query += ` ORDER BY submitted_at DESC, reference DESC LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
-	rows, err := db.sql.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
+	if !f.ReceivedFrom.IsZero() {
+		where += ` AND submitted_at >= ` + arg(db.ts(f.ReceivedFrom))
 	}
-	return collect(rows, db.scanSubmission)
+	if !f.ReceivedBefore.IsZero() {
+		where += ` AND submitted_at < ` + arg(db.ts(f.ReceivedBefore))
+	}
+	return where, args
+}
+
+// searchClause selects the tenant's submissions a search matches: the ids
+// each alternative finds through its own index, scoped by the tenant ($1).
+// It takes the place of the plain "tenant_id = $1": next to it, SQLite
+// (without table statistics) would walk all of the tenant's submissions in
+// the inbox order instead of looking up the few matches and sorting them.
+// Each alternative repeats its partial index's condition (see
+// whereExternalRef).
+func searchClause(q *submission.Search, arg func(any) string) string {
+	var alts []string
+	if q.Reference != "" {
+		alts = append(alts, `SELECT id FROM submissions WHERE tenant_id = $1 AND reference = `+arg(q.Reference))
+	}
+	if q.ExternalRef != "" {
+		alts = append(alts, `SELECT id FROM submissions WHERE tenant_id = $1 AND external_ref = `+arg(q.ExternalRef)+
+			` AND external_ref <> ''`)
+	}
+	for _, ref := range q.SenderRefs {
+		if ref != "" {
+			alts = append(alts, `SELECT id FROM submissions WHERE tenant_id = $1 AND sender_ref = `+arg(ref)+
+				` AND sender_ref <> ''`)
+		}
+	}
+	if len(alts) == 0 {
+		return `tenant_id = $1 AND 1 = 0`
+	}
+	return `id IN (` + strings.Join(alts, ` UNION ALL `) + `)`
 }
 
 // SetStatus sets the status of one of the tenant's submissions and its

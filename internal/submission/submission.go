@@ -105,6 +105,12 @@ type Submission struct {
 	// ("fitconnect:<submissionId>"); unique per tenant, so a submission
 	// delivered twice is stored once. "" for submissions made in antrag.
 	ExternalRef string
+	// SenderRef is the sender's own reference of a received submission
+	// (FIT-Connect metadata additionalReferenceInfo.senderReference,
+	// printable text of at most 100 characters): a reference number, not
+	// personal data, stored in plain text so that staff can search it. ""
+	// when the sender gave none and for submissions made in antrag.
+	SenderRef   string
 	DraftID     string
 	SubmittedAt time.Time
 	UpdatedAt   time.Time
@@ -143,16 +149,39 @@ type Event struct {
 	Detail       string // e.g. "eingegangen → in_bearbeitung"
 }
 
-// Filter selects submissions for the inbox.
+// Filter selects submissions for the inbox. All conditions hold together;
+// a zero field selects everything.
 type Filter struct {
 	Status    Status // "" for all
 	ServiceID string // "" for all
-	// DeliveryState keeps submissions that still have their data and at
-	// least one delivery in this state (a delivery.State, e.g.
-	// "fehlgeschlagen"); "" for all.
+	// DeliveryState keeps submissions with at least one delivery in this
+	// state (a delivery.State, e.g. "fehlgeschlagen"); "" for all.
 	DeliveryState string
+	// HasData keeps submissions whose data the retention period has not
+	// deleted yet.
+	HasData bool
+	// Search keeps the submissions it matches; nil for all.
+	Search *Search
+	// ReceivedFrom and ReceivedBefore bound SubmittedAt: from inclusive,
+	// before exclusive; zero for no bound.
+	ReceivedFrom, ReceivedBefore time.Time
+	// After keeps the submissions that come after the cursor in the inbox
+	// order (older ones: SubmittedAt descending, then ID descending);
+	// Before those that come before it (newer ones), the Limit nearest to
+	// the cursor, still listed newest first. At most one of them.
+	After, Before *Cursor
 	Limit         int // 0 for a default of 100
-	Offset        int
+	Offset        int // rows to skip; for keyset paging use After/Before
+}
+
+// Search finds submissions by a key staff type. A submission matches when
+// any non-empty field equals its column: Reference its Vorgangsnummer,
+// ExternalRef its ExternalRef, one of SenderRefs its SenderRef. See
+// ParseSearch.
+type Search struct {
+	Reference   string   // canonical Vorgangsnummer (NormalizeReference)
+	ExternalRef string   // e.g. "fitconnect:<submissionId>"
+	SenderRefs  []string // the sender's reference, exactly as stored
 }
 
 // Store keeps drafts, submissions, attachments and events. Every method is
@@ -209,7 +238,8 @@ type Store interface {
 	// SubmissionByIdempotencyKey returns the submission a JSON API client
 	// made with the key.
 	SubmissionByIdempotencyKey(ctx context.Context, tenantID, key string) (*Submission, error)
-	// ListSubmissions lists newest first; Data is not loaded.
+	// ListSubmissions lists newest first (SubmittedAt descending, then ID
+	// descending); Data is not loaded.
 	ListSubmissions(ctx context.Context, tenantID string, f Filter) ([]*Submission, error)
 	// SetStatus changes the status and records ev, in one transaction.
 	SetStatus(ctx context.Context, tenantID, id string, status Status, ev *Event) error

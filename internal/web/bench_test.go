@@ -2,13 +2,19 @@ package web_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/submission"
 )
 
 // staticBaseline is the baseline of the web benchmarks: the same server
@@ -137,4 +143,110 @@ func BenchmarkAPISubmissionDurability(b *testing.B) {
 	if _, err := h.db.SQL().Exec("PRAGMA synchronous=FULL"); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkInbox renders caseworker inbox pages over 10,000 applications
+// of one tenant (seeded through the store, 1,000 more in the other
+// tenant): the first page, a filtered page, a page deep in the list, the
+// sparse filter of failed deliveries and the two searches, against the
+// static baseline of the first page's size.
+func BenchmarkInbox(b *testing.B) {
+	h := newHarness(b)
+	start := h.now.Add(-365 * 24 * time.Hour)
+	step := 365 * 24 * time.Hour / 10000
+	trade := seedBench(b, h, "musterstadt", "gewerbeanmeldung", 5000, start, 2*step, 0)
+	parking := seedBench(b, h, "musterstadt", "bewohnerparkausweis", 5000, start.Add(step), 2*step, 1)
+	seedBench(b, h, "beispielkreis", "heimarbeit", 1000, start, 10*step, 0)
+	ctx := b.Context()
+	for _, s := range trade[:20] {
+		ds, err := h.db.Deliveries(ctx, s.TenantID, s.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		from := ds[0].State
+		ds[0].State = delivery.Failed
+		if err := h.db.UpdateDelivery(ctx, ds[0], from, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sender := parking[1234]
+	if _, err := h.db.SQL().ExecContext(ctx, `UPDATE submissions SET source = 'fitconnect', sender_ref = $1 WHERE id = $2`,
+		"Az. 32-1/2026", sender.ID); err != nil {
+		b.Fatal(err)
+	}
+	c := h.staffClient("musterstadt")
+	get := func(b *testing.B, path string) int {
+		r := h.do(c, "GET", path, nil)
+		if r.status != http.StatusOK {
+			b.Fatalf("GET %s: %d", path, r.status)
+		}
+		return len(r.body)
+	}
+	first := "/intern/"
+	next, ok := page(b, h.do(c, "GET", first, nil)).Find("a[rel=next]").Attr("href")
+	if !ok {
+		b.Fatal("no next page")
+	}
+	deep := "/intern/?nach=" + url.QueryEscape(submission.CursorOf(trade[2500]).String())
+	pages := []struct{ name, path string }{
+		{"first-page", first},
+		{"second-page", next},
+		{"deep-page", deep},
+		{"filtered-service-status-dates", "/intern/?dienst=" + trade[0].ServiceID + "&status=in_bearbeitung&von=01.03.2025&bis=2025-12-31"},
+		{"filtered-delivery-failed", "/intern/?zustellung=fehlgeschlagen"},
+		{"search-vorgangsnummer", "/intern/?q=" + url.QueryEscape(strings.ToLower(strings.ReplaceAll(trade[4321].Reference, "-", "")))},
+		{"search-sender-reference", "/intern/?q=" + url.QueryEscape("Az. 32-1/2026")},
+	}
+	size := get(b, first)
+	static := staticBaseline(b, h, size)
+	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, static)
+		}
+	})
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			for b.Loop() {
+				get(b, p.path)
+			}
+		})
+	}
+}
+
+// seedBench stores n applications of a demo service through the store in
+// one go per application (Submit, as the journey does, without the
+// journey), the first at start and each next step later; every third is
+// in Bearbeitung, every seventh abgeschlossen (offset shifts the pattern).
+func seedBench(b *testing.B, h *harness, tenantSlug, slug string, n int, start time.Time, step time.Duration, offset int) []*submission.Submission {
+	b.Helper()
+	ctx := b.Context()
+	tn, err := h.db.TenantBySlug(ctx, tenantSlug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := h.db.ServiceBySlug(ctx, tn.ID, slug)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(`{"benchmark":true}`)
+	sum := sha256.Sum256(data)
+	out := make([]*submission.Submission, 0, n)
+	for i := range n {
+		st := submission.Eingegangen
+		switch {
+		case (i+offset)%7 == 0:
+			st = submission.Abgeschlossen
+		case (i+offset)%3 == 0:
+			st = submission.InBearbeitung
+		}
+		s := &submission.Submission{TenantID: tn.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID,
+			AuthorityID: svc.AuthorityID, Reference: submission.NewReference(), Status: st, Data: data,
+			DataSHA256: hex.EncodeToString(sum[:]), SubmittedAt: start.Add(time.Duration(i) * step)}
+		got, _, _, err := h.db.Submit(ctx, s, &submission.Event{Actor: "Antragsteller", Action: "eingereicht"}, nil)
+		if err != nil {
+			b.Fatalf("Submit %d: %v", i, err)
+		}
+		out = append(out, got)
+	}
+	return out
 }

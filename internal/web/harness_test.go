@@ -75,6 +75,7 @@ func (s *syncBuffer) String() string {
 type harnessConfig struct {
 	baseURL                    string
 	maxForm, maxUpload, maxAPI int64
+	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -116,6 +117,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm := scs.New()
 	sm.Store = st
 	sm.Cookie.Path = "/intern"
+	sm.IdleTimeout = hc.sessionIdle
 	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI}
 	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,

@@ -12,7 +12,6 @@ import (
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
-	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -137,47 +136,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type inboxRow struct {
-	*submission.Submission
-	Service string
-}
-
-func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
-	sc := staffOf(r.Context())
-	q := r.URL.Query()
-	f := submission.Filter{Status: submission.Status(q.Get("status")), ServiceID: q.Get("dienst")}
-	if f.Status != "" && !f.Status.Valid() {
-		f.Status = ""
-	}
-	if q.Get("zustellung") == string(delivery.Failed) {
-		f.DeliveryState = string(delivery.Failed)
-	}
-	failed, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID,
-		submission.Filter{DeliveryState: string(delivery.Failed), Limit: 1})
-	if err != nil {
-		return err
-	}
-	subs, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID, f)
-	if err != nil {
-		return err
-	}
-	svcs, err := s.deps.Store.ListServices(r.Context(), sc.tenant.ID)
-	if err != nil {
-		return err
-	}
-	names := map[string]string{}
-	for _, svc := range svcs {
-		names[svc.ID] = svc.Name
-	}
-	var rows []inboxRow
-	for _, sub := range subs {
-		rows = append(rows, inboxRow{Submission: sub, Service: names[sub.ServiceID]})
-	}
-	s.render(w, r, http.StatusOK, "inbox", map[string]any{"Title": "Posteingang", "Tenant": sc.tenant, "Staff": sc.user,
-		"Rows": rows, "Filter": f, "Statuses": submission.Statuses, "Services": svcs, "AnyFailed": len(failed) > 0})
-	return nil
-}
-
 func (s *Server) loadSubmission(r *http.Request) (*staffCtx, *submission.Submission, error) {
 	sc := staffOf(r.Context())
 	sub, err := s.deps.Store.Submission(r.Context(), sc.tenant.ID, r.PathValue("id"))
@@ -209,9 +167,9 @@ func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Antrag " + sub.Reference, "Tenant": sc.tenant, "Staff": sc.user, "Submission": sub,
+	data := s.staffPage(r, sc, map[string]any{"Title": "Antrag " + sub.Reference, "Submission": sub,
 		"Service": svc, "Form": fv, "Attachments": atts, "Events": evs, "Statuses": submission.Statuses,
-		"Purged": sub.Data == nil, "Deliveries": dels}
+		"Purged": sub.Data == nil, "Deliveries": dels})
 	switch {
 	case r.URL.Query().Get("gespeichert") != "":
 		data["Message"] = "Der Status wurde gespeichert."

@@ -35,8 +35,8 @@ func footerLinks(d *goquery.Document) map[string]string {
 	return out
 }
 
-// texts returns the trimmed text of every element the selector finds.
-func texts(d *goquery.Document, selector string) []string {
+// textsOf returns the trimmed text of every element the selector finds.
+func textsOf(d *goquery.Document, selector string) []string {
 	var out []string
 	d.Find(selector).Each(func(_ int, s *goquery.Selection) { out = append(out, strings.TrimSpace(s.Text())) })
 	return out
@@ -84,11 +84,11 @@ func TestTenantPagesShowTheTenantsText(t *testing.T) {
 	h.setPages("beispielkreis", tenant.Pages{}, nil)
 
 	d := h.doc("/musterstadt/impressum")
-	if got := texts(d, "main h1"); !slices.Equal(got, []string{"Impressum"}) {
+	if got := textsOf(d, "main h1"); !slices.Equal(got, []string{"Impressum"}) {
 		t.Errorf("h1 = %q", got)
 	}
 	want := []string{"Stadt Musterstadt, Marktplatz 1, 99084 Musterstadt", "Vertreten durch <script>alert(1)</script> den Bürgermeister."}
-	if got := texts(d, "main p.kern-body"); !slices.Equal(got, want) {
+	if got := textsOf(d, "main p.kern-body"); !slices.Equal(got, want) {
 		t.Errorf("paragraphs = %q, want %q", got, want)
 	}
 	if n := d.Find("main script").Length(); n != 0 {
@@ -99,17 +99,17 @@ func TestTenantPagesShowTheTenantsText(t *testing.T) {
 	}
 
 	d = h.doc("/musterstadt/datenschutz")
-	if got := texts(d, "main h2.kern-heading-medium"); !slices.Equal(got, []string{"Ihre Rechte"}) {
+	if got := textsOf(d, "main h2.kern-heading-medium"); !slices.Equal(got, []string{"Ihre Rechte"}) {
 		t.Errorf("section headings = %q", got)
 	}
-	if got := texts(d, "main p.kern-body"); !slices.Equal(got, []string{"Verantwortlich ist die Stadt Musterstadt.", "Sie haben das Recht auf Auskunft."}) {
+	if got := textsOf(d, "main p.kern-body"); !slices.Equal(got, []string{"Verantwortlich ist die Stadt Musterstadt.", "Sie haben das Recht auf Auskunft."}) {
 		t.Errorf("Datenschutz paragraphs = %q", got)
 	}
 
 	// A tenant without pages of its own shows the installation's, which
 	// the portal keeps.
-	mine := texts(h.doc("/beispielkreis/impressum"), "main p.kern-body")
-	portal := texts(h.doc("/impressum"), "main p.kern-body")
+	mine := textsOf(h.doc("/beispielkreis/impressum"), "main p.kern-body")
+	portal := textsOf(h.doc("/impressum"), "main p.kern-body")
 	if len(portal) == 0 || !slices.Equal(mine, portal) {
 		t.Errorf("/beispielkreis/impressum = %q, want the installation's %q", mine, portal)
 	}
@@ -154,19 +154,19 @@ func TestAuthorityPageOverridesTenantPage(t *testing.T) {
 	if got := footerLinks(h.doc(base + "/schritt/1"))["Datenschutz"]; got != authPath {
 		t.Errorf("step 1 footer Datenschutz → %q, want %q", got, authPath)
 	}
-	if got := texts(h.doc(authPath), "main p.kern-body"); !slices.Equal(got, []string{"Datenschutz des Bürgeramts."}) {
+	if got := textsOf(h.doc(authPath), "main p.kern-body"); !slices.Equal(got, []string{"Datenschutz des Bürgeramts."}) {
 		t.Errorf("%s = %q", authPath, got)
 	}
 	// The catalogue, which no authority owns, links to the tenant's.
 	if got := footerLinks(h.doc("/musterstadt/"))["Datenschutz"]; got != "/musterstadt/datenschutz" {
 		t.Errorf("catalogue footer Datenschutz → %q", got)
 	}
-	if got := texts(h.doc("/musterstadt/datenschutz"), "main p.kern-body"); !slices.Equal(got, []string{"Datenschutz der Stadt."}) {
+	if got := textsOf(h.doc("/musterstadt/datenschutz"), "main p.kern-body"); !slices.Equal(got, []string{"Datenschutz der Stadt."}) {
 		t.Errorf("/musterstadt/datenschutz = %q", got)
 	}
 	// An authority's pages fall back to its tenant's, and to the
 	// installation's.
-	if got := texts(h.doc("/musterstadt/behoerden/"+bue.ID+"/impressum"), "main p.kern-body"); !slices.Equal(got, texts(h.doc("/impressum"), "main p.kern-body")) {
+	if got := textsOf(h.doc("/musterstadt/behoerden/"+bue.ID+"/impressum"), "main p.kern-body"); !slices.Equal(got, textsOf(h.doc("/impressum"), "main p.kern-body")) {
 		t.Errorf("authority without an Impressum shows %q", got)
 	}
 	// An authority of another tenant is not found under this one.
@@ -216,7 +216,7 @@ func TestAccessibilityStatementStructure(t *testing.T) {
 	h.setPages("musterstadt", tenant.Pages{Barrierefreiheit: &tenant.Page{Statement: st}}, nil)
 	d := h.doc("/musterstadt/barrierefreiheit")
 
-	if got := texts(d, "main h1"); !slices.Equal(got, []string{"Erklärung zur Barrierefreiheit"}) {
+	if got := textsOf(d, "main h1"); !slices.Equal(got, []string{"Erklärung zur Barrierefreiheit"}) {
 		t.Errorf("h1 = %q", got)
 	}
 	// The model's parts, in its order, each a section with a heading.
@@ -231,17 +231,17 @@ func TestAccessibilityStatementStructure(t *testing.T) {
 	if !slices.Equal(ids, wantSections) {
 		t.Errorf("sections = %q, want %q", ids, wantSections)
 	}
-	if got := texts(d, "#stand-titel"); !slices.Equal(got, []string{"Stand der Vereinbarkeit mit den Anforderungen"}) {
+	if got := textsOf(d, "#stand-titel"); !slices.Equal(got, []string{"Stand der Vereinbarkeit mit den Anforderungen"}) {
 		t.Errorf("heading of #stand = %q", got)
 	}
 	check := func(selector, want string) {
 		t.Helper()
-		if got := texts(d, selector); !slices.Equal(got, []string{want}) {
+		if got := textsOf(d, selector); !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %q, want %q", selector, got, want)
 		}
 	}
 	check("#stand .app-conformance", "teilweise vereinbar")
-	if got := texts(d, "#nicht-barrierefreie-inhalte li .app-problem"); !slices.Equal(got, []string{st.Problems[0].Content, st.Problems[1].Content}) {
+	if got := textsOf(d, "#nicht-barrierefreie-inhalte li .app-problem"); !slices.Equal(got, []string{st.Problems[0].Content, st.Problems[1].Content}) {
 		t.Errorf("problems = %q", got)
 	}
 	check("#nicht-barrierefreie-inhalte li .app-problem__reason", "Begründung: unverhältnismäßige Belastung")

@@ -59,6 +59,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /intern/anmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.login))))
 	mux.Handle("POST /intern/abmelden", noStore(s.html(s.logout)))
 	mux.Handle("GET /intern/{$}", staff(s.inbox))
+	mux.Handle("POST /intern/sitzung", limitBody(s.cfg.MaxFormBytes, staff(s.extendSession)))
 	mux.Handle("GET /intern/antraege/{id}", staff(s.inboxSubmission))
 	mux.Handle("GET /intern/antraege/{id}/antrag.pdf", staff(s.inboxPDF))
 	mux.Handle("GET /intern/antraege/{id}/daten.json", staff(s.inboxJSON))

@@ -955,7 +955,7 @@ func testRedeliverTargets(t *testing.T, s Stores) {
 	_, err = s.PurgeSubmissions(ctx, time.Now().Add(time.Hour))
 	noErr(t, "PurgeSubmissions", err)
 	wantKind(t, "Redeliver(purged)", s.Redeliver(ctx, f.a.ID, wh.ID, &submission.Event{Actor: "sb", Action: "x"}), apperr.Gone)
-	failed, err := s.ListSubmissions(ctx, f.a.ID, submission.Filter{DeliveryState: string(delivery.Failed)})
+	failed, err := s.ListSubmissions(ctx, f.a.ID, submission.Filter{DeliveryState: string(delivery.Failed), HasData: true})
 	noErr(t, "ListSubmissions", err)
 	for _, x := range failed {
 		if x.ID == sub3.ID {
