@@ -23,7 +23,7 @@ type Form struct {
 type Step struct {
 	Index    int    // 0-based
 	Title    string // heading, e.g. "Antragstellende Person"
-	Subtitle string // for a part of a large group, e.g. "Anschrift"
+	Subtitle string // for a part of a large group, e.g. "Anschrift"; never empty for such a part
 	// Parent is the key path of the object whose entries the step shows:
 	// nil for the root, or the path of a top-level group.
 	Parent form.Path
@@ -89,10 +89,15 @@ func NewForm(s *form.Schema) *Form {
 		}
 		// Split a large group along its children.
 		var run []form.Child
+		parts := 0
 		emit := func(sub string) {
 			if len(run) > 0 {
+				if sub == "" {
+					sub = partTitle(run, parts)
+				}
 				add(&Step{Title: e.Label(), Subtitle: sub, Parent: path, ParentChild: &cc, Children: run})
 				run = nil
+				parts++
 			}
 		}
 		for _, k := range e.Struktur {
@@ -122,6 +127,35 @@ func NewForm(s *form.Schema) *Form {
 		last.Notes = append(last.Notes, notes...)
 	}
 	return f
+}
+
+// partTitle names a step of a split group that holds the fields between
+// its large subgroups: the only data element's name if it is a group, else
+// "Allgemeine Angaben" for the first part and "Weitere Angaben" for later
+// ones.
+func partTitle(run []form.Child, part int) string {
+	var data []*form.Element
+	for _, c := range run {
+		if c.Element.CarriesData() {
+			data = append(data, c.Element)
+		}
+	}
+	if len(data) == 1 && data[0].Kind == form.KindGroup {
+		return data[0].Label()
+	}
+	if part == 0 {
+		return "Allgemeine Angaben"
+	}
+	return "Weitere Angaben"
+}
+
+// Heading is what names the step on its page and in the page title: the
+// subtitle of a part of a split group ("Anschrift"), else the title.
+func (st *Step) Heading() string {
+	if st.Subtitle != "" {
+		return st.Subtitle
+	}
+	return st.Title
 }
 
 func (f *Form) add(st *Step) {

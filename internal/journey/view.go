@@ -3,6 +3,7 @@ package journey
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -87,7 +88,7 @@ type Item struct {
 	Name    string    // input name: Path.String()
 	ID      string    // HTML id of the input
 	Box     string    // HTML id of the element's container (rules show and hide it)
-	Anchor  string    // HTML id an error summary links to
+	Anchor  string    // HTML id an error summary links to: an element that exists and takes focus
 	Label   string
 	Hint    string
 
@@ -111,6 +112,13 @@ type Item struct {
 	Slots    int  // repeated simple field: number of inputs
 	Inputs   []Input
 	ReadOnly string // locked: the value to show
+	// Consent: a code list with a single value, shown as one checkbox
+	// whose value is the code (Widget WCheckbox, one Option).
+	Consent bool
+	// Autocomplete is the HTML autofill field name of the input ("" for
+	// none; see Autocomplete). A date of birth has "bday" here and its
+	// parts get "bday-day", "bday-month" and "bday-year".
+	Autocomplete string
 
 	// Group and repeat.
 	Children []*Item
@@ -130,7 +138,12 @@ type Option struct {
 // Input is one input of a repeated simple field.
 type Input struct {
 	Name, ID, Value string
+	Invalid         bool   // this input, or the field as a whole, has an error
+	Autocomplete    string // autofill field name, on the first input ("additional-name" after a given name)
 }
+
+// FilesID is the HTML id of the list of a file field's uploaded files.
+func FilesID(p form.Path) string { return HTMLID(p) + "-dateien" }
 
 // File is an uploaded file shown on a step.
 type File struct {
@@ -180,8 +193,12 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 	}
 	obj := step.Object(doc, false)
 	v := &View{Step: step}
+	subject := SubjectUnknown
+	if step.ParentChild != nil {
+		subject = SubjectOf(step.ParentChild.Element, true)
+	}
 	for i := range step.Children {
-		if it := b.item(step.Parent, &step.Children[i], obj); it != nil {
+		if it := b.item(step.Parent, &step.Children[i], obj, subject); it != nil {
 			v.Items = append(v.Items, it)
 		}
 	}
@@ -216,9 +233,14 @@ type viewBuilder struct {
 	errs  map[string]string
 }
 
-func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) *Item {
+// item describes struktur entry c below parent; subject is whom the
+// enclosing groups are about.
+func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any, subject Subject) *Item {
 	e := c.Element
 	kp := parent.Key(e.ID)
+	if e.Kind == form.KindGroup {
+		subject = subject.Within(SubjectOf(e, len(parent) == 0))
+	}
 	if _, fixed := b.fixed(kp); fixed {
 		return nil
 	}
@@ -249,7 +271,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 				Error: b.errs[ep.String()]}
 			m, _ := entry.(map[string]any)
 			for j := range e.Struktur {
-				if k := b.item(ep, &e.Struktur[j], m); k != nil {
+				if k := b.item(ep, &e.Struktur[j], m, subject); k != nil {
 					en.Children = append(en.Children, k)
 				}
 			}
@@ -262,7 +284,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 		it.Kind = "group"
 		m, _ := val.(map[string]any)
 		for j := range e.Struktur {
-			if k := b.item(kp, &e.Struktur[j], m); k != nil {
+			if k := b.item(kp, &e.Struktur[j], m, subject); k != nil {
 				it.Children = append(it.Children, k)
 			}
 		}
@@ -270,18 +292,36 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 	}
 	it.Kind = "field"
 	it.Widget = WidgetOf(e, c.Anzahl)
+	it.Autocomplete = Autocomplete(subject, e)
 	b.field(it, c, val)
-	switch {
-	case len(it.Options) > 0:
-		it.Anchor = it.Options[0].ID
-	case it.Widget == WDate || it.Widget == WDateTime:
-		it.Anchor = it.ID + "-tag"
-	case len(it.Inputs) > 0:
-		it.Anchor = it.Inputs[0].ID
-	default:
-		it.Anchor = it.ID
-	}
+	it.Anchor = anchorOf(it)
 	return it
+}
+
+// anchorOf returns the id of the element an error summary links to, one
+// that the page renders and that takes focus: the first radio button or
+// checkbox, the select itself (its options have no id), the day of a date,
+// the first of several inputs, the file input, or the list of uploaded
+// files when no more may be added (the list is focusable then).
+func anchorOf(it *Item) string {
+	switch {
+	case it.Widget == WSelect:
+		return it.ID
+	case it.Widget == WDate || it.Widget == WDateTime:
+		return it.ID + "-tag"
+	case it.Widget == WFile:
+		if it.CanAdd {
+			return it.ID
+		}
+		return FilesID(it.Path)
+	case it.Widget == WLabel || it.Widget == WReadonly || it.Widget == WHidden:
+		return it.Box
+	case len(it.Options) > 0:
+		return it.Options[0].ID
+	case len(it.Inputs) > 0:
+		return it.Inputs[0].ID
+	}
+	return it.ID
 }
 
 func (b *viewBuilder) fixed(p form.Path) (any, bool) {
@@ -316,9 +356,24 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 				v = arr[i]
 			}
 			ip := it.Path.Index(i)
-			it.Inputs = append(it.Inputs, Input{Name: ip.String(), ID: HTMLID(ip), Value: rawOr(ip.String(), display(e, v))})
-			if msg, ok := b.errs[ip.String()]; ok && it.Error == "" {
-				it.Error = msg
+			in := Input{Name: ip.String(), ID: HTMLID(ip), Value: rawOr(ip.String(), display(e, v))}
+			if msg, ok := b.errs[ip.String()]; ok {
+				in.Invalid = true
+				if it.Error == "" {
+					it.Error = msg
+				}
+			}
+			switch {
+			case i == 0:
+				in.Autocomplete = it.Autocomplete
+			case it.Autocomplete == "given-name":
+				in.Autocomplete = "additional-name"
+			}
+			it.Inputs = append(it.Inputs, in)
+		}
+		if _, whole := b.errs[it.Name]; whole {
+			for i := range it.Inputs {
+				it.Inputs[i].Invalid = true
 			}
 		}
 		it.Slots = n
@@ -354,6 +409,12 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 		for i, w := range e.Codes() {
 			it.Options = append(it.Options, Option{Value: w.Code, Label: w.Name, Selected: w.Code == s, ID: fmt.Sprintf("%s-%d", it.ID, i)})
 		}
+		if len(it.Options) == 1 {
+			// A consent ("Ich stimme zu."): one checkbox that can be
+			// unchecked again, posting the code under the field's name
+			// as the radio button did.
+			it.Widget, it.Consent = WCheckbox, true
+		}
 	case WYesNo:
 		s := ""
 		if v, ok := val.(bool); ok {
@@ -371,6 +432,7 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 		for _, ref := range fileRefs(val) {
 			it.Files = append(it.Files, File{AttachmentID: ref.AttachmentID, Filename: ref.Filename, Size: form.HumanSize(ref.Size)})
 		}
+		it.Hint = withoutSizeLimit(it.Hint)
 		it.Accept = strings.Join(e.Praezisierung.MediaTypes, ",")
 		if it.Accept == "" {
 			it.Accept = strings.Join(DefaultMediaTypes, ",")
@@ -421,4 +483,16 @@ func fileRefs(v any) []form.FileRef {
 		}
 	}
 	return out
+}
+
+// sizeLimitRE matches a size limit stated in a hint: "(Dateigröße max.
+// 2 MB)", "maximal 5 MB", "höchstens 500 KB".
+var sizeLimitRE = regexp.MustCompile(`(?i)\s*\(?\s*(dateigröße\s*:?\s*)?(max\.|maximal|höchstens|bis zu)\s*\d+([.,]\d+)?\s*(kb|mb|gb|byte)\b\s*\)?`)
+
+// withoutSizeLimit removes a size limit stated in a file field's hint: the
+// page states the limit the server enforces (MaxFileSize) next to it, and
+// two different limits would contradict each other.
+func withoutSizeLimit(hint string) string {
+	out := strings.Join(strings.Fields(sizeLimitRE.ReplaceAllString(hint, " ")), " ")
+	return strings.NewReplacer(" .", ".", " ,", ",").Replace(out)
 }
