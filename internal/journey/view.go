@@ -217,9 +217,33 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 		}
 	}
 	walk(v.Items)
+	// A problem of no element on the page (the step's own group left
+	// empty) links to the step's first field.
+	first := ""
+	var firstField func(its []*Item) bool
+	firstField = func(its []*Item) bool {
+		for _, it := range its {
+			if it.Hidden {
+				continue
+			}
+			if it.Kind == "field" && it.Widget != WLabel && it.Widget != WReadonly && it.Widget != WHidden {
+				first = it.Anchor
+				return true
+			}
+			if firstField(it.Children) {
+				return true
+			}
+		}
+		return false
+	}
+	firstField(v.Items)
 	for _, p := range problems {
 		if !seen[p.Path+p.Message] {
-			v.Problems = append(v.Problems, form.Problem{Path: BoxID(form.ParsePath(p.Path)), Code: p.Code, Message: p.Message})
+			anchor := first
+			if anchor == "" {
+				anchor = BoxID(form.ParsePath(p.Path))
+			}
+			v.Problems = append(v.Problems, form.Problem{Path: anchor, Code: p.Code, Message: p.Message})
 		}
 	}
 	v.RulesJSON = f.clientRules(step, doc, state)

@@ -193,6 +193,51 @@ func TestErrorSummaryLinksReachFocusableTargets(t *testing.T) {
 	}
 }
 
+// TestSummaryErrorLinksReachFocusableTargets: the error summary of the
+// "Angaben prüfen" page linked to the container of a field on its step
+// (…-feld), a <div> that takes no focus.
+func TestSummaryErrorLinksReachFocusableTargets(t *testing.T) {
+	h := newHarness(t)
+	links := 0
+	for _, ts := range demoServices(t, h) {
+		t.Run(ts[0]+"/"+ts[1], func(t *testing.T) {
+			h.t = t
+			sv := h.service(ts[0], ts[1])
+			base := h.start(sv)
+			r := h.do(h.client, "POST", base+"/absenden", url.Values{})
+			if r.status != http.StatusUnprocessableEntity {
+				t.Fatalf("empty submission: %d", r.status)
+			}
+			summary := parseHTML(t, r.body).byID("fehler")
+			if summary == nil {
+				t.Fatal("no error summary")
+			}
+			pages := map[string]doc{}
+			for _, a := range all(summary, tag("a")) {
+				href, _ := attr(a, "href")
+				path, frag, _ := strings.Cut(href, "#")
+				page, ok := pages[path]
+				if !ok {
+					resp := h.get(path)
+					if resp.status != http.StatusOK {
+						t.Errorf("error link %q: step answers %d", href, resp.status)
+						continue
+					}
+					page = parseHTML(t, resp.body)
+					pages[path] = page
+				}
+				links++
+				if target := page.byID(frag); target == nil || !focusable(target) {
+					t.Errorf("error link %q (%s) leads to no focusable element", href, text(a))
+				}
+			}
+		})
+	}
+	if links == 0 {
+		t.Fatal("no link checked")
+	}
+}
+
 // TestAriaInvalidOnEveryInputOfAFieldInError: date and time parts,
 // repeated simple fields and checkbox groups in error lacked
 // aria-invalid="true", and their fieldset must be described by the error.

@@ -423,14 +423,19 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	// Problems link to the step that holds them.
+	// Problems link to the field on the step that holds them: to the
+	// element that takes focus there, as the step's own error summary does.
 	var links []errLink
 	for _, p := range problems {
 		l := errLink{Href: dc.base + "/schritt/1", Message: p.Message}
 		for _, st := range dc.form.Steps {
 			if st.Contains(p.Path) {
-				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(form.ParsePath(p.Path)))
-				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Title, p.Message)
+				anchor := journey.BoxID(form.ParsePath(p.Path))
+				if v := dc.form.BuildView(st, clean, state, nil, form.Problems{p}); len(v.Problems) > 0 {
+					anchor = v.Problems[0].Path
+				}
+				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, anchor)
+				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Heading(), p.Message)
 				break
 			}
 		}
