@@ -361,38 +361,60 @@ func TestSentAnswersPageMatchesTheReceipt(t *testing.T) {
 	}
 	main := text(all(page.root, tag("main"))[0])
 	sub, stored := h.storedAs(t, sv, ref, ex)
-	wants := []string{ref, sub.DataSHA256}
+	for _, w := range []string{ref, sub.DataSHA256} {
+		if !strings.Contains(main, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	inOrder(t, "Ihre übermittelten Angaben", main, answerTexts(sv.form.Answers(stored, nil, true)))
+
+	// The summary before sending and the caseworker's view list the same
+	// answers in the same order.
+	inOrder(t, "Angaben prüfen", text(all(parseHTML(t, summary.body).root, tag("main"))[0]), answerTexts(sv.form.Answers(stored, nil, false)))
+	staff := h.send(h.staffClient("musterstadt"), mustRequest(t, "GET", h.srv.URL+"/intern/antraege/"+sub.ID))
+	inOrder(t, "Posteingang", text(all(parseHTML(t, staff.body).root, tag("main"))[0]), answerTexts(sv.form.Answers(stored, nil, true)))
+}
+
+// answerTexts lists the titles, labels and values of sections in reading
+// order, with white space as text() leaves it.
+func answerTexts(secs []journey.Section) []string {
+	var out []string
+	squeeze := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	var walk func(items []journey.Answer)
 	walk = func(items []journey.Answer) {
 		for _, it := range items {
 			if it.Section != nil {
-				wants = append(wants, it.Section.Title)
+				out = append(out, squeeze(it.Section.Title))
 				walk(it.Section.Items)
 				continue
 			}
-			wants = append(wants, strings.Join(strings.Fields(it.Label), " "))
+			out = append(out, squeeze(it.Label))
 			for _, line := range strings.Split(it.Value, "\n") {
-				wants = append(wants, strings.Join(strings.Fields(line), " "))
+				out = append(out, squeeze(line))
 			}
 		}
 	}
-	for _, s := range sv.form.Answers(stored, nil, true) {
-		wants = append(wants, s.Title)
+	for _, s := range secs {
+		out = append(out, squeeze(s.Title))
 		walk(s.Items)
 	}
+	return out
+}
+
+// inOrder fails t unless every want occurs in text after the one before.
+func inOrder(t *testing.T, page, text string, wants []string) {
+	t.Helper()
+	if len(wants) < 5 {
+		t.Fatalf("%s: only %d texts to look for", page, len(wants))
+	}
 	at := 0
-	for _, w := range wants[2:] {
-		i := strings.Index(main[at:], w)
+	for _, w := range wants {
+		i := strings.Index(text[at:], w)
 		if i < 0 {
-			t.Errorf("%q missing, or out of the receipt's order", w)
+			t.Errorf("%s: %q missing, or out of the schema's order", page, w)
 			continue
 		}
 		at += i
-	}
-	for _, w := range wants[:2] {
-		if !strings.Contains(main, w) {
-			t.Errorf("page lacks %q", w)
-		}
 	}
 }
 
