@@ -134,14 +134,31 @@ func msgMaxSize(e *Element, max int64) string {
 // germanNumber writes a decimal string with a decimal comma.
 func germanNumber(s string) string { return strings.Replace(s, ".", ",", 1) }
 
-// HumanSize formats a byte count for citizens: "20 MB", "512 kB", "900 Byte".
-// It uses decimal units, as the file size limits in FIM schemas do.
+// HumanSize formats a byte count for citizens: "20 MB", "1,2 MB",
+// "512 kB", "900 Byte". It uses decimal units (1 kB = 1000 bytes), as the
+// file size limits in FIM schemas do, and rounds to one decimal place,
+// written with a German decimal comma; ",0" is left out. Sizes of 1000 MB
+// and more stay in MB ("2000 MB"). Negative counts are shown as "0 Byte".
 func HumanSize(n int64) string {
-	switch {
-	case n >= 1_000_000 && n%100_000 == 0:
-		return germanNumber(fmt.Sprintf("%g", float64(n)/1e6)) + " MB"
-	case n >= 1_000 && n%100 == 0:
-		return germanNumber(fmt.Sprintf("%g", float64(n)/1e3)) + " kB"
+	if n < 0 {
+		n = 0
 	}
-	return fmt.Sprintf("%d Byte", n)
+	if n < 1_000 {
+		return fmt.Sprintf("%d Byte", n)
+	}
+	// Tenths of a kB, rounded half up; a size that rounds to 1000 kB is
+	// shown as 1 MB.
+	tenths := (n + 50) / 100
+	if tenths < 10_000 {
+		return tenthsString(tenths) + " kB"
+	}
+	return tenthsString((n+50_000)/100_000) + " MB"
+}
+
+// tenthsString writes t/10 with a decimal comma, without ",0".
+func tenthsString(t int64) string {
+	if t%10 == 0 {
+		return fmt.Sprintf("%d", t/10)
+	}
+	return fmt.Sprintf("%d,%d", t/10, t%10)
 }

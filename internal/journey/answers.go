@@ -10,21 +10,52 @@ import (
 )
 
 // Section is a group of answers for a summary: the citizen's "Angaben
-// prüfen" page, the receipt PDF and the caseworker's view.
+// prüfen" page, the receipt PDF, the copy of what was sent and the
+// caseworker's view.
 type Section struct {
-	Title    string
-	Step     int // index of the step to change these answers
-	Anchor   string
-	Items    []Answer
-	Sections []Section // nested groups and repeated entries
+	Title  string
+	Step   int // index of the step to change these answers
+	Anchor string
+	// Items are the answers and the nested groups and repeated entries, in
+	// the schema's order: an Item with a Section is a nested group.
+	Items []Answer
 }
 
-// Answer is one answered question.
+// Answer is one answered question, or a nested group (Section set).
 type Answer struct {
-	Label  string // bezeichnungEingabe, or bezeichnungAusgabe for output
+	Label  string // bezeichnungEingabe, or bezeichnungAusgabe for output; a group's title
 	Value  string // formatted for reading; several lines for lists
 	Anchor string // HTML id of the input, for "Ändern" links
 	Files  []form.FileRef
+	// Section is a nested group or repeated entry; Value and Files are
+	// then empty.
+	Section *Section
+}
+
+// Block is a part of a section for layouts that put consecutive answers
+// into one list between the headings of nested groups: either Answers (one
+// or more answers in a row) or Section.
+type Block struct {
+	Answers []Answer
+	Section *Section
+}
+
+// Blocks splits the section's items, in order, into runs of answers and
+// nested sections.
+func (s Section) Blocks() []Block {
+	var out []Block
+	for _, it := range s.Items {
+		if it.Section != nil {
+			out = append(out, Block{Section: it.Section})
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1].Section == nil {
+			out[n-1].Answers = append(out[n-1].Answers, it)
+			continue
+		}
+		out = append(out, Block{Answers: []Answer{it}})
+	}
+	return out
 }
 
 // Answers lists the answered questions of doc step by step. With output
@@ -52,7 +83,7 @@ func (f *Form) Answers(doc map[string]any, state *rules.State, output bool) []Se
 			sec.Title += " – " + st.Subtitle
 		}
 		a.children(&sec, st.Parent, st.Children, obj, st.Index)
-		if len(sec.Items) > 0 || len(sec.Sections) > 0 {
+		if len(sec.Items) > 0 {
 			out = append(out, sec)
 		}
 	}
@@ -118,15 +149,15 @@ func (a *answerer) children(sec *Section, p form.Path, cs []form.Child, obj map[
 					sub := Section{Title: fmt.Sprintf("%s %d", label, j+1), Step: step, Anchor: HTMLID(kp.Index(j))}
 					m, _ := entry.(map[string]any)
 					a.children(&sub, kp.Index(j), e.Struktur, m, step)
-					sec.Sections = append(sec.Sections, sub)
+					sec.Items = append(sec.Items, Answer{Label: sub.Title, Anchor: sub.Anchor, Section: &sub})
 				}
 				continue
 			}
 			m, _ := v.(map[string]any)
 			sub := Section{Title: label, Step: step, Anchor: HTMLID(kp)}
 			a.children(&sub, kp, e.Struktur, m, step)
-			if len(sub.Items) > 0 || len(sub.Sections) > 0 {
-				sec.Sections = append(sec.Sections, sub)
+			if len(sub.Items) > 0 {
+				sec.Items = append(sec.Items, Answer{Label: sub.Title, Anchor: sub.Anchor, Section: &sub})
 			}
 			continue
 		}

@@ -25,7 +25,7 @@ type Form struct {
 type Step struct {
 	Index    int    // 0-based
 	Title    string // heading, e.g. "Antragstellende Person"
-	Subtitle string // for a part of a large group, e.g. "Anschrift"
+	Subtitle string // for a part of a large group, e.g. "Anschrift"; never empty for such a part
 	// Parent is the key path of the object whose entries the step shows:
 	// nil for the root, or the path of a top-level group.
 	Parent form.Path
@@ -199,10 +199,15 @@ func NewForm(s *form.Schema) *Form {
 		}
 		// Split a large group along its children.
 		var run []form.Child
+		parts := 0
 		emit := func(sub string) {
 			if len(run) > 0 {
+				if sub == "" {
+					sub = partTitle(run, parts)
+				}
 				add(&Step{Title: title, Subtitle: sub, Parent: path, ParentChild: &cc, Children: run, Optional: ch})
 				run = nil
+				parts++
 			}
 		}
 		for _, k := range e.Struktur {
@@ -236,7 +241,7 @@ func NewForm(s *form.Schema) *Form {
 }
 
 // numberSameTitles gives steps that would carry the same heading a part
-// number ("Allgemeine Angaben – Teil 2"), so that every page title names
+// number ("Allgemeine Angaben (Teil 2)"), so that every page title names
 // its own step.
 func (f *Form) numberSameTitles() {
 	count := map[string]int{}
@@ -253,12 +258,41 @@ func (f *Form) numberSameTitles() {
 			continue
 		}
 		seen[k]++
-		part := fmt.Sprintf("Teil %d", seen[k])
 		if st.Subtitle != "" {
-			part = st.Subtitle + ", " + part
+			st.Subtitle += fmt.Sprintf(" (Teil %d)", seen[k])
+		} else {
+			st.Title += fmt.Sprintf(" (Teil %d)", seen[k])
 		}
-		st.Subtitle = part
 	}
+}
+
+// partTitle names a step of a split group that holds the fields between
+// its large subgroups: the only data element's name if it is a group, else
+// "Allgemeine Angaben" for the first part and "Weitere Angaben" for later
+// ones.
+func partTitle(run []form.Child, part int) string {
+	var data []*form.Element
+	for _, c := range run {
+		if c.Element.CarriesData() {
+			data = append(data, c.Element)
+		}
+	}
+	if len(data) == 1 && data[0].Kind == form.KindGroup {
+		return data[0].Label()
+	}
+	if part == 0 {
+		return "Allgemeine Angaben"
+	}
+	return "Weitere Angaben"
+}
+
+// Heading is what names the step on its page and in the page title: the
+// subtitle of a part of a split group ("Anschrift"), else the title.
+func (st *Step) Heading() string {
+	if st.Subtitle != "" {
+		return st.Subtitle
+	}
+	return st.Title
 }
 
 func (f *Form) add(st *Step) {

@@ -3,6 +3,7 @@ package journey
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -87,7 +88,7 @@ type Item struct {
 	Name    string    // input name: Path.String()
 	ID      string    // HTML id of the input
 	Box     string    // HTML id of the element's container (rules show and hide it)
-	Anchor  string    // HTML id an error summary links to
+	Anchor  string    // HTML id an error summary links to: an element that exists and takes focus
 	Label   string
 	Hint    string
 
@@ -111,6 +112,13 @@ type Item struct {
 	Slots    int  // repeated simple field: number of inputs
 	Inputs   []Input
 	ReadOnly string // locked: the value to show
+	// Consent: a code list with a single value, shown as one checkbox
+	// whose value is the code (Widget WCheckbox, one Option).
+	Consent bool
+	// Autocomplete is the HTML autofill field name of the input ("" for
+	// none; see Autocomplete). A date of birth has "bday" here and its
+	// parts get "bday-day", "bday-month" and "bday-year".
+	Autocomplete string
 
 	// Group and repeat.
 	Children []*Item
@@ -130,7 +138,12 @@ type Option struct {
 // Input is one input of a repeated simple field.
 type Input struct {
 	Name, ID, Value string
+	Invalid         bool   // this input, or the field as a whole, has an error
+	Autocomplete    string // autofill field name, on the first input ("additional-name" after a given name)
 }
+
+// FilesID is the HTML id of the list of a file field's uploaded files.
+func FilesID(p form.Path) string { return HTMLID(p) + "-dateien" }
 
 // File is an uploaded file shown on a step.
 type File struct {
@@ -183,7 +196,11 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 	if step.Choice != nil {
 		v.Items = append(v.Items, b.choice(step.Choice))
 	}
-	v.Items = append(v.Items, b.items(step.Parent, step.Children, obj)...)
+	subject := SubjectUnknown
+	if step.ParentChild != nil {
+		subject = SubjectOf(step.ParentChild.Element, true)
+	}
+	v.Items = append(v.Items, b.items(step.Parent, step.Children, obj, subject)...)
 	// Problems in page order, so that the error summary follows the page.
 	seen := map[string]bool{}
 	var walk func(its []*Item)
@@ -199,9 +216,33 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 		}
 	}
 	walk(v.Items)
+	// A problem of no element on the page (the step's own group left
+	// empty) links to the step's first field.
+	first := ""
+	var firstField func(its []*Item) bool
+	firstField = func(its []*Item) bool {
+		for _, it := range its {
+			if it.Hidden {
+				continue
+			}
+			if it.Kind == "field" && it.Widget != WLabel && it.Widget != WReadonly && it.Widget != WHidden {
+				first = it.Anchor
+				return true
+			}
+			if firstField(it.Children) {
+				return true
+			}
+		}
+		return false
+	}
+	firstField(v.Items)
 	for _, p := range problems {
 		if !seen[p.Path+p.Message] {
-			v.Problems = append(v.Problems, form.Problem{Path: BoxID(form.ParsePath(p.Path)), Code: p.Code, Message: p.Message})
+			anchor := first
+			if anchor == "" {
+				anchor = BoxID(form.ParsePath(p.Path))
+			}
+			v.Problems = append(v.Problems, form.Problem{Path: anchor, Code: p.Code, Message: p.Message})
 		}
 	}
 	v.RulesJSON = f.clientRules(step, doc, state)
@@ -216,13 +257,14 @@ type viewBuilder struct {
 }
 
 // items describes the struktur entries children of the object obj at
-// parent. Sibling groups with the same label get labels that tell them
-// apart (form.SameLabelGroups).
-func (b *viewBuilder) items(parent form.Path, children []form.Child, obj map[string]any) []*Item {
+// parent; subject is whom the enclosing groups are about. Sibling groups
+// with the same label get labels that tell them apart
+// (form.SameLabelGroups).
+func (b *viewBuilder) items(parent form.Path, children []form.Child, obj map[string]any, subject Subject) []*Item {
 	var out []*Item
 	distinct := form.SameLabelGroups(children)
 	for i := range children {
-		if it := b.item(parent, &children[i], obj); it != nil {
+		if it := b.item(parent, &children[i], obj, subject); it != nil {
 			if l, ok := distinct[i]; ok {
 				it.Label = l
 			}
@@ -232,9 +274,14 @@ func (b *viewBuilder) items(parent form.Path, children []form.Child, obj map[str
 	return out
 }
 
-func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) *Item {
+// item describes struktur entry c below parent; subject is whom the
+// enclosing groups are about.
+func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any, subject Subject) *Item {
 	e := c.Element
 	kp := parent.Key(e.ID)
+	if e.Kind == form.KindGroup {
+		subject = subject.Within(SubjectOf(e, len(parent) == 0))
+	}
 	if _, fixed := b.fixed(kp); fixed {
 		return nil
 	}
@@ -264,7 +311,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 				EntryLabel: fmt.Sprintf("%s %d", e.Label(), i+1), CanRemove: shown > c.Anzahl.Min,
 				Error: b.errs[ep.String()]}
 			m, _ := entry.(map[string]any)
-			en.Children = b.items(ep, e.Struktur, m)
+			en.Children = b.items(ep, e.Struktur, m, subject)
 			it.Children = append(it.Children, en)
 		}
 		it.CanAdd = c.Anzahl.Max == form.Unbounded || shown < c.Anzahl.Max
@@ -273,22 +320,14 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any) 
 	if e.Kind == form.KindGroup {
 		it.Kind = "group"
 		m, _ := val.(map[string]any)
-		it.Children = b.items(kp, e.Struktur, m)
+		it.Children = b.items(kp, e.Struktur, m, subject)
 		return it
 	}
 	it.Kind = "field"
 	it.Widget = WidgetOf(e, c.Anzahl)
+	it.Autocomplete = Autocomplete(subject, e)
 	b.field(it, c, val)
-	switch {
-	case len(it.Options) > 0:
-		it.Anchor = it.Options[0].ID
-	case it.Widget == WDate || it.Widget == WDateTime:
-		it.Anchor = it.ID + "-tag"
-	case len(it.Inputs) > 0:
-		it.Anchor = it.Inputs[0].ID
-	default:
-		it.Anchor = it.ID
-	}
+	it.Anchor = anchorOf(it)
 	return it
 }
 
@@ -334,6 +373,32 @@ func (b *viewBuilder) choice(ch *Choice) *Item {
 	return it
 }
 
+// anchorOf returns the id of the element an error summary links to, one
+// that the page renders and that takes focus: the first radio button or
+// checkbox, the select itself (its options have no id), the day of a date,
+// the first of several inputs, the file input, or the list of uploaded
+// files when no more may be added (the list is focusable then).
+func anchorOf(it *Item) string {
+	switch {
+	case it.Widget == WSelect:
+		return it.ID
+	case it.Widget == WDate || it.Widget == WDateTime:
+		return it.ID + "-tag"
+	case it.Widget == WFile:
+		if it.CanAdd {
+			return it.ID
+		}
+		return FilesID(it.Path)
+	case it.Widget == WLabel || it.Widget == WReadonly || it.Widget == WHidden:
+		return it.Box
+	case len(it.Options) > 0:
+		return it.Options[0].ID
+	case len(it.Inputs) > 0:
+		return it.Inputs[0].ID
+	}
+	return it.ID
+}
+
 func (b *viewBuilder) fixed(p form.Path) (any, bool) {
 	if b.state == nil {
 		return nil, false
@@ -366,9 +431,24 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 				v = arr[i]
 			}
 			ip := it.Path.Index(i)
-			it.Inputs = append(it.Inputs, Input{Name: ip.String(), ID: HTMLID(ip), Value: rawOr(ip.String(), display(e, v))})
-			if msg, ok := b.errs[ip.String()]; ok && it.Error == "" {
-				it.Error = msg
+			in := Input{Name: ip.String(), ID: HTMLID(ip), Value: rawOr(ip.String(), display(e, v))}
+			if msg, ok := b.errs[ip.String()]; ok {
+				in.Invalid = true
+				if it.Error == "" {
+					it.Error = msg
+				}
+			}
+			switch {
+			case i == 0:
+				in.Autocomplete = it.Autocomplete
+			case it.Autocomplete == "given-name":
+				in.Autocomplete = "additional-name"
+			}
+			it.Inputs = append(it.Inputs, in)
+		}
+		if _, whole := b.errs[it.Name]; whole {
+			for i := range it.Inputs {
+				it.Inputs[i].Invalid = true
 			}
 		}
 		it.Slots = n
@@ -404,6 +484,12 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 		for i, w := range e.Codes() {
 			it.Options = append(it.Options, Option{Value: w.Code, Label: w.Name, Selected: w.Code == s, ID: fmt.Sprintf("%s-%d", it.ID, i)})
 		}
+		if len(it.Options) == 1 {
+			// A consent ("Ich stimme zu."): one checkbox that can be
+			// unchecked again, posting the code under the field's name
+			// as the radio button did.
+			it.Widget, it.Consent = WCheckbox, true
+		}
 	case WYesNo:
 		s := ""
 		if v, ok := val.(bool); ok {
@@ -421,6 +507,7 @@ func (b *viewBuilder) field(it *Item, c *form.Child, val any) {
 		for _, ref := range fileRefs(val) {
 			it.Files = append(it.Files, File{AttachmentID: ref.AttachmentID, Filename: ref.Filename, Size: form.HumanSize(ref.Size)})
 		}
+		it.Hint = withoutSizeLimit(it.Hint)
 		it.Accept = strings.Join(e.Praezisierung.MediaTypes, ",")
 		if it.Accept == "" {
 			it.Accept = strings.Join(DefaultMediaTypes, ",")
@@ -471,4 +558,16 @@ func fileRefs(v any) []form.FileRef {
 		}
 	}
 	return out
+}
+
+// sizeLimitRE matches a size limit stated in a hint: "(Dateigröße max.
+// 2 MB)", "maximal 5 MB", "höchstens 500 KB".
+var sizeLimitRE = regexp.MustCompile(`(?i)\s*\(?\s*(dateigröße\s*:?\s*)?(max\.|maximal|höchstens|bis zu)\s*\d+([.,]\d+)?\s*(kb|mb|gb|byte)\b\s*\)?`)
+
+// withoutSizeLimit removes a size limit stated in a file field's hint: the
+// page states the limit the server enforces (MaxFileSize) next to it, and
+// two different limits would contradict each other.
+func withoutSizeLimit(hint string) string {
+	out := strings.Join(strings.Fields(sizeLimitRE.ReplaceAllString(hint, " ")), " ")
+	return strings.NewReplacer(" .", ".", " ,", ",").Replace(out)
 }

@@ -330,19 +330,24 @@ func (l *layouter) section(s Section, depth int) {
 	// label column.
 	vx := marginLeft + contentWidth*labelShare + columnGap
 	labelW, vw := vx-columnGap-x, marginLeft+contentWidth-vx
-	if len(s.Items) == 0 && len(s.Sections) == 0 {
+	if len(s.Items) == 0 {
 		l.row(column{x: x}, column{faceEmpty, vx, []string{noAnswers}}, lineValue, false, x+w)
 	}
-	for i, it := range s.Items {
+	// A rule separates consecutive answers, not the first after a heading.
+	prevAnswer := false
+	for _, it := range s.Items {
+		if it.Section != nil {
+			l.section(*it.Section, depth+1)
+			prevAnswer = false
+			continue
+		}
 		vf, value := faceValue, it.Value
 		if strings.TrimSpace(value) == "" {
 			vf, value = faceEmpty, noAnswer
 		}
 		l.row(column{faceLabel, x, l.wrap(faceLabel, labelW, it.Label)},
-			column{vf, vx, l.wrap(vf, vw, value)}, lineValue, i > 0, x+w)
-	}
-	for _, sub := range s.Sections {
-		l.section(sub, depth+1)
+			column{vf, vx, l.wrap(vf, vw, value)}, lineValue, prevAnswer, x+w)
+		prevAnswer = true
 	}
 }
 

@@ -42,20 +42,22 @@ type Receipt struct {
 type Section struct {
 	// Title is the group's heading. An empty title prints no heading.
 	Title string
-	// Items are the group's answers, printed before Sections.
+	// Items are the group's answers and nested groups, printed in this
+	// order (the schema's).
 	Items []Item
-	// Sections are nested groups, printed indented (up to three levels
-	// deep; deeper levels keep the indentation of the third).
-	Sections []Section
 }
 
-// Item is one answered question.
+// Item is one answered question, or a nested group.
 type Item struct {
 	// Label is the question as shown to the citizen (bezeichnungAusgabe).
 	Label string
 	// Value is the answer as text. It may contain newlines; an empty or
 	// blank value is printed as "keine Angabe".
 	Value string
+	// Section, when set, makes the item a nested group, printed indented
+	// (up to three levels deep; deeper levels keep the indentation of the
+	// third); Label and Value are then not printed.
+	Section *Section
 }
 
 // ErrInvalidReceipt is returned (wrapped) by Render when a required field of
@@ -214,13 +216,17 @@ func (a *assets) cleanSections(in []Section) []Section {
 		if len(s.Items) > 0 {
 			out[i].Items = make([]Item, len(s.Items))
 			for j, it := range s.Items {
+				if it.Section != nil {
+					sub := a.cleanSections([]Section{*it.Section})
+					out[i].Items[j] = Item{Section: &sub[0]}
+					continue
+				}
 				out[i].Items[j] = Item{
 					Label: strings.TrimSpace(a.clean(it.Label, true)),
 					Value: strings.TrimRight(a.clean(it.Value, true), " \n"),
 				}
 			}
 		}
-		out[i].Sections = a.cleanSections(s.Sections)
 	}
 	return out
 }

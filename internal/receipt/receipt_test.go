@@ -39,9 +39,8 @@ func sampleReceipt() Receipt {
 			{Title: "Angaben zur Prüfung", Items: []Item{
 				{Label: "Haben Sie bereits an einem Vorbereitungslehrgang einer anerkannten Jägerschaft teilgenommen, und wenn ja, wann und bei welchem Veranstalter?", Value: "Ja, im Frühjahr 2024 bei der Kreisjägerschaft Musterkreis e. V."},
 				{Label: "Gewünschter Prüfungstermin", Value: "Herbst 2024"},
-			}, Sections: []Section{
-				{Title: "Kind 1", Items: []Item{{Label: "Name", Value: "Lena"}}},
-				{Title: "Kind 2", Items: []Item{{Label: "Name", Value: "Paul"}}},
+				{Section: &Section{Title: "Kind 1", Items: []Item{{Label: "Name", Value: "Lena"}}}},
+				{Section: &Section{Title: "Kind 2", Items: []Item{{Label: "Name", Value: "Paul"}}}},
 			}},
 		},
 	}
@@ -139,9 +138,12 @@ func wantText(tb testing.TB, text string, wants ...string) {
 func allItems(sections []Section, f func(Item)) {
 	for _, s := range sections {
 		for _, it := range s.Items {
+			if it.Section != nil {
+				allItems([]Section{*it.Section}, f)
+				continue
+			}
 			f(it)
 		}
-		allItems(s.Sections, f)
 	}
 }
 
@@ -255,7 +257,7 @@ func TestRenderEdgeCases(t *testing.T) {
 		want     []string
 	}{
 		{"nil sections", nil, []string{"keine Angaben"}},
-		{"empty sections", []Section{{}, {Title: "Leer"}, {Title: "Auch leer", Items: []Item{}, Sections: []Section{}}}, []string{"Leer", "keine Angaben"}},
+		{"empty sections", []Section{{}, {Title: "Leer"}, {Title: "Auch leer", Items: []Item{}}, {Title: "Leere Gruppe", Items: []Item{{Section: &Section{}}}}}, []string{"Leer", "keine Angaben"}},
 		{"empty values and labels", []Section{{Title: "A", Items: []Item{{}, {Label: "Frage ohne Antwort"}, {Value: "Antwort ohne Frage"}, {Label: "Nur Leerraum", Value: " \n\t \n"}}}}, []string{"Frage ohne Antwort", "keine Angabe", "Antwort ohne Frage"}},
 		{"only control characters", []Section{{Items: []Item{{Label: "Steuerzeichen", Value: "\x00\x01\x02\x1b\x7f"}}}}, []string{"[U+0000][U+0001][U+0002][U+001B][U+007F]"}},
 		{"control characters in label and title", []Section{{Title: "\x07Titel\x08", Items: []Item{{Label: "\x00", Value: "x"}}}}, []string{"[U+0007]Titel[U+0008]", "[U+0000]"}},
@@ -289,7 +291,8 @@ func TestRenderEdgeCases(t *testing.T) {
 func nest(depth int) []Section {
 	s := Section{Title: fmt.Sprintf("Ebene %d", depth), Items: []Item{{Label: "Wie tief?", Value: "tief"}}}
 	for d := depth - 1; d >= 1; d-- {
-		s = Section{Title: fmt.Sprintf("Ebene %d", d), Sections: []Section{s}}
+		inner := s
+		s = Section{Title: fmt.Sprintf("Ebene %d", d), Items: []Item{{Section: &inner}}}
 	}
 	return []Section{s}
 }

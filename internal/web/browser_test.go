@@ -24,7 +24,8 @@ import (
 // of the demo service "Beschäftigung einer schwangeren oder stillenden
 // Frau zwischen 20 und 22 Uhr" (FIM S00000000371): catalogue, start page,
 // the three steps (one of them first sent empty, to see the error
-// summary), the summary page, submission and confirmation; then the
+// summary), the summary page, submission, confirmation and the HTML copy
+// of what was sent; then the
 // caseworker of beispielkreis logs in (first with a wrong password), opens
 // the inbox and the submission. Every page is checked with axe-core (WCAG
 // 2.0/2.1 A and AA) in the light and the dark colour scheme; a serious or
@@ -102,6 +103,16 @@ func TestBrowserJourney(t *testing.T) {
 
 	// What the browser sent is what was meant.
 	h.storedAs(t, sv, ref, ex)
+
+	// The accessible copy of what was sent, linked from the confirmation.
+	b.click(`main a[href$="/angaben"]`, 200)
+	b.page("Übermittelte Angaben", "Ihre übermittelten Angaben")
+	if title := evalT[string](b, `document.title`); !strings.Contains(title, sv.svc.Name) {
+		t.Errorf("Übermittelte Angaben: title %q lacks the service", title)
+	}
+	if text := evalT[string](b, `document.querySelector("main").innerText`); !strings.Contains(text, ref) {
+		t.Errorf("Übermittelte Angaben: no Vorgangsnummer")
+	}
 
 	// The caseworker, in the same browser.
 	// A wrong password first: the error summary, focused.
@@ -312,6 +323,11 @@ func (b *browser) page(name, heading string) {
 	}
 	if len(s.H1) > 0 && !strings.Contains(s.H1[0], heading) {
 		b.t.Errorf("%s (%s): h1 %q, want %q", name, b.location(), s.H1[0], heading)
+	}
+	// Every label[for] names a control that exists (axe does not see a
+	// label whose control is gone).
+	if orphans := evalT[[]string](b, `Array.from(document.querySelectorAll("label[for]"), l => l.htmlFor).filter(id => !document.getElementById(id))`); len(orphans) > 0 {
+		b.t.Errorf("%s (%s): labels for missing controls %v", name, b.location(), orphans)
 	}
 	b.axe(name)
 	b.screenshot(name)
@@ -611,4 +627,118 @@ func jsString(s string) string {
 		panic(err)
 	}
 	return string(q)
+}
+
+// TestBrowserErrorLinksFocusAndAutocomplete checks in Chromium what axe
+// does not: on every step of "Bewohnerparkausweis" sent empty, following
+// each link of the error summary moves the focus to the field it names
+// (a select, a date's day, a consent checkbox, a file input, radios); and
+// the autocomplete tokens of "Immobiliardarlehensvermittler" are set on
+// the applicant's fields and absent on the business's and the
+// representative's. Every page is checked by b.page (axe, orphan labels).
+func TestBrowserErrorLinksFocusAndAutocomplete(t *testing.T) {
+	bin := chromiumBinary(t)
+	h := newHarness(t)
+	b := newBrowser(t, bin, h.srv.URL)
+
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	b.navigate("/musterstadt/dienste/"+sv.svc.Slug, 200)
+	b.click(`main form button[type="submit"]`, 200)
+	base := strings.TrimSuffix(b.location(), "/schritt/1")
+	followed := 0
+	for _, st := range sv.form.Steps {
+		b.navigate(fmt.Sprintf("%s/schritt/%d", base, st.Index+1), 200)
+		if !strings.HasSuffix(b.location(), fmt.Sprintf("/schritt/%d", st.Index+1)) {
+			t.Fatalf("step %d is skipped (at %s)", st.Index+1, b.location())
+		}
+		resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`button[name="aktion"][value="weiter"]`)))
+		if err != nil {
+			t.Fatalf("step %d: %v", st.Index+1, err)
+		}
+		if resp.Status != 422 {
+			continue // nothing required on this step
+		}
+		name := fmt.Sprintf("Schritt %d mit Fehlern", st.Index+1)
+		b.page(name, st.Heading())
+		for _, href := range evalT[[]string](b, `Array.from(document.querySelectorAll("#fehler a"), a => a.getAttribute("href"))`) {
+			followed++
+			// Click the link (its activation, without mouse coordinates
+			// that a smooth scroll could move) and wait until the focus
+			// has moved to its target, or give up after 5 s.
+			got := evalT[string](b, `new Promise(done => {
+				const target = document.getElementById(`+jsString(href[1:])+`);
+				document.querySelector("#fehler a[href=" + CSS.escape(`+jsString(href)+`) + "]").click();
+				let tries = 0;
+				(function wait() {
+					if (document.activeElement === target || ++tries > 250) done(document.activeElement ? document.activeElement.id : "");
+					else setTimeout(wait, 20);
+				})();
+			})`, chromedp.EvalAwaitPromise)
+			if "#"+got != href {
+				t.Errorf("%s: the error link %s moved the focus to %q", name, href, got)
+			}
+		}
+		if ch := st.Choice; ch != nil {
+			// Give the optional group, so that its step follows.
+			b.set(ch.Input(), []string{"ja"})
+			b.click(`button[name="aktion"][value="weiter"]`, 200)
+		}
+	}
+	if followed < 5 {
+		t.Errorf("only %d error links followed", followed)
+	}
+
+	sv = h.service("beispielkreis", "immobiliardarlehensvermittler")
+	b.navigate("/beispielkreis/dienste/"+sv.svc.Slug, 200)
+	b.click(`main form button[type="submit"]`, 200)
+	base = strings.TrimSuffix(b.location(), "/schritt/1")
+	tokensOn := func(st *journey.Step) map[string]string {
+		if o := st.Optional; o != nil {
+			// Choose the step's branch (or group) on its choice step.
+			at := -1
+			for _, c := range sv.form.Steps {
+				if c.Choice == o {
+					at = c.Index
+				}
+			}
+			b.navigate(fmt.Sprintf("%s/schritt/%d", base, at+1), 200)
+			v := "ja"
+			if o.Alternatives() {
+				v = st.Parent[0].Key
+			}
+			b.set(o.Input(), []string{v})
+			b.click(`button[name="aktion"][value="weiter"]`, 200)
+		}
+		b.navigate(fmt.Sprintf("%s/schritt/%d", base, st.Index+1), 200)
+		b.page("Schritt "+st.Heading(), st.Heading())
+		return evalT[map[string]string](b, `Object.fromEntries(Array.from(document.querySelectorAll("form.app-stepform [autocomplete]"), e => [e.id, e.getAttribute("autocomplete")]))`)
+	}
+	applicant, business, representative := findStep(t, sv.form, "Angaben zur antragstellenden Person"),
+		findStep(t, sv.form, "Angaben Unternehmen"), findStep(t, sv.form, "Vertretung")
+	got := map[string]bool{}
+	for _, tok := range tokensOn(applicant) {
+		got[tok] = true
+	}
+	for _, want := range []string{"given-name", "family-name", "bday-day", "bday-month", "bday-year", "address-line1", "postal-code", "tel", "email"} {
+		if !got[want] {
+			t.Errorf("%s: no field with autocomplete %q (tokens %v)", applicant.Heading(), want, got)
+		}
+	}
+	for _, st := range []*journey.Step{business, representative} {
+		if toks := tokensOn(st); len(toks) > 0 {
+			t.Errorf("%s: autocomplete on other people's data: %v", st.Heading(), toks)
+		}
+	}
+}
+
+// findStep returns the step with the heading.
+func findStep(t *testing.T, f *journey.Form, heading string) *journey.Step {
+	t.Helper()
+	for _, st := range f.Steps {
+		if st.Heading() == heading {
+			return st
+		}
+	}
+	t.Fatalf("no step %q", heading)
+	return nil
 }

@@ -251,7 +251,7 @@ func TestC04ServerRejectsMissingRequiredField(t *testing.T) {
 	}
 	resp := h.do(h.client, "POST", base+"/absenden", url.Values{})
 	if resp.status != http.StatusUnprocessableEntity || !strings.Contains(resp.body, "Familienname") ||
-		!strings.Contains(resp.body, "#f-G00000002193-F60000000227-feld") {
+		!strings.Contains(resp.body, `#f-G00000002193-F60000000227"`) { // the input, which takes focus
 		t.Fatalf("HTML: %d\n%s", resp.status, problemsOf(resp.body))
 	}
 	// Through the JSON API, whatever the client claims.

@@ -295,7 +295,12 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 			notes = append(notes, n.Element.Label())
 		}
 	}
-	title := st.Title
+	// The page title names the step's own heading; for a part of a split
+	// group also the group ("Anschrift – Person").
+	title := st.Heading()
+	if st.Subtitle != "" {
+		title += " – " + st.Title
+	}
 	if len(v.Problems) > 0 {
 		title = "Fehler: " + title
 	}
@@ -430,20 +435,25 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	if err != nil {
 		return err
 	}
-	// Problems link to the step that holds them.
+	// Problems link to the field on the step that holds them: to the
+	// element that takes focus there, as the step's own error summary does.
 	var links []errLink
 	for _, p := range problems {
 		l := errLink{Href: dc.base + "/schritt/1", Message: p.Message}
 		for _, st := range dc.form.Steps {
 			if st.Contains(p.Path) && dc.form.StepVisible(st, clean, state) {
-				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, journey.BoxID(form.ParsePath(p.Path)))
-				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Title, p.Message)
+				anchor := journey.BoxID(form.ParsePath(p.Path))
+				if v := dc.form.BuildView(st, clean, state, nil, form.Problems{p}); len(v.Problems) > 0 {
+					anchor = v.Problems[0].Path
+				}
+				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, anchor)
+				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Heading(), p.Message)
 				break
 			}
 		}
 		links = append(links, l)
 	}
-	title := "Angaben prüfen"
+	title := "Angaben prüfen – " + dc.svc.Name
 	if len(links) > 0 {
 		title = "Fehler: " + title
 	}
@@ -501,8 +511,34 @@ func (s *Server) confirmation(w http.ResponseWriter, r *http.Request) error {
 		showStatus = showStatus || d.Target.Kind == delivery.Inbox
 	}
 	s.render(w, r, http.StatusOK, "confirmation", map[string]any{
-		"Title": "Antrag eingegangen", "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
+		"Title": "Antrag eingegangen – " + dc.svc.Name, "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
 		"Transfer": transfer, "Reason": reason, "ShowStatus": showStatus || len(dels) == 0,
+	})
+	return nil
+}
+
+// sentAnswers shows the citizen what was sent, as an HTML page with the
+// content of the receipt PDF: a copy that assistive technology reads
+// better than a PDF.
+func (s *Server) sentAnswers(w http.ResponseWriter, r *http.Request) error {
+	dc, err := s.loadDraft(r)
+	if err != nil {
+		return err
+	}
+	if dc.draft.SubmissionID == "" {
+		return fmt.Errorf("noch nicht abgesendet: %w", apperr.NotFound)
+	}
+	sub, err := s.deps.Store.Submission(r.Context(), dc.tenant.ID, dc.draft.SubmissionID)
+	if err != nil {
+		return err
+	}
+	sc, err := s.sentCopyOf(r, dc.tenant, sub)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "sent", map[string]any{
+		"Title": "Ihre übermittelten Angaben – " + sc.service.Name, "Tenant": dc.tenant, "Service": sc.service,
+		"Submission": sub, "Authority": sc.authority, "Sections": sc.answers, "Base": dc.base,
 	})
 	return nil
 }

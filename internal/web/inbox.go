@@ -227,7 +227,7 @@ func (s *Server) inboxAttachment(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer rc.Close()
 	w.Header().Set("Content-Type", a.MediaType)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	w.Header().Set("Content-Disposition", attachmentDisposition(a.Filename))
 	_, err = io.Copy(w, rc)
 	return err
 }

@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.unsent(s.submit))))
 	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
 	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
+	t.Handle("GET /{tenant}/antrag/{token}/angaben", draft(s.sentAnswers))
 	t.Handle("/", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
 	mux.Handle("/", t)
 

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 
@@ -51,34 +52,53 @@ func attachmentIDs(doc map[string]any) []string {
 	return slices.Compact(ids)
 }
 
-// writeReceipt renders the Antragsbestätigung of a submission as PDF.
-func (s *Server) writeReceipt(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, sub *submission.Submission) error {
+// sentCopy is what the Antragsbestätigung of a submission shows: the
+// receipt PDF and its HTML view are made from the same answers.
+type sentCopy struct {
+	service   *tenant.Service
+	authority *tenant.Authority
+	answers   []journey.Section // with the schema's output labels
+	receipt   receipt.Receipt
+}
+
+// sentCopyOf reads what was sent with a submission. Data deleted after the
+// retention period is apperr.Gone.
+func (s *Server) sentCopyOf(r *http.Request, t *tenant.Tenant, sub *submission.Submission) (*sentCopy, error) {
 	if sub.Data == nil {
-		return fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
+		return nil, fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
 	}
 	svc, err := s.deps.Store.Service(r.Context(), t.ID, sub.ServiceID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f, _, err := s.form(r.Context(), t.ID, svc, sub.FormVersionID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	auth, err := s.deps.Store.Authority(r.Context(), t.ID, sub.AuthorityID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	doc, err := form.DecodeData(bytes.NewReader(sub.Data))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	rec := receipt.Receipt{
+	answers := f.Answers(doc, nil, true)
+	return &sentCopy{service: svc, authority: auth, answers: answers, receipt: receipt.Receipt{
 		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
 		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
-		Sections: receiptSections(f.Answers(doc, nil, true)),
+		Sections: receiptSections(answers),
+	}}, nil
+}
+
+// writeReceipt renders the Antragsbestätigung of a submission as PDF.
+func (s *Server) writeReceipt(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, sub *submission.Submission) error {
+	sc, err := s.sentCopyOf(r, t, sub)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
-	if err := receipt.Render(&buf, rec); err != nil {
+	if err := receipt.Render(&buf, sc.receipt); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/pdf")
@@ -91,13 +111,23 @@ func (s *Server) writeReceipt(w http.ResponseWriter, r *http.Request, t *tenant.
 func receiptSections(secs []journey.Section) []receipt.Section {
 	var out []receipt.Section
 	for _, s := range secs {
-		rs := receipt.Section{Title: s.Title, Sections: receiptSections(s.Sections)}
-		for _, a := range s.Items {
-			rs.Items = append(rs.Items, receipt.Item{Label: a.Label, Value: a.Value})
-		}
-		out = append(out, rs)
+		out = append(out, receiptSection(s))
 	}
 	return out
+}
+
+// receiptSection copies a section's answers and nested groups in order.
+func receiptSection(s journey.Section) receipt.Section {
+	rs := receipt.Section{Title: s.Title}
+	for _, a := range s.Items {
+		if a.Section != nil {
+			sub := receiptSection(*a.Section)
+			rs.Items = append(rs.Items, receipt.Item{Section: &sub})
+			continue
+		}
+		rs.Items = append(rs.Items, receipt.Item{Label: a.Label, Value: a.Value})
+	}
+	return rs
 }
 
 // stepInput is a parsed step post.
@@ -214,7 +244,7 @@ func unindexed(name string) string {
 // receiveFile stores one uploaded file. It returns a problem for the
 // citizen (too large, empty, wrong type) instead of an error.
 func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, part io.Reader, filename string) (*form.FileRef, string, error) {
-	name := form.CleanFilename(filename)
+	name := uploadName(filename)
 	limit := journey.MaxFileSize(e)
 	maxFiles, maxBytes := draftUploadLimits(dc.form.Schema)
 	files, used, err := s.deps.Store.DraftAttachmentUsage(r.Context(), dc.tenant.ID, dc.draft.ID)
@@ -296,4 +326,87 @@ func (s *sniffer) Write(p []byte) (int, error) {
 		s.head = append(s.head, p[:min(len(p), 512-len(s.head))]...)
 	}
 	return s.h.Write(p)
+}
+
+// uploadName is the name an uploaded file is shown with. Browsers send a
+// '"' in a file name as "%22" (HTML Living Standard, 4.10.21.8
+// "multipart/form-data encoding algorithm"; CR and LF likewise as %0D and
+// %0A), so those are decoded first. A name longer than
+// form.MaxFilenameLength characters is shortened in its stem and keeps
+// its extension ("…Bericht.pdf"). Then form.CleanFilename applies.
+func uploadName(raw string) string {
+	raw = strings.NewReplacer("%22", `"`, "%0D", "\r", "%0A", "\n").Replace(raw)
+	// Only the base name counts towards the limit: CleanFilename drops
+	// directories.
+	raw = strings.ReplaceAll(raw, "\\", "/")
+	if i := strings.LastIndex(raw, "/"); i >= 0 {
+		raw = raw[i+1:]
+	}
+	return form.CleanFilename(shortenFilename(raw, form.MaxFilenameLength))
+}
+
+// shortenFilename cuts name to at most limit characters (runes), keeping
+// its extension (up to 16 characters after the last dot): the stem is
+// shortened. A name without a usable extension is cut at the end.
+func shortenFilename(name string, limit int) string {
+	r := []rune(name)
+	if len(r) <= limit {
+		return name
+	}
+	ext := path.Ext(name)
+	if n := len([]rune(ext)); n < 2 || n > 16 || n >= limit {
+		return string(r[:limit])
+	}
+	stem := []rune(strings.TrimSuffix(name, ext))
+	return strings.TrimSpace(string(stem[:limit-len([]rune(ext))])) + ext
+}
+
+// attachmentDisposition is the Content-Disposition of a download named
+// filename (RFC 6266): an ASCII "filename" for old clients, with '"' and
+// '\\' escaped as quoted-string requires and other characters replaced by
+// "_", and, when that differs, the exact name as "filename*" in UTF-8
+// (RFC 8187), which clients that know it prefer.
+func attachmentDisposition(filename string) string {
+	var ascii strings.Builder
+	for _, c := range filename {
+		switch {
+		case c == '"' || c == '\\':
+			ascii.WriteByte('\\')
+			ascii.WriteRune(c)
+		case c < 0x20 || c > 0x7e:
+			ascii.WriteByte('_')
+		default:
+			ascii.WriteRune(c)
+		}
+	}
+	v := `attachment; filename="` + ascii.String() + `"`
+	if !isPlainASCII(filename) {
+		v += "; filename*=UTF-8''" + rfc8187Encode(filename)
+	}
+	return v
+}
+
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// rfc8187Encode percent-encodes s for an ext-value (RFC 8187, 3.2.1): every
+// byte but attr-char.
+func rfc8187Encode(s string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }

@@ -20,7 +20,7 @@ var templateFS embed.FS
 
 // pages are the page templates; each is parsed with layout.html and
 // partials.html.
-var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "resume", "page", "login", "inbox", "submission"}
+var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -48,12 +48,6 @@ var funcs = template.FuncMap{
 	"berlinDate": func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
 	"humanSize":  form.HumanSize,
 	"mediaNames": mediaNames,
-	"autocomplete": func(e *form.Element) template.HTMLAttr {
-		if v := autocompleteOf(e); v != "" {
-			return template.HTMLAttr(` autocomplete="` + v + `"`)
-		}
-		return ""
-	},
 }
 
 // parseTemplates parses every page with the layout, so that an error in any
@@ -127,28 +121,4 @@ func mediaNames(list string) string {
 		}
 	}
 	return strings.Join(names, ", ")
-}
-
-// autocompleteOf gives personal-data fields their HTML autocomplete token
-// (WCAG 2.1, 1.3.5 Identify Input Purpose), judged from the Datenfeld's
-// name.
-func autocompleteOf(e *form.Element) string {
-	n := strings.ToLower(e.Name)
-	switch {
-	case strings.HasPrefix(n, "vorname"):
-		return "given-name"
-	case strings.HasPrefix(n, "familienname"), strings.HasPrefix(n, "nachname"):
-		return "family-name"
-	case n == "straße", n == "strasse":
-		return "address-line1"
-	case n == "postleitzahl":
-		return "postal-code"
-	case n == "ort", n == "wohnort":
-		return "address-level2"
-	case strings.HasPrefix(n, "e-mail"), n == "email":
-		return "email"
-	case strings.HasPrefix(n, "telefon"):
-		return "tel"
-	}
-	return ""
 }

@@ -73,6 +73,8 @@
     }
     if (first.type === "checkbox") {
       if (els.length === 1 && first.value === "true") return first.checked;
+      // A consent: one checkbox whose value is the list's only code.
+      if (els.length === 1 && first.hasAttribute("data-einzeln")) return first.checked ? first.value : null;
       var list = [];
       for (var j = 0; j < els.length; j++) if (els[j].checked) list.push(els[j].value);
       return list.length ? list : null;
