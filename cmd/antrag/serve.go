@@ -22,6 +22,7 @@ import (
 	"github.com/antrag/antrag/internal/blob/s3"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
@@ -40,6 +41,7 @@ type serveConfig struct {
 	draftTTL    time.Duration
 	retention   time.Duration
 	codelists   string
+	years       form.YearRange // the span a date's year must fall in
 	dataKey     string
 	logLevel    string
 	janitorTick time.Duration
@@ -91,6 +93,17 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.Func("retention", "Löschfrist abgeschlossener Anträge (z. B. 365d; 0 = nie)", func(s string) error {
 		d, err := parseDuration(s)
 		c.retention = d
+		return err
+	})
+	c.years = form.DefaultYearRange
+	if v := getenv("ANTRAG_DATE_YEARS"); v != "" {
+		if c.years, err = form.ParseYearRange(v); err != nil {
+			return nil, usageError{fmt.Sprintf("ANTRAG_DATE_YEARS=%q: %v", v, err)}
+		}
+	}
+	fs.Func("date-years", "Jahre, in die ein Datum fallen muss, z. B. 1800-2200 (Standard)", func(s string) error {
+		y, err := form.ParseYearRange(s)
+		c.years = y
 		return err
 	})
 	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
@@ -314,7 +327,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
-	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies}, web.Deps{
+	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years}, web.Deps{
 		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,

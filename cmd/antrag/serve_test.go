@@ -22,6 +22,7 @@ import (
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/web/apicontract"
 )
@@ -52,6 +53,7 @@ func TestParseServeDefaults(t *testing.T) {
 		retention:   365 * 24 * time.Hour,
 		logLevel:    "info",
 		janitorTick: time.Hour,
+		years:       form.DefaultYearRange,
 		delivery: deliveryConfig{maxAge: 7 * 24 * time.Hour, workers: 4, fcVersion: "v1", smtpTLS: "starttls",
 			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
 			follow: time.Minute, fcPoll: 5 * time.Minute},
@@ -115,6 +117,7 @@ func TestParseServeEnvironment(t *testing.T) {
 		draftTTL:    7 * 24 * time.Hour,
 		retention:   12 * time.Hour,
 		codelists:   "/etc/antrag/codelisten",
+		years:       form.DefaultYearRange,
 		dataKey:     "c2NobMO8c3NlbA==",
 		logLevel:    "debug",
 		janitorTick: time.Hour,
@@ -156,6 +159,7 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 		draftTTL:    24 * time.Hour,
 		retention:   0,
 		codelists:   "/cl",
+		years:       form.DefaultYearRange,
 		dataKey:     fullEnv["ANTRAG_DATA_KEY"], // there is no flag for the key
 		logLevel:    "warn",
 		janitorTick: time.Hour,
@@ -177,6 +181,28 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 	var ue usageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "ANTRAG_DRAFT_TTL") {
 		t.Errorf("bad ANTRAG_DRAFT_TTL with --draft-ttl: %v", err)
+	}
+}
+
+func TestParseServeDateYears(t *testing.T) {
+	want := form.YearRange{Min: 1900, Max: 2100}
+	if c := mustParseServe(t, nil, "--date-years", "1900-2100"); c.years != want {
+		t.Errorf("flag: %v", c.years)
+	}
+	if c := mustParseServe(t, map[string]string{"ANTRAG_DATE_YEARS": "1900-2100"}); c.years != want {
+		t.Errorf("environment: %v", c.years)
+	}
+	if c := mustParseServe(t, map[string]string{"ANTRAG_DATE_YEARS": "1000-3000"}, "--date-years", "1900-2100"); c.years != want {
+		t.Errorf("the flag does not win: %v", c.years)
+	}
+	for _, bad := range []string{"2100-1900", "1900", "0-2000", "x"} {
+		var ue usageError
+		if _, err := parseServe([]string{"--date-years", bad}, envMap(nil), io.Discard, io.Discard); !errors.As(err, &ue) {
+			t.Errorf("--date-years %q: %T %v", bad, err, err)
+		}
+		if _, err := parseServe(nil, envMap(map[string]string{"ANTRAG_DATE_YEARS": bad}), io.Discard, io.Discard); !errors.As(err, &ue) || !strings.Contains(err.Error(), "ANTRAG_DATE_YEARS") {
+			t.Errorf("ANTRAG_DATE_YEARS=%q: %T %v", bad, err, err)
+		}
 	}
 }
 

@@ -111,7 +111,9 @@ var ErrDataTooLarge = errors.New("Datendokument ist größer als 16 MiB")
 
 // DecodeData reads one JSON object. Numbers stay json.Number, so that
 // 1234.56 is not rounded through float64. Anything after the object, or a
-// document that is not an object, is an error.
+// document that is not an object, is an error; so is a string that is not
+// valid UTF-8 or holds a lone surrogate escape (*TextError), which
+// encoding/json alone would replace silently.
 func DecodeData(r io.Reader) (map[string]any, error) {
 	lr := &io.LimitedReader{R: r, N: MaxDataBytes + 1}
 	b, err := io.ReadAll(lr)
@@ -120,6 +122,9 @@ func DecodeData(r io.Reader) (map[string]any, error) {
 	}
 	if len(b) > MaxDataBytes {
 		return nil, ErrDataTooLarge
+	}
+	if err := checkText(b); err != nil {
+		return nil, err
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

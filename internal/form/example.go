@@ -84,6 +84,9 @@ func exampleValue(p Path, e *Element) any {
 	case DatentypFile, DatentypObj:
 		return exampleFile(p, pr).Value()
 	}
+	if e.EmailAddress() {
+		return "beispiel@example.de"
+	}
 	return exampleText(pr)
 }
 

@@ -31,7 +31,10 @@ func DefaultSchemaURI(id, version string) string {
 // the character set of text_latin is a pattern, a calendar date's validity
 // and RFC 3339 date-times rely on "format" (asserted when the validator
 // enables format assertion), and date ranges (minValue/maxValue on a date)
-// are not expressed at all.
+// are not expressed at all, nor are the year range (YearRange) and the
+// calendar check of a date given as separate day, month and year fields.
+// E-mail fields (Element.EmailAddress) carry "format": "email", which is
+// close to, not the same as, ValidEmail.
 func (s *Schema) JSONSchema(uri string) map[string]any {
 	if uri == "" {
 		uri = DefaultSchemaURI(s.ID, s.Version)
@@ -156,19 +159,23 @@ func fieldSchema(e *Element) map[string]any {
 	if pr.MaxLength != nil {
 		m["maxLength"] = *pr.MaxLength
 	}
-	var patterns []string
+	patterns := []string{noControlPattern(e.Multiline())}
 	if pr.Regexp() != nil {
 		patterns = append(patterns, AnchoredPattern(pr.Pattern))
 	}
 	if e.Datentyp == DatentypTextLatin {
 		patterns = append(patterns, latinPattern())
 	}
-	switch len(patterns) {
-	case 1:
-		m["pattern"] = patterns[0]
-	case 2:
-		m["pattern"] = patterns[0]
-		m["allOf"] = []any{map[string]any{"pattern": patterns[1]}}
+	if e.EmailAddress() {
+		m["format"] = "email"
+	}
+	m["pattern"] = patterns[len(patterns)-1]
+	if len(patterns) > 1 {
+		var all []any
+		for _, pt := range patterns[:len(patterns)-1] {
+			all = append(all, map[string]any{"pattern": pt})
+		}
+		m["allOf"] = all
 	}
 	return m
 }
@@ -202,4 +209,15 @@ func fileSchema(pr *Praezisierung) map[string]any {
 		"required":             fileRefKeys,
 		"additionalProperties": false,
 	}
+}
+
+// noControlPattern is the pattern that keeps out what Validate refuses as
+// CodeControl: U+0000–U+001F (a multi-line field admits tab and line
+// feed) and U+FFFE, U+FFFF, written so that Go (RE2) and ECMA-262 read it
+// alike.
+func noControlPattern(multiline bool) string {
+	if multiline {
+		return "^[^\\x00-\\x08\\x0B-\\x1F\uFFFE\uFFFF]*$"
+	}
+	return "^[^\\x00-\\x1F\uFFFE\uFFFF]*$"
 }

@@ -162,3 +162,34 @@ func tenthsString(t int64) string {
 	}
 	return fmt.Sprintf("%d,%d", t/10, t%10)
 }
+
+func msgEncoding(e *Element) string {
+	return fmt.Sprintf("%s enthält Zeichen, die nicht als Text lesbar sind (keine gültige UTF-8-Kodierung). Bitte geben Sie den Text erneut ein.", q(e))
+}
+
+func msgControl(e *Element, r rune) string {
+	what := fmt.Sprintf("das Steuerzeichen U+%04X", r)
+	switch r {
+	case '\t':
+		what = "einen Tabulator"
+	case '\n':
+		what = "einen Zeilenumbruch"
+	}
+	return fmt.Sprintf("%s enthält %s, das hier nicht erlaubt ist. Bitte entfernen Sie es.", q(e), what)
+}
+
+func msgPostcode(e *Element) string {
+	return fmt.Sprintf("%s ist keine deutsche Postleitzahl. Eine Postleitzahl hat fünf Ziffern, zum Beispiel 99084.", q(e))
+}
+
+func msgEmail(e *Element) string {
+	return fmt.Sprintf("%s ist keine gültige E-Mail-Adresse. Geben Sie nur die Adresse an, zum Beispiel name@example.de.", q(e))
+}
+
+func msgYear(e *Element, year int, yr YearRange) string {
+	return fmt.Sprintf("%s: Das Jahr %04d liegt außerhalb des zulässigen Bereichs (%d bis %d).", q(e), year, yr.Min, yr.Max)
+}
+
+func msgDateParts() string {
+	return "Tag, Monat und Jahr ergeben kein gültiges Kalenderdatum."
+}

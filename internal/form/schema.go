@@ -3,8 +3,10 @@
 // Codelisten, as imported from XDatenfelder 1, 2 or 3.0.0 by package fim.
 //
 // The package also defines the canonical submission data shape (see
-// data.go), validates data documents against a schema (validate.go), and
-// generates a JSON Schema (draft 2020-12) and an example document from it.
+// data.go), turns input from the HTML forms and the API into it
+// (normalize.go), validates data documents against a schema (validate.go),
+// and generates a JSON Schema (draft 2020-12) and an example document from
+// it.
 //
 // Terms follow the XDatenfelder specification (FIM Baustein Datenfelder,
 // XDatenfelder 2.0 and 3.0.0, section "Datenmodell"): Stammdatenschema,

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,22 @@ func (ps Problems) Error() string {
 	return b.String()
 }
 
+// Merge returns ps followed by those of more whose path has no problem in
+// ps: one problem per value, the first found.
+func (ps Problems) Merge(more Problems) Problems {
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		seen[p.Path] = true
+	}
+	for _, p := range more {
+		if !seen[p.Path] {
+			seen[p.Path] = true
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
 // Problem codes.
 const (
 	CodeRequired  = "required"  // a required value is missing or empty
@@ -54,6 +71,10 @@ const (
 	CodeFile      = "file"      // malformed file reference
 	CodeMediaType = "mediaType" // file type not allowed
 	CodeMaxSize   = "maxSize"   // file larger than maxSize
+	CodeEncoding  = "encoding"  // text is not valid UTF-8 (or a JSON string holds a lone surrogate)
+	CodeControl   = "control"   // text holds a control character XML 1.0 cannot carry
+	CodeEmail     = "email"     // not a plain e-mail address
+	CodeYear      = "year"      // a date's year outside the operator's YearRange
 	// CodeAlternative: of a set of alternative groups (see Alternatives),
 	// none or more than one is given.
 	CodeAlternative = "alternative"
@@ -63,7 +84,7 @@ const (
 var ProblemCodes = []string{
 	CodeRequired, CodeEmpty, CodeType, CodeMinLength, CodeMaxLength, CodePattern, CodeCharset, CodeFormat,
 	CodeMinimum, CodeMaximum, CodeDecimals, CodeMinItems, CodeMaxItems, CodeCode, CodeUnknown, CodeFile,
-	CodeMediaType, CodeMaxSize, CodeAlternative,
+	CodeMediaType, CodeMaxSize, CodeEncoding, CodeControl, CodeEmail, CodeYear, CodeAlternative,
 }
 
 // Validate checks a data document (see data.go for its shape) against the
@@ -89,6 +110,12 @@ type Conditions interface {
 	// Required reports that the element must have a value even where its
 	// Anzahl allows none.
 	Required(p Path) bool
+}
+
+// YearLimiter is implemented by Conditions that carry the operator's
+// YearRange; without it, dates are checked against DefaultYearRange.
+type YearLimiter interface {
+	YearRange() YearRange
 }
 
 // ValidateWith is Validate under conditions; nil conditions change nothing.
@@ -117,6 +144,13 @@ func ValidatePart(p Path, children []Child, obj map[string]any, c Conditions) Pr
 type validator struct {
 	problems Problems
 	cond     Conditions
+}
+
+func (v *validator) years() YearRange {
+	if yl, ok := v.cond.(YearLimiter); ok {
+		return yl.YearRange().OrDefault()
+	}
+	return DefaultYearRange
 }
 
 func (v *validator) hidden(p Path) bool   { return v.cond != nil && v.cond.Hidden(p) }
@@ -174,6 +208,7 @@ func (v *validator) fields(p Path, children []Child, obj map[string]any, partial
 			v.value(cp.Index(j), c, item, true)
 		}
 	}
+	v.dateParts(p, children, obj)
 	v.alternatives(p, children, obj)
 	if partial {
 		return
@@ -267,6 +302,10 @@ func (v *validator) field(p Path, e *Element, val any, required bool) {
 			v.add(p, CodeFormat, msgDate(e))
 			return
 		}
+		if yr := v.years(); !yr.Contains(d.Year()) {
+			v.add(p, CodeYear, msgYear(e, d.Year(), yr))
+			return
+		}
 		if lo, ok := ParseDate(pr.MinValue); ok && d.Before(lo) {
 			v.add(p, CodeMinimum, msgMinDate(e, lo))
 		}
@@ -278,8 +317,16 @@ func (v *validator) field(p Path, e *Element, val any, required bool) {
 			v.add(p, CodeFormat, msgTime(e))
 		}
 	case DatentypDateTime:
-		if s, ok := v.str(p, e, val, required); ok && !ValidDateTime(s) {
+		s, ok := v.str(p, e, val, required)
+		if !ok {
+			return
+		}
+		if !ValidDateTime(s) {
 			v.add(p, CodeFormat, msgDateTime(e))
+			return
+		}
+		if y, _ := strconv.Atoi(s[:4]); !v.years().Contains(y) {
+			v.add(p, CodeYear, msgYear(e, y, v.years()))
 		}
 	case DatentypFile, DatentypObj:
 		v.file(p, e, val)
@@ -294,15 +341,27 @@ func (v *validator) field(p Path, e *Element, val any, required bool) {
 		if e.Datentyp == DatentypTextLatin {
 			r, notLatin = firstNonLatin(s)
 		}
+		ctl, hasCtl := controlChar(s, e.Multiline())
+		// A value that has not the pattern's format is told so, not that
+		// it is too long ("D-99084" for a five-digit postcode).
+		badPattern := pr.Regexp() != nil && !pr.Regexp().MatchString(s)
 		switch {
+		case !utf8.ValidString(s):
+			v.add(p, CodeEncoding, msgEncoding(e))
+		case hasCtl:
+			v.add(p, CodeControl, msgControl(e, ctl))
+		case badPattern && e.GermanPostcode(nil):
+			v.add(p, CodePattern, msgPostcode(e))
+		case badPattern && (pr.MinLength == nil || n >= *pr.MinLength):
+			v.add(p, CodePattern, msgPattern(e))
 		case pr.MinLength != nil && n < *pr.MinLength:
 			v.add(p, CodeMinLength, msgMinLength(e, *pr.MinLength, n))
 		case pr.MaxLength != nil && n > *pr.MaxLength:
 			v.add(p, CodeMaxLength, msgMaxLength(e, *pr.MaxLength, n))
 		case notLatin:
 			v.add(p, CodeCharset, msgCharset(e, r))
-		case pr.Regexp() != nil && !pr.Regexp().MatchString(s):
-			v.add(p, CodePattern, msgPattern(e))
+		case e.EmailAddress() && !ValidEmail(s):
+			v.add(p, CodeEmail, msgEmail(e))
 		}
 	}
 }

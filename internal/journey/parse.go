@@ -88,7 +88,7 @@ type Post struct {
 // the files received on this post by input name, as FileRefs; uploadProblems
 // the problems of uploads that were refused.
 func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Action, uploads map[string][]form.FileRef, uploadProblems form.Problems, ctx rules.Context) *Post {
-	p := &parser{vals: vals, raw: map[string]string{}, uploads: uploads}
+	p := &parser{vals: vals, raw: map[string]string{}, uploads: uploads, schema: f.Schema}
 	data := deepCopy(doc)
 	if step.Choice != nil {
 		return f.parseChoice(step, data, vals, act, ctx)
@@ -139,7 +139,9 @@ func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Ac
 	}
 	post := &Post{Data: clean, State: state, Raw: p.raw, Problems: problems, Removed: p.removed}
 	if act.Kind == "weiter" {
-		post.Problems = append(post.Problems, f.ValidateStep(step, clean, state)...)
+		// A value that could not be read has its problem already; the
+		// validation would only add that it is missing.
+		post.Problems = post.Problems.Merge(f.ValidateStep(step, clean, state))
 	}
 	return post
 }
@@ -165,12 +167,13 @@ func (f *Form) ValidateStep(step *Step, doc map[string]any, state *rules.State) 
 		}
 	}
 	ps = append(ps, form.ValidatePart(step.Parent, step.Children, obj, state)...)
+	var rs form.Problems
 	for _, pr := range state.Problems() {
 		if step.Contains(pr.Path) {
-			ps = append(ps, pr)
+			rs = append(rs, pr)
 		}
 	}
-	return ps
+	return ps.Merge(rs)
 }
 
 // hiddenUnder reports whether the rules hide the element at path (a
@@ -303,6 +306,7 @@ type parser struct {
 	uploads  map[string][]form.FileRef
 	removed  []string
 	state    *rules.State
+	schema   *form.Schema
 }
 
 func valueOf(obj map[string]any, key string) any {
@@ -333,7 +337,7 @@ func (p *parser) child(kp form.Path, c *form.Child, old any) (any, bool) {
 		// Several choices of one list, posted as checkboxes.
 		var out []any
 		for _, v := range p.vals[kp.String()] {
-			if v != "" {
+			if v, ok := p.text(kp, e, v); ok {
 				out = append(out, v)
 			}
 		}
@@ -475,11 +479,17 @@ func (p *parser) scalar(path form.Path, e *form.Element, a form.Anzahl, old any)
 	}
 	// Text, and select fields (a code, or free text when the list is
 	// missing).
-	s := normalizeText(p.vals.Get(name))
-	if s == "" {
+	return p.text(path, e, p.vals.Get(name))
+}
+
+// text reads a text or code value as the JSON API does (form.NormalizeString).
+func (p *parser) text(path form.Path, e *form.Element, s string) (any, bool) {
+	s, ierr := form.NormalizeString(e, p.schema.ParentOf(path), s)
+	if ierr != nil {
+		p.problem(path, ierr.Code, ierr.Message)
 		return nil, false
 	}
-	return s, true
+	return s, s != ""
 }
 
 // date reads the day, month and year inputs of a date field.
@@ -491,16 +501,26 @@ func (p *parser) date(path form.Path, e *form.Element) (any, bool) {
 	if d == "" && m == "" && y == "" {
 		return nil, false
 	}
+	// Day and month with or without a leading zero ("3" or "03"); the year
+	// with four digits: "90" could be 1990 or 2090, so it is refused.
+	// The year's range is checked with the data (form.YearRange).
 	dn, err1 := strconv.Atoi(d)
 	mn, err2 := strconv.Atoi(m)
 	yn, err3 := strconv.Atoi(y)
-	if err1 == nil && err2 == nil && err3 == nil && len(y) == 4 {
+	p.raw[name+".tag"], p.raw[name+".monat"], p.raw[name+".jahr"] = d, m, y
+	if err1 == nil && err2 == nil && err3 == nil && len(d) <= 2 && len(m) <= 2 {
+		if len(y) < 4 {
+			p.problem(path, form.CodeFormat, fmt.Sprintf("„%s“: Bitte geben Sie das Jahr vierstellig an, zum Beispiel 1990 statt 90.", e.Label()))
+			return nil, false
+		}
 		t := time.Date(yn, time.Month(mn), dn, 0, 0, 0, 0, time.UTC)
-		if t.Day() == dn && int(t.Month()) == mn && t.Year() == yn {
+		if len(y) == 4 && t.Day() == dn && int(t.Month()) == mn && t.Year() == yn {
+			delete(p.raw, name+".tag")
+			delete(p.raw, name+".monat")
+			delete(p.raw, name+".jahr")
 			return t.Format(time.DateOnly), true
 		}
 	}
-	p.raw[name+".tag"], p.raw[name+".monat"], p.raw[name+".jahr"] = d, m, y
 	p.problem(path, form.CodeFormat, fmt.Sprintf("„%s“ ist kein gültiges Datum. Geben Sie Tag, Monat und Jahr (vierstellig) an, zum Beispiel 27 3 2007.", e.Label()))
 	return nil, false
 }
@@ -541,13 +561,6 @@ func typedInhalt(e *form.Element) any {
 		return strings.EqualFold(e.Inhalt, "true") || strings.EqualFold(e.Inhalt, "ja")
 	}
 	return e.Inhalt
-}
-
-// normalizeText trims the input and writes line breaks as "\n".
-func normalizeText(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.TrimSpace(s)
 }
 
 // normalizeTime accepts "14:30", "14.30", "9:05" and "14:30:15".

@@ -19,6 +19,9 @@ type Context struct {
 	// Bundesland is the two-letter code of the Land of the responsible
 	// authority (e.g. "TH"), for rules that differ by Land; "" if unknown.
 	Bundesland string
+	// Years is the span a date's year must fall in (the operator's
+	// setting); the zero value is form.DefaultYearRange.
+	Years form.YearRange
 }
 
 func (c Context) today() string {
@@ -40,7 +43,11 @@ type State struct {
 	paths      map[string]form.Path // key of hidden → its path, for pruning
 	today      string
 	bundesland string
+	years      form.YearRange
 }
+
+// YearRange is the span a date's year must fall in (form.YearLimiter).
+func (s *State) YearRange() form.YearRange { return s.years.OrDefault() }
 
 // Today is the date the rules were evaluated for ("YYYY-MM-DD").
 func (s *State) Today() string { return s.today }
@@ -119,7 +126,7 @@ func (p *Program) Evaluate(doc map[string]any, ctx Context) (*State, map[string]
 	}
 	st.fixed = fixed
 	p.validations(st, cur, ctx, today)
-	st.today, st.bundesland = today, ctx.Bundesland
+	st.today, st.bundesland, st.years = today, ctx.Bundesland, ctx.Years
 	return st, cur
 }
 
@@ -130,8 +137,7 @@ func (p *Program) Evaluate(doc map[string]any, ctx Context) (*State, map[string]
 func (p *Program) Validate(doc map[string]any, ctx Context) (form.Problems, map[string]any) {
 	st, clean := p.Evaluate(doc, ctx)
 	ps := p.Schema.ValidateWith(clean, st)
-	ps = append(ps, st.problems...)
-	return ps, clean
+	return ps.Merge(st.problems), clean
 }
 
 // set writes the values of set effects into doc, whatever it held, and

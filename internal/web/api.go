@@ -149,9 +149,19 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		return clientError(apperr.Invalid, "Die Anfrage hat kein \"data\".")
 	}
 	doc, err := form.DecodeData(strings.NewReader(string(body.Data)))
+	var textErr *form.TextError
+	if errors.As(err, &textErr) {
+		// Unreadable text is a problem of the value it is in.
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
+			Detail: "1 Angabe ist zu korrigieren.", Errors: form.Problems{textErr.Problem(f.Schema)}})
+		return nil
+	}
 	if err != nil {
 		return clientError(apperr.Invalid, err.Error()+".") // form.DecodeData's messages are for clients
 	}
+	// The canonical form, as the HTML journey reads its inputs: trimmed
+	// text, postcodes, codes in the list's spelling (form.Normalize).
+	inputProblems := f.Schema.Normalize(doc)
 	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
 	if len(key) > 200 {
 		return clientError(apperr.Invalid, "Der Idempotency-Key ist länger als 200 Zeichen.")
@@ -176,8 +186,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if found, err := retried(); found || err != nil {
 		return err
 	}
-	ctx := rules.Context{Today: s.now(), Bundesland: t.Bundesland()}
+	ctx := rules.Context{Today: s.now(), Bundesland: t.Bundesland(), Years: s.cfg.Years}
 	problems, clean := f.Rules.Validate(doc, ctx)
+	problems = inputProblems.Merge(problems)
 	// Files must have been uploaded to this upload session (header
 	// Antrag-Entwurf), with the size and hash the data claims.
 	var draft *submission.Draft

@@ -221,7 +221,7 @@ func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
 		return nil, err
 	}
 	return &draftCtx{tenant: t, svc: svc, draft: d, form: f, fv: fv, token: tok, base: draftBase(t, tok),
-		rules: rules.Context{Today: s.now(), Bundesland: t.Bundesland()}}, nil
+		rules: rules.Context{Today: s.now(), Bundesland: t.Bundesland(), Years: s.cfg.Years}}, nil
 }
 
 // draftHandler serves a request on a draft that has not been sent.

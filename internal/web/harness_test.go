@@ -76,6 +76,7 @@ type harnessConfig struct {
 	baseURL                    string
 	maxForm, maxUpload, maxAPI int64
 	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
+	years                      form.YearRange
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -119,7 +120,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm.Cookie.Path = "/intern"
 	sm.IdleTimeout = hc.sessionIdle
 	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
-	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI}
+	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years}
 	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -41,6 +42,9 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
 	// the client (for the login throttle).
 	TrustedProxies []netip.Prefix
+	// Years is the span a date's year must fall in, in the HTML journey
+	// and the API alike; zero is form.DefaultYearRange (1800–2200).
+	Years form.YearRange
 }
 
 func (c *Config) defaults() {
