@@ -237,6 +237,27 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusCreated, apiSubmission{ID: got.ID, Reference: got.Reference, Status: got.Status})
 }
 
+// apiSubmissionStatus answers GET …/submissions/{id}, the address the
+// 201 of a submission names in Location: the submission's id,
+// Vorgangsnummer and status. A submission of another form, or of another
+// tenant, is not found. The id (a UUID with 74 random bits) is known only
+// to whoever made the submission.
+func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) error {
+	t, svc, _, _, err := s.apiResolve(r)
+	if err != nil {
+		return err
+	}
+	notFound := clientError(apperr.NotFound, "Zu diesem Formular gibt es keinen Antrag mit dieser ID.")
+	sub, err := s.deps.Store.Submission(r.Context(), t.ID, r.PathValue("id"))
+	if errors.Is(err, apperr.NotFound) || err == nil && sub.ServiceID != svc.ID {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status})
+}
+
 // pathOfAttachment finds the path of the FileRef with the attachment id.
 func pathOfAttachment(doc map[string]any, id string) string {
 	var found string

@@ -189,6 +189,17 @@ func TestAPIAnswersEveryDocumentedStatus(t *testing.T) {
 	if !strings.HasPrefix(created.location, "/api/v1/forms/"+files+"/submissions/") {
 		t.Errorf("201 with Location %q", created.location)
 	}
+	// Location names the submission: GET gives its state, only under its
+	// own form.
+	got := call("getSubmission", 200, "GET", created.location, "")
+	var made, read struct{ ID, Reference, Status string }
+	json.Unmarshal([]byte(created.body), &made)
+	json.Unmarshal([]byte(got.body), &read)
+	if read != made || read.Status != "eingegangen" {
+		t.Errorf("GET %s = %+v, want %+v", created.location, read, made)
+	}
+	call("getSubmission", 404, "GET", "/api/v1/forms/"+noFiles+"/submissions/"+made.ID, "")
+	call("getSubmission", 404, "GET", "/api/v1/forms/"+files+"/submissions/unbekannt", "")
 	// The session served its application; the key belongs to this form.
 	call("uploadAttachment", 409, "POST", up, string(pdfFile("b")), "Antrag-Entwurf", session)
 	call("submitApplication", 409, "POST", sub, `{"data": {}}`, "Content-Type", jsonType, "Idempotency-Key", "schluessel-1")

@@ -73,6 +73,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/services", s.api(s.apiServices))
 	mux.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
 	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
+	mux.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
 	mux.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
 	for pattern, h := range s.deps.Handlers {
 		mux.Handle(pattern, h)
