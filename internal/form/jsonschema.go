@@ -1,7 +1,6 @@
 package form
 
 import (
-	"encoding/json"
 	"strings"
 )
 
@@ -134,7 +133,11 @@ func fieldSchema(e *Element) map[string]any {
 		case DatentypNumInt:
 			m["type"] = "integer"
 		case DatentypNumCurrency:
-			m["multipleOf"] = json.Number("0.01")
+			// At most two decimals. Not as multipleOf 0.01: common
+			// validators divide in floating point and refuse 19.99
+			// (Python jsonschema; ajv without multipleOfPrecision), and a
+			// receiver would refuse correct amounts. Validate checks it.
+			m["$comment"] = "Geldbetrag in Euro mit höchstens zwei Nachkommastellen (antrag prüft das selbst)."
 		}
 		if n, ok := jsonNumber(pr.MinValue); ok {
 			m["minimum"] = n

@@ -107,6 +107,10 @@ func msgDateTime(e *Element) string {
 	return fmt.Sprintf("%s ist kein gültiger Zeitpunkt (Datum und Uhrzeit).", q(e))
 }
 
+func msgDigits(e *Element) string {
+	return fmt.Sprintf("%s hat zu viele Stellen: höchstens %d Ziffern vor und nach dem Komma zusammen.", q(e), MaxDigits)
+}
+
 func msgDecimals(e *Element) string {
 	return fmt.Sprintf("%s ist ein Geldbetrag und darf höchstens zwei Nachkommastellen haben.", q(e))
 }

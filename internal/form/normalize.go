@@ -1,6 +1,8 @@
 package form
 
 import (
+	"encoding/json"
+	"math/big"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -259,7 +261,13 @@ func normalizeObject(p Path, parent *Element, children []Child, obj map[string]a
 		}
 		cp := p.Key(e.ID)
 		if !c.Anzahl.Repeats() {
-			if v, keep := normalizeValue(cp, parent, e, val, ps); keep {
+			v, keep := normalizeValue(cp, parent, e, val, ps)
+			// An optional group without any value is absent, as a group
+			// left empty in the forms is.
+			if keep && e.Kind == KindGroup && !c.Anzahl.Required() && emptyValue(v) {
+				keep = false
+			}
+			if keep {
 				obj[e.ID] = v
 			} else {
 				delete(obj, e.ID)
@@ -293,6 +301,12 @@ func normalizeValue(p Path, parent, e *Element, val any, ps *Problems) (any, boo
 		}
 		return val, true
 	}
+	if n, isNum := val.(json.Number); isNum && e.Datentyp.Numeric() && !e.HasCodes() {
+		if c, ok := CanonicalNumber(n); ok {
+			return c, true
+		}
+		return val, true // Validate reports it
+	}
 	s, ok := val.(string)
 	if !ok {
 		return val, true
@@ -315,6 +329,75 @@ func normalizeValue(p Path, parent, e *Element, val any, ps *Problems) (any, boo
 		return val, true
 	}
 	return n, n != ""
+}
+
+// emptyValue reports whether v holds no value at all: an object or list
+// whose members are all empty objects or lists.
+func emptyValue(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, m := range x {
+			if !emptyValue(m) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, m := range x {
+			if !emptyValue(m) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// MaxDigits is the most digits a number may have (integer and fraction
+// part together, without leading zeros): what an IEEE 754 double, as
+// JavaScript and most JSON readers hold numbers, carries exactly (15
+// significant decimal digits, IEEE 754-2019 section 3.6, DBL_DIG).
+const MaxDigits = 15
+
+// CanonicalNumber returns the one spelling antrag stores for the JSON
+// number n: a plain decimal without exponent, without a plus sign,
+// leading or trailing zeros ("1E2" → 100, "1.50" → 1.5, "-0" → 0). It
+// reports false for a number that is not a finite decimal or has more
+// than 400 digits written out.
+func CanonicalNumber(n json.Number) (json.Number, bool) {
+	r, ok := new(big.Rat).SetString(string(n))
+	if !ok {
+		return n, false
+	}
+	return canonicalRat(r)
+}
+
+func canonicalRat(r *big.Rat) (json.Number, bool) {
+	if r.IsInt() {
+		if r.Num().BitLen() > 1400 { // more than ~420 digits
+			return "", false
+		}
+		return json.Number(r.Num().String()), true
+	}
+	// A decimal read from JSON has a denominator of 2^a·5^b: find the
+	// fraction digits that write it exactly.
+	ten := big.NewInt(10)
+	scaled := new(big.Rat).Set(r)
+	for d := 1; d <= 400; d++ {
+		scaled.Mul(scaled, new(big.Rat).SetInt(ten))
+		if scaled.IsInt() {
+			return json.Number(r.FloatString(d)), true
+		}
+	}
+	return "", false
+}
+
+// digits counts the digits of a canonical number as written out: the
+// integer part without leading zeros, and the fraction part (0.0012 has
+// 4, 1200 has 4).
+func digits(n json.Number) int {
+	i, f, _ := strings.Cut(strings.TrimPrefix(string(n), "-"), ".")
+	return len(strings.TrimLeft(i, "0")) + len(f)
 }
 
 // controlChar returns the first character of s that XML 1.0 (section 2.2,

@@ -75,6 +75,8 @@ const (
 	CodeControl   = "control"   // text holds a control character XML 1.0 cannot carry
 	CodeEmail     = "email"     // not a plain e-mail address
 	CodeYear      = "year"      // a date's year outside the operator's YearRange
+	// CodeDigits: a number with more digits than MaxDigits written out.
+	CodeDigits = "digits"
 	// CodeAlternative: of a set of alternative groups (see Alternatives),
 	// none or more than one is given.
 	CodeAlternative = "alternative"
@@ -84,7 +86,7 @@ const (
 var ProblemCodes = []string{
 	CodeRequired, CodeEmpty, CodeType, CodeMinLength, CodeMaxLength, CodePattern, CodeCharset, CodeFormat,
 	CodeMinimum, CodeMaximum, CodeDecimals, CodeMinItems, CodeMaxItems, CodeCode, CodeUnknown, CodeFile,
-	CodeMediaType, CodeMaxSize, CodeEncoding, CodeControl, CodeEmail, CodeYear, CodeAlternative,
+	CodeMediaType, CodeMaxSize, CodeEncoding, CodeControl, CodeEmail, CodeYear, CodeDigits, CodeAlternative,
 }
 
 // Validate checks a data document (see data.go for its shape) against the
@@ -388,6 +390,10 @@ func (v *validator) number(p Path, e *Element, val any) {
 	r, ok := number(val)
 	if !ok {
 		v.add(p, CodeType, msgType(e, "eine Zahl"))
+		return
+	}
+	if c, ok := canonicalRat(r); !ok || digits(c) > MaxDigits {
+		v.add(p, CodeDigits, msgDigits(e))
 		return
 	}
 	switch e.Datentyp {

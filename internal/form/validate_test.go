@@ -214,6 +214,12 @@ func TestValidateRejects(t *testing.T) {
 			if tt.message != "" && p.Message != tt.message {
 				t.Errorf("message:\n got %q\nwant %q", p.Message, tt.message)
 			}
+			if tt.code == form.CodeDecimals {
+				// The JSON Schema leaves the two decimals of money to the
+				// validator: multipleOf 0.01 would make common validators
+				// refuse correct amounts (see jsonschema.go).
+				return
+			}
 			if err := formtest.Validate(t, sch, doc); err == nil {
 				t.Errorf("JSON Schema accepts what the validator rejects")
 			}

@@ -159,6 +159,7 @@ func TestSubjectOfBaukastenNames(t *testing.T) {
 		{"Angaben zur Fahrzeughalterin, zum Fahrzeughalter", false, SubjectOther},
 		{"Ehemaliger Inhaber", false, SubjectOther},
 		{"Betrieb", false, SubjectOther},
+		{"Postfachanschrift", false, SubjectOther},
 		{"Angaben zum Unternehmen", false, SubjectOther},
 		{"Firma", false, SubjectOther},
 		{"Niederlassung", false, SubjectOther},

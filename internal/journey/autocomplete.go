@@ -40,6 +40,9 @@ var otherWords = []string{
 	"ansprechp", "kontaktperson", "auftraggeb", "mitarbeit", "angestellte", "beschäftigte", "leitung", "vorstand",
 	"aufsichtsführend", "verantwortliche", "empfänger", "zeuge", "beteiligte", "dritte",
 	"ehemalig", "früher", "abweichend", "vorherig", "bisherig",
+	// A post-office box is the applicant's, but not the address a browser
+	// fills in: its postcode is not the home postcode.
+	"postfach",
 }
 
 // SubjectOf classifies one Datenfeldgruppe by its Name and

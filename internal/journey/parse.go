@@ -444,6 +444,9 @@ func (p *parser) scalar(path form.Path, e *form.Element, a form.Anzahl, old any)
 			p.problem(path, form.CodeType, msg)
 			return nil, false
 		}
+		if c, ok := form.CanonicalNumber(json.Number(n)); ok {
+			return c, true // the spelling the API stores too
+		}
 		return json.Number(n), true
 	case WDate:
 		return p.date(path, e)

@@ -2,7 +2,13 @@ package web_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 )
 
 // TestBrowserOptionalGroupSkipped: in Chromium, a citizen who holds the
@@ -51,4 +57,39 @@ func TestBrowserOptionalGroupSkipped(t *testing.T) {
 		t.Fatalf("no Vorgangsnummer on the confirmation page")
 	}
 	h.storedAs(t, sv, ref, doc)
+}
+
+// TestBrowserLongFileNameReflows: on a 375 px wide screen, a step with an
+// uploaded file whose name is 240 characters long does not scroll
+// sideways (WCAG 1.4.10 Reflow): the name and its remove button wrap.
+func TestBrowserLongFileNameReflows(t *testing.T) {
+	bin := chromiumBinary(t)
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	const holder = "G05000499"
+	choice := choiceStep(t, sv, holder)
+	base := h.start(sv)
+	r := h.postMultipart(fmt.Sprintf("%s/schritt/%d", base, choice.Index+1), url.Values{"aktion": {"weiter"}, holder: {"ja"}}, nil)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("Angaben machen: %d", r.status)
+	}
+	step := r.location
+	n := sv.stepOf(t, "F05001248")
+	field := "G05000499.F05001248"
+	name := `Nachweis_"Halter"_` + strings.Repeat("x", 240) + ".pdf"
+	if r := h.postMultipart(fmt.Sprintf("%s/schritt/%d", base, n), url.Values{"aktion": {"aktualisieren"}},
+		[]upload{{field: field, name: name, content: pdfFile("lang")}}); r.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d %s", r.status, problemsOf(r.body))
+	}
+	b := newBrowser(t, bin, h.srv.URL)
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 375, Height: 800, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+		t.Fatalf("viewport: %v", err)
+	}
+	b.navigate(strings.TrimPrefix(step, h.srv.URL), 200)
+	if !evalT[bool](b, `document.querySelector(".app-files li") !== null`) {
+		t.Fatal("no uploaded file listed on the step")
+	}
+	if w := evalT[int](b, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("the page is %d px wide on a 375 px screen", w)
+	}
 }

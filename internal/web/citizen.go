@@ -105,9 +105,13 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	needs, fields := needsOf(f)
+	// The steps an empty application shows; answers may add more (an
+	// optional group given, a branch chosen, a rule).
+	state, clean := f.Rules.Evaluate(map[string]any{}, rules.Context{Today: s.now(), Bundesland: t.Bundesland()})
+	_, steps := f.Position(0, clean, state)
 	s.render(w, r, http.StatusOK, "start", map[string]any{
 		"Title": svc.Name, "Tenant": t, "Service": svc, "Authority": auth, "Needs": needs,
-		"Steps": len(f.Steps), "Minutes": max(5, (fields+3)/4),
+		"Steps": steps, "MoreSteps": steps < len(f.Steps), "Minutes": max(5, (fields+3)/4),
 	})
 	return nil
 }
@@ -311,7 +315,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	n, total := dc.form.Position(st.Index, doc, state)
 	s.render(w, r, status, "step", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "View": v, "Problems": links,
-		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, doc, state) < 0,
+		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, doc, state) < 0 && st.Choice == nil, // what follows a choice depends on it
 		"Action": fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), "Scripts": v.RulesJSON != "",
 		"Notes": notes, "Saved": saved,
 	})
@@ -447,7 +451,8 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 					anchor = v.Problems[0].Path
 				}
 				l.Href = fmt.Sprintf("%s/schritt/%d#%s", dc.base, st.Index+1, anchor)
-				l.Message = fmt.Sprintf("Schritt %d (%s): %s", st.Index+1, st.Heading(), p.Message)
+				n, _ := dc.form.Position(st.Index, clean, state)
+				l.Message = fmt.Sprintf("Schritt %d (%s): %s", n, st.Heading(), p.Message)
 				break
 			}
 		}
@@ -457,11 +462,30 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	if len(links) > 0 {
 		title = "Fehler: " + title
 	}
+	var open []errLink
+	if problems == nil {
+		open = openSteps(dc, clean, state)
+	}
 	s.render(w, r, status, "summary", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Base": dc.base, "Authority": auth,
-		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Last": lastVisible(dc.form, clean, state) + 1,
+		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Open": open,
+		"Last": lastVisible(dc.form, clean, state) + 1,
 	})
 	return nil
+}
+
+// openSteps lists the visible steps that still lack answers the
+// application needs (a group given or a branch chosen later, a rule that
+// now requires more), so that the summary says so before sending.
+func openSteps(dc *draftCtx, clean map[string]any, state *rules.State) []errLink {
+	var out []errLink
+	for _, st := range dc.form.Steps {
+		if dc.form.StepVisible(st, clean, state) && len(dc.form.ValidateStep(st, clean, state)) > 0 {
+			n, _ := dc.form.Position(st.Index, clean, state)
+			out = append(out, errLink{Href: fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), Message: fmt.Sprintf("Schritt %d: %s", n, st.Heading())})
+		}
+	}
+	return out
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, dc *draftCtx) error {

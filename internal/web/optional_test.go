@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -314,5 +315,88 @@ func TestResumeLinkOfSentApplication(t *testing.T) {
 	}
 	if r := h.get(base + "/"); r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "/bestaetigung") {
 		t.Errorf("resume link with a trailing slash after sending: %d %q", r.status, r.location)
+	}
+}
+
+var stepOfTotalRE = regexp.MustCompile(`\(Schritt (\d+) von (\d+)\)`)
+
+// TestStepNumbersAgree: the start page, the step pages, the summary's
+// list of unfinished steps and its error list count the same steps: the
+// ones the citizen sees, without choice steps and branches the answers
+// skip.
+func TestStepNumbersAgree(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	const holder = "G05000499"
+	start := h.get("/musterstadt/dienste/" + sv.svc.Slug)
+	base := h.start(sv)
+	first := h.get(base + "/schritt/1")
+	m := stepOfTotalRE.FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("step 1 without its number")
+	}
+	if want := "mindestens " + m[2] + " Schritte"; !strings.Contains(start.body, want) {
+		t.Errorf("start page does not say %q (step 1 says %s)", want, m[0])
+	}
+	// Another holder: a rule requires the group, whose step is then
+	// unfinished.
+	doc := sv.form.Example(sv.ctx)
+	delete(doc, holder)
+	doc["G05000477"].(map[string]any)["F05001047"] = "02"
+	choice := choiceStep(t, sv, holder)
+	for _, st := range sv.form.Steps[:choice.Index] {
+		vals, _ := sv.form.FormValues(st, doc)
+		vals.Set("aktion", "weiter")
+		if r := h.postMultipart(fmt.Sprintf("%s/schritt/%d", base, st.Index+1), vals, nil); r.status != http.StatusSeeOther {
+			t.Fatalf("step %d: %d %s", st.Index+1, r.status, problemsOf(r.body))
+		}
+	}
+	group := h.get(fmt.Sprintf("%s/schritt/%d", base, choice.Index+2))
+	gm := stepOfTotalRE.FindStringSubmatch(group.body)
+	if group.status != http.StatusOK || gm == nil {
+		t.Fatalf("the required group's step: %d", group.status)
+	}
+	summary := h.get(base + "/pruefen")
+	if want := "Schritt " + gm[1] + ": "; !strings.Contains(summary.body, "Noch nicht vollständig") || !strings.Contains(summary.body, want) {
+		t.Errorf("summary does not list the unfinished step as %q", want)
+	}
+	r := h.do(h.client, "POST", base+"/absenden", url.Values{})
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("send with the group missing: %d", r.status)
+	}
+	if want := "Schritt " + gm[1] + " ("; !strings.Contains(problemsOf(r.body), want) {
+		t.Errorf("send errors %q do not name %q", problemsOf(r.body), want)
+	}
+	// The choice step's button does not promise the summary: what follows
+	// depends on the choice.
+	h2 := h.get(fmt.Sprintf("%s/schritt/%d", h.start(sv), choice.Index+1))
+	if strings.Contains(h2.body, "Weiter zur Übersicht") {
+		t.Errorf("choice step offers „Weiter zur Übersicht“")
+	}
+}
+
+// TestAPIOptionalGroupSentEmptyIsAbsent: the API takes an optional group
+// sent without values ({} or blank strings) as absent, as the forms take
+// one left empty; numbers are stored in one spelling.
+func TestAPIOptionalGroupSentEmptyIsAbsent(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	doc := sv.form.Example(sv.ctx)
+	delete(doc, "G05000499")
+	vehicle := doc["G05000477"].(map[string]any)
+	vehicle["F05001047"] = elementAt(sv, "F05001047").Codes()[0].Code
+	vehicle["F05001062"] = json.Number("1.50E1")
+	for _, empty := range []any{map[string]any{}, map[string]any{"F05001346": "", "F05001345": " "}} {
+		doc["G05000493"].(map[string]any)["G05000599"] = empty
+		r := h.apiSubmit("musterstadt", "bewohnerparkausweis", doc)
+		if r.status != http.StatusCreated {
+			t.Fatalf("API with %v: %d %s", empty, r.status, r.body)
+		}
+		var created struct{ Reference string }
+		json.Unmarshal([]byte(r.body), &created)
+		want := deepCopyDoc(doc)
+		delete(want["G05000493"].(map[string]any), "G05000599")
+		want["G05000477"].(map[string]any)["F05001062"] = json.Number("15")
+		h.storedAs(t, sv, created.Reference, want)
 	}
 }
