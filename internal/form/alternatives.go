@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Alternatives: a Stammdatenschema models "one of several" without a rule
@@ -255,4 +256,116 @@ func SameLabelGroups(children []Child) map[int]string {
 		}
 	}
 	return out
+}
+
+// Selector is a Datenfeld that chooses among top-level alternatives: a
+// select field outside them, occurring once, whose codes name the
+// alternatives one to one ("01 Natürliche Person", "02 Juristische
+// Person" for the groups told apart as "Natürliche Person" and
+// "Juristische Person", by DistinctLabels or by their own labels or
+// names). Its answer decides which group is given.
+type Selector struct {
+	Path  Path           // key path of the field, through groups that occur once
+	Field *Element       // the select Datenfeld
+	Group map[string]int // code → index of the alternative group in Schema.Struktur
+}
+
+// SelectorOf finds the Selector of the top-level alternatives alt of s,
+// or nil if no field, or more than one, names them.
+func (s *Schema) SelectorOf(alt Alternative) *Selector { return selectorOf(s.Struktur, alt) }
+
+// selectors caches selectorOf by the first element of the root struktur
+// and the alternative's first index: schemas do not change once imported.
+var selectors sync.Map // selectorKey → *Selector (nil for none)
+
+type selectorKey struct {
+	first *Element
+	at    int
+}
+
+func cachedSelector(root []Child, alt Alternative) *Selector {
+	key := selectorKey{root[0].Element, alt[0]}
+	if v, ok := selectors.Load(key); ok {
+		return v.(*Selector)
+	}
+	sel := selectorOf(root, alt)
+	selectors.Store(key, sel)
+	return sel
+}
+
+func selectorOf(root []Child, alt Alternative) *Selector {
+	names := make([]map[string]bool, len(alt))
+	labels := DistinctLabels(root, alt)
+	for k, i := range alt {
+		e := root[i].Element
+		names[k] = map[string]bool{labelKeyOf(labels[k]): true, labelKeyOf(e.Name): true, labelKeyOf(e.Label()): true}
+	}
+	inAlt := map[int]bool{}
+	for _, i := range alt {
+		inAlt[i] = true
+	}
+	var found []*Selector
+	var walk func(p Path, cs []Child, top bool)
+	walk = func(p Path, cs []Child, top bool) {
+		for i := range cs {
+			c := &cs[i]
+			if top && inAlt[i] || c.Anzahl.Repeats() {
+				continue
+			}
+			e := c.Element
+			kp := p.Key(e.ID)
+			if e.Kind == KindGroup {
+				walk(kp, e.Struktur, false)
+				continue
+			}
+			codes := e.Codes()
+			if !e.HasCodes() || len(codes) != len(alt) {
+				continue
+			}
+			sel := &Selector{Path: kp, Field: e, Group: map[string]int{}}
+			used := map[int]bool{}
+			for _, w := range codes {
+				for k := range alt {
+					if !used[k] && names[k][labelKeyOf(w.Name)] {
+						used[k] = true
+						sel.Group[w.Code] = alt[k]
+						break
+					}
+				}
+			}
+			if len(sel.Group) == len(alt) {
+				found = append(found, sel)
+			}
+		}
+	}
+	walk(nil, root, true)
+	if len(found) != 1 {
+		return nil
+	}
+	return found[0]
+}
+
+func labelKeyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Value returns the selector's code in doc, or "" if it has none.
+func (sel *Selector) Value(doc map[string]any) string {
+	var cur any = doc
+	for _, seg := range sel.Path {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return ""
+		}
+		cur = m[seg.Key]
+	}
+	v, _ := cur.(string)
+	return v
+}
+
+// Chosen returns the index in Schema.Struktur of the alternative the
+// selector's answer in doc names, or -1.
+func (sel *Selector) Chosen(doc map[string]any) int {
+	if i, ok := sel.Group[sel.Value(doc)]; ok {
+		return i
+	}
+	return -1
 }

@@ -131,10 +131,27 @@ func TestImmobiliardarlehensvermittlerBranches(t *testing.T) {
 	if got[0] != "Natürliche Person" || got[1] != "Juristische Person" {
 		t.Errorf("DistinctLabels = %q", got)
 	}
+	sel := s.SelectorOf(alts[0])
+	if sel == nil || sel.Path.String() != "G05000010320.F05000016480" {
+		t.Fatalf("selector = %+v, want the field „natürliche oder juristische Person?“", sel)
+	}
 	doc := s.Example()
 	if ps := s.Validate(doc); len(ps) > 0 {
 		t.Fatalf("example: %v", ps)
 	}
+	if got := sel.Chosen(doc); got != alts[0][0] {
+		t.Errorf("example's selector names group %d, want %d", got, alts[0][0])
+	}
+	// The other answer contradicts the branch given.
+	doc["G05000010320"].(map[string]any)["F05000016480"] = "02"
+	if ps := s.Validate(doc); len(ps) != 1 || ps[0].Code != form.CodeAlternative || ps[0].Path != s.Struktur[alts[0][0]].Element.ID {
+		t.Errorf("contradicting answer: %v", ps)
+	}
+	sch := formtest.JSONSchema(t, s)
+	if err := formtest.Validate(t, sch, doc); err == nil {
+		t.Errorf("JSON Schema accepts a branch that contradicts the selector")
+	}
+	doc["G05000010320"].(map[string]any)["F05000016480"] = "01"
 	delete(doc, s.Struktur[alts[0][0]].Element.ID)
 	ps := s.Validate(doc)
 	if len(ps) != 1 || ps[0].Code != form.CodeAlternative {

@@ -21,7 +21,33 @@ import (
 // lengths, say) gets the closest value found; Validate then names the
 // conflict.
 func (s *Schema) Example() map[string]any {
-	return exampleObject(nil, s.Struktur)
+	doc := exampleObject(nil, s.Struktur)
+	// A field that chooses among alternatives names the one given.
+	for _, alt := range Alternatives(s.Struktur) {
+		if sel := cachedSelector(s.Struktur, alt); sel != nil {
+			for code, i := range sel.Group {
+				if i == alt[0] {
+					setSelector(doc, sel.Path, code)
+				}
+			}
+		}
+	}
+	return doc
+}
+
+// setSelector writes code at the key path p of doc where its groups exist.
+func setSelector(doc map[string]any, p Path, code string) {
+	cur := doc
+	for _, seg := range p[:len(p)-1] {
+		next, ok := cur[seg.Key].(map[string]any)
+		if !ok {
+			return
+		}
+		cur = next
+	}
+	if _, ok := cur[p[len(p)-1].Key]; ok {
+		cur[p[len(p)-1].Key] = code
+	}
 }
 
 func exampleObject(p Path, children []Child) map[string]any {

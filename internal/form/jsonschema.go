@@ -39,10 +39,47 @@ func (s *Schema) JSONSchema(uri string) map[string]any {
 		uri = DefaultSchemaURI(s.ID, s.Version)
 	}
 	root := objectSchema(s.Struktur)
+	selectorSchemas(root, s.Struktur)
 	root["$schema"] = JSONSchemaDialect
 	root["$id"] = uri
 	root["title"] = s.Title()
 	return root
+}
+
+// selectorSchemas adds to the root schema, for each top-level set of
+// alternatives with a Selector, one if/then per code: where the selector
+// holds the code, the other alternatives are absent.
+func selectorSchemas(root map[string]any, children []Child) {
+	var rules []any
+	for _, alt := range Alternatives(children) {
+		sel := cachedSelector(children, alt)
+		if sel == nil {
+			continue
+		}
+		for _, w := range sel.Field.Codes() {
+			k := sel.Group[w.Code]
+			var others []any
+			for _, i := range alt {
+				if i != k {
+					others = append(others, map[string]any{"required": []string{children[i].Element.ID}})
+				}
+			}
+			cond := map[string]any{"const": w.Code}
+			for j := len(sel.Path) - 1; j >= 0; j-- {
+				id := sel.Path[j].Key
+				cond = map[string]any{"properties": map[string]any{id: cond}, "required": []string{id}}
+			}
+			rules = append(rules, map[string]any{"if": cond, "then": map[string]any{"not": map[string]any{"anyOf": others}}})
+		}
+	}
+	if len(rules) == 0 {
+		return
+	}
+	if all, ok := root["allOf"].([]any); ok {
+		root["allOf"] = append(all, rules...)
+		return
+	}
+	root["allOf"] = rules
 }
 
 func objectSchema(children []Child) map[string]any {

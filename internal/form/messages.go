@@ -59,6 +59,27 @@ func msgAlternativeMissing(children []Child, group []int) string {
 	return fmt.Sprintf("Bitte wählen Sie eine der Möglichkeiten %s und machen Sie die Angaben dazu.", alternativeNames(children, group))
 }
 
+// alternativeLabel is the label DistinctLabels gives the group at index i
+// of the alternative alt.
+func alternativeLabel(children []Child, alt Alternative, i int) string {
+	labels := DistinctLabels(children, alt)
+	for k, j := range alt {
+		if j == i {
+			return labels[k]
+		}
+	}
+	return children[i].Element.Label()
+}
+
+func msgAlternativeContradicts(children []Child, alt Alternative, given, chosen int, field *Element) string {
+	return fmt.Sprintf("Die Angaben zu „%s“ passen nicht zu Ihrer Antwort „%s“ bei %s.",
+		alternativeLabel(children, alt, given), alternativeLabel(children, alt, chosen), q(field))
+}
+
+func msgAlternativeChosenMissing(children []Child, alt Alternative, chosen int, field *Element) string {
+	return fmt.Sprintf("Sie haben bei %s „%s“ gewählt: Bitte machen Sie die Angaben dazu.", q(field), alternativeLabel(children, alt, chosen))
+}
+
 func msgAlternativeTwice(children []Child, group []int) string {
 	return fmt.Sprintf("Bitte machen Sie Angaben zu nur einer der Möglichkeiten %s.", alternativeNames(children, group))
 }

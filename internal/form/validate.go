@@ -249,6 +249,22 @@ func (v *validator) alternatives(p Path, children []Child, obj map[string]any) {
 		if ruled || len(shown) < 2 {
 			continue
 		}
+		if len(p) == 0 {
+			// At the top, a field may say which alternative applies.
+			if sel := cachedSelector(children, alt); sel != nil {
+				if k := sel.Chosen(obj); k >= 0 {
+					for _, i := range given {
+						if i != k {
+							v.add(p.Key(children[i].Element.ID), CodeAlternative, msgAlternativeContradicts(children, alt, i, k, sel.Field))
+						}
+					}
+					if len(given) == 0 {
+						v.add(p.Key(children[k].Element.ID), CodeAlternative, msgAlternativeChosenMissing(children, alt, k, sel.Field))
+					}
+					continue
+				}
+			}
+		}
 		switch {
 		case len(given) == 0:
 			v.add(p.Key(children[shown[0]].Element.ID), CodeAlternative, msgAlternativeMissing(children, shown))

@@ -135,3 +135,32 @@ func TestSiblingGroupLegendsDistinct(t *testing.T) {
 	}
 	t.Logf("%d groups share their label with a sibling", same)
 }
+
+// TestSchemaQuestionChoosesBranch: where the schema asks itself which
+// alternative applies (Immobiliardarlehensvermittler: "natürliche oder
+// juristische Person?"), its answer gives that branch and removes the
+// other, and the platform's own choice step is not asked.
+func TestSchemaQuestionChoosesBranch(t *testing.T) {
+	f := loadForm(t, "xdf3/S05000001162_xdf3.xml")
+	ex := f.Example(testCtx)
+	alts := form.Alternatives(f.Schema.Struktur)
+	nat, jur := f.Schema.Struktur[alts[0][0]].Element.ID, f.Schema.Struktur[alts[0][1]].Element.ID
+	if _, ok := ex[nat]; !ok {
+		t.Fatal("example without the natural person")
+	}
+	st := f.Steps[0]
+	vals, _ := f.FormValues(st, ex)
+	vals.Set("G05000010320.F05000016480", "02")
+	post := f.ParseStep(st, ex, vals, ParseAction("weiter"), nil, nil, testCtx)
+	if _, ok := post.Data[nat]; ok {
+		t.Error("the natural person's branch stays after answering „Juristische Person“")
+	}
+	if _, ok := post.Data[jur]; !ok {
+		t.Error("the legal person's branch is not given")
+	}
+	for _, s := range f.Steps {
+		if s.Choice != nil && f.StepVisible(s, post.Data, post.State) {
+			t.Errorf("choice step %d is asked although the schema's question is answered", s.Index+1)
+		}
+	}
+}

@@ -113,6 +113,7 @@ func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Ac
 	if step.Parent != nil && step.Optional == nil && untouched(step.ParentChild.Element.Struktur, obj) && !step.ParentChild.Anzahl.Required() {
 		delete(data, step.Parent[0].Key)
 	}
+	p.removed = append(p.removed, f.applySelectors(data)...)
 	switch act.Kind {
 	case "add":
 		addEntry(data, act.Path)
@@ -285,6 +286,40 @@ func (f *Form) parseChoice(step *Step, data map[string]any, vals url.Values, act
 		}
 	}
 	return post
+}
+
+// applySelectors gives, for each set of alternatives whose choosing field
+// (Choice.Selector) is answered in data, the group the answer names (an
+// empty object if the citizen has not filled it yet) and removes the
+// others with their answers; it returns the attachments removed with them.
+func (f *Form) applySelectors(data map[string]any) []string {
+	var removed []string
+	for _, st := range f.Steps {
+		ch := st.Choice
+		if ch == nil || ch.Selector == nil {
+			continue
+		}
+		k := ch.Selector.Chosen(data)
+		if k < 0 {
+			continue
+		}
+		keep := f.Schema.Struktur[k].Element.ID
+		for _, o := range ch.Options {
+			if o.Key == keep {
+				if _, ok := data[o.Key]; !ok {
+					data[o.Key] = map[string]any{}
+				}
+				continue
+			}
+			if old, ok := data[o.Key]; ok {
+				for _, ref := range form.FileRefs(old) {
+					removed = append(removed, ref.AttachmentID)
+				}
+				delete(data, o.Key)
+			}
+		}
+	}
+	return removed
 }
 
 // validateChoice checks a choice step: of alternatives, exactly one

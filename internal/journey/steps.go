@@ -50,6 +50,10 @@ type Step struct {
 // set of alternative groups (see form.Alternatives) which one to give.
 type Choice struct {
 	Options []ChoiceOption // one for an optional group; two or more for alternatives
+	// Selector is the schema's own field that chooses among the
+	// alternatives, if it has one (form.Schema.SelectorOf): its answer
+	// decides, and the choice step is not asked once it is given.
+	Selector *form.Selector
 }
 
 // ChoiceOption is one group of a Choice.
@@ -157,7 +161,7 @@ func NewForm(s *form.Schema) *Form {
 	// set of alternatives gets one for the set.
 	choiceOf := map[int]*Choice{}
 	for _, alt := range form.Alternatives(s.Struktur) {
-		ch := &Choice{}
+		ch := &Choice{Selector: s.SelectorOf(alt)}
 		for k, l := range form.DistinctLabels(s.Struktur, alt) {
 			c := &s.Struktur[alt[k]]
 			ch.Options = append(ch.Options, ChoiceOption{Child: c, Key: c.Element.ID, Label: l})
@@ -328,7 +332,8 @@ func countFields(e *form.Element) int {
 // data, cleaned by the rules) under the rules' state:
 //
 //   - a choice step, while the rules hide not all of its groups and
-//     require none of them (then they decide);
+//     require none of them (then they decide), and the schema's own field
+//     that chooses among them (Choice.Selector) is not answered;
 //   - a step of an optional group, while the group is given (the citizen
 //     chose to give it, or started it) or a rule requires it;
 //   - any other step, while its group is not hidden and not all its data
@@ -337,6 +342,9 @@ func countFields(e *form.Element) int {
 // The journey skips invisible steps.
 func (f *Form) StepVisible(st *Step, doc map[string]any, state *rules.State) bool {
 	if st.Choice != nil {
+		if sel := st.Choice.Selector; sel != nil && sel.Chosen(doc) >= 0 {
+			return false // the schema's own question has decided
+		}
 		return len(st.Choice.Shown(state)) > 0 && !st.Choice.ruled(state)
 	}
 	if st.Optional != nil && st.Parent != nil {

@@ -275,9 +275,24 @@ func (b *browser) navigate(path string, status int64) {
 
 // click clicks an element that loads a page, waits for it and checks the
 // status of its response.
+// settle scrolls the element sel finds into the middle of the view at
+// once. KERN scrolls smoothly (scroll-behavior: smooth); a mouse click
+// computed while the page still moves lands on another element.
+// It then waits two animation frames, so that a layout change the last
+// input caused (journey.js showing or hiding fields) is done.
+func (b *browser) settle(sel string) {
+	b.t.Helper()
+	evalT[bool](b, fmt.Sprintf(`new Promise(done => {
+		const e = document.querySelector(%s);
+		if (e) e.scrollIntoView({block: "center", behavior: "instant"});
+		requestAnimationFrame(() => requestAnimationFrame(() => done(true)));
+	})`, jsString(sel)), chromedp.EvalAwaitPromise)
+}
+
 func (b *browser) click(sel string, status int64) {
 	b.t.Helper()
 	from := b.location()
+	b.settle(sel)
 	resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(sel)))
 	if err != nil {
 		b.t.Fatalf("%s: click %s: %v", from, sel, err)
@@ -481,7 +496,16 @@ func (b *browser) set(name string, vs []string) {
 		for _, v := range vs {
 			opt := fmt.Sprintf(`%s[value=%s]`, sel, jsString(v))
 			if !evalT[bool](b, fmt.Sprintf(`document.querySelector(%s).checked`, jsString(opt))) {
-				b.run(chromedp.Click(chromedp.CSS(opt)))
+				ticked := func() bool { return evalT[bool](b, fmt.Sprintf(`document.querySelector(%s).checked`, jsString(opt))) }
+				for try := 1; !ticked(); try++ {
+					if try > 2 {
+						b.t.Errorf("%s: clicking %s twice did not tick it; at its centre: %s", b.location(), opt, evalT[string](b, fmt.Sprintf(`(e => { const r = e.getBoundingClientRect(); const h = document.elementFromPoint(r.x + r.width/2, r.y + r.height/2); return JSON.stringify({r, hit: h && (h.tagName + "#" + h.id + "." + h.className), scrollY}) })(document.querySelector(%s))`, jsString(opt))))
+						break
+					}
+					// A mouse click at the element's place, as a citizen's.
+					b.settle(opt)
+					b.run(chromedp.Click(chromedp.CSS(opt)))
+				}
 			}
 		}
 		return
@@ -493,6 +517,9 @@ func (b *browser) set(name string, vs []string) {
 		// Typing replaces what the input holds.
 		evalT[bool](b, fmt.Sprintf(`(e => { e.focus(); e.select(); return true })(document.querySelector(%s))`, jsString(sel)))
 		b.run(chromedp.SendKeys(chromedp.CSS(sel), vs[0]))
+		// Leave the input as a citizen moves on: an autofill suggestion
+		// list Chromium opens under it would take the next click.
+		b.press("\t")
 	case "hidden":
 		b.t.Fatalf("%s: the input %s for %q is hidden", b.location(), name, vs)
 	default:
@@ -550,6 +577,7 @@ func (b *browser) checkStatusRules(st *journey.Step) {
 		expHidden, actualHidden bool
 	}{{"schwanger", false, true}, {"stillend", true, false}, {"schwanger", false, true}} {
 		radio := fmt.Sprintf(`input[type="radio"][name=%s][value=%s]`, jsString(status.path.String()), jsString(code(c.option)))
+		b.settle(radio)
 		b.run(chromedp.Click(chromedp.CSS(radio)))
 		// hidden, and not rendered either (no CSS overrides the attribute).
 		expr := fmt.Sprintf(`[%s, %s].map(id => document.getElementById(id)).map(e => e.hidden && e.getClientRects().length === 0)
@@ -651,6 +679,7 @@ func TestBrowserErrorLinksFocusAndAutocomplete(t *testing.T) {
 		if !strings.HasSuffix(b.location(), fmt.Sprintf("/schritt/%d", st.Index+1)) {
 			t.Fatalf("step %d is skipped (at %s)", st.Index+1, b.location())
 		}
+		b.settle(`button[name="aktion"][value="weiter"]`)
 		resp, err := chromedp.RunResponse(b.ctx, chromedp.Click(chromedp.CSS(`button[name="aktion"][value="weiter"]`)))
 		if err != nil {
 			t.Fatalf("step %d: %v", st.Index+1, err)

@@ -257,10 +257,23 @@ func TestAlternativeBranchesPickOne(t *testing.T) {
 		t.Errorf("API, neither branch: %d %s", r.status, r.body)
 	}
 	both := deepCopyDoc(doc)
-	both[jur] = map[string]any{}
+	both[jur] = map[string]any{"F05000016306": "001"}
 	r = h.apiSubmit("beispielkreis", "immobiliardarlehensvermittler", both)
 	if r.status != http.StatusUnprocessableEntity || problemCodes(t, r.body)[jur] != form.CodeAlternative {
 		t.Errorf("API, both branches: %d %s", r.status, r.body)
+	}
+	// The schema asks itself: "natürliche oder juristische Person?"
+	// (F05000016480). Its answer decides the branch; an answer that
+	// contradicts the branch given is refused.
+	contra := deepCopyDoc(doc)
+	contra["G05000010320"].(map[string]any)["F05000016480"] = "02"
+	r = h.apiSubmit("beispielkreis", "immobiliardarlehensvermittler", contra)
+	if r.status != http.StatusUnprocessableEntity || problemCodes(t, r.body)[nat] != form.CodeAlternative {
+		t.Errorf("API, branch contradicting the schema's own question: %d %s", r.status, r.body)
+	}
+	state, clean = sv.form.Rules.Evaluate(doc, sv.ctx)
+	if sv.form.StepVisible(st, clean, state) {
+		t.Errorf("the choice step is asked although the schema's question is answered")
 	}
 	// The HTML journey: choosing nothing on the choice step is refused.
 	base = h.start(sv)
