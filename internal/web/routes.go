@@ -17,6 +17,10 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/static/", static.Handler())
+	// Addresses browsers and crawlers ask for by themselves; without a
+	// route of their own a tenant pattern would redirect them to "…/".
+	mux.Handle("GET /favicon.ico", static.FileHandler("app/favicon.ico"))
+	mux.Handle("GET /robots.txt", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
