@@ -102,3 +102,22 @@ func TestUnknownAPIRoutesAnswerProblems(t *testing.T) {
 		t.Errorf("HTML 404: %d", r.status)
 	}
 }
+
+// TestForeignUploadSessionAnswersAsDocumented: the document said a
+// session of another form answers 400; of another tenant's form it is
+// 404, as for an unknown session (sessions are a tenant's own).
+func TestForeignUploadSessionAnswersAsDocumented(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.bewohnerparkausweis/attachments?filename=a.pdf", strings.NewReader(string(pdfFile("a"))))
+	session := h.send(h.client, req).header.Get("Antrag-Entwurf")
+	for formID, want := range map[string]int{
+		"musterstadt.gewerbeanmeldung": http.StatusBadRequest, // the same tenant
+		"beispielkreis.asbest-anzeige": http.StatusNotFound,   // another tenant
+	} {
+		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/"+formID+"/submissions", strings.NewReader(`{"data": {}}`))
+		req.Header.Set("Antrag-Entwurf", session)
+		if r := h.send(h.client, req); r.status != want {
+			t.Errorf("session of another form, %s: %d %s, want %d", formID, r.status, r.body, want)
+		}
+	}
+}
