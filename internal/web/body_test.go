@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,6 +176,26 @@ func TestCutOffSubmissionBodyIsAClientError(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Content-Type") != "application/problem+json" || !strings.Contains(string(b), "nicht vollständig") {
 		t.Errorf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+	h.noServerError()
+}
+
+// TestCutOffStaffFormIsAClientError: the caseworker's "extend session"
+// form with a body that ends before its Content-Length answered 500.
+func TestCutOffStaffFormIsAClientError(t *testing.T) {
+	h := newHarness(t)
+	staff := h.staffClient("musterstadt")
+	u, _ := url.Parse(h.srv.URL + "/intern/")
+	var cookies []string
+	for _, c := range staff.Jar.Cookies(u) {
+		cookies = append(cookies, c.Name+"="+c.Value)
+	}
+	head := fmt.Sprintf("POST /intern/sitzung HTTP/1.1\r\nHost: %s\r\nCookie: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n",
+		strings.TrimPrefix(h.srv.URL, "http://"), strings.Join(cookies, "; "))
+	resp := h.rawExchange(head, []byte("zurueck=%2Fintern%2F"))
+	if resp.StatusCode != http.StatusBadRequest {
+		b, _ := io.ReadAll(resp.Body)
+		t.Errorf("%d %s", resp.StatusCode, b)
 	}
 	h.noServerError()
 }
