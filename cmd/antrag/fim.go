@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -172,12 +173,17 @@ func fimExample(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	code := strings.ToUpper(strings.TrimSpace(*land))
+	if code != "" && !slices.Contains(rules.LandCodes(), code) {
+		return usageError{fmt.Sprintf("antrag fim example: --land %q ist kein Land; erwartet wird das Kürzel eines Landes: %s",
+			*land, strings.Join(rules.LandCodes(), ", "))}
+	}
 	s, err := importOne(f, "example")
 	if err != nil {
 		return err
 	}
 	// The example satisfies the schema and the compiled rules, as of today.
-	return writeJSON(stdout, journey.NewForm(s).Example(rules.Context{Today: time.Now(), Bundesland: strings.ToUpper(*land)}))
+	return writeJSON(stdout, journey.NewForm(s).Example(rules.Context{Today: time.Now(), Bundesland: code}))
 }
 
 func writeJSON(w io.Writer, v any) error {

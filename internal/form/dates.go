@@ -119,7 +119,7 @@ func (v *validator) dateParts(p Path, children []Child, obj map[string]any) {
 	}
 	t := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
 	if t.Day() != day {
-		v.problems = append(v.problems, Problem{Path: dp, Code: CodeFormat, Message: msgDateParts()})
+		v.problems = append(v.problems, Problem{Path: dp, Code: CodeFormat, Message: msgDateParts(d.Element, m.Element, y.Element)})
 	}
 }
 

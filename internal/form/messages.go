@@ -215,6 +215,6 @@ func msgYear(e *Element, year int, yr YearRange) string {
 	return fmt.Sprintf("%s: Das Jahr %04d liegt außerhalb des zulässigen Bereichs (%d bis %d).", q(e), year, yr.Min, yr.Max)
 }
 
-func msgDateParts() string {
-	return "Tag, Monat und Jahr ergeben kein gültiges Kalenderdatum."
+func msgDateParts(day, month, year *Element) string {
+	return fmt.Sprintf("%s, %s und %s ergeben kein gültiges Kalenderdatum: Diesen Tag gibt es in dem Monat nicht.", q(day), q(month), q(year))
 }

@@ -513,6 +513,18 @@ var landCodes = map[string]string{
 	"NI": "NI", "NW": "NW", "RP": "RP", "SL": "SL", "SN": "SN", "ST": "ST", "SH": "SH", "TH": "TH",
 }
 
+// LandCodes returns the two-letter codes of the 16 Länder as the rules
+// name them and expect them in Context.Bundesland (BW, BY, BE, …, TH),
+// sorted.
+func LandCodes() []string {
+	codes := make([]string, 0, len(landCodes))
+	for c := range landCodes {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	return codes
+}
+
 var landNames = map[string]string{
 	"baden-württemberg": "BW", "bayern": "BY", "berlin": "BE", "brandenburg": "BB", "bremen": "HB", "hamburg": "HH",
 	"hessen": "HE", "mecklenburg-vorpommern": "MV", "niedersachsen": "NI", "nordrhein-westfalen": "NW",

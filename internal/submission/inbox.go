@@ -55,8 +55,9 @@ func ParseCursor(s string) (*Cursor, error) {
 const maxSearchLength = 100
 
 // ParseSearch turns what staff typed into a Search, nil for blank input:
-// a Vorgangsnummer in any case, with or without dashes ("k7qm2x9drta4"
-// finds "K7QM-2X9D-RTA4"); a FIT-Connect submissionId (UUID, as the
+// a Vorgangsnummer in any case, with or without dashes or spaces, typed
+// or typographic ones ("k7qm2x9drta4" and "K7QM–2X9D–RTA4" find
+// "K7QM-2X9D-RTA4"; see NormalizeReference); a FIT-Connect submissionId (UUID, as the
 // submission's ExternalRef "fitconnect:<id>"); or the sender's own
 // reference, exactly as typed (trimmed) or, when it has the shape of a
 // Vorgangsnummer, in its canonical form. Input longer than 100 characters

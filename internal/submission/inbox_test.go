@@ -85,3 +85,26 @@ func FuzzParseSearch(f *testing.F) {
 		}
 	})
 }
+
+// TestParseSearchReadsReferencesWithTypographicDashes: a Vorgangsnummer
+// copied from a letter or a mail often has en or em dashes, non-breaking
+// hyphens, minus signs or non-breaking spaces instead of "-"; none was
+// found.
+func TestParseSearchReadsReferencesWithTypographicDashes(t *testing.T) {
+	for _, typed := range []string{
+		"MXJX\u2013PXV1\u2013PASV", // en dash
+		"MXJX\u2014PXV1\u2014PASV", // em dash
+		"MXJX\u2011PXV1\u2011PASV", // non-breaking hyphen
+		"MXJX\u2212PXV1\u2212PASV", // minus sign
+		"MXJX\u2010PXV1\u00adPASV", // hyphen, soft hyphen
+		"MXJX PXV1 PASV",
+		"MXJX\u00a0PXV1\u202fPASV", // no-break spaces
+		"MXJX - PXV1 - PASV",
+		"\tmxjx–pxvl–pasv\n", // lower case, l for 1
+	} {
+		s, err := submission.ParseSearch(typed)
+		if err != nil || s == nil || s.Reference != "MXJX-PXV1-PASV" {
+			t.Errorf("ParseSearch(%q) = %+v, %v; want the Vorgangsnummer MXJX-PXV1-PASV", typed, s, err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package submission
 import (
 	"crypto/rand"
 	"strings"
+	"unicode"
 )
 
 // referenceAlphabet is Crockford's Base32 without I, L, O and U: easy to
@@ -29,10 +30,19 @@ func NewReference() string {
 }
 
 // NormalizeReference turns what a person typed into the canonical form:
-// upper case, O read as 0, I and L as 1, without spaces; the dashes are put
-// back. It returns "" if the input cannot be a reference.
+// upper case, O read as 0, I and L as 1, without spaces and dashes of any
+// kind (Unicode White_Space, dash punctuation such as U+2011 and U+2013,
+// the minus sign U+2212 and the soft hyphen U+00AD, which word processors
+// and mail programs put in); the dashes are put back. It returns "" if
+// the input cannot be a reference.
 func NormalizeReference(s string) string {
-	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "O", "0", "I", "1", "L", "1").Replace(strings.TrimSpace(s)))
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.Is(unicode.Pd, r) || r == '\u2212' || r == '\u00AD' {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.NewReplacer("O", "0", "I", "1", "L", "1").Replace(strings.ToUpper(s))
 	if len(s) != 12 {
 		return ""
 	}

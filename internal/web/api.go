@@ -133,16 +133,23 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Data json.RawMessage `json:"data"`
 	}
-	dec := json.NewDecoder(r.Body)
+	rd := &bodyReader{r: r.Body}
+	dec := json.NewDecoder(rd)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return clientError(apperr.TooLarge, fmt.Sprintf("Die Anfrage ist größer als %s.", form.HumanSize(s.cfg.MaxAPIBytes)))
 		}
+		if rd.err != nil {
+			return brokenBody(rd.err)
+		}
 		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\" sind nicht erlaubt).")
 	}
 	if _, err := dec.Token(); err != io.EOF {
+		if rd.err != nil {
+			return brokenBody(rd.err)
+		}
 		return clientError(apperr.Invalid, "Nach dem JSON-Objekt der Anfrage folgt noch etwas.")
 	}
 	if len(body.Data) == 0 {

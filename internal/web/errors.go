@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -168,4 +169,35 @@ func redact(s string) string {
 		return s[:i] + "/antrag/…"
 	}
 	return s
+}
+
+// bodyReader reads a request body and keeps the first read error other
+// than io.EOF. Any such error is the client's: its body broke off before
+// its Content-Length or last chunk (io.ErrUnexpectedEOF), a chunk or a
+// multipart part is malformed, the connection went away, or the body
+// passed its limit (*http.MaxBytesError). Whoever reads through it tells
+// these apart from the server's own errors (storage) by checking err.
+type bodyReader struct {
+	r   io.Reader
+	err error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// brokenBody is the client error for a request body that could not be
+// read to its end: 400 with a text that says so, or the
+// *http.MaxBytesError (413) of a body over its limit.
+func brokenBody(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return &publicError{text: "Die Anfrage wurde nicht vollständig übertragen. Bitte senden Sie sie noch einmal.",
+		err: fmt.Errorf("request body: %w", errors.Join(apperr.Invalid, err))}
 }

@@ -46,6 +46,7 @@ type harness struct {
 	srv    *httptest.Server
 	db     *store.DB
 	blobs  *blob.Dir
+	bdir   string // the directory blobs keeps its files in
 	now    time.Time
 	client *http.Client // does not follow redirects
 	cfg    web.Config
@@ -102,7 +103,8 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobs, err := blob.NewDir(filepath.Join(dir, "anhaenge"), box)
+	bdir := filepath.Join(dir, "anhaenge")
+	blobs, err := blob.NewDir(bdir, box)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm.Store = st
 	sm.Cookie.Path = "/intern"
 	sm.IdleTimeout = hc.sessionIdle
-	h := &harness{t: t, db: db, blobs: blobs, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	h := &harness{t: t, db: db, blobs: blobs, bdir: bdir, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years}
 	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})

@@ -113,3 +113,54 @@ func noStore(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// crossOriginDenied answers a request that http.CrossOriginProtection
+// refused (a browser sent it from another site): 403, problem+json under
+// /api/, the German error page elsewhere.
+func (s *Server) crossOriginDenied() http.Handler {
+	const text = "Die Anfrage kam von einer anderen Website und wurde deshalb abgelehnt. Bitte öffnen Sie das Formular direkt auf dieser Website und senden Sie es dort ab."
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.deps.Logger.Debug("cross-origin request refused", "method", r.Method)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeProblem(w, http.StatusForbidden, Problem{Title: "Nicht erlaubt", Detail: "Die Anfrage kam von einer anderen Website; ein Browser darf die API nur von antrag selbst aus aufrufen."})
+			return
+		}
+		title, _ := publicMessage(http.StatusForbidden)
+		w.Header().Set("Cache-Control", "no-store")
+		s.render(w, r, http.StatusForbidden, "error", map[string]any{"Title": title, "Text": text, "Status": http.StatusForbidden})
+	})
+}
+
+// apiUnrouted serves api, a mux of API routes only, and answers what it
+// does not route as a problem (RFC 9457): 405 with the mux's Allow header
+// when another method of the path has a route, 404 otherwise.
+func apiUnrouted(api *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := api.Handler(r)
+		if pattern != "" { // a route, or the mux's redirect to a clean path
+			api.ServeHTTP(w, r)
+			return
+		}
+		// h is the mux's own plain-text 404 or 405; keep its status and
+		// Allow header, not its text.
+		rec := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		if rec.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			writeProblem(w, http.StatusMethodNotAllowed, Problem{Title: "Methode nicht erlaubt",
+				Detail: fmt.Sprintf("Diese Adresse nimmt nur %s an.", rec.header.Get("Allow"))})
+			return
+		}
+		writeProblem(w, http.StatusNotFound, Problem{Title: "Nicht gefunden", Detail: "Unter dieser Adresse gibt es keine Operation der API; die Operationen beschreibt /api/v1/openapi.json."})
+	})
+}
+
+// headerRecorder keeps a handler's status and header and drops its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (r *headerRecorder) Header() http.Header         { return r.header }
+func (r *headerRecorder) Write(p []byte) (int, error) { return len(p), nil }
+func (r *headerRecorder) WriteHeader(status int)      { r.status = status }

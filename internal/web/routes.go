@@ -17,6 +17,10 @@ import (
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/static/", static.Handler())
+	// Addresses browsers and crawlers ask for by themselves; without a
+	// route of their own a tenant pattern would redirect them to "…/".
+	mux.Handle("GET /favicon.ico", static.FileHandler("app/favicon.ico"))
+	mux.Handle("GET /robots.txt", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 
@@ -68,19 +72,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
 	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
 
-	// JSON API.
-	mux.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
-	mux.Handle("GET /api/v1/services", s.api(s.apiServices))
-	mux.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
-	mux.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
-	mux.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
-	mux.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
+	// JSON API, with a mux of its own: what it does not route is a
+	// problem (apiUnrouted), never the HTML 404 page.
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
+	api.Handle("GET /api/v1/services", s.api(s.apiServices))
+	api.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
+	api.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
+	api.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
+	api.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
+	mux.Handle("/api/", apiUnrouted(api))
 	for pattern, h := range s.deps.Handlers {
 		mux.Handle(pattern, h)
 	}
 
 	h := reportRoute(mux)
-	h = http.NewCrossOriginProtection().Handler(h)
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(s.crossOriginDenied())
+	h = cop.Handler(h)
 	h = s.deps.Sessions.LoadAndSave(h)
 	return secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h)))
 }

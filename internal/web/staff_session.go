@@ -1,11 +1,13 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/localtime"
 )
 
@@ -78,7 +80,7 @@ func (s *Server) sessionNotice(r *http.Request) *sessionNotice {
 // the form was on.
 func (s *Server) extendSession(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return err
+		return errors.Join(apperr.Invalid, err)
 	}
 	s.deps.Sessions.Put(r.Context(), "sessionExtended", true)
 	http.Redirect(w, r, localStaffPath(r.PostForm.Get("zurueck")), http.StatusSeeOther)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
@@ -140,9 +141,22 @@ type stepInput struct {
 // readStepPost reads a step's form post. A multipart post is streamed:
 // each file goes straight to blob storage, stops at the field's maxSize, and
 // is kept only if its content (not its name) is a media type the field
-// accepts. Other fields are limited to MaxFormBytes in all.
-func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftCtx, st *journey.Step) (*stepInput, error) {
+// accepts. Other fields are limited to MaxFormBytes in all. A body that
+// breaks off is a client error (brokenBody), and the files the post stored
+// before the break are removed again.
+func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftCtx, st *journey.Step) (_ *stepInput, err error) {
 	in := &stepInput{values: url.Values{}, uploads: map[string][]form.FileRef{}}
+	defer func() {
+		if err == nil {
+			return
+		}
+		rc := r.WithContext(context.WithoutCancel(r.Context())) // the client may be gone
+		for _, refs := range in.uploads {
+			for _, ref := range refs {
+				s.removeAttachment(rc, dc, ref.AttachmentID)
+			}
+		}
+	}()
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
@@ -171,7 +185,7 @@ func (s *Server) readStepPost(w http.ResponseWriter, r *http.Request, dc *draftC
 		if part.FileName() == "" && part.Header.Get("Content-Type") == "" {
 			b, err := io.ReadAll(io.LimitReader(part, s.cfg.MaxFormBytes-formBytes+1))
 			if err != nil {
-				return nil, err
+				return nil, brokenBody(err)
 			}
 			formBytes += int64(len(b))
 			if formBytes > s.cfg.MaxFormBytes {
@@ -259,7 +273,16 @@ func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, par
 	}
 	key := blob.NewKey()
 	sn := &sniffer{h: sha512.New()}
-	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(part, sn), limit)
+	body := &bodyReader{r: part}
+	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(body, sn), limit)
+	if body.err != nil {
+		// The client's body broke off: whatever a store kept of it goes,
+		// even though the client (and with it the request's context) is gone.
+		if err := s.deps.Blobs.Delete(context.WithoutCancel(r.Context()), key); err != nil {
+			s.deps.Logger.Warn("attachment content not deleted", "error", err.Error())
+		}
+		return nil, "", brokenBody(body.err)
+	}
 	if errors.Is(err, apperr.TooLarge) {
 		_, _ = io.Copy(io.Discard, part)
 		return nil, fmt.Sprintf("Die Datei „%s“ ist zu groß. Erlaubt sind höchstens %s.", name, form.HumanSize(limit)), nil

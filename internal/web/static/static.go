@@ -264,6 +264,25 @@ func Handler() http.Handler {
 	})
 }
 
+// FileHandler serves the embedded file name (relative to the static root,
+// e.g. "app/favicon.ico") at the fixed address it is mounted at, as
+// [Handler] serves its plain name: for the addresses browsers ask for by
+// themselves, such as /favicon.ico. It panics if no such file is embedded.
+func FileHandler(name string) http.Handler {
+	if _, ok := assets().plain[name]; !ok {
+		panic("static: no embedded file " + name)
+	}
+	h := Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := *r.URL
+		u.Path, u.RawPath = Prefix+name, ""
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = &u
+		h.ServeHTTP(w, r2)
+	})
+}
+
 // acceptsGzip reports whether the Accept-Encoding header values allow gzip
 // (RFC 9110, section 12.5.3): "gzip" (or "x-gzip") with a q-value above 0,
 // or, when gzip is not named, "*" with a q-value above 0.
