@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 
@@ -69,11 +70,13 @@ func (f *storeFlags) openTenant(ctx context.Context, getenv func(string) string,
 
 // parseFlags parses args. -h or --help lists all flags of fs on stdout
 // and is exit status 0; a mistake lists them on fs's output (stderr) and
-// is a usage error.
+// is a usage error with a German message (flagError).
 func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	errOut := fs.Output()
-	fs.Usage = func() {} // printed below, to the stream that fits
+	fs.Usage = func() {}     // printed below, to the stream that fits
+	fs.SetOutput(io.Discard) // the flag package's own English message
 	err := fs.Parse(args)
+	fs.SetOutput(errOut)
 	if err == nil {
 		return nil
 	}
@@ -82,7 +85,50 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 		return exitError{0}
 	}
 	printFlags(fs, errOut)
-	return usageError{err.Error()}
+	return usageError{flagError(fs.Name(), err)}
+}
+
+// flagMessages match the errors of FlagSet.Parse (Go 1.26, flag.go).
+var flagMessages = []struct {
+	re     *regexp.Regexp
+	german func(cmd string, m []string) string
+}{
+	{regexp.MustCompile(`^flag provided but not defined: (-.*)$`), func(cmd string, m []string) string {
+		return fmt.Sprintf("unbekannte Option %s; %s --help zeigt die Optionen", m[1], cmd)
+	}},
+	{regexp.MustCompile(`^bad flag syntax: (.*)$`), func(cmd string, m []string) string {
+		return fmt.Sprintf("%q ist keine Option (Optionen beginnen mit - oder --); %s --help zeigt die Optionen", m[1], cmd)
+	}},
+	{regexp.MustCompile(`^flag needs an argument: (-.*)$`), func(cmd string, m []string) string {
+		return fmt.Sprintf("Option %s ohne Wert; %s --help zeigt die Optionen", m[1], cmd)
+	}},
+	{regexp.MustCompile(`^invalid boolean value (".*") for (-\S+): `), func(cmd string, m []string) string {
+		return fmt.Sprintf("Option %s: %s ist kein Wahrheitswert (true oder false)", m[2], m[1])
+	}},
+	{regexp.MustCompile(`^invalid boolean flag (\S+): `), func(cmd string, m []string) string {
+		return fmt.Sprintf("Option -%s lässt sich nicht setzen", m[1])
+	}},
+	{regexp.MustCompile(`^invalid value (".*") for flag (-\S+): (.*)$`), func(cmd string, m []string) string {
+		switch m[3] {
+		case "parse error":
+			return fmt.Sprintf("Option %s: %s ist kein gültiger Wert (Zahl oder Dauer wie 30s?); %s --help zeigt die Optionen", m[2], m[1], cmd)
+		case "value out of range":
+			return fmt.Sprintf("Option %s: %s ist zu groß oder zu klein", m[2], m[1])
+		}
+		return fmt.Sprintf("Option %s: %s ist kein gültiger Wert: %s", m[2], m[1], m[3]) // the Value's own message
+	}},
+}
+
+// flagError translates an error of FlagSet.Parse for the command cmd
+// (e.g. "antrag tenant pages") into German, e.g. "unbekannte Option -foo;
+// antrag tenant pages --help zeigt die Optionen".
+func flagError(cmd string, err error) string {
+	for _, f := range flagMessages {
+		if m := f.re.FindStringSubmatch(err.Error()); m != nil {
+			return f.german(cmd, m)
+		}
+	}
+	return fmt.Sprintf("%s: ungültige Optionen (%v); %s --help zeigt die Optionen", cmd, err, cmd)
 }
 
 // printFlags writes every flag of fs with its default and meaning to w.

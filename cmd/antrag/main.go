@@ -6,7 +6,7 @@
 //
 //	antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PATH] [--base-url URL]
 //	antrag user add --tenant SLUG --username NAME [--name NAME]  (password on stdin)
-//	antrag tenant pages --tenant SLUG [FILE]
+//	antrag tenant pages --tenant SLUG [--ersetzen] [FILE]
 //	antrag fim inspect [--json] [--codelists DIR] FILE...
 //	antrag fim schema [--uri URI] [--codelists DIR] FILE
 //	antrag fim example [--land LAND] [--codelists DIR] FILE
@@ -65,7 +65,8 @@ Befehle:
   antrag tenant add --slug KURZNAME --name NAME --kind gemeinde|landkreis|land --ars ARS --authority BEHÖRDE
                                                            Mandanten mit zuständiger Behörde anlegen
   antrag tenant list                                       Mandanten auflisten
-  antrag tenant pages --tenant MANDANT [DATEI]             Impressum, Datenschutzerklärung und Erklärung zur Barrierefreiheit
+  antrag tenant pages --tenant MANDANT [--ersetzen] [DATEI]
+                                                           Impressum, Datenschutzerklärung und Erklärung zur Barrierefreiheit
                                                            des Mandanten und seiner Behörden aus DATEI (JSON) festlegen bzw. zeigen
   antrag migrate up|status [--data DIR] [--db sqlite:PFAD|postgres://…]
                                                            Datenbank migrieren bzw. Stand der Migrationen zeigen

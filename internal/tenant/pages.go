@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/localtime"
 )
 
 // The operator pages every public body's website must offer: the
@@ -79,14 +80,29 @@ func (p *Pages) Empty() bool {
 }
 
 // Validate checks every page that is set (see Page.Validate). Errors name
-// the page and wrap apperr.Invalid.
+// the page and wrap apperr.Invalid. It does not compare dates with the
+// clock; ValidateOn does.
 func (p *Pages) Validate() error {
+	return p.validate("")
+}
+
+// ValidateOn checks p as Validate does and, in addition, that no date of
+// an Erklärung zur Barrierefreiheit (prepared.date, prepared.reviewed) is
+// after today's calendar day in Europe/Berlin (localtime.Berlin). Errors
+// name the page and the field and wrap apperr.Invalid.
+func (p *Pages) ValidateOn(today time.Time) error {
+	return p.validate(today.In(localtime.Berlin).Format(DateLayout))
+}
+
+// validate checks p; today (YYYY-MM-DD) is the latest date allowed, ""
+// for no limit.
+func (p *Pages) validate(today string) error {
 	if p == nil {
 		return nil
 	}
 	for _, k := range []PageKind{Impressum, Datenschutz, Barrierefreiheit} {
 		if pg := p.Get(k); pg != nil {
-			if err := pg.Validate(k); err != nil {
+			if err := pg.validate(k, today); err != nil {
 				return fmt.Errorf("%s: %w", k, err)
 			}
 		}
@@ -119,9 +135,18 @@ type Section struct {
 // Validate checks a page of kind k: it has either a URL (absolute https)
 // or its content, not both; the content of Impressum and Datenschutz is
 // text (non-empty paragraphs, sections with a heading and paragraphs), of
-// Barrierefreiheit a complete Statement. Errors are German, say what is
-// missing, and wrap apperr.Invalid.
+// Barrierefreiheit a complete Statement. No text field holds a control
+// character (see checkChars). Errors are German, say what is missing or
+// name the field by its JSON path (e.g. sections[0].heading), and wrap
+// apperr.Invalid.
 func (p *Page) Validate(k PageKind) error {
+	return p.validate(k, "")
+}
+
+func (p *Page) validate(k PageKind, today string) error {
+	if err := p.checkChars(); err != nil {
+		return err
+	}
 	hasText := len(p.Paragraphs) > 0 || len(p.Sections) > 0
 	hasContent := hasText || p.Statement != nil
 	switch {
@@ -134,7 +159,7 @@ func (p *Page) Validate(k PageKind) error {
 	case k == Barrierefreiheit && p.Statement == nil:
 		return invalid("weder Adresse (url) noch Erklärung (statement) angegeben")
 	case k == Barrierefreiheit:
-		if err := p.Statement.Validate(); err != nil {
+		if err := p.Statement.validate(today); err != nil {
 			return fmt.Errorf("Erklärung zur Barrierefreiheit: %w", err)
 		}
 		return nil
@@ -154,6 +179,27 @@ func (p *Page) Validate(k PageKind) error {
 			return invalid("Abschnitt %d (%s): kein Absatz (paragraphs)", i+1, s.Heading)
 		}
 		if err := checkParagraphs(fmt.Sprintf("Abschnitt %d (%s)", i+1, s.Heading), s.Paragraphs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkChars checks the page's own text fields (the statement checks its
+// own): paragraphs may hold tabs and line breaks, URL and headings are
+// one line.
+func (p *Page) checkChars() error {
+	if err := checkChars("url", p.URL, false); err != nil {
+		return err
+	}
+	if err := checkAllChars("paragraphs", p.Paragraphs, true); err != nil {
+		return err
+	}
+	for i, s := range p.Sections {
+		if err := checkChars(fmt.Sprintf("sections[%d].heading", i), s.Heading, false); err != nil {
+			return err
+		}
+		if err := checkAllChars(fmt.Sprintf("sections[%d].paragraphs", i), s.Paragraphs, true); err != nil {
 			return err
 		}
 	}
@@ -263,9 +309,18 @@ type Enforcement struct {
 // well-formed: a known conformance with problems listed exactly when it
 // is not full, the date (YYYY-MM-DD) and method of the evaluation, an
 // electronic feedback contact and response period, and the Schlichtungsstelle's name
-// with an address or link. Errors are German, name the part, and wrap
-// apperr.Invalid.
+// with an address or link; no field holds a control character. Errors are
+// German, name the part, and wrap apperr.Invalid.
 func (s *Statement) Validate() error {
+	return s.validate("")
+}
+
+// validate checks s; today (YYYY-MM-DD) is the latest date allowed, ""
+// for no limit.
+func (s *Statement) validate(today string) error {
+	if err := s.checkChars(); err != nil {
+		return err
+	}
 	switch s.Conformance {
 	case FullyConformant:
 		if len(s.Problems) > 0 {
@@ -285,7 +340,7 @@ func (s *Statement) Validate() error {
 			return invalid("nicht barrierefreier Inhalt %d: Beschreibung (content) fehlt", i+1)
 		}
 	}
-	if err := s.Prepared.validate(); err != nil {
+	if err := s.Prepared.validate(today); err != nil {
 		return err
 	}
 	if err := s.Feedback.validate(); err != nil {
@@ -294,21 +349,56 @@ func (s *Statement) Validate() error {
 	return s.Enforcement.validate()
 }
 
+// checkChars checks every text field of the statement: the descriptions
+// of problems may hold tabs and line breaks, all other fields are one
+// line.
+func (s *Statement) checkChars() error {
+	one := []struct{ path, v string }{
+		{"conformance", string(s.Conformance)},
+		{"prepared.date", s.Prepared.Date},
+		{"prepared.reviewed", s.Prepared.Reviewed},
+		{"prepared.method", string(s.Prepared.Method)},
+		{"prepared.evaluator", s.Prepared.Evaluator},
+		{"feedback.email", s.Feedback.Email},
+		{"feedback.phone", s.Feedback.Phone},
+		{"feedback.form_url", s.Feedback.FormURL},
+		{"enforcement.name", s.Enforcement.Name},
+		{"enforcement.url", s.Enforcement.URL},
+		{"enforcement.email", s.Enforcement.Email},
+		{"enforcement.phone", s.Enforcement.Phone},
+	}
+	for i, p := range s.Problems {
+		for _, f := range []struct{ name, v string }{{"content", p.Content}, {"reason", p.Reason}, {"alternative", p.Alternative}} {
+			if err := checkChars(fmt.Sprintf("problems[%d].%s", i, f.name), f.v, true); err != nil {
+				return err
+			}
+		}
+	}
+	for _, f := range one {
+		if err := checkChars(f.path, f.v, false); err != nil {
+			return err
+		}
+	}
+	return checkAllChars("enforcement.address", s.Enforcement.Address, false)
+}
+
 // DateLayout is the layout of the statement's dates (YYYY-MM-DD).
 const DateLayout = time.DateOnly
 
-func (p *Preparation) validate() error {
+// validate checks the preparation; today (YYYY-MM-DD) is the latest date
+// allowed, "" for no limit.
+func (p *Preparation) validate(today string) error {
 	if p.Date == "" {
 		return invalid("Erstellung der Erklärung: Datum (prepared.date) fehlt, z. B. 2026-11-30")
 	}
-	made, err := time.Parse(DateLayout, p.Date)
+	made, err := parseDate("Erstellung der Erklärung: Datum (prepared.date)", p.Date, today)
 	if err != nil {
-		return invalid("Erstellung der Erklärung: Datum (prepared.date) %q ist kein Datum der Form JJJJ-MM-TT", p.Date)
+		return err
 	}
 	if p.Reviewed != "" {
-		rev, err := time.Parse(DateLayout, p.Reviewed)
+		rev, err := parseDate("Erstellung der Erklärung: Datum der Überprüfung (prepared.reviewed)", p.Reviewed, today)
 		if err != nil {
-			return invalid("Erstellung der Erklärung: Datum der Überprüfung (prepared.reviewed) %q ist kein Datum der Form JJJJ-MM-TT", p.Reviewed)
+			return err
 		}
 		if rev.Before(made) {
 			return invalid("Erstellung der Erklärung: überprüft (%s) vor der Erstellung (%s)", p.Reviewed, p.Date)
@@ -413,6 +503,57 @@ func checkURL(field, v string) error {
 	u, err := url.Parse(v)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || strings.ContainsAny(v, " \t\r\n") {
 		return invalid("%s %q ist keine Adresse der Form https://…", field, v)
+	}
+	return nil
+}
+
+// dateRE is the exact shape of a date; time.Parse then checks that it is
+// a day of the calendar (no 2026-02-30).
+var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+
+// parseDate parses v, a date of the form YYYY-MM-DD that is a day of the
+// calendar and, if today (YYYY-MM-DD) is not empty, not after today. what
+// names the field in errors.
+func parseDate(what, v, today string) (time.Time, error) {
+	d, err := time.Parse(DateLayout, v)
+	if err != nil || !dateRE.MatchString(v) {
+		return time.Time{}, invalid("%s %q ist kein Datum der Form JJJJ-MM-TT", what, v)
+	}
+	if today != "" && v > today { // same layout: the strings order as the dates
+		return time.Time{}, invalid("%s %s liegt in der Zukunft (heute ist der %s)", what, v, today)
+	}
+	return d, nil
+}
+
+// checkChars refuses a control character in the text field at path (its
+// JSON path, e.g. "problems[0].content"): U+0000 to U+001F, U+007F to
+// U+009F and the noncharacters U+FFFE and U+FFFF (and their like at the
+// end of every plane). Where multiline, tab and line feed are allowed.
+// The position counts characters from 1.
+func checkChars(path, v string, multiline bool) error {
+	pos := 0
+	for _, r := range v {
+		pos++
+		switch {
+		case multiline && (r == '\t' || r == '\n'):
+		case r == '\n' || r == '\t':
+			return invalid("%s: Zeichen %d ist ein Zeilenumbruch oder Tabulator (U+%04X); hier ist nur eine Zeile erlaubt", path, pos, r)
+		case r <= 0x1F || 0x7F <= r && r <= 0x9F:
+			return invalid("%s: Zeichen %d ist das Steuerzeichen U+%04X; Steuerzeichen sind nicht erlaubt", path, pos, r)
+		case r&0xFFFE == 0xFFFE:
+			return invalid("%s: Zeichen %d ist das Nichtzeichen U+%04X; es ist nicht erlaubt", path, pos, r)
+		}
+	}
+	return nil
+}
+
+// checkAllChars checks each of vs as checkChars does; path names the list,
+// the element's index is added (path[i]).
+func checkAllChars(path string, vs []string, multiline bool) error {
+	for i, v := range vs {
+		if err := checkChars(fmt.Sprintf("%s[%d]", path, i), v, multiline); err != nil {
+			return err
+		}
 	}
 	return nil
 }

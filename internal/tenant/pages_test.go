@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 )
@@ -172,4 +173,90 @@ func FuzzPagesJSON(f *testing.F) {
 			t.Fatalf("valid pages invalid after a round trip: %v\n%s", err, enc)
 		}
 	})
+}
+
+// TestControlCharactersRefused: a control character or noncharacter in
+// any text field is refused with an error naming the field by its JSON
+// path; tabs and line breaks only where a field is running text.
+func TestControlCharactersRefused(t *testing.T) {
+	text := func(change func(p *Page)) Pages {
+		p := &Page{Paragraphs: []string{"Verantwortlich ist die Stadt."}, Sections: []Section{{Heading: "Rechte", Paragraphs: []string{"Auskunft."}}}}
+		change(p)
+		return Pages{Datenschutz: p}
+	}
+	statement := func(change func(s *Statement)) Pages {
+		s := completeStatement()
+		change(s)
+		return Pages{Barrierefreiheit: &Page{Statement: s}}
+	}
+	for _, tc := range []struct {
+		name  string
+		pages Pages
+		want  string // in the error; "" accepted
+	}{
+		{"bell in a paragraph", text(func(p *Page) { p.Paragraphs[0] = "Verantwortlich\aist" }), "datenschutz: paragraphs[0]: Zeichen 15 ist das Steuerzeichen U+0007"},
+		{"NUL in a section's paragraph", text(func(p *Page) { p.Sections[0].Paragraphs = append(p.Sections[0].Paragraphs, "a\x00") }), "datenschutz: sections[0].paragraphs[1]: Zeichen 2 ist das Steuerzeichen U+0000"},
+		{"C1 control in a heading", text(func(p *Page) { p.Sections[0].Heading = "Rechte\u0085" }), "sections[0].heading: Zeichen 7 ist das Steuerzeichen U+0085"},
+		{"DEL in a heading", text(func(p *Page) { p.Sections[0].Heading = "\u007fRechte" }), "sections[0].heading: Zeichen 1 ist das Steuerzeichen U+007F"},
+		{"line break in a heading", text(func(p *Page) { p.Sections[0].Heading = "Ihre\nRechte" }), "sections[0].heading: Zeichen 5 ist ein Zeilenumbruch"},
+		{"carriage return in a paragraph", text(func(p *Page) { p.Paragraphs[0] = "a\r\nb" }), "paragraphs[0]: Zeichen 2 ist das Steuerzeichen U+000D"},
+		{"line break and tab in a paragraph", text(func(p *Page) { p.Paragraphs[0] = "Stadt Musterstadt\nMarkt 1\tMusterstadt" }), ""},
+		{"noncharacter U+FFFE", text(func(p *Page) { p.Paragraphs[0] = "a\uFFFE" }), "paragraphs[0]: Zeichen 2 ist das Nichtzeichen U+FFFE"},
+		{"noncharacter U+FFFF", statement(func(s *Statement) { s.Enforcement.Name = "\uFFFF" }), "enforcement.name: Zeichen 1 ist das Nichtzeichen U+FFFF"},
+		{"escape in a date", statement(func(s *Statement) { s.Prepared.Date = "2026-11-30\x1b" }), "barrierefreiheit: Erklärung zur Barrierefreiheit: prepared.date: Zeichen 11 ist das Steuerzeichen U+001B"},
+		{"control in a problem", statement(func(s *Statement) { s.Problems[0].Alternative = "x\x08" }), "problems[0].alternative: Zeichen 2 ist das Steuerzeichen U+0008"},
+		{"line break in an address line", statement(func(s *Statement) { s.Enforcement.Address = []string{"Straße 1\n99084 Erfurt"} }), "enforcement.address[0]: Zeichen 9 ist ein Zeilenumbruch"},
+		{"line break in a problem", statement(func(s *Statement) { s.Problems[0].Content = "Die Quittung\nist kein getaggtes PDF." }), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.pages.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want accepted", err)
+				}
+				return
+			}
+			if !errors.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate = %v, want apperr.Invalid saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestStatementDateInFutureRefused: the statement's dates are days of the
+// calendar in the exact form YYYY-MM-DD, and ValidateOn refuses one after
+// today in Europe/Berlin.
+func TestStatementDateInFutureRefused(t *testing.T) {
+	// 2026-12-07 00:30 in Berlin is still 2026-12-06 in UTC.
+	today := time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name           string
+		date, reviewed string
+		want           string // in the error; "" accepted
+	}{
+		{"today in Berlin", "2026-12-07", "", ""},
+		{"made in the past, reviewed today", "2026-11-30", "2026-12-07", ""},
+		{"made in the future", "2099-01-01", "", "Datum (prepared.date) 2099-01-01 liegt in der Zukunft (heute ist der 2026-12-07)"},
+		{"made tomorrow", "2026-12-08", "", "prepared.date) 2026-12-08 liegt in der Zukunft"},
+		{"reviewed in the future", "2026-11-30", "2027-01-01", "Datum der Überprüfung (prepared.reviewed) 2027-01-01 liegt in der Zukunft"},
+		{"no such day", "2026-02-30", "", `(prepared.date) "2026-02-30" ist kein Datum der Form JJJJ-MM-TT`},
+		{"month without leading zero", "2026-1-05", "", "ist kein Datum der Form JJJJ-MM-TT"},
+		{"reviewed no such day", "2026-11-30", "2026-11-31", `(prepared.reviewed) "2026-11-31" ist kein Datum`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := completeStatement()
+			s.Prepared.Date, s.Prepared.Reviewed = tc.date, tc.reviewed
+			p := Pages{Barrierefreiheit: &Page{Statement: s}}
+			err := p.ValidateOn(today)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("ValidateOn = %v, want accepted", err)
+				}
+				return
+			}
+			if !errors.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "barrierefreiheit: ") {
+				t.Fatalf("ValidateOn = %v, want apperr.Invalid saying %q", err, tc.want)
+			}
+		})
+	}
 }
