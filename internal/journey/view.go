@@ -93,8 +93,12 @@ type Item struct {
 	Hint    string
 
 	Required bool // statically or by a rule
-	Hidden   bool // by a rule: rendered with the hidden attribute
-	Error    string
+	// RuleRequired: required only because a rule says so now; the page
+	// keeps a hidden "Optional" mark that the browser shows when the
+	// rule no longer holds.
+	RuleRequired bool
+	Hidden       bool // by a rule: rendered with the hidden attribute
+	Error        string
 
 	// Field.
 	Widget   Widget
@@ -291,6 +295,7 @@ func (b *viewBuilder) item(parent form.Path, c *form.Child, obj map[string]any, 
 	if b.state != nil {
 		it.Hidden = b.state.Hidden(kp)
 		it.Required = c.Required() || b.state.Required(kp)
+		it.RuleRequired = !c.Required() && b.state.Required(kp)
 	} else {
 		it.Required = c.Required()
 	}

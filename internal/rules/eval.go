@@ -447,7 +447,7 @@ func (p *Program) Bindings(doc map[string]any) []Binding {
 		for _, in := range enumerate(doc, pr.scope, nil, false) {
 			var vars map[string]form.Path
 			for i, e := range pr.rule.Effects {
-				if e.Kind != Show && e.Kind != Hide {
+				if e.Kind != Show && e.Kind != Hide && e.Kind != Require {
 					continue
 				}
 				if vars == nil {

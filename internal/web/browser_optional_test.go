@@ -93,3 +93,47 @@ func TestBrowserLongFileNameReflows(t *testing.T) {
 		t.Errorf("the page is %d px wide on a 375 px screen", w)
 	}
 }
+
+// TestBrowserRuleRequiredDropsOptionalMark: on the step with "Angaben zur
+// bestehenden Parkgenehmigung" (Optional), answering "Art des Antrags"
+// with the renewal, which a rule of the schema makes the group required
+// for, removes the group's "Optional" mark at once; the other answer
+// brings it back.
+func TestBrowserRuleRequiredDropsOptionalMark(t *testing.T) {
+	bin := chromiumBinary(t)
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	art := elementAt(sv, "F05001347")
+	renewal := ""
+	for _, w := range art.Codes() {
+		if strings.Contains(w.Name, "Verlängerung") {
+			renewal = w.Code
+		}
+	}
+	if renewal == "" {
+		t.Fatalf("no renewal among %v", art.Codes())
+	}
+	other := art.Codes()[0].Code
+	if other == renewal {
+		other = art.Codes()[1].Code
+	}
+	base := h.start(sv)
+	n := sv.stepOf(t, "G05000599")
+	b := newBrowser(t, bin, h.srv.URL)
+	b.navigate(fmt.Sprintf("%s/schritt/%d", strings.TrimPrefix(base, h.srv.URL), n), 200)
+	const mark = `#f-G05000493-G05000599-feld > legend .kern-label__optional`
+	visible := func() bool {
+		return evalT[bool](b, `(m => !!m && !m.hidden && m.offsetParent !== null)(document.querySelector(`+jsString(mark)+`))`)
+	}
+	if !visible() {
+		t.Fatal("the optional group has no visible „Optional“ mark")
+	}
+	b.set("G05000493.F05001347", []string{renewal})
+	if visible() {
+		t.Error("„Optional“ stays on the group a rule now requires")
+	}
+	b.set("G05000493.F05001347", []string{other})
+	if !visible() {
+		t.Error("„Optional“ does not come back when the rule no longer holds")
+	}
+}

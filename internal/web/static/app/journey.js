@@ -1,6 +1,6 @@
 /*
  * antrag: shows and hides the conditional parts of a step while the citizen
- * answers, using the step's compiled rules (JSON in #antrag-regeln) and the
+ * answers, and drops the "Optional" mark of what a rule makes required, using the step's compiled rules (JSON in #antrag-regeln) and the
  * same JSON Logic conditions the server evaluates. It only improves the
  * page: without JavaScript the "Aktualisieren" button and "Weiter" give the
  * same result, and the server decides in any case.
@@ -95,15 +95,21 @@
         if (v !== null) data[k] = v;
       });
       var holds = !r.when || truthy(jsonLogic.apply(r.when, data));
-      var s = state[r.target] || (state[r.target] = { hasShow: false, shown: false, hidden: false });
+      var s = state[r.target] || (state[r.target] = { hasShow: false, shown: false, hidden: false, hasRequire: false, required: false });
       if (r.kind === "show") { s.hasShow = true; s.shown = s.shown || holds; }
       if (r.kind === "hide") { s.hidden = s.hidden || holds; }
+      if (r.kind === "require") { s.hasRequire = true; s.required = s.required || holds; }
     });
     Object.keys(state).forEach(function (id) {
       var el = document.getElementById(id);
       if (!el) return;
       var s = state[id];
-      el.hidden = s.hidden || (s.hasShow && !s.shown);
+      if (s.hasShow || s.hidden) el.hidden = s.hidden || (s.hasShow && !s.shown);
+      if (s.hasRequire) {
+        // The "Optional" mark of the element's own label or legend.
+        var mark = el.querySelector(":scope > legend .kern-label__optional, :scope > label .kern-label__optional");
+        if (mark) mark.hidden = s.required;
+      }
     });
   }
 
