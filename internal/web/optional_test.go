@@ -215,7 +215,7 @@ func TestAlternativeBranchesPickOne(t *testing.T) {
 	// A private person fills only what applies: the natural person's
 	// branch, and no optional group a rule does not ask for.
 	doc := sv.form.Example(sv.ctx)
-	removeFileRefs(doc)
+	stripFiles(doc)
 	doc = dropOptional(sv, doc)
 	if _, ok := doc[jur]; ok {
 		t.Fatal("example has both branches")
@@ -283,29 +283,6 @@ func TestAlternativeBranchesPickOne(t *testing.T) {
 	}
 }
 
-// removeFileRefs deletes file references (and lists left empty) from doc.
-func removeFileRefs(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if m, ok := e.(map[string]any); ok && m["attachmentId"] != nil {
-				delete(x, k)
-				continue
-			}
-			if arr, ok := e.([]any); ok && len(arr) > 0 {
-				if m, ok := arr[0].(map[string]any); ok && m["attachmentId"] != nil {
-					delete(x, k)
-					continue
-				}
-			}
-			removeFileRefs(e)
-		}
-	case []any:
-		for _, e := range x {
-			removeFileRefs(e)
-		}
-	}
-}
 
 // TestResumeLinkOfSentApplication: the resume page (/fortsetzen) of an
 // application already sent says it was sent, and a resume link copied
