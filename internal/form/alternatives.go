@@ -8,13 +8,16 @@ import (
 )
 
 // Alternatives: a Stammdatenschema models "one of several" without a rule
-// when it places optional Datenfeldgruppen side by side that carry the
-// same label, e.g. "Person" (Anzahl 0:1) for a natural person and "Person"
-// (Anzahl 0:1) for a legal person. A citizen cannot tell such groups apart
-// and is not meant to fill both: they are alternatives, and exactly one of
-// them is given. XDatenfelder has no construct for a choice (XDatenfelder
-// 3.0.0, section "Struktur": only Anzahl per entry), so the schema's
-// structure is the only evidence.
+// when it places optional Datenfeldgruppen side by side at its top level
+// that carry the same label, e.g. "Person" (Anzahl 0:1) for a natural
+// person and "Person" (Anzahl 0:1) for a legal person. A citizen cannot
+// tell such groups apart and is not meant to fill both: they are
+// alternatives, and exactly one of them is given. XDatenfelder has no
+// construct for a choice (XDatenfelder 3.0.0, section "Struktur": only
+// Anzahl per entry), so the schema's structure is the only evidence.
+// Deeper in a schema, same-label groups are only told apart
+// (SameLabelGroups): there rules of the schema often decide among them
+// (per Land, say), and a demand of one would be a guess.
 
 // Alternative is a set of alternative groups among the entries of one
 // struktur: the indexes of the entries, in document order (at least two).

@@ -158,3 +158,24 @@ func TestImmobiliardarlehensvermittlerBranches(t *testing.T) {
 		t.Fatalf("without either branch: %v, want one %q problem", ps, form.CodeAlternative)
 	}
 }
+
+// TestNestedSameLabelGroupsNotForced: below the top level, optional
+// sibling groups with the same label (the Belegarten of a
+// Bundeszentralregisterauszug, which rules choose per Land) are told apart
+// but none of them is demanded.
+func TestNestedSameLabelGroupsNotForced(t *testing.T) {
+	a := group("G11", "Auszug Belegart OE", "Auszug", one(field("F1", "Datei", form.DatentypText, form.Praezisierung{})))
+	b := group("G12", "Auszug Belegart NB", "Auszug", one(field("F2", "Datei", form.DatentypText, form.Praezisierung{})))
+	s := &form.Schema{ID: "S1", Struktur: []form.Child{one(group("G1", "Nachweise", "Nachweise",
+		one(field("F0", "Hinweis", form.DatentypText, form.Praezisierung{})), opt(a), opt(b)))}}
+	doc := map[string]any{"G1": map[string]any{"F0": "x"}}
+	if ps := s.Validate(doc); len(ps) > 0 {
+		t.Errorf("nested same-label groups demanded: %v", ps)
+	}
+	if err := formtest.Validate(t, formtest.JSONSchema(t, s), doc); err != nil {
+		t.Errorf("JSON Schema demands one of them: %v", err)
+	}
+	if got := form.SameLabelGroups(s.Struktur[0].Element.Struktur); got[1] != "Auszug Belegart OE" || got[2] != "Auszug Belegart NB" {
+		t.Errorf("labels %v", got)
+	}
+}

@@ -13,7 +13,7 @@ import (
 
 // Example returns a data document, in the generic form DecodeData returns,
 // that passes Validate and the generated JSON Schema: every element that
-// carries data is present (of alternative groups, the first), as often as its
+// carries data is present (of top-level alternative groups, the first), as often as its
 // Anzahl minimum demands and at least once; values respect type, length,
 // pattern, range, code list and file limits. The result is deterministic.
 //
@@ -52,11 +52,13 @@ func setSelector(doc map[string]any, p Path, code string) {
 
 func exampleObject(p Path, children []Child) map[string]any {
 	obj := map[string]any{}
-	// Of alternative groups, the example gives the first.
+	// Of top-level alternative groups, the example gives the first.
 	skip := map[int]bool{}
-	for _, alt := range Alternatives(children) {
-		for _, i := range alt[1:] {
-			skip[i] = true
+	if len(p) == 0 {
+		for _, alt := range Alternatives(children) {
+			for _, i := range alt[1:] {
+				skip[i] = true
+			}
 		}
 	}
 	for i := range children {

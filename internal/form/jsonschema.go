@@ -39,6 +39,7 @@ func (s *Schema) JSONSchema(uri string) map[string]any {
 		uri = DefaultSchemaURI(s.ID, s.Version)
 	}
 	root := objectSchema(s.Struktur)
+	alternativeSchemas(root, s.Struktur)
 	selectorSchemas(root, s.Struktur)
 	root["$schema"] = JSONSchemaDialect
 	root["$id"] = uri
@@ -119,7 +120,12 @@ func objectSchema(children []Child) map[string]any {
 	if len(required) > 0 {
 		m["required"] = required
 	}
-	// Exactly one group of each set of alternatives (see Alternatives).
+	return m
+}
+
+// alternativeSchemas adds to the root schema: exactly one group of each
+// top-level set of alternatives (see Alternatives) is present.
+func alternativeSchemas(root map[string]any, children []Child) {
 	var all []any
 	for _, alt := range Alternatives(children) {
 		var one []any
@@ -128,14 +134,9 @@ func objectSchema(children []Child) map[string]any {
 		}
 		all = append(all, map[string]any{"oneOf": one})
 	}
-	switch len(all) {
-	case 0:
-	case 1:
-		m["oneOf"] = all[0].(map[string]any)["oneOf"]
-	default:
-		m["allOf"] = all
+	if len(all) > 0 {
+		root["allOf"] = all
 	}
-	return m
 }
 
 func elementSchema(e *Element) map[string]any {

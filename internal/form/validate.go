@@ -227,11 +227,17 @@ func (v *validator) fields(p Path, children []Child, obj map[string]any, partial
 	}
 }
 
-// alternatives checks that exactly one group of each set of alternatives
-// among children is given. A set is not checked where the rules require
+// alternatives checks that exactly one group of each top-level set of
+// alternatives is given. A set is not checked where the rules require
 // one of its groups (they decide then), and only its groups the rules do
 // not hide take part.
 func (v *validator) alternatives(p Path, children []Child, obj map[string]any) {
+	if len(p) > 0 {
+		// Below the top, same-label groups are told apart (DistinctLabels)
+		// but not taken for a choice of one: the evidence is weaker there,
+		// and a wrong demand would force answers the law does not ask.
+		return
+	}
 	for _, alt := range Alternatives(children) {
 		var shown, given []int
 		ruled := false
@@ -249,20 +255,18 @@ func (v *validator) alternatives(p Path, children []Child, obj map[string]any) {
 		if ruled || len(shown) < 2 {
 			continue
 		}
-		if len(p) == 0 {
-			// At the top, a field may say which alternative applies.
-			if sel := cachedSelector(children, alt); sel != nil {
-				if k := sel.Chosen(obj); k >= 0 {
-					for _, i := range given {
-						if i != k {
-							v.add(p.Key(children[i].Element.ID), CodeAlternative, msgAlternativeContradicts(children, alt, i, k, sel.Field))
-						}
+		// A field may say which alternative applies.
+		if sel := cachedSelector(children, alt); sel != nil {
+			if k := sel.Chosen(obj); k >= 0 {
+				for _, i := range given {
+					if i != k {
+						v.add(p.Key(children[i].Element.ID), CodeAlternative, msgAlternativeContradicts(children, alt, i, k, sel.Field))
 					}
-					if len(given) == 0 {
-						v.add(p.Key(children[k].Element.ID), CodeAlternative, msgAlternativeChosenMissing(children, alt, k, sel.Field))
-					}
-					continue
 				}
+				if len(given) == 0 {
+					v.add(p.Key(children[k].Element.ID), CodeAlternative, msgAlternativeChosenMissing(children, alt, k, sel.Field))
+				}
+				continue
 			}
 		}
 		switch {
