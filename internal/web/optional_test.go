@@ -283,7 +283,6 @@ func TestAlternativeBranchesPickOne(t *testing.T) {
 	}
 }
 
-
 // TestResumeLinkOfSentApplication: the resume page (/fortsetzen) of an
 // application already sent says it was sent, and a resume link copied
 // with a trailing slash works.
