@@ -166,3 +166,14 @@ func (e *RejectedError) Error() string {
 	}
 	return msg
 }
+
+// decryptProblem turns a Decrypt error for a part ("Metadaten",
+// "Fachdaten" or "Anlage") into the problem to reject with: a part too
+// large after inflating is a size problem, every other reason an
+// encryption issue; the detail names the precise reason (DecryptDetail).
+func decryptProblem(part, instance string, err error) *Problem {
+	if errors.Is(err, ErrJWETooLarge) {
+		return problem(RejectSubmissionValidation, part+" zu groß", part+": "+DecryptDetail(err)+".", instance)
+	}
+	return problem(RejectEncryptionIssue, part+" nicht entschlüsselbar", part+": "+DecryptDetail(err)+".", instance)
+}
