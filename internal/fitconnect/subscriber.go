@@ -202,7 +202,8 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 // it, stores it through the Inbox and confirms it with an accept-submission
 // event signed by the destination (standards.md §1 "Subscriber flow"):
 //
-//   - metadata must decrypt and be valid against metadata schema 1.0.0;
+//   - metadata must decrypt, name no metadata schema other than 1.0.0 in
+//     "$schema", and be valid against metadata schema 1.0.0;
 //   - data and every attachment must decrypt and match their SHA-512 in
 //     the metadata; announced and described attachments must be the same;
 //   - the tenant must offer the service (Inbox.Service), and the data must
@@ -338,7 +339,9 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if err != nil {
 		return nil, decryptProblem("Metadaten", "metadata", err), nil
 	}
-	if err := ValidateMetadata(metaRaw); err != nil {
+	if err := ValidateMetadata(metaRaw); errors.Is(err, ErrMetadataVersion) {
+		return nil, problem(RejectSyntaxViolation, "Metadatenschema nicht unterstützt", err.Error(), "metadata"), nil
+	} else if err != nil {
 		return nil, problem(RejectSyntaxViolation, "Metadaten ungültig", err.Error(), "metadata"), nil
 	}
 	var m Metadata
