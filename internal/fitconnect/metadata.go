@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -172,10 +173,41 @@ func compileSchema(url string, schema []byte) (*jsonschema.Schema, error) {
 	return c.Compile(url)
 }
 
+// ErrMetadataVersion is wrapped (with ErrMetadata) by ValidateMetadata
+// errors for metadata whose "$schema" names a metadata schema other than
+// the ones antrag knows (SupportedMetadataSchemas).
+var ErrMetadataVersion = errors.New("FIT-Connect-Metadatenschema nicht unterstützt")
+
+// SupportedMetadataSchemas lists the $id of every FIT-Connect metadata
+// schema antrag checks against: only 1.0.0. Later versions (1.1.0, 1.1.1,
+// 1.2.0, 1.3.0, 2.x; standards.md §1 "Metadata schema", §9) exist, but no
+// copy of their schema files with a known licence was found, so metadata
+// naming them is refused rather than checked against 1.0.0.
+var SupportedMetadataSchemas = []string{MetadataSchemaURI}
+
 // ValidateMetadata checks raw against the embedded FIT-Connect metadata
-// schema 1.0.0 (draft 2020-12, formats asserted). The German error wraps
+// schema 1.0.0 (draft 2020-12, formats asserted). Metadata without
+// "$schema" is checked against 1.0.0; metadata whose "$schema" is not in
+// SupportedMetadataSchemas is refused with an error wrapping
+// ErrMetadataVersion and naming the schema. The German error wraps
 // ErrMetadata and names the failing JSON pointer(s); it never quotes values.
 func ValidateMetadata(raw []byte) error {
+	var head struct {
+		Schema json.RawMessage `json:"$schema"`
+	}
+	if json.Unmarshal(raw, &head) == nil && head.Schema != nil {
+		var uri string
+		if json.Unmarshal(head.Schema, &uri) != nil {
+			return fmt.Errorf("%w: %w: $schema ist keine Zeichenkette", ErrMetadata, ErrMetadataVersion)
+		}
+		if !slices.Contains(SupportedMetadataSchemas, uri) {
+			if len(uri) > 200 {
+				uri = uri[:200] + "…"
+			}
+			return fmt.Errorf("%w: %w: die Metadaten verlangen das Schema %q; dieser Zustellpunkt prüft nur Metadaten nach Version 1.0.0 (%s)",
+				ErrMetadata, ErrMetadataVersion, strings.ToValidUTF8(uri, "?"), MetadataSchemaURI)
+		}
+	}
 	sch, err := metadataSchema()
 	if err != nil {
 		return fmt.Errorf("%w: Schema nicht ladbar: %v", ErrMetadata, err)

@@ -28,10 +28,23 @@ const (
 	ProblemForbidden               = ProblemPrefix + "forbidden"
 )
 
-// Problem types antrag puts into reject-submission events. FIT-Connect
-// names such types under https://schema.fitko.de/fit-connect/events/problems/;
-// the exact list was not verified (standards.md §1 has none), so receivers
-// should rely on title and detail.
+// Problem types antrag puts into reject-submission events, all in this one
+// table. FITKO's catalogue of these types is the page "Einreichung
+// überprüfen" of the FIT-Connect documentation (docs.fitko.de
+// fit-connect/docs/receiving/verification; source git.fitko.de
+// fit-connect/docs, docs/receiving/verification.mdx, added in commit
+// 7263d583 of 2022-02-03). It says that subscribers MUST take type and
+// instance over exactly, but its list could not be read when this was
+// written: the types below are NOT verified against it and should be
+// aligned when it is. Uses (subscriber.go):
+//
+//	RejectEncryptionIssue      a part does not decrypt (malformed, alg/enc/zip, kid missing or unknown, tag)
+//	RejectSyntaxViolation      metadata invalid or of an unknown schema version; data not a JSON object
+//	RejectHashMismatch         SHA-512 of data or an attachment differs from the metadata
+//	RejectSchemaViolation      data do not fit the form
+//	RejectMissingAttachment    announced, described and referenced attachments differ
+//	RejectUnsupportedService   the tenant does not offer the service with that schema
+//	RejectSubmissionValidation other checks: no or non-JSON data, too large, duplicate or mistyped attachment
 const (
 	RejectPrefix               = "https://schema.fitko.de/fit-connect/events/problems/"
 	RejectEncryptionIssue      = RejectPrefix + "encryption-issue"
@@ -165,4 +178,15 @@ func (e *RejectedError) Error() string {
 		msg += " – " + e.Problem.Detail
 	}
 	return msg
+}
+
+// decryptProblem turns a Decrypt error for a part ("Metadaten",
+// "Fachdaten" or "Anlage") into the problem to reject with: a part too
+// large after inflating is a size problem, every other reason an
+// encryption issue; the detail names the precise reason (DecryptDetail).
+func decryptProblem(part, instance string, err error) *Problem {
+	if errors.Is(err, ErrJWETooLarge) {
+		return problem(RejectSubmissionValidation, part+" zu groß", part+": "+DecryptDetail(err)+".", instance)
+	}
+	return problem(RejectEncryptionIssue, part+" nicht entschlüsselbar", part+": "+DecryptDetail(err)+".", instance)
 }

@@ -202,7 +202,8 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 // it, stores it through the Inbox and confirms it with an accept-submission
 // event signed by the destination (standards.md §1 "Subscriber flow"):
 //
-//   - metadata must decrypt and be valid against metadata schema 1.0.0;
+//   - metadata must decrypt, name no metadata schema other than 1.0.0 in
+//     "$schema", and be valid against metadata schema 1.0.0;
 //   - data and every attachment must decrypt and match their SHA-512 in
 //     the metadata; announced and described attachments must be the same;
 //   - the tenant must offer the service (Inbox.Service), and the data must
@@ -334,12 +335,13 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if tag, err := AuthTag(sub.EncryptedMetadata); err == nil {
 		rc.tags.Metadata = tag
 	}
-	metaRaw, err := Decrypt(keys, sub.EncryptedMetadata)
+	metaRaw, err := DecryptMax(keys, sub.EncryptedMetadata, MaxJSONResponse)
 	if err != nil {
-		return nil, problem(RejectEncryptionIssue, "Metadaten nicht entschlüsselbar",
-			"Die Metadaten konnten mit dem Schlüssel des Zustellpunkts nicht entschlüsselt werden oder wurden verändert.", "metadata"), nil
+		return nil, decryptProblem("Metadaten", "metadata", err), nil
 	}
-	if err := ValidateMetadata(metaRaw); err != nil {
+	if err := ValidateMetadata(metaRaw); errors.Is(err, ErrMetadataVersion) {
+		return nil, problem(RejectSyntaxViolation, "Metadatenschema nicht unterstützt", err.Error(), "metadata"), nil
+	} else if err != nil {
 		return nil, problem(RejectSyntaxViolation, "Metadaten ungültig", err.Error(), "metadata"), nil
 	}
 	var m Metadata
@@ -355,10 +357,9 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if mt := m.ContentStructure.Data.SubmissionSchema.MimeType; mt != "application/json" {
 		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data"), nil
 	}
-	data, err := Decrypt(keys, sub.EncryptedData)
+	data, err := DecryptMax(keys, sub.EncryptedData, MaxJSONResponse)
 	if err != nil {
-		return nil, problem(RejectEncryptionIssue, "Fachdaten nicht entschlüsselbar",
-			"Die Fachdaten konnten nicht entschlüsselt werden oder wurden verändert.", "data"), nil
+		return nil, decryptProblem("Fachdaten", "data", err), nil
 	}
 	if SHA512Hex(data) != strings.ToLower(m.ContentStructure.Data.Hash.Content) {
 		return nil, problem(RejectHashMismatch, "Prüfsumme der Fachdaten falsch",
@@ -404,10 +405,9 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 			}
 			rc.tags.Attachments[remote] = tag
 		}
-		content, err := Decrypt(keys, jwe)
+		content, err := DecryptMax(keys, jwe, min(MaxAttachmentBytes, MaxSubmissionBytes-total))
 		if err != nil {
-			return nil, problem(RejectEncryptionIssue, "Anlage nicht entschlüsselbar",
-				"Anlage "+remote+" konnte nicht entschlüsselt werden oder wurde verändert.", "attachment:"+remote), nil
+			return nil, decryptProblem("Anlage", "attachment:"+remote, err), nil
 		}
 		total += int64(len(content))
 		if total > MaxSubmissionBytes {
