@@ -231,7 +231,7 @@ func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID st
 	if sub.CaseID == "" || sub.SubmissionID == "" {
 		return fmt.Errorf("FIT-Connect: Einreichung %s ohne submissionId oder caseId", submissionID)
 	}
-	if !strings.EqualFold(sub.DestinationID, dest.DestinationID) {
+	if !SameUUID(sub.DestinationID, dest.DestinationID) {
 		return fmt.Errorf("FIT-Connect: Einreichung %s gehört nicht zum Zustellpunkt %s", submissionID, dest.DestinationID)
 	}
 	signer, err := signingKey(dest)
@@ -574,7 +574,7 @@ func (s *Subscriber) Poll(ctx context.Context) (n int, err error) {
 			continue
 		}
 		for _, ref := range refs {
-			if ref.DestinationID != "" && !strings.EqualFold(ref.DestinationID, d.DestinationID) {
+			if ref.DestinationID != "" && !SameUUID(ref.DestinationID, d.DestinationID) {
 				continue
 			}
 			err := s.Receive(ctx, d.DestinationID, ref.SubmissionID)
@@ -673,7 +673,7 @@ func (s *Subscriber) CallbackHandler() http.Handler {
 		}
 		ids := cb.SubmissionIDs
 		for _, ref := range cb.Submissions {
-			if ref.DestinationID == "" || strings.EqualFold(ref.DestinationID, dest.DestinationID) {
+			if ref.DestinationID == "" || SameUUID(ref.DestinationID, dest.DestinationID) {
 				ids = append(ids, ref.SubmissionID)
 			}
 		}
