@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -96,7 +95,7 @@ type ReceivedAttachment struct {
 	ID        string // new local UUID
 	RemoteID  string // the sender's attachmentId
 	Filename  string
-	MediaType string
+	MediaType string // the declared type, lower case, checked with AttachmentMediaType
 	Content   []byte
 	SHA512    string // lower-case hex, checked against the metadata
 }
@@ -421,19 +420,22 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 			return nil, problem(RejectHashMismatch, "Prüfsumme einer Anlage falsch",
 				"Der SHA-512-Hashwert von Anlage "+remote+" stimmt nicht mit den Metadaten überein.", "attachment:"+remote), nil
 		}
-		// The type comes from the content, as for a citizen's upload, and
-		// must be the one the sender declared; the name is cleaned for
-		// display (no directories, no control or bidi characters).
-		sniffed := form.SniffMediaType(content[:min(len(content), 512)])
-		if declared, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.EqualFold(declared, sniffed) {
-			return nil, problem(RejectSubmissionValidation, "Dateityp einer Anlage falsch",
-				"Anlage "+remote+" ist als "+a.MimeType+" angegeben, ihr Inhalt ist aber "+sniffed+".", "attachment:"+remote), nil
+		// The declared type must fit the content (AttachmentMediaType);
+		// the name is cleaned for display (no directories, no control or
+		// bidi characters).
+		mediaType, err := AttachmentMediaType(a.MimeType, content)
+		if err != nil {
+			detail := "Anlage " + remote + " hat keinen gültigen Dateityp (" + a.MimeType + ")."
+			if me, ok := errors.AsType[*MediaTypeError](err); ok {
+				detail = "Anlage " + remote + " ist " + me.Error() + "."
+			}
+			return nil, problem(RejectSubmissionValidation, "Dateityp einer Anlage falsch", detail, "attachment:"+remote), nil
 		}
 		local := uuid.NewString()
 		idMap[strings.ToLower(remote)] = local
-		files[local] = fileFacts{name: form.CleanFilename(a.Filename), mediaType: sniffed, size: int64(len(content))}
+		files[local] = fileFacts{name: form.CleanFilename(a.Filename), mediaType: mediaType, size: int64(len(content))}
 		atts = append(atts, ReceivedAttachment{ID: local, RemoteID: remote, Filename: files[local].name,
-			MediaType: sniffed, Content: content, SHA512: sum})
+			MediaType: mediaType, Content: content, SHA512: sum})
 	}
 
 	// The service.
@@ -458,7 +460,8 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		return nil, p, nil
 	}
 	// The form checks the data with the file references as stored, so
-	// that a field's allowed types apply to the sniffed type.
+	// that a field's allowed types (XDatenfelder mediaType) apply to the
+	// checked type.
 	if check != nil {
 		if err := check(rewritten); err != nil {
 			return nil, problem(RejectSchemaViolation, "Fachdaten entsprechen nicht dem Schema", err.Error(), "data"), nil
