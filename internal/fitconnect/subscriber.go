@@ -77,7 +77,7 @@ type Received struct {
 	ApplicationDate string
 	// Data is the canonical JSON of the data with every attachmentId
 	// replaced through AttachmentIDs. Its SHA-512 was checked against the
-	// metadata before the rewrite.
+	// metadata before the rewrite. "{}" when only attachments were sent.
 	Data []byte
 	// AttachmentIDs maps the sender's attachment ids to the fresh local
 	// ids, so that the receiver's rows never clash with the sender's when
@@ -204,6 +204,9 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 //   - metadata must decrypt and be valid against metadata schema 1.0.0;
 //   - data and every attachment must decrypt and match their SHA-512 in
 //     the metadata; announced and described attachments must be the same;
+//   - data is optional (contentStructure.data): without it the submission
+//     holds attachments only and its data is the empty document {}, which
+//     the form must accept (a form with a required element refuses it);
 //   - the tenant must offer the service (Inbox.Service), and the data must
 //     be valid against the form's JSON Schema when one is known.
 //
@@ -348,20 +351,16 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if tag, err := AuthTag(sub.EncryptedData); err == nil {
 		rc.tags.Data = tag
 	}
-	if m.ContentStructure.Data == nil || sub.EncryptedData == "" {
-		return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen", "Die Einreichung enthält keine Fachdaten.", "data"), nil
+	data, p := openData(keys, m.ContentStructure.Data, sub.EncryptedData)
+	if p != nil {
+		return nil, p, nil
 	}
-	if mt := m.ContentStructure.Data.SubmissionSchema.MimeType; mt != "application/json" {
-		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data"), nil
-	}
-	data, err := Decrypt(keys, sub.EncryptedData)
-	if err != nil {
-		return nil, problem(RejectEncryptionIssue, "Fachdaten nicht entschlüsselbar",
-			"Die Fachdaten konnten nicht entschlüsselt werden oder wurden verändert.", "data"), nil
-	}
-	if SHA512Hex(data) != strings.ToLower(m.ContentStructure.Data.Hash.Content) {
-		return nil, problem(RejectHashMismatch, "Prüfsumme der Fachdaten falsch",
-			"Der SHA-512-Hashwert der Fachdaten stimmt nicht mit den Metadaten überein.", "data"), nil
+	// contentStructure.data is optional (metadata schema 1.0.0): a
+	// submission of attachments only is an empty data document, which the
+	// form checks below like any other.
+	attachmentsOnly := data == nil
+	if attachmentsOnly {
+		data = []byte("{}")
 	}
 
 	// Attachments: announced (sub.Attachments) and described (metadata)
@@ -443,11 +442,17 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if m.PublicServiceType != nil {
 		identifier = m.PublicServiceType.Identifier
 	}
-	schemaURI := m.ContentStructure.Data.SubmissionSchema.SchemaURI
+	var schemaURI string
+	if m.ContentStructure.Data != nil {
+		schemaURI = m.ContentStructure.Data.SubmissionSchema.SchemaURI
+	}
 	svc, check, err := rc.s.cfg.Inbox.Service(ctx, rc.dest.TenantID, LeikaKey(identifier), schemaURI)
 	if errors.Is(err, apperr.NotFound) {
-		return nil, problem(RejectUnsupportedService, "Leistung nicht angeboten",
-			"Dieser Zustellpunkt nimmt die Leistung "+identifier+" mit dem Schema "+schemaURI+" nicht an.", "metadata"), nil
+		detail := "Dieser Zustellpunkt nimmt die Leistung " + identifier + " mit dem Schema " + schemaURI + " nicht an."
+		if schemaURI == "" {
+			detail = "Dieser Zustellpunkt nimmt die Leistung " + identifier + " nicht an."
+		}
+		return nil, problem(RejectUnsupportedService, "Leistung nicht angeboten", detail, "metadata"), nil
 	}
 	if err != nil {
 		return nil, nil, err
@@ -464,6 +469,10 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	// checked type.
 	if check != nil {
 		if err := check(rewritten); err != nil {
+			if attachmentsOnly {
+				return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen",
+					"Die Einreichung enthält nur Anlagen und keine Fachdaten, das Formular der Leistung verlangt aber Angaben: "+err.Error(), "data"), nil
+			}
 			return nil, problem(RejectSchemaViolation, "Fachdaten entsprechen nicht dem Schema", err.Error(), "data"), nil
 		}
 	}
@@ -477,6 +486,36 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		r.SenderReference, r.ApplicationDate = ai.SenderReference, ai.ApplicationDate
 	}
 	return r, nil, nil
+}
+
+// openData decrypts and checks the data (Fachdaten) of a submission
+// against its description in the metadata (info, nil when absent). It
+// returns nil data and no Problem when neither was sent (attachments
+// only), and a Problem saying which part is missing or wrong otherwise.
+func openData(keys []jose.JSONWebKey, info *DataInfo, encrypted string) ([]byte, *Problem) {
+	switch {
+	case info == nil && encrypted == "":
+		return nil, nil
+	case info == nil:
+		return nil, problem(RejectSubmissionValidation, "Fachdaten nicht beschrieben",
+			"Die Einreichung enthält Fachdaten, die Metadaten beschreiben sie aber nicht (contentStructure.data fehlt).", "metadata")
+	case encrypted == "":
+		return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen",
+			"Die Metadaten beschreiben Fachdaten (contentStructure.data), die Einreichung enthält aber keine.", "data")
+	}
+	if mt := info.SubmissionSchema.MimeType; mt != "application/json" {
+		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data")
+	}
+	data, err := Decrypt(keys, encrypted)
+	if err != nil {
+		return nil, problem(RejectEncryptionIssue, "Fachdaten nicht entschlüsselbar",
+			"Die Fachdaten konnten nicht entschlüsselt werden oder wurden verändert.", "data")
+	}
+	if SHA512Hex(data) != strings.ToLower(info.Hash.Content) {
+		return nil, problem(RejectHashMismatch, "Prüfsumme der Fachdaten falsch",
+			"Der SHA-512-Hashwert der Fachdaten stimmt nicht mit den Metadaten überein.", "data")
+	}
+	return data, nil
 }
 
 // fileFacts are what antrag found out about a received attachment.
