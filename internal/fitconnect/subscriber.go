@@ -214,14 +214,17 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 // German problem is posted, and the error is a *RejectedError. Other errors
 // (network, storage) leave the submission for a later attempt.
 func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID string) error {
-	if uuid.Validate(submissionID) != nil {
+	id, err := parseUUID(submissionID)
+	if err != nil {
 		return fmt.Errorf("FIT-Connect: Einreichungs-ID %q ist keine UUID", submissionID)
 	}
 	dest, err := s.destination(ctx, destinationID)
 	if err != nil {
 		return err
 	}
-	defer s.lock(submissionID)()
+	// One lock per UUID, however its hex digits are spelled (a callback
+	// and a poll may spell them differently).
+	defer s.lock(id.String())()
 	c, err := s.client(dest)
 	if err != nil {
 		return err
