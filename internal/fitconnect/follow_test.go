@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,46 @@ func TestFollowIgnoresForgedSETs(t *testing.T) {
 	}
 	if out := e.follow(pc); out.State != delivery.Accepted {
 		t.Errorf("after the genuine accept: %+v", out)
+	}
+}
+
+// TestFollowUpperCaseSubmissionID: FITKO's event schema allows upper-case
+// hex in a SET's sub. An accept-submission whose sub spells the
+// submission id in upper case is the destination's decision all the same,
+// and must not leave the delivery delivered-but-undecided for ever.
+func TestFollowUpperCaseSubmissionID(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	e.send(pc)
+	remote, caseID := pc.p.Delivery.RemoteID, pc.p.Delivery.CaseID
+	accept := forgedAccept(t, jose.PS512, e.f.signer.Key, e.f.keys.SigningKid, e.destID,
+		strings.ToUpper(remote), strings.ToUpper(caseID))
+	if err := e.double.Tamper(remote, func(st *fitconnecttest.Stored) { st.Events = append(st.Events, accept) }); err != nil {
+		t.Fatal(err)
+	}
+	if out := e.follow(pc); out.State != delivery.Accepted {
+		t.Errorf("accept with upper-case sub: state %v, want accepted", out.State)
+	}
+}
+
+// TestSameUUIDIgnoresCaseOnly: ids compare as UUIDs, not as strings, and
+// anything that is not a UUID matches nothing.
+func TestSameUUIDIgnoresCaseOnly(t *testing.T) {
+	id := "8e9f7c1e-2d4b-4f6a-8b3c-7a9d0e1f2a3b"
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{id, id, true},
+		{id, strings.ToUpper(id), true},
+		{id, "8e9f7c1e-2d4b-4f6a-8b3c-7a9d0e1f2a3c", false},
+		{id, "urn:uuid:" + id, false},
+		{id, strings.ReplaceAll(id, "-", ""), false},
+		{"", "", false},
+		{"https://example.org", "https://example.org", false},
+	} {
+		if got := fitconnect.SameUUID(tc.a, tc.b); got != tc.want {
+			t.Errorf("SameUUID(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

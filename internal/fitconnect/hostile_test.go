@@ -1,6 +1,7 @@
 package fitconnect_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -112,5 +113,90 @@ func TestReceiveConfirmsStoredWithoutRecheck(t *testing.T) {
 	}
 	if e.inbox.count() != 1 {
 		t.Errorf("stored %d, want 1", e.inbox.count())
+	}
+}
+
+// TestReceiveAcceptsConsistentMediaTypes: a correct sender names a file
+// with its proper type, which content sniffing calls otherwise (XML is
+// text/xml, JSON and CSV text/plain, a DOCX application/zip). The
+// submission is accepted and the attachment keeps the declared type, in
+// the attachment and in the data's file reference.
+func TestReceiveAcceptsConsistentMediaTypes(t *testing.T) {
+	docx := zipped(t, map[string]string{"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"})
+	for _, tc := range []struct {
+		name, mediaType string
+		content         []byte
+	}{
+		{"Antrag.xml", "application/xml", []byte(`<?xml version="1.0"?><antrag><name>Müller</name></antrag>`)},
+		{"Antrag.json", "application/json", []byte(`{"name": "Müller"}`)},
+		{"Anschreiben.docx", docxType, docx},
+		{"Aufstellung.csv", "text/csv", []byte("Position;Betrag\nMiete;800,00\n")},
+	} {
+		t.Run(tc.mediaType, func(t *testing.T) {
+			e := newEnv(t, envOpts{})
+			pc := e.newParcel()
+			withFirstAttachment(t, pc, tc.name, tc.mediaType, tc.content)
+			out := e.send(pc)
+			if err := e.sub.Receive(context.Background(), e.destID, out.RemoteID); err != nil {
+				t.Fatalf("Receive: %v", err)
+			}
+			r := e.inbox.get(out.RemoteID)
+			if r == nil {
+				t.Fatal("not stored")
+			}
+			var got *fitconnect.ReceivedAttachment
+			for i := range r.Attachments {
+				if r.Attachments[i].Filename == tc.name {
+					got = &r.Attachments[i]
+				}
+			}
+			if got == nil || got.MediaType != tc.mediaType || !bytes.Equal(got.Content, tc.content) {
+				t.Fatalf("attachment %+v", got)
+			}
+			var doc map[string]map[string]any
+			if err := json.Unmarshal(r.Data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if mt := doc["F60000000300"]["mimeType"]; mt != tc.mediaType {
+				t.Errorf("file reference mimeType %v, want %s", mt, tc.mediaType)
+			}
+		})
+	}
+}
+
+// TestReceiveRejectsHTMLDeclaredAsPDF: the refusal names the declared
+// type and what the content really is.
+func TestReceiveRejectsHTMLDeclaredAsPDF(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	withFirstAttachment(t, pc, "Bescheid.pdf", "application/pdf", []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"))
+	out := e.send(pc)
+	err := e.sub.Receive(context.Background(), e.destID, out.RemoteID)
+	rej, ok := errors.AsType[*fitconnect.RejectedError](err)
+	if !ok || !strings.Contains(rej.Problem.Detail, "application/pdf") || !strings.Contains(rej.Problem.Detail, "text/html") {
+		t.Fatalf("Receive: %v", err)
+	}
+	if e.inbox.count() != 0 {
+		t.Fatal("stored HTML declared as PDF")
+	}
+}
+
+// TestReceiveFormMediaTypesStillApply: an attachment whose content fits
+// its declared type is still refused when the receiving form's file field
+// allows other types only (XDatenfelder mediaType, here PDF).
+func TestReceiveFormMediaTypesStillApply(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.inbox.schema = []byte(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+		"properties":{"F60000000300":{"type":"object","properties":{"mimeType":{"enum":["application/pdf"]}}}}}`)
+	pc := e.newParcel()
+	withFirstAttachment(t, pc, "Antrag.xml", "application/xml", []byte(`<antrag/>`))
+	out := e.send(pc)
+	err := e.sub.Receive(context.Background(), e.destID, out.RemoteID)
+	rej, ok := errors.AsType[*fitconnect.RejectedError](err)
+	if !ok || rej.Problem.Type != fitconnect.RejectSchemaViolation || !strings.Contains(rej.Problem.Detail, "F60000000300") {
+		t.Fatalf("Receive: %v", err)
+	}
+	if e.inbox.count() != 0 {
+		t.Fatal("stored a file type the form does not allow")
 	}
 }

@@ -352,7 +352,7 @@ func (s *Sender) submitted(ctx context.Context, c *Client, remoteID, caseID stri
 		if err != nil {
 			continue // only verified events count
 		}
-		if set.Event == EventSubmitSubmission && set.SubmissionID() == remoteID {
+		if set.Event == EventSubmitSubmission && SameUUID(set.SubmissionID(), remoteID) {
 			return true, nil
 		}
 	}
@@ -399,7 +399,7 @@ func (s *Sender) Follow(ctx context.Context, d *delivery.Delivery) (delivery.Out
 		verified = append(verified, set)
 	}
 	for _, set := range verified {
-		if set.SubmissionID() != d.RemoteID || !strings.EqualFold(set.Issuer, d.Target.DestinationID) {
+		if !SameUUID(set.SubmissionID(), d.RemoteID) || !SameUUID(set.Issuer, d.Target.DestinationID) {
 			continue
 		}
 		switch set.Event {

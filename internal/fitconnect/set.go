@@ -135,6 +135,7 @@ type SET struct {
 }
 
 // SubmissionID returns the id in a sub of the form "submission:<id>", or "".
+// Compare it with SameUUID: the event schema allows upper-case hex.
 func (s *SET) SubmissionID() string {
 	id, ok := strings.CutPrefix(s.Subject, "submission:")
 	if !ok {
@@ -142,6 +143,35 @@ func (s *SET) SubmissionID() string {
 	}
 	return id
 }
+
+// SameUUID reports whether a and b are the same UUID (RFC 9562), whatever
+// the case of their hex digits. Either one not being a UUID in the
+// 36-character form (8-4-4-4-12 hex digits) gives false. Ids that come from
+// outside (submissionId, caseId, destinationId, a SET's sub and iss) are
+// compared with it.
+func SameUUID(a, b string) bool {
+	ua, err := parseUUID(a)
+	if err != nil {
+		return false
+	}
+	ub, err := parseUUID(b)
+	return err == nil && ua == ub
+}
+
+// parseUUID parses the 36-character form of a UUID only; uuid.Parse also
+// takes the urn:uuid:, braced and 32-digit forms, which FIT-Connect ids
+// never have.
+func parseUUID(s string) (uuid.UUID, error) {
+	if len(s) != 36 {
+		return uuid.UUID{}, fmt.Errorf("keine UUID: %q", s)
+	}
+	return uuid.Parse(s)
+}
+
+// setSubjectPrefixes are the forms of a SET's sub: "submission:<uuid>" for
+// the submission events and "reply:<uuid>" for the reply events
+// (standards.md §1 "Events").
+var setSubjectPrefixes = []string{"submission:", "reply:"}
 
 // Accept decodes the payload of an accept-submission event.
 func (s *SET) Accept() (*AcceptPayload, error) {
@@ -162,11 +192,13 @@ func (s *SET) Reject() (*RejectPayload, error) {
 }
 
 // VerifySET checks a compact SET as FIT-Connect requires (standards.md §1
-// "Events"): header typ "secevent+jwt" and alg PS512 (anything else,
+// "Events"): header typ "secevent+jwt" or "application/secevent+jwt" in
+// any case (RFC 7515 §4.1.9) and alg PS512 (anything else,
 // including RS256, HS256 and none, is rejected before any key is used); a
 // valid signature by the key that key(iss, kid) returns (the header's own
 // jwk or x5c is never trusted); claims jti, iss, iat, sub, txn and exactly
-// one event whose payload is an object; iat at most five minutes after now.
+// one event whose payload is an object; jti a UUID; sub "submission:<uuid>"
+// or "reply:<uuid>"; iat at most five minutes after now.
 // Errors wrap ErrSET.
 func VerifySET(token string, key func(iss, kid string) (*jose.JSONWebKey, error), now time.Time) (*SET, error) {
 	obj, err := jose.ParseSignedCompact(strings.TrimSpace(token), setAlgs)
@@ -184,7 +216,7 @@ func VerifySET(token string, key func(iss, kid string) (*jose.JSONWebKey, error)
 	if h.Algorithm != string(jose.PS512) {
 		return nil, fmt.Errorf("%w: Signaturalgorithmus %q nicht erlaubt, nur PS512", ErrSET, h.Algorithm)
 	}
-	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); typ != SETType {
+	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !isSETType(typ) {
 		return nil, fmt.Errorf("%w: typ muss %q sein, nicht %q", ErrSET, SETType, typ)
 	}
 	if h.KeyID == "" {
@@ -236,6 +268,12 @@ func VerifySET(token string, key func(iss, kid string) (*jose.JSONWebKey, error)
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%w: Claims fehlen: %s", ErrSET, strings.Join(missing, ", "))
 	}
+	if _, err := parseUUID(c.JTI); err != nil {
+		return nil, fmt.Errorf("%w: jti ist keine UUID", ErrSET)
+	}
+	if !validSubject(c.Sub) {
+		return nil, fmt.Errorf("%w: sub muss die Form submission:<UUID> oder reply:<UUID> haben", ErrSET)
+	}
 	iat, err := c.Iat.Int64()
 	if err != nil {
 		return nil, fmt.Errorf("%w: iat ist keine ganze Zahl", ErrSET)
@@ -256,4 +294,24 @@ func VerifySET(token string, key func(iss, kid string) (*jose.JSONWebKey, error)
 		s.Event, s.Payload = uri, p
 	}
 	return s, nil
+}
+
+// isSETType reports whether typ names the SET media type: RFC 7515 §4.1.9
+// compares typ case-insensitively and lets "application/" be left out.
+func isSETType(typ string) bool {
+	t := strings.ToLower(typ)
+	t = strings.TrimPrefix(t, "application/")
+	return t == SETType
+}
+
+// validSubject reports whether sub is one of setSubjectPrefixes followed
+// by a UUID.
+func validSubject(sub string) bool {
+	for _, p := range setSubjectPrefixes {
+		if id, ok := strings.CutPrefix(sub, p); ok {
+			_, err := parseUUID(id)
+			return err == nil
+		}
+	}
+	return false
 }

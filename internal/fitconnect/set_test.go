@@ -263,3 +263,59 @@ func TestSignSETNeedsPrivateRSA(t *testing.T) {
 		t.Error("signed without txn")
 	}
 }
+
+// TestVerifySETTypCaseInsensitive: RFC 7515 §4.1.9 compares typ without
+// regard to case and lets "application/" be left out, so each spelling
+// below names the SET media type.
+func TestVerifySETTypCaseInsensitive(t *testing.T) {
+	f := getFixture(t)
+	now := time.Now()
+	priv := f.signer.Key.(*rsa.PrivateKey)
+	for _, typ := range []string{"secevent+jwt", "SECEVENT+JWT", "application/secevent+jwt", "Application/SecEvent+JWT"} {
+		tok := signRaw(t, priv, f.keys.SigningKid, jose.PS512, typ, validClaims(now))
+		if _, err := fitconnect.VerifySET(tok, keyFor(f), now); err != nil {
+			t.Errorf("typ %q refused: %v", typ, err)
+		}
+	}
+	for _, typ := range []string{"application/jwt", "text/secevent+jwt", "secevent+jwt+x"} {
+		tok := signRaw(t, priv, f.keys.SigningKid, jose.PS512, typ, validClaims(now))
+		if _, err := fitconnect.VerifySET(tok, keyFor(f), now); !errors.Is(err, fitconnect.ErrSET) || !strings.Contains(err.Error(), "typ") {
+			t.Errorf("typ %q: %v", typ, err)
+		}
+	}
+}
+
+// TestVerifySETMalformedIDs: jti must be a UUID and sub must be
+// "submission:<uuid>" or "reply:<uuid>"; upper-case hex is a UUID.
+func TestVerifySETMalformedIDs(t *testing.T) {
+	f := getFixture(t)
+	now := time.Now()
+	priv := f.signer.Key.(*rsa.PrivateKey)
+	sign := func(c map[string]any) string {
+		return signRaw(t, priv, f.keys.SigningKid, jose.PS512, "secevent+jwt", c)
+	}
+	for _, tc := range []struct {
+		claim, value, want string // want "" means accepted
+	}{
+		{"jti", "1", "jti"},
+		{"jti", "c1f0e8a2-3b4d-4e5f-9a6b-7c8d9e0f1a2", "jti"},
+		{"jti", strings.ToUpper("c1f0e8a2-3b4d-4e5f-9a6b-7c8d9e0f1a2b"), ""},
+		{"sub", testSub, "sub"},
+		{"sub", "submission:", "sub"},
+		{"sub", "submission:kein-uuid", "sub"},
+		{"sub", "case:" + testCase, "sub"},
+		{"sub", "Submission:" + testSub, "sub"},
+		{"sub", "submission:" + strings.ToUpper(testSub), ""},
+		{"sub", "reply:" + testSub, ""},
+	} {
+		c := validClaims(now)
+		c[tc.claim] = tc.value
+		_, err := fitconnect.VerifySET(sign(c), keyFor(f), now)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %q refused: %v", tc.claim, tc.value, err)
+		case tc.want != "" && (!errors.Is(err, fitconnect.ErrSET) || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s %q: %v", tc.claim, tc.value, err)
+		}
+	}
+}

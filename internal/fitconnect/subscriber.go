@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strings"
 	"sync"
@@ -78,7 +77,7 @@ type Received struct {
 	ApplicationDate string
 	// Data is the canonical JSON of the data with every attachmentId
 	// replaced through AttachmentIDs. Its SHA-512 was checked against the
-	// metadata before the rewrite.
+	// metadata before the rewrite. "{}" when only attachments were sent.
 	Data []byte
 	// AttachmentIDs maps the sender's attachment ids to the fresh local
 	// ids, so that the receiver's rows never clash with the sender's when
@@ -96,7 +95,7 @@ type ReceivedAttachment struct {
 	ID        string // new local UUID
 	RemoteID  string // the sender's attachmentId
 	Filename  string
-	MediaType string
+	MediaType string // the declared type, lower case, checked with AttachmentMediaType
 	Content   []byte
 	SHA512    string // lower-case hex, checked against the metadata
 }
@@ -206,6 +205,9 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 //     "$schema", and be valid against metadata schema 1.0.0;
 //   - data and every attachment must decrypt and match their SHA-512 in
 //     the metadata; announced and described attachments must be the same;
+//   - data is optional (contentStructure.data): without it the submission
+//     holds attachments only and its data is the empty document {}, which
+//     the form must accept (a form with a required element refuses it);
 //   - the tenant must offer the service (Inbox.Service), and the data must
 //     be valid against the form's JSON Schema when one is known.
 //
@@ -213,14 +215,17 @@ func (s *Subscriber) destination(ctx context.Context, destinationID string) (*De
 // German problem is posted, and the error is a *RejectedError. Other errors
 // (network, storage) leave the submission for a later attempt.
 func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID string) error {
-	if uuid.Validate(submissionID) != nil {
+	id, err := parseUUID(submissionID)
+	if err != nil {
 		return fmt.Errorf("FIT-Connect: Einreichungs-ID %q ist keine UUID", submissionID)
 	}
 	dest, err := s.destination(ctx, destinationID)
 	if err != nil {
 		return err
 	}
-	defer s.lock(submissionID)()
+	// One lock per UUID, however its hex digits are spelled (a callback
+	// and a poll may spell them differently).
+	defer s.lock(id.String())()
 	c, err := s.client(dest)
 	if err != nil {
 		return err
@@ -232,7 +237,7 @@ func (s *Subscriber) Receive(ctx context.Context, destinationID, submissionID st
 	if sub.CaseID == "" || sub.SubmissionID == "" {
 		return fmt.Errorf("FIT-Connect: Einreichung %s ohne submissionId oder caseId", submissionID)
 	}
-	if !strings.EqualFold(sub.DestinationID, dest.DestinationID) {
+	if !SameUUID(sub.DestinationID, dest.DestinationID) {
 		return fmt.Errorf("FIT-Connect: Einreichung %s gehört nicht zum Zustellpunkt %s", submissionID, dest.DestinationID)
 	}
 	signer, err := signingKey(dest)
@@ -351,19 +356,16 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if tag, err := AuthTag(sub.EncryptedData); err == nil {
 		rc.tags.Data = tag
 	}
-	if m.ContentStructure.Data == nil || sub.EncryptedData == "" {
-		return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen", "Die Einreichung enthält keine Fachdaten.", "data"), nil
+	data, p := openData(keys, m.ContentStructure.Data, sub.EncryptedData)
+	if p != nil {
+		return nil, p, nil
 	}
-	if mt := m.ContentStructure.Data.SubmissionSchema.MimeType; mt != "application/json" {
-		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data"), nil
-	}
-	data, err := DecryptMax(keys, sub.EncryptedData, MaxJSONResponse)
-	if err != nil {
-		return nil, decryptProblem("Fachdaten", "data", err), nil
-	}
-	if SHA512Hex(data) != strings.ToLower(m.ContentStructure.Data.Hash.Content) {
-		return nil, problem(RejectHashMismatch, "Prüfsumme der Fachdaten falsch",
-			"Der SHA-512-Hashwert der Fachdaten stimmt nicht mit den Metadaten überein.", "data"), nil
+	// contentStructure.data is optional (metadata schema 1.0.0): a
+	// submission of attachments only is an empty data document, which the
+	// form checks below like any other.
+	attachmentsOnly := data == nil
+	if attachmentsOnly {
+		data = []byte("{}")
 	}
 
 	// Attachments: announced (sub.Attachments) and described (metadata)
@@ -421,19 +423,22 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 			return nil, problem(RejectHashMismatch, "Prüfsumme einer Anlage falsch",
 				"Der SHA-512-Hashwert von Anlage "+remote+" stimmt nicht mit den Metadaten überein.", "attachment:"+remote), nil
 		}
-		// The type comes from the content, as for a citizen's upload, and
-		// must be the one the sender declared; the name is cleaned for
-		// display (no directories, no control or bidi characters).
-		sniffed := form.SniffMediaType(content[:min(len(content), 512)])
-		if declared, _, err := mime.ParseMediaType(a.MimeType); err != nil || !strings.EqualFold(declared, sniffed) {
-			return nil, problem(RejectSubmissionValidation, "Dateityp einer Anlage falsch",
-				"Anlage "+remote+" ist als "+a.MimeType+" angegeben, ihr Inhalt ist aber "+sniffed+".", "attachment:"+remote), nil
+		// The declared type must fit the content (AttachmentMediaType);
+		// the name is cleaned for display (no directories, no control or
+		// bidi characters).
+		mediaType, err := AttachmentMediaType(a.MimeType, content)
+		if err != nil {
+			detail := "Anlage " + remote + " hat keinen gültigen Dateityp (" + a.MimeType + ")."
+			if me, ok := errors.AsType[*MediaTypeError](err); ok {
+				detail = "Anlage " + remote + " ist " + me.Error() + "."
+			}
+			return nil, problem(RejectSubmissionValidation, "Dateityp einer Anlage falsch", detail, "attachment:"+remote), nil
 		}
 		local := uuid.NewString()
 		idMap[strings.ToLower(remote)] = local
-		files[local] = fileFacts{name: form.CleanFilename(a.Filename), mediaType: sniffed, size: int64(len(content))}
+		files[local] = fileFacts{name: form.CleanFilename(a.Filename), mediaType: mediaType, size: int64(len(content))}
 		atts = append(atts, ReceivedAttachment{ID: local, RemoteID: remote, Filename: files[local].name,
-			MediaType: sniffed, Content: content, SHA512: sum})
+			MediaType: mediaType, Content: content, SHA512: sum})
 	}
 
 	// The service.
@@ -441,11 +446,17 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 	if m.PublicServiceType != nil {
 		identifier = m.PublicServiceType.Identifier
 	}
-	schemaURI := m.ContentStructure.Data.SubmissionSchema.SchemaURI
+	var schemaURI string
+	if m.ContentStructure.Data != nil {
+		schemaURI = m.ContentStructure.Data.SubmissionSchema.SchemaURI
+	}
 	svc, check, err := rc.s.cfg.Inbox.Service(ctx, rc.dest.TenantID, LeikaKey(identifier), schemaURI)
 	if errors.Is(err, apperr.NotFound) {
-		return nil, problem(RejectUnsupportedService, "Leistung nicht angeboten",
-			"Dieser Zustellpunkt nimmt die Leistung "+identifier+" mit dem Schema "+schemaURI+" nicht an.", "metadata"), nil
+		detail := "Dieser Zustellpunkt nimmt die Leistung " + identifier + " mit dem Schema " + schemaURI + " nicht an."
+		if schemaURI == "" {
+			detail = "Dieser Zustellpunkt nimmt die Leistung " + identifier + " nicht an."
+		}
+		return nil, problem(RejectUnsupportedService, "Leistung nicht angeboten", detail, "metadata"), nil
 	}
 	if err != nil {
 		return nil, nil, err
@@ -458,9 +469,14 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		return nil, p, nil
 	}
 	// The form checks the data with the file references as stored, so
-	// that a field's allowed types apply to the sniffed type.
+	// that a field's allowed types (XDatenfelder mediaType) apply to the
+	// checked type.
 	if check != nil {
 		if err := check(rewritten); err != nil {
+			if attachmentsOnly {
+				return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen",
+					"Die Einreichung enthält nur Anlagen und keine Fachdaten, das Formular der Leistung verlangt aber Angaben: "+err.Error(), "data"), nil
+			}
 			return nil, problem(RejectSchemaViolation, "Fachdaten entsprechen nicht dem Schema", err.Error(), "data"), nil
 		}
 	}
@@ -474,6 +490,35 @@ func (rc *receipt) open(ctx context.Context) (*Received, *Problem, error) {
 		r.SenderReference, r.ApplicationDate = ai.SenderReference, ai.ApplicationDate
 	}
 	return r, nil, nil
+}
+
+// openData decrypts and checks the data (Fachdaten) of a submission
+// against its description in the metadata (info, nil when absent). It
+// returns nil data and no Problem when neither was sent (attachments
+// only), and a Problem saying which part is missing or wrong otherwise.
+func openData(keys []jose.JSONWebKey, info *DataInfo, encrypted string) ([]byte, *Problem) {
+	switch {
+	case info == nil && encrypted == "":
+		return nil, nil
+	case info == nil:
+		return nil, problem(RejectSubmissionValidation, "Fachdaten nicht beschrieben",
+			"Die Einreichung enthält Fachdaten, die Metadaten beschreiben sie aber nicht (contentStructure.data fehlt).", "metadata")
+	case encrypted == "":
+		return nil, problem(RejectSubmissionValidation, "Fachdaten fehlen",
+			"Die Metadaten beschreiben Fachdaten (contentStructure.data), die Einreichung enthält aber keine.", "data")
+	}
+	if mt := info.SubmissionSchema.MimeType; mt != "application/json" {
+		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data")
+	}
+	data, err := DecryptMax(keys, encrypted, MaxJSONResponse)
+	if err != nil {
+		return nil, decryptProblem("Fachdaten", "data", err)
+	}
+	if SHA512Hex(data) != strings.ToLower(info.Hash.Content) {
+		return nil, problem(RejectHashMismatch, "Prüfsumme der Fachdaten falsch",
+			"Der SHA-512-Hashwert der Fachdaten stimmt nicht mit den Metadaten überein.", "data")
+	}
+	return data, nil
 }
 
 // fileFacts are what antrag found out about a received attachment.
@@ -574,7 +619,7 @@ func (s *Subscriber) Poll(ctx context.Context) (n int, err error) {
 			continue
 		}
 		for _, ref := range refs {
-			if ref.DestinationID != "" && !strings.EqualFold(ref.DestinationID, d.DestinationID) {
+			if ref.DestinationID != "" && !SameUUID(ref.DestinationID, d.DestinationID) {
 				continue
 			}
 			err := s.Receive(ctx, d.DestinationID, ref.SubmissionID)
@@ -673,7 +718,7 @@ func (s *Subscriber) CallbackHandler() http.Handler {
 		}
 		ids := cb.SubmissionIDs
 		for _, ref := range cb.Submissions {
-			if ref.DestinationID == "" || strings.EqualFold(ref.DestinationID, dest.DestinationID) {
+			if ref.DestinationID == "" || SameUUID(ref.DestinationID, dest.DestinationID) {
 				ids = append(ids, ref.SubmissionID)
 			}
 		}
