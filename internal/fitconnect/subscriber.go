@@ -508,7 +508,11 @@ func openData(keys []jose.JSONWebKey, info *DataInfo, encrypted string) ([]byte,
 			"Die Metadaten beschreiben Fachdaten (contentStructure.data), die Einreichung enthält aber keine.", "data")
 	}
 	if mt := info.SubmissionSchema.MimeType; mt != "application/json" {
-		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", "Es werden nur JSON-Fachdaten (application/json) angenommen.", "data")
+		// antrag's services are FIM forms whose data antrag checks against
+		// their JSON Schema; none has an XML schema to check XML data
+		// (XFall, xdomea) against.
+		return nil, problem(RejectSubmissionValidation, "Fachdatenformat nicht unterstützt", fmt.Sprintf(
+			"Die Fachdaten sind als %q angegeben. Die Leistungen dieses Zustellpunkts erwarten Fachdaten als JSON (application/json) nach dem JSON Schema ihres Formulars; XML-Fachdaten nimmt er nicht an.", mt), "data")
 	}
 	data, err := DecryptMax(keys, encrypted, MaxJSONResponse)
 	if err != nil {
