@@ -227,6 +227,15 @@ func (v *validator) fields(p Path, children []Child, obj map[string]any, partial
 	}
 }
 
+// ValidateAlternatives checks only what Validate checks of the top-level
+// alternatives of doc (code CodeAlternative), under conditions c (may be
+// nil): for a page that asks for the choice and nothing else.
+func (s *Schema) ValidateAlternatives(doc map[string]any, c Conditions) Problems {
+	v := validator{cond: c}
+	v.alternatives(nil, s.Struktur, doc)
+	return v.problems
+}
+
 // alternatives checks that exactly one group of each top-level set of
 // alternatives is given. A set is not checked where the rules require
 // one of its groups (they decide then), and only its groups the rules do

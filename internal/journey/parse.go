@@ -257,20 +257,7 @@ func (f *Form) parseChoice(step *Step, data map[string]any, vals url.Values, act
 		}
 	}
 	if valid {
-		for _, o := range ch.Options {
-			if o.Key == keep {
-				if _, ok := data[o.Key]; !ok {
-					data[o.Key] = map[string]any{}
-				}
-				continue
-			}
-			if old, ok := data[o.Key]; ok {
-				for _, ref := range form.FileRefs(old) {
-					post.Removed = append(post.Removed, ref.AttachmentID)
-				}
-				delete(data, o.Key)
-			}
-		}
+		post.Removed = ch.give(data, keep)
 	}
 	state, clean := f.Rules.Evaluate(data, ctx)
 	post.Data, post.State = clean, state
@@ -303,20 +290,29 @@ func (f *Form) applySelectors(data map[string]any) []string {
 		if k < 0 {
 			continue
 		}
-		keep := f.Schema.Struktur[k].Element.ID
-		for _, o := range ch.Options {
-			if o.Key == keep {
-				if _, ok := data[o.Key]; !ok {
-					data[o.Key] = map[string]any{}
-				}
-				continue
+		removed = append(removed, ch.give(data, f.Schema.Struktur[k].Element.ID)...)
+	}
+	return removed
+}
+
+// give makes the option with key keep the given one in data (an empty
+// object if the citizen has not filled it yet; keep "" gives none) and
+// removes the other options' groups with their answers. It returns the
+// attachments removed with them.
+func (c *Choice) give(data map[string]any, keep string) []string {
+	var removed []string
+	for _, o := range c.Options {
+		if o.Key == keep {
+			if _, ok := data[o.Key]; !ok {
+				data[o.Key] = map[string]any{}
 			}
-			if old, ok := data[o.Key]; ok {
-				for _, ref := range form.FileRefs(old) {
-					removed = append(removed, ref.AttachmentID)
-				}
-				delete(data, o.Key)
+			continue
+		}
+		if old, ok := data[o.Key]; ok {
+			for _, ref := range form.FileRefs(old) {
+				removed = append(removed, ref.AttachmentID)
 			}
+			delete(data, o.Key)
 		}
 	}
 	return removed
@@ -326,8 +322,8 @@ func (f *Form) applySelectors(data map[string]any) []string {
 // group is given (the schema's own check, form.CodeAlternative).
 func (f *Form) validateChoice(step *Step, doc map[string]any, state *rules.State) form.Problems {
 	var ps form.Problems
-	for _, pr := range form.ValidatePart(nil, f.Schema.Struktur, doc, state) {
-		if pr.Code == form.CodeAlternative && step.Contains(pr.Path) {
+	for _, pr := range f.Schema.ValidateAlternatives(doc, state) {
+		if step.Contains(pr.Path) {
 			ps = append(ps, pr)
 		}
 	}
