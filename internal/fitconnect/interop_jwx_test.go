@@ -1,6 +1,8 @@
 package fitconnect_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -10,7 +12,11 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwe"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fitconnect"
+	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
+	"github.com/antrag/antrag/internal/submission"
+	"github.com/google/uuid"
 )
 
 // Messages built with lestrrat-go/jwx, a JOSE implementation independent
@@ -112,5 +118,87 @@ func TestJWXEncryptedMetadataVariants(t *testing.T) {
 				t.Fatalf("metadata without $schema refused: %v", err)
 			}
 		})
+	}
+}
+
+// TestJWXSubmissionWithEachMediaType: a whole submission whose metadata,
+// data and attachments were all encrypted with jwx (every other part
+// compressed) is received, and each attachment is stored with the type
+// its sender declared: XML, a XÖV +xml message, JSON, CSV, DOCX and PDF.
+// Content sniffing names most of these differently (text/xml, text/plain,
+// application/zip); the receiver checks consistency, not equality.
+func TestJWXSubmissionWithEachMediaType(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	pc := e.newParcel()
+	docx := zipped(t, map[string]string{"[Content_Types].xml": "<Types/>", "word/document.xml": "<w:document/>"})
+	extra := []struct {
+		name, mediaType string
+		content         []byte
+	}{
+		{"antrag.xml", "application/xml", []byte(`<?xml version="1.0" encoding="UTF-8"?><antrag><name>Müller</name></antrag>`)},
+		{"nachricht.xml", "application/vnd.xoev+xml", []byte(`<nachricht xmlns="urn:xoev-de:beispiel"/>`)},
+		{"aufstellung.json", "application/json", []byte(`{"posten": [{"betrag": 12.5}]}`)},
+		{"liste.csv", "text/csv", []byte("Name;Betrag\nMüller;12,50\n")},
+		{"begruendung.docx", docxType, docx},
+	}
+	for _, x := range extra {
+		a := &submission.Attachment{ID: uuid.NewString(), Filename: x.name, MediaType: x.mediaType,
+			SHA512: fitconnect.SHA512Hex(x.content), Size: int64(len(x.content))}
+		pc.content[a.ID] = x.content
+		pc.p.Attachments = append(pc.p.Attachments, a)
+	}
+	out := e.send(pc)
+	if err := e.double.Tamper(out.RemoteID, func(s *fitconnecttest.Stored) {
+		i := 0
+		again := func(compact string) string {
+			i++
+			plain, err := fitconnect.Decrypt(e.f.private.Keys, compact)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return jwxEncrypt(t, e.f, e.f.keys.EncryptionKid, plain, i%2 == 0)
+		}
+		// Metadata without $schema, as some senders send it.
+		plain, err := fitconnect.Decrypt(e.f.private.Keys, s.EncryptedMetadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(plain, &m); err != nil {
+			t.Fatal(err)
+		}
+		delete(m, "$schema")
+		s.EncryptedMetadata = jwxEncrypt(t, e.f, e.f.keys.EncryptionKid, mustJSON(t, m), true)
+		s.EncryptedData = again(s.EncryptedData)
+		for id, c := range s.Attachments {
+			s.Attachments[id] = again(c)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sub.Receive(context.Background(), e.destID, out.RemoteID); err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	r := e.inbox.get(out.RemoteID)
+	if r == nil {
+		t.Fatal("not stored")
+	}
+	got := map[string]string{}
+	for _, a := range r.Attachments {
+		if !bytes.Equal(a.Content, pc.content[a.RemoteID]) {
+			t.Errorf("%s: content differs", a.Filename)
+		}
+		got[a.Filename] = a.MediaType
+	}
+	for _, x := range extra {
+		if got[x.name] != x.mediaType {
+			t.Errorf("%s stored as %q, want %q", x.name, got[x.name], x.mediaType)
+		}
+	}
+	if len(r.Attachments) != len(pc.p.Attachments) {
+		t.Errorf("%d attachments stored, %d sent", len(r.Attachments), len(pc.p.Attachments))
+	}
+	if got := e.follow(pc); got.State != delivery.Accepted {
+		t.Errorf("Follow: %+v", got)
 	}
 }
