@@ -40,7 +40,7 @@ type loginEnv struct {
 // running at once, and their peak.
 type countingCheck struct {
 	total, running, peak atomic.Int64
-	hashes               sync.Map // hash → number of checks against it
+	hashes               sync.Map      // hash → number of checks against it
 	delay                time.Duration // before the check, to widen the window of parallel checks
 }
 
