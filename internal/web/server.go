@@ -120,7 +120,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Sessions = scs.New()
 	}
 	if deps.Logins == nil {
-		deps.Logins = newLogins(deps.Store)
+		deps.Logins = newLogins(deps.Store, deps.Logger)
 	}
 	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
 		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger}}
