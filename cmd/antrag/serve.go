@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
-	"expvar"
 	"log/slog"
 	"net"
 	"net/http"

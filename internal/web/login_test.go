@@ -98,7 +98,9 @@ func TestLoginBusy(t *testing.T) {
 		}}
 	})
 	var wg sync.WaitGroup
-	wg.Go(func() { h.do(h.client, "POST", "/intern/anmelden", url.Values{"benutzername": {"a"}, "passwort": {"b"}}) })
+	wg.Go(func() {
+		h.do(h.client, "POST", "/intern/anmelden", url.Values{"benutzername": {"a"}, "passwort": {"b"}})
+	})
 	<-entered
 	start := time.Now()
 	r := h.do(h.client, "POST", "/intern/anmelden", url.Values{"benutzername": {demo.Users["musterstadt"]}, "passwort": {demo.Password}})
