@@ -1,5 +1,8 @@
 // Package account models the staff who work in the caseworker inbox: local
-// accounts with argon2id-hashed passwords, each belonging to one tenant.
+// accounts with argon2id-hashed passwords (password.go: hashing and the
+// password policy), each belonging to one tenant, and their login
+// (login.go: Logins, the throttle and the bound on password checks at
+// once; keys.go: the keys derived from the data key).
 package account
 
 import (
