@@ -85,7 +85,9 @@ Befehle:
   antrag user add --tenant MANDANT --username NAME [--name NAME]
                                                            Zugang für Mitarbeitende anlegen (Passwort über stdin)
   antrag user list --tenant MANDANT                        Zugänge eines Mandanten auflisten
-  antrag user passwd --tenant MANDANT --username NAME      Passwort ändern (über stdin)
+  antrag user passwd --tenant MANDANT --username NAME      Passwort ändern (über stdin); beendet die Sitzungen
+  antrag user disable --tenant MANDANT --username NAME     Zugang sperren; beendet die Sitzungen
+  antrag user enable --tenant MANDANT --username NAME      gesperrten Zugang entsperren
   antrag user remove --tenant MANDANT --username NAME      Zugang entfernen
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
@@ -97,6 +99,7 @@ Befehle:
 Umgebung (wie die gleichnamigen Optionen):
   ANTRAG_ADDR, ANTRAG_DATA, ANTRAG_DB, ANTRAG_BASE_URL, ANTRAG_DEMO (1),
   ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_LOG_LEVEL, ANTRAG_TRUSTED_PROXIES,
+  ANTRAG_LOGIN_HASHES, ANTRAG_METRICS_ADDR,
   ANTRAG_DELIVERY_MAX_AGE, ANTRAG_FITCONNECT_TOKEN_URL, ANTRAG_FITCONNECT_SUBMISSION_API,
   ANTRAG_FITCONNECT_DESTINATION_API, ANTRAG_FITCONNECT_VERSION, ANTRAG_FITCONNECT_TRUST_ANCHORS,
   ANTRAG_SMTP_ADDR, ANTRAG_SMTP_FROM, ANTRAG_SMTP_USER, ANTRAG_SMTP_TLS

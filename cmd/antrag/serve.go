@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -49,6 +50,8 @@ type serveConfig struct {
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
 	noMigrate      bool       // refuse a database with pending migrations instead of migrating
+	loginHashes    int        // password checks at once; 0: account.DefaultMaxHashing
+	metricsAddr    string     // address of GET /metrics; "": none
 	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
 }
 
@@ -149,6 +152,12 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&d.smtpUser, "smtp-user", env("ANTRAG_SMTP_USER", ""), "SMTP-Benutzer (Passwort in ANTRAG_SMTP_PASSWORD)")
 	fs.StringVar(&d.smtpTLS, "smtp-tls", env("ANTRAG_SMTP_TLS", "starttls"), "starttls, tls oder none (none nur für localhost)")
 	fs.BoolVar(&c.noMigrate, "no-migrate", env("ANTRAG_NO_MIGRATE", "") == "1" || env("ANTRAG_NO_MIGRATE", "") == "true", "nicht migrieren: eine Datenbank mit ausstehenden Migrationen wird abgewiesen (antrag migrate up)")
+	hashes, err := intEnv(getenv, "ANTRAG_LOGIN_HASHES")
+	if err != nil {
+		return nil, err
+	}
+	fs.IntVar(&c.loginHashes, "login-hashes", hashes, "gleichzeitige Passwortprüfungen bei der Anmeldung (je 19 MiB; Standard: Zahl der CPUs, 2 bis 4)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "Adresse für Betriebskennzahlen (GET /metrics), z. B. 127.0.0.1:9090 (Standard: keine)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
@@ -169,6 +178,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if d.workers < 1 {
 		return nil, usageError{"--delivery-workers: mindestens 1"}
+	}
+	if c.loginHashes < 0 {
+		return nil, usageError{"--login-hashes: mindestens 1 (0: Standard)"}
 	}
 	c.janitorTick = time.Hour
 	if c.db == "" {
@@ -240,6 +252,7 @@ type app struct {
 	server       *web.Server
 	logger       *slog.Logger
 	cfg          *serveConfig
+	loginMetrics *expvar.Map // the login's counters (account.MetricNames), served on --metrics-addr
 }
 
 // openApp opens (and on first start creates) the data directory, database
@@ -248,6 +261,15 @@ type app struct {
 // ANTRAG_DATA_KEY, else from the key file in the data directory, created on
 // first start.
 func openBox(c *serveConfig) (*sealed.Box, error) {
+	key, err := loadDataKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return sealed.New(key)
+}
+
+// loadDataKey returns the data key (see openBox).
+func loadDataKey(c *serveConfig) ([]byte, error) {
 	if err := os.MkdirAll(c.dataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -261,7 +283,7 @@ func openBox(c *serveConfig) (*sealed.Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Datenschlüssel: %w", err)
 	}
-	return sealed.New(key)
+	return key, nil
 }
 
 func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, error) {
@@ -327,8 +349,14 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
+	logins, err := a.newLogins(c)
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years}, web.Deps{
-		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger,
+		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 	})
@@ -417,6 +445,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	jctx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
 	go a.janitor(jctx)
+	if c.metricsAddr != "" {
+		_, stopMetrics, err := a.serveMetrics(c.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	q, err := a.startQueue(ctx)
 	if err != nil {
 		return err

@@ -17,19 +17,23 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// runUser handles `antrag user add|list|passwd|remove`: the caseworker
-// accounts. Passwords are read from the first line of standard input, so
-// that they never appear in the process list or shell history.
+// runUser handles `antrag user add|list|passwd|disable|enable|remove`: the
+// caseworker accounts. Passwords are read from the first line of standard
+// input, so that they never appear in the process list or shell history,
+// and must meet account.CheckPasswordPolicy. A new password and disabling
+// end the account's sessions at their next request.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if groupHelp("user", args, stdout) {
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, remove)"}
+		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, disable, enable, remove)"}
 	}
 	sub := args[0]
-	if sub != "add" && sub != "list" && sub != "passwd" && sub != "remove" {
-		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, remove)", sub)}
+	switch sub {
+	case "add", "list", "passwd", "disable", "enable", "remove":
+	default:
+		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, disable, enable, remove)", sub)}
 	}
 	fs := flag.NewFlagSet("antrag user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,7 +67,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	var hash string
 	if sub == "add" || sub == "passwd" {
 		var err error
-		if hash, err = readPassword(stdin, stderr); err != nil {
+		if hash, err = readPassword(stdin, stderr, u); err != nil {
 			return err
 		}
 	}
@@ -92,21 +96,36 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BENUTZERNAME\tNAME\tANGELEGT")
+		fmt.Fprintln(tw, "BENUTZERNAME\tNAME\tANGELEGT\tSTATUS")
 		for _, x := range us {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", x.Username, x.Name, x.CreatedAt.In(localtime.Berlin).Format("02.01.2006"))
+			status := "aktiv"
+			if x.Disabled {
+				status = "gesperrt"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", x.Username, x.Name, x.CreatedAt.In(localtime.Berlin).Format("02.01.2006"), status)
 		}
 		return tw.Flush()
-	case "passwd", "remove":
+	case "passwd", "disable", "enable", "remove":
 		x, err := userOf(ctx, st, t, u)
 		if err != nil {
 			return err
 		}
-		if sub == "passwd" {
+		switch sub {
+		case "passwd":
 			if err := st.SetPasswordHash(ctx, t.ID, x.ID, hash); err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "\nPasswort von %s geändert.\n", u)
+			fmt.Fprintf(stdout, "\nPasswort von %s geändert; angemeldete Sitzungen enden mit der nächsten Anfrage.\n", u)
+			return nil
+		case "disable", "enable":
+			if err := st.SetDisabled(ctx, t.ID, x.ID, sub == "disable"); err != nil {
+				return err
+			}
+			if sub == "disable" {
+				fmt.Fprintf(stdout, "Benutzer %s gesperrt; angemeldete Sitzungen enden mit der nächsten Anfrage.\n", u)
+			} else {
+				fmt.Fprintf(stdout, "Benutzer %s entsperrt.\n", u)
+			}
 			return nil
 		}
 		if err := st.DeleteUser(ctx, t.ID, x.ID); err != nil {
@@ -129,14 +148,15 @@ func userOf(ctx context.Context, st *store.DB, t *tenant.Tenant, username string
 	return x, err
 }
 
-// readPassword reads a password from the first line of r and hashes it.
-func readPassword(r io.Reader, prompt io.Writer) (string, error) {
+// readPassword reads a password from the first line of r and hashes it;
+// the password must meet the policy and not contain the username.
+func readPassword(r io.Reader, prompt io.Writer, username string) (string, error) {
 	fmt.Fprint(prompt, "Passwort (eine Zeile): ")
 	line, err := bufio.NewReader(r).ReadString('\n')
 	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
 		return "", fmt.Errorf("Passwort lesen: %w", err)
 	}
-	return account.HashPassword(strings.TrimRight(line, "\r\n"))
+	return account.HashPassword(strings.TrimRight(line, "\r\n"), username)
 }
 
 func envOr(getenv func(string) string, k, def string) string {

@@ -1,16 +1,13 @@
 // Package account models the staff who work in the caseworker inbox: local
-// accounts with argon2id-hashed passwords, each belonging to one tenant.
+// accounts with argon2id-hashed passwords (password.go: hashing and the
+// password policy), each belonging to one tenant, and their login
+// (login.go: Logins, the throttle and the bound on password checks at
+// once; keys.go: the keys derived from the data key).
 package account
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/alexedwards/argon2id"
 )
 
 // User is a staff account.
@@ -21,6 +18,13 @@ type User struct {
 	Name         string // display name
 	PasswordHash string // argon2id, PHC string format
 	CreatedAt    time.Time
+	// Disabled accounts cannot log in; their sessions end at the next
+	// request.
+	Disabled bool
+	// SessionVersion counts the changes that end the account's sessions:
+	// every new password and every disabling raises it. A session records
+	// the version it was opened with and ends when it differs.
+	SessionVersion int
 }
 
 // Store keeps users. Errors wrap apperr.NotFound and apperr.Conflict (a
@@ -31,25 +35,39 @@ type Store interface {
 	User(ctx context.Context, tenantID, id string) (*User, error)
 	// ListUsers lists the tenant's users by username.
 	ListUsers(ctx context.Context, tenantID string) ([]*User, error)
-	// SetPasswordHash replaces a user's password hash.
+	// SetPasswordHash replaces a user's password hash and raises their
+	// SessionVersion, so that their sessions end.
 	SetPasswordHash(ctx context.Context, tenantID, id, hash string) error
+	// SetDisabled disables or enables a user; disabling raises their
+	// SessionVersion, so that their sessions end.
+	SetDisabled(ctx context.Context, tenantID, id string, disabled bool) error
 	// DeleteUser deletes a user; their sessions end at the next request.
 	// Audit events keep the username.
 	DeleteUser(ctx context.Context, tenantID, id string) error
 
 	// Login throttling: token buckets by key, kept in the store so that
-	// every process counts the same attempts (see Bucket).
+	// every process counts the same attempts (see Bucket). A bucket the
+	// store does not hold is full.
 	//
-	// ThrottleTokens returns the tokens of the bucket at now (b.Burst for
-	// an unknown key).
-	ThrottleTokens(ctx context.Context, key string, b Bucket, now time.Time) (float64, error)
-	// ThrottleSpend takes one token from the bucket at now (at least
-	// down to 0).
-	ThrottleSpend(ctx context.Context, key string, b Bucket, now time.Time) error
-	// ThrottleReset forgets the bucket.
+	// ThrottleTake takes one token from each bucket at now, all or none,
+	// in one transaction. It returns -1 if it took them; else it takes
+	// none and returns the index in keys of the first bucket that holds
+	// less than one token, and how long until it holds one.
+	ThrottleTake(ctx context.Context, keys []ThrottleKey, now time.Time) (blocked int, wait time.Duration, err error)
+	// ThrottleGive gives one token back to each bucket at now (up to its
+	// burst; a full bucket is forgotten).
+	ThrottleGive(ctx context.Context, keys []ThrottleKey, now time.Time) error
+	// ThrottleReset forgets the bucket (it is full again).
 	ThrottleReset(ctx context.Context, key string) error
 	// ThrottlePurge forgets the buckets not used since before.
 	ThrottlePurge(ctx context.Context, before time.Time) error
+}
+
+// ThrottleKey names a throttle bucket and gives its shape. Key is opaque
+// to the store (Logins makes it a keyed hash; at most 64 characters).
+type ThrottleKey struct {
+	Key    string
+	Bucket Bucket
 }
 
 // Bucket is a token bucket's shape: it holds at most Burst tokens and gains
@@ -68,35 +86,15 @@ func (b Bucket) Refill(tokens float64, then, now time.Time) float64 {
 	return min(tokens, float64(b.Burst))
 }
 
+// Wait returns how long a bucket that holds tokens takes to hold one.
+func (b Bucket) Wait(tokens float64) time.Duration {
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) * float64(b.Every))
+}
+
 // IdleBucket is how long a throttle bucket is kept unused before it is
 // forgotten (Store.ThrottlePurge): far longer than any bucket needs to fill
 // up again.
 const IdleBucket = 24 * time.Hour
-
-// MinPasswordLength is the shortest password accepted, in characters.
-const MinPasswordLength = 12
-
-// ErrWeakPassword is returned for a password shorter than MinPasswordLength.
-var ErrWeakPassword = fmt.Errorf("Das Passwort muss mindestens %d Zeichen haben", MinPasswordLength)
-
-// params are argon2id's parameters: 19 MiB memory, 2 passes, as OWASP's
-// Password Storage Cheat Sheet (2023) recommends as a minimum.
-var params = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-// HashPassword returns the argon2id hash of password.
-func HashPassword(password string) (string, error) {
-	if utf8.RuneCountInString(strings.TrimSpace(password)) < MinPasswordLength {
-		return "", ErrWeakPassword
-	}
-	return argon2id.CreateHash(password, params)
-}
-
-// CheckPassword reports whether password matches the hash. A malformed hash
-// is an error.
-func CheckPassword(hash, password string) (bool, error) {
-	ok, err := argon2id.ComparePasswordAndHash(password, hash)
-	if err != nil {
-		return false, errors.Join(errors.New("Passwort-Hash nicht lesbar"), err)
-	}
-	return ok, nil
-}

@@ -11,8 +11,8 @@ import (
 func (db *DB) CreateUser(ctx context.Context, u *account.User) (err error) {
 	defer db.wrap(&err, "CreateUser(%q)", u.Username)
 	id, created := newID(u.ID), db.orNow(u.CreatedAt)
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO users (id, tenant_id, username, name, password_hash, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, id, u.TenantID, u.Username, u.Name, u.PasswordHash, db.ts(created))
+	_, err = db.sql.ExecContext(ctx, `INSERT INTO users (id, tenant_id, username, name, password_hash, created_at, disabled, session_version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, id, u.TenantID, u.Username, u.Name, u.PasswordHash, db.ts(created), u.Disabled, u.SessionVersion)
 	if err != nil {
 		return err
 	}
@@ -20,11 +20,11 @@ func (db *DB) CreateUser(ctx context.Context, u *account.User) (err error) {
 	return nil
 }
 
-const userColumns = `id, tenant_id, username, name, password_hash, created_at`
+const userColumns = `id, tenant_id, username, name, password_hash, created_at, disabled, session_version`
 
 func scanUser(row scanner) (*account.User, error) {
 	u := &account.User{}
-	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Name, &u.PasswordHash, timeCol{&u.CreatedAt}); err != nil {
+	if err := row.Scan(&u.ID, &u.TenantID, &u.Username, &u.Name, &u.PasswordHash, timeCol{&u.CreatedAt}, &u.Disabled, &u.SessionVersion); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -54,10 +54,28 @@ func (db *DB) ListUsers(ctx context.Context, tenantID string) (_ []*account.User
 	return collect(rows, scanUser)
 }
 
-// SetPasswordHash replaces the password hash of a user of the tenant.
+// SetPasswordHash replaces the password hash of a user of the tenant and
+// raises their session version.
 func (db *DB) SetPasswordHash(ctx context.Context, tenantID, id, hash string) (err error) {
 	defer db.wrap(&err, "SetPasswordHash(%q, %q)", tenantID, id)
-	res, err := db.sql.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE tenant_id = $2 AND id = $3`, hash, tenantID, id)
+	res, err := db.sql.ExecContext(ctx, `UPDATE users SET password_hash = $1, session_version = session_version + 1
+		WHERE tenant_id = $2 AND id = $3`, hash, tenantID, id)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "user")
+}
+
+// SetDisabled disables or enables a user of the tenant; disabling raises
+// their session version.
+func (db *DB) SetDisabled(ctx context.Context, tenantID, id string, disabled bool) (err error) {
+	defer db.wrap(&err, "SetDisabled(%q, %q, %v)", tenantID, id, disabled)
+	raise := 0
+	if disabled {
+		raise = 1
+	}
+	res, err := db.sql.ExecContext(ctx, `UPDATE users SET disabled = $1, session_version = session_version + $2
+		WHERE tenant_id = $3 AND id = $4`, disabled, raise, tenantID, id)
 	if err != nil {
 		return err
 	}

@@ -3,47 +3,125 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/antrag/antrag/internal/account"
 )
 
-// ThrottleTokens returns the tokens of a login throttle bucket at now.
-func (db *DB) ThrottleTokens(ctx context.Context, key string, b account.Bucket, now time.Time) (_ float64, err error) {
-	defer db.wrap(&err, "ThrottleTokens")
-	var tokens float64
-	var then time.Time
-	err = db.sql.QueryRowContext(ctx, `SELECT tokens, updated_at FROM login_throttle WHERE key = $1`, key).Scan(&tokens, timeCol{&then})
-	if errors.Is(err, sql.ErrNoRows) {
-		return float64(b.Burst), nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return b.Refill(tokens, then, now), nil
-}
-
-// ThrottleSpend takes one token from a login throttle bucket at now.
-func (db *DB) ThrottleSpend(ctx context.Context, key string, b account.Bucket, now time.Time) (err error) {
-	defer db.wrap(&err, "ThrottleSpend")
-	return db.withTx(ctx, func(tx *sql.Tx) error {
-		tokens := float64(b.Burst)
-		var stored float64
-		var then time.Time
-		err := tx.QueryRowContext(ctx, `SELECT tokens, updated_at FROM login_throttle WHERE key = $1`+db.d.forUpdate(), key).Scan(&stored, timeCol{&then})
-		switch {
-		case err == nil:
-			tokens = b.Refill(stored, then, now)
-		case !errors.Is(err, sql.ErrNoRows):
+// ThrottleTake takes one token from each login throttle bucket at now,
+// all or none, in one transaction (see account.Store).
+func (db *DB) ThrottleTake(ctx context.Context, keys []account.ThrottleKey, now time.Time) (blocked int, wait time.Duration, err error) {
+	defer db.wrap(&err, "ThrottleTake")
+	err = db.withRowLockTx(ctx, func(tx *sql.Tx) error {
+		blocked, wait = -1, 0
+		tokens, err := lockBuckets(ctx, db, tx, keys, now)
+		if err != nil {
 			return err
 		}
-		tokens = max(tokens-1, 0)
-		_, err = tx.ExecContext(ctx, `INSERT INTO login_throttle (key, tokens, updated_at) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at`,
-			key, tokens, db.ts(now))
-		return err
+		for i, k := range keys {
+			if tokens[i] < 1 {
+				blocked, wait = i, k.Bucket.Wait(tokens[i])
+				return nil
+			}
+		}
+		for i, k := range keys {
+			if err := db.setBucket(ctx, tx, k.Key, tokens[i]-1, now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+	return blocked, wait, err
+}
+
+// ThrottleGive gives one token back to each login throttle bucket at now;
+// a bucket that is full then is forgotten.
+func (db *DB) ThrottleGive(ctx context.Context, keys []account.ThrottleKey, now time.Time) (err error) {
+	defer db.wrap(&err, "ThrottleGive")
+	if len(keys) == 0 {
+		return nil
+	}
+	return db.withRowLockTx(ctx, func(tx *sql.Tx) error {
+		tokens, err := lockBuckets(ctx, db, tx, keys, now)
+		if err != nil {
+			return err
+		}
+		for i, k := range keys {
+			t := min(tokens[i]+1, float64(k.Bucket.Burst))
+			if t >= float64(k.Bucket.Burst) {
+				_, err = tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, k.Key)
+			} else {
+				err = db.setBucket(ctx, tx, k.Key, t, now)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// withRowLockTx runs fn in a transaction in which the rows a SELECT … FOR
+// UPDATE reads stay locked until the end. Where the database isolates
+// transactions serializably (PostgreSQL), the row locks suffice: the
+// transaction reads committed data instead, so that many logins at one
+// bucket wait for each other rather than abort and retry.
+func (db *DB) withRowLockTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	opts := db.d.txOptions()
+	if opts == nil || opts.Isolation != sql.LevelSerializable {
+		return db.withTx(ctx, fn)
+	}
+	rc := *opts
+	rc.Isolation = sql.LevelReadCommitted
+	for try := 1; ; try++ {
+		tx, err := db.sql.BeginTx(ctx, &rc)
+		if err != nil {
+			return err
+		}
+		if err = fn(tx); err == nil {
+			err = tx.Commit()
+		} else {
+			_ = tx.Rollback()
+		}
+		if err == nil || !db.d.retryable(err) || try == maxTries {
+			return err
+		}
+	}
+}
+
+// lockBuckets creates the buckets the store does not hold yet (full),
+// locks them in the order of their keys (so that two transactions never
+// wait for each other crosswise) and returns their tokens at now, in the
+// order of keys.
+func lockBuckets(ctx context.Context, db *DB, tx *sql.Tx, keys []account.ThrottleKey, now time.Time) ([]float64, error) {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(keys[a].Key, keys[b].Key) })
+	tokens := make([]float64, len(keys))
+	for _, i := range order {
+		k := keys[i]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, tokens, updated_at) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO NOTHING`, k.Key, float64(k.Bucket.Burst), db.ts(now)); err != nil {
+			return nil, err
+		}
+		var stored float64
+		var then time.Time
+		if err := tx.QueryRowContext(ctx, `SELECT tokens, updated_at FROM login_throttle WHERE key = $1`+db.d.forUpdate(), k.Key).
+			Scan(&stored, timeCol{&then}); err != nil {
+			return nil, err
+		}
+		tokens[i] = k.Bucket.Refill(stored, then, now)
+	}
+	return tokens, nil
+}
+
+func (db *DB) setBucket(ctx context.Context, tx *sql.Tx, key string, tokens float64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE login_throttle SET tokens = $1, updated_at = $2 WHERE key = $3`, max(tokens, 0), db.ts(now), key)
+	return err
 }
 
 // ThrottleReset forgets a login throttle bucket.

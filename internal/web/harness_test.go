@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
@@ -78,6 +80,8 @@ type harnessConfig struct {
 	maxForm, maxUpload, maxAPI int64
 	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
 	years                      form.YearRange
+	trustedProxies             []netip.Prefix
+	logins                     *account.LoginsConfig // nil: the server's default Logins
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -122,8 +126,17 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm.Cookie.Path = "/intern"
 	sm.IdleTimeout = hc.sessionIdle
 	h := &harness{t: t, db: db, blobs: blobs, bdir: bdir, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
-	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years}
-	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
+	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years,
+		TrustedProxies: hc.trustedProxies}
+	var logins *account.Logins
+	if hc.logins != nil {
+		keys, err := account.DeriveKeys(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logins = account.NewLogins(db, keys, *hc.logins)
+	}
+	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
 	if err != nil {
 		t.Fatal(err)

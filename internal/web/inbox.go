@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
@@ -17,9 +16,9 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// The caseworker inbox. Staff sign in with a local account; the session
-// (scs, stored in the database) holds the user id. Every query is scoped
-// by the user's tenant.
+// The caseworker inbox. Staff sign in with a local account (login.go);
+// the session (scs, stored in the database) holds the user id and the
+// account's session version. Every query is scoped by the user's tenant.
 
 type staffKey struct{}
 
@@ -34,7 +33,9 @@ func staffOf(ctx context.Context) *staffCtx {
 	return sc
 }
 
-// requireStaff sends visitors without a session to the login page.
+// requireStaff sends visitors without a session to the login page. A
+// session ends when its account is gone or disabled, or has another
+// SessionVersion than at the login (a new password).
 func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		uid := s.deps.Sessions.GetString(r.Context(), "userID")
@@ -44,6 +45,11 @@ func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 			return nil
 		}
 		u, err := s.deps.Store.User(r.Context(), tid, uid)
+		if err == nil && (u.Disabled || u.SessionVersion != s.deps.Sessions.GetInt(r.Context(), sessionVersionKey)) {
+			// The account was disabled or got a new password since the
+			// login.
+			err = apperr.NotFound
+		}
 		if errors.Is(err, apperr.NotFound) {
 			_ = s.deps.Sessions.Destroy(r.Context())
 			http.Redirect(w, r, "/intern/anmelden", http.StatusSeeOther)
@@ -59,81 +65,6 @@ func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t})
 		return h(w, r.WithContext(ctx))
 	}
-}
-
-func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung"})
-	return nil
-}
-
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errors.Join(apperr.Invalid, err)
-	}
-	name := strings.TrimSpace(r.PostForm.Get("benutzername"))
-	pw := r.PostForm.Get("passwort")
-	client := clientAddr(r, s.cfg.TrustedProxies)
-	blocked, err := s.logins.blocked(r.Context(), name, client, s.now())
-	if err != nil {
-		return err
-	}
-	if blocked {
-		s.render(w, r, http.StatusTooManyRequests, "login", map[string]any{"Title": "Anmeldung", "Username": name,
-			"Errors": []errLink{{Href: "#benutzername", Message: fmt.Sprintf(
-				"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %d Minuten.", int(loginInterval.Minutes()))}}})
-		return nil
-	}
-	u, err := s.deps.Store.UserByUsername(r.Context(), name)
-	ok := false
-	switch {
-	case err == nil:
-		ok, err = account.CheckPassword(u.PasswordHash, pw)
-		if err != nil {
-			return err
-		}
-	case errors.Is(err, apperr.NotFound):
-		// Spend the same time as for a real user, so that timing does
-		// not tell which names exist.
-		_, _ = account.CheckPassword(dummyHash, pw)
-	default:
-		return err
-	}
-	if !ok {
-		if err := s.logins.failed(r.Context(), name, client, s.now()); err != nil {
-			return err
-		}
-		s.render(w, r, http.StatusUnauthorized, "login", map[string]any{"Title": "Anmeldung", "Username": name,
-			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
-		return nil
-	}
-	if err := s.logins.succeeded(r.Context(), name, client); err != nil {
-		return err
-	}
-	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.deps.Sessions.Put(r.Context(), "userID", u.ID)
-	s.deps.Sessions.Put(r.Context(), "tenantID", u.TenantID)
-	http.Redirect(w, r, "/intern/", http.StatusSeeOther)
-	return nil
-}
-
-// dummyHash is an argon2id hash of a random password, checked when the
-// user name is unknown.
-var dummyHash = func() string {
-	h, err := account.HashPassword("ungenutzt-" + strings.Repeat("x", 16))
-	if err != nil {
-		panic(err)
-	}
-	return h
-}()
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.deps.Sessions.Destroy(r.Context()); err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/intern/anmelden", http.StatusSeeOther)
-	return nil
 }
 
 func (s *Server) loadSubmission(r *http.Request) (*staffCtx, *submission.Submission, error) {

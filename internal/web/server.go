@@ -83,6 +83,10 @@ type Deps struct {
 	Now      func() time.Time // nil: time.Now
 	// Ready reports whether the server can take requests (for /readyz).
 	Ready func(ctx context.Context) error
+	// Logins checks caseworker logins; nil: one on Store with default
+	// settings and keys from a random key (throttle buckets and known
+	// devices then last only as long as the process).
+	Logins *account.Logins
 	// Handlers are further routes by http.ServeMux pattern, e.g. the
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.
@@ -94,7 +98,7 @@ type Server struct {
 	cfg     Config
 	deps    Deps
 	tmpl    map[string]*template.Template
-	logins  loginThrottle
+	logins  *account.Logins
 	intake  *submission.Intake
 	handler http.Handler
 }
@@ -115,7 +119,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Sessions == nil {
 		deps.Sessions = scs.New()
 	}
-	s := &Server{cfg: cfg, deps: deps, logins: loginThrottle{store: deps.Store},
+	if deps.Logins == nil {
+		deps.Logins = newLogins(deps.Store, deps.Logger)
+	}
+	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
 		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger}}
 	t, err := parseTemplates()
 	if err != nil {

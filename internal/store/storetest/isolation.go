@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,8 +69,22 @@ func testUsers(t *testing.T, s Stores) {
 	}
 	wantKind(t, "SetPasswordHash(other tenant)", s.SetPasswordHash(ctx, f.b.ID, u.ID, "z"), apperr.NotFound)
 	noErr(t, "SetPasswordHash", s.SetPasswordHash(ctx, f.a.ID, u.ID, "neu"))
-	if got, _ := s.User(ctx, f.a.ID, u.ID); got.PasswordHash != "neu" {
-		t.Errorf("password hash after SetPasswordHash = %q", got.PasswordHash)
+	if got, _ := s.User(ctx, f.a.ID, u.ID); got.PasswordHash != "neu" || got.SessionVersion != 1 {
+		t.Errorf("after SetPasswordHash: hash %q, session version %d, want \"neu\", 1", got.PasswordHash, got.SessionVersion)
+	}
+	// Disabling raises the session version (sessions end), enabling
+	// does not; neither reaches another tenant's user.
+	wantKind(t, "SetDisabled(other tenant)", s.SetDisabled(ctx, f.b.ID, u.ID, true), apperr.NotFound)
+	noErr(t, "SetDisabled(true)", s.SetDisabled(ctx, f.a.ID, u.ID, true))
+	if got, _ := s.UserByUsername(ctx, "jmueller"); !got.Disabled || got.SessionVersion != 2 {
+		t.Errorf("after SetDisabled(true): disabled %v, session version %d, want true, 2", got.Disabled, got.SessionVersion)
+	}
+	noErr(t, "SetDisabled(false)", s.SetDisabled(ctx, f.a.ID, u.ID, false))
+	if got, _ := s.User(ctx, f.a.ID, u.ID); got.Disabled || got.SessionVersion != 2 {
+		t.Errorf("after SetDisabled(false): disabled %v, session version %d, want false, 2", got.Disabled, got.SessionVersion)
+	}
+	if got, _ := s.User(ctx, f.a.ID, a2.ID); got.Disabled || got.SessionVersion != 0 {
+		t.Errorf("another user changed: disabled %v, session version %d", got.Disabled, got.SessionVersion)
 	}
 	wantKind(t, "DeleteUser(other tenant)", s.DeleteUser(ctx, f.b.ID, u.ID), apperr.NotFound)
 	noErr(t, "DeleteUser", s.DeleteUser(ctx, f.a.ID, u.ID))
@@ -237,39 +252,127 @@ func testIsolation(t *testing.T, s Stores) {
 	})
 }
 
-// testThrottle: login throttle buckets refill with time, spend down to
-// zero, reset and purge.
+// testThrottle: login throttle buckets take tokens all or none, refill
+// with time, give tokens back up to the burst, reset and purge.
 func testThrottle(t *testing.T, s Stores) {
 	ctx := context.Background()
 	b := account.Bucket{Burst: 3, Every: time.Minute}
+	big := account.Bucket{Burst: 10, Every: time.Minute}
 	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
-	tokens, err := s.ThrottleTokens(ctx, "n|opfer", b, now)
-	noErr(t, "ThrottleTokens(unknown)", err)
-	if tokens != 3 {
-		t.Errorf("unknown bucket has %v tokens, want 3", tokens)
+	opfer := account.ThrottleKey{Key: "opfer", Bucket: b}
+	take := func(at time.Time, keys ...account.ThrottleKey) (int, time.Duration) {
+		t.Helper()
+		blocked, wait, err := s.ThrottleTake(ctx, keys, at)
+		noErr(t, "ThrottleTake", err)
+		return blocked, wait
 	}
-	for range 5 {
-		noErr(t, "ThrottleSpend", s.ThrottleSpend(ctx, "n|opfer", b, now))
+	for i := range 3 {
+		if blocked, _ := take(now, opfer); blocked != -1 {
+			t.Fatalf("take %d of a bucket of 3: blocked %d", i+1, blocked)
+		}
 	}
-	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now); tokens != 0 {
-		t.Errorf("after 5 spends of 3: %v tokens, want 0", tokens)
+	if blocked, wait := take(now, opfer); blocked != 0 || wait != time.Minute {
+		t.Errorf("4th take of 3: blocked %d, wait %s, want 0, 1m", blocked, wait)
 	}
-	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now.Add(90*time.Second)); tokens < 1.49 || tokens > 1.51 {
-		t.Errorf("90 s later: %v tokens, want 1.5", tokens)
+	if blocked, wait := take(now.Add(30*time.Second), opfer); blocked != 0 || wait != 30*time.Second {
+		t.Errorf("30 s later: blocked %d, wait %s, want 0, 30s", blocked, wait)
 	}
-	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now.Add(time.Hour)); tokens != 3 {
-		t.Errorf("an hour later: %v tokens, want 3 (the burst)", tokens)
+	// All or none: the second bucket is empty, so the first (fresh) one
+	// keeps its tokens.
+	other := account.ThrottleKey{Key: "andere", Bucket: big}
+	if blocked, _ := take(now, other, opfer); blocked != 1 {
+		t.Errorf("take of a fresh and an empty bucket: blocked %d, want 1", blocked)
 	}
-	if tokens, _ = s.ThrottleTokens(ctx, "n|andere", b, now); tokens != 3 {
-		t.Errorf("another key: %v tokens", tokens)
+	for i := range 10 {
+		if blocked, _ := take(now, other); blocked != -1 {
+			t.Fatalf("take %d of the fresh bucket of 10: blocked %d (tokens taken by a refused take?)", i+1, blocked)
+		}
 	}
-	noErr(t, "ThrottleReset", s.ThrottleReset(ctx, "n|opfer"))
-	if tokens, _ = s.ThrottleTokens(ctx, "n|opfer", b, now); tokens != 3 {
-		t.Errorf("after reset: %v tokens", tokens)
+	// Refill: one token a minute.
+	if blocked, _ := take(now.Add(90*time.Second), opfer); blocked != -1 {
+		t.Errorf("90 s later: blocked %d, want a token", blocked)
 	}
-	noErr(t, "ThrottleSpend", s.ThrottleSpend(ctx, "n|alt", b, now))
+	if blocked, _ := take(now.Add(90*time.Second), opfer); blocked != 0 {
+		t.Errorf("90 s later, second take: blocked %d, want 0 (half a token left)", blocked)
+	}
+	// Give back: a token each, up to the burst.
+	noErr(t, "ThrottleGive", s.ThrottleGive(ctx, []account.ThrottleKey{opfer}, now.Add(90*time.Second)))
+	if blocked, _ := take(now.Add(90*time.Second), opfer); blocked != -1 {
+		t.Errorf("after giving back: blocked %d", blocked)
+	}
+	noErr(t, "ThrottleGive(full)", s.ThrottleGive(ctx, []account.ThrottleKey{{Key: "voll", Bucket: b}, {Key: "voll2", Bucket: b}}, now))
+	for i := range 3 {
+		if blocked, _ := take(now, account.ThrottleKey{Key: "voll", Bucket: b}); blocked != -1 {
+			t.Errorf("take %d after giving to a full bucket: blocked %d", i+1, blocked)
+		}
+	}
+	if blocked, _ := take(now, account.ThrottleKey{Key: "voll", Bucket: b}); blocked != 0 {
+		t.Errorf("giving to a full bucket made it hold more than its burst")
+	}
+	// Reset.
+	noErr(t, "ThrottleReset", s.ThrottleReset(ctx, "opfer"))
+	for i := range 3 {
+		if blocked, _ := take(now.Add(90*time.Second), opfer); blocked != -1 {
+			t.Errorf("take %d after reset: blocked %d", i+1, blocked)
+		}
+	}
+	// Purge forgets buckets unused since.
+	for range 3 {
+		take(now, account.ThrottleKey{Key: "alt", Bucket: b})
+	}
 	noErr(t, "ThrottlePurge", s.ThrottlePurge(ctx, now.Add(time.Second)))
-	if tokens, _ = s.ThrottleTokens(ctx, "n|alt", b, now); tokens != 3 {
-		t.Errorf("after purge: %v tokens, want a fresh bucket", tokens)
+	if blocked, _ := take(now, account.ThrottleKey{Key: "alt", Bucket: b}); blocked != -1 {
+		t.Errorf("after purge: blocked %d, want a fresh bucket", blocked)
+	}
+}
+
+// testThrottleConcurrent: 40 parallel takes from a bucket of 5 (40
+// parallel wrong passwords for one user) take exactly 5 tokens; the
+// store reserves atomically, it does not read first and write later.
+func testThrottleConcurrent(t *testing.T, s Stores) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	keys := []account.ThrottleKey{
+		{Key: "name-client", Bucket: account.Bucket{Burst: 5, Every: time.Hour}},
+		{Key: "client", Bucket: account.Bucket{Burst: 30, Every: time.Hour}},
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	results := make(chan int, n)
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			blocked, _, err := s.ThrottleTake(ctx, keys, now)
+			if err != nil {
+				errs <- err
+				return
+			}
+			results <- blocked
+		})
+	}
+	wg.Wait()
+	close(results)
+	close(errs)
+	for err := range errs {
+		t.Errorf("ThrottleTake: %v", err)
+	}
+	took := 0
+	for blocked := range results {
+		switch blocked {
+		case -1:
+			took++
+		case 0:
+		default:
+			t.Errorf("blocked by bucket %d, want 0 (the bucket of 5)", blocked)
+		}
+	}
+	if took != 5 {
+		t.Errorf("%d parallel takes from a bucket of 5: %d took a token", n, took)
+	}
+	// The client bucket lost exactly those 5: 25 more takes pass.
+	for i := range 25 {
+		if blocked, _, err := s.ThrottleTake(ctx, keys[1:], now); err != nil || blocked != -1 {
+			t.Fatalf("take %d of the client bucket after 5: blocked %d, %v", i+1, blocked, err)
+		}
 	}
 }

@@ -54,7 +54,9 @@ type ReleaseFixture struct {
 	FITConnectDestinations []*delivery.FITConnectAccount
 	// Drafts are opened with DraftByToken(TenantID, sha256(Token), ReadAt).
 	Drafts []*ReleaseDraft
-	// Throttle buckets, read with ThrottleTokens(Key, Bucket, At).
+	// Throttle buckets the release wrote (with plain user names and
+	// addresses in their keys). Migration 00011 deletes them: only the
+	// row count of login_throttle is checked (CheckReleaseRows: 0).
 	Throttle []*ReleaseThrottle
 	// Sessions are rows of scs's sessions table (no store API: the
 	// backend's test reads them with scs's store).
@@ -179,6 +181,11 @@ var releaseBookkeeping = map[string]bool{
 	"river_leader": true, "river_notification": true, "river_queue": true,
 }
 
+// releaseForgotten are the tables whose rows a migration deletes:
+// login_throttle's keys held user names and addresses in plain text
+// (migration 00011).
+var releaseForgotten = map[string]bool{"login_throttle": true}
+
 // CheckReleaseRows compares the row counts of the release's tables, as
 // count returns them, with those recorded after the release wrote the
 // fixture: migrating must not lose or add rows (River's queued jobs
@@ -196,6 +203,9 @@ func CheckReleaseRows(t *testing.T, fx *ReleaseFixture, count func(table string)
 	slices.Sort(tables)
 	for _, table := range tables {
 		want := fx.Rows[table]
+		if releaseForgotten[table] {
+			want = 0
+		}
 		got, err := count(table)
 		switch {
 		case err != nil:
@@ -309,11 +319,6 @@ func readRelease(t *testing.T, s Stores, fx *ReleaseFixture) *ReleaseFixture {
 		fv.XDF = nil
 		got.FormVersions = append(got.FormVersions, rv)
 	}
-	for _, want := range fx.Throttle {
-		tokens, err := s.ThrottleTokens(ctx, want.Key, want.Bucket, want.At)
-		must("ThrottleTokens", err)
-		got.Throttle = append(got.Throttle, &ReleaseThrottle{Key: want.Key, Bucket: want.Bucket, At: want.At, Tokens: tokens})
-	}
 	return got
 }
 
@@ -361,7 +366,6 @@ func checkReleaseRead(t *testing.T, s Stores, fx *ReleaseFixture) {
 	releaseSame(t, "form versions", fx.FormVersions, got.FormVersions)
 	releaseSame(t, "FITConnectDestinations", fx.FITConnectDestinations, got.FITConnectDestinations)
 	releaseSame(t, "drafts", fx.Drafts, got.Drafts)
-	releaseSame(t, "login throttle", fx.Throttle, got.Throttle)
 
 	// The sealed columns were opened with the data key: file names, draft
 	// and submission data, secrets. Say so if the fixture lacks them, so

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"RedeliverTargets", testRedeliverTargets},
 		{"Users", testUsers},
 		{"Throttle", testThrottle},
+		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"Isolation", testIsolation},
 		{"Targets", testTargets},
 		{"SubmitCreatesDeliveries", testSubmitCreatesDeliveries},
