@@ -78,6 +78,7 @@ type harnessConfig struct {
 	maxForm, maxUpload, maxAPI int64
 	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
 	years                      form.YearRange
+	dsn                        string // the database (store.Open); "": a new SQLite file
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -98,7 +99,11 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "antrag.db"), box)
+	dsn := hc.dsn
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "antrag.db")
+	}
+	db, err := store.Open(ctx, dsn, box)
 	if err != nil {
 		t.Fatal(err)
 	}
