@@ -523,7 +523,7 @@ func TestAcceptedAmpersandsReadBack(t *testing.T) {
 func TestAcceptedWorstCaseReadsBack(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, h *harness) {
 		sv := h.service("musterstadt", "gewerbeanmeldung")
-		data := worstData(sv, 4<<20)
+		data := worstData(sv, 12<<20)
 		r := h.postAPI("musterstadt.gewerbeanmeldung", dataBody(t, data))
 		made := createdOf(t, r)
 		stored, err := h.db.Submission(context.Background(), sv.tenant.ID, made.ID)
