@@ -5,7 +5,7 @@
 -- through the HTML journey or received from elsewhere.
 
 -- +goose Up
-ALTER TABLE submissions ADD COLUMN request_sha256 TEXT NOT NULL DEFAULT '';
+ALTER TABLE submissions ADD COLUMN request_sha256 TEXT COLLATE "C" NOT NULL DEFAULT '';
 
 -- +goose Down
 ALTER TABLE submissions DROP COLUMN request_sha256;
