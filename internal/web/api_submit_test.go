@@ -375,7 +375,7 @@ func TestAPIValidationProblemsCapped(t *testing.T) {
 
 // worstText is a text of about n bytes in canonical JSON made of what
 // expands most on its way: in JSON (U+2028, '"', '\\', tab and newline
-// where allowed), in HTML ('&', '<', '>', '"', '\”), in the PDF (emoji,
+// where allowed), in HTML ('&', '<', '>', '"' and the apostrophe), in the PDF (emoji,
 // printed as "[U+1F600]", and combining marks), 4-byte UTF-8. It starts
 // and ends with a letter (text is trimmed).
 func worstText(n int, multiline bool) string {
