@@ -55,6 +55,7 @@ type mpApp struct {
 	index     int
 	proc      int    // 0: A, 1: B (for HTML drafts: where it was started)
 	key       string // Idempotency-Key ("" for HTML drafts)
+	body      []byte // the API request's body
 	html      bool
 	id        string
 	reference string
@@ -210,6 +211,7 @@ func mpAPI(c *http.Client, base string, example map[string]any, app *mpApp) erro
 		return err
 	}
 	body, _ := json.Marshal(map[string]any{"data": data})
+	app.body = body
 	sub, status, answer, err := mpSubmit(c, base, body, draft, app.key)
 	if err != nil {
 		return err
@@ -546,13 +548,20 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 					err = mpAPI(client, bases[app.proc], svc.Example, app)
 				}
 				if err == nil && i%50 == 0 {
-					// A retry reaching the other process answers as the first time.
+					// A retry reaching the other process answers as the first
+					// time; other data under the key is refused there too.
 					var s apiSubmission
 					var status int
 					var body string
-					s, status, body, err = mpSubmit(client, bases[1-app.proc], []byte(`{"data":{}}`), "", app.key)
+					s, status, body, err = mpSubmit(client, bases[1-app.proc], app.body, "", app.key)
 					if err == nil && (status != http.StatusCreated || s.ID != app.id || s.Reference != app.reference) {
 						err = fmt.Errorf("retry with Idempotency-Key on the other process: %d %s, first answer %s %s", status, body, app.id, app.reference)
+					}
+					if err == nil {
+						_, status, body, err = mpSubmit(client, bases[1-app.proc], []byte(`{"data":{}}`), "", app.key)
+						if err == nil && status != http.StatusUnprocessableEntity {
+							err = fmt.Errorf("other data with a used Idempotency-Key on the other process: %d %s", status, body)
+						}
 					}
 					replays.Add(1)
 				}
@@ -831,6 +840,7 @@ func mpConcurrentTwice(c *http.Client, bases [2]string, example map[string]any, 
 		return err
 	}
 	body, _ := json.Marshal(map[string]any{"data": data})
+	app.body = body
 	type result struct {
 		s      apiSubmission
 		status int

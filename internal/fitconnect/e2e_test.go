@@ -107,6 +107,9 @@ type envOpts struct {
 	callback bool
 	// callbackSecret registered with the double; default the destination's.
 	callbackSecret []byte
+	// maxBody is the double's limit of request bodies other than
+	// attachments; 0 its default.
+	maxBody int64
 }
 
 func newEnv(t *testing.T, o envOpts) *env {
@@ -120,7 +123,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	// on a loaded machine that may take longer than the double's default
 	// limit of an attempt.
 	e.double, e.srv = fitconnecttest.NewServer(t, fitconnecttest.Options{CallbackBackoff: 10 * time.Millisecond, CallbackAttempts: 2,
-		CallbackTimeout: time.Minute})
+		CallbackTimeout: time.Minute, MaxBodyBytes: o.maxBody})
 	e.double.AddClient("sender-musterstadt", "sender-secret")
 	e.double.AddClient("subscriber-kreis", "subscriber-secret")
 

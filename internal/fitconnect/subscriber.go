@@ -568,7 +568,11 @@ func rewriteAttachmentIDs(data []byte, idMap map[string]string, files map[string
 	if bad != "" {
 		return nil, problem(RejectMissingAttachment, "Anlage fehlt", "Die Fachdaten verweisen auf eine nicht übermittelte Anlage.", "data")
 	}
-	out, err := json.Marshal(doc)
+	out, err := form.MarshalData(doc)
+	if errors.Is(err, form.ErrDataTooLarge) {
+		return nil, problem(RejectSubmissionValidation, "Fachdaten zu groß",
+			fmt.Sprintf("Die Fachdaten sind in kanonischer Form größer als %d MiB.", form.MaxDataBytes>>20), "data")
+	}
 	if err != nil {
 		return nil, problem(RejectSyntaxViolation, "Fachdaten ungültig", "Die Fachdaten sind nicht lesbar.", "data")
 	}

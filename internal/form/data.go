@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/big"
 	"strconv"
+
+	"github.com/antrag/antrag/internal/apperr"
 )
 
 // The canonical data document (the JSON that antrag stores and delivers, and
@@ -103,11 +105,40 @@ type FileHash struct {
 	Content string `json:"content"`
 }
 
-// MaxDataBytes is the largest data document DecodeData reads.
+// MaxDataBytes is the largest canonical data document (MarshalData) in
+// bytes: the bound antrag accepts an application with, and the one
+// DecodeData reads back, so that whatever was accepted can be read.
 const MaxDataBytes = 16 << 20
 
-// ErrDataTooLarge is returned by DecodeData for a document above MaxDataBytes.
-var ErrDataTooLarge = errors.New("Datendokument ist größer als 16 MiB")
+// ErrDataTooLarge is returned (wrapping apperr.TooLarge) by DecodeData
+// and MarshalData for a document above MaxDataBytes.
+var ErrDataTooLarge = fmt.Errorf("Datendokument ist größer als 16 MiB: %w", apperr.TooLarge)
+
+// MarshalData returns the canonical JSON of a data document, the bytes
+// antrag hashes, stores and delivers: object keys sorted, numbers as their
+// json.Number text, no insignificant space, and no HTML escaping ("<",
+// ">" and "&" stay one byte each; encoding/json's default would make them
+// six). Errors: ErrDataTooLarge for a result above MaxDataBytes, or
+// encoding/json's for a value it cannot encode.
+func MarshalData(doc map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := EncodeData(&buf, doc); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	if len(b) > MaxDataBytes {
+		return nil, ErrDataTooLarge
+	}
+	return b, nil
+}
+
+// EncodeData writes the canonical JSON of doc (see MarshalData), followed
+// by a newline, to w, without a size bound: for hashing a document.
+func EncodeData(w io.Writer, doc map[string]any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
 
 // DecodeData reads one JSON object. Numbers stay json.Number, so that
 // 1234.56 is not rounded through float64. Anything after the object, or a

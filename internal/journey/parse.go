@@ -713,11 +713,26 @@ func removeFile(doc map[string]any, id string) bool {
 	return found
 }
 
+// deepCopy copies a data document's maps and slices; the other values
+// (strings, json.Number, bool) are immutable.
 func deepCopy(doc map[string]any) map[string]any {
-	b, _ := json.Marshal(doc)
-	out, err := form.DecodeData(strings.NewReader(string(b)))
-	if err != nil {
-		return map[string]any{}
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		out[k] = copyValue(v)
 	}
 	return out
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return deepCopy(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v
 }

@@ -17,11 +17,14 @@ func (db *DB) sealData(data map[string]any) ([]byte, error) {
 	if data == nil {
 		data = map[string]any{}
 	}
-	b, err := json.Marshal(data)
-	if err != nil {
+	// Without HTML escaping, as form.MarshalData: "&" stays one byte.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(data); err != nil {
 		return nil, fmt.Errorf("draft data: %w", err)
 	}
-	return db.box.Seal(b), nil
+	return db.box.Seal(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
 }
 
 // openData opens sealed draft data like form.DecodeData: numbers are

@@ -21,11 +21,13 @@ const (
 )
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref`
+	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
+	request_sha256`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
-	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref`
+	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
+	request_sha256`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -42,7 +44,7 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	var data []byte
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
-		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef)
+		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -160,11 +162,11 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at, source)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
 			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), db.ts(submitted), db.ts(updated),
-			submission.SourceAntrag); err != nil {
+			submission.SourceAntrag, s.RequestSHA256); err != nil {
 			return err
 		}
 

@@ -5,7 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
 )
 
 // Files deletes the stored content of attachments (blob.Store does).
@@ -43,17 +48,29 @@ var errNoReference = errors.New("keine freie Vorgangsnummer gefunden")
 
 // Submit takes in an application made in antrag: s with TenantID,
 // ServiceID, FormVersionID, AuthorityID, Data (the canonical JSON as
-// validated) and either DraftID (the journey) or IdempotencyKey (the JSON
-// API); attachmentIDs are the draft's attachments the data refers to. It
-// sets s.DataSHA256 and s.Reference, and returns s with created true, or
-// the submission the draft or key already made with created false. Errors
-// are Store.Submit's.
+// validated, form.MarshalData) and DraftID (the journey, an API upload
+// session) or IdempotencyKey (the JSON API) or both, and RequestSHA256
+// for the JSON API; attachmentIDs are the draft's attachments the data
+// refers to. It sets s.DataSHA256 and s.Reference, and returns s with
+// created true, or the submission the draft or key already made with
+// created false if SameRequest allows. Errors: form.ErrDataTooLarge for
+// Data above form.MaxDataBytes (nothing is stored, so whatever is stored
+// can be read back), ErrRequestMismatch, ErrDraftSubmitted, and
+// Store.Submit's.
 func (in *Intake) Submit(ctx context.Context, s *Submission, ev *Event, attachmentIDs []string) (_ *Submission, created bool, err error) {
+	if len(s.Data) > form.MaxDataBytes {
+		return nil, false, form.ErrDataTooLarge
+	}
 	s.DataSHA256 = dataSHA256(s.Data)
-	for range maxReferenceTries {
+	for try := 0; try < maxReferenceTries; try++ {
 		s.Reference = NewReference()
 		existing, created, orphans, err := in.Store.Submit(ctx, s, ev, attachmentIDs)
 		if errors.Is(err, ErrReferenceTaken) {
+			continue
+		}
+		if errors.Is(err, apperr.Conflict) && s.IdempotencyKey != "" && try == 0 {
+			// Another request with the key was stored at the same moment
+			// (the key's unique index): once more, to find it.
 			continue
 		}
 		if err != nil {
@@ -61,11 +78,67 @@ func (in *Intake) Submit(ctx context.Context, s *Submission, ev *Event, attachme
 		}
 		in.delete(ctx, orphans)
 		if !created {
+			if err := SameRequest(existing, s); err != nil {
+				return nil, false, err
+			}
 			return existing, false, nil
 		}
 		return s, true, nil
 	}
 	return nil, false, errNoReference
+}
+
+// ErrRequestMismatch is the error for a JSON API request whose
+// Idempotency-Key already made a submission from a different request
+// (apperr.Conflict; the JSON API answers 422, as the IETF draft "The
+// Idempotency-Key HTTP Header Field" describes).
+var ErrRequestMismatch = fmt.Errorf("Der Idempotency-Key wurde schon für einen Antrag mit anderen Daten verwendet: %w", apperr.Conflict)
+
+// ErrDraftSubmitted is the error for a request with a draft (an API upload
+// session) that already made a different submission (apperr.Conflict).
+var ErrDraftSubmitted = fmt.Errorf("Mit dieser Sitzung wurde schon ein anderer Antrag gestellt: %w", apperr.Conflict)
+
+// SameRequest reports whether the request s may be answered with the
+// submission prev that its idempotency key or draft already made: nil,
+// ErrRequestMismatch or ErrDraftSubmitted.
+//
+//   - The HTML journey (s.RequestSHA256 "") is idempotent through its
+//     draft: any later submit of the draft is answered with prev.
+//   - A request with the idempotency key of prev must be the same request
+//     (RequestSHA256); prev without a hash (stored before antrag kept it)
+//     is taken as the same.
+//   - A request with the draft of prev (an API upload session), but not
+//     its key, must be the same request with the same key ("" for none):
+//     a client retrying without a key gets its submission, a different
+//     application in the same session is refused.
+func SameRequest(prev, s *Submission) error {
+	switch {
+	case s.RequestSHA256 == "":
+		return nil
+	case s.IdempotencyKey != "" && prev.IdempotencyKey == s.IdempotencyKey:
+		if prev.RequestSHA256 != "" && prev.RequestSHA256 != s.RequestSHA256 {
+			return ErrRequestMismatch
+		}
+		return nil
+	case prev.IdempotencyKey == s.IdempotencyKey && prev.RequestSHA256 == s.RequestSHA256:
+		return nil
+	}
+	return ErrDraftSubmitted
+}
+
+// RequestHash returns the RequestSHA256 of a JSON API request: the hex
+// SHA-256 of method, a newline, the canonical path (with the form id as
+// antrag spells it), a newline and the canonical JSON of the decoded data
+// document (form.EncodeData: keys sorted, no insignificant space), so
+// that the same data sent with other spacing or key order is the same
+// request.
+func RequestHash(method, path string, doc map[string]any) (string, error) {
+	h := sha256.New()
+	io.WriteString(h, method+"\n"+path+"\n")
+	if err := form.EncodeData(h, doc); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Receive takes in an application that arrived from elsewhere: s with
@@ -86,6 +159,9 @@ func (in *Intake) Receive(ctx context.Context, s *Submission, atts []*Attachment
 			in.delete(context.WithoutCancel(ctx), keys)
 		}
 	}()
+	if len(s.Data) > form.MaxDataBytes {
+		return nil, false, form.ErrDataTooLarge
+	}
 	s.DataSHA256 = dataSHA256(s.Data)
 	for range maxReferenceTries {
 		s.Reference = NewReference()

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -20,6 +22,8 @@ type fakeStore struct {
 	refs    []string
 	answers []error // per call; nil: stored
 	orphans []string
+	// existing, if set, is the submission the key or draft already made.
+	existing *submission.Submission
 }
 
 func (f *fakeStore) answer() error {
@@ -34,6 +38,9 @@ func (f *fakeStore) Submit(ctx context.Context, s *submission.Submission, ev *su
 	f.refs = append(f.refs, s.Reference)
 	if err := f.answer(); err != nil {
 		return nil, false, nil, err
+	}
+	if f.existing != nil {
+		return f.existing, false, nil, nil
 	}
 	return s, true, f.orphans, nil
 }
@@ -120,5 +127,98 @@ func TestIntakeReceiveDeletesUnstoredContent(t *testing.T) {
 				t.Errorf("deleted %v, want both contents", files.deleted)
 			}
 		})
+	}
+}
+
+// TestIntakeRefusesDataItCannotReadBack: data above form.MaxDataBytes
+// (the most DecodeData reads back) is refused before the store sees it,
+// and a received submission's contents are deleted.
+func TestIntakeRefusesDataItCannotReadBack(t *testing.T) {
+	big := make([]byte, form.MaxDataBytes+1)
+	st, files := &fakeStore{}, &fakeFiles{}
+	in := &submission.Intake{Store: st, Files: files}
+	if _, _, err := in.Submit(context.Background(), &submission.Submission{Data: big}, &submission.Event{}, nil); !errors.Is(err, form.ErrDataTooLarge) ||
+		!errors.Is(err, apperr.TooLarge) || len(st.refs) != 0 {
+		t.Errorf("Submit: %v after %d store calls", err, len(st.refs))
+	}
+	atts := []*submission.Attachment{{StorageKey: "key-aaaa-1"}}
+	if _, _, err := in.Receive(context.Background(), &submission.Submission{Data: big}, atts, &submission.Event{}); !errors.Is(err, form.ErrDataTooLarge) ||
+		len(st.refs) != 0 || !slices.Equal(files.deleted, []string{"key-aaaa-1"}) {
+		t.Errorf("Receive: %v after %d store calls, deleted %v", err, len(st.refs), files.deleted)
+	}
+	// Exactly at the bound is taken.
+	at := make([]byte, form.MaxDataBytes)
+	if _, created, err := in.Submit(context.Background(), &submission.Submission{Data: at}, &submission.Event{}, nil); err != nil || !created {
+		t.Errorf("Submit at the bound: %v, %v", created, err)
+	}
+}
+
+func TestSameRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		prev, req submission.Submission
+		want      error
+	}{
+		{"the journey submits its draft again", submission.Submission{RequestSHA256: "a"}, submission.Submission{}, nil},
+		{"a retry with key", submission.Submission{IdempotencyKey: "k", RequestSHA256: "a"}, submission.Submission{IdempotencyKey: "k", RequestSHA256: "a"}, nil},
+		{"other data with the key", submission.Submission{IdempotencyKey: "k", RequestSHA256: "a"}, submission.Submission{IdempotencyKey: "k", RequestSHA256: "b"}, submission.ErrRequestMismatch},
+		{"a key used before hashes were kept", submission.Submission{IdempotencyKey: "k"}, submission.Submission{IdempotencyKey: "k", RequestSHA256: "b"}, nil},
+		{"a retry of a session without key", submission.Submission{RequestSHA256: "a"}, submission.Submission{RequestSHA256: "a"}, nil},
+		{"other data in a used session", submission.Submission{RequestSHA256: "a"}, submission.Submission{RequestSHA256: "b"}, submission.ErrDraftSubmitted},
+		{"another key in a used session", submission.Submission{IdempotencyKey: "k", RequestSHA256: "a"}, submission.Submission{IdempotencyKey: "l", RequestSHA256: "a"}, submission.ErrDraftSubmitted},
+		{"a key in a session used without", submission.Submission{RequestSHA256: "a"}, submission.Submission{IdempotencyKey: "k", RequestSHA256: "a"}, submission.ErrDraftSubmitted},
+		{"a session used before hashes were kept", submission.Submission{}, submission.Submission{RequestSHA256: "a"}, submission.ErrDraftSubmitted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := submission.SameRequest(&tc.prev, &tc.req); got != tc.want {
+				t.Errorf("SameRequest = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestIntakeSubmitBindsTheKeyToTheRequest: the submission a key already
+// made answers the same request only.
+func TestIntakeSubmitBindsTheKeyToTheRequest(t *testing.T) {
+	prev := &submission.Submission{ID: "s1", IdempotencyKey: "k", RequestSHA256: "a"}
+	in := &submission.Intake{Store: &fakeStore{existing: prev}, Files: &fakeFiles{}}
+	got, created, err := in.Submit(context.Background(), &submission.Submission{IdempotencyKey: "k", RequestSHA256: "a", Data: []byte(`{}`)}, &submission.Event{}, nil)
+	if err != nil || created || got != prev {
+		t.Errorf("same request: %v, %v, %v", got, created, err)
+	}
+	_, _, err = in.Submit(context.Background(), &submission.Submission{IdempotencyKey: "k", RequestSHA256: "b", Data: []byte(`{}`)}, &submission.Event{}, nil)
+	if !errors.Is(err, submission.ErrRequestMismatch) || !errors.Is(err, apperr.Conflict) {
+		t.Errorf("other request: %v", err)
+	}
+}
+
+func TestRequestHash(t *testing.T) {
+	doc := func(s string) map[string]any {
+		d, err := form.DecodeData(strings.NewReader(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	hash := func(method, path string, d map[string]any) string {
+		h, err := submission.RequestHash(method, path, d)
+		if err != nil || len(h) != 64 {
+			t.Fatalf("RequestHash = %q, %v", h, err)
+		}
+		return h
+	}
+	const path = "/api/v1/forms/a.b/submissions"
+	base := hash("POST", path, doc(`{"G1": {"F1": "x&y", "F2": 1.50}, "F3": true}`))
+	if got := hash("POST", path, doc(`{"F3":true,"G1":{"F2":1.50,"F1":"x\u0026y"}}`)); got != base {
+		t.Error("the same data in another order and spelling hashes differently")
+	}
+	for name, got := range map[string]string{
+		"other data":   hash("POST", path, doc(`{"G1": {"F1": "x&y ", "F2": 1.50}, "F3": true}`)),
+		"other form":   hash("POST", "/api/v1/forms/a.c/submissions", doc(`{"G1": {"F1": "x&y", "F2": 1.50}, "F3": true}`)),
+		"other method": hash("PUT", path, doc(`{"G1": {"F1": "x&y", "F2": 1.50}, "F3": true}`)),
+	} {
+		if got == base {
+			t.Errorf("%s hashes the same", name)
+		}
 	}
 }

@@ -97,6 +97,13 @@ type Submission struct {
 	// IdempotencyKey is the client's key for JSON API submissions ("" for
 	// the HTML journey, which is idempotent through its draft).
 	IdempotencyKey string
+	// RequestSHA256 is the hex SHA-256 of the JSON API request that made
+	// the submission (see RequestHash): a retry with the same
+	// IdempotencyKey, or with the same upload session, is answered with
+	// this submission only if it is the same request. "" for the HTML
+	// journey, for received submissions and for submissions stored before
+	// antrag kept it.
+	RequestSHA256 string
 	// Source is where the submission came from: SourceAntrag (sent with
 	// antrag's journey or API) or SourceFITConnect (received from a
 	// FIT-Connect destination of the tenant).

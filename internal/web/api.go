@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -124,7 +125,10 @@ type apiSubmission struct {
 
 // apiSubmit accepts {"data": {…}} in the canonical data shape. It runs the
 // same validation and rules as the HTML journey. An Idempotency-Key header
-// makes retries safe: the same key gives the same submission.
+// makes retries safe: the same key with the same request gives the same
+// submission, the same key with another request a 422 problem
+// (submission.SameRequest); so does the same upload session without a
+// key.
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	t, svc, f, fv, err := s.apiResolve(r)
 	if err != nil {
@@ -159,12 +163,21 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	var textErr *form.TextError
 	if errors.As(err, &textErr) {
 		// Unreadable text is a problem of the value it is in.
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
-			Detail: "1 Angabe ist zu korrigieren.", Errors: form.Problems{textErr.Problem(f.Schema)}})
+		writeInvalid(w, form.Problems{textErr.Problem(f.Schema)})
 		return nil
+	}
+	if errors.Is(err, form.ErrDataTooLarge) {
+		return clientError(apperr.TooLarge, fmt.Sprintf("Die Antragsdaten sind größer als %s.", form.HumanSize(form.MaxDataBytes)))
 	}
 	if err != nil {
 		return clientError(apperr.Invalid, err.Error()+".") // form.DecodeData's messages are for clients
+	}
+	formID := t.Slug + "." + svc.Slug
+	// The request as received, before normalising: a retry must send the
+	// same data.
+	reqHash, err := submission.RequestHash(r.Method, "/api/v1/forms/"+formID+"/submissions", doc)
+	if err != nil {
+		return err
 	}
 	// The canonical form, as the HTML journey reads its inputs: trimmed
 	// text, postcodes, codes in the list's spelling (form.Normalize).
@@ -173,22 +186,28 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if len(key) > 200 {
 		return clientError(apperr.Invalid, "Der Idempotency-Key ist länger als 200 Zeichen.")
 	}
+	tok := r.Header.Get(draftHeader)
 	// A retry: answer as the first time. found reports whether it did.
 	retried := func() (found bool, err error) {
-		if key == "" {
-			return false, nil
-		}
-		prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key)
-		if errors.Is(err, apperr.NotFound) {
-			return false, nil
-		}
-		if err != nil {
+		prev, err := s.previousSubmission(r, t, key, tok)
+		if err != nil || prev == nil {
 			return false, err
 		}
-		if prev.ServiceID != svc.ID {
+		byKey := key != "" && prev.IdempotencyKey == key
+		if byKey && prev.ServiceID != svc.ID {
 			return true, clientError(apperr.Conflict, "Dieser Idempotency-Key wurde schon für ein anderes Formular verwendet.")
 		}
-		return true, writeJSON(w, http.StatusCreated, apiSubmission{ID: prev.ID, Reference: prev.Reference, Status: prev.Status})
+		if prev.ServiceID != svc.ID {
+			return false, nil // the session's form: apiDraft says so
+		}
+		switch err := submission.SameRequest(prev, &submission.Submission{IdempotencyKey: key, RequestSHA256: reqHash}); {
+		case errors.Is(err, submission.ErrRequestMismatch):
+			writeRequestMismatch(w)
+			return true, nil
+		case err != nil:
+			return false, nil // another application in a used session: apiDraft says so
+		}
+		return true, writeCreated(w, formID, prev)
 	}
 	if found, err := retried(); found || err != nil {
 		return err
@@ -199,11 +218,12 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	// Files must have been uploaded to this upload session (header
 	// Antrag-Entwurf), with the size and hash the data claims.
 	var draft *submission.Draft
-	if tok := r.Header.Get(draftHeader); tok != "" {
+	if tok != "" {
 		if draft, err = s.apiDraft(r, t, svc, tok); err != nil {
-			// The first request with this key may have used the upload
-			// session meanwhile (a retry sent to another process while the
-			// first still ran): then it answers as the first.
+			// The first request with this key or session may have used
+			// the upload session meanwhile (a retry sent to another
+			// process while the first still ran): then it answers as the
+			// first.
 			if found, rerr := retried(); found || rerr != nil {
 				return rerr
 			}
@@ -219,29 +239,104 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		if found, err := retried(); found || err != nil {
 			return err
 		}
-		detail := "1 Angabe ist zu korrigieren."
-		if len(problems) > 1 {
-			detail = fmt.Sprintf("%d Angaben sind zu korrigieren.", len(problems))
+		if draft != nil {
+			// Submitted meanwhile by another application: its files moved
+			// with it, which is not this request's fault.
+			if _, err := s.apiDraft(r, t, svc, tok); err != nil {
+				return err
+			}
 		}
-		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
-			Detail: detail, Errors: problems})
+		writeInvalid(w, problems)
 		return nil
 	}
 	auth, err := s.authorityFor(r, t, svc)
 	if err != nil {
 		return err
 	}
-	sub := &submission.Submission{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: fv.ID, AuthorityID: auth.ID, IdempotencyKey: key}
+	sub := &submission.Submission{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: fv.ID, AuthorityID: auth.ID,
+		IdempotencyKey: key, RequestSHA256: reqHash}
 	if draft != nil {
 		sub.DraftID = draft.ID
 	}
 	ev := &submission.Event{TenantID: t.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über die JSON-Schnittstelle"}
 	got, err := s.store(r, sub, ev, clean)
-	if err != nil {
+	switch {
+	case errors.Is(err, submission.ErrRequestMismatch):
+		writeRequestMismatch(w)
+		return nil
+	case errors.Is(err, submission.ErrDraftSubmitted):
+		if _, derr := s.apiDraft(r, t, svc, tok); derr != nil {
+			return derr // names the Vorgangsnummer
+		}
+		return clientError(apperr.Conflict, "Mit der Sitzung im Kopf "+draftHeader+" wurde schon ein Antrag gestellt.")
+	case err != nil:
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/forms/"+r.PathValue("formId")+"/submissions/"+got.ID)
-	return writeJSON(w, http.StatusCreated, apiSubmission{ID: got.ID, Reference: got.Reference, Status: got.Status})
+	return writeCreated(w, formID, got)
+}
+
+// previousSubmission returns the submission that an earlier request made
+// with the idempotency key, or else with the upload session token; nil if
+// neither made one.
+func (s *Server) previousSubmission(r *http.Request, t *tenant.Tenant, key, tok string) (*submission.Submission, error) {
+	if key != "" {
+		prev, err := s.deps.Store.SubmissionByIdempotencyKey(r.Context(), t.ID, key)
+		if err == nil || !errors.Is(err, apperr.NotFound) {
+			return prev, err
+		}
+	}
+	if tok == "" {
+		return nil, nil
+	}
+	d, err := s.deps.Store.DraftByToken(r.Context(), t.ID, tokenHash(tok), s.now())
+	if errors.Is(err, apperr.NotFound) || err == nil && d.SubmissionID == "" {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.deps.Store.Submission(r.Context(), t.ID, d.SubmissionID)
+	if errors.Is(err, apperr.NotFound) {
+		return nil, nil
+	}
+	return prev, err
+}
+
+// writeCreated answers a submission with 201, its Location (the address
+// of apiSubmissionStatus) and its id, Vorgangsnummer and status; a retry
+// gets the same answer as the request that made it.
+func writeCreated(w http.ResponseWriter, formID string, sub *submission.Submission) error {
+	w.Header().Set("Location", "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(sub.ID))
+	return writeJSON(w, http.StatusCreated, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status})
+}
+
+// writeRequestMismatch answers a request whose Idempotency-Key already
+// made a submission from other data: 422, as the IETF draft "The
+// Idempotency-Key HTTP Header Field" (section 2.7) describes.
+func writeRequestMismatch(w http.ResponseWriter) {
+	writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Idempotency-Key schon verwendet",
+		Detail: "Mit diesem Idempotency-Key wurde schon ein Antrag mit anderen Daten eingereicht. " +
+			"Eine Wiederholung muss dieselben Daten senden; ein neuer Antrag braucht einen neuen Schlüssel."})
+}
+
+// maxProblems is the most field-level problems a 422 lists; errorCount
+// gives how many there are in all.
+const maxProblems = 100
+
+// writeInvalid answers 422 with the field-level problems of a submission,
+// at most maxProblems of them, and their number.
+func writeInvalid(w http.ResponseWriter, problems form.Problems) {
+	n := len(problems)
+	detail := "1 Angabe ist zu korrigieren."
+	if n > 1 {
+		detail = fmt.Sprintf("%d Angaben sind zu korrigieren.", n)
+	}
+	if n > maxProblems {
+		detail += fmt.Sprintf(" Die ersten %d stehen in errors.", maxProblems)
+		problems = problems[:maxProblems]
+	}
+	writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Antrag unvollständig oder fehlerhaft",
+		Detail: detail, Errors: problems, ErrorCount: n})
 }
 
 // apiSubmissionStatus answers GET …/submissions/{id}, the address the

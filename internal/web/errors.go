@@ -131,12 +131,15 @@ func (s *Server) api(h handlerFunc) http.Handler {
 
 // Problem is an RFC 9457 problem details object.
 type Problem struct {
-	Type   string         `json:"type,omitempty"`
-	Title  string         `json:"title"`
-	Status int            `json:"status"`
-	Detail string         `json:"detail,omitempty"`
-	Errors form.Problems  `json:"errors,omitempty"` // field-level problems, keyed by element path
-	Extra  map[string]any `json:"-"`
+	Type   string        `json:"type,omitempty"`
+	Title  string        `json:"title"`
+	Status int           `json:"status"`
+	Detail string        `json:"detail,omitempty"`
+	Errors form.Problems `json:"errors,omitempty"` // field-level problems, keyed by element path
+	// ErrorCount is the number of field-level problems, of which Errors
+	// lists at most the first 100.
+	ErrorCount int            `json:"errorCount,omitempty"`
+	Extra      map[string]any `json:"-"`
 }
 
 func writeProblem(w http.ResponseWriter, status int, p Problem) {

@@ -82,6 +82,7 @@ type harnessConfig struct {
 	years                      form.YearRange
 	trustedProxies             []netip.Prefix
 	logins                     *account.LoginsConfig // nil: the server's default Logins
+	dsn                        string                // the database (store.Open); "": a new SQLite file
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -102,7 +103,11 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "antrag.db"), box)
+	dsn := hc.dsn
+	if dsn == "" {
+		dsn = "sqlite:" + filepath.Join(dir, "antrag.db")
+	}
+	db, err := store.Open(ctx, dsn, box)
 	if err != nil {
 		t.Fatal(err)
 	}

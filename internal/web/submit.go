@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha512"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -29,11 +28,17 @@ import (
 )
 
 // store takes in a validated application (submission.Intake): the
-// canonical JSON of clean as its data, with the attachments it refers to.
-// It returns the submission, or the existing one when the draft or
-// idempotency key was already used.
+// canonical JSON of clean (form.MarshalData) as its data, with the
+// attachments it refers to. It returns the submission, or the existing one
+// when the draft or idempotency key was already used by the same request
+// (submission.SameRequest). Data above form.MaxDataBytes is a client
+// error (apperr.TooLarge).
 func (s *Server) store(r *http.Request, sub *submission.Submission, ev *submission.Event, clean map[string]any) (*submission.Submission, error) {
-	data, err := json.Marshal(clean)
+	data, err := form.MarshalData(clean)
+	if errors.Is(err, form.ErrDataTooLarge) {
+		return nil, clientError(apperr.TooLarge, fmt.Sprintf(
+			"Die Antragsdaten sind zusammen größer als %s. Bitte kürzen Sie lange Angaben.", form.HumanSize(form.MaxDataBytes)))
+	}
 	if err != nil {
 		return nil, err
 	}

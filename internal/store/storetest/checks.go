@@ -420,7 +420,7 @@ func CheckConcurrentWrites(t *testing.T, dsn string) {
 			wg.Go(func() {
 				<-start
 				s := &submission.Submission{TenantID: tn.ID, ServiceID: svc.ID, Reference: fmt.Sprintf("R-%d", i),
-					IdempotencyKey: "key-1", Data: []byte(`{}`)}
+					IdempotencyKey: "key-1", RequestSHA256: fmt.Sprintf("request-%d", i), Data: []byte(`{}`)}
 				got, created, _, err := db.Submit(ctx, s, &submission.Event{Actor: "API", Action: "eingereicht"}, nil)
 				results[i] = result{got, created, err}
 			})
@@ -442,6 +442,17 @@ func CheckConcurrentWrites(t *testing.T, dsn string) {
 		slices.Sort(ids)
 		if created != 1 || len(slices.Compact(ids)) != 1 {
 			t.Errorf("%d created, ids %v; want 1 created and one id", created, ids)
+		}
+		// Every answer carries the stored request's hash, which decides
+		// whether it answers a retry (submission.SameRequest).
+		stored, err := db.SubmissionByIdempotencyKey(ctx, tn.ID, "key-1")
+		if err != nil || !strings.HasPrefix(stored.RequestSHA256, "request-") {
+			t.Fatalf("SubmissionByIdempotencyKey: %+v, %v", stored, err)
+		}
+		for i, r := range results {
+			if r.err == nil && r.got.RequestSHA256 != stored.RequestSHA256 {
+				t.Errorf("Submit #%d answered with request hash %q, stored %q", i, r.got.RequestSHA256, stored.RequestSHA256)
+			}
 		}
 	})
 
