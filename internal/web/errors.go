@@ -32,9 +32,15 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, apperr.Unauthorized):
 		return http.StatusUnauthorized
+	case errors.Is(err, apperr.Unavailable):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
+
+// retryAfter is the Retry-After (seconds) of a 503 answer: about how long
+// a database restart or fail-over takes.
+const retryAfter = "30"
 
 // publicMessage is what a citizen reads for an error of that status.
 func publicMessage(status int) (title, text string) {
@@ -53,6 +59,8 @@ func publicMessage(status int) (title, text string) {
 		return "Nicht erlaubt", "Die Anfrage wurde abgelehnt."
 	case http.StatusRequestEntityTooLarge:
 		return "Zu groß", "Die gesendeten Daten sind zu groß. Bitte laden Sie kleinere Dateien hoch."
+	case http.StatusServiceUnavailable:
+		return "Vorübergehend nicht verfügbar", "Der Dienst ist gerade nicht erreichbar. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es in einer Minute noch einmal."
 	}
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
 }
@@ -79,6 +87,8 @@ func apiMessage(status int) (title, detail string) {
 		return "Nicht mehr verfügbar", "Diese Ressource wurde gelöscht."
 	case http.StatusUnauthorized:
 		return "Nicht angemeldet", "Anmeldung erforderlich."
+	case http.StatusServiceUnavailable:
+		return "Vorübergehend nicht verfügbar", "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es nach der in Retry-After genannten Zeit noch einmal."
 	}
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."
 }
@@ -107,6 +117,9 @@ func (s *Server) html(h handlerFunc) http.Handler {
 				}
 			}
 			w.Header().Set("Cache-Control", "no-store")
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
+			}
 			s.render(w, r, status, "error", map[string]any{"Title": title, "Text": text, "Status": status})
 		}
 	})
@@ -123,6 +136,9 @@ func (s *Server) api(h handlerFunc) http.Handler {
 			var pe *publicError
 			if errors.As(err, &pe) {
 				text = pe.text
+			}
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
 			}
 			writeProblem(w, status, Problem{Title: title, Detail: text})
 		}
