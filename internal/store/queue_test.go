@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -210,3 +211,69 @@ func (r *recordRunner) Deliver(ctx context.Context, tenantID, id string, round i
 }
 func (r *recordRunner) Follow(ctx context.Context) error { return nil }
 func (r *recordRunner) Poll(ctx context.Context) error   { return nil }
+
+// blockingRunner's Deliver waits until its context ends and reports why.
+type blockingRunner struct {
+	started chan struct{}
+	ended   chan error
+}
+
+func (r *blockingRunner) Deliver(ctx context.Context, tenantID, id string, round int) (time.Duration, error) {
+	select {
+	case r.started <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	select {
+	case r.ended <- context.Cause(ctx):
+	default:
+	}
+	return 0, ctx.Err()
+}
+func (r *blockingRunner) Follow(ctx context.Context) error { return nil }
+func (r *blockingRunner) Poll(ctx context.Context) error   { return nil }
+
+// TestQueueCancelsJobsWhenHeartbeatFails: a process that cannot record
+// its heartbeat cancels its running jobs (as interrupted) before other
+// processes take them over, so that no job runs in two at once.
+func TestQueueCancelsJobsWhenHeartbeatFails(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		db := storetest.Open(t, dsn)
+		tn, svc := outboxtest.WebhookService(t, db)
+		outboxtest.SubmitOne(t, db, tn, svc, "A-1")
+		r := &blockingRunner{started: make(chan struct{}, 1), ended: make(chan error, 1)}
+		const lease = 3 * time.Second
+		q, err := db.RunQueue(ctx, r, store.QueueConfig{PollInterval: 50 * time.Millisecond, FollowEvery: -1, PollEvery: -1,
+			JobTimeout: 5 * time.Minute, Lease: lease})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			q.Stop(sctx)
+		})
+		select {
+		case <-r.started:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the job did not start")
+		}
+		// The heartbeat's table is gone: every beat fails from now on.
+		if _, err := db.SQL().ExecContext(ctx, `DROP TABLE queue_processes`); err != nil {
+			t.Fatal(err)
+		}
+		dropped := time.Now()
+		select {
+		case err := <-r.ended:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("the job ended with %v, want cancelled", err)
+			}
+			if d := time.Since(dropped); d > lease {
+				t.Errorf("cancelled %v after the beats began to fail, want before the lease (%v) ends", d, lease)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the job was not cancelled while the heartbeat failed")
+		}
+	})
+}

@@ -169,6 +169,7 @@ type Queue struct {
 	leases Leases
 	done   chan struct{} // closed to stop the beats
 	beats  sync.WaitGroup
+	ended  sync.Once
 }
 
 // Run starts working the delivery jobs with r until Stop.
@@ -307,7 +308,8 @@ func (q *Queue) rescue(ctx context.Context, lease, timeout time.Duration) (int, 
 }
 
 // Stop lets running deliveries finish until ctx ends, then cancels them.
-// A cancelled delivery is run again later (it stays queued).
+// A cancelled delivery is run again later (it stays queued). It may be
+// called more than once.
 func (q *Queue) Stop(ctx context.Context) error {
 	err := q.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
@@ -316,11 +318,13 @@ func (q *Queue) Stop(ctx context.Context) error {
 		err = q.client.StopAndCancel(cctx)
 	}
 	if q.leases != nil {
-		close(q.done)
-		q.beats.Wait()
-		ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = errors.Join(err, q.leases.End(ectx, q.id))
+		q.ended.Do(func() {
+			close(q.done)
+			q.beats.Wait()
+			ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err = errors.Join(err, q.leases.End(ectx, q.id))
+		})
 	}
 	return err
 }
