@@ -275,7 +275,7 @@ func (q *Queue) beat(ctx context.Context, lease time.Duration, f *fence, log *sl
 	every := max(lease/6, 10*time.Millisecond)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	last := time.Now()
+	last, fenced := time.Now(), false
 	for {
 		if n, err := q.rescue(ctx, lease, every); err != nil {
 			log.Warn("taking over the jobs of stopped processes", "error", err.Error())
@@ -291,12 +291,21 @@ func (q *Queue) beat(ctx context.Context, lease time.Duration, f *fence, log *sl
 		err := q.leases.Beat(bctx, q.id)
 		cancel()
 		if err == nil {
-			last = time.Now()
+			if fenced {
+				log.Warn("queue heartbeat recorded again")
+			}
+			last, fenced = time.Now(), false
 			continue
 		}
 		if silent := time.Since(last); silent > lease/2 {
-			log.Warn("queue heartbeat failing: running jobs cancelled, they run again later", "silent", silent.Round(time.Millisecond).String(), "error", err.Error())
+			// Jobs started since the last trip are cancelled too, until a
+			// beat succeeds.
 			f.trip()
+			if !fenced {
+				log.Warn("queue heartbeat failing: running jobs cancelled, they run again later",
+					"silent", silent.Round(time.Millisecond).String(), "error", err.Error())
+			}
+			fenced = true
 		}
 	}
 }
