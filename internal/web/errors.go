@@ -1,11 +1,13 @@
 package web
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -32,10 +34,24 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, apperr.Unauthorized):
 		return http.StatusUnauthorized
-	case errors.Is(err, apperr.Unavailable):
+	case errors.Is(err, apperr.Unavailable), unreachable(err):
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
+}
+
+// unreachable reports whether err is a failed connection (to the
+// database) that no store has classified: the session store's, say.
+func unreachable(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) || errors.Is(err, driver.ErrBadConn)
+}
+
+// sessionError answers a request whose session could not be loaded or
+// saved (scs.SessionManager.ErrorFunc) with the error page: 503 while the
+// database is unreachable.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	s.html(func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
 }
 
 // retryAfter is the Retry-After (seconds) of a 503 answer: about how long

@@ -2,14 +2,17 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 
@@ -77,5 +80,41 @@ func TestDatabaseOutageIs503(t *testing.T) {
 	st.down.Store(false)
 	if resp, _ := get(page); resp.StatusCode != http.StatusOK {
 		t.Errorf("GET %s after the outage: %d", page, resp.StatusCode)
+	}
+}
+
+// downSessions is a session store whose database is gone.
+type downSessions struct{}
+
+func (downSessions) Find(string) ([]byte, bool, error) {
+	return nil, false, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+}
+func (downSessions) Commit(string, []byte, time.Time) error { return errors.New("unused") }
+func (downSessions) Delete(string) error                    { return errors.New("unused") }
+
+// TestSessionStoreOutageIs503: a staff page whose session cannot be read
+// because the database is gone answers 503 with Retry-After and the error
+// page, not 500 with the driver's message.
+func TestSessionStoreOutageIs503(t *testing.T) {
+	h := newHarness(t)
+	sm := scs.New()
+	sm.Store = downSessions{}
+	srv, err := web.New(h.cfg, web.Deps{Store: h.db, Blobs: h.blobs, Sessions: sm, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	req, _ := http.NewRequest("GET", ts.URL+"/intern/", nil)
+	req.AddCookie(&http.Cookie{Name: sm.Cookie.Name, Value: "abc"})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" ||
+		!strings.Contains(string(body), "Vorübergehend nicht verfügbar") || strings.Contains(string(body), "connection refused") {
+		t.Errorf("staff page without its session store: %d, Retry-After %q:\n%s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 }
