@@ -27,11 +27,14 @@ type deliveryConfig struct {
 	firstRetry time.Duration // the first retry delay; doubling up to maxRetry
 	maxRetry   time.Duration
 	workers    int
+	perTenant  int           // attempts of one tenant at once (delivery.Limits)
+	perTarget  int           // attempts to one place at once
 	poll       time.Duration // how often the queue looks for due jobs
 	follow     time.Duration // how often FIT-Connect outcomes are read
 	fcPoll     time.Duration // how often destinations are polled
 	followSet  bool          // follow was configured (else the demo's double shortens it)
 	jobTimeout time.Duration
+	lease      time.Duration // a process silent for this long has its running jobs taken over
 
 	// FIT-Connect endpoints; empty token URL: FIT-Connect off (the demo
 	// then runs the test double).
@@ -157,6 +160,7 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 	w := &delivery.Worker{
 		Store: db, Blobs: a.blobs, Senders: senders, Forms: a.forms, Logger: a.logger,
 		Policy: delivery.Policy{First: d.firstRetry, Max: d.maxRetry, MaxAge: d.maxAge},
+		Limits: delivery.Limits{PerTenant: d.perTenant, PerTarget: d.perTarget},
 		InboxURL: func(_ *tenant.Tenant, submissionID string) string {
 			return strings.TrimSuffix(c.baseURL, "/") + "/intern/antraege/" + submissionID
 		},
@@ -173,7 +177,7 @@ func (a *app) startQueue(ctx context.Context) (*store.Queue, error) {
 	d := a.cfg.delivery
 	return a.db.RunQueue(context.WithoutCancel(ctx), a.delivery.worker, store.QueueConfig{
 		Workers: d.workers, PollInterval: d.poll, FollowEvery: d.follow, PollEvery: d.fcPoll,
-		JobTimeout: d.jobTimeout, Logger: slog.New(minLevel{a.logger.Handler(), slog.LevelWarn}),
+		JobTimeout: d.jobTimeout, Lease: d.lease, Logger: slog.New(minLevel{a.logger.Handler(), slog.LevelWarn}),
 	})
 }
 

@@ -86,14 +86,14 @@ func newFCInstallation(t *testing.T, extraEnv map[string]string) *fcInstallation
 	mustCmd(in.env, "service", "targets", "--tenant", "musterstadt", "--slug", "mutterschutz-nachtarbeit", "--fitconnect", fcDestination)
 	dbl.AddClient("stadt-versand", "geheim-stadt")
 	dbl.AddClient("kreis-empfang", "geheim-kreis")
-	mustCmd(map[string]string{"ANTRAG_DATA": in.dataDir, "ANTRAG_FITCONNECT_CLIENT_SECRET": "geheim-stadt"},
+	mustCmd(map[string]string{"ANTRAG_DATA": in.dataDir, "ANTRAG_DB": in.env["ANTRAG_DB"], "ANTRAG_FITCONNECT_CLIENT_SECRET": "geheim-stadt"},
 		"fitconnect", "sender", "--tenant", "musterstadt", "--client-id", "stadt-versand")
 	in.callback = []byte("callback-geheimnis-mit-mindestens-32-bytes")
 	cbFile := filepath.Join(in.keysDir, "callback")
 	if err := os.WriteFile(cbFile, in.callback, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustCmd(map[string]string{"ANTRAG_DATA": in.dataDir, "ANTRAG_FITCONNECT_CLIENT_SECRET": "geheim-kreis"},
+	mustCmd(map[string]string{"ANTRAG_DATA": in.dataDir, "ANTRAG_DB": in.env["ANTRAG_DB"], "ANTRAG_FITCONNECT_CLIENT_SECRET": "geheim-kreis"},
 		"fitconnect", "subscriber", "--tenant", "beispielkreis", "--destination", fcDestination, "--client-id", "kreis-empfang",
 		"--keys", filepath.Join(in.keysDir, "zustellpunkt.private.jwks.json"), "--callback-secret-file", cbFile)
 	return in
@@ -140,7 +140,11 @@ func (in *fcInstallation) open(t *testing.T) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(in.dataDir, "antrag.db"), box)
+	dsn := "sqlite:" + filepath.Join(in.dataDir, "antrag.db")
+	if v := in.env["ANTRAG_DB"]; v != "" {
+		dsn = v
+	}
+	db, err := store.Open(context.Background(), dsn, box)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/blob/s3"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
@@ -124,6 +125,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		{"ANTRAG_DELIVERY_FIRST_RETRY", &d.firstRetry, 10 * time.Second},
 		{"ANTRAG_DELIVERY_MAX_RETRY", &d.maxRetry, time.Hour},
 		{"ANTRAG_DELIVERY_TIMEOUT", &d.jobTimeout, 5 * time.Minute},
+		{"ANTRAG_DELIVERY_LEASE", &d.lease, 20 * time.Second},
 		{"ANTRAG_DELIVERY_CHECK", &d.poll, time.Second},
 		{"ANTRAG_FITCONNECT_FOLLOW", &d.follow, time.Minute},
 		{"ANTRAG_FITCONNECT_POLL", &d.fcPoll, 5 * time.Minute},
@@ -142,6 +144,24 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return err
 	})
 	fs.IntVar(&d.workers, "delivery-workers", 4, "gleichzeitige Zustellungen dieses Prozesses")
+	for _, x := range []struct {
+		flag, key string
+		v         *int
+		usage     string
+	}{
+		{"delivery-per-tenant", "ANTRAG_DELIVERY_PER_TENANT", &d.perTenant, "gleichzeitige Zustellungen eines Mandanten in diesem Prozess (Standard: die Hälfte von --delivery-workers)"},
+		{"delivery-per-target", "ANTRAG_DELIVERY_PER_TARGET", &d.perTarget, "gleichzeitige Zustellungen an ein Ziel (Webhook-Host, FIT-Connect-Zustellpunkt) in diesem Prozess (Standard: die Hälfte von --delivery-workers)"},
+	} {
+		def := 0
+		if v := getenv(x.key); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return nil, usageError{fmt.Sprintf("%s=%q: eine ganze Zahl ab 1", x.key, v)}
+			}
+			def = n
+		}
+		fs.IntVar(x.v, x.flag, def, x.usage)
+	}
 	fs.StringVar(&d.fcTokenURL, "fitconnect-token-url", env("ANTRAG_FITCONNECT_TOKEN_URL", ""), "FIT-Connect: Token-Endpunkt (OAuth2), z. B. https://auth-testing.fit-connect.fitko.dev/token")
 	fs.StringVar(&d.fcSubmissionAPI, "fitconnect-submission-api", env("ANTRAG_FITCONNECT_SUBMISSION_API", ""), "FIT-Connect: Basisadresse der Submission API (ohne /v1 bzw. /v2)")
 	fs.StringVar(&d.fcDestinationAPI, "fitconnect-destination-api", env("ANTRAG_FITCONNECT_DESTINATION_API", ""), "FIT-Connect: Basisadresse der Destination API (v2; Standard: wie Submission API)")
@@ -181,6 +201,16 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	if c.loginHashes < 0 {
 		return nil, usageError{"--login-hashes: mindestens 1 (0: Standard)"}
+	}
+	if d.perTenant < 0 || d.perTarget < 0 {
+		return nil, usageError{"--delivery-per-tenant, --delivery-per-target: mindestens 1"}
+	}
+	def := delivery.DefaultLimits(d.workers)
+	if d.perTenant == 0 {
+		d.perTenant = def.PerTenant
+	}
+	if d.perTarget == 0 {
+		d.perTarget = min(def.PerTarget, d.perTenant)
 	}
 	c.janitorTick = time.Hour
 	if c.db == "" {

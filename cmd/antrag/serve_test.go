@@ -56,7 +56,7 @@ func TestParseServeDefaults(t *testing.T) {
 		years:       form.DefaultYearRange,
 		delivery: deliveryConfig{maxAge: 7 * 24 * time.Hour, workers: 4, fcVersion: "v1", smtpTLS: "starttls",
 			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
-			follow: time.Minute, fcPoll: 5 * time.Minute},
+			follow: time.Minute, fcPoll: 5 * time.Minute, perTenant: 2, perTarget: 2, lease: 20 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -84,6 +84,9 @@ var fullEnv = map[string]string{
 	"ANTRAG_DATA_KEY":  "c2NobMO8c3NlbA==",
 
 	"ANTRAG_DELIVERY_MAX_AGE":           "3d",
+	"ANTRAG_DELIVERY_PER_TENANT":        "3",
+	"ANTRAG_DELIVERY_PER_TARGET":        "1",
+	"ANTRAG_DELIVERY_LEASE":             "30s",
 	"ANTRAG_FITCONNECT_TOKEN_URL":       "https://auth.example/token",
 	"ANTRAG_FITCONNECT_SUBMISSION_API":  "https://fc.example/submission-api",
 	"ANTRAG_FITCONNECT_DESTINATION_API": "https://fc.example/destination-api",
@@ -98,7 +101,7 @@ var fullEnv = map[string]string{
 
 // envDelivery is the delivery configuration fullEnv gives.
 var envDelivery = deliveryConfig{
-	maxAge: 3 * 24 * time.Hour, workers: 4,
+	maxAge: 3 * 24 * time.Hour, workers: 4, perTenant: 3, perTarget: 1, lease: 30 * time.Second,
 	firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
 	follow: time.Minute, fcPoll: 5 * time.Minute,
 	fcTokenURL: "https://auth.example/token", fcSubmissionAPI: "https://fc.example/submission-api",
@@ -147,9 +150,10 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 	c := mustParseServe(t, fullEnv,
 		"--addr", ":1234", "--data", "/x", "--db", "sqlite:/y.db", "--base-url", "http://h:1",
 		"--demo=false", "--draft-ttl", "1d", "--retention", "0", "--codelists", "/cl", "--log-level", "warn",
-		"--delivery-max-age", "1d", "--delivery-workers", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls")
+		"--delivery-max-age", "1d", "--delivery-workers", "2", "--delivery-per-tenant", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls")
 	wantDelivery := envDelivery
 	wantDelivery.maxAge, wantDelivery.workers, wantDelivery.fcVersion, wantDelivery.smtpTLS = 24*time.Hour, 2, "v1", "starttls"
+	wantDelivery.perTenant = 2
 	want := serveConfig{
 		addr:        ":1234",
 		dataDir:     "/x",
@@ -264,6 +268,16 @@ func TestParseServeUsageErrors(t *testing.T) {
 		}
 		if code := exitCode(err, io.Discard); code != 2 {
 			t.Errorf("%q: exit code %d", args, code)
+		}
+	}
+	for _, env := range []map[string]string{
+		{"ANTRAG_DELIVERY_PER_TENANT": "0"},
+		{"ANTRAG_DELIVERY_PER_TARGET": "viele"},
+		{"ANTRAG_DELIVERY_LEASE": "0s"},
+	} {
+		var ue usageError
+		if c, err := parseServe(nil, envMap(env), io.Discard, io.Discard); !errors.As(err, &ue) || c != nil {
+			t.Errorf("%v: want usageError, got %v, %v", env, c, err)
 		}
 	}
 	_, err := parseServe([]string{"extra"}, envMap(nil), io.Discard, io.Discard)

@@ -21,4 +21,7 @@ var (
 	Unauthorized = errors.New("nicht angemeldet")
 	// TooLarge: more data than allowed.
 	TooLarge = errors.New("zu groß")
+	// Unavailable: a service it depends on (the database) cannot be
+	// reached or is overloaded for now; trying again later may succeed.
+	Unavailable = errors.New("vorübergehend nicht verfügbar")
 )

@@ -341,14 +341,19 @@ func (p Policy) WithDefaults() Policy {
 // with "equal jitter" (a uniformly random half of it added to the other
 // half), so that many deliveries failing together spread out.
 func (p Policy) Backoff(attempts int) time.Duration {
-	p = p.WithDefaults()
-	d := p.First
-	for i := 1; i < attempts && d < p.Max; i++ {
-		d *= 2
-	}
-	d = min(d, p.Max)
+	d := p.delay(attempts)
 	half := d / 2
 	return half + rand.N(half+1)
+}
+
+// delay is First·2^(failures-1) capped at Max, without jitter.
+func (p Policy) delay(failures int) time.Duration {
+	p = p.WithDefaults()
+	d := p.First
+	for i := 1; i < failures && d < p.Max; i++ {
+		d *= 2
+	}
+	return min(d, p.Max)
 }
 
 // Retarget points a delivery that is to be made again at the service's

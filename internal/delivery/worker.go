@@ -42,8 +42,13 @@ type Worker struct {
 	InboxURL func(t *tenant.Tenant, submissionID string) string
 	// Poller is the FIT-Connect subscriber; nil if no tenant receives.
 	Poller Poller
+	// Limits bound the attempts at once per tenant and per place; the
+	// zero value means no limits (a failing place still backs off).
+	Limits Limits
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	fair fairness
 }
 
 func (w *Worker) now() time.Time {
@@ -88,14 +93,29 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 		return 0, w.closeIfHandedOver(ctx, d, w.now().UTC())
 	}
 	policy := w.Policy.WithDefaults()
+	place := TargetKey(&d.Target)
+	if ok, wait := w.fair.acquire(w.Limits, d.TenantID, place, w.now()); !ok {
+		// The tenant or the place is busy, or the place backs off: come
+		// back later, without holding a worker and without an attempt.
+		return wait, nil
+	}
+	res, placeWait := placeUnknown, maxTargetBackoff
+	defer func() {
+		w.fair.release(d.TenantID, place, w.now(), res, func(failures int) time.Duration {
+			// Never longer than this delivery waits for its own retry.
+			return min(policy.delay(failures)/2, placeWait)
+		})
+	}()
 	p, err := w.parcel(ctx, d)
 	var out Outcome
+	sent := false
 	if err == nil {
 		sender := w.Senders[d.Target.Kind]
 		if sender == nil {
 			err = fmt.Errorf("Zustellart %s ist in dieser Installation nicht eingerichtet", d.Target.Kind.Label())
 		} else {
 			out, err = sender.Send(ctx, p)
+			sent = true
 		}
 	}
 	if err != nil && ctx.Err() != nil {
@@ -116,6 +136,13 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 	now := w.now().UTC()
 	d.Attempts++
 	log := w.logger().With("delivery", d.ID, "kind", string(d.Target.Kind), "attempt", d.Attempts)
+	switch {
+	case !sent: // the parcel could not be made: not the place's doing
+	case err == nil || IsPermanent(err):
+		res = placeOK
+	default:
+		res = placeFailed
+	}
 	if err == nil {
 		d.State, d.Reason, d.LastError = out.State, out.Reason, ""
 		if out.RemoteID != "" {
@@ -137,6 +164,7 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 	}
 	wait := min(policy.Backoff(d.Attempts), deadline.Sub(now))
 	wait = max(wait, time.Millisecond)
+	placeWait = wait
 	d.NextAttempt = now.Add(wait)
 	log.Info("delivery attempt failed", "retry_in", wait.Round(time.Millisecond).String(), "error", d.LastError)
 	if err := w.Store.UpdateDelivery(ctx, d, Pending, nil); err != nil {

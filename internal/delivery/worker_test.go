@@ -244,6 +244,10 @@ func TestDeliverRetryThenFailAfterMaxAge(t *testing.T) {
 	}
 	e.sender.err, e.sender.outcome = nil, delivery.Outcome{State: delivery.Delivered}
 	e.now = time.Now().UTC()
+	// The test's clock went back an hour, into the back-off of the failing
+	// place: a fresh worker (a restarted process) knows of none.
+	e.w = &delivery.Worker{Store: e.w.Store, Blobs: e.w.Blobs, Senders: e.w.Senders, Policy: e.w.Policy, Forms: e.w.Forms,
+		InboxURL: e.w.InboxURL, Now: e.w.Now}
 	// A job of the first round (still finishing, or run again after a
 	// crash) does nothing: the new round has its own job.
 	sent := len(e.sender.parcels)
@@ -465,8 +469,10 @@ func TestDeliverTimeoutCounts(t *testing.T) {
 	if got := e.reload(t, d); got.State != delivery.Failed {
 		t.Errorf("timed out past the age limit: %+v", got)
 	}
-	// A shutdown (cancelled, not timed out) is not an attempt.
+	// A shutdown (cancelled, not timed out) is not an attempt. (Later: the
+	// place backs off after the failures above.)
 	_, d2 := e.submit(t)
+	e.now = e.now.Add(time.Hour)
 	ctx3, cancel := context.WithCancel(context.Background())
 	e.w.Senders[delivery.Webhook] = slowSender{reached: cancel}
 	if _, err := e.w.Deliver(ctx3, d2.TenantID, d2.ID, d2.Round); err == nil {

@@ -43,6 +43,8 @@ type dialect interface {
 	// the database has no notifications, so that the queue polls.
 	riverDriver() riverdriver.Driver[*sql.Tx]
 	pollOnly() bool
+	// leaseSQL are the statements of the queue's process heartbeats.
+	leaseSQL() leaseSQL
 	// sessionStore is the scs store on the sessions table, and a func that
 	// stops its cleanup.
 	sessionStore() (scs.Store, func())

@@ -6,7 +6,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -140,13 +143,46 @@ func (d *postgresDialect) retryable(err error) bool {
 func (d *postgresDialect) translate(err error) error {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) {
+		if unreachable(err) {
+			return fmt.Errorf("%w: %w", apperr.Unavailable, err)
+		}
 		return err
 	}
 	switch pe.Code {
+	case "57P01", "57P02", "57P03", "53300": // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+		return fmt.Errorf("%w: %w", apperr.Unavailable, err)
 	case "23505": // unique_violation
 		return fmt.Errorf("%w: %w", apperr.Conflict, err)
 	case "23503", "23514", "23502": // foreign_key_violation, check_violation, not_null_violation
 		return fmt.Errorf("%w: %w", apperr.Invalid, err)
 	}
+	if strings.HasPrefix(pe.Code, "08") { // connection_exception
+		return fmt.Errorf("%w: %w", apperr.Unavailable, err)
+	}
 	return err
+}
+
+// unreachable reports whether err says that the server could not be
+// reached or the connection broke: a failed connect, a network error, a
+// connection that database/sql discarded.
+func unreachable(err error) bool {
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+func (d *postgresDialect) leaseSQL() leaseSQL {
+	// River keeps the attempting clients as text[].
+	const last = `river_job.attempted_by[cardinality(river_job.attempted_by)]`
+	const horizon = `now() - make_interval(secs => $2)`
+	return leaseSQL{
+		beat: `INSERT INTO queue_processes (id, seen_at) VALUES ($1, now())
+			ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+		rescue: `UPDATE river_job SET state = 'available', scheduled_at = now()
+			WHERE state = 'running' AND attempted_at < ` + horizon + `
+			AND ` + last + ` LIKE '` + processPrefix + `%' AND ` + last + ` <> $1
+			AND NOT EXISTS (SELECT 1 FROM queue_processes p WHERE p.id = ` + last + ` AND p.seen_at >= ` + horizon + `)`,
+		forget: `DELETE FROM queue_processes WHERE seen_at < now() - interval '1 day'`,
+	}
 }

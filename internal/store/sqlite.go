@@ -129,8 +129,27 @@ func (d *sqliteDialect) translate(err error) error {
 		return fmt.Errorf("%w: %w", apperr.Invalid, err)
 	default:
 		if code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED {
-			return fmt.Errorf("database locked by another connection for more than %v (SQLITE_BUSY): %w", BusyTimeout, err)
+			return fmt.Errorf("%w: database locked by another connection for more than %v (SQLITE_BUSY): %w", apperr.Unavailable, BusyTimeout, err)
+		}
+		if code&0xff == sqlite3.SQLITE_IOERR || code&0xff == sqlite3.SQLITE_FULL {
+			return fmt.Errorf("%w: %w", apperr.Unavailable, err)
 		}
 	}
 	return err
+}
+
+func (d *sqliteDialect) leaseSQL() leaseSQL {
+	// River keeps times as text of datetime('now', 'subsec'), and the
+	// attempting clients as a JSON array.
+	const last = `json(river_job.attempted_by) ->> '$[#-1]'`
+	const horizon = `datetime('now', 'subsec', '-' || $2 || ' seconds')`
+	return leaseSQL{
+		beat: `INSERT INTO queue_processes (id, seen_at) VALUES ($1, datetime('now', 'subsec'))
+			ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at`,
+		rescue: `UPDATE river_job SET state = 'available', scheduled_at = datetime('now', 'subsec')
+			WHERE state = 'running' AND attempted_at < ` + horizon + `
+			AND ` + last + ` LIKE '` + processPrefix + `%' AND ` + last + ` <> $1
+			AND NOT EXISTS (SELECT 1 FROM queue_processes p WHERE p.id = ` + last + ` AND p.seen_at >= ` + horizon + `)`,
+		forget: `DELETE FROM queue_processes WHERE seen_at < datetime('now', 'subsec', '-1 day')`,
+	}
 }

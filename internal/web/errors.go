@@ -1,11 +1,13 @@
 package web
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -32,9 +34,29 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, apperr.Unauthorized):
 		return http.StatusUnauthorized
+	case errors.Is(err, apperr.Unavailable), unreachable(err):
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
+
+// unreachable reports whether err is a failed connection (to the
+// database) that no store has classified: the session store's, say.
+func unreachable(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe) || errors.Is(err, driver.ErrBadConn)
+}
+
+// sessionError answers a request whose session could not be loaded or
+// saved (scs.SessionManager.ErrorFunc) with the error page: 503 while the
+// database is unreachable.
+func (s *Server) sessionError(w http.ResponseWriter, r *http.Request, err error) {
+	s.html(func(http.ResponseWriter, *http.Request) error { return err }).ServeHTTP(w, r)
+}
+
+// retryAfter is the Retry-After (seconds) of a 503 answer: about how long
+// a database restart or fail-over takes.
+const retryAfter = "30"
 
 // publicMessage is what a citizen reads for an error of that status.
 func publicMessage(status int) (title, text string) {
@@ -53,6 +75,8 @@ func publicMessage(status int) (title, text string) {
 		return "Nicht erlaubt", "Die Anfrage wurde abgelehnt."
 	case http.StatusRequestEntityTooLarge:
 		return "Zu groß", "Die gesendeten Daten sind zu groß. Bitte laden Sie kleinere Dateien hoch."
+	case http.StatusServiceUnavailable:
+		return "Vorübergehend nicht verfügbar", "Der Dienst ist gerade nicht erreichbar. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es in einer Minute noch einmal."
 	}
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
 }
@@ -79,6 +103,8 @@ func apiMessage(status int) (title, detail string) {
 		return "Nicht mehr verfügbar", "Diese Ressource wurde gelöscht."
 	case http.StatusUnauthorized:
 		return "Nicht angemeldet", "Anmeldung erforderlich."
+	case http.StatusServiceUnavailable:
+		return "Vorübergehend nicht verfügbar", "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es nach der in Retry-After genannten Zeit noch einmal."
 	}
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."
 }
@@ -107,6 +133,9 @@ func (s *Server) html(h handlerFunc) http.Handler {
 				}
 			}
 			w.Header().Set("Cache-Control", "no-store")
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
+			}
 			s.render(w, r, status, "error", map[string]any{"Title": title, "Text": text, "Status": status})
 		}
 	})
@@ -123,6 +152,9 @@ func (s *Server) api(h handlerFunc) http.Handler {
 			var pe *publicError
 			if errors.As(err, &pe) {
 				text = pe.text
+			}
+			if status == http.StatusServiceUnavailable {
+				w.Header().Set("Retry-After", retryAfter)
 			}
 			writeProblem(w, status, Problem{Title: title, Detail: text})
 		}

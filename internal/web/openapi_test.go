@@ -227,7 +227,9 @@ func TestAPIAnswersEveryDocumentedStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			for status := range op.Responses {
-				if k := op.OperationID + " " + status; status != "500" && !seen[k] {
+				// 500 and 503 (the database is gone, see
+				// TestDatabaseOutageIs503) need a broken server.
+				if k := op.OperationID + " " + status; status != "500" && status != "503" && !seen[k] {
 					t.Errorf("documented, never answered here: %s", k)
 				}
 			}

@@ -90,6 +90,7 @@ func (s *Server) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(s.crossOriginDenied())
 	h = cop.Handler(h)
+	s.deps.Sessions.ErrorFunc = s.sessionError
 	h = s.deps.Sessions.LoadAndSave(h)
 	return secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h)))
 }

@@ -9,10 +9,14 @@ package outbox
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -127,14 +131,45 @@ type Config struct {
 	JobTimeout time.Duration
 	// RescueAfter is how long a job may stay running before it is
 	// considered lost (its process crashed) and run again (default twice
-	// JobTimeout). River looks for such jobs every 30 s.
+	// JobTimeout). River looks for such jobs every 30 s. With Leases,
+	// this is only the backstop.
 	RescueAfter time.Duration
-	Logger      *slog.Logger
+	// Leases, if set, lets the process beat every Lease/6; a job left
+	// running by a process that has not beaten for Lease (default 20 s)
+	// is run again by another, within about Lease and Lease/6 of the
+	// crash. A process whose beats fail for Lease/2 cancels its running
+	// jobs first (they count as interrupted, not as attempts), so that a
+	// job never runs in two processes at once.
+	Leases Leases
+	Lease  time.Duration
+	Logger *slog.Logger
+}
+
+// ProcessPrefix starts the River client id of every process that beats
+// (Leases): the jobs of other clients are left to River's rescuer.
+const ProcessPrefix = "antrag:"
+
+// Leases record that a process is alive, and hand the jobs of a dead one
+// to the others. Times are the database's.
+type Leases interface {
+	// Beat records that process is alive now.
+	Beat(ctx context.Context, process string) error
+	// Rescue makes the running jobs of processes (other than self, with
+	// ids starting with ProcessPrefix) that have not beaten for lease
+	// available to run again, and returns how many.
+	Rescue(ctx context.Context, self string, lease time.Duration) (int, error)
+	// End forgets process (it stopped).
+	End(ctx context.Context, process string) error
 }
 
 // Queue is the running job queue of one process.
 type Queue struct {
 	client *river.Client[*sql.Tx]
+	id     string
+	leases Leases
+	done   chan struct{} // closed to stop the beats
+	beats  sync.WaitGroup
+	ended  sync.Once
 }
 
 // Run starts working the delivery jobs with r until Stop.
@@ -157,16 +192,22 @@ func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Run
 	if cfg.RescueAfter <= cfg.JobTimeout {
 		cfg.RescueAfter = 2 * cfg.JobTimeout
 	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 20 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	q := &Queue{id: processID(), leases: cfg.Leases, done: make(chan struct{})}
+	f := newFence()
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &deliverWorker{r: r})
+	river.AddWorker(workers, &deliverWorker{r: r, fence: f})
 	// A pass left "running" by a crashed process blocks the next one (they
-	// are unique) until River rescues it, RescueAfter after it started:
-	// passes get the job timeout like deliveries, not longer.
-	river.AddWorker(workers, &periodicWorker[FollowArgs]{run: r.Follow})
-	river.AddWorker(workers, &periodicWorker[PollArgs]{run: r.Poll})
+	// are unique) until it is rescued (Leases), or River rescues it
+	// RescueAfter after it started: passes get the job timeout like
+	// deliveries, not longer.
+	river.AddWorker(workers, &periodicWorker[FollowArgs]{run: r.Follow, fence: f})
+	river.AddWorker(workers, &periodicWorker[PollArgs]{run: r.Poll, fence: f})
 	var periodic []*river.PeriodicJob
 	// A periodic pass is queued only when none is waiting or running, and
 	// passes run one at a time on their own queue, so that they never
@@ -183,6 +224,7 @@ func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Run
 			&river.PeriodicJobOpts{ID: "poll", RunOnStart: true}))
 	}
 	c, err := river.NewClient(driver, &river.Config{
+		ID: q.id,
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
 			PeriodicQueue:      {MaxWorkers: 1},
@@ -199,37 +241,157 @@ func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Run
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
+	q.client = c
+	if q.leases != nil {
+		// Alive before the first job is fetched.
+		if err := q.leases.Beat(ctx, q.id); err != nil {
+			return nil, fmt.Errorf("job queue: %w", err)
+		}
+	}
 	if err := c.Start(ctx); err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{client: c}, nil
+	if q.leases != nil {
+		q.beats.Add(1)
+		go q.beat(context.WithoutCancel(ctx), cfg.Lease, f, cfg.Logger)
+	}
+	return q, nil
+}
+
+// processID is a new River client id: ProcessPrefix, host name, process
+// id and a random part (a restarted process is a new one).
+func processID() string {
+	host, _ := os.Hostname()
+	var b [6]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s%s:%d:%s", ProcessPrefix, host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// beat records every lease/6 that the process is alive, takes over the
+// jobs of processes that are not, and trips the fence while its own beats
+// fail for lease/2.
+func (q *Queue) beat(ctx context.Context, lease time.Duration, f *fence, log *slog.Logger) {
+	defer q.beats.Done()
+	every := max(lease/6, 10*time.Millisecond)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last, fenced := time.Now(), false
+	for {
+		if n, err := q.rescue(ctx, lease, every); err != nil {
+			log.Warn("taking over the jobs of stopped processes", "error", err.Error())
+		} else if n > 0 {
+			log.Warn("jobs of a stopped process taken over", "count", n)
+		}
+		select {
+		case <-q.done:
+			return
+		case <-t.C:
+		}
+		bctx, cancel := context.WithTimeout(ctx, every)
+		err := q.leases.Beat(bctx, q.id)
+		cancel()
+		if err == nil {
+			if fenced {
+				log.Warn("queue heartbeat recorded again")
+			}
+			last, fenced = time.Now(), false
+			continue
+		}
+		if silent := time.Since(last); silent > lease/2 {
+			// Jobs started since the last trip are cancelled too, until a
+			// beat succeeds.
+			f.trip()
+			if !fenced {
+				log.Warn("queue heartbeat failing: running jobs cancelled, they run again later",
+					"silent", silent.Round(time.Millisecond).String(), "error", err.Error())
+			}
+			fenced = true
+		}
+	}
+}
+
+func (q *Queue) rescue(ctx context.Context, lease, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return q.leases.Rescue(ctx, q.id, lease)
 }
 
 // Stop lets running deliveries finish until ctx ends, then cancels them.
-// A cancelled delivery is run again later (it stays queued).
+// A cancelled delivery is run again later (it stays queued). It may be
+// called more than once.
 func (q *Queue) Stop(ctx context.Context) error {
 	err := q.client.Stop(ctx)
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		return q.client.StopAndCancel(cctx)
+		err = q.client.StopAndCancel(cctx)
+	}
+	if q.leases != nil {
+		q.ended.Do(func() {
+			close(q.done)
+			q.beats.Wait()
+			ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err = errors.Join(err, q.leases.End(ectx, q.id))
+		})
 	}
 	return err
 }
 
-type periodicWorker[T river.JobArgs] struct {
-	river.WorkerDefaults[T]
-	run func(ctx context.Context) error
+// fence cancels the jobs running in this process when its heartbeat
+// fails, before other processes may take them over.
+type fence struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
-func (w *periodicWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.run(ctx) }
+func newFence() *fence {
+	f := &fence{}
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+	return f
+}
+
+// trip cancels the jobs running now; later ones run under a new fence.
+func (f *fence) trip() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cancel()
+	f.ctx, f.cancel = context.WithCancel(context.Background())
+}
+
+// join returns ctx, also cancelled when the fence trips, and a func that
+// releases it.
+func (f *fence) join(ctx context.Context) (context.Context, func()) {
+	f.mu.Lock()
+	fc := f.ctx
+	f.mu.Unlock()
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(fc, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+type periodicWorker[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	run   func(ctx context.Context) error
+	fence *fence
+}
+
+func (w *periodicWorker[T]) Work(ctx context.Context, _ *river.Job[T]) error {
+	ctx, done := w.fence.join(ctx)
+	defer done()
+	return w.run(ctx)
+}
 
 type deliverWorker struct {
 	river.WorkerDefaults[DeliverArgs]
-	r delivery.Runner
+	r     delivery.Runner
+	fence *fence
 }
 
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	ctx, done := w.fence.join(ctx)
+	defer done()
 	retryIn, err := w.r.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Args.Round)
 	if err != nil {
 		// Not recorded on the delivery (the store may be unreachable):

@@ -555,3 +555,15 @@ func Run(t *testing.T, b Backend) {
 		t.Run(tc.name, tc.fn)
 	}
 }
+
+// WebhookService creates a tenant with a service whose one target is a
+// webhook (for a backend's own queue tests).
+func WebhookService(t *testing.T, db DB) (*tenant.Tenant, *tenant.Service) {
+	return webhookService(t, db)
+}
+
+// SubmitOne submits to the service and returns the id of its one webhook
+// delivery, whose job is queued.
+func SubmitOne(t *testing.T, db DB, tn *tenant.Tenant, svc *tenant.Service, reference string) string {
+	return submitOne(t, db, tn, svc, reference)
+}
