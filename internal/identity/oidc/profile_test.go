@@ -57,9 +57,13 @@ func TestMapClaims(t *testing.T) {
 		{"eIDAS vocabulary, highest of several", `{"sub": "s", "acr": ["http://eidas.europa.eu/LoA/low", "http://eidas.europa.eu/LoA/high"], "amr": ["pwd", "nPA"]}`,
 			func(id *identity.Identity) bool { return id.Level == identity.Hoch && id.Method == identity.MethodEID }},
 		{"unknown level value is keins", `{"sub": "s", "acr": "urn:unknown"}`,
-			func(id *identity.Identity) bool { return id.Level == identity.LevelNone && id.RawLevel == "urn:unknown" }},
+			func(id *identity.Identity) bool {
+				return id.Level == identity.LevelNone && id.RawLevel == "urn:unknown"
+			}},
 		{"missing level is the default", `{"sub": "s"}`,
-			func(id *identity.Identity) bool { return id.Level == identity.Niedrig && id.Method == identity.MethodUsername }},
+			func(id *identity.Identity) bool {
+				return id.Level == identity.Niedrig && id.Method == identity.MethodUsername
+			}},
 		{"numbers and nested claims", `{"sub": "s", "address": {"postal_code": 99084}, "phone_number": "+49 361 123"}`,
 			func(id *identity.Identity) bool {
 				return id.Attr(identity.AttrPostalCode) == "99084" && id.Attr(identity.AttrPhone) == "+49 361 123"
