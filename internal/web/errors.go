@@ -32,6 +32,8 @@ func statusOf(err error) int {
 		return http.StatusBadRequest
 	case errors.Is(err, apperr.Unauthorized):
 		return http.StatusUnauthorized
+	case errors.Is(err, apperr.Forbidden):
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }

@@ -27,6 +27,7 @@ type staffKey struct{}
 type staffCtx struct {
 	user   *account.User
 	tenant *tenant.Tenant
+	access *account.Access // role and limits (access.go)
 }
 
 func staffOf(ctx context.Context) *staffCtx {
@@ -56,13 +57,17 @@ func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t})
+		acc, err := s.deps.Store.Access(r.Context(), tid, uid)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t, access: acc})
 		return h(w, r.WithContext(ctx))
 	}
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung"})
+	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung", "Providers": s.staffLoginButtons(r)})
 	return nil
 }
 
@@ -106,16 +111,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			"Errors": []errLink{{Href: "#benutzername", Message: "Benutzername oder Passwort ist falsch."}}})
 		return nil
 	}
+	if answered, err := s.secondFactor(w, r, u, name); answered || err != nil {
+		return err
+	}
 	if err := s.logins.succeeded(r.Context(), name, client); err != nil {
 		return err
 	}
-	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
-	s.deps.Sessions.Put(r.Context(), "userID", u.ID)
-	s.deps.Sessions.Put(r.Context(), "tenantID", u.TenantID)
-	http.Redirect(w, r, "/intern/", http.StatusSeeOther)
-	return nil
+	return s.startStaffSession(w, r, u)
 }
 
 // dummyHash is an argon2id hash of a random password, checked when the
@@ -139,6 +141,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) loadSubmission(r *http.Request) (*staffCtx, *submission.Submission, error) {
 	sc := staffOf(r.Context())
 	sub, err := s.deps.Store.Submission(r.Context(), sc.tenant.ID, r.PathValue("id"))
+	if err == nil && !sc.access.Admits(sub.AuthorityID, sub.ServiceID) {
+		return sc, nil, errOutsideLimits
+	}
 	return sc, sub, err
 }
 

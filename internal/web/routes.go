@@ -62,6 +62,9 @@ func (s *Server) routes() http.Handler {
 	staff := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
 	mux.Handle("GET /intern/anmelden", noStore(s.html(s.loginPage)))
 	mux.Handle("POST /intern/anmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.login))))
+	mux.Handle("POST /intern/anmelden/code", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.loginCode))))
+	mux.Handle("GET /intern/anmelden/oidc/{tenant}", noStore(s.html(s.staffOIDCStart)))
+	mux.Handle("GET /intern/anmelden/oidc/{tenant}/rueckkehr", noStore(s.html(s.staffOIDCCallback)))
 	mux.Handle("POST /intern/abmelden", noStore(s.html(s.logout)))
 	mux.Handle("GET /intern/{$}", staff(s.inbox))
 	mux.Handle("POST /intern/sitzung", limitBody(s.cfg.MaxFormBytes, staff(s.extendSession)))
@@ -71,6 +74,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /intern/antraege/{id}/anhaenge/{att}", staff(s.inboxAttachment))
 	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
 	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
+	mux.Handle("GET /intern/benutzer", staff(s.requireAdmin(s.staffUsers)))
 
 	// JSON API, with a mux of its own: what it does not route is a
 	// problem (apiUnrouted), never the HTML 404 page.

@@ -45,6 +45,12 @@ type Config struct {
 	// Years is the span a date's year must fall in, in the HTML journey
 	// and the API alike; zero is form.DefaultYearRange (1800–2200).
 	Years form.YearRange
+	// RequireTOTP refuses the password login of local accounts without a
+	// TOTP second factor (staff_login.go).
+	RequireTOTP bool
+	// StaffOIDC are the tenants' own identity providers for staff login
+	// (staff_oidc.go), at most one per tenant.
+	StaffOIDC []*StaffOIDC
 }
 
 func (c *Config) defaults() {
@@ -67,6 +73,7 @@ type Store interface {
 	tenant.Store
 	submission.Store
 	account.Store
+	account.AccessStore
 	delivery.Store
 }
 
@@ -83,6 +90,9 @@ type Deps struct {
 	Now      func() time.Time // nil: time.Now
 	// Ready reports whether the server can take requests (for /readyz).
 	Ready func(ctx context.Context) error
+	// HTTPClient reaches identity providers; nil: a client with a 10 s
+	// timeout.
+	HTTPClient *http.Client
 	// Handlers are further routes by http.ServeMux pattern, e.g. the
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.
@@ -122,6 +132,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.tmpl = t
+	if err := s.initStaffOIDC(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }

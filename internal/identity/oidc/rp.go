@@ -160,89 +160,101 @@ func (rp *RP) Begin(ctx context.Context, redirectURL string, minLevel identity.L
 // it also returns the identity, so that the caller can say which level
 // the login reached.
 func (rp *RP) Finish(ctx context.Context, pd *Pending, q url.Values) (*identity.Identity, error) {
+	id, _, err := rp.FinishWithClaims(ctx, pd, q)
+	return id, err
+}
+
+// FinishWithClaims is Finish that also returns all claims of the verified
+// ID token (for staff logins, which read claims that are no identity
+// attributes, such as groups).
+func (rp *RP) FinishWithClaims(ctx context.Context, pd *Pending, q url.Values) (*identity.Identity, map[string]any, error) {
 	if pd == nil || pd.Provider != rp.profile.ID || pd.State == "" {
-		return nil, ErrState
+		return nil, nil, ErrState
 	}
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(pd.State)) != 1 {
-		return nil, ErrState
+		return nil, nil, ErrState
 	}
 	if age := rp.now().Sub(pd.Started); age > PendingTTL || age < -clockSkew {
-		return nil, ErrPendingExpired
+		return nil, nil, ErrPendingExpired
 	}
 	if e := q.Get("error"); e != "" {
-		return nil, fmt.Errorf("%w: %s", ErrProvider, safeCode(e))
+		return nil, nil, fmt.Errorf("%w: %s", ErrProvider, safeCode(e))
 	}
 	if iss := q.Get("iss"); iss != "" && iss != rp.profile.Issuer {
-		return nil, ErrIssuer
+		return nil, nil, ErrIssuer
 	}
 	code := q.Get("code")
 	if code == "" {
-		return nil, fmt.Errorf("%w: no code", ErrProvider)
+		return nil, nil, fmt.Errorf("%w: no code", ErrProvider)
 	}
 	p, v, err := rp.discover(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tok, err := rp.oauth(p, pd.RedirectURL).Exchange(rp.ctx(ctx), code, oauth2.VerifierOption(pd.Verifier))
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return nil, fmt.Errorf("%w: token endpoint: %s", ErrProvider, safeCode(re.ErrorCode))
+			return nil, nil, fmt.Errorf("%w: token endpoint: %s", ErrProvider, safeCode(re.ErrorCode))
 		}
-		return nil, fmt.Errorf("%w: token endpoint: %w", ErrUnavailable, err)
+		return nil, nil, fmt.Errorf("%w: token endpoint: %w", ErrUnavailable, err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return nil, fmt.Errorf("%w: no id_token", ErrToken)
+		return nil, nil, fmt.Errorf("%w: no id_token", ErrToken)
 	}
 	return rp.verify(ctx, v, pd, raw)
 }
 
 // verify checks the raw ID token against the Pending and maps it.
-func (rp *RP) verify(ctx context.Context, v *gooidc.IDTokenVerifier, pd *Pending, raw string) (*identity.Identity, error) {
+func (rp *RP) verify(ctx context.Context, v *gooidc.IDTokenVerifier, pd *Pending, raw string) (*identity.Identity, map[string]any, error) {
 	idt, err := v.Verify(rp.ctx(ctx), raw)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrToken, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(pd.Nonce)) != 1 {
-		return nil, fmt.Errorf("%w: nonce does not match", ErrToken)
+		return nil, nil, fmt.Errorf("%w: nonce does not match", ErrToken)
 	}
 	var extra struct {
 		AZP string `json:"azp"`
 	}
 	if err := idt.Claims(&extra); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrToken, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	if (len(idt.Audience) > 1 || extra.AZP != "") && extra.AZP != rp.profile.ClientID {
-		return nil, fmt.Errorf("%w: azp is not this client", ErrToken)
+		return nil, nil, fmt.Errorf("%w: azp is not this client", ErrToken)
 	}
 	now := rp.now()
 	if idt.IssuedAt.After(now.Add(clockSkew)) {
-		return nil, fmt.Errorf("%w: issued in the future", ErrToken)
+		return nil, nil, fmt.Errorf("%w: issued in the future", ErrToken)
 	}
 	var payload json.RawMessage
 	if err := idt.Claims(&payload); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrToken, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	id, err := rp.profile.MapClaims(payload)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrToken, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrToken, err)
 	}
 	if id.AuthnTime.After(now.Add(clockSkew)) {
-		return nil, fmt.Errorf("%w: auth_time in the future", ErrToken)
+		return nil, nil, fmt.Errorf("%w: auth_time in the future", ErrToken)
 	}
 	if m := rp.profile.MaxAgeSeconds; m > 0 && (id.AuthnTime.IsZero() || now.Sub(id.AuthnTime) > time.Duration(m)*time.Second+clockSkew) {
-		return nil, fmt.Errorf("%w: authentication older than max_age", ErrToken)
+		return nil, nil, fmt.Errorf("%w: authentication older than max_age", ErrToken)
 	}
 	id.Issuer = idt.Issuer
 	if id.AssertionID == "" {
 		sum := sha256.Sum256([]byte(raw))
 		id.AssertionID = "sha256:" + hex.EncodeToString(sum[:])
 	}
-	if id.Level < pd.MinLevel {
-		return id, fmt.Errorf("%w: %s, required %s", ErrLevel, id.Level, pd.MinLevel)
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrToken, err)
 	}
-	return id, nil
+	if id.Level < pd.MinLevel {
+		return id, nil, fmt.Errorf("%w: %s, required %s", ErrLevel, id.Level, pd.MinLevel)
+	}
+	return id, claims, nil
 }
 
 // safeCode returns an OAuth error code for logging: the codes are ASCII
