@@ -349,7 +349,9 @@ func (s *Server) initStaffOIDC() error {
 			return err
 		}
 		if c.rp == nil {
-			c.rp = oidc.New(c.Profile, s.deps.HTTPClient, s.deps.Now)
+			// Token times are checked on the wall clock (as the session
+			// manager counts), not on the server's clock for business dates.
+			c.rp = oidc.New(c.Profile, s.deps.HTTPClient, nil)
 		}
 	}
 	return nil
