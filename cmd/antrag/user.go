@@ -17,7 +17,7 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// runUser handles `antrag user add|list|passwd|remove`: the caseworker
+// runUser handles `antrag user add|list|passwd|remove|totp|role`: the caseworker
 // accounts. Passwords are read from the first line of standard input, so
 // that they never appear in the process list or shell history.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -25,11 +25,14 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, remove)"}
+		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, remove, totp, role)"}
 	}
 	sub := args[0]
+	if sub == "totp" || sub == "role" {
+		return runUserAccess(ctx, args, getenv, stdout, stderr) // user_access.go
+	}
 	if sub != "add" && sub != "list" && sub != "passwd" && sub != "remove" {
-		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, remove)", sub)}
+		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, remove, totp, role)", sub)}
 	}
 	fs := flag.NewFlagSet("antrag user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
