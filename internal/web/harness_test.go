@@ -79,6 +79,7 @@ type harnessConfig struct {
 	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
 	years                      form.YearRange
 	web                        func(*web.Config) // changes further settings
+	deps                       func(*web.Deps)   // changes further collaborators
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -127,8 +128,12 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if hc.web != nil {
 		hc.web(&h.cfg)
 	}
-	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
-		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
+	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}
+	if hc.deps != nil {
+		hc.deps(&deps)
+	}
+	srv, err := web.New(h.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,8 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/behoerden/{authority}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/impressum", s.html(s.operatorPage(tenant.Impressum)))
+	t.Handle("GET /{tenant}/anmelden/{provider}", s.citizenSession(noStore(s.html(s.citizenOIDCStart))))
+	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", s.citizenSession(noStore(s.html(s.citizenOIDCCallback))))
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }

@@ -21,6 +21,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -51,6 +52,10 @@ type Config struct {
 	// StaffOIDC are the tenants' own identity providers for staff login
 	// (staff_oidc.go), at most one per tenant.
 	StaffOIDC []*StaffOIDC
+	// CitizenOIDC are the OpenID provider profiles citizens and
+	// businesses log in with (citizen_oidc.go); they need
+	// Deps.CitizenSessions.
+	CitizenOIDC []*oidc.Profile
 }
 
 func (c *Config) defaults() {
@@ -90,6 +95,9 @@ type Deps struct {
 	Now      func() time.Time // nil: time.Now
 	// Ready reports whether the server can take requests (for /readyz).
 	Ready func(ctx context.Context) error
+	// CitizenSessions is the citizen's session (cookie path "/"), apart
+	// from the staff's Sessions; nil without citizen login.
+	CitizenSessions *scs.SessionManager
 	// HTTPClient reaches identity providers; nil: a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
@@ -107,6 +115,8 @@ type Server struct {
 	logins  loginThrottle
 	intake  *submission.Intake
 	handler http.Handler
+	// citizenOIDC runs citizen logins; nil without CitizenOIDC profiles.
+	citizenOIDC *oidc.Flow
 }
 
 // New builds the server: it parses and checks all templates, so that a
@@ -133,6 +143,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.tmpl = t
 	if err := s.initStaffOIDC(); err != nil {
+		return nil, err
+	}
+	if err := s.initCitizenOIDC(); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()
