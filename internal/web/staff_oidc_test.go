@@ -201,3 +201,29 @@ func TestStaffOIDCLinksExistingAccount(t *testing.T) {
 		t.Errorf("second person with the name: %d", r.status)
 	}
 }
+
+// TestStaffOIDCNameTakenAndProviderDown: a first login whose user name an
+// unlinked account has is refused (no takeover without link_by_username);
+// an unreachable IdP is a 502 with a hint at the local login.
+func TestStaffOIDCNameTakenAndProviderDown(t *testing.T) {
+	op := oidctest.New(t)
+	h := staffOIDCHarness(t, op, `, "roles_claim": "groups", "roles": {"antrag-admin": "admin"}`)
+	h.addStaff("musterstadt", "m.muster", nil)
+	op.SetClaims(map[string]any{"sub": "ad-1", "preferred_username": "m.muster", "groups": "antrag-admin"})
+	r := h.oidcLogin(newJarClient(h), nil)
+	if r.status != http.StatusForbidden || !strings.Contains(r.body, "schon an ein anderes Konto vergeben") {
+		t.Errorf("name taken: %d", r.status)
+	}
+	u, _ := h.db.UserByUsername(context.Background(), "m.muster")
+	if acc, _ := h.db.Access(context.Background(), u.TenantID, u.ID); acc.Role != account.RoleCaseworker {
+		t.Errorf("the unlinked account's role changed to %s", acc.Role)
+	}
+
+	down := oidctest.New(t)
+	h2 := staffOIDCHarness(t, down, ``)
+	down.Close()
+	r = h2.do(newJarClient(h2), "GET", "/intern/anmelden/oidc/musterstadt", nil)
+	if r.status != http.StatusBadGateway || !strings.Contains(r.body, "Benutzername und Passwort") {
+		t.Errorf("IdP down: %d", r.status)
+	}
+}

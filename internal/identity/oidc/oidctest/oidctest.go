@@ -256,3 +256,6 @@ func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// Close stops the provider now (it stops at the end of the test anyway).
+func (p *Provider) Close() { p.srv.Close() }
