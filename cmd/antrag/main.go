@@ -89,6 +89,10 @@ Befehle:
   antrag user disable --tenant MANDANT --username NAME     Zugang sperren; beendet die Sitzungen
   antrag user enable --tenant MANDANT --username NAME      gesperrten Zugang entsperren
   antrag user remove --tenant MANDANT --username NAME      Zugang entfernen
+  antrag user totp --tenant MANDANT --username NAME [--entfernen]
+                                                           zweiten Faktor (TOTP) einrichten und otpauth-Adresse ausgeben, oder entfernen
+  antrag user role --tenant MANDANT --username NAME [--role admin|sachbearbeitung] [--dienst KURZNAME]… [--behoerde NAME]… [--alle]
+                                                           Rolle und Beschränkungen anzeigen oder setzen
   antrag fim inspect [--json] [--codelists DIR] DATEI...   FIM-Schemata prüfen und zusammenfassen
   antrag fim schema [--uri URI] [--codelists DIR] DATEI    JSON Schema (2020-12) der Antragsdaten ausgeben
   antrag fim example [--land LAND] [--codelists DIR] DATEI gültiges Beispiel-Datendokument ausgeben

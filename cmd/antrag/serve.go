@@ -50,10 +50,11 @@ type serveConfig struct {
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
-	noMigrate      bool       // refuse a database with pending migrations instead of migrating
-	loginHashes    int        // password checks at once; 0: account.DefaultMaxHashing
-	metricsAddr    string     // address of GET /metrics; "": none
-	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
+	noMigrate      bool           // refuse a database with pending migrations instead of migrating
+	loginHashes    int            // password checks at once; 0: account.DefaultMaxHashing
+	metricsAddr    string         // address of GET /metrics; "": none
+	s3             *s3.Config     // attachments in S3 instead of <data>/anhaenge; nil: directory
+	identity       identityConfig // identity.go
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -193,6 +194,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, err
 	}
 	d.smtpPassword = getenv("ANTRAG_SMTP_PASSWORD")
+	if c.identity, err = parseIdentityConfig(getenv); err != nil {
+		return nil, err
+	}
 	if d.fcVersion != "v1" && d.fcVersion != "v2" {
 		return nil, usageError{fmt.Sprintf("--fitconnect-version %q: v1 oder v2", d.fcVersion)}
 	}
@@ -385,8 +389,9 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		db.Close()
 		return nil, err
 	}
-	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years}, web.Deps{
-		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
+	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years,
+		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC}, web.Deps{
+		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins, CitizenSessions: citizenSessions(c, st),
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 	})

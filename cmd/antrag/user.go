@@ -17,23 +17,25 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
-// runUser handles `antrag user add|list|passwd|disable|enable|remove`: the
-// caseworker accounts. Passwords are read from the first line of standard
-// input, so that they never appear in the process list or shell history,
-// and must meet account.CheckPasswordPolicy. A new password and disabling
-// end the account's sessions at their next request.
+// runUser handles `antrag user add|list|passwd|disable|enable|remove|totp|role`:
+// the caseworker accounts. Passwords are read from the first line of
+// standard input, so that they never appear in the process list or shell
+// history, and must meet account.CheckPasswordPolicy. A new password and
+// disabling end the account's sessions at their next request.
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if groupHelp("user", args, stdout) {
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, disable, enable, remove)"}
+		return usageError{"antrag user: Unterbefehl fehlt (add, list, passwd, disable, enable, remove, totp, role)"}
 	}
 	sub := args[0]
 	switch sub {
+	case "totp", "role":
+		return runUserAccess(ctx, args, getenv, stdout, stderr) // user_access.go
 	case "add", "list", "passwd", "disable", "enable", "remove":
 	default:
-		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, disable, enable, remove)", sub)}
+		return usageError{fmt.Sprintf("antrag user: unbekannter Unterbefehl %q (add, list, passwd, disable, enable, remove, totp, role)", sub)}
 	}
 	fs := flag.NewFlagSet("antrag user "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -254,6 +254,30 @@ func (l *Logins) Login(ctx context.Context, a Attempt, now time.Time) (*Success,
 	return &Success{User: u, Device: l.keys.deviceToken(name, device, exp), DeviceExpires: exp}, nil
 }
 
+// SecondFactor reserves one attempt at a second-factor code for a name
+// from a client before the code is checked: it takes a token from the
+// same per-(name, client) bucket as a password attempt and returns
+// *Refused when none is left. A right code gives the attempts back
+// (SecondFactorPassed); a wrong one keeps the token taken.
+func (l *Logins) SecondFactor(ctx context.Context, username, client string, now time.Time) error {
+	b := []ThrottleKey{{l.keys.bucketKey("name-client", NormalizeUsername(username), client), l.limits.NameClient}}
+	blocked, wait, err := l.store.ThrottleTake(ctx, b, now)
+	if err != nil {
+		return err
+	}
+	if blocked >= 0 {
+		l.metrics.Add(MetricThrottledNameClient, 1)
+		return &Refused{RetryAfter: time.Duration(math.Ceil(max(wait, time.Second).Seconds())) * time.Second}
+	}
+	return nil
+}
+
+// SecondFactorPassed starts the name's attempts from the client afresh
+// after a right code.
+func (l *Logins) SecondFactorPassed(ctx context.Context, username, client string) error {
+	return l.store.ThrottleReset(ctx, l.keys.bucketKey("name-client", NormalizeUsername(username), client))
+}
+
 // reserveAndCheck takes a token from each bucket (or returns *Refused)
 // and checks the password, of the user or, if the name is unknown (u
 // nil), against dummyHash.

@@ -19,6 +19,8 @@ var (
 	Gone = errors.New("nicht mehr vorhanden")
 	// Unauthorized: no or wrong credentials.
 	Unauthorized = errors.New("nicht angemeldet")
+	// Forbidden: signed in, but the role does not allow it.
+	Forbidden = errors.New("nicht erlaubt")
 	// TooLarge: more data than allowed.
 	TooLarge = errors.New("zu groß")
 	// Unavailable: a service it depends on (the database) cannot be

@@ -335,6 +335,9 @@ func (db *DB) submissionFilter(tenantID string, f submission.Filter) (string, []
 		where += ` AND id IN (SELECT d.submission_id FROM deliveries d WHERE d.tenant_id = $1 AND d.state = ` +
 			arg(f.DeliveryState) + `)`
 	}
+	if f.Within != nil {
+		where += withinClause(f.Within, arg)
+	}
 	if !f.ReceivedFrom.IsZero() {
 		where += ` AND submitted_at >= ` + arg(db.ts(f.ReceivedFrom))
 	}
@@ -342,6 +345,30 @@ func (db *DB) submissionFilter(tenantID string, f submission.Filter) (string, []
 		where += ` AND submitted_at < ` + arg(db.ts(f.ReceivedBefore))
 	}
 	return where, args
+}
+
+// withinClause keeps the submissions of the authorities or services of w;
+// none for an empty w.
+func withinClause(w *submission.Within, arg func(any) string) string {
+	var parts []string
+	for _, c := range []struct {
+		col string
+		ids []string
+	}{{"authority_id", w.AuthorityIDs}, {"service_id", w.ServiceIDs}} {
+		col, ids := c.col, c.ids
+		if len(ids) == 0 {
+			continue
+		}
+		ph := make([]string, len(ids))
+		for i, id := range ids {
+			ph[i] = arg(id)
+		}
+		parts = append(parts, col+` IN (`+strings.Join(ph, ", ")+`)`)
+	}
+	if len(parts) == 0 {
+		return ` AND 1 = 0`
+	}
+	return ` AND (` + strings.Join(parts, ` OR `) + `)`
 }
 
 // searchClause selects the tenant's submissions a search matches: the ids

@@ -179,6 +179,15 @@ type Filter struct {
 	After, Before *Cursor
 	Limit         int // 0 for a default of 100
 	Offset        int // rows to skip; for keyset paging use After/Before
+	// Within, when set, keeps only the submissions it admits (a
+	// caseworker's limits); nil for all.
+	Within *Within
+}
+
+// Within keeps the submissions received by one of the authorities or made
+// with one of the services (by id). Empty, it keeps none.
+type Within struct {
+	AuthorityIDs, ServiceIDs []string
 }
 
 // Search finds submissions by a key staff type. A submission matches when

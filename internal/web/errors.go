@@ -36,6 +36,8 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case errors.Is(err, apperr.Unavailable), unreachable(err):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, apperr.Forbidden):
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }

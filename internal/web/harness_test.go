@@ -83,6 +83,8 @@ type harnessConfig struct {
 	trustedProxies             []netip.Prefix
 	logins                     *account.LoginsConfig // nil: the server's default Logins
 	dsn                        string                // the database (store.Open); "": a new SQLite file
+	web                        func(*web.Config)     // changes further settings
+	deps                       func(*web.Deps)       // changes further collaborators
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -141,8 +143,15 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		}
 		logins = account.NewLogins(db, keys, *hc.logins)
 	}
-	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins,
-		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
+	if hc.web != nil {
+		hc.web(&h.cfg)
+	}
+	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins,
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}
+	if hc.deps != nil {
+		hc.deps(&deps)
+	}
+	srv, err := web.New(h.cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ type staffKey struct{}
 type staffCtx struct {
 	user   *account.User
 	tenant *tenant.Tenant
+	access *account.Access // role and limits (access.go)
 }
 
 func staffOf(ctx context.Context) *staffCtx {
@@ -62,7 +63,11 @@ func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 		if err != nil {
 			return err
 		}
-		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t})
+		acc, err := s.deps.Store.Access(r.Context(), tid, uid)
+		if err != nil {
+			return err
+		}
+		ctx := context.WithValue(r.Context(), staffKey{}, &staffCtx{user: u, tenant: t, access: acc})
 		return h(w, r.WithContext(ctx))
 	}
 }
@@ -70,6 +75,9 @@ func (s *Server) requireStaff(h handlerFunc) handlerFunc {
 func (s *Server) loadSubmission(r *http.Request) (*staffCtx, *submission.Submission, error) {
 	sc := staffOf(r.Context())
 	sub, err := s.deps.Store.Submission(r.Context(), sc.tenant.ID, r.PathValue("id"))
+	if err == nil && !sc.access.Admits(sub.AuthorityID, sub.ServiceID) {
+		return sc, nil, errOutsideLimits
+	}
 	return sc, sub, err
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/submission"
@@ -54,7 +55,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	svcs = visibleServices(sc.access, svcs)
 	q, f, problems := parseInboxQuery(r.URL.Query(), svcs)
+	f.Within = within(sc.access)
 	if f.After, err = cursorParam(r.URL.Query(), "nach"); err != nil {
 		return err
 	}
@@ -65,12 +68,13 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) error {
 		return submission.ErrBadCursor
 	}
 	failed, err := s.deps.Store.ListSubmissions(r.Context(), sc.tenant.ID,
-		submission.Filter{DeliveryState: string(delivery.Failed), HasData: true, Limit: 1})
+		submission.Filter{DeliveryState: string(delivery.Failed), HasData: true, Limit: 1, Within: within(sc.access)})
 	if err != nil {
 		return err
 	}
 	data := s.staffPage(r, sc, map[string]any{"Title": "Posteingang", "Query": q, "Statuses": submission.Statuses,
-		"Services": svcs, "DeliveryStates": deliveryStates, "AnyFailed": len(failed) > 0})
+		"Services": svcs, "DeliveryStates": deliveryStates, "AnyFailed": len(failed) > 0,
+		"StaffAdmin": sc.access.Role == account.RoleAdmin})
 	if len(problems) > 0 {
 		data["Errors"] = problems
 		data["Invalid"] = invalidFields(problems)

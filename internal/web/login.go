@@ -42,7 +42,7 @@ func newLogins(st account.Store, logger *slog.Logger) *account.Logins {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung"})
+	s.render(w, r, http.StatusOK, "login", map[string]any{"Title": "Anmeldung", "Providers": s.staffLoginButtons(r)})
 	return nil
 }
 
@@ -76,17 +76,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: ok.Device, Path: "/intern/anmelden",
-		MaxAge: int(account.KnownDeviceLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: strings.HasPrefix(s.cfg.BaseURL, "https://")})
-	if err := s.deps.Sessions.RenewToken(r.Context()); err != nil {
+	// With a second factor, the known-device cookie is set only once the
+	// code was right (loginCode).
+	if answered, err := s.secondFactor(w, r, ok.User, name, ok.Device); answered || err != nil {
 		return err
 	}
-	s.deps.Sessions.Put(r.Context(), "userID", ok.User.ID)
-	s.deps.Sessions.Put(r.Context(), "tenantID", ok.User.TenantID)
-	s.deps.Sessions.Put(r.Context(), sessionVersionKey, ok.User.SessionVersion)
-	http.Redirect(w, r, "/intern/", http.StatusSeeOther)
-	return nil
+	s.setDeviceCookie(w, ok.Device)
+	return s.startStaffSession(w, r, ok.User)
+}
+
+// setDeviceCookie sets the known-device cookie to a value from
+// account.Logins.Login.
+func (s *Server) setDeviceCookie(w http.ResponseWriter, device string) {
+	if device == "" {
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: device, Path: "/intern/anmelden",
+		MaxAge: int(account.KnownDeviceLifetime / time.Second), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: strings.HasPrefix(s.cfg.BaseURL, "https://")})
 }
 
 // waitFor writes a wait for staff: "30 Sekunden", "1 Minute", "3 Minuten".

@@ -42,6 +42,8 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/behoerden/{authority}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/impressum", s.html(s.operatorPage(tenant.Impressum)))
+	t.Handle("GET /{tenant}/anmelden/{provider}", s.citizenSession(noStore(s.html(s.citizenOIDCStart))))
+	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", s.citizenSession(noStore(s.html(s.citizenOIDCCallback))))
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
@@ -62,6 +64,9 @@ func (s *Server) routes() http.Handler {
 	staff := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
 	mux.Handle("GET /intern/anmelden", noStore(s.html(s.loginPage)))
 	mux.Handle("POST /intern/anmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.login))))
+	mux.Handle("POST /intern/anmelden/code", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.loginCode))))
+	mux.Handle("GET /intern/anmelden/oidc/{tenant}", noStore(s.html(s.staffOIDCStart)))
+	mux.Handle("GET /intern/anmelden/oidc/{tenant}/rueckkehr", noStore(s.html(s.staffOIDCCallback)))
 	mux.Handle("POST /intern/abmelden", noStore(s.html(s.logout)))
 	mux.Handle("GET /intern/{$}", staff(s.inbox))
 	mux.Handle("POST /intern/sitzung", limitBody(s.cfg.MaxFormBytes, staff(s.extendSession)))
@@ -71,6 +76,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /intern/antraege/{id}/anhaenge/{att}", staff(s.inboxAttachment))
 	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
 	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
+	mux.Handle("GET /intern/benutzer", staff(s.requireAdmin(s.staffUsers)))
 
 	// JSON API, with a mux of its own: what it does not route is a
 	// problem (apiUnrouted), never the HTML 404 page.

@@ -21,6 +21,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -45,6 +46,16 @@ type Config struct {
 	// Years is the span a date's year must fall in, in the HTML journey
 	// and the API alike; zero is form.DefaultYearRange (1800–2200).
 	Years form.YearRange
+	// RequireTOTP refuses the password login of local accounts without a
+	// TOTP second factor (staff_login.go).
+	RequireTOTP bool
+	// StaffOIDC are the tenants' own identity providers for staff login
+	// (staff_oidc.go), at most one per tenant.
+	StaffOIDC []*StaffOIDC
+	// CitizenOIDC are the OpenID provider profiles citizens and
+	// businesses log in with (citizen_oidc.go); they need
+	// Deps.CitizenSessions.
+	CitizenOIDC []*oidc.Profile
 }
 
 func (c *Config) defaults() {
@@ -67,6 +78,7 @@ type Store interface {
 	tenant.Store
 	submission.Store
 	account.Store
+	account.AccessStore
 	delivery.Store
 }
 
@@ -87,6 +99,12 @@ type Deps struct {
 	// settings and keys from a random key (throttle buckets and known
 	// devices then last only as long as the process).
 	Logins *account.Logins
+	// CitizenSessions is the citizen's session (cookie path "/"), apart
+	// from the staff's Sessions; nil without citizen login.
+	CitizenSessions *scs.SessionManager
+	// HTTPClient reaches identity providers; nil: a client with a 10 s
+	// timeout.
+	HTTPClient *http.Client
 	// Handlers are further routes by http.ServeMux pattern, e.g. the
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.
@@ -101,6 +119,8 @@ type Server struct {
 	logins  *account.Logins
 	intake  *submission.Intake
 	handler http.Handler
+	// citizenOIDC runs citizen logins; nil without CitizenOIDC profiles.
+	citizenOIDC *oidc.Flow
 }
 
 // New builds the server: it parses and checks all templates, so that a
@@ -129,6 +149,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.tmpl = t
+	if err := s.initStaffOIDC(); err != nil {
+		return nil, err
+	}
+	if err := s.initCitizenOIDC(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
