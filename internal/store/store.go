@@ -1,8 +1,8 @@
 // Package store keeps antrag's tenants, authorities, services, form
 // versions, drafts, submissions, attachments, audit events, staff users,
 // web sessions, delivery targets, deliveries, FIT-Connect accounts, login
-// throttle buckets, the SAML replay cache and the delivery job queue (River's tables) in one SQL
-// database: a SQLite file (modernc.org/sqlite, pure Go) for one process, or
+// throttle buckets, the SAML replay cache and the delivery job queue
+// (River's tables) in one SQL database: a SQLite file (modernc.org/sqlite, pure Go) for one process, or
 // PostgreSQL (github.com/jackc/pgx/v5 through its database/sql driver) for
 // several.
 //
