@@ -216,6 +216,37 @@ func (i *IdP) Profile() *saml.Profile {
 	return p
 }
 
+// LogoutRequest returns a LogoutRequest (XML) from this IdP to an SP's
+// single logout endpoint dest, signed with RSA-PSS unless unsigned is set
+// (to test that SPs refuse it).
+func (i *IdP) LogoutRequest(dest, nameID string, unsigned bool) ([]byte, error) {
+	lr := crewjam.LogoutRequest{ID: randomID(), Version: "2.0", IssueInstant: time.Now().UTC(), Destination: dest,
+		Issuer: &crewjam.Issuer{Format: "urn:oasis:names:tc:SAML:2.0:nameid-format:entity", Value: i.EntityID()},
+		NameID: &crewjam.NameID{Format: string(crewjam.TransientNameIDFormat), Value: nameID}}
+	el := lr.Element()
+	if !unsigned {
+		ctx, err := dsig.NewSigningContext(i.cfg.Key, [][]byte{i.cfg.Certificate.Raw})
+		if err != nil {
+			return nil, err
+		}
+		ctx.Canonicalizer = dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList("")
+		if err := ctx.SetSignatureMethod(dsig.RSASHA256PSSSignatureMethod); err != nil {
+			return nil, err
+		}
+		signed, err := ctx.SignEnveloped(el)
+		if err != nil {
+			return nil, err
+		}
+		sig := signed.Child[len(signed.Child)-1]
+		signed.Child = signed.Child[:len(signed.Child)-1]
+		signed.InsertChildAt(1, sig) // after Issuer
+		el = signed
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(el)
+	return doc.WriteToBytes()
+}
+
 // request is what the login page shows of the AuthnRequest.
 type request struct {
 	DisplayName     string

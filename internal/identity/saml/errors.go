@@ -63,7 +63,8 @@ func classify(err error) error {
 		reason = ReasonStatus
 	case errors.Is(cause, crewjam.ErrDecryptionFailed):
 		reason = ReasonDecrypt
-	case errors.Is(cause, crewjam.ErrInvalidSignature), errors.Is(cause, crewjam.ErrUntrustedCertificate):
+	case errors.Is(cause, crewjam.ErrInvalidSignature), errors.Is(cause, crewjam.ErrUntrustedCertificate),
+		cause.Error() == "signature element not present": // the library's unexported error for an unsigned message
 		reason = ReasonSignature
 	case errors.Is(cause, crewjam.ErrAudienceMismatch):
 		reason = ReasonAudience
