@@ -50,6 +50,7 @@ type serveConfig struct {
 	delivery       deliveryConfig
 	noMigrate      bool       // refuse a database with pending migrations instead of migrating
 	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
+	saml           samlConfig // citizen login (identity.go)
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -171,6 +172,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, usageError{"--delivery-workers: mindestens 1"}
 	}
 	c.janitorTick = time.Hour
+	c.saml = samlFromEnv(getenv, c.dataDir)
 	if c.db == "" {
 		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
 	}
@@ -327,10 +329,20 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
+	citizenSP, devIdP, err := setupCitizenLogin(c, db, logger)
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
+	if devIdP != nil {
+		parts.handlers[devIdPPath+"/"] = devIdP
+	}
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years}, web.Deps{
 		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
+		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
 	})
 	if err != nil {
 		stopSessions()
@@ -366,6 +378,9 @@ func (a *app) janitor(ctx context.Context) {
 		}
 		if err := a.db.ThrottlePurge(ctx, now.Add(-account.IdleBucket)); err != nil {
 			a.logger.Error("login throttle purge", "error", err.Error())
+		}
+		if err := a.db.ReplayPurge(ctx, now); err != nil {
+			a.logger.Error("SAML replay cache purge", "error", err.Error())
 		}
 	}
 	run()

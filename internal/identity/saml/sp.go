@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -436,4 +437,32 @@ func (c replayCache) Consume(id string, expires time.Time) error {
 		return crewjam.ErrAssertionReplayed
 	}
 	return err
+}
+
+// Descriptor returns the SP metadata for an entity id of this SP
+// (<base>/<tenant>/saml/<profile>/metadata), parsed, or an error matching
+// os.ErrNotExist. The development IdP looks SPs up with it; it trusts the
+// host in the entity id as given.
+func (s *ServiceProvider) Descriptor(entityID string) (*crewjam.EntityDescriptor, error) {
+	u, err := url.Parse(entityID)
+	if err != nil {
+		return nil, fmt.Errorf("SP %q: %w", entityID, os.ErrNotExist)
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if u.Host == "" || len(parts) != 4 || parts[1] != "saml" || parts[3] != "metadata" {
+		return nil, fmt.Errorf("SP %q: %w", entityID, os.ErrNotExist)
+	}
+	site := Site{Base: u.Scheme + "://" + u.Host, Tenant: parts[0]}
+	if site.EntityID(parts[2]) != entityID {
+		return nil, fmt.Errorf("SP %q: %w", entityID, os.ErrNotExist)
+	}
+	b, err := s.Metadata(site, parts[2])
+	if err != nil {
+		return nil, fmt.Errorf("SP %q: %w", entityID, os.ErrNotExist)
+	}
+	var ed crewjam.EntityDescriptor
+	if err := xml.Unmarshal(b, &ed); err != nil {
+		return nil, err
+	}
+	return &ed, nil
 }
