@@ -23,18 +23,12 @@ type samlConfig struct {
 	certFile    string   // ANTRAG_SAML_CERT: its certificate (PEM); default <data>/saml-sp.crt
 }
 
-func samlFromEnv(getenv func(string) string, dataDir string) samlConfig {
+func samlFromEnv(getenv func(string) string) samlConfig {
 	c := samlConfig{profilesDir: getenv("ANTRAG_SAML_PROFILES"), keyFile: getenv("ANTRAG_SAML_KEY"), certFile: getenv("ANTRAG_SAML_CERT")}
 	for _, id := range strings.Split(getenv("ANTRAG_SAML_IDPS"), ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.idps = append(c.idps, id)
 		}
-	}
-	if c.keyFile == "" {
-		c.keyFile = filepath.Join(dataDir, "saml-sp.key")
-	}
-	if c.certFile == "" {
-		c.certFile = filepath.Join(dataDir, "saml-sp.crt")
 	}
 	return c
 }
@@ -85,7 +79,14 @@ func setupCitizenLogin(c *serveConfig, db *store.DB, logger *slog.Logger) (*saml
 	if len(profiles) == 0 {
 		return nil, nil, nil
 	}
-	key, cert, err := saml.LoadOrCreateKeyPair(sc.keyFile, sc.certFile, "antrag SAML SP")
+	keyFile, certFile := sc.keyFile, sc.certFile
+	if keyFile == "" {
+		keyFile = filepath.Join(c.dataDir, "saml-sp.key")
+	}
+	if certFile == "" {
+		certFile = filepath.Join(c.dataDir, "saml-sp.crt")
+	}
+	key, cert, err := saml.LoadOrCreateKeyPair(keyFile, certFile, "antrag SAML SP")
 	if err != nil {
 		return nil, nil, fmt.Errorf("SAML-Schlüssel: %w", err)
 	}

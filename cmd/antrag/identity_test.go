@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,6 +12,9 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	crewjam "github.com/crewjam/saml"
+
+	"github.com/antrag/antrag/internal/identity/devidp"
 )
 
 // TestServeDemoCitizenLogin: `antrag serve --demo` offers the development
@@ -90,5 +94,61 @@ func TestServeDemoCitizenLogin(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "development identity provider enabled") {
 		t.Error("the warning about the development IdP is not logged")
+	}
+}
+
+func TestParseServeSAML(t *testing.T) {
+	c := mustParseServe(t, map[string]string{"ANTRAG_SAML_PROFILES": "/etc/antrag/saml", "ANTRAG_SAML_IDPS": "bundid-int, muk",
+		"ANTRAG_SAML_KEY": "/k.pem", "ANTRAG_SAML_CERT": "/c.pem"})
+	want := samlConfig{profilesDir: "/etc/antrag/saml", idps: []string{"bundid-int", "muk"}, keyFile: "/k.pem", certFile: "/c.pem"}
+	if fmt.Sprint(c.saml) != fmt.Sprint(want) {
+		t.Errorf("got %+v, want %+v", c.saml, want)
+	}
+}
+
+// TestServeBundIDTestSystem: with the metadata of BundID's test system in
+// ANTRAG_SAML_PROFILES (here made by a development IdP with its entity
+// id), antrag offers it, publishes SP metadata for it and sends the
+// citizen to its SSO endpoint; naming a profile without metadata stops the
+// start.
+func TestServeBundIDTestSystem(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	idp, err := devidp.New(devidp.Config{BaseURL: "https://int.id.bund.de/idp",
+		ServiceProvider: func(*http.Request, string) (*crewjam.EntityDescriptor, error) { return nil, os.ErrNotExist }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := idp.Metadata()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bundid-int.metadata.xml"), md, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"ANTRAG_SAML_PROFILES": dir}
+	s := startServe(t, env, "--data", filepath.Join(t.TempDir(), "daten"), "--demo")
+	c := newClient(t)
+	_, body := get(t, c, s.url+"/musterstadt/anmelden")
+	if !strings.Contains(body, `action="/musterstadt/anmelden/bundid-int"`) || !strings.Contains(body, "BundID (Testsystem)") {
+		t.Errorf("the choice page does not offer BundID's test system")
+	}
+	resp, body := get(t, c, s.url+"/musterstadt/saml/bundid-int/metadata")
+	if resp.StatusCode != 200 || !strings.Contains(body, `entityID="`+s.url+`/musterstadt/saml/bundid-int/metadata"`) {
+		t.Errorf("SP metadata for bundid-int: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("POST", s.url+"/musterstadt/anmelden/bundid-int", strings.NewReader("niveau=hoch&zurueck=/musterstadt/"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, body = do(t, c, req)
+	if resp.StatusCode != 200 || !strings.Contains(body, `action="https://int.id.bund.de/idp/profile/SAML2/POST/SSO"`) {
+		t.Errorf("forwarding page: %d", resp.StatusCode)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://int.id.bund.de") {
+		t.Errorf("CSP %q", csp)
+	}
+
+	err, stderr := startServeErr(t, map[string]string{"ANTRAG_SAML_PROFILES": dir, "ANTRAG_SAML_IDPS": "bundid-int,bundid"}, "--data", filepath.Join(t.TempDir(), "d2"))
+	if err == nil || !strings.Contains(err.Error()+stderr, `Anmeldeprofil "bundid" hat keine IdP-Metadaten`) {
+		t.Errorf("start with a profile without metadata: %v", err)
 	}
 }

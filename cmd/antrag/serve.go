@@ -172,7 +172,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, usageError{"--delivery-workers: mindestens 1"}
 	}
 	c.janitorTick = time.Hour
-	c.saml = samlFromEnv(getenv, c.dataDir)
+	c.saml = samlFromEnv(getenv)
 	if c.db == "" {
 		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
 	}
