@@ -1,11 +1,7 @@
 package main
 
 import (
-	"net/http"
 	"strings"
-	"time"
-
-	"github.com/alexedwards/scs/v2"
 
 	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/web"
@@ -44,22 +40,4 @@ func parseIdentityConfig(getenv func(string) string) (identityConfig, error) {
 		}
 	}
 	return c, nil
-}
-
-// citizenSessions is the citizen's session manager (in the same store as
-// the staff's, under its own cookie), or nil without citizen profiles.
-func citizenSessions(c *serveConfig, st scs.Store) *scs.SessionManager {
-	if len(c.identity.citizenOIDC) == 0 {
-		return nil
-	}
-	sm := scs.New()
-	sm.Store = st
-	sm.Lifetime = 2 * time.Hour
-	sm.IdleTimeout = 30 * time.Minute
-	sm.Cookie.Name = "antrag_buerger"
-	sm.Cookie.Path = "/"
-	sm.Cookie.HttpOnly = true
-	sm.Cookie.SameSite = http.SameSiteLaxMode
-	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
-	return sm
 }

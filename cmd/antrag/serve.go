@@ -54,7 +54,8 @@ type serveConfig struct {
 	loginHashes    int            // password checks at once; 0: account.DefaultMaxHashing
 	metricsAddr    string         // address of GET /metrics; "": none
 	s3             *s3.Config     // attachments in S3 instead of <data>/anhaenge; nil: directory
-	identity       identityConfig // identity.go
+	identity       identityConfig // OIDC and TOTP (identity.go)
+	saml           samlConfig     // citizen login over SAML (saml.go)
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -217,6 +218,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		d.perTarget = min(def.PerTarget, d.perTenant)
 	}
 	c.janitorTick = time.Hour
+	c.saml = samlFromEnv(getenv)
 	if c.db == "" {
 		c.db = "sqlite:" + filepath.Join(c.dataDir, "antrag.db")
 	}
@@ -389,11 +391,21 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		db.Close()
 		return nil, err
 	}
+	citizenSP, devIdP, err := setupCitizenLogin(c, db, logger)
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
+	if devIdP != nil {
+		parts.handlers[devIdPPath+"/"] = devIdP
+	}
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years,
 		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC}, web.Deps{
-		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins, CitizenSessions: citizenSessions(c, st),
+		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
+		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
 	})
 	if err != nil {
 		stopSessions()
@@ -429,6 +441,9 @@ func (a *app) janitor(ctx context.Context) {
 		}
 		if err := a.db.ThrottlePurge(ctx, now.Add(-account.IdleBucket)); err != nil {
 			a.logger.Error("login throttle purge", "error", err.Error())
+		}
+		if err := a.db.ReplayPurge(ctx, now); err != nil {
+			a.logger.Error("SAML replay cache purge", "error", err.Error())
 		}
 	}
 	run()

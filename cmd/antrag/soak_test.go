@@ -49,9 +49,9 @@ const (
 	// soakRate is the citizens' pace: applications per second, far more
 	// than a municipality sees (8/s is 28,800 an hour), yet a load the
 	// deliveries keep up with.
-	soakRate = 8
-	soakMaxRSS    = 1 << 30
-	soakMaxP99    = time.Second
+	soakRate   = 8
+	soakMaxRSS = 1 << 30
+	soakMaxP99 = time.Second
 	// soakDrain is how long the healthy tenant's deliveries may take to
 	// arrive after the last application was sent.
 	soakDrain = 30 * time.Second

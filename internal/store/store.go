@@ -1,10 +1,10 @@
 // Package store keeps antrag's tenants, authorities, services, form
 // versions, drafts, submissions, attachments, audit events, staff users,
 // web sessions, delivery targets, deliveries, FIT-Connect accounts, login
-// throttle buckets and the delivery job queue (River's tables) in one SQL
-// database: a SQLite file (modernc.org/sqlite, pure Go) for one process, or
-// PostgreSQL (github.com/jackc/pgx/v5 through its database/sql driver) for
-// several.
+// throttle buckets, the SAML replay cache and the delivery job queue
+// (River's tables) in one SQL database: a SQLite file (modernc.org/sqlite,
+// pure Go) for one process, or PostgreSQL (github.com/jackc/pgx/v5 through
+// its database/sql driver) for several.
 //
 // The SQL is written once, with $n parameters (modernc's SQLite binds $n by
 // number, as PostgreSQL does). What truly differs between the two sits in

@@ -18,19 +18,12 @@ import (
 // /{tenant}/anmelden/{provider} starts the login (optional ?niveau=
 // minimum level and ?zurueck= path of the tenant to return to), its
 // /rueckkehr completes it and keeps the identity in the citizen session
-// (Deps.CitizenSessions, a session of its own beside the staff session).
+// (Deps.Citizens, sealed, as a SAML login does: citizen_login.go).
 // Profiles: Config.CitizenOIDC.
-
-// sessCitizenIdentity holds the logged-in identity (identity.Identity as
-// JSON) in the citizen session.
-const sessCitizenIdentity = "citizenIdentity"
 
 func (s *Server) initCitizenOIDC() error {
 	if len(s.cfg.CitizenOIDC) == 0 {
 		return nil
-	}
-	if s.deps.CitizenSessions == nil {
-		return errors.New("OIDC-Profile für Bürgerinnen und Bürger ohne Sitzungsverwaltung (Deps.CitizenSessions)")
 	}
 	rps := map[string]*oidc.RP{}
 	for _, p := range s.cfg.CitizenOIDC {
@@ -39,7 +32,7 @@ func (s *Server) initCitizenOIDC() error {
 		}
 		rps[p.ID] = oidc.New(p, s.deps.HTTPClient, nil)
 	}
-	s.citizenOIDC = &oidc.Flow{RPs: rps, Sessions: s.deps.CitizenSessions, RedirectURL: func(r *http.Request, id string) string {
+	s.citizenOIDC = &oidc.Flow{RPs: rps, Sessions: s.deps.Citizens, RedirectURL: func(r *http.Request, id string) string {
 		base := strings.TrimRight(s.cfg.BaseURL, "/")
 		if base == "" {
 			base = "http://" + r.Host
@@ -47,14 +40,6 @@ func (s *Server) initCitizenOIDC() error {
 		return base + "/" + r.PathValue("tenant") + "/anmelden/" + id + "/rueckkehr"
 	}}
 	return nil
-}
-
-// citizenSession wraps the citizen login routes in the citizen session.
-func (s *Server) citizenSession(h http.Handler) http.Handler {
-	if s.deps.CitizenSessions == nil {
-		return h
-	}
-	return s.deps.CitizenSessions.LoadAndSave(h)
 }
 
 // citizenOIDCStart sends the browser to the provider.
@@ -105,15 +90,17 @@ func (s *Server) citizenOIDCCallback(w http.ResponseWriter, r *http.Request) err
 			"Text": "Die Anmeldung mit Ihrem Konto ist fehlgeschlagen oder wurde abgebrochen. Bitte versuchen Sie es erneut."})
 		return nil
 	}
-	b, err := json.Marshal(id)
+	b, err := json.Marshal(citizenState{Tenant: r.PathValue("tenant"), Identity: *id})
 	if err != nil {
 		return err
 	}
-	sm := s.deps.CitizenSessions
+	sm := s.deps.Citizens
 	if err := sm.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	sm.Put(r.Context(), sessCitizenIdentity, string(b))
+	sm.Put(r.Context(), citizenKey, s.deps.Box.Seal(b))
+	s.deps.Logger.Info("citizen logged in", "tenant", r.PathValue("tenant"), "idp", r.PathValue("provider"),
+		"level", id.Level.String(), "method", string(id.Method))
 	http.Redirect(w, r, ret, http.StatusSeeOther)
 	return nil
 }

@@ -29,12 +29,12 @@ func citizenOIDCHarness(t *testing.T, op *oidctest.Provider) (*harness, *scs.Ses
 	if err != nil {
 		t.Fatal(err)
 	}
-	citizens := scs.New()
+	citizens := web.NewCitizenSessions(nil, false)
 	citizens.Cookie.Name = "buerger"
 	h := newHarnessWith(t, func(hc *harnessConfig) {
 		hc.baseURL = ""
 		hc.web = func(c *web.Config) { c.CitizenOIDC = profiles }
-		hc.deps = func(d *web.Deps) { d.CitizenSessions = citizens }
+		hc.deps = func(d *web.Deps) { d.Citizens = citizens }
 	})
 	return h, citizens
 }
@@ -56,15 +56,22 @@ func (h *harness) citizenIdentity(c *http.Client, sm *scs.SessionManager) *ident
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		raw, _ := vals["citizenIdentity"].(string)
-		if raw == "" {
+		sealed, _ := vals["buerger"].([]byte)
+		if sealed == nil {
 			return nil
 		}
-		var id identity.Identity
-		if err := json.Unmarshal([]byte(raw), &id); err != nil {
+		raw, err := h.box.Open(sealed)
+		if err != nil {
 			h.t.Fatal(err)
 		}
-		return &id
+		var st struct {
+			Tenant   string
+			Identity identity.Identity
+		}
+		if err := json.Unmarshal(raw, &st); err != nil {
+			h.t.Fatal(err)
+		}
+		return &st.Identity
 	}
 	return nil
 }

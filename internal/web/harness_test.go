@@ -48,7 +48,8 @@ type harness struct {
 	srv    *httptest.Server
 	db     *store.DB
 	blobs  *blob.Dir
-	bdir   string // the directory blobs keeps its files in
+	bdir   string      // the directory blobs keeps its files in
+	box    *sealed.Box // the server's data key (Deps.Box)
 	now    time.Time
 	client *http.Client // does not follow redirects
 	cfg    web.Config
@@ -132,7 +133,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm.Store = st
 	sm.Cookie.Path = "/intern"
 	sm.IdleTimeout = hc.sessionIdle
-	h := &harness{t: t, db: db, blobs: blobs, bdir: bdir, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
+	h := &harness{t: t, db: db, blobs: blobs, bdir: bdir, box: box, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years,
 		TrustedProxies: hc.trustedProxies}
 	var logins *account.Logins
@@ -146,7 +147,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if hc.web != nil {
 		hc.web(&h.cfg)
 	}
-	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins,
+	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}
 	if hc.deps != nil {
 		hc.deps(&deps)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity/saml"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web/static"
 )
@@ -42,8 +43,8 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/behoerden/{authority}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
 	t.Handle("GET /{tenant}/behoerden/{authority}/impressum", s.html(s.operatorPage(tenant.Impressum)))
-	t.Handle("GET /{tenant}/anmelden/{provider}", s.citizenSession(noStore(s.html(s.citizenOIDCStart))))
-	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", s.citizenSession(noStore(s.html(s.citizenOIDCCallback))))
+	t.Handle("GET /{tenant}/anmelden/{provider}", noStore(s.html(s.citizenOIDCStart)))
+	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", noStore(s.html(s.citizenOIDCCallback)))
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
@@ -57,8 +58,15 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
 	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
 	t.Handle("GET /{tenant}/antrag/{token}/angaben", draft(s.sentAnswers))
+	// Citizen login (citizen_login.go).
+	t.Handle("GET /{tenant}/anmelden", noStore(s.html(s.citizenLoginPage)))
+	t.Handle("POST /{tenant}/anmelden/{idp}", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.startCitizenLogin))))
+	t.Handle("POST /{tenant}/abmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.citizenLogout))))
+	t.Handle("GET /{tenant}/saml/{idp}/metadata", s.html(s.samlMetadata))
+	t.Handle("POST /{tenant}/saml/{idp}/acs", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenACS))))
+	t.Handle("POST /{tenant}/saml/{idp}/slo", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenSLO))))
 	t.Handle("/", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
-	mux.Handle("/", t)
+	mux.Handle("/", s.citizenSession(t))
 
 	// The caseworker inbox.
 	staff := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
@@ -94,6 +102,10 @@ func (s *Server) routes() http.Handler {
 
 	h := reportRoute(mux)
 	cop := http.NewCrossOriginProtection()
+	// The identity provider posts its answers from its own site; they are
+	// signed and, for logins, bound to the browser by the login cookie.
+	cop.AddInsecureBypassPattern("POST /{tenant}/saml/{idp}/acs")
+	cop.AddInsecureBypassPattern("POST /{tenant}/saml/{idp}/slo")
 	cop.SetDenyHandler(s.crossOriginDenied())
 	h = cop.Handler(h)
 	s.deps.Sessions.ErrorFunc = s.sessionError

@@ -6,11 +6,13 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -22,7 +24,9 @@ import (
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity/oidc"
+	"github.com/antrag/antrag/internal/identity/saml"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -53,8 +57,8 @@ type Config struct {
 	// (staff_oidc.go), at most one per tenant.
 	StaffOIDC []*StaffOIDC
 	// CitizenOIDC are the OpenID provider profiles citizens and
-	// businesses log in with (citizen_oidc.go); they need
-	// Deps.CitizenSessions.
+	// businesses log in with (citizen_oidc.go), beside the SAML profiles
+	// of Deps.Identity; both keep the login in Deps.Citizens.
 	CitizenOIDC []*oidc.Profile
 }
 
@@ -99,9 +103,6 @@ type Deps struct {
 	// settings and keys from a random key (throttle buckets and known
 	// devices then last only as long as the process).
 	Logins *account.Logins
-	// CitizenSessions is the citizen's session (cookie path "/"), apart
-	// from the staff's Sessions; nil without citizen login.
-	CitizenSessions *scs.SessionManager
 	// HTTPClient reaches identity providers; nil: a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
@@ -109,6 +110,16 @@ type Deps struct {
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.
 	Handlers map[string]http.Handler
+
+	// Identity is the SAML service provider for citizen login; nil: no
+	// citizen login.
+	Identity *saml.ServiceProvider
+	// Citizens is the citizen session manager (cookie for all paths,
+	// separate from the staff session); nil: one in memory.
+	Citizens *scs.SessionManager
+	// Box seals the identity in the citizen session and the pending
+	// login cookie; nil: a key of this process only.
+	Box *sealed.Box
 }
 
 // Server serves antrag over HTTP.
@@ -142,6 +153,20 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Logins == nil {
 		deps.Logins = newLogins(deps.Store, deps.Logger)
 	}
+	if deps.Citizens == nil {
+		deps.Citizens = NewCitizenSessions(nil, strings.HasPrefix(cfg.BaseURL, "https://"))
+	}
+	if deps.Box == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		box, err := sealed.New(key)
+		if err != nil {
+			return nil, err
+		}
+		deps.Box = box
+	}
 	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
 		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger}}
 	t, err := parseTemplates()
@@ -157,6 +182,24 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// NewCitizenSessions returns the citizen session manager: cookie
+// "antrag_sitzung" for all paths, HttpOnly, SameSite Lax, Secure when
+// secure; 8 hours at most, 1 hour idle. store nil: in memory.
+func NewCitizenSessions(store scs.Store, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	if store != nil {
+		sm.Store = store
+	}
+	sm.Lifetime = 8 * time.Hour
+	sm.IdleTimeout = time.Hour
+	sm.Cookie.Name = "antrag_sitzung"
+	sm.Cookie.Path = "/"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	return sm
 }
 
 // ServeHTTP implements http.Handler.

@@ -20,7 +20,8 @@ var templateFS embed.FS
 
 // pages are the page templates; each is parsed with layout.html and
 // partials.html.
-var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission", "login_code", "staff_users"}
+var pages = []string{"error", "portal", "catalogue", "start", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
+	"login_code", "staff_users", "citizen_login", "citizen_forward"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -85,6 +86,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		if _, ok := data[k]; !ok {
 			data[k] = nil
 		}
+	}
+	if _, ok := data["Citizen"]; !ok {
+		data["Citizen"] = s.citizen(r)
 	}
 	if _, ok := data["PageLinks"]; !ok {
 		data["PageLinks"] = s.pageLinksFor(r, data)

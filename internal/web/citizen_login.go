@@ -1,0 +1,310 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/identity/saml"
+	"github.com/antrag/antrag/internal/tenant"
+)
+
+// Citizen login over SAML (BundID, Servicekonten, Mein Unternehmenskonto):
+//
+//	GET  /{tenant}/anmelden?zurueck=…&niveau=…  the choice of account
+//	POST /{tenant}/anmelden/{idp}                a signed AuthnRequest, posted on by the citizen
+//	POST /{tenant}/saml/{idp}/acs                the IdP's answer: the citizen is logged in
+//	GET  /{tenant}/saml/{idp}/metadata           the SP metadata of this tenant, host and IdP
+//	POST /{tenant}/saml/{idp}/slo                the IdP's LogoutRequest (signed, or refused)
+//	POST /{tenant}/abmelden                      local logout
+//
+// The login is bound to the browser that started it by a sealed cookie
+// (loginCookie) holding the request id, the level asked for and the page
+// to return to; the IdP's answer arrives as a cross-site POST, for which
+// browsers send that cookie (SameSite=None over https) but not the Lax
+// session cookie. At the ACS a new session is started (the session id
+// changes: no fixation) holding the sealed identity.
+
+// loginCookie is the pending login's cookie.
+const loginCookie = "antrag_anmeldung"
+
+// loginTTL is how long a citizen has at the IdP.
+const loginTTL = 30 * time.Minute
+
+// citizenKey is the session key of the sealed identity.
+const citizenKey = "buerger"
+
+type ctxCitizenSession struct{}
+
+// citizenSession loads and saves the citizen session around h and marks
+// the request so that pages know they may read it.
+// The inner mux's pattern is copied back to the request this handler got,
+// where reportRoute reads it.
+func (s *Server) citizenSession(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.deps.Citizens.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, loaded *http.Request) {
+			marked := loaded.WithContext(context.WithValue(loaded.Context(), ctxCitizenSession{}, true))
+			h.ServeHTTP(w, marked)
+			r.Pattern = marked.Pattern
+		})).ServeHTTP(w, r)
+	})
+}
+
+// citizen returns the logged-in citizen's identity, or nil.
+func (s *Server) citizen(r *http.Request) *identity.Identity {
+	if r.Context().Value(ctxCitizenSession{}) == nil {
+		return nil
+	}
+	b := s.deps.Citizens.GetBytes(r.Context(), citizenKey)
+	if b == nil {
+		return nil
+	}
+	plain, err := s.deps.Box.Open(b)
+	if err != nil {
+		return nil
+	}
+	var c citizenState
+	if json.Unmarshal(plain, &c) != nil || c.Tenant != r.PathValue("tenant") {
+		return nil
+	}
+	return &c.Identity
+}
+
+// citizenState is what the session holds, sealed: the identity and the
+// tenant it was proved for.
+type citizenState struct {
+	Tenant   string
+	Identity identity.Identity
+}
+
+// pendingLogin is the login cookie's content, sealed.
+type pendingLogin struct {
+	Tenant string
+	saml.Pending
+}
+
+// samlSite is the SP of tenant t on the host the request came to: the
+// installation's (BaseURL) or the tenant's own; another host is not one
+// of antrag's SPs.
+func (s *Server) samlSite(r *http.Request, t *tenant.Tenant) (saml.Site, error) {
+	base, err := url.Parse(s.cfg.BaseURL)
+	if err != nil || base.Host == "" {
+		return saml.Site{}, fmt.Errorf("BaseURL %q: %w", s.cfg.BaseURL, apperr.NotFound)
+	}
+	host := r.Host
+	if host != base.Host && (t.Host == "" || !strings.EqualFold(host, t.Host)) {
+		return saml.Site{}, fmt.Errorf("SAML on host %q: %w", host, apperr.NotFound)
+	}
+	return saml.Site{Base: base.Scheme + "://" + host, Tenant: t.Slug, DisplayName: t.Name}, nil
+}
+
+// samlTenant returns the tenant, its site and the profile a SAML route
+// names; NotFound without citizen login or for an unknown profile.
+func (s *Server) samlTenant(r *http.Request) (*tenant.Tenant, saml.Site, *saml.Profile, error) {
+	if s.deps.Identity == nil {
+		return nil, saml.Site{}, nil, apperr.NotFound
+	}
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return nil, saml.Site{}, nil, err
+	}
+	site, err := s.samlSite(r, t)
+	if err != nil {
+		return nil, saml.Site{}, nil, err
+	}
+	var p *saml.Profile
+	if id := r.PathValue("idp"); id != "" {
+		var ok bool
+		if p, ok = s.deps.Identity.Profile(id); !ok {
+			return nil, saml.Site{}, nil, fmt.Errorf("Anmeldeprofil %q: %w", id, apperr.NotFound)
+		}
+	}
+	return t, site, p, nil
+}
+
+// localBack returns back when it is a path of tenant t on this host, else
+// the tenant's start page: the value is client input and must not lead
+// elsewhere.
+func localBack(t *tenant.Tenant, back string) string {
+	home := "/" + t.Slug + "/"
+	u, err := url.Parse(back)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(back, home) || strings.ContainsAny(back, "\\\r\n") || strings.Contains(back, "//") {
+		return home
+	}
+	return u.RequestURI()
+}
+
+// citizenLoginPage lists the accounts to log in with.
+func (s *Server) citizenLoginPage(w http.ResponseWriter, r *http.Request) error {
+	t, _, _, err := s.samlTenant(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	level, err := identity.ParseLevel(q.Get("niveau"))
+	if err != nil {
+		level = identity.LevelNone
+	}
+	s.render(w, r, http.StatusOK, "citizen_login", map[string]any{"Title": "Anmelden", "Tenant": t,
+		"Profiles": s.deps.Identity.Profiles(), "Back": localBack(t, q.Get("zurueck")), "Level": level})
+	return nil
+}
+
+// startCitizenLogin makes the AuthnRequest and shows the page that posts
+// it to the IdP.
+func (s *Server) startCitizenLogin(w http.ResponseWriter, r *http.Request) error {
+	t, site, p, err := s.samlTenant(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return errors.Join(apperr.Invalid, err)
+	}
+	level, err := identity.ParseLevel(r.PostForm.Get("niveau"))
+	if err != nil {
+		return clientError(apperr.Invalid, "Das verlangte Vertrauensniveau ist unbekannt.")
+	}
+	back := localBack(t, r.PostForm.Get("zurueck"))
+	st, err := s.deps.Identity.StartLogin(site, p.ID, saml.LoginRequest{MinLevel: level, BackURL: site.Base + back})
+	if err != nil {
+		return err
+	}
+	pending := pendingLogin{Tenant: t.Slug, Pending: saml.Pending{Profile: p.ID, RequestID: st.RequestID,
+		MinLevel: level, Back: back, Expires: s.now().Add(loginTTL)}}
+	b, err := json.Marshal(pending)
+	if err != nil {
+		return err
+	}
+	secure := strings.HasPrefix(s.cfg.BaseURL, "https://")
+	c := &http.Cookie{Name: loginCookie, Value: base64.RawURLEncoding.EncodeToString(s.deps.Box.Seal(b)),
+		Path: "/" + t.Slug + "/saml/", MaxAge: int(loginTTL / time.Second), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	if secure {
+		c.SameSite = http.SameSiteNoneMode // the IdP's answer is a cross-site POST
+	}
+	http.SetCookie(w, c)
+	relay := make([]byte, 8)
+	_, _ = rand.Read(relay)
+	// The page's form goes to the IdP: allow that one target.
+	if u, err := url.Parse(st.URL); err == nil {
+		w.Header().Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "form-action 'self'",
+			"form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+	}
+	s.render(w, r, http.StatusOK, "citizen_forward", map[string]any{"Title": "Weiter zur Anmeldung", "Tenant": t,
+		"Profile": p, "URL": st.URL, "SAMLRequest": st.SAMLRequest, "RelayState": hex.EncodeToString(relay)})
+	return nil
+}
+
+// citizenACS takes the IdP's answer.
+func (s *Server) citizenACS(w http.ResponseWriter, r *http.Request) error {
+	t, site, p, err := s.samlTenant(r)
+	if err != nil {
+		return err
+	}
+	refuse := func(reason string, text string) error {
+		s.deps.Logger.Warn("citizen login refused", "tenant", t.Slug, "idp", p.ID, "reason", reason)
+		return &publicError{title: "Anmeldung fehlgeschlagen", text: text, err: fmt.Errorf("saml: %s: %w", reason, apperr.Invalid)}
+	}
+	var pending pendingLogin
+	c, err := r.Cookie(loginCookie)
+	if err == nil {
+		var sealed, plain []byte
+		if sealed, err = base64.RawURLEncoding.DecodeString(c.Value); err == nil {
+			if plain, err = s.deps.Box.Open(sealed); err == nil {
+				err = json.Unmarshal(plain, &pending)
+			}
+		}
+	}
+	if err != nil || pending.Tenant != t.Slug || pending.Profile != p.ID || s.now().After(pending.Expires) {
+		return refuse("no_pending_login", "Die Anmeldung ist abgelaufen oder wurde in einem anderen Browser begonnen. Bitte melden Sie sich erneut an.")
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return refuse(saml.ReasonSize, "Die Antwort des Nutzerkontos ist zu groß.")
+		}
+		return refuse(saml.ReasonMalformed, "Die Antwort des Nutzerkontos ist unlesbar.")
+	}
+	id, err := s.deps.Identity.FinishLogin(r.Context(), site, r.PostForm.Get("SAMLResponse"), pending.Pending)
+	if err != nil {
+		reason := saml.ReasonOf(err)
+		switch reason {
+		case saml.ReasonStatus:
+			return refuse(reason, "Die Anmeldung wurde beim Nutzerkonto abgebrochen oder abgelehnt. Sie können es erneut versuchen.")
+		case saml.ReasonLevel:
+			return refuse(reason, fmt.Sprintf("Die Anmeldung erreicht nicht das verlangte Vertrauensniveau „%s“. Bitte melden Sie sich mit einem Verfahren an, das dieses Niveau erreicht, zum Beispiel mit dem Online-Ausweis.", pending.MinLevel))
+		}
+		return refuse(reason, "Die Antwort des Nutzerkontos konnte nicht bestätigt werden. Bitte melden Sie sich erneut an.")
+	}
+	b, err := json.Marshal(citizenState{Tenant: t.Slug, Identity: *id})
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if err := s.deps.Citizens.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.deps.Citizens.Put(ctx, citizenKey, s.deps.Box.Seal(b))
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: "", Path: "/" + t.Slug + "/saml/", MaxAge: -1, HttpOnly: true,
+		Secure: strings.HasPrefix(s.cfg.BaseURL, "https://")})
+	s.deps.Logger.Info("citizen logged in", "tenant", t.Slug, "idp", p.ID, "level", id.Level.String(), "method", string(id.Method))
+	http.Redirect(w, r, pending.Back, http.StatusSeeOther)
+	return nil
+}
+
+// samlMetadata serves the SP metadata for this tenant, host and IdP.
+func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) error {
+	_, site, p, err := s.samlTenant(r)
+	if err != nil {
+		return err
+	}
+	b, err := s.deps.Identity.Metadata(site, p.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/samlmetadata+xml")
+	w.Header().Set("Content-Disposition", `inline; filename="`+site.Tenant+"-"+p.ID+`-metadata.xml"`)
+	_, _ = w.Write(b)
+	return nil
+}
+
+// citizenSLO takes a LogoutRequest from the IdP: an unsigned or otherwise
+// invalid one is refused; a valid one ends this browser's citizen session.
+func (s *Server) citizenSLO(w http.ResponseWriter, r *http.Request) error {
+	t, site, p, err := s.samlTenant(r)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.Identity.ValidateLogoutRequest(r, site, p.ID); err != nil {
+		s.deps.Logger.Warn("logout request refused", "tenant", t.Slug, "idp", p.ID, "reason", saml.ReasonOf(err))
+		return clientError(apperr.Invalid, "Die Abmeldeanfrage ist ungültig.")
+	}
+	if err := s.deps.Citizens.Destroy(r.Context()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+	return nil
+}
+
+// citizenLogout ends the citizen session here.
+func (s *Server) citizenLogout(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantOf(r)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Citizens.Destroy(r.Context()); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+	return nil
+}
