@@ -466,7 +466,14 @@ func s3Config(getenv func(string) string) (*s3.Config, error) {
 // directory <data>/anhaenge. Either way the content is sealed with box.
 func openBlobs(ctx context.Context, c *serveConfig, box *sealed.Box) (blob.Store, error) {
 	if c.s3 != nil {
-		s, err := s3.New(ctx, *c.s3, box)
+		// Uploads are sealed into a file of the data directory before they
+		// are sent (not into a temporary directory that may be in memory).
+		cfg := *c.s3
+		cfg.SpoolDir = filepath.Join(c.dataDir, "s3-puffer")
+		if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+			return nil, fmt.Errorf("Anhänge in S3: %w", err)
+		}
+		s, err := s3.New(ctx, cfg, box)
 		if err != nil {
 			return nil, fmt.Errorf("Anhänge in S3: %w", err)
 		}
