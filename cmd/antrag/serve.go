@@ -50,6 +50,7 @@ type serveConfig struct {
 	delivery       deliveryConfig
 	noMigrate      bool       // refuse a database with pending migrations instead of migrating
 	s3             *s3.Config // attachments in S3 instead of <data>/anhaenge; nil: directory
+	limits         requestLimits
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -160,6 +161,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, usageError{"--trusted-proxies: " + err.Error()}
 	}
 	c.dataKey = getenv("ANTRAG_DATA_KEY")
+	if c.limits, err = parseRequestLimits(getenv); err != nil {
+		return nil, err
+	}
 	if c.s3, err = s3Config(getenv); err != nil {
 		return nil, err
 	}
@@ -327,7 +331,9 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = strings.HasPrefix(c.baseURL, "https://")
-	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years}, web.Deps{
+	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years,
+		MaxUploads: c.limits.maxUploads, MaxUploadsPerClient: c.limits.maxUploadsPerClient, BodyMinRate: c.limits.bodyMinRate,
+		BodyIdleTimeout: c.limits.bodyIdleTimeout, UploadTimeout: c.limits.uploadTimeout}, web.Deps{
 		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,

@@ -78,6 +78,7 @@ type harnessConfig struct {
 	maxForm, maxUpload, maxAPI int64
 	sessionIdle                time.Duration // the staff session's idle timeout; 0: none
 	years                      form.YearRange
+	tune                       func(*web.Config) // further settings; nil: none
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -123,6 +124,9 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	sm.IdleTimeout = hc.sessionIdle
 	h := &harness{t: t, db: db, blobs: blobs, bdir: bdir, now: time.Date(2026, 1, 15, 10, 0, 0, 0, time.UTC), logs: &syncBuffer{}}
 	h.cfg = web.Config{BaseURL: hc.baseURL, MaxFormBytes: hc.maxForm, MaxUploadBytes: hc.maxUpload, MaxAPIBytes: hc.maxAPI, Years: hc.years}
+	if hc.tune != nil {
+		hc.tune(&h.cfg)
+	}
 	srv, err := web.New(h.cfg, web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }})
 	if err != nil {
