@@ -19,8 +19,9 @@ import (
 // run at once.
 
 // pacedBodies makes every request body arrive at a minimum pace (see
-// pacedBody): after Config.BodyGrace it must average Config.BodyMinRate
-// bytes a second, may pause at most Config.BodyIdleTimeout, and must end
+// pacedBody): after Config.BodyGrace of waiting for it, it must average
+// Config.BodyMinRate bytes a second, may pause at most
+// Config.BodyIdleTimeout, and must end
 // within Config.UploadTimeout for uploads and API requests and
 // Config.FormTimeout for form posts. A body that falls behind is cut by a
 // read deadline on the connection (http.ResponseController), and reading
@@ -36,7 +37,7 @@ func (s *Server) pacedBodies(next http.Handler) http.Handler {
 			limit = s.cfg.UploadTimeout
 		}
 		start := time.Now()
-		p := &pacedBody{body: r.Body, rc: http.NewResponseController(w), start: start, last: start,
+		p := &pacedBody{body: r.Body, rc: http.NewResponseController(w), start: start,
 			end: start.Add(limit), rate: s.cfg.BodyMinRate, grace: s.cfg.BodyGrace, idle: s.cfg.BodyIdleTimeout}
 		r.Body = p
 		next.ServeHTTP(w, r)
@@ -44,31 +45,32 @@ func (s *Server) pacedBodies(next http.Handler) http.Handler {
 	})
 }
 
-// pacedBody reads a request body under a read deadline it moves with the
-// bytes that arrive: the earliest of
-//   - start + grace + bytes read / rate (the body averages at least rate
-//     bytes a second after the grace period),
-//   - the last read that returned bytes + idle (no pause longer), and
-//   - end (the whole body).
+// pacedBody reads a request body under a read deadline that moves with
+// the bytes that arrive. Only the time spent waiting for the client
+// counts (not the time the handler spends between reads): waiting in all
+// may take grace + bytes read / rate (the body averages at least rate
+// bytes a second after the grace period), one wait at most idle, and the
+// body must end by end.
 //
 // Without deadline support (a ResponseWriter that is no connection's) it
 // checks the same bounds after each read.
 type pacedBody struct {
 	body        io.ReadCloser
 	rc          *http.ResponseController // nil once deadlines are unsupported
-	start, last time.Time
-	end         time.Time
+	start, end  time.Time
 	rate        int64
 	grace, idle time.Duration
-	n           int64
+	n           int64         // bytes read
+	waited      time.Duration // in Read
 	err         error
 	deadline    bool // a read deadline is set
 	ended       bool // the body was read to its end (or failed)
 }
 
-func (p *pacedBody) due() time.Time {
-	d := p.start.Add(p.grace + time.Duration(float64(p.n)/float64(p.rate)*float64(time.Second)))
-	return earliest(d, p.last.Add(p.idle), p.end)
+// due is the deadline of a read that starts at now.
+func (p *pacedBody) due(now time.Time) time.Time {
+	budget := p.grace + time.Duration(float64(p.n)/float64(p.rate)*float64(time.Second)) - p.waited
+	return earliest(now.Add(min(budget, p.idle)), p.end)
 }
 
 func earliest(t time.Time, ts ...time.Time) time.Time {
@@ -84,8 +86,8 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 	if p.err != nil {
 		return 0, p.err
 	}
-	due := p.due()
 	now := time.Now()
+	due := p.due(now)
 	if !now.Before(due) {
 		p.err = p.slow(now, os.ErrDeadlineExceeded)
 		return 0, p.err
@@ -99,19 +101,17 @@ func (p *pacedBody) Read(b []byte) (int, error) {
 	}
 	n, err := p.body.Read(b)
 	p.n += int64(n)
-	now = time.Now()
-	if n > 0 {
-		p.last = now
-	}
+	done := time.Now()
+	p.waited += done.Sub(now)
 	switch {
 	case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
-		p.err = p.slow(now, err)
+		p.err = p.slow(done, err)
 		return n, p.err
 	case err != nil:
 		p.ended = true
 		p.clearDeadline() // the body ended: the server's own reads go on without it
-	case p.rc == nil && now.After(due):
-		p.err = p.slow(now, os.ErrDeadlineExceeded)
+	case p.rc == nil && done.After(due):
+		p.err = p.slow(done, os.ErrDeadlineExceeded)
 		return n, p.err
 	}
 	return n, err
@@ -139,7 +139,7 @@ func (p *pacedBody) finish() {
 		return
 	}
 	if p.rc != nil {
-		_ = p.rc.SetReadDeadline(earliest(p.due(), time.Now().Add(p.idle)))
+		_ = p.rc.SetReadDeadline(p.due(time.Now()))
 	}
 }
 
