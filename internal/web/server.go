@@ -58,8 +58,9 @@ type Config struct {
 	// a form post without files (default 2 min).
 	UploadTimeout, FormTimeout time.Duration
 	// MaxUploads is how many uploads one process receives at once
-	// (default 64), MaxUploadsPerClient how many of them from one client
-	// address (default 4); beyond them it answers 503 and 429.
+	// (default 128), MaxUploadsPerClient how many of them from one client
+	// address (default 16: several citizens may share an address behind
+	// NAT); beyond them it answers 503 and 429.
 	MaxUploads, MaxUploadsPerClient int
 }
 
@@ -92,10 +93,10 @@ func (c *Config) defaults() {
 		c.FormTimeout = 2 * time.Minute
 	}
 	if c.MaxUploads <= 0 {
-		c.MaxUploads = 64
+		c.MaxUploads = 128
 	}
 	if c.MaxUploadsPerClient <= 0 {
-		c.MaxUploadsPerClient = 4
+		c.MaxUploadsPerClient = 16
 	}
 }
 
