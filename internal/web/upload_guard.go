@@ -21,9 +21,8 @@ import (
 // pacedBodies makes every request body arrive at a minimum pace (see
 // pacedBody): after Config.BodyGrace of waiting for it, it must average
 // Config.BodyMinRate bytes a second, may pause at most
-// Config.BodyIdleTimeout, and must end
-// within Config.UploadTimeout for uploads and API requests and
-// Config.FormTimeout for form posts. A body that falls behind is cut by a
+// Config.BodyIdleTimeout, and must end within Config.UploadTimeout for
+// uploads and API requests and Config.FormTimeout for form posts. A body that falls behind is cut by a
 // read deadline on the connection (http.ResponseController), and reading
 // it fails with a *slowBodyError (408).
 func (s *Server) pacedBodies(next http.Handler) http.Handler {
