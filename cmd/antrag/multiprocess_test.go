@@ -447,6 +447,7 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 			"ANTRAG_DELIVERY_CHECK":       "50ms",
 			"ANTRAG_DELIVERY_FIRST_RETRY": "100ms",
 			"ANTRAG_LOG_LEVEL":            "warn",
+			"ANTRAG_UPLOADS_PER_CLIENT":   "1000", // all citizens of the test upload from loopback
 		}
 	}
 

@@ -56,6 +56,7 @@ type serveConfig struct {
 	s3             *s3.Config     // attachments in S3 instead of <data>/anhaenge; nil: directory
 	identity       identityConfig // OIDC and TOTP (identity.go)
 	saml           samlConfig     // citizen login over SAML (saml.go)
+	limits         requestLimits
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -191,6 +192,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, usageError{"--trusted-proxies: " + err.Error()}
 	}
 	c.dataKey = getenv("ANTRAG_DATA_KEY")
+	if c.limits, err = parseRequestLimits(getenv); err != nil {
+		return nil, err
+	}
 	if c.s3, err = s3Config(getenv); err != nil {
 		return nil, err
 	}
@@ -401,7 +405,9 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		parts.handlers[devIdPPath+"/"] = devIdP
 	}
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years,
-		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC}, web.Deps{
+		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC,
+		MaxUploads: c.limits.maxUploads, MaxUploadsPerClient: c.limits.maxUploadsPerClient, BodyMinRate: c.limits.bodyMinRate,
+		BodyIdleTimeout: c.limits.bodyIdleTimeout, UploadTimeout: c.limits.uploadTimeout}, web.Deps{
 		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
@@ -551,7 +557,14 @@ func s3Config(getenv func(string) string) (*s3.Config, error) {
 // directory <data>/anhaenge. Either way the content is sealed with box.
 func openBlobs(ctx context.Context, c *serveConfig, box *sealed.Box) (blob.Store, error) {
 	if c.s3 != nil {
-		s, err := s3.New(ctx, *c.s3, box)
+		// Uploads are sealed into a file of the data directory before they
+		// are sent (not into a temporary directory that may be in memory).
+		cfg := *c.s3
+		cfg.SpoolDir = filepath.Join(c.dataDir, "s3-puffer")
+		if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+			return nil, fmt.Errorf("Anhänge in S3: %w", err)
+		}
+		s, err := s3.New(ctx, cfg, box)
 		if err != nil {
 			return nil, fmt.Errorf("Anhänge in S3: %w", err)
 		}

@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,8 +20,10 @@ var _ Store = (*Dir)(nil)
 // is written, synced and renamed), so a reader sees the old blob or the new
 // one, never a part. It is safe for concurrent use.
 //
-// Put holds the blob in memory (to seal it), so maxBytes bounds the memory
-// a Put uses.
+// Put seals the bytes as they arrive (sealed.Box.NewWriter) and Open opens
+// them as they are read, so either holds one chunk of 64 KiB in memory,
+// whatever the blob's size. Files written before the stream format (one
+// sealed message each) are read whole.
 type Dir struct {
 	dir string
 	box *sealed.Box
@@ -55,7 +56,9 @@ func (d *Dir) path(key string) (string, error) {
 	return filepath.Join(d.dir, key), nil
 }
 
-// Put stores the bytes of r, sealed, under key. See Store.
+// Put stores the bytes of r, sealed, under key. See Store. The bytes are
+// sealed and written to a temporary file as they are read, and the file is
+// renamed to the key when r ends within maxBytes.
 func (d *Dir) Put(ctx context.Context, key string, r io.Reader, maxBytes int64) (n int64, err error) {
 	defer wrap(&err, "Put", key)
 	path, err := d.path(key)
@@ -68,30 +71,9 @@ func (d *Dir) Put(ctx context.Context, key string, r io.Reader, maxBytes int64) 
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var buf bytes.Buffer
-	n, err = io.Copy(&buf, io.LimitReader(r, maxBytes+1))
+	f, err := os.CreateTemp(d.dir, ".put-*") // mode 0600; no key starts with a dot
 	if err != nil {
 		return 0, err
-	}
-	if n > maxBytes {
-		return 0, fmt.Errorf("%w: more than %d bytes", apperr.TooLarge, maxBytes)
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := d.writeAtomic(path, d.box.Seal(buf.Bytes())); err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// writeAtomic writes b to path through a synced temporary file in the same
-// directory and a rename. Temporary names start with a dot, which no key
-// does.
-func (d *Dir) writeAtomic(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(d.dir, ".put-*") // mode 0600
-	if err != nil {
-		return err
 	}
 	tmp := f.Name()
 	defer func() {
@@ -100,19 +82,50 @@ func (d *Dir) writeAtomic(path string, b []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(b); err != nil {
-		return err
+	n, err = SealTo(ctx, d.box, f, r, maxBytes)
+	if err != nil {
+		return 0, err
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return 0, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return err
+		return 0, err
 	}
-	return syncDir(d.dir)
+	return n, syncDir(d.dir)
+}
+
+// SealTo seals what r yields, up to its end, into w in the stream format
+// (sealed.Box.NewWriter), and returns the number of plain bytes. More than
+// maxBytes bytes are apperr.TooLarge; a done ctx ends it between reads
+// with ctx.Err(). On an error w holds a part. It holds one chunk and a
+// copy buffer in memory.
+func SealTo(ctx context.Context, box *sealed.Box, w io.Writer, r io.Reader, maxBytes int64) (int64, error) {
+	sw := box.NewWriter(w)
+	n, err := io.Copy(sw, &ctxReader{ctx: ctx, r: io.LimitReader(r, maxBytes+1)})
+	if err != nil {
+		return n, err
+	}
+	if n > maxBytes {
+		return n, fmt.Errorf("%w: more than %d bytes", apperr.TooLarge, maxBytes)
+	}
+	return n, sw.Close()
+}
+
+// ctxReader ends reading when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // syncDir makes a rename in dir durable.
@@ -128,8 +141,10 @@ func syncDir(dir string) error {
 	return err
 }
 
-// Open returns the opened bytes of the blob. See Store. A blob that was
-// changed or sealed with another key is an error wrapping sealed.ErrOpen.
+// Open returns a reader of the opened bytes of the blob. See Store. A
+// blob that was changed or sealed with another key is an error wrapping
+// sealed.ErrOpen, from Open when its first chunk is affected, else from
+// a Read.
 func (d *Dir) Open(ctx context.Context, key string) (_ io.ReadCloser, err error) {
 	defer wrap(&err, "Open", key)
 	path, err := d.path(key)
@@ -139,18 +154,25 @@ func (d *Dir) Open(ctx context.Context, key string) (_ io.ReadCloser, err error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %w", apperr.NotFound, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	plain, err := d.box.Open(b)
+	plain, err := d.box.NewReader(f)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
-	return io.NopCloser(bytes.NewReader(plain)), nil
+	return ReadCloser{Reader: plain, Closer: f}, nil
+}
+
+// ReadCloser reads from its Reader and closes its Closer.
+type ReadCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // Delete deletes the blob. See Store.

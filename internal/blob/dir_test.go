@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -167,4 +169,69 @@ func TestNewDir(t *testing.T) {
 	if _, err := blob.NewDir("", mustBox(t, 1)); err == nil {
 		t.Error("NewDir(\"\"): no error")
 	}
+}
+
+// TestDirOpensOldFiles: files sealed as one message, as Put wrote them
+// before the stream format, still open.
+func TestDirOpensOldFiles(t *testing.T) {
+	d, dir := mustDir(t)
+	for _, n := range []int{0, 10, 200_000} {
+		plain := bytes.Repeat([]byte("Altbestand "), n/11+1)[:n]
+		key := blob.NewKey()
+		if err := os.WriteFile(filepath.Join(dir, key), mustBox(t, 1).Seal(plain), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := blobtest.ReadAll(t, d, key); !bytes.Equal(got, plain) {
+			t.Errorf("old file of %d bytes opened to %d bytes", n, len(got))
+		}
+	}
+}
+
+// TestDirPutAndOpenHoldOneChunk: a 48 MiB blob passes through Put and
+// Open with a few hundred KiB allocated, not the blob's size (a Put held
+// the whole blob and its sealed copy before).
+func TestDirPutAndOpenHoldOneChunk(t *testing.T) {
+	ctx := context.Background()
+	d, _ := mustDir(t)
+	const size = 48 << 20
+	key := blob.NewKey()
+	alloc := allocated(func() {
+		if _, err := d.Put(ctx, key, io.LimitReader(zeros{}, size), size); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("Put of %d MiB allocated %d KiB", size>>20, alloc>>10)
+	if alloc > 4<<20 {
+		t.Errorf("Put of %d MiB allocated %d KiB", size>>20, alloc>>10)
+	}
+	alloc = allocated(func() {
+		rc, err := d.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		if n, err := io.Copy(io.Discard, rc); err != nil || n != size {
+			t.Fatalf("read %d bytes, %v", n, err)
+		}
+	})
+	t.Logf("Open and read of %d MiB allocated %d KiB", size>>20, alloc>>10)
+	if alloc > 4<<20 {
+		t.Errorf("Open and read of %d MiB allocated %d KiB", size>>20, alloc>>10)
+	}
+}
+
+// allocated returns the bytes the process allocated while fn ran.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

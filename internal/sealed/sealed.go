@@ -1,8 +1,10 @@
 // Package sealed encrypts personal data at rest: application data in the
 // database and attachments in blob storage. It uses NaCl secretbox
-// (XSalsa20-Poly1305, golang.org/x/crypto/nacl/secretbox) with a random
-// 24-byte nonce per message, so the construction is the library's, not
-// ours.
+// (XSalsa20-Poly1305, golang.org/x/crypto/nacl/secretbox): Seal and Open
+// with a random 24-byte nonce per message, and for content of any length
+// (attachments) NewWriter and NewReader, which seal it in chunks of
+// ChunkSize in the STREAM construction, with nonces from a random prefix,
+// the chunk's index and a last-chunk flag (see stream.go).
 package sealed
 
 import (

@@ -227,6 +227,21 @@ type Store interface {
 	// DraftAttachmentUsage returns the number and total size in bytes of
 	// the attachments a draft holds (for the per-draft upload limits).
 	DraftAttachmentUsage(ctx context.Context, tenantID, draftID string) (files int, bytes int64, err error)
+	// ReserveUpload reserves room for one more attachment of at most want
+	// bytes in an unsent draft, in one transaction that counts the
+	// draft's attachments and unexpired reservations: it sets r.ID and
+	// r.Bytes to what q.Grant allows, or returns ErrUploadQuota. An unknown
+	// or expired draft (at now) is apperr.NotFound, a submitted one
+	// apperr.Conflict.
+	ReserveUpload(ctx context.Context, r *UploadReservation, q UploadQuota, want int64, now time.Time) error
+	// CompleteUpload stores a (of r's draft, a.Size <= r.Bytes, else
+	// apperr.Invalid) in place of the reservation r, in one transaction.
+	// A reservation that is gone or a draft submitted meanwhile is
+	// apperr.Conflict, and nothing is stored.
+	CompleteUpload(ctx context.Context, r *UploadReservation, a *Attachment) error
+	// ReleaseUpload ends a reservation without an attachment; one that is
+	// gone is not an error.
+	ReleaseUpload(ctx context.Context, tenantID, id string) error
 
 	// Submit stores s with ev in one transaction. With a draft
 	// (s.DraftID), it marks the draft submitted and clears its data; the

@@ -21,7 +21,10 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // statusOf maps error kinds to HTTP status codes, in one place.
 func statusOf(err error) int {
 	var mbe *http.MaxBytesError
+	var slow *slowBodyError
 	switch {
+	case errors.As(err, &slow): // first: whatever read the body failed on it
+		return http.StatusRequestTimeout
 	case errors.Is(err, apperr.TooLarge), errors.As(err, &mbe): // first: a parser fails on the cut body too
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, apperr.NotFound):
@@ -79,6 +82,8 @@ func publicMessage(status int) (title, text string) {
 		return "Zu groß", "Die gesendeten Daten sind zu groß. Bitte laden Sie kleinere Dateien hoch."
 	case http.StatusServiceUnavailable:
 		return "Vorübergehend nicht verfügbar", "Der Dienst ist gerade nicht erreichbar. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es in einer Minute noch einmal."
+	case http.StatusRequestTimeout:
+		return "Übertragung abgebrochen", slowBodyText
 	}
 	return "Technischer Fehler", "Es ist ein technischer Fehler aufgetreten. Ihre bereits gespeicherten Angaben sind nicht verloren. Bitte versuchen Sie es später noch einmal."
 }
@@ -101,6 +106,8 @@ func apiMessage(status int) (title, detail string) {
 		return "Konflikt", "Die Anfrage passt nicht zum aktuellen Zustand."
 	case http.StatusRequestEntityTooLarge:
 		return "Anfrage zu groß", "Die Anfrage ist zu groß."
+	case http.StatusRequestTimeout:
+		return "Übertragung zu langsam", slowBodyText
 	case http.StatusGone:
 		return "Nicht mehr verfügbar", "Diese Ressource wurde gelöscht."
 	case http.StatusUnauthorized:
@@ -232,8 +239,12 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 // *http.MaxBytesError (413) of a body over its limit.
 func brokenBody(err error) error {
 	var mbe *http.MaxBytesError
+	var slow *slowBodyError
 	if errors.As(err, &mbe) {
 		return err
+	}
+	if errors.As(err, &slow) {
+		return &publicError{title: "Übertragung abgebrochen", text: slowBodyText, err: fmt.Errorf("request body: %w", err)}
 	}
 	return &publicError{text: "Die Anfrage wurde nicht vollständig übertragen. Bitte senden Sie sie noch einmal.",
 		err: fmt.Errorf("request body: %w", errors.Join(apperr.Invalid, err))}

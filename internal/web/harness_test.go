@@ -86,6 +86,7 @@ type harnessConfig struct {
 	dsn                        string                // the database (store.Open); "": a new SQLite file
 	web                        func(*web.Config)     // changes further settings
 	deps                       func(*web.Deps)       // changes further collaborators
+	tune                       func(*web.Config)     // further settings; nil: none
 }
 
 func newHarness(t testing.TB) *harness { return newHarnessWith(t, nil) }
@@ -146,6 +147,9 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	}
 	if hc.web != nil {
 		hc.web(&h.cfg)
+	}
+	if hc.tune != nil {
+		hc.tune(&h.cfg)
 	}
 	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}

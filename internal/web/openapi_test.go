@@ -203,6 +203,9 @@ func TestAPIAnswersEveryDocumentedStatus(t *testing.T) {
 	// The session served its application; the key belongs to this form.
 	call("uploadAttachment", 409, "POST", up, string(pdfFile("b")), "Antrag-Entwurf", session)
 	call("submitApplication", 409, "POST", sub, `{"data": {}}`, "Content-Type", jsonType, "Idempotency-Key", "schluessel-1")
+	for _, k := range answerGuardStatuses(t) { // 408, 429, 503: on a server with small bounds
+		seen[k] = true
+	}
 
 	spec, err := os.ReadFile(openAPIFile)
 	if err != nil {

@@ -51,7 +51,7 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/antrag/{token}", draft(s.unsent(s.resume)))
 	t.Handle("GET /{tenant}/antrag/{token}/{$}", draft(s.unsent(s.resume))) // the resume link, copied with a trailing slash
 	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.showStep)))
-	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.postStep))) // body limited while reading
+	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", s.uploads(false, draft(s.unsent(s.postStep)))) // body limited while reading
 	t.Handle("GET /{tenant}/antrag/{token}/fortsetzen", draft(s.resumePage))
 	t.Handle("GET /{tenant}/antrag/{token}/pruefen", draft(s.unsent(s.summary)))
 	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.unsent(s.submit))))
@@ -94,7 +94,7 @@ func (s *Server) routes() http.Handler {
 	api.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
 	api.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
 	api.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
-	api.Handle("POST /api/v1/forms/{formId}/attachments", limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))
+	api.Handle("POST /api/v1/forms/{formId}/attachments", s.uploads(true, limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload))))
 	mux.Handle("/api/", apiUnrouted(api))
 	for pattern, h := range s.deps.Handlers {
 		mux.Handle(pattern, h)
@@ -110,7 +110,7 @@ func (s *Server) routes() http.Handler {
 	h = cop.Handler(h)
 	s.deps.Sessions.ErrorFunc = s.sessionError
 	h = s.deps.Sessions.LoadAndSave(h)
-	return secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h)))
+	return s.pacedBodies(secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h))))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -60,6 +60,23 @@ type Config struct {
 	// businesses log in with (citizen_oidc.go), beside the SAML profiles
 	// of Deps.Identity; both keep the login in Deps.Citizens.
 	CitizenOIDC []*oidc.Profile
+
+	// BodyMinRate is the pace in bytes a second a request body must keep
+	// on average once BodyGrace has passed (default 8 KiB/s); a body that
+	// falls behind, or pauses longer than BodyIdleTimeout (default 30 s),
+	// is cut with 408. Default BodyGrace: 10 s.
+	BodyMinRate     int64
+	BodyGrace       time.Duration
+	BodyIdleTimeout time.Duration
+	// UploadTimeout is the longest an upload's body (a form post with
+	// files, any API request) may take (default 1 h); FormTimeout that of
+	// a form post without files (default 2 min).
+	UploadTimeout, FormTimeout time.Duration
+	// MaxUploads is how many uploads one process receives at once
+	// (default 128), MaxUploadsPerClient how many of them from one client
+	// address (default 16: several citizens may share an address behind
+	// NAT); beyond them it answers 503 and 429.
+	MaxUploads, MaxUploadsPerClient int
 }
 
 func (c *Config) defaults() {
@@ -74,6 +91,27 @@ func (c *Config) defaults() {
 	}
 	if c.MaxAPIBytes <= 0 {
 		c.MaxAPIBytes = 16 << 20
+	}
+	if c.BodyMinRate <= 0 {
+		c.BodyMinRate = 8 << 10
+	}
+	if c.BodyGrace <= 0 {
+		c.BodyGrace = 10 * time.Second
+	}
+	if c.BodyIdleTimeout <= 0 {
+		c.BodyIdleTimeout = 30 * time.Second
+	}
+	if c.UploadTimeout <= 0 {
+		c.UploadTimeout = time.Hour
+	}
+	if c.FormTimeout <= 0 {
+		c.FormTimeout = 2 * time.Minute
+	}
+	if c.MaxUploads <= 0 {
+		c.MaxUploads = 128
+	}
+	if c.MaxUploadsPerClient <= 0 {
+		c.MaxUploadsPerClient = 16
 	}
 }
 
@@ -129,6 +167,7 @@ type Server struct {
 	tmpl    map[string]*template.Template
 	logins  *account.Logins
 	intake  *submission.Intake
+	gate    *uploadGate
 	handler http.Handler
 	// citizenOIDC runs citizen logins; nil without CitizenOIDC profiles.
 	citizenOIDC *oidc.Flow
@@ -168,7 +207,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Box = box
 	}
 	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
-		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger}}
+		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger},
+		gate:   &uploadGate{max: cfg.MaxUploads, perClient: cfg.MaxUploadsPerClient, clients: map[string]int{}}}
 	t, err := parseTemplates()
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -261,63 +262,76 @@ func unindexed(name string) string {
 }
 
 // receiveFile stores one uploaded file. It returns a problem for the
-// citizen (too large, empty, wrong type) instead of an error.
+// citizen (too large, empty, wrong type, the draft's quota used up)
+// instead of an error. The file's room in the draft's quota is reserved
+// before its bytes are streamed to storage (Store.ReserveUpload), so that
+// uploads running in parallel cannot together pass the quota; a failed
+// upload releases it.
 func (s *Server) receiveFile(r *http.Request, dc *draftCtx, e *form.Element, part io.Reader, filename string) (*form.FileRef, string, error) {
 	name := uploadName(filename)
 	limit := journey.MaxFileSize(e)
 	maxFiles, maxBytes := draftUploadLimits(dc.form.Schema)
-	files, used, err := s.deps.Store.DraftAttachmentUsage(r.Context(), dc.tenant.ID, dc.draft.ID)
-	if err != nil {
-		return nil, "", err
-	}
 	tooMany := fmt.Sprintf("Zu diesem Antrag wurden schon zu viele Dateien hochgeladen (höchstens %d Dateien, zusammen %s). Entfernen Sie nicht mehr benötigte Dateien.",
 		maxFiles, form.HumanSize(maxBytes))
-	if files >= maxFiles || used >= maxBytes {
+	// A file is never larger than the body that carries it.
+	want := limit
+	if r.ContentLength >= 0 {
+		want = min(want, r.ContentLength)
+	}
+	now := s.now()
+	res := &submission.UploadReservation{TenantID: dc.tenant.ID, DraftID: dc.draft.ID, ExpiresAt: now.Add(s.cfg.UploadTimeout + 5*time.Minute)}
+	err := s.deps.Store.ReserveUpload(r.Context(), res, submission.UploadQuota{Files: maxFiles, Bytes: maxBytes}, want, now)
+	if errors.Is(err, submission.ErrUploadQuota) {
 		_, _ = io.Copy(io.Discard, part)
 		return nil, tooMany, nil
 	}
+	if err != nil {
+		return nil, "", err
+	}
+	bg := context.WithoutCancel(r.Context()) // the client (and with it the request's context) may be gone
 	key := blob.NewKey()
-	sn := &sniffer{h: sha512.New()}
-	body := &bodyReader{r: part}
-	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(body, sn), limit)
-	if body.err != nil {
-		// The client's body broke off: whatever a store kept of it goes,
-		// even though the client (and with it the request's context) is gone.
-		if err := s.deps.Blobs.Delete(context.WithoutCancel(r.Context()), key); err != nil {
+	kept := false
+	defer func() {
+		if kept {
+			return
+		}
+		if err := s.deps.Blobs.Delete(bg, key); err != nil {
 			s.deps.Logger.Warn("attachment content not deleted", "error", err.Error())
 		}
+		if err := s.deps.Store.ReleaseUpload(bg, res.TenantID, res.ID); err != nil {
+			s.deps.Logger.Warn("upload reservation not released", "error", err.Error())
+		}
+	}()
+	sn := &sniffer{h: sha512.New()}
+	body := &bodyReader{r: part}
+	n, err := s.deps.Blobs.Put(r.Context(), key, io.TeeReader(body, sn), res.Bytes)
+	if body.err != nil {
 		return nil, "", brokenBody(body.err)
 	}
 	if errors.Is(err, apperr.TooLarge) {
 		_, _ = io.Copy(io.Discard, part)
+		if res.Bytes < limit && res.Bytes < want {
+			return nil, tooMany, nil // the quota, not the field's limit
+		}
 		return nil, fmt.Sprintf("Die Datei „%s“ ist zu groß. Erlaubt sind höchstens %s.", name, form.HumanSize(limit)), nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	fail := func(msg string) (*form.FileRef, string, error) {
-		if err := s.deps.Blobs.Delete(r.Context(), key); err != nil {
-			s.deps.Logger.Warn("attachment content not deleted", "error", err.Error())
-		}
-		return nil, msg, nil
-	}
 	if n == 0 {
-		return fail(fmt.Sprintf("Die Datei „%s“ ist leer.", name))
-	}
-	if used+n > maxBytes {
-		return fail(tooMany)
+		return nil, fmt.Sprintf("Die Datei „%s“ ist leer.", name), nil
 	}
 	mt := form.SniffMediaType(sn.head)
 	allowed := journey.AllowedMediaTypes(e)
 	if !slices.Contains(allowed, mt) {
-		return fail(fmt.Sprintf("Die Datei „%s“ hat einen nicht zulässigen Dateityp. Zulässig: %s.", name, mediaNames(strings.Join(allowed, ","))))
+		return nil, fmt.Sprintf("Die Datei „%s“ hat einen nicht zulässigen Dateityp. Zulässig: %s.", name, mediaNames(strings.Join(allowed, ","))), nil
 	}
 	a := &submission.Attachment{ID: uuid.NewString(), TenantID: dc.tenant.ID, DraftID: dc.draft.ID, Filename: name, MediaType: mt,
 		Size: n, SHA512: hex.EncodeToString(sn.h.Sum(nil)), StorageKey: key}
-	if err := s.deps.Store.CreateAttachment(r.Context(), a); err != nil {
-		_, _, _ = fail("")
+	if err := s.deps.Store.CompleteUpload(r.Context(), res, a); err != nil {
 		return nil, "", err
 	}
+	kept = true
 	return &form.FileRef{AttachmentID: a.ID, Filename: a.Filename, MimeType: a.MediaType, Size: a.Size,
 		Hash: form.FileHash{Type: "sha512", Content: a.SHA512}}, "", nil
 }

@@ -6,12 +6,12 @@
 package s3
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -76,6 +76,10 @@ type Config struct {
 	// a backoff of up to 1 s between tries; 0 means minio-go's default,
 	// 10.
 	MaxRetries int
+	// SpoolDir is the directory Put seals a blob into before sending it
+	// (a file of the blob's size, mode 0600, removed after); "" is
+	// os.TempDir().
+	SpoolDir string
 	// Transport, if not nil, carries the client's HTTP requests (for
 	// custom TLS roots, proxies or tests); nil uses minio-go's default.
 	Transport http.RoundTripper
@@ -91,15 +95,16 @@ type Config struct {
 // one); a failed multipart upload is aborted by the client. It is safe for
 // concurrent use.
 //
-// Put holds the blob in memory to seal it, the plain and the sealed bytes
-// (about 2 × maxBytes at most); Open holds the sealed and the opened bytes
-// (about 2 × the blob's size).
+// Put seals the bytes as they arrive into a temporary file and sends that;
+// Open opens them as they arrive. Neither holds more than one chunk of
+// 64 KiB and minio-go's buffers in memory, whatever the blob's size.
 type Store struct {
 	client *minio.Client
 	bucket string
 	prefix string
 	sse    encrypt.ServerSide // nil: none
 	box    *sealed.Box
+	spool  string
 }
 
 // New returns an S3 store for cfg, sealing with box. It checks that the
@@ -174,7 +179,7 @@ func New(ctx context.Context, cfg Config, box *sealed.Box) (_ *Store, err error)
 			}
 		}
 	}
-	return &Store{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix, sse: sse, box: box}, nil
+	return &Store{client: client, bucket: cfg.Bucket, prefix: cfg.Prefix, sse: sse, box: box, spool: cfg.SpoolDir}, nil
 }
 
 // object returns the object name of a key, or apperr.Invalid.
@@ -187,9 +192,12 @@ func (s *Store) object(key string) (string, error) {
 
 // Put stores the bytes of r, sealed, under key, with one PutObject (a
 // multipart upload above minio-go's part size, 16 MiB). See blob.Store.
-// maxBytes ≤ 0 and a malformed key are apperr.Invalid; more than maxBytes
-// bytes are apperr.TooLarge, and then nothing is sent to the server. A
-// failing read of r or a failed request is returned wrapped.
+// The bytes are sealed as they are read into a temporary file in
+// Config.SpoolDir, which is sent once r has ended within maxBytes and
+// removed after. maxBytes ≤ 0 and a malformed key are apperr.Invalid;
+// more than maxBytes bytes are apperr.TooLarge, and then nothing is sent
+// to the server. A failing read of r or a failed request is returned
+// wrapped.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxBytes int64) (n int64, err error) {
 	defer wrap(&err, "Put", key)
 	name, err := s.object(key)
@@ -202,20 +210,26 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	var buf bytes.Buffer
-	n, err = io.Copy(&buf, io.LimitReader(r, maxBytes+1))
+	f, err := os.CreateTemp(s.spool, "antrag-s3-put-*") // mode 0600
+	if err != nil {
+		return 0, fmt.Errorf("spool file: %w", err)
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	n, err = blob.SealTo(ctx, s.box, f, r, maxBytes)
 	if err != nil {
 		return 0, err
 	}
-	if n > maxBytes {
-		return 0, fmt.Errorf("%w: more than %d bytes", apperr.TooLarge, maxBytes)
-	}
-	if err := ctx.Err(); err != nil {
+	size, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
 		return 0, err
 	}
-	b := s.box.Seal(buf.Bytes())
-	clear(buf.Bytes()) // no plain copy left in freed memory
-	_, err = s.client.PutObject(ctx, s.bucket, name, bytes.NewReader(b), int64(len(b)), minio.PutObjectOptions{
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	_, err = s.client.PutObject(ctx, s.bucket, name, f, size, minio.PutObjectOptions{
 		ContentType:          "application/octet-stream",
 		ServerSideEncryption: s.sse,
 	})
@@ -225,10 +239,11 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	return n, nil
 }
 
-// Open returns the opened bytes of the blob, read whole (one GetObject).
-// See blob.Store. A missing object is apperr.NotFound; an object that was
-// changed or sealed with another key is an error wrapping sealed.ErrOpen;
-// a failed request is returned wrapped.
+// Open returns a reader of the opened bytes of the blob, read as they
+// arrive from one GetObject. See blob.Store. A missing object is
+// apperr.NotFound; an object that was changed or sealed with another key
+// is an error wrapping sealed.ErrOpen (from Open when its first chunk is
+// affected, else from a Read); a failed request is returned wrapped.
 func (s *Store) Open(ctx context.Context, key string) (_ io.ReadCloser, err error) {
 	defer wrap(&err, "Open", key)
 	name, err := s.object(key)
@@ -238,23 +253,19 @@ func (s *Store) Open(ctx context.Context, key string) (_ io.ReadCloser, err erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
+	body, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, name, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, s.requestError("GetObject", name, err)
 	}
-	defer body.Close()
-	var buf bytes.Buffer
-	if info.Size > 0 {
-		buf.Grow(int(info.Size))
-	}
-	if _, err := io.Copy(&buf, body); err != nil {
+	plain, err := s.box.NewReader(body)
+	if err != nil {
+		body.Close()
+		if errors.Is(err, sealed.ErrOpen) {
+			return nil, err
+		}
 		return nil, s.requestError("GetObject", name, err)
 	}
-	plain, err := s.box.Open(buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return io.NopCloser(bytes.NewReader(plain)), nil
+	return blob.ReadCloser{Reader: plain, Closer: body}, nil
 }
 
 // Delete deletes the blob (one DeleteObject). See blob.Store: a missing object

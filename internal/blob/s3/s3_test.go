@@ -290,7 +290,8 @@ func TestS3EncryptedAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The object, read past the store, is nonce || secretbox.
+	// The object, read past the store, is the stream format of
+	// sealed.Box.NewWriter.
 	c := rawClient(t, cfg)
 	obj, err := c.GetObject(ctx, cfg.Bucket, "anlagen/"+key, minio.GetObjectOptions{})
 	if err != nil {
@@ -301,14 +302,16 @@ func TestS3EncryptedAtRest(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the object directly: %v", err)
 	}
-	if len(b) != len(plain)+24+16 {
-		t.Errorf("object has %d bytes, want %d (nonce, tag, content)", len(b), len(plain)+40)
+	if int64(len(b)) != sealed.SealedSize(int64(len(plain))) {
+		t.Errorf("object has %d bytes, want %d (header, tag, content)", len(b), sealed.SealedSize(int64(len(plain))))
 	}
 	if bytes.Contains(b, []byte("Personalausweis")) || bytes.Contains(b, []byte("Mustermann")) {
 		t.Error("the object contains the plain text")
 	}
-	if got, err := mustBox(t, 1).Open(b); err != nil || string(got) != plain {
-		t.Errorf("sealed.Box.Open(object) = %d bytes, %v", len(got), err)
+	if r, err := mustBox(t, 1).NewReader(bytes.NewReader(b)); err != nil {
+		t.Errorf("sealed.Box.NewReader(object): %v", err)
+	} else if got, err := io.ReadAll(r); err != nil || string(got) != plain {
+		t.Errorf("sealed.Box.NewReader(object) = %d bytes, %v", len(got), err)
 	}
 	if names := objectNames(t, c, cfg.Bucket, ""); len(names) != 1 || names[0] != "anlagen/"+key {
 		t.Errorf("bucket holds %q, want only the prefixed key", names)
@@ -523,4 +526,26 @@ func mustBox(tb testing.TB, b byte) *sealed.Box {
 		tb.Fatal(err)
 	}
 	return box
+}
+
+// TestS3OpensOldObjects: objects sealed as one message, as Put wrote them
+// before the stream format, still open.
+func TestS3OpensOldObjects(t *testing.T) {
+	ctx := context.Background()
+	cfg := fakeS3(t)
+	cfg.Bucket = "antrag-alt"
+	cfg.CreateBucket = true
+	s, err := s3.New(ctx, cfg, mustBox(t, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := bytes.Repeat([]byte("Altbestand "), 20_000)
+	old := mustBox(t, 1).Seal(plain)
+	key := blob.NewKey()
+	if _, err := rawClient(t, cfg).PutObject(ctx, cfg.Bucket, key, bytes.NewReader(old), int64(len(old)), minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := blobtest.ReadAll(t, s, key); !bytes.Equal(got, plain) {
+		t.Errorf("old object of %d bytes opened to %d bytes", len(plain), len(got))
+	}
 }

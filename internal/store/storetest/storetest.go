@@ -51,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"DraftExpiry", testDraftExpiry},
 		{"DeleteExpiredDrafts", testDeleteExpiredDrafts},
 		{"Attachments", testAttachments},
+		{"UploadReservations", testUploadReservations},
+		{"UploadReservationsConcurrent", testUploadReservationsConcurrent},
 		{"Submit", testSubmit},
 		{"SubmitWithoutDraft", testSubmitWithoutDraft},
 		{"SubmitResubmitDraft", testSubmitResubmitDraft},
