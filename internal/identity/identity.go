@@ -127,3 +127,31 @@ func (id *Identity) Attr(key string) string {
 	}
 	return id.Attributes[key]
 }
+
+// Evidence is the record of an identity proof given with an application:
+// for Schriftformersatz (§3a Abs. 3 Nr. 1 VwVfG: a declaration in the
+// authority's electronic form with an eID proof, standards.md §6 and §9)
+// and for a service's minimum Vertrauensniveau. It holds no personal data:
+// the person is identified by the provider's records of AssertionID.
+type Evidence struct {
+	// Schriftformersatz is set when the declaration replaces the written
+	// form.
+	Schriftformersatz bool   `json:"schriftformersatz"`
+	Provider          string `json:"provider"` // profile id
+	Issuer            string `json:"issuer"`   // IdP entity id or OIDC issuer
+	Method            Method `json:"method"`
+	Level             Level  `json:"level"`
+	RawLevel          string `json:"rawLevel"`
+	AssertionID       string `json:"assertionId"`
+	// AuthnTime is when the person authenticated at the provider.
+	AuthnTime time.Time `json:"authnTime"`
+	// DeclaredAt is when the application was declared (sent).
+	DeclaredAt time.Time `json:"declaredAt"`
+	// DataSHA256 is the hex SHA-256 of the declared data (the canonical
+	// JSON stored as the application).
+	DataSHA256 string `json:"dataSha256"`
+	// Proved are the data paths whose values the identity proved (filled
+	// from it and not changed); Typed are the other answered paths.
+	Proved []string `json:"proved,omitempty"`
+	Typed  []string `json:"typed,omitempty"`
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity"
 )
 
 // Draft is an application in progress. Its secret token (only the hash is
@@ -34,6 +35,13 @@ type Draft struct {
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	ExpiresAt    time.Time // deleted after this
+	// Owner is the logged-in citizen's key (identity.OwnerKey) when the
+	// draft was started or saved while logged in; "" for an anonymous
+	// draft.
+	Owner string
+	// Proved are the form data paths whose values were filled from the
+	// citizen's identity (prefill) and have not been changed since.
+	Proved []string
 }
 
 // ErrDraftChanged is SaveDraft's error for a draft that was saved by
@@ -121,6 +129,13 @@ type Submission struct {
 	DraftID     string
 	SubmittedAt time.Time
 	UpdatedAt   time.Time
+	// Owner is the logged-in citizen's key (identity.OwnerKey) who sent
+	// it; "" when sent anonymously.
+	Owner string
+	// Evidence records the identity proof given with the application
+	// (Schriftformersatz, or a service's minimum Vertrauensniveau); nil
+	// when none was given.
+	Evidence *identity.Evidence
 }
 
 // Attachment is an uploaded file. Its ID is the attachmentId of the FileRef
