@@ -157,7 +157,9 @@ func schema(children ...form.Child) *form.Schema {
 	return &form.Schema{ID: "S1", Struktur: children}
 }
 
-func one(e *form.Element) form.Child { return form.Child{Anzahl: form.Anzahl{Min: 1, Max: 1}, Element: e} }
+func one(e *form.Element) form.Child {
+	return form.Child{Anzahl: form.Anzahl{Min: 1, Max: 1}, Element: e}
+}
 
 func TestLabelFallbackOnlyWhenUnambiguous(t *testing.T) {
 	given := field("F05000001", "Vorname", form.DatentypText)
