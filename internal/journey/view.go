@@ -123,6 +123,9 @@ type Item struct {
 	// none; see Autocomplete). A date of birth has "bday" here and its
 	// parts get "bday-day", "bday-month" and "bday-year".
 	Autocomplete string
+	// Proved: the value is the one the citizen's login proved (prefill);
+	// Locked: and it may not be changed (vorbefuellung verpflichtend).
+	Proved, Locked bool
 
 	// Group and repeat.
 	Children []*Item

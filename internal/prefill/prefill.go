@@ -419,7 +419,7 @@ func Fill(doc map[string]any, targets []Target) []string {
 func Proved(doc map[string]any, targets []Target) []string {
 	var out []string
 	for _, t := range targets {
-		if equal(Get(doc, t.Path), t.Value) {
+		if Same(Get(doc, t.Path), t.Value) {
 			out = append(out, t.Path.String())
 		}
 	}
@@ -432,14 +432,16 @@ func Proved(doc map[string]any, targets []Target) []string {
 func Locked(doc map[string]any, targets []Target) map[string]any {
 	out := map[string]any{}
 	for _, t := range targets {
-		if t.Locked && equal(Get(doc, t.Path), t.Value) {
+		if t.Locked && Same(Get(doc, t.Path), t.Value) {
 			out[t.Path.String()] = t.Value
 		}
 	}
 	return out
 }
 
-func equal(a, b any) bool {
+// Same reports whether a and b are the same string or number value
+// (json.Number in any spelling of the same number, or float64).
+func Same(a, b any) bool {
 	if a == nil || b == nil {
 		return false
 	}

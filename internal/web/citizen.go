@@ -15,6 +15,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/prefill"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -158,6 +159,13 @@ func (s *Server) startDraft(w http.ResponseWriter, r *http.Request) error {
 	now := s.now()
 	d := &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
 		Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
+	if s.citizen(r) != nil {
+		f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
+		if err != nil {
+			return err
+		}
+		prefillDraft(d, s.prefillPlan(r, f))
+	}
 	if err := s.deps.Store.CreateDraft(r.Context(), d); err != nil {
 		return err
 	}
@@ -266,6 +274,9 @@ func (s *Server) showStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 	if err != nil {
 		return err
 	}
+	if err := s.prefillShown(r, dc, s.prefillPlan(r, dc.form)); err != nil {
+		return err
+	}
 	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
 	msg := ""
 	if r.URL.Query().Get("gespeichert") != "" {
@@ -312,6 +323,8 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	for _, p := range v.Problems {
 		links = append(links, errLink{Href: "#" + p.Path, Message: p.Message})
 	}
+	proved, locked := provedPaths(dc, s.prefillPlan(r, dc.form))
+	markProved(v.Items, proved, locked)
 	n, total := dc.form.Position(st.Index, doc, state)
 	s.render(w, r, status, "step", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "View": v, "Problems": links,
@@ -331,12 +344,20 @@ func (s *Server) postStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 		return err
 	}
 	act := journey.ParseAction(in.values.Get("aktion"))
+	targets := s.prefillPlan(r, dc.form)
+	_, locked := provedPaths(dc, targets)
+	keepLocked(dc.form, st, dc.draft.Data, in.values, locked)
 	// Apply the post to the draft as stored. If another request (a second
 	// tab) saved it meanwhile, read it again and apply the post to that,
 	// so that neither request's answers are lost.
 	var post *journey.Post
 	for attempt := 1; ; attempt++ {
 		post = dc.form.ParseStep(st, dc.draft.Data, in.values, act, in.uploads, in.problems, dc.rules)
+		if targets != nil {
+			dc.draft.Proved = prefill.Proved(post.Data, targets)
+		} else {
+			dc.draft.Proved = keptProved(dc.draft.Proved, dc.draft.Data, post.Data)
+		}
 		dc.draft.Data = post.Data
 		dc.draft.Step = max(dc.draft.Step, st.Index)
 		dc.draft.UpdatedAt = s.now()

@@ -31,6 +31,7 @@ type loginHarness struct {
 	t    *testing.T
 	srv  *httptest.Server
 	logs *syncBuffer
+	db   *store.DB
 }
 
 func newLoginHarness(t *testing.T) *loginHarness {
@@ -55,7 +56,7 @@ func newLoginHarness(t *testing.T) *loginHarness {
 	if err := demo.Seed(ctx, db, cat); err != nil {
 		t.Fatal(err)
 	}
-	h := &loginHarness{t: t, logs: &syncBuffer{}}
+	h := &loginHarness{t: t, logs: &syncBuffer{}, db: db}
 	var handler http.Handler
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(h.srv.Close)
