@@ -83,10 +83,10 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 		return err
 	}
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO drafts
-		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
-		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved)
+		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d))
 	if err != nil {
 		return err
 	}
@@ -95,6 +95,15 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 		d.Data = map[string]any{}
 	}
 	return nil
+}
+
+// sealToken returns the sealed resume token of a draft with an owner,
+// else nil (NULL).
+func (db *DB) sealToken(d *submission.Draft) []byte {
+	if d.Owner == "" || d.Token == "" {
+		return nil
+	}
+	return db.box.Seal([]byte(d.Token))
 }
 
 // encodeProved returns the JSON array of a draft's proved paths.
@@ -110,17 +119,25 @@ func encodeProved(paths []string) (string, error) {
 }
 
 const draftColumns = `id, tenant_id, service_id, form_version_id, token_hash, data, step, submission_id,
-	created_at, updated_at, expires_at, revision, owner, proved`
+	created_at, updated_at, expires_at, revision, owner, proved, token_sealed`
 
 func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 	d := &submission.Draft{}
 	var data []byte
 	var proved string
+	var token []byte
 	err := row.Scan(&d.ID, &d.TenantID, &d.ServiceID, strCol{&d.FormVersionID}, &d.TokenHash, &data, &d.Step,
 		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt}, &d.Revision,
-		&d.Owner, &proved)
+		&d.Owner, &proved, &token)
 	if err != nil {
 		return nil, err
+	}
+	if token != nil && d.Owner != "" {
+		plain, err := db.box.Open(token)
+		if err != nil {
+			return nil, fmt.Errorf("draft %s: token: %w", d.ID, err)
+		}
+		d.Token = string(plain)
 	}
 	if proved != "" && proved != "[]" {
 		if err := json.Unmarshal([]byte(proved), &d.Proved); err != nil {
@@ -143,7 +160,8 @@ func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byt
 		tenantID, tokenHash, db.ts(now)))
 }
 
-// SaveDraft stores d's Data, Step, Owner, Proved, UpdatedAt (now if zero) and ExpiresAt,
+// SaveDraft stores d's Data, Step, Owner, Proved, Token (for a draft with
+// an Owner), UpdatedAt (now if zero) and ExpiresAt,
 // if the stored revision is d.Revision, and increments it. A draft that is
 // not the tenant's is apperr.NotFound; a submitted draft is
 // apperr.Conflict; another revision is submission.ErrDraftChanged.
@@ -176,9 +194,10 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 			return fmt.Errorf("revision %d, stored %d: %w", d.Revision, revision, submission.ErrDraftChanged)
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE drafts SET data = $1, step = $2, updated_at = $3, expires_at = $4, revision = revision + 1, owner = $5, proved = $6
-			WHERE tenant_id = $7 AND id = $8`,
-			data, d.Step, db.ts(updated), db.ts(expires), d.Owner, proved, d.TenantID, d.ID)
+			`UPDATE drafts SET data = $1, step = $2, updated_at = $3, expires_at = $4, revision = revision + 1, owner = $5, proved = $6,
+			token_sealed = CASE WHEN $5 = '' THEN NULL ELSE COALESCE($7, token_sealed) END
+			WHERE tenant_id = $8 AND id = $9`,
+			data, d.Step, db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d), d.TenantID, d.ID)
 		return err
 	})
 	if err != nil {

@@ -54,11 +54,14 @@ func testOwner(t *testing.T, s Stores) {
 
 	// Drafts: owner and proved paths are kept through create and save.
 	da, tokenA := f.newDraft(t, f.a, f.svcA, map[string]any{"F1": "x"})
-	da.Owner, da.Proved = alice, []string{"G1.F60000000227", "G1.F60000000228"}
+	if da.Token != "" {
+		t.Errorf("anonymous draft keeps its token")
+	}
+	da.Owner, da.Proved, da.Token = alice, []string{"G1.F60000000227", "G1.F60000000228"}, tokenA
 	noErr(t, "SaveDraft(owner)", s.SaveDraft(ctx, da))
 	got, err := s.DraftByToken(ctx, f.a.ID, tokenHash(tokenA), f.now)
 	noErr(t, "DraftByToken", err)
-	if got.Owner != alice || !reflect.DeepEqual(got.Proved, da.Proved) {
+	if got.Owner != alice || !reflect.DeepEqual(got.Proved, da.Proved) || got.Token != tokenA {
 		t.Errorf("saved draft: owner %q proved %v", got.Owner, got.Proved)
 	}
 	db := &submission.Draft{TenantID: f.a.ID, ServiceID: f.svcA.ID, FormVersionID: f.fvA.ID, TokenHash: tokenHash("bob-1"),
@@ -69,7 +72,14 @@ func testOwner(t *testing.T, s Stores) {
 	if got.Owner != bob || !slices.Equal(got.Proved, []string{"F9"}) {
 		t.Errorf("created draft: owner %q proved %v", got.Owner, got.Proved)
 	}
-	anon, _ := f.newDraft(t, f.a, f.svcA, nil)
+	anon, anonToken := f.newDraft(t, f.a, f.svcA, nil)
+	anon.Token = anonToken
+	noErr(t, "SaveDraft(anonymous)", s.SaveDraft(ctx, anon))
+	got, err = s.DraftByToken(ctx, f.a.ID, tokenHash(anonToken), f.now)
+	noErr(t, "DraftByToken(anonymous)", err)
+	if got.Token != "" || got.Owner != "" {
+		t.Errorf("anonymous draft: token %q kept, owner %q", got.Token, got.Owner)
+	}
 	// The same owner key in tenant B is someone else's business.
 	otherTenant, _ := f.newDraft(t, f.b, f.svcB, nil)
 	otherTenant.Owner = alice
@@ -87,7 +97,7 @@ func testOwner(t *testing.T, s Stores) {
 	}
 	list, err := s.OwnerDrafts(ctx, f.a.ID, alice, f.now, 10)
 	noErr(t, "OwnerDrafts", err)
-	if !slices.Equal(ids(list), []string{da.ID}) {
+	if !slices.Equal(ids(list), []string{da.ID}) || list[0].Token != tokenA {
 		t.Errorf("alice's drafts = %v, want [%s] (not %s, %s, %s, %s)", ids(list), da.ID, db.ID, anon.ID, otherTenant.ID, expired.ID)
 	}
 	list, err = s.OwnerDrafts(ctx, f.a.ID, "", f.now, 10)

@@ -5,7 +5,9 @@
 -- at "hoch".
 -- drafts.owner and submissions.owner: the logged-in citizen's keyed hash
 -- (identity.OwnerKey), '' when anonymous. drafts.proved: JSON array of the
--- data paths filled from the identity.
+-- data paths filled from the identity. drafts.token_sealed: the resume
+-- token of a draft with an owner, sealed with the data key, so that the
+-- citizen's area can link it (NULL for anonymous drafts).
 -- submissions.evidence: JSON of identity.Evidence ('' when none); it holds
 -- no personal data.
 
@@ -13,6 +15,7 @@
 ALTER TABLE services ADD COLUMN min_level INTEGER NOT NULL DEFAULT 0 CHECK (min_level BETWEEN 0 AND 3);
 ALTER TABLE services ADD COLUMN schriftformersatz BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE drafts ADD COLUMN owner TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE drafts ADD COLUMN token_sealed BYTEA;
 ALTER TABLE drafts ADD COLUMN proved TEXT COLLATE "C" NOT NULL DEFAULT '[]';
 ALTER TABLE submissions ADD COLUMN owner TEXT COLLATE "C" NOT NULL DEFAULT '';
 ALTER TABLE submissions ADD COLUMN evidence TEXT COLLATE "C" NOT NULL DEFAULT '';
@@ -25,6 +28,7 @@ DROP INDEX drafts_owner;
 ALTER TABLE submissions DROP COLUMN evidence;
 ALTER TABLE submissions DROP COLUMN owner;
 ALTER TABLE drafts DROP COLUMN proved;
+ALTER TABLE drafts DROP COLUMN token_sealed;
 ALTER TABLE drafts DROP COLUMN owner;
 ALTER TABLE services DROP COLUMN schriftformersatz;
 ALTER TABLE services DROP COLUMN min_level;
