@@ -488,7 +488,7 @@ func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, statu
 	s.render(w, r, status, "summary", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Base": dc.base, "Authority": auth,
 		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Open": open,
-		"Last": lastVisible(dc.form, clean, state) + 1,
+		"Last":        lastVisible(dc.form, clean, state) + 1,
 		"Schriftform": schriftformProblem(dc.svc, s.citizen(r)), "Refused": refused,
 		"EIDLogin": loginPath(dc.tenant, dc.svc, identity.Hoch, dc.base+"/pruefen"),
 	})
