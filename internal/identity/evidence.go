@@ -111,3 +111,51 @@ func (e *Evidence) Summary() string {
 	}
 	return b.String()
 }
+
+// Row is one line of the evidence for people: a German label and its
+// value.
+type Row struct{ Label, Value string }
+
+// Rows lists the evidence for the receipt and the inbox, in German, times
+// in Europe/Berlin as loc gives them (nil: UTC). nil evidence has none.
+func (e *Evidence) Rows(loc *time.Location) []Row {
+	if e == nil {
+		return nil
+	}
+	if loc == nil {
+		loc = time.UTC
+	}
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "unbekannt"
+		}
+		return t.In(loc).Format("02.01.2006, 15:04:05") + " Uhr"
+	}
+	sf := "nein"
+	if e.Schriftformersatz {
+		sf = "ja (§ 3a Abs. 3 Nr. 1 VwVfG: elektronischer Identitätsnachweis statt Unterschrift)"
+	}
+	method := string(e.Method)
+	if method == "" {
+		method = "unbekannt"
+	}
+	list := func(ps []string) string {
+		if len(ps) == 0 {
+			return "keine"
+		}
+		return strings.Join(ps, ", ")
+	}
+	return []Row{
+		{"Schriftformersatz", sf},
+		{"Nutzerkonto", e.Provider},
+		{"Identitätsanbieter", e.Issuer},
+		{"Verfahren", method},
+		{"Vertrauensniveau", fmt.Sprintf("%s (gemeldet: %s)", e.Level, e.RawLevel)},
+		{"Kennung der Anmeldebestätigung", e.AssertionID},
+		{"Angemeldet", when(e.AuthnTime)},
+		{"Erklärt", when(e.DeclaredAt)},
+		{"SHA-256 der erklärten Angaben", e.DataSHA256},
+		{"Aus dem Nutzerkonto übernommen", list(e.Proved)},
+		{"Selbst eingegeben", list(e.Typed)},
+	}
+}

@@ -100,7 +100,7 @@ func (s *Server) sentCopyOf(r *http.Request, t *tenant.Tenant, sub *submission.S
 	return &sentCopy{service: svc, authority: auth, answers: answers, receipt: receipt.Receipt{
 		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
 		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
-		Sections: receiptSections(answers),
+		Sections: receiptSections(answers), Evidence: sub.Evidence,
 	}}, nil
 }
 
