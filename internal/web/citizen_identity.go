@@ -84,13 +84,14 @@ func schriftformProblem(svc *tenant.Service, id *identity.Identity) string {
 
 // guardDraft checks the draft's service settings for the request's
 // citizen before a step, the summary or the submit: below the level it
-// redirects to the login and returns false. A draft of another citizen is
-// Forbidden. A logged-in citizen becomes the owner of an anonymous draft
+// redirects to the login and returns false. For a service that needs a
+// login (a level or Schriftformersatz), a draft started by another
+// logged-in citizen is Forbidden. A logged-in citizen becomes the owner of an anonymous draft
 // (kept with the next save).
 func (s *Server) guardDraft(w http.ResponseWriter, r *http.Request, dc *draftCtx) (bool, error) {
 	id := s.citizen(r)
 	owner := s.ownerOf(id)
-	if dc.draft.Owner != "" && dc.svc.MinLevel > identity.LevelNone && owner != "" && owner != dc.draft.Owner {
+	if dc.draft.Owner != "" && dc.svc.RequiredLevel() > identity.LevelNone && owner != "" && owner != dc.draft.Owner {
 		return false, &publicError{title: "Nicht Ihr Antrag", err: fmt.Errorf("draft of another citizen: %w", apperr.Forbidden),
 			text: "Dieser Antrag wurde von einer anderen angemeldeten Person begonnen. Bitte melden Sie sich ab oder beginnen Sie einen eigenen Antrag."}
 	}
