@@ -16,6 +16,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -597,6 +598,7 @@ func (s *Server) sentAnswers(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "sent", map[string]any{
 		"Title": "Ihre übermittelten Angaben – " + sc.service.Name, "Tenant": dc.tenant, "Service": sc.service,
 		"Submission": sub, "Authority": sc.authority, "Sections": sc.answers, "Base": dc.base,
+		"Evidence": sub.Evidence.Rows(localtime.Berlin),
 	})
 	return nil
 }

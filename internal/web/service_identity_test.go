@@ -234,6 +234,11 @@ func TestSchriftformersatz(t *testing.T) {
 		}
 	}
 
+	// The citizen's HTML copy of the receipt.
+	if sent := mainText(h, c, base+"/angaben"); !strings.Contains(sent, "Identitätsnachweis") || !strings.Contains(sent, ev.AssertionID) {
+		t.Errorf("the sent answers page lacks the evidence")
+	}
+
 	// The inbox.
 	staff := h.browser()
 	h.page(staff, "POST", "/intern/anmelden", url.Values{"benutzername": {demo.Users["musterstadt"]}, "passwort": {demo.Password}}, http.StatusSeeOther)
