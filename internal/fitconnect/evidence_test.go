@@ -1,13 +1,17 @@
 package fitconnect_test
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/identity"
 )
@@ -62,5 +66,38 @@ func TestAuthenticationInformationValidates(t *testing.T) {
 	}
 	if auth, err := fitconnect.AuthenticationInfo(nil); auth != nil || err != nil {
 		t.Errorf("no evidence: %v, %v", auth, err)
+	}
+}
+
+// TestE2EEvidence sends a submission with identity evidence: the metadata
+// carries it as authenticationInformation, passes the receiver's schema
+// check and decodes back to the evidence.
+func TestE2EEvidence(t *testing.T) {
+	e := newEnv(t, envOpts{version: "v2"})
+	pc := e.newParcel()
+	sum := sha256.Sum256(pc.p.Submission.Data)
+	ev := &identity.Evidence{Schriftformersatz: true, Provider: "bundid", Issuer: "https://id.bund.de/idp", Method: identity.MethodEID,
+		Level: identity.Hoch, RawLevel: "STORK-QAA-Level-4", AssertionID: "_e2e", AuthnTime: time.Date(2026, 11, 28, 23, 29, 0, 0, time.UTC),
+		DeclaredAt: time.Date(2026, 11, 28, 23, 30, 0, 0, time.UTC), DataSHA256: hex.EncodeToString(sum[:]), Typed: []string{"G60000000086.F60000000243"}}
+	pc.p.Submission.Evidence = ev
+	out := e.send(pc)
+	if out.State != delivery.Delivered {
+		t.Fatalf("outcome %+v", out)
+	}
+	if n, err := e.sub.Poll(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Poll = %d, %v", n, err)
+	}
+	r := e.inbox.get(out.RemoteID)
+	if r == nil || len(r.Metadata.AuthenticationInformation) != 1 {
+		t.Fatalf("received %+v", r)
+	}
+	ai := r.Metadata.AuthenticationInformation[0]
+	b, err := base64.RawURLEncoding.DecodeString(ai.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got identity.Evidence
+	if err := json.Unmarshal(b, &got); err != nil || ai.Type != "identificationReport" || ai.Version != "1.0.0" || !reflect.DeepEqual(&got, ev) {
+		t.Errorf("authenticationInformation %+v: %s (%v)", ai, b, err)
 	}
 }
