@@ -3,9 +3,11 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/identity/oidc/oidctest"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -360,5 +363,68 @@ func TestCitizenArea(t *testing.T) {
 	if txt := doc.Find("main").Text(); strings.Contains(txt, erikaRef) || doc.Find(`main a[href*="/antrag/"]`).Length() != 0 ||
 		!strings.Contains(txt, "keine begonnenen Anträge") {
 		t.Errorf("beispielkreis area shows musterstadt's: %s", strings.Join(strings.Fields(txt), " "))
+	}
+}
+
+// TestServiceIdentityOIDC runs the service's login level, Schriftformersatz
+// and the citizen's area with a login through an OpenID provider.
+func TestServiceIdentityOIDC(t *testing.T) {
+	op := oidctest.New(t)
+	h, _ := citizenOIDCHarness(t, op)
+	ctx := context.Background()
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	if err := h.db.SetServiceIdentity(ctx, sv.tenant.ID, sv.svc.ID, identity.Substantiell, true); err != nil {
+		t.Fatal(err)
+	}
+	c := newJarClient(h)
+	j := *h
+	j.client = c
+
+	// Without a login: the login page with the OIDC profile, asking for
+	// the service's level and returning to it.
+	r := h.do(c, "POST", "/musterstadt/dienste/bewohnerparkausweis", url.Values{})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/musterstadt/anmelden?") {
+		t.Fatalf("start without login: %d %q", r.status, r.location)
+	}
+	page := h.do(c, "GET", r.location, nil)
+	m := regexp.MustCompile(`href="(/musterstadt/anmelden/broker\?[^"]*)"`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatalf("no OIDC login on the login page: %s", page.body)
+	}
+	link := html.UnescapeString(m[1])
+	if !strings.Contains(link, "niveau=substantiell") || !strings.Contains(link, "zurueck=%2Fmusterstadt%2Fdienste%2Fbewohnerparkausweis") {
+		t.Errorf("OIDC link %q", link)
+	}
+
+	// ELSTER at "hoch" may fill in but not declare.
+	op.SetClaims(map[string]any{"sub": "bpk2-4711", "given_name": "Erika", "family_name": "Mustermann", "acr": "STORK-QAA-Level-4", "amr": []any{"elster"}})
+	if r := h.citizenLogin(c, link, nil); r.status != http.StatusSeeOther || r.location != "/musterstadt/dienste/bewohnerparkausweis" {
+		t.Fatalf("OIDC login: %d %q", r.status, r.location)
+	}
+	base := j.start(sv)
+	ex := sv.form.Example(sv.ctx)
+	j.fill(sv, base, ex)
+	if r := h.do(c, "POST", base+"/absenden", url.Values{}); r.status != http.StatusForbidden || !strings.Contains(r.body, "ELSTER-Zertifikat") {
+		t.Fatalf("ELSTER declaration: %d", r.status)
+	}
+	// eID at "hoch": declared, with the evidence.
+	op.SetClaims(map[string]any{"sub": "bpk2-4711", "given_name": "Erika", "family_name": "Mustermann", "acr": "STORK-QAA-Level-4", "amr": []any{"eid"}})
+	if r := h.citizenLogin(c, "/musterstadt/anmelden/broker?niveau=hoch&zurueck="+url.QueryEscape(base+"/pruefen"), nil); r.status != http.StatusSeeOther {
+		t.Fatalf("eID login: %d", r.status)
+	}
+	ref, _ := j.submit(base)
+	sub, err := h.db.SubmissionByReference(ctx, sv.tenant.ID, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := sub.Evidence
+	if ev == nil || !ev.Schriftformersatz || ev.Provider != "broker" || ev.Issuer != op.Issuer || ev.Method != identity.MethodEID ||
+		ev.Level != identity.Hoch || ev.RawLevel != "STORK-QAA-Level-4" || ev.AssertionID == "" || ev.DataSHA256 != sub.DataSHA256 {
+		t.Fatalf("evidence %+v", ev)
+	}
+	// The citizen's area lists it.
+	area := h.do(c, "GET", "/musterstadt/mein-konto", nil)
+	if area.status != http.StatusOK || !strings.Contains(area.body, ref) {
+		t.Errorf("area: %d", area.status)
 	}
 }
