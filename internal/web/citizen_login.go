@@ -147,9 +147,8 @@ func localBack(t *tenant.Tenant, back string) string {
 
 // citizenLoginPage lists the accounts to log in with.
 func (s *Server) citizenLoginPage(w http.ResponseWriter, r *http.Request) error {
-	if s.deps.Identity == nil && s.citizenOIDC == nil {
-		return apperr.NotFound
-	}
+	// Without any account to log in with, the page says so: a service
+	// that needs a login sends citizens here.
 	t, err := s.tenantOf(r)
 	if err != nil {
 		return err

@@ -428,3 +428,25 @@ func TestServiceIdentityOIDC(t *testing.T) {
 		t.Errorf("area: %d", area.status)
 	}
 }
+
+// TestServiceLevelWithoutLogin: an installation without any citizen login
+// explains on the login page why the service cannot be applied for.
+func TestServiceLevelWithoutLogin(t *testing.T) {
+	h := newHarness(t)
+	sv := h.service("musterstadt", "bewohnerparkausweis")
+	if err := h.db.SetServiceIdentity(context.Background(), sv.tenant.ID, sv.svc.ID, identity.Niedrig, false); err != nil {
+		t.Fatal(err)
+	}
+	r := h.do(h.client, "POST", "/musterstadt/dienste/bewohnerparkausweis", url.Values{})
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/musterstadt/anmelden?") {
+		t.Fatalf("start: %d %q", r.status, r.location)
+	}
+	page := h.get(r.location)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "nicht eingerichtet") || !strings.Contains(page.body, "nicht online stellen") {
+		t.Errorf("login page without accounts: %d", page.status)
+	}
+	// Services without a level start as before.
+	if r := h.do(h.client, "POST", "/musterstadt/dienste/gewerbeanmeldung", url.Values{}); r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "/schritt/1") {
+		t.Errorf("service without a level: %d %q", r.status, r.location)
+	}
+}
