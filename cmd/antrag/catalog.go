@@ -248,7 +248,7 @@ func runService(ctx context.Context, args []string, getenv func(string) string, 
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets)"}
+		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets, identity)"}
 	}
 	switch args[0] {
 	case "publish":
@@ -257,8 +257,10 @@ func runService(ctx context.Context, args []string, getenv func(string) string, 
 		return serviceList(ctx, args[1:], getenv, stdout, stderr)
 	case "targets":
 		return serviceTargets(ctx, args[1:], getenv, stdout, stderr)
+	case "identity":
+		return serviceIdentity(ctx, args[1:], getenv, stdout, stderr)
 	}
-	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list, targets)", args[0])}
+	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list, targets, identity)", args[0])}
 }
 
 // servicePublish imports an XDatenfelder file and publishes it as the next

@@ -75,6 +75,8 @@ Befehle:
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
   antrag service targets --tenant MANDANT --slug KURZNAME [--inbox] [--fitconnect ZUSTELLPUNKT] [--webhook URL] [--email ADRESSE] [--new-secrets]
                                                            Zustellung eines Dienstes zeigen oder festlegen
+  antrag service identity --tenant MANDANT --slug KURZNAME [--niveau keins|niedrig|substantiell|hoch] [--schriftformersatz[=false]]
+                                                           verlangtes Vertrauensniveau und Schriftformersatz eines Dienstes zeigen oder festlegen
   antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
                                                            Schlüsselpaare (Verschlüsselung, Signatur) eines Zustellpunkts erzeugen
   antrag fitconnect sender --tenant MANDANT --client-id ID [--client-secret-file DATEI]

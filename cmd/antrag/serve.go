@@ -25,6 +25,7 @@ import (
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
@@ -326,6 +327,17 @@ func loadDataKey(c *serveConfig) ([]byte, error) {
 	return key, nil
 }
 
+// newOwnerKeys derives the citizens' owner keys from the data key, so that
+// every process sharing the database lists the same drafts and
+// submissions in a citizen's area.
+func newOwnerKeys(c *serveConfig) (*identity.OwnerKeys, error) {
+	key, err := loadDataKey(c)
+	if err != nil {
+		return nil, err
+	}
+	return identity.DeriveOwnerKeys(key)
+}
+
 func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, error) {
 	box, err := openBox(c)
 	if err != nil {
@@ -395,6 +407,12 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		db.Close()
 		return nil, err
 	}
+	ownerKeys, err := newOwnerKeys(c)
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
 	citizenSP, devIdP, err := setupCitizenLogin(c, db, logger)
 	if err != nil {
 		stopSessions()
@@ -412,6 +430,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
+		OwnerKeys: ownerKeys,
 	})
 	if err != nil {
 		stopSessions()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha512"
 	_ "embed"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+
+	"github.com/antrag/antrag/internal/identity"
 )
 
 // MetadataSchemaURI is the $id of the FIT-Connect metadata schema 1.0.0
@@ -97,6 +100,30 @@ type AuthenticationInformation struct {
 	Type    string `json:"type"` // identificationReport
 	Version string `json:"version"`
 	Content string `json:"content"`
+}
+
+// IdentificationReportVersion is the version of antrag's identification
+// report in AuthenticationInformation.
+const IdentificationReportVersion = "1.0.0"
+
+// AuthenticationInfo returns the authenticationInformation of a submission
+// with identity evidence, nil without: one identificationReport whose
+// content is the evidence (identity.Evidence as JSON: provider, issuer,
+// method, raw and mapped level, assertion id, authentication and
+// declaration time, SHA-256 of the data, proved and typed paths; no
+// personal data), base64url-encoded without padding as the schema's
+// pattern demands. The identity provider's assertion itself is not passed
+// on; the assertion id names it in the provider's records.
+func AuthenticationInfo(ev *identity.Evidence) ([]AuthenticationInformation, error) {
+	if ev == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, err
+	}
+	return []AuthenticationInformation{{Type: "identificationReport", Version: IdentificationReportVersion,
+		Content: base64.RawURLEncoding.EncodeToString(b)}}, nil
 }
 
 // PaymentInformation is the payment service's report.

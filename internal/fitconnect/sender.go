@@ -296,6 +296,11 @@ func (s *Sender) transfer(ctx context.Context, c *Client, p *delivery.Parcel, ke
 		},
 		// replyChannel is left out: antrag does not know one for FIT-Connect.
 	}
+	auth, err := AuthenticationInfo(p.Submission.Evidence)
+	if err != nil {
+		return err
+	}
+	m.AuthenticationInformation = auth
 	meta, err := json.Marshal(m)
 	if err != nil {
 		return err

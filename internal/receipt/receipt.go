@@ -10,6 +10,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/localtime"
 )
 
@@ -35,6 +36,10 @@ type Receipt struct {
 	DataSHA256 string
 	// Sections are the answers, grouped as in the form.
 	Sections []Section
+	// Evidence is the identity proof given with the application
+	// (Schriftformersatz, a service's minimum Vertrauensniveau), printed
+	// as a last section "Identitätsnachweis". Optional.
+	Evidence *identity.Evidence
 }
 
 // Section is a group of answers. Repeated groups appear as several sections
@@ -192,6 +197,13 @@ func (a *assets) prepare(r Receipt) *document {
 		submitted: r.SubmittedAt.In(localtime.Berlin),
 		sha256:    strings.ToLower(r.DataSHA256),
 		sections:  a.cleanSections(r.Sections),
+	}
+	if rows := r.Evidence.Rows(localtime.Berlin); len(rows) > 0 {
+		sec := Section{Title: "Identitätsnachweis"}
+		for _, row := range rows {
+			sec.Items = append(sec.Items, Item{Label: row.Label, Value: row.Value})
+		}
+		d.sections = append(d.sections, a.cleanSections([]Section{sec})...)
 	}
 	lines := make([]string, 0, len(r.Authority))
 	for _, l := range r.Authority {

@@ -78,11 +78,15 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 		updated = db.orNow(d.UpdatedAt)
 	}
 	expires := db.orNow(d.ExpiresAt)
+	proved, err := encodeProved(d.Proved)
+	if err != nil {
+		return err
+	}
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO drafts
-		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
-		db.ts(created), db.ts(updated), db.ts(expires))
+		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d))
 	if err != nil {
 		return err
 	}
@@ -93,16 +97,52 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 	return nil
 }
 
+// sealToken returns the sealed resume token of a draft with an owner,
+// else nil (NULL).
+func (db *DB) sealToken(d *submission.Draft) []byte {
+	if d.Owner == "" || d.Token == "" {
+		return nil
+	}
+	return db.box.Seal([]byte(d.Token))
+}
+
+// encodeProved returns the JSON array of a draft's proved paths.
+func encodeProved(paths []string) (string, error) {
+	if len(paths) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(paths)
+	if err != nil {
+		return "", fmt.Errorf("draft proved paths: %w", err)
+	}
+	return string(b), nil
+}
+
 const draftColumns = `id, tenant_id, service_id, form_version_id, token_hash, data, step, submission_id,
-	created_at, updated_at, expires_at, revision`
+	created_at, updated_at, expires_at, revision, owner, proved, token_sealed`
 
 func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 	d := &submission.Draft{}
 	var data []byte
+	var proved string
+	var token []byte
 	err := row.Scan(&d.ID, &d.TenantID, &d.ServiceID, strCol{&d.FormVersionID}, &d.TokenHash, &data, &d.Step,
-		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt}, &d.Revision)
+		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt}, &d.Revision,
+		&d.Owner, &proved, &token)
 	if err != nil {
 		return nil, err
+	}
+	if token != nil && d.Owner != "" {
+		plain, err := db.box.Open(token)
+		if err != nil {
+			return nil, fmt.Errorf("draft %s: token: %w", d.ID, err)
+		}
+		d.Token = string(plain)
+	}
+	if proved != "" && proved != "[]" {
+		if err := json.Unmarshal([]byte(proved), &d.Proved); err != nil {
+			return nil, fmt.Errorf("draft %s: proved paths: %w", d.ID, err)
+		}
 	}
 	if d.Data, err = db.openData(data); err != nil {
 		return nil, fmt.Errorf("draft %s: %w", d.ID, err)
@@ -120,7 +160,8 @@ func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byt
 		tenantID, tokenHash, db.ts(now)))
 }
 
-// SaveDraft stores d's Data, Step, UpdatedAt (now if zero) and ExpiresAt,
+// SaveDraft stores d's Data, Step, Owner, Proved, Token (for a draft with
+// an Owner), UpdatedAt (now if zero) and ExpiresAt,
 // if the stored revision is d.Revision, and increments it. A draft that is
 // not the tenant's is apperr.NotFound; a submitted draft is
 // apperr.Conflict; another revision is submission.ErrDraftChanged.
@@ -134,6 +175,10 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 		return err
 	}
 	updated, expires := db.orNow(d.UpdatedAt), db.orNow(d.ExpiresAt)
+	proved, err := encodeProved(d.Proved)
+	if err != nil {
+		return err
+	}
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var submissionID *string
 		var revision int
@@ -149,8 +194,10 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 			return fmt.Errorf("revision %d, stored %d: %w", d.Revision, revision, submission.ErrDraftChanged)
 		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE drafts SET data = $1, step = $2, updated_at = $3, expires_at = $4, revision = revision + 1 WHERE tenant_id = $5 AND id = $6`,
-			data, d.Step, db.ts(updated), db.ts(expires), d.TenantID, d.ID)
+			`UPDATE drafts SET data = $1, step = $2, updated_at = $3, expires_at = $4, revision = revision + 1, owner = $5, proved = $6,
+			token_sealed = CASE WHEN $5 = '' THEN NULL ELSE COALESCE($7, token_sealed) END
+			WHERE tenant_id = $8 AND id = $9`,
+			data, d.Step, db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d), d.TenantID, d.ID)
 		return err
 	})
 	if err != nil {
@@ -162,6 +209,23 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 		d.Data = map[string]any{}
 	}
 	return nil
+}
+
+// OwnerDrafts lists the tenant's drafts of the owner (identity.OwnerKey)
+// that are neither submitted nor expired at now, the most recently saved
+// first, at most limit. An empty owner has none.
+func (db *DB) OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) (_ []*submission.Draft, err error) {
+	defer db.wrap(&err, "OwnerDrafts(%q)", tenantID)
+	if owner == "" {
+		return nil, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+draftColumns+` FROM drafts
+		WHERE tenant_id = $1 AND owner = $2 AND owner <> '' AND submission_id IS NULL AND expires_at > $3
+		ORDER BY updated_at DESC, id LIMIT $4`, tenantID, owner, db.ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, db.scanDraft)
 }
 
 // DeleteExpiredDrafts deletes the drafts of all tenants with ExpiresAt <=

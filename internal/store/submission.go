@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -22,12 +24,12 @@ const (
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256`
+	request_sha256, owner, evidence`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256`
+	request_sha256, owner, evidence`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -42,11 +44,19 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	s := &submission.Submission{}
 	var status string
 	var data []byte
+	var evidence string
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
-		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256)
+		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256,
+		&s.Owner, &evidence)
 	if err != nil {
 		return nil, err
+	}
+	if evidence != "" {
+		s.Evidence = &identity.Evidence{}
+		if err := json.Unmarshal([]byte(evidence), s.Evidence); err != nil {
+			return nil, fmt.Errorf("submission %s: evidence: %w", s.ID, err)
+		}
 	}
 	s.Status = submission.Status(status)
 	if data != nil {
@@ -118,6 +128,14 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		return nil, false, nil, fmt.Errorf("%w: status %q", apperr.Invalid, status)
 	}
 	data := db.box.Seal(s.Data)
+	var evidence string
+	if s.Evidence != nil {
+		b, err := json.Marshal(s.Evidence)
+		if err != nil {
+			return nil, false, nil, fmt.Errorf("evidence: %w", err)
+		}
+		evidence = string(b)
+	}
 	id := newID(s.ID)
 	submitted := db.orNow(s.SubmittedAt)
 	updated := submitted
@@ -162,11 +180,11 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
 			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), db.ts(submitted), db.ts(updated),
-			submission.SourceAntrag, s.RequestSHA256); err != nil {
+			submission.SourceAntrag, s.RequestSHA256, s.Owner, evidence); err != nil {
 			return err
 		}
 
@@ -493,4 +511,21 @@ func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []st
 		return nil, err
 	}
 	return keys, nil
+}
+
+// OwnerSubmissions lists the tenant's submissions sent by the owner
+// (identity.OwnerKey), newest first, at most limit, without Data. An empty
+// owner has none.
+func (db *DB) OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) (_ []*submission.Submission, err error) {
+	defer db.wrap(&err, "OwnerSubmissions(%q)", tenantID)
+	if owner == "" {
+		return nil, nil
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+submissionListColumns+` FROM submissions
+		WHERE tenant_id = $1 AND owner = $2 AND owner <> ''
+		ORDER BY submitted_at DESC, id DESC LIMIT $3`, tenantID, owner, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, db.scanSubmission)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -207,10 +209,11 @@ func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) 
 	}
 	id, created := newID(s.ID), db.orNow(s.CreatedAt)
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO services
-		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at,
+		min_level, schriftformersatz)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		id, s.TenantID, s.Slug, s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID),
-		s.Shared, s.FeeText, s.DurationText, db.ts(created))
+		s.Shared, s.FeeText, s.DurationText, db.ts(created), int(s.MinLevel), s.Schriftformersatz)
 	if err != nil {
 		return err
 	}
@@ -219,15 +222,17 @@ func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) 
 }
 
 const serviceColumns = `s.id, s.tenant_id, s.slug, s.name, s.description, s.leistungsschluessel,
-	s.authority_id, s.shared, s.fee_text, s.duration_text, s.form_version_id, s.created_at`
+	s.authority_id, s.shared, s.fee_text, s.duration_text, s.form_version_id, s.created_at, s.min_level, s.schriftformersatz`
 
 func scanService(row scanner) (*tenant.Service, error) {
 	s := &tenant.Service{}
+	var level int
 	err := row.Scan(&s.ID, &s.TenantID, &s.Slug, &s.Name, &s.Description, &s.Leistungsschluessel,
-		strCol{&s.AuthorityID}, &s.Shared, &s.FeeText, &s.DurationText, strCol{&s.FormVersionID}, timeCol{&s.CreatedAt})
+		strCol{&s.AuthorityID}, &s.Shared, &s.FeeText, &s.DurationText, strCol{&s.FormVersionID}, timeCol{&s.CreatedAt}, &level, &s.Schriftformersatz)
 	if err != nil {
 		return nil, err
 	}
+	s.MinLevel = identity.Level(level)
 	return s, nil
 }
 
@@ -275,6 +280,23 @@ func (db *DB) ListAllServices(ctx context.Context) (_ []*tenant.Service, err err
 		return nil, err
 	}
 	return collect(rows, scanService)
+}
+
+// SetServiceIdentity sets the minimum Vertrauensniveau and the
+// Schriftformersatz flag of one of the tenant's own services. A service the
+// tenant does not own is apperr.NotFound; a level out of range is
+// apperr.Invalid.
+func (db *DB) SetServiceIdentity(ctx context.Context, tenantID, serviceID string, level identity.Level, schriftformersatz bool) (err error) {
+	defer db.wrap(&err, "SetServiceIdentity(%q, %q)", tenantID, serviceID)
+	if level < identity.LevelNone || level > identity.Hoch {
+		return fmt.Errorf("%w: Vertrauensniveau %d", apperr.Invalid, int(level))
+	}
+	res, err := db.sql.ExecContext(ctx, `UPDATE services SET min_level = $1, schriftformersatz = $2 WHERE tenant_id = $3 AND id = $4`,
+		int(level), schriftformersatz, tenantID, serviceID)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "service")
 }
 
 // PublishFormVersion stores fv as the next version of its service's form

@@ -39,6 +39,11 @@ type Draft struct {
 	// draft was started or saved while logged in; "" for an anonymous
 	// draft.
 	Owner string
+	// Token is the resume token in clear, known to the request that has
+	// it; the store keeps it (sealed) only for a draft with an Owner, so
+	// that the citizen's area can link the draft, and returns it for such
+	// drafts ("" otherwise).
+	Token string
 	// Proved are the form data paths whose values were filled from the
 	// citizen's identity (prefill) and have not been changed since.
 	Proved []string

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/identity"
 )
 
 // Kind is the level of government a tenant is.
@@ -123,6 +124,22 @@ type Service struct {
 	// FormVersionID is the current published version, "" before the first.
 	FormVersionID string
 	CreatedAt     time.Time
+	// MinLevel is the Vertrauensniveau a citizen must have logged in with
+	// to apply; identity.LevelNone lets anyone apply without a login.
+	MinLevel identity.Level
+	// Schriftformersatz marks a service whose application replaces the
+	// written form (§3a Abs. 3 Nr. 1 VwVfG): the final declaration needs
+	// an eID login at identity.Hoch.
+	Schriftformersatz bool
+}
+
+// RequiredLevel is the level a citizen needs to apply: MinLevel, and at
+// least identity.Hoch for a Schriftformersatz service.
+func (s *Service) RequiredLevel() identity.Level {
+	if s.Schriftformersatz && s.MinLevel < identity.Hoch {
+		return identity.Hoch
+	}
+	return s.MinLevel
 }
 
 // Validate checks the slug (as for tenants), the name and, if set, the
@@ -135,6 +152,8 @@ func (s *Service) Validate() error {
 		return fmt.Errorf("Dienst ohne Namen: %w", apperr.Invalid)
 	case s.Leistungsschluessel != "" && !leiRE.MatchString(s.Leistungsschluessel):
 		return fmt.Errorf("Leistungsschlüssel %q: 14 Ziffern: %w", s.Leistungsschluessel, apperr.Invalid)
+	case s.MinLevel < identity.LevelNone || s.MinLevel > identity.Hoch:
+		return fmt.Errorf("Vertrauensniveau %d: %w", int(s.MinLevel), apperr.Invalid)
 	}
 	return nil
 }

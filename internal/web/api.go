@@ -13,6 +13,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/submission"
@@ -31,6 +32,11 @@ type apiService struct {
 	Shared              bool    `json:"shared"`
 	Form                apiForm `json:"form"`
 	Leistungsschluessel string  `json:"leistungsschluessel,omitempty"`
+	// Vertrauensniveau is the login level the service needs ("keins",
+	// "niedrig", "substantiell", "hoch"); a service that needs one takes
+	// no submissions through this API.
+	Vertrauensniveau  string `json:"vertrauensniveau"`
+	Schriftformersatz bool   `json:"schriftformersatz"`
 }
 
 type apiForm struct {
@@ -73,8 +79,8 @@ func (s *Server) apiServices(w http.ResponseWriter, r *http.Request) error {
 		}
 		id := slugs[svc.TenantID] + "." + svc.Slug
 		out = append(out, apiService{ID: id, Tenant: slugs[svc.TenantID], Name: svc.Name, Shared: svc.Shared,
-			Leistungsschluessel: svc.Leistungsschluessel,
-			Form:                apiForm{ID: id, Version: fv.Version, FIMID: fv.FIMID, FIMVersion: fv.FIMVersion, SchemaURL: "/api/v1/forms/" + id + "/schema"}})
+			Leistungsschluessel: svc.Leistungsschluessel, Vertrauensniveau: svc.RequiredLevel().String(), Schriftformersatz: svc.Schriftformersatz,
+			Form: apiForm{ID: id, Version: fv.Version, FIMID: fv.FIMID, FIMVersion: fv.FIMVersion, SchemaURL: "/api/v1/forms/" + id + "/schema"}})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -121,6 +127,10 @@ type apiSubmission struct {
 	ID        string            `json:"id"`
 	Reference string            `json:"reference"`
 	Status    submission.Status `json:"status"`
+	// Evidence is the identity proof the citizen gave with the
+	// application (Schriftformersatz, a service's minimum level); absent
+	// when none was given.
+	Evidence *identity.Evidence `json:"evidence,omitempty"`
 }
 
 // apiSubmit accepts {"data": {…}} in the canonical data shape. It runs the
@@ -132,6 +142,9 @@ type apiSubmission struct {
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	t, svc, f, fv, err := s.apiResolve(r)
 	if err != nil {
+		return err
+	}
+	if err := apiIdentityRefusal(svc); err != nil {
 		return err
 	}
 	var body struct {
@@ -357,7 +370,7 @@ func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status})
+	return writeJSON(w, http.StatusOK, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence})
 }
 
 // pathOfAttachment finds the path of the FileRef with the attachment id.
@@ -438,6 +451,9 @@ func (s *Server) checkAPIAttachment(r *http.Request, t *tenant.Tenant, d *submis
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request) error {
 	t, svc, f, _, err := s.apiResolve(r)
 	if err != nil {
+		return err
+	}
+	if err := apiIdentityRefusal(svc); err != nil {
 		return err
 	}
 	var d *submission.Draft

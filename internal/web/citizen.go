@@ -14,7 +14,9 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/prefill"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/submission"
@@ -113,6 +115,7 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "start", map[string]any{
 		"Title": svc.Name, "Tenant": t, "Service": svc, "Authority": auth, "Needs": needs,
 		"Steps": steps, "MoreSteps": steps < len(f.Steps), "Minutes": max(5, (fields+3)/4),
+		"LevelMet": levelMet(svc, s.citizen(r)), "LoginPath": loginPath(t, svc, svc.MinLevel, r.URL.Path),
 	})
 	return nil
 }
@@ -155,16 +158,24 @@ func (s *Server) startDraft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	id := s.citizen(r)
+	if !levelMet(svc, id) {
+		http.Redirect(w, r, loginPath(t, svc, svc.MinLevel, "/"+t.Slug+"/dienste/"+svc.Slug), http.StatusSeeOther)
+		return nil
+	}
 	token, hash := newToken()
 	now := s.now()
 	d := &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
 		Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
-	if s.citizen(r) != nil {
+	if id != nil {
 		f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
 		if err != nil {
 			return err
 		}
 		prefillDraft(d, s.prefillPlan(r, f))
+	}
+	if d.Owner = s.ownerOf(id); d.Owner != "" {
+		d.Token = token
 	}
 	if err := s.deps.Store.CreateDraft(r.Context(), d); err != nil {
 		return err
@@ -250,6 +261,9 @@ func (s *Server) unsent(h draftHandler) handlerFunc {
 		if dc.draft.SubmissionID != "" {
 			http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
 			return nil
+		}
+		if ok, err := s.guardDraft(w, r, dc); !ok {
+			return err
 		}
 		return h(w, r, dc)
 	}
@@ -455,6 +469,12 @@ func (s *Server) summary(w http.ResponseWriter, r *http.Request, dc *draftCtx) e
 }
 
 func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, problems form.Problems) error {
+	return s.renderSummaryWith(w, r, status, dc, problems, "")
+}
+
+// renderSummaryWith shows the summary; refused is why the declaration was
+// refused (Schriftformersatz), "" if it was not.
+func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, problems form.Problems, refused string) error {
 	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
 	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
 	if err != nil {
@@ -490,7 +510,9 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "summary", map[string]any{
 		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Base": dc.base, "Authority": auth,
 		"Sections": dc.form.Answers(clean, state, false), "Problems": links, "Open": open,
-		"Last": lastVisible(dc.form, clean, state) + 1,
+		"Last":        lastVisible(dc.form, clean, state) + 1,
+		"Schriftform": schriftformProblem(dc.svc, s.citizen(r)), "Refused": refused,
+		"EIDLogin": loginPath(dc.tenant, dc.svc, identity.Hoch, dc.base+"/pruefen"),
 	})
 	return nil
 }
@@ -514,12 +536,25 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, dc *draftCtx) er
 	if len(problems) > 0 {
 		return s.renderSummary(w, r, http.StatusUnprocessableEntity, dc, problems)
 	}
+	if msg := schriftformProblem(dc.svc, s.citizen(r)); msg != "" {
+		s.deps.Logger.Info("declaration refused: no eID login at level hoch", "tenant", dc.tenant.Slug, "service", dc.svc.Slug)
+		return s.renderSummaryWith(w, r, http.StatusForbidden, dc, nil, msg)
+	}
 	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
 	if err != nil {
 		return err
 	}
-	sub := &submission.Submission{TenantID: dc.tenant.ID, ServiceID: dc.svc.ID, FormVersionID: dc.fv.ID, AuthorityID: auth.ID, DraftID: dc.draft.ID}
+	sub := &submission.Submission{TenantID: dc.tenant.ID, ServiceID: dc.svc.ID, FormVersionID: dc.fv.ID, AuthorityID: auth.ID, DraftID: dc.draft.ID,
+		Owner: s.ownerOf(s.citizen(r))}
 	ev := &submission.Event{TenantID: dc.tenant.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über das Online-Formular"}
+	if sub.Owner != "" {
+		ev.Detail = "über das Online-Formular, angemeldet"
+	}
+	if data, err := form.MarshalData(clean); err == nil {
+		if sub.Evidence, err = s.evidenceFor(r, dc, data); err != nil {
+			return err
+		}
+	}
 	if _, err := s.store(r, sub, ev, clean); err != nil {
 		return err
 	}
@@ -584,6 +619,7 @@ func (s *Server) sentAnswers(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "sent", map[string]any{
 		"Title": "Ihre übermittelten Angaben – " + sc.service.Name, "Tenant": dc.tenant, "Service": sc.service,
 		"Submission": sub, "Authority": sc.authority, "Sections": sc.answers, "Base": dc.base,
+		"Evidence": sub.Evidence.Rows(localtime.Berlin),
 	})
 	return nil
 }

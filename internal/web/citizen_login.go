@@ -147,7 +147,9 @@ func localBack(t *tenant.Tenant, back string) string {
 
 // citizenLoginPage lists the accounts to log in with.
 func (s *Server) citizenLoginPage(w http.ResponseWriter, r *http.Request) error {
-	t, _, _, err := s.samlTenant(r)
+	// Without any account to log in with, the page says so: a service
+	// that needs a login sends citizens here.
+	t, err := s.tenantOf(r)
 	if err != nil {
 		return err
 	}
@@ -156,8 +158,33 @@ func (s *Server) citizenLoginPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		level = identity.LevelNone
 	}
+	var profiles []*saml.Profile
+	if s.deps.Identity != nil {
+		profiles = s.deps.Identity.Profiles()
+	}
+	back := localBack(t, q.Get("zurueck"))
+	type oidcLink struct{ Name, Href string }
+	var oidcLinks []oidcLink
+	if s.citizenOIDC != nil {
+		for _, p := range s.cfg.CitizenOIDC {
+			v := url.Values{"zurueck": {back}}
+			if level > identity.LevelNone {
+				v.Set("niveau", level.String())
+			}
+			oidcLinks = append(oidcLinks, oidcLink{Name: p.Name, Href: "/" + t.Slug + "/anmelden/" + p.ID + "?" + v.Encode()})
+		}
+	}
+	// The reason: the service asking for the login (by its slug, so that
+	// the page shows only what the service says).
+	var svc *tenant.Service
+	if slug := q.Get("dienst"); slug != "" {
+		if got, err := s.deps.Store.ServiceBySlug(r.Context(), t.ID, slug); err == nil {
+			svc = got
+		}
+	}
 	s.render(w, r, http.StatusOK, "citizen_login", map[string]any{"Title": "Anmelden", "Tenant": t,
-		"Profiles": s.deps.Identity.Profiles(), "Back": localBack(t, q.Get("zurueck")), "Level": level})
+		"Profiles": profiles, "OIDC": oidcLinks, "Back": back, "Level": level, "Service": svc,
+		"Current": tooLow(s.citizen(r), level)})
 	return nil
 }
 
@@ -275,6 +302,14 @@ func (s *Server) samlMetadata(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/samlmetadata+xml")
 	w.Header().Set("Content-Disposition", `inline; filename="`+site.Tenant+"-"+p.ID+`-metadata.xml"`)
 	_, _ = w.Write(b)
+	return nil
+}
+
+// tooLow returns id when it is a login below level, else nil.
+func tooLow(id *identity.Identity, level identity.Level) *identity.Identity {
+	if id != nil && id.Level < level {
+		return id
+	}
 	return nil
 }
 

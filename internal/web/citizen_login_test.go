@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	crewjam "github.com/crewjam/saml"
 
+	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/identity/devidp"
@@ -76,7 +77,11 @@ func newLoginHarness(t *testing.T) *loginHarness {
 	st, stop := db.SessionStore()
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := web.New(web.Config{BaseURL: h.srv.URL}, web.Deps{Store: db, Catalog: cat, Logger: logger,
+	blobs, err := blob.NewDir(filepath.Join(dir, "anhaenge"), box)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{BaseURL: h.srv.URL}, web.Deps{Store: db, Catalog: cat, Logger: logger, Blobs: blobs,
 		Identity: sp, Citizens: web.NewCitizenSessions(st, false), Box: box,
 		Handlers: map[string]http.Handler{"/api/demo-idp/": idp}})
 	if err != nil {
@@ -137,8 +142,18 @@ func formValues(doc *goquery.Document, sel string) (string, url.Values) {
 // returns the ACS's response.
 func (h *loginHarness) login(c *http.Client, niveau, person, level, method string) *http.Response {
 	h.t.Helper()
-	doc, _ := h.page(c, "GET", "/musterstadt/anmelden?zurueck=/musterstadt/&niveau="+niveau, nil, http.StatusOK)
-	action, v := formValues(doc, `form[action="/musterstadt/anmelden/devidp"]`)
+	return h.loginFrom(c, "/musterstadt/anmelden?zurueck=/musterstadt/&niveau="+niveau, person, level, method)
+}
+
+// loginFrom is login starting from a tenant's login page (start: its path
+// and query).
+func (h *loginHarness) loginFrom(c *http.Client, start, person, level, method string) *http.Response {
+	h.t.Helper()
+	lp, _ := url.Parse(start)
+	niveau := lp.Query().Get("niveau")
+	tenant := strings.Split(lp.Path, "/")[1]
+	doc, _ := h.page(c, "GET", start, nil, http.StatusOK)
+	action, v := formValues(doc, `form[action="/`+tenant+`/anmelden/devidp"]`)
 	if action == "" || v.Get("niveau") != niveau {
 		h.t.Fatalf("no login choice for the development IdP (niveau %q)", v.Get("niveau"))
 	}
@@ -151,7 +166,7 @@ func (h *loginHarness) login(c *http.Client, niveau, person, level, method strin
 		h.t.Fatalf("forwarding form to %q", idpURL)
 	}
 	loginPage, _ := h.page(c, "POST", idpURL, v, http.StatusOK)
-	if loginPage.Find(`h1`).Text() != "Anmelden für Stadt Musterstadt" {
+	if tenant == "musterstadt" && loginPage.Find(`h1`).Text() != "Anmelden für Stadt Musterstadt" {
 		h.t.Errorf("IdP login page heading %q", loginPage.Find(`h1`).Text())
 	}
 	action, v = formValues(loginPage, "main form")
@@ -160,7 +175,7 @@ func (h *loginHarness) login(c *http.Client, niveau, person, level, method strin
 	v.Set("methode", method)
 	answer, _ := h.page(c, "POST", action, v, http.StatusOK)
 	acs, v := formValues(answer, "main form")
-	if acs != h.srv.URL+"/musterstadt/saml/devidp/acs" {
+	if acs != h.srv.URL+"/"+tenant+"/saml/devidp/acs" {
 		h.t.Fatalf("the IdP answers to %q", acs)
 	}
 	req, _ := http.NewRequest("POST", acs, strings.NewReader(v.Encode()))

@@ -12,6 +12,7 @@ import (
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -108,7 +109,7 @@ func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := s.staffPage(r, sc, map[string]any{"Title": "Antrag " + sub.Reference, "Submission": sub,
 		"Service": svc, "Form": fv, "Attachments": atts, "Events": evs, "Statuses": submission.Statuses,
-		"Purged": sub.Data == nil, "Deliveries": dels})
+		"Purged": sub.Data == nil, "Deliveries": dels, "Evidence": sub.Evidence.Rows(localtime.Berlin)})
 	switch {
 	case r.URL.Query().Get("gespeichert") != "":
 		data["Message"] = "Der Status wurde gespeichert."

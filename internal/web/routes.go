@@ -62,6 +62,7 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/anmelden", noStore(s.html(s.citizenLoginPage)))
 	t.Handle("POST /{tenant}/anmelden/{idp}", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.startCitizenLogin))))
 	t.Handle("POST /{tenant}/abmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.citizenLogout))))
+	t.Handle("GET /{tenant}/mein-konto", noStore(s.html(s.citizenArea)))
 	t.Handle("GET /{tenant}/saml/{idp}/metadata", s.html(s.samlMetadata))
 	t.Handle("POST /{tenant}/saml/{idp}/acs", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenACS))))
 	t.Handle("POST /{tenant}/saml/{idp}/slo", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenSLO))))

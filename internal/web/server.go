@@ -23,6 +23,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/identity/saml"
 	"github.com/antrag/antrag/internal/journey"
@@ -122,6 +123,9 @@ type Store interface {
 	account.Store
 	account.AccessStore
 	delivery.Store
+	// The citizen's own area (citizen_identity.go).
+	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)
+	OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) ([]*submission.Submission, error)
 }
 
 // Deps are the server's collaborators.
@@ -158,6 +162,11 @@ type Deps struct {
 	// Box seals the identity in the citizen session and the pending
 	// login cookie; nil: a key of this process only.
 	Box *sealed.Box
+	// OwnerKeys mark the drafts and submissions of logged-in citizens
+	// (identity.DeriveOwnerKeys from the data key); nil: derived from a
+	// key of this process only, so that the citizen's area forgets them
+	// on restart.
+	OwnerKeys *identity.OwnerKeys
 }
 
 // Server serves antrag over HTTP.
@@ -205,6 +214,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			return nil, err
 		}
 		deps.Box = box
+	}
+	if deps.OwnerKeys == nil {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		ok, err := identity.DeriveOwnerKeys(key)
+		if err != nil {
+			return nil, err
+		}
+		deps.OwnerKeys = ok
 	}
 	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
 		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger},

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
 	"errors"
@@ -44,6 +45,11 @@ func (s *Server) store(r *http.Request, sub *submission.Submission, ev *submissi
 		return nil, err
 	}
 	sub.Data = data
+	if sub.Evidence != nil {
+		// The evidence names the data exactly as stored.
+		sum := sha256.Sum256(data)
+		sub.Evidence.DataSHA256 = hex.EncodeToString(sum[:])
+	}
 	got, _, err := s.intake.Submit(r.Context(), sub, ev, attachmentIDs(clean))
 	return got, err
 }
@@ -94,7 +100,7 @@ func (s *Server) sentCopyOf(r *http.Request, t *tenant.Tenant, sub *submission.S
 	return &sentCopy{service: svc, authority: auth, answers: answers, receipt: receipt.Receipt{
 		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
 		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
-		Sections: receiptSections(answers),
+		Sections: receiptSections(answers), Evidence: sub.Evidence,
 	}}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -31,6 +32,15 @@ type Stores interface {
 	account.Store
 	delivery.Store
 	delivery.AccountStore
+	IdentityStore
+}
+
+// IdentityStore is what the citizen's own area and the per-service identity
+// settings need of a store.
+type IdentityStore interface {
+	SetServiceIdentity(ctx context.Context, tenantID, serviceID string, level identity.Level, schriftformersatz bool) error
+	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)
+	OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) ([]*submission.Submission, error)
 }
 
 // Run runs the suite. open returns a new, empty store for one group of
@@ -79,6 +89,8 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Redeliver", testRedeliver},
 		{"Receive", testReceive},
 		{"FITConnectAccounts", testFITConnectAccounts},
+		{"ServiceIdentity", testServiceIdentity},
+		{"Owner", testOwner},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
