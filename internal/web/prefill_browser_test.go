@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,13 +12,15 @@ import (
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
 )
 
-// TestBrowserPrefill: in Chromium, a citizen logs in through the
-// development IdP as Erika at "substantiell" with the Online-Ausweis,
-// starts an application, finds her name and address filled in (the
+// TestBrowserPrefill: in Chromium, a service requires "substantiell"; its
+// start page offers the login instead of the form. A citizen logs in
+// through the development IdP as Erika at "substantiell" with the
+// Online-Ausweis, starts the application, finds her name and address filled in (the
 // postcode "99 084" as 99084) and marked as taken from her account, fills
 // the rest of the step and goes on. The account choice, the IdP's login
 // page and the prefilled step pass axe.
@@ -26,6 +29,24 @@ func TestBrowserPrefill(t *testing.T) {
 	h := newLoginHarness(t)
 	b := newBrowser(t, bin, h.srv.URL)
 	const svc = "/musterstadt/dienste/beschaeftigungserlaubnis"
+	// The service requires "substantiell": its start page offers the login
+	// instead of the form.
+	ctx := context.Background()
+	stadt, err := h.db.TenantBySlug(ctx, "musterstadt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	service, err := h.db.ServiceBySlug(ctx, stadt.ID, "beschaeftigungserlaubnis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.db.SetServiceIdentity(ctx, stadt.ID, service.ID, identity.Substantiell, false); err != nil {
+		t.Fatal(err)
+	}
+	b.navigate(svc, 200)
+	if evalT[bool](b, `!!document.querySelector('main form[action="`+svc+`"]')`) {
+		t.Fatal("the start page offers the form before the login")
+	}
 	b.navigate("/musterstadt/anmelden?zurueck="+svc+"&niveau=substantiell", 200)
 	b.page("Kontowahl", "Anmelden")
 	b.click(`form[action="/musterstadt/anmelden/devidp"] button[type="submit"]`, 200)
