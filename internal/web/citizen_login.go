@@ -25,8 +25,9 @@ import (
 //	POST /{tenant}/anmelden/{idp}                a signed AuthnRequest, posted on by the citizen
 //	POST /{tenant}/saml/{idp}/acs                the IdP's answer: the citizen is logged in
 //	GET  /{tenant}/saml/{idp}/metadata           the SP metadata of this tenant, host and IdP
-//	POST /{tenant}/saml/{idp}/slo                the IdP's LogoutRequest (signed, or refused)
-//	POST /{tenant}/abmelden                      local logout
+//	POST /{tenant}/saml/{idp}/slo                the IdP's LogoutRequest (signed, or refused), answered
+//	                                             with a LogoutResponse; or its LogoutResponse to ours
+//	POST /{tenant}/abmelden                      logout here, and at the IdP when it has single logout
 //
 // The login is bound to the browser that started it by a sealed cookie
 // (loginCookie) holding the request id, the level asked for and the page
@@ -34,9 +35,16 @@ import (
 // browsers send that cookie (SameSite=None over https) but not the Lax
 // session cookie. At the ACS a new session is started (the session id
 // changes: no fixation) holding the sealed identity.
+//
+// A logout at the IdP is bound the same way: Abmelden ends the session and
+// sets a sealed cookie (logoutCookie) with the LogoutRequest's id; only the
+// IdP's LogoutResponse to that id, brought by that browser, is accepted.
 
 // loginCookie is the pending login's cookie.
 const loginCookie = "antrag_anmeldung"
+
+// logoutCookie is the pending logout's cookie.
+const logoutCookie = "antrag_abmeldung"
 
 // loginTTL is how long a citizen has at the IdP.
 const loginTTL = 30 * time.Minute
@@ -62,6 +70,14 @@ func (s *Server) citizenSession(h http.Handler) http.Handler {
 
 // citizen returns the logged-in citizen's identity, or nil.
 func (s *Server) citizen(r *http.Request) *identity.Identity {
+	if c := s.citizenState(r); c != nil {
+		return &c.Identity
+	}
+	return nil
+}
+
+// citizenState returns the logged-in citizen's session state, or nil.
+func (s *Server) citizenState(r *http.Request) *citizenState {
 	if r.Context().Value(ctxCitizenSession{}) == nil {
 		return nil
 	}
@@ -77,14 +93,24 @@ func (s *Server) citizen(r *http.Request) *identity.Identity {
 	if json.Unmarshal(plain, &c) != nil || c.Tenant != r.PathValue("tenant") {
 		return nil
 	}
-	return &c.Identity
+	return &c
 }
 
 // citizenState is what the session holds, sealed: the identity and the
-// tenant it was proved for.
+// tenant it was proved for; after a SAML login also the assertion's
+// subject, for single logout (absent in sessions of older versions).
 type citizenState struct {
 	Tenant   string
 	Identity identity.Identity
+	SAML     *saml.Subject `json:",omitempty"`
+}
+
+// pendingLogout is the logout cookie's content, sealed.
+type pendingLogout struct {
+	Tenant    string    `json:"t"`
+	Profile   string    `json:"p"`
+	RequestID string    `json:"r"`
+	Expires   time.Time `json:"e"`
 }
 
 // pendingLogin is the login cookie's content, sealed.
@@ -228,7 +254,8 @@ func (s *Server) startCitizenLogin(w http.ResponseWriter, r *http.Request) error
 			"form-action 'self' "+u.Scheme+"://"+u.Host, 1))
 	}
 	s.render(w, r, http.StatusOK, "citizen_forward", map[string]any{"Title": "Weiter zur Anmeldung", "Tenant": t,
-		"Profile": p, "URL": st.URL, "SAMLRequest": st.SAMLRequest, "RelayState": hex.EncodeToString(relay)})
+		"Text": "Sie melden sich jetzt bei " + p.Name + " an. Danach kehren Sie hierher zurück.", "Button": "Weiter zu " + p.Name,
+		"Profile": p, "URL": st.URL, "Field": "SAMLRequest", "Value": st.SAMLRequest, "RelayState": hex.EncodeToString(relay)})
 	return nil
 }
 
@@ -262,7 +289,7 @@ func (s *Server) citizenACS(w http.ResponseWriter, r *http.Request) error {
 		}
 		return refuse(saml.ReasonMalformed, "Die Antwort des Nutzerkontos ist unlesbar.")
 	}
-	id, err := s.deps.Identity.FinishLogin(r.Context(), site, r.PostForm.Get("SAMLResponse"), pending.Pending)
+	id, subj, err := s.deps.Identity.FinishLoginSubject(r.Context(), site, r.PostForm.Get("SAMLResponse"), pending.Pending)
 	if err != nil {
 		reason := saml.ReasonOf(err)
 		switch reason {
@@ -273,7 +300,7 @@ func (s *Server) citizenACS(w http.ResponseWriter, r *http.Request) error {
 		}
 		return refuse(reason, "Die Antwort des Nutzerkontos konnte nicht bestätigt werden. Bitte melden Sie sich erneut an.")
 	}
-	b, err := json.Marshal(citizenState{Tenant: t.Slug, Identity: *id})
+	b, err := json.Marshal(citizenState{Tenant: t.Slug, Identity: *id, SAML: subj})
 	if err != nil {
 		return err
 	}
@@ -313,33 +340,153 @@ func tooLow(id *identity.Identity, level identity.Level) *identity.Identity {
 	return nil
 }
 
-// citizenSLO takes a LogoutRequest from the IdP: an unsigned or otherwise
-// invalid one is refused; a valid one ends this browser's citizen session.
+// samlCookie sets a sealed cookie for the SAML endpoints of tenant t; a
+// nil value deletes it. Over https it is SameSite=None: the IdP's answer
+// is a cross-site POST.
+func (s *Server) samlCookie(w http.ResponseWriter, t *tenant.Tenant, name string, value any, ttl time.Duration) error {
+	secure := strings.HasPrefix(s.cfg.BaseURL, "https://")
+	c := &http.Cookie{Name: name, Path: "/" + t.Slug + "/saml/", HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode}
+	if secure {
+		c.SameSite = http.SameSiteNoneMode
+	}
+	if value == nil {
+		c.MaxAge = -1
+	} else {
+		b, err := json.Marshal(value)
+		if err != nil {
+			return err
+		}
+		c.Value = base64.RawURLEncoding.EncodeToString(s.deps.Box.Seal(b))
+		c.MaxAge = int(ttl / time.Second)
+	}
+	http.SetCookie(w, c)
+	return nil
+}
+
+// readSAMLCookie opens a sealed cookie into v.
+func (s *Server) readSAMLCookie(r *http.Request, name string, v any) error {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return err
+	}
+	sealed, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return err
+	}
+	plain, err := s.deps.Box.Open(sealed)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(plain, v)
+}
+
+// postToIdP shows the page that posts a signed message to the IdP with a
+// button (no script), allowing that one form target in the CSP.
+func (s *Server) postToIdP(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, p *saml.Profile, out *saml.Outgoing, title, text string) {
+	if u, err := url.Parse(out.URL); err == nil {
+		w.Header().Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "form-action 'self'",
+			"form-action 'self' "+u.Scheme+"://"+u.Host, 1))
+	}
+	relay := make([]byte, 8)
+	_, _ = rand.Read(relay)
+	s.render(w, r, http.StatusOK, "citizen_forward", map[string]any{"Title": title, "Text": text, "Button": "Weiter zu " + p.Name, "Tenant": t,
+		"Profile": p, "URL": out.URL, "Field": out.Field, "Value": out.Value, "RelayState": hex.EncodeToString(relay)})
+}
+
+// citizenSLO takes the IdP's LogoutResponse to a logout started here, or
+// a LogoutRequest of the IdP. An unsigned or otherwise invalid message is
+// refused. A valid LogoutRequest ends this browser's citizen session and
+// is answered with a signed LogoutResponse.
 func (s *Server) citizenSLO(w http.ResponseWriter, r *http.Request) error {
 	t, site, p, err := s.samlTenant(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.deps.Identity.ValidateLogoutRequest(r, site, p.ID); err != nil {
+	if err := r.ParseForm(); err != nil {
+		return clientError(apperr.Invalid, "Die Abmeldenachricht ist unlesbar.")
+	}
+	if r.PostForm.Has("SAMLResponse") {
+		return s.citizenLogoutResponse(w, r, t, site, p)
+	}
+	lr, err := s.deps.Identity.ValidateIdPLogout(r, site, p.ID)
+	if err != nil {
 		s.deps.Logger.Warn("logout request refused", "tenant", t.Slug, "idp", p.ID, "reason", saml.ReasonOf(err))
 		return clientError(apperr.Invalid, "Die Abmeldeanfrage ist ungültig.")
 	}
 	if err := s.deps.Citizens.Destroy(r.Context()); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+	s.deps.Logger.Info("citizen logged out by the IdP", "tenant", t.Slug, "idp", p.ID)
+	if !s.deps.Identity.SupportsLogout(p.ID) {
+		http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+		return nil
+	}
+	out, err := s.deps.Identity.LogoutResponse(site, p.ID, lr.ID)
+	if err != nil {
+		return err
+	}
+	s.postToIdP(w, r, t, p, out, "Abgemeldet", "Sie sind bei "+t.Name+" abgemeldet. Die Abmeldung geht jetzt zurück an "+p.Name+".")
 	return nil
 }
 
-// citizenLogout ends the citizen session here.
+// citizenLogoutResponse checks the IdP's LogoutResponse against the
+// logout this browser started.
+func (s *Server) citizenLogoutResponse(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, site saml.Site, p *saml.Profile) error {
+	refuse := func(reason string) error {
+		s.deps.Logger.Warn("logout response refused", "tenant", t.Slug, "idp", p.ID, "reason", reason)
+		return &publicError{title: "Abmeldung nicht bestätigt", text: "Die Bestätigung der Abmeldung durch das Nutzerkonto ist ungültig. Bei " + t.Name + " sind Sie abgemeldet; beim Nutzerkonto besteht Ihre Anmeldung vielleicht noch: melden Sie sich dort ab oder schließen Sie den Browser.",
+			err: fmt.Errorf("saml: %s: %w", reason, apperr.Invalid)}
+	}
+	var pending pendingLogout
+	if err := s.readSAMLCookie(r, logoutCookie, &pending); err != nil || pending.Tenant != t.Slug ||
+		pending.Profile != p.ID || s.now().After(pending.Expires) {
+		return refuse("no_pending_logout")
+	}
+	if err := s.deps.Identity.FinishLogout(r, site, p.ID, pending.RequestID); err != nil {
+		return refuse(saml.ReasonOf(err))
+	}
+	if err := s.samlCookie(w, t, logoutCookie, nil, 0); err != nil {
+		return err
+	}
+	// The session ended with Abmelden; end whatever this browser has now.
+	if err := s.deps.Citizens.Destroy(r.Context()); err != nil {
+		return err
+	}
+	s.deps.Logger.Info("citizen logged out at the IdP", "tenant", t.Slug, "idp", p.ID)
+	s.render(w, r, http.StatusOK, "citizen_logged_out", map[string]any{"Title": "Sie sind abgemeldet", "Tenant": t, "Profile": p})
+	return nil
+}
+
+// citizenLogout ends the citizen session here and, after a SAML login
+// at an IdP with single logout, sends a signed LogoutRequest to the IdP.
 func (s *Server) citizenLogout(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.tenantOf(r)
 	if err != nil {
 		return err
 	}
+	st := s.citizenState(r)
 	if err := s.deps.Citizens.Destroy(r.Context()); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+	if st == nil || st.SAML == nil || s.deps.Identity == nil || !s.deps.Identity.SupportsLogout(st.Identity.Provider) {
+		// Only here: the citizen's area says that the account
+		// provider's session may remain.
+		http.Redirect(w, r, "/"+t.Slug+"/", http.StatusSeeOther)
+		return nil
+	}
+	p, _ := s.deps.Identity.Profile(st.Identity.Provider)
+	site, err := s.samlSite(r, t)
+	if err != nil {
+		return err
+	}
+	out, err := s.deps.Identity.StartLogout(site, p.ID, *st.SAML)
+	if err != nil {
+		return err
+	}
+	if err := s.samlCookie(w, t, logoutCookie, pendingLogout{Tenant: t.Slug, Profile: p.ID, RequestID: out.ID,
+		Expires: s.now().Add(loginTTL)}, loginTTL); err != nil {
+		return err
+	}
+	s.postToIdP(w, r, t, p, out, "Weiter zur Abmeldung", "Sie sind bei "+t.Name+" abgemeldet. Melden Sie sich jetzt auch bei "+p.Name+" ab; danach kehren Sie hierher zurück.")
 	return nil
 }

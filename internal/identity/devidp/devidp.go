@@ -43,6 +43,9 @@ const ProfileID = "devidp"
 // SSOPath is the SSO endpoint below the base URL, as at BundID.
 const SSOPath = "/profile/SAML2/POST/SSO"
 
+// SLOPath is the single logout endpoint (HTTP-POST) below the base URL.
+const SLOPath = "/profile/SAML2/POST/SLO"
+
 // Config configures the development IdP.
 type Config struct {
 	// BaseURL is the IdP's address and entity id, e.g.
@@ -121,9 +124,12 @@ func New(cfg Config) (*IdP, error) {
 	i := &IdP{cfg: cfg, base: base}
 	sso := *base
 	sso.Path += SSOPath
+	slo := *base
+	slo.Path += SLOPath
 	i.idp = &crewjam.IdentityProvider{
 		Key: cfg.Key, Signer: cfg.Key, Certificate: cfg.Certificate,
-		MetadataURL: *base, SSOURL: sso,
+		MetadataURL: *base, SSOURL: sso, LogoutURL: slo,
+		LogoutBindings:          []string{crewjam.HTTPPostBinding},
 		SignatureMethod:         dsig.RSASHA256PSSSignatureMethod,
 		ServiceProviderProvider: spLookup(cfg.ServiceProvider),
 		SessionProvider:         i,
@@ -139,6 +145,10 @@ func New(cfg Config) (*IdP, error) {
 	i.mux.HandleFunc("GET "+base.Path, i.serveMetadata)
 	i.mux.HandleFunc("POST "+base.Path+SSOPath, i.idp.ServeSSO)
 	i.mux.HandleFunc("GET "+base.Path+SSOPath, i.idp.ServeSSO)
+	// Single logout: the library checks the SP's signed LogoutRequest
+	// against the SP's metadata, calls InvalidateSession and answers with
+	// a LogoutResponse signed like the IdP's other messages (RSA-PSS).
+	i.mux.HandleFunc("POST "+base.Path+SLOPath, i.idp.ServeSLO)
 	return i, nil
 }
 
@@ -167,7 +177,8 @@ func (i *IdP) onError(w http.ResponseWriter, r *http.Request, status int, err er
 	http.Error(w, "Die Anmeldeanfrage kann nicht bearbeitet werden.", status)
 }
 
-// ServeHTTP serves the metadata (GET BaseURL) and the SSO endpoint.
+// ServeHTTP serves the metadata (GET BaseURL), the SSO endpoint and the
+// single logout endpoint.
 func (i *IdP) ServeHTTP(w http.ResponseWriter, r *http.Request) { i.mux.ServeHTTP(w, r) }
 
 // EntityID is the IdP's entity id (its base URL).
@@ -354,6 +365,15 @@ func (i *IdP) session(req *crewjam.IdpAuthnRequest, c choice) *crewjam.Session {
 		AuthnContextClassRef: c.level}
 	i.choices.Store(s.ID, c)
 	return s
+}
+
+// InvalidateSession implements crewjam.SessionInvalidator for single
+// logout. The IdP keeps no session after a login (every login shows the
+// choice of person again), so there is nothing to end; it logs that an SP
+// asked, naming no person.
+func (i *IdP) InvalidateSession(_ http.ResponseWriter, _ *http.Request, req *crewjam.IdpLogoutRequest) error {
+	i.cfg.Logger.Info("devidp logout", "sp", req.ServiceProviderMetadata.EntityID)
+	return nil
 }
 
 // MakeAssertion implements crewjam.AssertionMaker: the library's

@@ -291,6 +291,11 @@ type Pending struct {
 // small clock skew; one use only (the shared replay cache); the level
 // mapped by the profile, at least pending.MinLevel.
 func (s *ServiceProvider) FinishLogin(ctx context.Context, site Site, samlResponse string, pending Pending) (*identity.Identity, error) {
+	return s.finishLogin(ctx, site, samlResponse, pending, nil)
+}
+
+// finishLogin is FinishLogin; seen, if set, gets the verified assertion.
+func (s *ServiceProvider) finishLogin(ctx context.Context, site Site, samlResponse string, pending Pending, seen func(*crewjam.Assertion)) (*identity.Identity, error) {
 	p, ok := s.profiles[pending.Profile]
 	if !ok {
 		return nil, &Error{Reason: ReasonProfile, Err: fmt.Errorf("Anmeldeprofil %q: %w", pending.Profile, apperr.NotFound)}
@@ -317,6 +322,9 @@ func (s *ServiceProvider) FinishLogin(ctx context.Context, site Site, samlRespon
 	}
 	if id.Level < pending.MinLevel {
 		return nil, &Error{Reason: ReasonLevel, Err: fmt.Errorf("level %s (%q) below the requested %s", id.Level, id.RawLevel, pending.MinLevel)}
+	}
+	if seen != nil {
+		seen(a)
 	}
 	return id, nil
 }
