@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,9 @@ type loginHarness struct {
 	srv  *httptest.Server
 	logs *syncBuffer
 	db   *store.DB
+	idp  *devidp.IdP
+	// spCert is the SP's certificate (its signing key's).
+	spCert *x509.Certificate
 }
 
 func newLoginHarness(t *testing.T) *loginHarness {
@@ -74,6 +78,7 @@ func newLoginHarness(t *testing.T) *loginHarness {
 	if sp, err = saml.New(saml.Config{Key: spKey, Certificate: spCert, Replay: db}, []*saml.Profile{idp.Profile()}); err != nil {
 		t.Fatal(err)
 	}
+	h.idp, h.spCert = idp, spCert
 	st, stop := db.SessionStore()
 	t.Cleanup(stop)
 	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -48,6 +48,10 @@ func TestMetadata(t *testing.T) {
 	if sso == nil || sso.SelectAttrValue("Location", "") != srv.URL+"/idp"+devidp.SSOPath {
 		t.Error("no HTTP-POST SSO endpoint")
 	}
+	slo := root.FindElement(".//SingleLogoutService[@Binding='urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST']")
+	if slo == nil || slo.SelectAttrValue("Location", "") != srv.URL+"/idp"+devidp.SLOPath {
+		t.Error("no HTTP-POST single logout endpoint")
+	}
 	if p := idp.Profile(); !p.Usable() || p.ID != devidp.ProfileID || !p.Test {
 		t.Errorf("profile %+v", p)
 	}
