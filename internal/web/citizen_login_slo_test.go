@@ -57,6 +57,9 @@ func (h *loginHarness) logoutAtIdP(c *http.Client, tenant string) (string, url.V
 	}
 	req := decodeSAML(h.t, v.Get("SAMLRequest"))
 	answer, _ := h.page(c, "POST", idpURL, v, http.StatusOK)
+	if got := answer.Find("h1").Text(); got != "Abmeldung erfolgreich" {
+		h.t.Errorf("the IdP's logout page says %q", got)
+	}
 	slo, v := formValues(answer, "form")
 	return slo, v, req
 }

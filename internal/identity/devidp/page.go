@@ -1,7 +1,10 @@
 package devidp
 
 import (
+	"encoding/base64"
 	"html/template"
+
+	"github.com/beevik/etree"
 
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/web/static"
@@ -38,7 +41,18 @@ func staticPath(name string) string {
 	return p
 }
 
-var funcs = template.FuncMap{"static": staticPath}
+var funcs = template.FuncMap{"static": staticPath, "logout": isLogoutResponse}
+
+// isLogoutResponse reports whether a SAMLResponse (base64) is a
+// LogoutResponse rather than an answer to a login.
+func isLogoutResponse(samlResponse string) bool {
+	b, err := base64.StdEncoding.DecodeString(samlResponse)
+	if err != nil {
+		return false
+	}
+	doc := etree.NewDocument()
+	return doc.ReadFromBytes(b) == nil && doc.Root() != nil && doc.Root().Tag == "LogoutResponse"
+}
 
 // loginTemplate is the login page: German, KERN classes, a form that
 // works without JavaScript, one fieldset per choice with a legend.
@@ -114,15 +128,18 @@ var responseForm = template.Must(template.New("response").Funcs(funcs).Parse(`<!
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Anmeldung abschließen – Entwicklungs-Konto</title>
+<title>{{if logout .SAMLResponse}}Abmeldung abschließen{{else}}Anmeldung abschließen{{end}} – Entwicklungs-Konto</title>
 <link rel="stylesheet" href="{{static "vendor/kern/fonts/fira-sans.css"}}">
 <link rel="stylesheet" href="{{static "vendor/kern/kern.min.css"}}">
 <link rel="stylesheet" href="{{static "app/app.css"}}">
 </head>
 <body>
 <main id="inhalt" class="kern-container app-main">
-<h1 class="kern-heading-large">Anmeldung erfolgreich</h1>
+{{if logout .SAMLResponse}}<h1 class="kern-heading-large">Abmeldung erfolgreich</h1>
+<p class="kern-body">Sie sind beim Entwicklungs-Konto abgemeldet. Die Bestätigung geht jetzt an den Online-Dienst.</p>
+{{else}}<h1 class="kern-heading-large">Anmeldung erfolgreich</h1>
 <p class="kern-body">Ihre Angaben werden jetzt an den Online-Dienst übermittelt.</p>
+{{end}}
 <form method="post" action="{{.URL}}" id="SAMLResponseForm">
   <input type="hidden" name="SAMLResponse" value="{{.SAMLResponse}}">
   <input type="hidden" name="RelayState" value="{{.RelayState}}">
