@@ -215,6 +215,34 @@ func Plan(s *form.Schema, id *identity.Identity) []Target {
 	return out
 }
 
+// germanySpellings are the ways accounts name Germany as a country or
+// nationality: BundID sends "D" (the vehicle and passport code), others
+// ISO 3166 codes or the name.
+var germanySpellings = map[string]bool{"D": true, "DE": true, "DEU": true, "DEUTSCHLAND": true,
+	"BUNDESREPUBLIK DEUTSCHLAND": true, "DEUTSCH": true}
+
+// germanyLabels are the labels (or codes) of Germany's entry in the code
+// lists of country and nationality fields: the Destatis Staat list has
+// code "000" with the name "Deutschland", ISO-based lists have "DE" or
+// "DEU".
+var germanyLabels = []string{"Deutschland", "deutsch", "Bundesrepublik Deutschland", "DE", "DEU"}
+
+// germany returns the code of Germany's entry in codes when s is a
+// spelling of Germany; false otherwise, or when no entry is Germany's.
+func germany(codes []form.Wert, s string) (any, bool) {
+	if !germanySpellings[strings.ToUpper(strings.TrimSpace(s))] {
+		return nil, false
+	}
+	for _, l := range germanyLabels {
+		for _, w := range codes {
+			if strings.EqualFold(strings.TrimSpace(w.Name), l) || strings.EqualFold(w.Code, l) {
+				return w.Code, true
+			}
+		}
+	}
+	return nil, false
+}
+
 // attributes returns id's attributes with the street split into name and
 // house number.
 func attributes(id *identity.Identity) map[string]string {
@@ -337,6 +365,10 @@ func ParseDate(s string) (time.Time, bool) {
 //   - a number field gets a json.Number;
 //   - a code must be one of the field's codes, in any case; it is stored
 //     as the list writes it ("de" → "DE");
+//   - a country or nationality spelt "D", "DE", "DEU" or "Deutschland"
+//     becomes the code of the list's entry for Germany, found by its
+//     label ("Deutschland", "deutsch") or code ("DE", "DEU"): "000" in
+//     the Destatis Staat list;
 //   - a German postcode loses inner spaces ("99 084" → "99084");
 //   - a text longer than the field's maxLength, shorter than its
 //     minLength or not matching its pattern is not taken.
@@ -365,6 +397,9 @@ func Normalize(e, parent *form.Element, attr, raw string) (any, bool) {
 			if w.Code == s {
 				return s, true
 			}
+		}
+		if attr == identity.AttrCountry || attr == identity.AttrNationality {
+			return germany(e.Codes(), s)
 		}
 		return nil, false
 	}

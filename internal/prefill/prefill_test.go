@@ -3,6 +3,7 @@ package prefill_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"reflect"
 	"testing"
 
@@ -208,5 +209,54 @@ func TestFillKeepsTypedAndLocks(t *testing.T) {
 	}
 	if prefill.Plan(s, nil) != nil {
 		t.Error("a plan without identity")
+	}
+}
+
+// TestNormalizeGermany: accounts send Germany as "D" (BundID), "DE",
+// "DEU" or "Deutschland"; a country or nationality field takes the code
+// of its list's entry for Germany.
+func TestNormalizeGermany(t *testing.T) {
+	f, err := os.Open("../fim/codelists/C60000016_genericode.xml") // Destatis Staat, used by the Staat Baukasten field
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	staat, err := fim.ReadGenericode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := &form.Element{Kind: form.KindGroup, ID: "G60000000086", Name: "Anschrift Inland Straßenanschrift"}
+	country := field("F60000000261", "Staat", form.DatentypText)
+	country.Feldart = form.FeldartSelect
+	country.Codeliste = staat
+	for _, in := range []string{"D", "d", "DE", "DEU", "Deutschland", " deutschland "} {
+		if v, ok := prefill.Normalize(country, addr, identity.AttrCountry, in); !ok || v != "000" {
+			t.Errorf("country %q → %v %v, want 000", in, v, ok)
+		}
+	}
+	nat := field("F60000000236", "Staatsangehörigkeit", form.DatentypText)
+	nat.Feldart = form.FeldartSelect
+	nat.Codeliste = staat
+	if v, ok := prefill.Normalize(nat, nil, identity.AttrNationality, "D"); !ok || v != "000" {
+		t.Errorf("nationality D → %v %v, want 000", v, ok)
+	}
+	// Other countries are not guessed; other attributes are not mapped.
+	if v, ok := prefill.Normalize(country, addr, identity.AttrCountry, "AT"); ok {
+		t.Errorf("AT → %v", v)
+	}
+	if v, ok := prefill.Normalize(country, addr, "", "D"); ok {
+		t.Errorf("D without the country attribute → %v", v)
+	}
+	// An ISO-coded list: "D" becomes "DE".
+	iso := field("F1", "Staat", form.DatentypText)
+	iso.Feldart = form.FeldartSelect
+	iso.Werte = []form.Wert{{Code: "AT", Name: "Österreich"}, {Code: "DE", Name: "Deutschland"}}
+	if v, ok := prefill.Normalize(iso, addr, identity.AttrCountry, "D"); !ok || v != "DE" {
+		t.Errorf("ISO list: D → %v %v", v, ok)
+	}
+	// A list without Germany takes none of its spellings.
+	iso.Werte = []form.Wert{{Code: "AT", Name: "Österreich"}}
+	if v, ok := prefill.Normalize(iso, addr, identity.AttrCountry, "DE"); ok {
+		t.Errorf("list without Germany: DE → %v", v)
 	}
 }
