@@ -1,5 +1,6 @@
 // Package saml is antrag's SAML 2.0 service provider (saml-core-2.0-os,
-// saml-bindings-2.0-os HTTP-POST, saml-profiles-2.0-os Web Browser SSO)
+// saml-bindings-2.0-os HTTP-POST, saml-profiles-2.0-os Web Browser SSO
+// and Single Logout)
 // for BundID, BayernID, the Länder Servicekonten and Mein
 // Unternehmenskonto (standards.md §4, §9 "Identity"). It produces an
 // identity.Identity.
@@ -11,6 +12,7 @@
 // identity providers: profiles as data (profile.go; levels, methods,
 // attribute OIDs, endpoints), the akdb:AuthenticationRequest extension in
 // a configurable form (extension.go), AuthnRequests signed with RSA-PSS,
-// one SP per tenant, host and profile, and a replay cache in the database
-// shared by all processes.
+// one SP per tenant, host and profile, a replay cache in the database
+// shared by all processes, and single logout (logout.go: LogoutRequests
+// and LogoutResponses signed like the AuthnRequests).
 package saml
