@@ -17,6 +17,27 @@ type PathStep struct {
 	Index int
 }
 
+// ValueAt returns the value at p in a data document, or nil where the
+// document has none (a missing key, an index past the end, or a step
+// through a value that is not a group or a list).
+func ValueAt(doc map[string]any, p Path) any {
+	var cur any = doc
+	for _, s := range p {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[s.Key]
+		case []any:
+			if s.Key != "" || s.Index >= len(c) {
+				return nil
+			}
+			cur = c[s.Index]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
 // Key returns a new path extended by an element id.
 func (p Path) Key(id string) Path {
 	q := make(Path, len(p), len(p)+1)

@@ -336,13 +336,13 @@ func TestConsentIsOneCheckbox(t *testing.T) {
 				vals, _ := f.FormValues(st, map[string]any{})
 				vals.Set(it.Name, it.Options[0].Value)
 				post := f.ParseStep(st, map[string]any{}, vals, ParseAction("aktualisieren"), nil, nil, testCtx)
-				if got := valueAt(post.Data, it.Path); got != it.Options[0].Value {
+				if got := form.ValueAt(post.Data, it.Path); got != it.Options[0].Value {
 					t.Errorf("%s: checked stores %v, want %q", it.Label, got, it.Options[0].Value)
 				}
 				// Unchecked: nothing posted, nothing stored.
 				vals.Del(it.Name)
 				post = f.ParseStep(st, map[string]any{}, vals, ParseAction("aktualisieren"), nil, nil, testCtx)
-				if got := valueAt(post.Data, it.Path); got != nil {
+				if got := form.ValueAt(post.Data, it.Path); got != nil {
 					t.Errorf("%s: unchecked stores %v", it.Label, got)
 				}
 			}

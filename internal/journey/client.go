@@ -38,7 +38,7 @@ func (f *Form) clientRules(step *Step, doc map[string]any, state *rules.State) s
 		for v, p := range b.Vars {
 			cr.Vars[v] = p.String()
 			if !step.Contains(p.String()) {
-				cfg.Values[p.String()] = valueAt(doc, p)
+				cfg.Values[p.String()] = form.ValueAt(doc, p)
 			}
 		}
 		cfg.Rules = append(cfg.Rules, cr)
@@ -57,22 +57,4 @@ func (f *Form) clientRules(step *Step, doc map[string]any, state *rules.State) s
 		return ""
 	}
 	return string(b)
-}
-
-func valueAt(doc map[string]any, p form.Path) any {
-	var cur any = doc
-	for _, s := range p {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[s.Key]
-		case []any:
-			if s.Key != "" || s.Index >= len(c) {
-				return nil
-			}
-			cur = c[s.Index]
-		default:
-			return nil
-		}
-	}
-	return cur
 }

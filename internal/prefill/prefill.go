@@ -454,7 +454,7 @@ func Fill(doc map[string]any, targets []Target) []string {
 func Proved(doc map[string]any, targets []Target) []string {
 	var out []string
 	for _, t := range targets {
-		if Same(Get(doc, t.Path), t.Value) {
+		if Same(form.ValueAt(doc, t.Path), t.Value) {
 			out = append(out, t.Path.String())
 		}
 	}
@@ -467,7 +467,7 @@ func Proved(doc map[string]any, targets []Target) []string {
 func Locked(doc map[string]any, targets []Target) map[string]any {
 	out := map[string]any{}
 	for _, t := range targets {
-		if t.Locked && Same(Get(doc, t.Path), t.Value) {
+		if t.Locked && Same(form.ValueAt(doc, t.Path), t.Value) {
 			out[t.Path.String()] = t.Value
 		}
 	}
@@ -499,23 +499,6 @@ func scalarString(v any) (string, bool) {
 		return scalarString(json.Number(n))
 	}
 	return "", false
-}
-
-// Get returns the value at p in doc, or nil.
-func Get(doc map[string]any, p form.Path) any {
-	obj, key := locate(doc, p, false)
-	if obj == nil {
-		return nil
-	}
-	return obj[key]
-}
-
-// Set sets the value at p in doc, creating the groups on the way; paths
-// through arrays are not created.
-func Set(doc map[string]any, p form.Path, v any) {
-	if obj, key := locate(doc, p, true); obj != nil {
-		obj[key] = v
-	}
 }
 
 // locate returns the object holding the last key of p and that key.

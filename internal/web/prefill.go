@@ -75,7 +75,7 @@ func provedPaths(dc *draftCtx, targets []prefill.Target) (proved map[string]bool
 	// Logged out: the stored list, locked by the schema.
 	for _, p := range dc.draft.Proved {
 		path := form.ParsePath(p)
-		v := prefill.Get(dc.draft.Data, path)
+		v := form.ValueAt(dc.draft.Data, path)
 		if v == nil {
 			continue
 		}
@@ -125,7 +125,7 @@ func keptProved(old []string, before, after map[string]any) []string {
 	var out []string
 	for _, p := range old {
 		path := form.ParsePath(p)
-		b, a := prefill.Get(before, path), prefill.Get(after, path)
+		b, a := form.ValueAt(before, path), form.ValueAt(after, path)
 		if b != nil && a != nil && prefill.Same(a, b) {
 			out = append(out, p)
 		}
