@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -303,15 +304,28 @@ func (db *DB) SetServiceIdentity(ctx context.Context, tenantID, serviceID string
 // and makes it the service's current version, in one transaction. It sets
 // fv.ID (if empty), TenantID, Version and PublishedAt (if zero). Only the
 // owner of the service can publish: for any other tenant it is
-// apperr.NotFound.
-func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenant.FormVersion) (err error) {
+// apperr.NotFound. RuleSources that are not a JSON object are
+// apperr.Invalid.
+func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenant.FormVersion) error {
+	return db.PublishChange(ctx, tenantID, fv, nil)
+}
+
+// PublishChange publishes fv as PublishFormVersion does and records ev
+// (nil: nothing) in the service's audit trail in the same transaction,
+// setting ev's TenantID, ServiceID, ToVersionID, At and ID.
+func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.FormVersion, ev *tenant.ServiceEvent) (err error) {
 	defer db.wrap(&err, "PublishFormVersion(%q, service %q)", tenantID, fv.ServiceID)
 	id, published := newID(fv.ID), db.orNow(fv.PublishedAt)
 	xdf := fv.XDF
 	if xdf == nil {
 		xdf = []byte{}
 	}
+	sources, acknowledged, err := encodeRuleSources(fv)
+	if err != nil {
+		return err
+	}
 	var version int
+	var eventID int64
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM services WHERE id = $1 AND tenant_id = $2`,
@@ -324,9 +338,9 @@ func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenan
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO form_versions
-			(id, tenant_id, service_id, version, fim_id, fim_version, name, xdf, published_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			id, tenantID, fv.ServiceID, version, fv.FIMID, fv.FIMVersion, fv.Name, xdf, db.ts(published)); err != nil {
+			(id, tenant_id, service_id, version, fim_id, fim_version, name, xdf, published_at, rule_sources, acknowledged)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			id, tenantID, fv.ServiceID, version, fv.FIMID, fv.FIMVersion, fv.Name, xdf, db.ts(published), sources, acknowledged); err != nil {
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE services SET form_version_id = $1 WHERE id = $2 AND tenant_id = $3`,
@@ -334,13 +348,63 @@ func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenan
 		if err != nil {
 			return err
 		}
-		return mustAffect(res, "service")
+		if err := mustAffect(res, "service"); err != nil {
+			return err
+		}
+		if ev == nil {
+			return nil
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO service_events
+			(tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			tenantID, fv.ServiceID, db.ts(published), ev.Actor, ev.Action, ev.Regel, nullString(ev.FromVersionID), id, ev.Note).Scan(&eventID)
 	})
 	if err != nil {
 		return err
 	}
 	fv.ID, fv.TenantID, fv.Version, fv.PublishedAt = id, tenantID, version, published
+	if ev != nil {
+		ev.ID, ev.TenantID, ev.ServiceID, ev.ToVersionID, ev.At = eventID, tenantID, fv.ServiceID, id, published
+	}
 	return nil
+}
+
+// encodeRuleSources returns fv's rule sources and acknowledged Regeln as
+// stored: a JSON object ("{}" for none) and a JSON array.
+func encodeRuleSources(fv *tenant.FormVersion) (sources, acknowledged string, err error) {
+	sources = "{}"
+	if len(bytes.TrimSpace(fv.RuleSources)) > 0 {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(fv.RuleSources, &obj); err != nil || obj == nil {
+			return "", "", fmt.Errorf("%w: Regelquellen sind kein JSON-Objekt", apperr.Invalid)
+		}
+		sources = string(fv.RuleSources)
+	}
+	ack := fv.Acknowledged
+	if ack == nil {
+		ack = []string{}
+	}
+	b, err := json.Marshal(ack)
+	return sources, string(b), err
+}
+
+// ServiceEvents returns the audit trail of one of the tenant's own
+// services, oldest first.
+func (db *DB) ServiceEvents(ctx context.Context, tenantID, serviceID string) (_ []*tenant.ServiceEvent, err error) {
+	defer db.wrap(&err, "ServiceEvents(%q, %q)", tenantID, serviceID)
+	rows, err := db.sql.QueryContext(ctx, `SELECT id, tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note
+		FROM service_events WHERE tenant_id = $1 AND service_id = $2 ORDER BY at, id`, tenantID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row scanner) (*tenant.ServiceEvent, error) {
+		e := &tenant.ServiceEvent{}
+		if err := row.Scan(&e.ID, &e.TenantID, &e.ServiceID, timeCol{&e.At}, &e.Actor, &e.Action, &e.Regel,
+			strCol{&e.FromVersionID}, strCol{&e.ToVersionID}, &e.Note); err != nil {
+			return nil, err
+		}
+		return e, nil
+	})
 }
 
 // FormVersion returns a form version of a service the tenant owns, or of a
@@ -348,16 +412,28 @@ func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenan
 func (db *DB) FormVersion(ctx context.Context, tenantID, id string) (_ *tenant.FormVersion, err error) {
 	defer db.wrap(&err, "FormVersion(%q, %q)", tenantID, id)
 	fv := &tenant.FormVersion{}
+	var sources, acknowledged string
 	err = db.sql.QueryRowContext(ctx,
-		`SELECT f.id, f.tenant_id, f.service_id, f.version, f.fim_id, f.fim_version, f.name, f.xdf, f.published_at
+		`SELECT f.id, f.tenant_id, f.service_id, f.version, f.fim_id, f.fim_version, f.name, f.xdf, f.published_at,
+			f.rule_sources, f.acknowledged
 		FROM form_versions f JOIN services s ON s.id = f.service_id
 		WHERE f.id = $1 AND (s.tenant_id = $2 OR s.shared)`, id, tenantID).
-		Scan(&fv.ID, &fv.TenantID, &fv.ServiceID, &fv.Version, &fv.FIMID, &fv.FIMVersion, &fv.Name, &fv.XDF, timeCol{&fv.PublishedAt})
+		Scan(&fv.ID, &fv.TenantID, &fv.ServiceID, &fv.Version, &fv.FIMID, &fv.FIMVersion, &fv.Name, &fv.XDF, timeCol{&fv.PublishedAt},
+			&sources, &acknowledged)
 	if err != nil {
 		return nil, err
 	}
 	if fv.XDF == nil {
 		fv.XDF = []byte{}
+	}
+	if sources != "{}" {
+		fv.RuleSources = []byte(sources)
+	}
+	if err := json.Unmarshal([]byte(acknowledged), &fv.Acknowledged); err != nil {
+		return nil, fmt.Errorf("form version %s: acknowledged: %w", fv.ID, err)
+	}
+	if len(fv.Acknowledged) == 0 {
+		fv.Acknowledged = nil
 	}
 	return fv, nil
 }

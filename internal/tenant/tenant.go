@@ -170,6 +170,38 @@ type FormVersion struct {
 	Name        string // schema name at publication
 	XDF         []byte // the XDatenfelder file exactly as imported
 	PublishedAt time.Time
+	// RuleSources is the JSON of the rules.Sources the version's Regeln
+	// compile with (translated rules and operator corrections); nil or
+	// "{}" for none. It holds no personal data.
+	RuleSources []byte
+	// Acknowledged lists the Regeln ("id@version") that stay unsupported in
+	// this version and that the publisher accepted, sorted.
+	Acknowledged []string
+}
+
+// Actions of the service audit trail (ServiceEvent.Action).
+const (
+	ActionPublished         = "veröffentlicht"     // a new XDatenfelder file
+	ActionCorrectionSet     = "korrektur_gesetzt"  // a correction added or replaced
+	ActionCorrectionRemoved = "korrektur_entfernt" // a correction removed
+)
+
+// ServiceEvent is one entry of a service's audit trail: who published a
+// form version, and for what reason.
+type ServiceEvent struct {
+	ID        int64
+	TenantID  string
+	ServiceID string
+	At        time.Time
+	Actor     string // the operator's name
+	Action    string // one of the Action constants
+	// Regel is the id ("R…", with "@version" if given) a change concerned,
+	// "" for a publication.
+	Regel string
+	// FromVersionID is the form version the change was made on ("" for a
+	// service's first publication); ToVersionID the version it published.
+	FromVersionID, ToVersionID string
+	Note                       string // the operator's note; no personal data
 }
 
 // Store keeps tenants, authorities, services and form versions. Errors
@@ -208,6 +240,14 @@ type Store interface {
 	// form (Version and PublishedAt are set) and makes it current, in one
 	// transaction. Only the owner can publish.
 	PublishFormVersion(ctx context.Context, tenantID string, fv *FormVersion) error
+	// PublishChange publishes fv as PublishFormVersion does and records ev
+	// (nil: nothing) in the service's audit trail, in the same
+	// transaction: ev's TenantID, ServiceID and ToVersionID are set to
+	// fv's, At to the publication time, and ev.ID to the new entry's.
+	PublishChange(ctx context.Context, tenantID string, fv *FormVersion, ev *ServiceEvent) error
+	// ServiceEvents returns the audit trail of one of the tenant's own
+	// services, oldest first; a service without one has none.
+	ServiceEvents(ctx context.Context, tenantID, serviceID string) ([]*ServiceEvent, error)
 	// FormVersion returns a version by id; tenantID must own the service or
 	// the service must be shared.
 	FormVersion(ctx context.Context, tenantID, id string) (*FormVersion, error)

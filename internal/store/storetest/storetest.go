@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Pages", testPages},
 		{"Services", testServices},
 		{"FormVersions", testFormVersions},
+		{"FormVersionRuleSources", testFormVersionRuleSources},
 		{"Drafts", testDrafts},
 		{"DraftData", testDraftData},
 		{"DraftExpiry", testDraftExpiry},
