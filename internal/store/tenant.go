@@ -307,13 +307,13 @@ func (db *DB) SetServiceIdentity(ctx context.Context, tenantID, serviceID string
 // apperr.NotFound. RuleSources that are not a JSON object are
 // apperr.Invalid.
 func (db *DB) PublishFormVersion(ctx context.Context, tenantID string, fv *tenant.FormVersion) error {
-	return db.PublishChange(ctx, tenantID, fv, nil)
+	return db.PublishChange(ctx, tenantID, fv)
 }
 
-// PublishChange publishes fv as PublishFormVersion does and records ev
-// (nil: nothing) in the service's audit trail in the same transaction,
-// setting ev's TenantID, ServiceID, ToVersionID, At and ID.
-func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.FormVersion, ev *tenant.ServiceEvent) (err error) {
+// PublishChange publishes fv as PublishFormVersion does and records the
+// events in the service's audit trail in the same transaction, setting
+// their TenantID, ServiceID, ToVersionID, At and ID.
+func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.FormVersion, evs ...*tenant.ServiceEvent) (err error) {
 	defer db.wrap(&err, "PublishFormVersion(%q, service %q)", tenantID, fv.ServiceID)
 	id, published := newID(fv.ID), db.orNow(fv.PublishedAt)
 	xdf := fv.XDF
@@ -325,7 +325,7 @@ func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.For
 		return err
 	}
 	var version int
-	var eventID int64
+	eventIDs := make([]int64, len(evs))
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var owner string
 		err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM services WHERE id = $1 AND tenant_id = $2`,
@@ -351,20 +351,23 @@ func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.For
 		if err := mustAffect(res, "service"); err != nil {
 			return err
 		}
-		if ev == nil {
-			return nil
+		for i, ev := range evs {
+			err := tx.QueryRowContext(ctx, `INSERT INTO service_events
+				(tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+				tenantID, fv.ServiceID, db.ts(published), ev.Actor, ev.Action, ev.Regel, nullString(ev.FromVersionID), id, ev.Note).Scan(&eventIDs[i])
+			if err != nil {
+				return err
+			}
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO service_events
-			(tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			tenantID, fv.ServiceID, db.ts(published), ev.Actor, ev.Action, ev.Regel, nullString(ev.FromVersionID), id, ev.Note).Scan(&eventID)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	fv.ID, fv.TenantID, fv.Version, fv.PublishedAt = id, tenantID, version, published
-	if ev != nil {
-		ev.ID, ev.TenantID, ev.ServiceID, ev.ToVersionID, ev.At = eventID, tenantID, fv.ServiceID, id, published
+	for i, ev := range evs {
+		ev.ID, ev.TenantID, ev.ServiceID, ev.ToVersionID, ev.At = eventIDs[i], tenantID, fv.ServiceID, id, published
 	}
 	return nil
 }

@@ -240,11 +240,11 @@ type Store interface {
 	// form (Version and PublishedAt are set) and makes it current, in one
 	// transaction. Only the owner can publish.
 	PublishFormVersion(ctx context.Context, tenantID string, fv *FormVersion) error
-	// PublishChange publishes fv as PublishFormVersion does and records ev
-	// (nil: nothing) in the service's audit trail, in the same
-	// transaction: ev's TenantID, ServiceID and ToVersionID are set to
-	// fv's, At to the publication time, and ev.ID to the new entry's.
-	PublishChange(ctx context.Context, tenantID string, fv *FormVersion, ev *ServiceEvent) error
+	// PublishChange publishes fv as PublishFormVersion does and records
+	// the events in the service's audit trail, in the same transaction:
+	// each event's TenantID, ServiceID and ToVersionID are set to fv's, At
+	// to the publication time, and ID to the new entry's.
+	PublishChange(ctx context.Context, tenantID string, fv *FormVersion, evs ...*ServiceEvent) error
 	// ServiceEvents returns the audit trail of one of the tenant's own
 	// services, oldest first; a service without one has none.
 	ServiceEvents(ctx context.Context, tenantID, serviceID string) ([]*ServiceEvent, error)
