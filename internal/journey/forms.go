@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/antrag/antrag/internal/catalog"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/rules"
@@ -23,7 +24,8 @@ type VersionStore interface {
 }
 
 // Forms prepares published form versions from their stored XDatenfelder
-// file and keeps them for the life of the process: a version never
+// file and rule sources (translated rules and corrections, compiled with
+// rules.CompileWith) and keeps them for the life of the process: a version never
 // changes, so an entry never goes stale. A process has one, which the
 // journey, the JSON API, the delivery worker and the FIT-Connect receiver
 // share. It is safe for concurrent use.
@@ -62,20 +64,24 @@ func (f *Forms) Get(ctx context.Context, tenantID, id string) (*Prepared, error)
 	if err != nil {
 		return nil, err
 	}
-	catalog := f.Catalog
-	if catalog == nil {
-		if catalog, err = fim.DefaultCatalog(); err != nil {
+	cat := f.Catalog
+	if cat == nil {
+		if cat, err = fim.DefaultCatalog(); err != nil {
 			return nil, err
 		}
 	}
-	schema, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: catalog})
+	schema, _, err := fim.Import(bytes.NewReader(fv.XDF), fv.FIMID+".xml", fim.Options{Catalog: cat})
+	if err != nil {
+		return nil, fmt.Errorf("Formularversion %s: %w", id, err)
+	}
+	src, err := catalog.DecodeSources(fv.RuleSources)
 	if err != nil {
 		return nil, fmt.Errorf("Formularversion %s: %w", id, err)
 	}
 	meta := *fv
 	meta.XDF = nil
 	uri := form.DefaultSchemaURI(schema.ID, schema.Version)
-	p := &Prepared{Form: NewForm(schema), Version: &meta, SchemaURI: uri,
+	p := &Prepared{Form: NewFormWith(schema, src), Version: &meta, SchemaURI: uri,
 		jsonSchema: sync.OnceValues(func() ([]byte, error) { return json.Marshal(schema.JSONSchema(uri)) })}
 	got, _ := f.cache.LoadOrStore(id, p)
 	return got.(*Prepared), nil

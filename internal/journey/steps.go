@@ -127,8 +127,13 @@ const MaxStepFields = 25
 //     between them share one;
 //   - elements without data (labels, groups of labels) go with their
 //     neighbours and never make a step of their own.
-func NewForm(s *form.Schema) *Form {
-	f := &Form{Schema: s, Rules: rules.Compile(s)}
+func NewForm(s *form.Schema) *Form { return NewFormWith(s, nil) }
+
+// NewFormWith is NewForm with the Regeln compiled with their sources, the
+// translated rules and operator corrections a form version carries
+// (rules.CompileWith; nil for none).
+func NewFormWith(s *form.Schema, src *rules.Sources) *Form {
+	f := &Form{Schema: s, Rules: rules.CompileWith(s, src)}
 	var loose []form.Child // consecutive root entries waiting for a step
 	var notes []form.Child // root labels waiting for the next step
 	add := func(st *Step) {
