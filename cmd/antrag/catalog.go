@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -15,8 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/antrag/antrag/internal/apperr"
-	"github.com/antrag/antrag/internal/fim"
-	"github.com/antrag/antrag/internal/rules"
+	"github.com/antrag/antrag/internal/catalog"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -248,7 +246,7 @@ func runService(ctx context.Context, args []string, getenv func(string) string, 
 		return nil
 	}
 	if len(args) == 0 {
-		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets, identity)"}
+		return usageError{"antrag service: Unterbefehl fehlt (publish, list, targets, identity, rules)"}
 	}
 	switch args[0] {
 	case "publish":
@@ -259,13 +257,17 @@ func runService(ctx context.Context, args []string, getenv func(string) string, 
 		return serviceTargets(ctx, args[1:], getenv, stdout, stderr)
 	case "identity":
 		return serviceIdentity(ctx, args[1:], getenv, stdout, stderr)
+	case "rules":
+		return serviceRules(ctx, args[1:], getenv, stdout, stderr) // service_rules.go
 	}
-	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list, targets, identity)", args[0])}
+	return usageError{fmt.Sprintf("antrag service: unbekannter Unterbefehl %q (publish, list, targets, identity, rules)", args[0])}
 }
 
 // servicePublish imports an XDatenfelder file and publishes it as the next
 // form version of a tenant's service, creating the service on its first
-// publication. A file that does not import publishes nothing.
+// publication. A file that does not import, rule sources that do not fit
+// it and unsupported Regeln without --acknowledge-unsupported publish
+// nothing (package catalog).
 func servicePublish(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("antrag service publish", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -280,36 +282,43 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	fs.StringVar(&svc.DurationText, "duration", "", "erwartete Dauer, z. B. \"etwa 15 Minuten\"")
 	fs.StringVar(&svc.Description, "description", "", "kurze Beschreibung für die Startseite")
 	codelists := fs.String("codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
+	translated := fs.String("translated-rules", "", "übersetzte Regeln (JSON, Element-ID@Version → Regeln) für diese Formularversion")
+	corrections := fs.String("corrections", "", "Korrekturen von Regeln (JSON: eine Korrektur oder eine Liste) für diese Formularversion")
+	var ack ackFlag
+	fs.Var(&ack, "acknowledge-unsupported", ackUsage)
+	operator := addOperatorFlag(fs, getenv)
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
 	if *tenantSlug == "" || svc.Slug == "" || fs.NArg() != 1 {
 		return usageError{"antrag service publish: --tenant, --slug und genau eine XDatenfelder-Datei angeben"}
 	}
+	actor, err := operatorName("antrag service publish", *operator)
+	if err != nil {
+		return err
+	}
 	file := fs.Arg(0)
 	xdf, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	cat, err := fim.DefaultCatalog()
-	if err != nil {
-		return err
-	}
-	if *codelists != "" {
-		cat = cat.Clone()
-		if err := cat.AddDir(*codelists); err != nil {
-			return err
-		}
-	}
-	schema, rep, err := fim.Import(bytes.NewReader(xdf), file, fim.Options{Catalog: cat})
+	src, err := ruleSources(*translated, *corrections) // service_rules.go
 	if err != nil {
 		return fmt.Errorf("nicht veröffentlicht: %w", err)
 	}
-	prog := rules.Compile(schema)
-	for _, r := range prog.Distinct() {
-		rep.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
+	cat, err := codelistCatalog(*codelists)
+	if err != nil {
+		return err
 	}
-	rep.File = file
+	cand, err := catalog.Prepare(xdf, file, cat, src)
+	if err != nil {
+		return fmt.Errorf("nicht veröffentlicht: %s", refusal(err))
+	}
+	acknowledged, err := cand.Acknowledge(ack.a, nil)
+	if err != nil {
+		return fmt.Errorf("nicht veröffentlicht: %s", refusal(err))
+	}
+	schema, rep := cand.Schema, cand.Report
 
 	st, t, closeFn, err := sf.openTenant(ctx, getenv, *tenantSlug)
 	if err != nil {
@@ -351,11 +360,15 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	default:
 		return err
 	}
-	fv := &tenant.FormVersion{TenantID: t.ID, ServiceID: svc.ID, FIMID: schema.ID, FIMVersion: schema.Version, Name: schema.Name, XDF: xdf}
-	if err := st.PublishFormVersion(ctx, t.ID, fv); err != nil {
+	ev := &tenant.ServiceEvent{Actor: actor, Action: tenant.ActionPublished, FromVersionID: svc.FormVersionID, Note: publishNote(cand, acknowledged)}
+	fv, err := catalog.Publish(ctx, st, t.ID, svc.ID, cand, acknowledged, ev)
+	if err != nil {
 		return err
 	}
 	writeReport(stdout, rep)
+	if len(acknowledged) > 0 {
+		fmt.Fprintf(stdout, "  nicht unterstützt, bestätigt: %s\n", strings.Join(acknowledged, ", "))
+	}
 	fmt.Fprintf(stdout, "\nVeröffentlicht: /%s/dienste/%s, Formularversion %d (%s %s)\n", t.Slug, svc.Slug, fv.Version, fv.FIMID, fv.FIMVersion)
 	return nil
 }

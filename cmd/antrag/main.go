@@ -70,13 +70,22 @@ Befehle:
                                                            des Mandanten und seiner Behörden aus DATEI (JSON) festlegen bzw. zeigen
   antrag migrate up|status [--data DIR] [--db sqlite:PFAD|postgres://…]
                                                            Datenbank migrieren bzw. Stand der Migrationen zeigen
-  antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] DATEI
-                                                           FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen
+  antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] [--translated-rules DATEI] [--corrections DATEI] [--acknowledge-unsupported[=REGEL,…]] [--operator NAME] DATEI
+                                                           FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen;
+                                                           nicht unterstützte Regeln nur mit --acknowledge-unsupported
   antrag service list [--tenant MANDANT]                   Dienste mit aktueller Formularversion auflisten
   antrag service targets --tenant MANDANT --slug KURZNAME [--inbox] [--fitconnect ZUSTELLPUNKT] [--webhook URL] [--email ADRESSE] [--new-secrets]
                                                            Zustellung eines Dienstes zeigen oder festlegen
   antrag service identity --tenant MANDANT --slug KURZNAME [--niveau keins|niedrig|substantiell|hoch] [--schriftformersatz[=false]]
                                                            verlangtes Vertrauensniveau und Schriftformersatz eines Dienstes zeigen oder festlegen
+  antrag service rules list --tenant MANDANT --slug KURZNAME
+                                                           Regeln der aktuellen Formularversion mit Status, Herkunft und Grund zeigen
+  antrag service rules set --tenant MANDANT --slug KURZNAME [--acknowledge-unsupported[=REGEL,…]] [--operator NAME] DATEI
+                                                           Korrektur(en) einer Regel (JSON) setzen: neue Formularversion
+  antrag service rules remove --tenant MANDANT --slug KURZNAME --rule REGEL[@VERSION] [--note TEXT] [--operator NAME]
+                                                           Korrektur entfernen: neue Formularversion
+  antrag service rules log --tenant MANDANT --slug KURZNAME
+                                                           Änderungsprotokoll des Formulars (wer, welche Regel, welche Versionen)
   antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
                                                            Schlüsselpaare (Verschlüsselung, Signatur) eines Zustellpunkts erzeugen
   antrag fitconnect sender --tenant MANDANT --client-id ID [--client-secret-file DATEI]

@@ -7,12 +7,12 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/catalog"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
 	"github.com/antrag/antrag/internal/tenant"
@@ -108,16 +108,29 @@ func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
 	return nil
 }
 
+// Actor is the name the demo's publications have in the audit trail.
+const Actor = "Demo"
+
 // publish imports a sample schema and publishes it as a service of t.
+// The samples are published as the FIM catalogue has them, to try antrag
+// out, without translated rules or corrections: the Regeln antrag cannot
+// compile stay without effect, and the demo acknowledges that.
 func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, file, slug string, shared bool, fee string, leika map[string]string) error {
 	xdf, err := samples.FS.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	s, _, err := fim.Import(bytes.NewReader(xdf), file, fim.Options{Catalog: cat})
+	c, err := catalog.Prepare(xdf, file, cat, nil)
 	if err != nil {
 		return err
 	}
+	// The acknowledged Regeln are stored with the version and named in the
+	// audit trail, as for an operator's --acknowledge-unsupported.
+	acknowledged, err := c.Acknowledge(catalog.Acknowledgement{All: true}, nil)
+	if err != nil {
+		return fmt.Errorf("demo: Formular %s: %w", slug, err)
+	}
+	s := c.Schema
 	key := leika[s.ID]
 	if key == "" && len(s.Leistungsschluessel) > 0 {
 		key = s.Leistungsschluessel[0]
@@ -126,8 +139,12 @@ func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.T
 	if err := st.CreateService(ctx, svc); err != nil {
 		return fmt.Errorf("demo: Dienst %s: %w", slug, err)
 	}
-	fv := &tenant.FormVersion{TenantID: t.ID, ServiceID: svc.ID, FIMID: s.ID, FIMVersion: s.Version, Name: s.Name, XDF: xdf}
-	if err := st.PublishFormVersion(ctx, t.ID, fv); err != nil {
+	note := "Beispielschema " + s.ID + " " + s.Version
+	if len(acknowledged) > 0 {
+		note += "; nicht unterstützt, bestätigt: " + strings.Join(acknowledged, ", ")
+	}
+	ev := &tenant.ServiceEvent{Actor: Actor, Action: tenant.ActionPublished, Note: note}
+	if _, err := catalog.Publish(ctx, st, t.ID, svc.ID, c, acknowledged, ev); err != nil {
 		return fmt.Errorf("demo: Formular %s: %w", slug, err)
 	}
 	return nil
