@@ -93,6 +93,11 @@ type Rule struct {
 	// Vars are the variables the rule's conditions read: schema paths
 	// joined by "/", plus the context variables VarToday and VarBundesland.
 	Vars []string `json:"vars,omitempty"`
+	// Origin says which source the behaviour comes from: the free text,
+	// FITKO's translation or an operator's correction (see CompileWith).
+	// Reason, for a compiled rule, may note why a translation was not used
+	// or carry the note of a correction.
+	Origin Origin `json:"origin"`
 }
 
 // Context variables a condition may read besides the data.
