@@ -315,20 +315,11 @@ func ruleSources(translated, corrections string) (*rules.Sources, error) {
 		src.Translations = t
 	}
 	if corrections != "" {
-		b, err := os.ReadFile(corrections)
+		list, err := rules.LoadCorrections(corrections)
 		if err != nil {
 			return nil, fmt.Errorf("--corrections: %w", err)
 		}
-		if src.Corrections, err = catalog.DecodeCorrections(b); err != nil {
-			return nil, fmt.Errorf("--corrections %s: %s", corrections, germanCause(err))
-		}
-		for i, c := range src.Corrections {
-			for _, o := range src.Corrections[:i] {
-				if o.Rule == c.Rule && (o.Version == "" || c.Version == "" || o.Version == c.Version) {
-					return nil, fmt.Errorf("--corrections %s: Regel %s wird zweimal korrigiert", corrections, regelName(c.Rule, c.Version))
-				}
-			}
-		}
+		src.Corrections = list
 	}
 	return src, nil
 }

@@ -41,24 +41,33 @@ type service struct {
 	slug   string
 	shared bool
 	fee    string
+	// acknowledged are the sample's Regeln that antrag's compiler leaves
+	// unsupported and that the demo publishes without effect
+	// (catalog.Acknowledgement; "id@version").
+	acknowledged []string
 }
 
 var services = []service{
-	{"xdf2/S05000058_Bewohnerparkausweis_xdf2.xml", "musterstadt", "bewohnerparkausweis", false, "Die Gebühr beträgt 30,00 Euro für ein Jahr."},
-	{"xdf2/S00000009_GewerbeAnmeldung_xdf2.xml", "musterstadt", "gewerbeanmeldung", false, "Die Gebühr beträgt 26,00 Euro."},
-	{"xdf1/S00000036_WaBeKa_xdf1.xml", "musterstadt", "waffenbesitzkarte", false, ""},
-	{"xdf2/S00000121_BlaueKarteEU_xdf2.xml", "musterstadt", "blaue-karte-eu", false, "Die Gebühr beträgt 100,00 Euro."},
-	{"xdf3/S00000000362_xdf3.xml", "musterstadt", "beschaeftigungserlaubnis", false, ""},
-	{"xdf3/S00000000374_xdf3.xml", "musterstadt", "aufenthaltserlaubnis-schweiz", false, ""},
-	{"xdf3/S00000000364_xdf3.xml", "beispielkreis", "heimarbeit", false, ""},
-	{"xdf3/S00000000371_xdf3.xml", "beispielkreis", "mutterschutz-nachtarbeit", false, ""},
-	{"xdf2/S00000186_V1.0_xdf2.xml", "beispielkreis", "asbest-anzeige", false, ""},
-	{"xdf3/S02000000112_xdf3.xml", "beispielkreis", "cannabis-anbauvereinigung", false, ""},
-	{"xdf3/S05000001162_xdf3.xml", "beispielkreis", "immobiliardarlehensvermittler", false, ""},
-	{"xdf3/S05000001216_xdf3.xml", "beispielkreis", "versicherungsvermittler-befreiung", false, ""},
-	{"xdf3/S05000001323_xdf3.xml", "beispielkreis", "krankheitserreger", true, ""},
-	{"xdf3/S07000000201_xdf3.xml", "beispielkreis", "jaegerpruefung", false, "Die Prüfungsgebühr beträgt 250,00 Euro."},
-	{"xdf3/S07000000248_xdf3.xml", "beispielkreis", "jagdschein", false, ""},
+	{"xdf2/S05000058_Bewohnerparkausweis_xdf2.xml", "musterstadt", "bewohnerparkausweis", false, "Die Gebühr beträgt 30,00 Euro für ein Jahr.", nil},
+	{"xdf2/S00000009_GewerbeAnmeldung_xdf2.xml", "musterstadt", "gewerbeanmeldung", false, "Die Gebühr beträgt 26,00 Euro.", nil},
+	{"xdf1/S00000036_WaBeKa_xdf1.xml", "musterstadt", "waffenbesitzkarte", false, "", nil},
+	{"xdf2/S00000121_BlaueKarteEU_xdf2.xml", "musterstadt", "blaue-karte-eu", false, "Die Gebühr beträgt 100,00 Euro.", nil},
+	{"xdf3/S00000000362_xdf3.xml", "musterstadt", "beschaeftigungserlaubnis", false, "", nil},
+	{"xdf3/S00000000374_xdf3.xml", "musterstadt", "aufenthaltserlaubnis-schweiz", false, "", nil},
+	{"xdf3/S00000000364_xdf3.xml", "beispielkreis", "heimarbeit", false, "", nil},
+	{"xdf3/S00000000371_xdf3.xml", "beispielkreis", "mutterschutz-nachtarbeit", false, "", nil},
+	{"xdf2/S00000186_V1.0_xdf2.xml", "beispielkreis", "asbest-anzeige", false, "", []string{
+		"R00001192@1.0", // contradictory: shows and hides G00001386 at once
+		"R00001343@1.0", // compares the text field F00002492 with a truth value
+	}},
+	{"xdf3/S02000000112_xdf3.xml", "beispielkreis", "cannabis-anbauvereinigung", false, "", nil},
+	{"xdf3/S05000001162_xdf3.xml", "beispielkreis", "immobiliardarlehensvermittler", false, "", []string{
+		"R05000011227@3.4.0", "R05000011239@2.3.0", "R05000011945@1.3.0", // contradictory: show and hide at once
+	}},
+	{"xdf3/S05000001216_xdf3.xml", "beispielkreis", "versicherungsvermittler-befreiung", false, "", nil},
+	{"xdf3/S05000001323_xdf3.xml", "beispielkreis", "krankheitserreger", true, "", nil},
+	{"xdf3/S07000000201_xdf3.xml", "beispielkreis", "jaegerpruefung", false, "Die Prüfungsgebühr beträgt 250,00 Euro.", nil},
+	{"xdf3/S07000000248_xdf3.xml", "beispielkreis", "jagdschein", false, "", nil},
 }
 
 // Seeded reports whether the store already holds tenants.
@@ -101,7 +110,7 @@ func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
 	leika := leikaKeys()
 	for _, sv := range services {
 		t := bySlug[sv.tenant]
-		if err := publish(ctx, st, cat, t, authorities[sv.tenant], sv.file, sv.slug, sv.shared, sv.fee, leika); err != nil {
+		if err := publish(ctx, st, cat, t, authorities[sv.tenant], sv, leika); err != nil {
 			return err
 		}
 	}
@@ -114,8 +123,10 @@ const Actor = "Demo"
 // publish imports a sample schema and publishes it as a service of t.
 // The samples are published as the FIM catalogue has them, to try antrag
 // out, without translated rules or corrections: the Regeln antrag cannot
-// compile stay without effect, and the demo acknowledges that.
-func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, file, slug string, shared bool, fee string, leika map[string]string) error {
+// compile stay without effect, and the demo acknowledges each of them by
+// name (service.acknowledged); one more refuses the publication.
+func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.Tenant, a *tenant.Authority, sv service, leika map[string]string) error {
+	file, slug := sv.file, sv.slug
 	xdf, err := samples.FS.ReadFile(file)
 	if err != nil {
 		return err
@@ -125,8 +136,8 @@ func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.T
 		return err
 	}
 	// The acknowledged Regeln are stored with the version and named in the
-	// audit trail, as for an operator's --acknowledge-unsupported.
-	acknowledged, err := c.Acknowledge(catalog.Acknowledgement{All: true}, nil)
+	// audit trail, as for an operator's --acknowledge-unsupported=….
+	acknowledged, err := c.Acknowledge(catalog.Acknowledgement{Rules: sv.acknowledged}, nil)
 	if err != nil {
 		return fmt.Errorf("demo: Formular %s: %w", slug, err)
 	}
@@ -135,7 +146,7 @@ func publish(ctx context.Context, st tenant.Store, cat *fim.Catalog, t *tenant.T
 	if key == "" && len(s.Leistungsschluessel) > 0 {
 		key = s.Leistungsschluessel[0]
 	}
-	svc := &tenant.Service{TenantID: t.ID, Slug: slug, Name: s.Title(), Leistungsschluessel: key, AuthorityID: a.ID, Shared: shared, FeeText: fee}
+	svc := &tenant.Service{TenantID: t.ID, Slug: slug, Name: s.Title(), Leistungsschluessel: key, AuthorityID: a.ID, Shared: sv.shared, FeeText: sv.fee}
 	if err := st.CreateService(ctx, svc); err != nil {
 		return fmt.Errorf("demo: Dienst %s: %w", slug, err)
 	}

@@ -78,7 +78,7 @@ func SeedFITConnect(ctx context.Context, st FITConnectStore, cat *fim.Catalog) e
 		if err := st.CreateAuthority(ctx, responsible); err != nil {
 			return fmt.Errorf("demo: Behörde: %w", err)
 		}
-		if err := publish(ctx, st, cat, stadt, responsible, "xdf3/S00000000371_xdf3.xml", ForwardedService, false, "", leikaKeys()); err != nil {
+		if err := publish(ctx, st, cat, stadt, responsible, service{file: "xdf3/S00000000371_xdf3.xml", slug: ForwardedService}, leikaKeys()); err != nil {
 			return err
 		}
 		if svc, err = st.ServiceBySlug(ctx, stadt.ID, ForwardedService); err != nil {
