@@ -302,21 +302,13 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	src, err := ruleSources(*translated, *corrections) // service_rules.go
-	if err != nil {
-		return fmt.Errorf("nicht veröffentlicht: %w", err)
-	}
 	cat, err := codelistCatalog(*codelists)
 	if err != nil {
 		return err
 	}
-	cand, err := catalog.Prepare(xdf, file, cat, src)
+	cand, acknowledged, err := preparePublication(xdf, file, cat, *translated, *corrections, ack.a) // service_rules.go
 	if err != nil {
-		return fmt.Errorf("nicht veröffentlicht: %s", refusal(err))
-	}
-	acknowledged, err := cand.Acknowledge(ack.a, nil)
-	if err != nil {
-		return fmt.Errorf("nicht veröffentlicht: %s", refusal(err))
+		return fmt.Errorf("nicht veröffentlicht: %w", err)
 	}
 	schema, rep := cand.Schema, cand.Report
 

@@ -300,28 +300,48 @@ func codelistCatalog(dir string) (*fim.Catalog, error) {
 	return cat, cat.AddDir(dir)
 }
 
-// ruleSources reads the translated rules and corrections given to
-// `antrag service publish`; none is nil.
-func ruleSources(translated, corrections string) (*rules.Sources, error) {
-	if translated == "" && corrections == "" {
-		return nil, nil
+// preparePublication imports the file of `antrag service publish`,
+// compiles it with the translated rules (a file, or a directory of which
+// the translations of the schema's elements are taken) and corrections
+// given, and checks the acknowledgement. The error is the German reason
+// nothing is published.
+func preparePublication(xdf []byte, file string, cat *fim.Catalog, translated, corrections string, ack catalog.Acknowledgement) (*catalog.Candidate, []string, error) {
+	cand, err := catalog.Import(xdf, file, cat)
+	if err != nil {
+		return nil, nil, err
 	}
-	src := &rules.Sources{}
+	var src *rules.Sources
+	if translated != "" || corrections != "" {
+		src = &rules.Sources{}
+	}
 	if translated != "" {
 		t, err := rules.LoadTranslations(translated)
 		if err != nil {
-			return nil, fmt.Errorf("--translated-rules %s: %w", translated, err)
+			return nil, nil, fmt.Errorf("--translated-rules: %w", err)
 		}
 		src.Translations = t
+		if fi, err := os.Stat(translated); err == nil && fi.IsDir() {
+			// A directory is a library for many schemas: only this
+			// schema's elements (in any version, so that a wrong
+			// version is still reported) count.
+			src.Translations = src.ForSchema(cand.Schema).Translations
+		}
 	}
 	if corrections != "" {
 		list, err := rules.LoadCorrections(corrections)
 		if err != nil {
-			return nil, fmt.Errorf("--corrections: %w", err)
+			return nil, nil, fmt.Errorf("--corrections: %w", err)
 		}
 		src.Corrections = list
 	}
-	return src, nil
+	if err := cand.Compile(src); err != nil {
+		return nil, nil, errors.New(germanCause(err))
+	}
+	acknowledged, err := cand.Acknowledge(ack, nil)
+	if err != nil {
+		return nil, nil, errors.New(refusal(err))
+	}
+	return cand, acknowledged, nil
 }
 
 // refusal says why a publication or change was refused, with what the

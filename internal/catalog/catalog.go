@@ -44,28 +44,49 @@ type Candidate struct {
 }
 
 // Prepare imports xdf (named file in messages) with the code lists of cat
-// and compiles its Regeln with src (nil: none). A file that does not import
-// is the *fim.Error; sources that do not fit the schema
-// (rules.Sources.Check) wrap apperr.Invalid.
+// and compiles its Regeln with src (nil: none): Import, then Compile.
 func Prepare(xdf []byte, file string, cat *fim.Catalog, src *rules.Sources) (*Candidate, error) {
+	c, err := Import(xdf, file, cat)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Compile(src); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Import imports xdf (named file in messages) with the code lists of cat,
+// for Compile. A file that does not import is the *fim.Error.
+func Import(xdf []byte, file string, cat *fim.Catalog) (*Candidate, error) {
 	schema, rep, err := fim.Import(bytes.NewReader(xdf), file, fim.Options{Catalog: cat})
 	if err != nil {
 		return nil, err
 	}
-	if src != nil && src.Translations == nil && src.Corrections == nil {
+	rep.File = file
+	return &Candidate{XDF: xdf, Schema: schema, Report: rep}, nil
+}
+
+// Compile checks src (nil: none) against the schema and compiles the
+// Regeln with it, recording each Regel's status in the report. Sources
+// that do not fit the schema (rules.Sources.Check: an unknown element or
+// Regel, a wrong effect or value) wrap apperr.Invalid; then c is unchanged.
+func (c *Candidate) Compile(src *rules.Sources) error {
+	if src != nil && len(src.Translations) == 0 && len(src.Corrections) == 0 {
 		src = nil
 	}
 	if src != nil {
-		if err := src.Check(schema); err != nil {
-			return nil, fmt.Errorf("%w: %w", apperr.Invalid, err)
+		if err := src.Check(c.Schema); err != nil {
+			return fmt.Errorf("%w: Regelquellen passen nicht zum Schema %s %s:\n%w", apperr.Invalid, c.Schema.ID, c.Schema.Version, err)
 		}
 	}
-	prog := rules.CompileWith(schema, src)
+	prog := rules.CompileWith(c.Schema, src)
+	c.Report.RuleStatus = nil
 	for _, r := range prog.Distinct() {
-		rep.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
+		c.Report.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
 	}
-	rep.File = file
-	return &Candidate{XDF: xdf, Schema: schema, Report: rep, Sources: src, Program: prog}, nil
+	c.Sources, c.Program = src, prog
+	return nil
 }
 
 // Key is how a Regel is named in acknowledgements and the audit trail:
