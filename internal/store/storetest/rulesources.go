@@ -30,7 +30,11 @@ func testFormVersionRuleSources(t *testing.T, s Stores) {
 		RuleSources: src, Acknowledged: []string{"R00000000002@1.0", "R00000000003@"}}
 	ev := &tenant.ServiceEvent{Actor: "m.muster", Action: tenant.ActionCorrectionSet, Regel: "R00000000001@1.0",
 		FromVersionID: f.fvA.ID, Note: "Pflicht laut Fachbehörde"}
-	noErr(t, "PublishChange", s.PublishChange(ctx, f.a.ID, v2, ev))
+	ev2 := &tenant.ServiceEvent{Actor: "m.muster", Action: tenant.ActionCorrectionRemoved, Regel: "R00000000009", FromVersionID: f.fvA.ID}
+	noErr(t, "PublishChange", s.PublishChange(ctx, f.a.ID, v2, ev, ev2))
+	if ev2.ID <= ev.ID || ev2.ToVersionID != v2.ID {
+		t.Errorf("second event of one publication: %+v", ev2)
+	}
 	if ev.ID == 0 || ev.ToVersionID != v2.ID || ev.ServiceID != f.svcA.ID || ev.TenantID != f.a.ID {
 		t.Errorf("PublishChange set event %+v", ev)
 	}
@@ -77,16 +81,19 @@ func testFormVersionRuleSources(t *testing.T, s Stores) {
 
 	evs, err := s.ServiceEvents(ctx, f.a.ID, f.svcA.ID)
 	noErr(t, "ServiceEvents", err)
-	if len(evs) != 2 {
-		t.Fatalf("ServiceEvents = %d entries, want 2", len(evs))
+	if len(evs) != 3 {
+		t.Fatalf("ServiceEvents = %d entries, want 3", len(evs))
 	}
 	e := evs[0]
 	if e.ID != ev.ID || e.Actor != "m.muster" || e.Action != tenant.ActionCorrectionSet || e.Regel != "R00000000001@1.0" ||
 		e.FromVersionID != f.fvA.ID || e.ToVersionID != v2.ID || e.Note != "Pflicht laut Fachbehörde" {
 		t.Errorf("ServiceEvents[0] = %+v", e)
 	}
-	if e := evs[1]; e.FromVersionID != "" || e.ToVersionID != v3.ID || e.Regel != "" {
+	if e := evs[1]; e.ID != ev2.ID || e.Regel != "R00000000009" || e.Action != tenant.ActionCorrectionRemoved {
 		t.Errorf("ServiceEvents[1] = %+v", e)
+	}
+	if e := evs[2]; e.FromVersionID != "" || e.ToVersionID != v3.ID || e.Regel != "" {
+		t.Errorf("ServiceEvents[2] = %+v", e)
 	}
 	// The trail is the owner's: another tenant sees none.
 	other, err := s.ServiceEvents(ctx, f.b.ID, f.svcA.ID)
