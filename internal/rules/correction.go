@@ -26,13 +26,14 @@ func LoadCorrections(path string) ([]Correction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Korrekturen: %s ist nicht lesbar: %v", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var out []Correction
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("Korrekturen: %s ist keine JSON-Liste von Korrekturen: %v", path, jsonErr(err))
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
 		return nil, fmt.Errorf("Korrekturen: %s: nach der Liste folgt weiterer Inhalt", path)
 	}
 	for i, c := range out {

@@ -72,7 +72,7 @@ func ParseTranslated(b []byte) ([]Translated, error) {
 	if raw == nil {
 		return nil, errors.New("keine Liste übersetzter Regeln: null")
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
 		return nil, errors.New("nach der Liste übersetzter Regeln folgt weiterer Inhalt")
 	}
 	out := make([]Translated, 0, len(raw))
