@@ -684,12 +684,12 @@ func TestSourcesCheck(t *testing.T) {
 	entry := []Translated{{Effect: "require", Target: "self.F10002"}}
 	src := &Sources{
 		Translations: map[string][]Translated{
-			"G10001@1.0.0": entry,                                                // fine
-			"G10002@1.0.0": entry,                                                // carries no regel
-			"G10001@9.9.9": entry,                                                // other version
-			"G77777@1.0.0": entry,                                                // not in the schema
-			"G10001":       entry,                                                // no version
-			"G10003/1.0.0": {{Effect: "valid", Target: "self.F10011"}},           // invalid
+			"G10001@1.0.0": entry,                                               // fine
+			"G10002@1.0.0": entry,                                               // carries no regel
+			"G10001@9.9.9": entry,                                               // other version
+			"G77777@1.0.0": entry,                                               // not in the schema
+			"G10001":       entry,                                               // no version
+			"G10003/1.0.0": {{Effect: "valid", Target: "self.F10011"}},          // invalid
 			"F10002@1.0.0": {{Effect: "require", Target: "self", Message: "x"}}, // carries no regel
 		},
 		Corrections: []Correction{
