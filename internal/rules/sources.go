@@ -237,7 +237,7 @@ func translateRegeln(ix *index, c carrier, list []Translated) ([]*Rule, error) {
 	for i, t := range list {
 		e, ids, err := convertTranslated(ix, c.scope, t)
 		if err != nil {
-			return nil, fmt.Errorf("Eintrag %d (%s %s): %w", i+1, t.Effect, t.Target, err)
+			return nil, fmt.Errorf("Eintrag %d (%s %s): %w", i+1, clip(t.Effect), clip(t.Target), err)
 		}
 		conv[i] = converted{e, ids}
 		all.Effects = append(all.Effects, e)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/form/formtest"
 )
 
 // sourcesSchema builds a small XDatenfelder 3 schema for the tests of
@@ -835,4 +836,43 @@ func keyOfScope(scope, key string) bool {
 		return scope == ""
 	}
 	return lastID(scope) == id
+}
+
+// TestTranslatedRulesAcceptance runs the compiler's acceptance check (see
+// TestCompiledRulesOfEverySample) on the translated rules: for every
+// effect, data under which it happens and data under which it does not.
+func TestTranslatedRulesAcceptance(t *testing.T) {
+	s371 := importSample(t, "xdf3/S00000000371_xdf3.xml")
+	tr371, err := LoadTranslations(filepath.Join("testdata", "translated", "S00000000371"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := sourcesSchema(t)
+	for _, c := range []struct {
+		s   *form.Schema
+		src *Sources
+	}{
+		{s371, &Sources{Translations: tr371}},
+		{ss, &Sources{Translations: syntheticTranslations(t)}},
+	} {
+		prog := CompileWith(c.s, c.src)
+		base := formtest.Decode(t, c.s.Example())
+		n := 0
+		for _, r := range prog.Rules {
+			if r.Origin != FromTranslation {
+				continue
+			}
+			single := &Program{Schema: c.s, Rules: []*Rule{r}, index: prog.index}
+			single.prepare()
+			for i := range r.Effects {
+				n++
+				t.Run(fmt.Sprintf("%s/%s@%s/%d-%s", c.s.ID, r.ID, r.Scope, i, r.Effects[i].Kind), func(t *testing.T) {
+					checkEffect(t, single, r, i, base)
+				})
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no translated effect", c.s.ID)
+		}
+	}
 }
