@@ -87,6 +87,9 @@ type Correction struct {
 //     the translation was not used.
 //  3. the free text: Origin FromText.
 //
+// Translated effects attached to a regel that a correction replaces go
+// with it.
+//
 // A nil src behaves as Compile. Problems of src that concern no regel (a
 // translation for an element that is not in the schema or carries no regel,
 // a correction for a regel the schema lacks) change nothing here;
