@@ -26,13 +26,14 @@ func LoadCorrections(path string) ([]Correction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Korrekturen: %s ist nicht lesbar: %v", path, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var out []Correction
 	if err := dec.Decode(&out); err != nil {
 		return nil, fmt.Errorf("Korrekturen: %s ist keine JSON-Liste von Korrekturen: %v", path, jsonErr(err))
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
 		return nil, fmt.Errorf("Korrekturen: %s: nach der Liste folgt weiterer Inhalt", path)
 	}
 	for i, c := range out {
@@ -83,14 +84,14 @@ func correctionEffects(ix *index, scope *node, c Correction) ([]Effect, error) {
 	for i, e := range c.Effects {
 		ce, err := correctionEffect(ix, scope, e)
 		if err != nil {
-			return nil, fmt.Errorf("Wirkung %d (%s %s): %w", i+1, e.Kind, e.Target, err)
+			return nil, fmt.Errorf("Wirkung %d (%s %s): %w", i+1, clip(string(e.Kind)), clip(e.Target), err)
 		}
 		out = append(out, ce)
 	}
 	for i, t := range c.Translated {
 		e, _, err := convertTranslated(ix, scope, t)
 		if err != nil {
-			return nil, fmt.Errorf("übersetzte Wirkung %d (%s %s): %w", i+1, t.Effect, t.Target, err)
+			return nil, fmt.Errorf("übersetzte Wirkung %d (%s %s): %w", i+1, clip(t.Effect), clip(t.Target), err)
 		}
 		out = append(out, e)
 	}
@@ -133,7 +134,7 @@ func correctionEffect(ix *index, scope *node, e Effect) (Effect, error) {
 		}
 		out.Value = e.Value
 	default:
-		return Effect{}, fmt.Errorf("unbekannte Wirkung „%s“ (bekannt: show, hide, require, validate, set)", e.Kind)
+		return Effect{}, fmt.Errorf("unbekannte Wirkung „%s“ (bekannt: show, hide, require, validate, set)", clip(string(e.Kind)))
 	}
 	return out, nil
 }
@@ -153,7 +154,7 @@ func schemaPath(ix *index, scope *node, p string) (*node, error) {
 	if n := ix.byPath[p]; n != nil {
 		return n, nil
 	}
-	return nil, fmt.Errorf("„%s“ ist kein Pfad im Schema (Ids mit „/“ verbunden, vom Träger der Regel oder vom Stammdatenschema aus)", p)
+	return nil, fmt.Errorf("„%s“ ist kein Pfad im Schema (Ids mit „/“ verbunden, vom Träger der Regel oder vom Stammdatenschema aus)", clip(p))
 }
 
 // knownOps are the JSON Logic operations both evaluators run: the server's
@@ -195,7 +196,7 @@ func logicAt(ix *index, scope *node, x any, depth int) (any, error) {
 		}
 		for name, a := range v {
 			if !knownOps[name] {
-				return nil, fmt.Errorf("unbekannter JSON-Logic-Operator „%s“", name)
+				return nil, fmt.Errorf("unbekannter JSON-Logic-Operator „%s“", clip(name))
 			}
 			if name == "var" {
 				return varAt(ix, scope, a)

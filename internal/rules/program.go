@@ -30,6 +30,11 @@
 // nature, with the reason) or unsupported (with the reason). A rule that is
 // not compiled changes nothing: its targets stay visible and are required
 // by their Anzahl only.
+//
+// Besides the free text, CompileWith takes two sources (Sources): FITKO's
+// machine-readable translations of an element's rules, as the FIM portal
+// serves them (GET /api/v1/translated-rules/{fim_id}/{fim_version}), and
+// an operator's corrections of single regeln. Every rule names its Origin.
 package rules
 
 import (

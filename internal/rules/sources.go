@@ -87,6 +87,9 @@ type Correction struct {
 //     the translation was not used.
 //  3. the free text: Origin FromText.
 //
+// Translated effects attached to a regel that a correction replaces go
+// with it.
+//
 // A nil src behaves as Compile. Problems of src that concern no regel (a
 // translation for an element that is not in the schema or carries no regel,
 // a correction for a regel the schema lacks) change nothing here;
@@ -237,7 +240,7 @@ func translateRegeln(ix *index, c carrier, list []Translated) ([]*Rule, error) {
 	for i, t := range list {
 		e, ids, err := convertTranslated(ix, c.scope, t)
 		if err != nil {
-			return nil, fmt.Errorf("Eintrag %d (%s %s): %w", i+1, t.Effect, t.Target, err)
+			return nil, fmt.Errorf("Eintrag %d (%s %s): %w", i+1, clip(t.Effect), clip(t.Target), err)
 		}
 		conv[i] = converted{e, ids}
 		all.Effects = append(all.Effects, e)

@@ -72,7 +72,7 @@ func ParseTranslated(b []byte) ([]Translated, error) {
 	if raw == nil {
 		return nil, errors.New("keine Liste übersetzter Regeln: null")
 	}
-	if _, err := dec.Token(); err == nil {
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
 		return nil, errors.New("nach der Liste übersetzter Regeln folgt weiterer Inhalt")
 	}
 	out := make([]Translated, 0, len(raw))
@@ -267,7 +267,7 @@ func convertTranslated(ix *index, scope *node, t Translated) (Effect, []string, 
 			e.Message = fmt.Sprintf("Bitte prüfen Sie die Angaben zu „%s“.", target.el.Label())
 		}
 	default:
-		return Effect{}, nil, fmt.Errorf("unbekannte Wirkung „%s“ (bekannt: require, forbid, valid)", t.Effect)
+		return Effect{}, nil, fmt.Errorf("unbekannte Wirkung „%s“ (bekannt: require, forbid, valid)", clip(t.Effect))
 	}
 	return e, c.ids, nil
 }
@@ -294,12 +294,12 @@ func (c *converter) element(ident string) (*node, error) {
 	s = strings.TrimPrefix(s, "self.")
 	for _, part := range strings.Split(s, ".") {
 		if !idRE.MatchString(part) {
-			return nil, fmt.Errorf("„%s“ ist kein Bezeichner eines Elements", ident)
+			return nil, fmt.Errorf("„%s“ ist kein Bezeichner eines Elements", clip(ident))
 		}
 	}
 	n, err := c.ix.resolve(c.scope, s)
 	if err != nil {
-		return nil, fmt.Errorf("„%s“: %v", ident, err)
+		return nil, fmt.Errorf("„%s“: %v", clip(ident), err)
 	}
 	return n, nil
 }
@@ -409,7 +409,7 @@ func (c *converter) cond(x any, depth int) (any, error) {
 		}
 		return eq(op("+", count...), 1), nil
 	}
-	return nil, fmt.Errorf("unbekannter Operator „%s“ (bekannt: equal, not, is_empty, and, or, xor, identifier)", name)
+	return nil, fmt.Errorf("unbekannter Operator „%s“ (bekannt: equal, not, is_empty, and, or, xor, identifier)", clip(name))
 }
 
 func (c *converter) ident(v any) (*node, error) {
@@ -564,6 +564,21 @@ func literalFor(n *node, lit any) (any, error) {
 		return strconv.FormatFloat(v, 'f', -1, 64), nil
 	}
 	return nil, fmt.Errorf("„%v“ ist kein Text für das Feld %s", lit, e.ID)
+}
+
+// clip makes a string from outside fit a one-line message: control
+// characters become spaces, and it is cut to 60 characters.
+func clip(s string) string {
+	r := []rune(strings.Map(func(c rune) rune {
+		if c < ' ' || c == 0x7f {
+			return ' '
+		}
+		return c
+	}, s))
+	if len(r) > 60 {
+		return string(r[:57]) + "…"
+	}
+	return string(r)
 }
 
 // short renders a value for a message, at most 60 characters.
