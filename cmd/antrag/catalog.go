@@ -282,7 +282,8 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	fs.StringVar(&svc.DurationText, "duration", "", "erwartete Dauer, z. B. \"etwa 15 Minuten\"")
 	fs.StringVar(&svc.Description, "description", "", "kurze Beschreibung für die Startseite")
 	codelists := fs.String("codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
-	translated := fs.String("translated-rules", "", "übersetzte Regeln (JSON, Element-ID@Version → Regeln) für diese Formularversion")
+	translated := fs.String("translated-rules", getenv("ANTRAG_TRANSLATED_RULES"),
+		"Datei oder Verzeichnis mit FITKOs übersetzten Regeln für diese Formularversion (aus einem Verzeichnis oder ANTRAG_TRANSLATED_RULES nur die der Elemente des Schemas)")
 	corrections := fs.String("corrections", "", "Korrekturen von Regeln (JSON: eine Korrektur oder eine Liste) für diese Formularversion")
 	var ack ackFlag
 	fs.Var(&ack, "acknowledge-unsupported", ackUsage)
@@ -306,7 +307,8 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	cand, acknowledged, err := preparePublication(xdf, file, cat, *translated, *corrections, ack.a) // service_rules.go
+	library := *translated != "" && *translated == getenv("ANTRAG_TRANSLATED_RULES")
+	cand, acknowledged, err := preparePublication(xdf, file, cat, *translated, library, *corrections, ack.a) // service_rules.go
 	if err != nil {
 		return fmt.Errorf("nicht veröffentlicht: %w", err)
 	}

@@ -301,11 +301,12 @@ func codelistCatalog(dir string) (*fim.Catalog, error) {
 }
 
 // preparePublication imports the file of `antrag service publish`,
-// compiles it with the translated rules (a file, or a directory of which
-// the translations of the schema's elements are taken) and corrections
-// given, and checks the acknowledgement. The error is the German reason
-// nothing is published.
-func preparePublication(xdf []byte, file string, cat *fim.Catalog, translated, corrections string, ack catalog.Acknowledgement) (*catalog.Candidate, []string, error) {
+// compiles it with the translated rules and corrections given, and checks
+// the acknowledgement. Of translated rules from a library (the installation's
+// ANTRAG_TRANSLATED_RULES) or a directory, only those of the schema's
+// elements are taken; a file given names only elements of the schema. The
+// error is the German reason nothing is published.
+func preparePublication(xdf []byte, file string, cat *fim.Catalog, translated string, library bool, corrections string, ack catalog.Acknowledgement) (*catalog.Candidate, []string, error) {
 	cand, err := catalog.Import(xdf, file, cat)
 	if err != nil {
 		return nil, nil, err
@@ -320,10 +321,10 @@ func preparePublication(xdf []byte, file string, cat *fim.Catalog, translated, c
 			return nil, nil, fmt.Errorf("--translated-rules: %w", err)
 		}
 		src.Translations = t
-		if fi, err := os.Stat(translated); err == nil && fi.IsDir() {
-			// A directory is a library for many schemas: only this
-			// schema's elements (in any version, so that a wrong
-			// version is still reported) count.
+		if fi, err := os.Stat(translated); library || err == nil && fi.IsDir() {
+			// A library for many schemas: only this schema's elements
+			// (in any version, so that a wrong version is still
+			// reported) count.
 			src.Translations = src.ForSchema(cand.Schema).Translations
 		}
 	}

@@ -415,3 +415,58 @@ func hasInput(t *testing.T, body string, f *journey.Form, id string) bool {
 	}
 	return false
 }
+
+// TestPublishTranslatedRulesLibrary: translated rules from a directory or
+// from ANTRAG_TRANSLATED_RULES are a library for many schemas, of which a
+// publication takes its schema's elements; an element of the schema in
+// another version than the schema's is still refused.
+func TestPublishTranslatedRulesLibrary(t *testing.T) {
+	t.Parallel()
+	lib := t.TempDir()
+	tr, err := os.ReadFile(rsDir + "/translated.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byKey map[string]json.RawMessage
+	if err := json.Unmarshal(tr, &byKey); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(lib, "G99000000001_1.0.0.json"), string(byKey["G99000000001@1.0.0"]))
+	writeFile(t, filepath.Join(lib, "G00000000123_2.0.0.json"), `[{"effect": "require", "target": "self.F00000000456"}]`)
+	env := map[string]string{"ANTRAG_DATA": filepath.Join(t.TempDir(), "daten"), "ANTRAG_TRANSLATED_RULES": lib}
+	if err := startServe(t, env).stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runUserOut(t, env, "", "tenant", "add", "--slug", "erfurt", "--name", "Stadt Erfurt", "--authority", "Ordnungsamt"); err != nil {
+		t.Fatal(err)
+	}
+	publish := func(env map[string]string, extra ...string) (string, error) {
+		out, stderr, err := runUserOut(t, env, "", append(append([]string{"service", "publish", "--tenant", "erfurt", "--slug", rsSlug,
+			"--operator", "m.muster"}, extra...), rsXDF)...)
+		return out + stderr, err
+	}
+	// From the environment: the translation of G1 is the source of both
+	// its Regeln (the other element's file is not this schema's), so
+	// nothing stays unsupported.
+	out, err := publish(env)
+	if err != nil || !strings.Contains(out, "Formularversion 1") {
+		t.Fatalf("publish with the library: %v\n%s", err, out)
+	}
+	list, _, err := runUserOut(t, env, "", "service", "rules", "list", "--tenant", "erfurt", "--slug", rsSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRuleRow(t, list, rsR1, "compiled", "translation")
+	wantRuleRow(t, list, rsR2, "compiled", "translation")
+	if !strings.Contains(list, "Übersetzungen für 1 Element(e)") {
+		t.Errorf("rules list header:\n%s", list)
+	}
+
+	// A directory given as --translated-rules is read the same; a
+	// translation of the schema's element in another version is refused.
+	writeFile(t, filepath.Join(lib, "G99000000001_9.9.9.json"), string(byKey["G99000000001@1.0.0"]))
+	plain := map[string]string{"ANTRAG_DATA": env["ANTRAG_DATA"]}
+	if out, err := publish(plain, "--translated-rules", lib, "--acknowledge-unsupported"); err == nil || !strings.Contains(err.Error(), "G99000000001@9.9.9") {
+		t.Errorf("publish with a wrong version in the directory: %v\n%s", err, out)
+	}
+}
