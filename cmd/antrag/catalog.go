@@ -364,6 +364,7 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(stdout, "  nicht unterstützt, bestätigt: %s\n", strings.Join(acknowledged, ", "))
 	}
 	fmt.Fprintf(stdout, "\nVeröffentlicht: /%s/dienste/%s, Formularversion %d (%s %s)\n", t.Slug, svc.Slug, fv.Version, fv.FIMID, fv.FIMVersion)
+	droppedSourcesHint(ctx, st, t.ID, ev.FromVersionID, cand, stdout) // service_rules.go
 	return nil
 }
 

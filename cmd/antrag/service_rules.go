@@ -345,6 +345,39 @@ func preparePublication(xdf []byte, file string, cat *fim.Catalog, translated st
 	return cand, acknowledged, nil
 }
 
+// droppedSourcesHint tells the operator when the version a publication
+// replaced had corrections that the new one lacks: a publication takes only
+// the rule sources given to it.
+func droppedSourcesHint(ctx context.Context, st *store.DB, tenantID, previousID string, c *catalog.Candidate, stdout io.Writer) {
+	if previousID == "" {
+		return
+	}
+	prev, err := st.FormVersion(ctx, tenantID, previousID)
+	if err != nil {
+		return // only a hint
+	}
+	old, err := catalog.DecodeSources(prev.RuleSources)
+	if err != nil || old == nil || len(old.Corrections) == 0 {
+		return
+	}
+	kept := map[string]bool{}
+	if c.Sources != nil {
+		for _, k := range c.Sources.Corrections {
+			kept[catalog.Key(k.Rule, k.Version)] = true
+		}
+	}
+	var dropped []string
+	for _, k := range old.Corrections {
+		if !kept[catalog.Key(k.Rule, k.Version)] {
+			dropped = append(dropped, regelName(k.Rule, k.Version))
+		}
+	}
+	if len(dropped) > 0 {
+		fmt.Fprintf(stdout, "Hinweis: Formularversion %d hatte Korrekturen, die diese Version nicht hat: %s (mit --corrections oder antrag service rules set wieder setzen)\n",
+			prev.Version, strings.Join(dropped, ", "))
+	}
+}
+
 // refusal says why a publication or change was refused, with what the
 // operator can do about unacknowledged unsupported Regeln.
 func refusal(err error) string {

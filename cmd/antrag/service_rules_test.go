@@ -276,6 +276,14 @@ func testRuleSources(t *testing.T, env map[string]string) {
 		t.Errorf("audit trail has %d lines, want a header and 4 entries:\n%s", n, log)
 	}
 
+	// A publication takes only the sources given to it, and says which
+	// corrections of the version it replaces it lacks.
+	out, err = publish("--acknowledge-unsupported")
+	if err != nil || !strings.Contains(out, "Formularversion 5") ||
+		!strings.Contains(out, "Hinweis: Formularversion 4 hatte Korrekturen, die diese Version nicht hat: "+rsR1+"@1.0.0") {
+		t.Errorf("publish without the corrections of the version before: %v\n%s", err, out)
+	}
+
 	// Without a translation, removing a correction leaves its Regel
 	// unsupported again: that needs acknowledging, while the Regel
 	// acknowledged for the version the change is made on stays so.
