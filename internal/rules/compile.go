@@ -125,8 +125,20 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 	}
 	for _, st := range statements(lex(text)) {
 		p.toks, p.pos = st, 0
+		if err := p.landHeader(); err != nil {
+			return nil, err
+		}
+		if p.atEnd() {
+			continue
+		}
+		start := len(p.effects)
 		if err := p.statement(); err != nil {
 			return nil, err
+		}
+		if p.section != nil {
+			for i := start; i < len(p.effects); i++ {
+				p.effects[i].When = and(p.section, p.effects[i].When)
+			}
 		}
 	}
 	if err := p.fillOthers(); err != nil {
@@ -215,8 +227,8 @@ func (p *ruleParser) statement() error {
 		return p.land()
 	case first.is("wenn"):
 		return p.conditional()
-	case p.has("wenn"):
-		return p.postfix()
+	case p.refAhead():
+		return p.declarative()
 	}
 	return p.fail("Satz nicht verstanden: „%s“", p.rest())
 }
@@ -269,43 +281,41 @@ func (p *ruleParser) conditional() error {
 	return nil
 }
 
-// postfix: "X [, Y und Z] ist/sind nur dann zu befüllen, wenn cond" and
-// "[Das Feld] X ist ein Pflichtfeld, wenn cond".
-func (p *ruleParser) postfix() error {
+// declarative: a statement whose subject is the element, with an optional
+// condition after it:
+//
+//	Das Datenfeld X muss befüllt werden.
+//	Die Datenfeldgruppe X darf nicht angezeigt werden.
+//	X [, Y und Z] ist/sind nur dann zu befüllen, wenn cond
+//	[Das Feld] X ist ein Pflichtfeld, wenn cond
+//
+// (see verbPhrase for the verbs).
+func (p *ruleParser) declarative() error {
 	ts, err := p.targets()
 	if err != nil {
 		return err
 	}
-	p.accept("ist", "sind")
-	var kind Kind
-	switch {
-	case p.accept("nur"):
-		p.accept("dann")
-		p.accept("zu")
-		if !p.accept("befüllen", "füllen", "ausfüllen", "beantworten") {
-			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
-		}
-		kind = Show
-	case p.accept("ein", "eine") || p.peek(0).is("pflichtfeld", "pflichtangabe"):
-		if !p.accept("pflichtfeld", "pflichtangabe") {
-			return p.fail("„ist ein …“ nicht verstanden: „%s“", p.rest())
-		}
-		kind = Require
-	default:
-		return p.fail("Satz nicht verstanden: „%s“", p.rest())
+	verb := p.next()
+	if !verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") {
+		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
+	}
+	start := len(p.effects)
+	if err := p.verbPhrase(verb.lower, ts, nil); err != nil {
+		return err
 	}
 	p.acceptPunct(",")
-	if !p.accept("wenn") {
-		return p.fail("erwartet „wenn“ bei „%s“", p.rest())
-	}
-	cond, err := p.condition()
-	if err != nil {
-		return err
+	if p.accept("wenn") {
+		cond, err := p.condition()
+		if err != nil {
+			return err
+		}
+		for i := start; i < len(p.effects); i++ {
+			p.effects[i].When = cond
+		}
 	}
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}
-	p.add(kind, ts, cond)
 	return nil
 }
 
@@ -379,6 +389,34 @@ func (p *ruleParser) atLeastOne() error {
 		msg = fmt.Sprintf("Bitte wählen Sie mindestens eine der Möglichkeiten %s.", labelList(ns))
 	}
 	p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, Check: or(xs...), Message: msg})
+	return nil
+}
+
+// atLeastOneIn: "… dann muss mindestens eines der Felder A, B oder C
+// befüllt sein/werden", a validation under a condition.
+func (p *ruleParser) atLeastOneIn(when any) error {
+	p.accept("mindestens")
+	p.accept("ein", "eines", "einer")
+	p.accept("der")
+	p.accept("folgenden")
+	p.accept("felder", "feldgruppe")
+	ns, err := p.refList()
+	if err != nil {
+		return err
+	}
+	if len(ns) < 2 {
+		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
+	}
+	if !p.accept("befüllt", "angegeben") {
+		return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
+	}
+	p.accept("sein", "werden")
+	var xs []any
+	for _, n := range ns {
+		xs = append(xs, filled(vr(n.path)))
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, When: when, Check: or(xs...),
+		Message: fmt.Sprintf("Bitte füllen Sie mindestens eines der Felder %s aus.", labelList(ns))})
 	return nil
 }
 
@@ -530,6 +568,62 @@ var landNames = map[string]string{
 	"hessen": "HE", "mecklenburg-vorpommern": "MV", "niedersachsen": "NI", "nordrhein-westfalen": "NW",
 	"rheinland-pfalz": "RP", "saarland": "SL", "sachsen": "SN", "sachsen-anhalt": "ST", "schleswig-holstein": "SH",
 	"thüringen": "TH",
+}
+
+// landHeader reads the heading of a Land section at the start of a
+// statement and makes it the guard of what follows, up to the next
+// heading:
+//
+//	Für das Land NW gilt[:]
+//	Für die Länder NW, SL und SN gilt[:]
+//	Für Sachsen gilt[:]
+//	Für alle anderen Länder gilt[:]   (the Länder no earlier heading named)
+//
+// The statement may go on after the heading ("Für das Land NW gilt: Das
+// Datenfeld … muss befüllt werden."); the tokens left are that rest.
+func (p *ruleParser) landHeader() error {
+	if !p.peek(0).is("für") {
+		return nil
+	}
+	var codes []string
+	others := false
+	k := 1
+	for ; ; k++ {
+		t := p.peek(k)
+		switch {
+		case t.is("gilt"):
+		case t.kind == tokWord && landCodes[t.text] != "":
+			codes = append(codes, landCodes[t.text])
+			continue
+		case t.kind == tokWord && landNames[t.lower] != "":
+			codes = append(codes, landNames[t.lower])
+			continue
+		case t.is("anderen"):
+			others = true
+			continue
+		case t.is("das", "die", "den", "alle", "land", "länder", "und") || t.punct(","):
+			continue
+		default:
+			return nil // not a heading: "Für die Länder RP und ST muss …"
+		}
+		break
+	}
+	switch {
+	case others && len(codes) == 0:
+		if len(p.named) == 0 {
+			return p.fail("„alle anderen Länder“ ohne zuvor genannte Länder")
+		}
+		p.section = not(op("in", vr(VarBundesland), toAny(p.named)))
+	case len(codes) > 0 && !others:
+		p.named = append(p.named, codes...)
+		p.section = op("in", vr(VarBundesland), toAny(codes))
+	default:
+		return p.fail("Länderabschnitt ohne Land: „%s“", p.rest())
+	}
+	p.pos += k + 1
+	p.acceptPunct(":")
+	p.toks, p.pos = p.toks[p.pos:], 0
+	return nil
 }
 
 func (p *ruleParser) landMentioned() bool {

@@ -28,6 +28,10 @@ type ruleParser struct {
 	// Bundesland family: the set of Länder the previous sentence named.
 	landSet     []string
 	landNegated bool
+	// Land sections ("Für das Land NW gilt: …"): the guard of the current
+	// section, nil outside one, and the Länder named by headings so far.
+	section any
+	named   []string
 }
 
 type othersRef struct {
@@ -157,7 +161,7 @@ func (p *ruleParser) targets() ([]*node, error) {
 
 // isVerb reports whether t starts an effect phrase.
 func isVerb(t token) bool {
-	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird")
+	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird", "erscheint")
 }
 
 func (p *ruleParser) add(kind Kind, targets []*node, when any) {
@@ -238,9 +242,9 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			default:
 				return nil, p.fail("„blende …“ ohne aus/ein: „%s“", p.rest())
 			}
-		case t.is("muss", "darf", "kann", "wird"):
+		case t.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 			p.pos++
-			err = p.modal(t.lower, when)
+			err = p.verbPhrase(t.lower, nil, when)
 		case t.kind == tokRef:
 			// "DANN G1 "…", G2 "…" UND deaktiviere …": a list without verb
 			// activates.
@@ -270,26 +274,97 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 	}
 }
 
-// modal reads the phrases after muss, darf, kann and wird:
+// verbPhrase reads what follows a finite verb of an effect (muss, darf,
+// kann, wird, ist/sind, erscheint), with the element(s) it acts on either
+// written after the verb or given as ts (the subject of a statement such as
+// "Das Datenfeld X muss befüllt werden"); without either, the last targets
+// (es, sie, or an elided subject as in "erscheint X und muss befüllt
+// werden"):
 //
-//	muss [die Feldgruppe] X befüllt sein/werden    require
-//	muss X nicht befüllt sein                       (no effect: optional)
-//	muss X angezeigt werden                         (no effect: visible)
-//	darf X nicht befüllt sein / angezeigt werden   hide
-//	darf X nicht leer sein                          require
-//	kann X befüllt werden                           show
-//	wird X zur / eine Pflichtangabe                 require
-func (p *ruleParser) modal(verb string, when any) error {
-	ts, err := p.targets()
-	if err != nil {
-		return err
+//	muss X befüllt sein/werden                    require
+//	muss X als <Beschreibung> angegeben werden    require
+//	muss X nicht befüllt sein                     (no effect: optional)
+//	muss/kann X angezeigt werden                  show
+//	muss mindestens eines der Felder A, B oder C befüllt sein   validate
+//	darf X nicht befüllt sein / angezeigt werden  hide
+//	darf X nicht leer sein                        require
+//	kann X befüllt werden                         show
+//	wird X zur/eine Pflichtangabe                 require
+//	wird X angezeigt / ausgeblendet / nicht angezeigt   show / hide
+//	ist X zu befüllen / ein Pflichtfeld            require
+//	ist X anzuzeigen / nur dann zu befüllen        show
+//	ist X auszublenden / nicht zu befüllen / nicht anzuzeigen   hide
+//	erscheint X                                   show
+func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
+	if verb == "muss" && ts == nil && p.peek(0).is("mindestens") {
+		return p.atLeastOneIn(when)
+	}
+	if ts == nil {
+		var err error
+		if ts, err = p.phraseTargets(); err != nil {
+			return err
+		}
+	}
+	if verb == "erscheint" {
+		p.add(Show, ts, when)
+		return nil
 	}
 	neg := p.accept("nicht")
+	if p.accept("nur") {
+		p.accept("dann")
+		if neg || (verb != "ist" && verb != "sind") {
+			return p.fail("„%s … nur dann“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		p.accept("zu")
+		if !p.accept("befüllen", "anzuzeigen") {
+			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
+		}
+		p.add(Show, ts, when)
+		return nil
+	}
+	if p.accept("als") {
+		// "muss Feldgruppe G als Anschrift im Inland angegeben werden":
+		// the description says how, the verb says that.
+		for k := 0; k < 8 && !p.atEnd() && !p.peek(0).is("befüllt", "angegeben", "angezeigt"); k++ {
+			if p.peek(0).is("pflichtangabe") {
+				verb = "wird"
+			}
+			p.pos++
+		}
+		if verb == "wird" && !p.peek(0).is("befüllt", "angegeben", "angezeigt") {
+			p.accept("werden")
+			p.add(Require, ts, when)
+			return nil
+		}
+	}
+	gerund := verb == "ist" || verb == "sind"
 	switch {
-	case p.accept("befüllt", "ausgefüllt", "angegeben"):
+	case gerund && p.accept("zu"):
+		if !p.accept("befüllen", "angeben") {
+			return p.fail("„%s … zu …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Require, ts, when)
+		}
+	case gerund && p.accept("anzuzeigen"):
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Show, ts, when)
+		}
+	case gerund && p.accept("auszublenden"):
+		p.add(Hide, ts, when)
+	case gerund && (p.accept("ein", "eine") || p.peek(0).is("pflichtangabe")):
+		if !p.accept("pflichtangabe") || neg {
+			return p.fail("„%s … ein …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		p.add(Require, ts, when)
+	case p.accept("befüllt", "angegeben"):
 		p.accept("sein", "werden")
 		switch {
-		case verb == "muss" && !neg:
+		case verb == "muss" && !neg, verb == "ist" && !neg, verb == "sind" && !neg:
 			p.add(Require, ts, when)
 		case verb == "muss" && neg:
 			// "muss nicht befüllt sein": optional, nothing to do.
@@ -303,13 +378,19 @@ func (p *ruleParser) modal(verb string, when any) error {
 	case p.accept("angezeigt"):
 		p.accept("werden", "sein")
 		switch {
-		case verb == "darf" && neg:
+		case verb == "darf" && neg, verb == "wird" && neg:
 			p.add(Hide, ts, when)
-		case verb == "muss" && !neg, verb == "kann" && !neg:
+		case !neg && (verb == "muss" || verb == "kann" || verb == "wird"):
 			p.add(Show, ts, when)
 		default:
 			return p.fail("„%s … angezeigt“ nicht verstanden", verb)
 		}
+	case p.accept("ausgeblendet"):
+		p.accept("werden", "sein")
+		if neg || verb == "kann" || verb == "darf" {
+			return p.fail("„%s … ausgeblendet“ nicht verstanden", verb)
+		}
+		p.add(Hide, ts, when)
 	case p.accept("leer"):
 		p.accept("sein", "bleiben")
 		if verb != "darf" || !neg {
@@ -319,7 +400,7 @@ func (p *ruleParser) modal(verb string, when any) error {
 	case verb == "wird" && !neg:
 		p.accept("zur", "zu", "eine")
 		p.accept("einer")
-		if !p.accept("pflichtangabe", "pflichtfeld") {
+		if !p.accept("pflichtangabe") {
 			return p.fail("„wird …“ ohne Pflichtangabe: „%s“", p.rest())
 		}
 		p.add(Require, ts, when)
@@ -327,6 +408,18 @@ func (p *ruleParser) modal(verb string, when any) error {
 		return p.fail("„%s …“ nicht verstanden: „%s“", verb, p.rest())
 	}
 	return nil
+}
+
+// phraseTargets reads the elements an effect verb acts on: written out,
+// a pronoun (es, sie), or, with neither, the last targets.
+func (p *ruleParser) phraseTargets() ([]*node, error) {
+	if p.refAhead() || p.peek(0).is("es", "sie") {
+		return p.targets()
+	}
+	if len(p.lastTargets) > 0 {
+		return p.lastTargets, nil
+	}
+	return p.targets()
 }
 
 // subject is what a comparison is about.
@@ -400,7 +493,8 @@ func targetStop(p *ruleParser, k int) bool {
 		return true
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
-		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "ansonsten", "dann", "bei", "für")
+		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
+		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei")
 }
 
 // refList reads "A, B, C oder D" / "A, B und C".
@@ -665,7 +759,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		// mit "Ja" belegt ist
 		p.pos++
 		vt := p.next()
-		p.accept("belegt")
+		p.accept("befüllt") // "belegt"
 		p.accept("ist", "sind")
 		return p.each(s, func(n *node) (any, error) {
 			v, err := p.literal(n, vt)
@@ -738,7 +832,7 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)"
 	if p.peek(0).is("alle") && p.peek(1).is("anderen") {
 		p.pos += 2
-		for p.accept("möglichen", "ausprägungen", "werte", "der", "codeliste") {
+		for p.accept("möglichen", "wert", "der", "codeliste") {
 		}
 		if o != "=" || s.kind != "elem" {
 			return nil, p.fail("„alle anderen Ausprägungen“ nur mit „=“ verstanden")
