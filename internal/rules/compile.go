@@ -223,6 +223,8 @@ func (p *ruleParser) statement() error {
 		return nil
 	case p.has("liegen") && p.has("vor", "nach") && p.has("datum"):
 		return p.dateOrder()
+	case p.explanatory():
+		return nil
 	case p.landMentioned():
 		return p.land()
 	case first.is("wenn"):
@@ -624,6 +626,18 @@ func (p *ruleParser) landHeader() error {
 	p.acceptPunct(":")
 	p.toks, p.pos = p.toks[p.pos:], 0
 	return nil
+}
+
+// explanatory reports a sentence that explains rather than rules: it
+// names no element, no Land, uses no effect verb and no pronoun for an
+// earlier element ("Die Mitgliedstaaten der EU … sind: 124 Belgien, …").
+func (p *ruleParser) explanatory() bool {
+	for _, t := range p.toks {
+		if t.kind == tokRef || isVerb(t) || t.is("es", "sie", "wenn", "auszublenden", "anzuzeigen", "befüllen", "pflichtangabe") {
+			return false
+		}
+	}
+	return !p.landMentioned()
 }
 
 func (p *ruleParser) landMentioned() bool {

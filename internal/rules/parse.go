@@ -32,6 +32,9 @@ type ruleParser struct {
 	// section, nil outside one, and the Länder named by headings so far.
 	section any
 	named   []string
+	// current is the element whose reference was read last, for telling
+	// its code values from the rest of its name.
+	current *node
 }
 
 type othersRef struct {
@@ -443,6 +446,7 @@ func (p *ruleParser) expectRef() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.current = n
 	p.skipLabel(subjectStop)
 	return n, nil
 }
@@ -479,8 +483,13 @@ func subjectStop(p *ruleParser, k int) bool {
 	case t.kind == tokOp && t.text != "-", t.kind == tokRef, t.punct(","):
 		return true
 	case t.kind == tokString || t.kind == tokNumber:
-		// A value given without operator: 'bei F "02 …" angegeben wird'.
-		return p.peek(k+1).is("angegeben", "ausgewählt", "gewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt", "gewählt"))
+		// A value given without operator: 'bei F "02 …" angegeben wird',
+		// "Wenn F 01 Natürliche Person, dann …".
+		return p.peek(k+1).is("angegeben", "ausgewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt")) ||
+			p.isCode(p.current, t)
+	}
+	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
+		return true // "F ein Staat gewählt wird, der …"
 	}
 	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "mit", "wird", "wurde",
 		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
@@ -726,6 +735,8 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		}
 		p.accept("ist", "sind")
 		return x, nil
+	case t.is("ein", "eine", "einen") && s.kind == "elem" && p.peek(2).is("ausgewählt", "angegeben"):
+		return p.setMembership(s.nodes[0])
 	case t.is("leer"):
 		p.pos++
 		p.accept("ist", "sind")
@@ -768,6 +779,10 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 			}
 			return p.eqLit(n, v), nil
 		})
+	case (t.kind == tokString || t.kind == tokNumber || t.kind == tokWord) && s.kind == "elem" && p.isCode(s.nodes[0], t) &&
+		!p.peek(1).is("angegeben", "ausgewählt") && !(p.peek(1).kind == tokString && p.peek(2).is("angegeben", "ausgewählt")):
+		// "Wenn F 01 Natürliche Person, dann …": a code without operator.
+		return p.compare(s, "=")
 	case t.kind == tokString || t.kind == tokNumber:
 		// bei F "02 …" angegeben wird
 		vt := p.next()
@@ -787,6 +802,65 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		})
 	}
 	return nil, p.fail("Vergleich nicht verstanden: „%s“", p.rest())
+}
+
+// setMembership reads membership in a named set of states (sets.txt):
+//
+//	[in F] ein Staat gewählt wird, der [nicht] zur EU, zum EWR oder zur Schweiz gehört
+//
+// The sets named are joined. For an element that repeats (several
+// nationalities), the positive form holds when one of the entries belongs
+// to the sets, and the negated form is its complement: none belongs.
+func (p *ruleParser) setMembership(n *node) (any, error) {
+	p.pos += 2 // "ein Staat"
+	p.accept("ausgewählt", "angegeben")
+	p.accept("wird", "ist", "wurde")
+	p.acceptPunct(",")
+	p.accept("der", "die", "das", "welcher", "welche")
+	neg := p.accept("nicht")
+	var sets []string
+	for {
+		p.accept("zur", "zum", "zu", "der", "den", "dem")
+		set, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):])
+		if k == 0 {
+			break
+		}
+		sets = append(sets, set)
+		p.pos += k
+		save := p.pos
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+		if !p.peek(0).is("zur", "zum", "zu", "der", "den", "dem") {
+			if s, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):]); s == "" || k == 0 {
+				p.pos = save
+				break
+			}
+		}
+	}
+	if len(sets) == 0 {
+		return nil, p.fail("Menge von Staaten nicht verstanden: „%s“", p.rest())
+	}
+	if !p.accept("gehört") {
+		return nil, p.fail("erwartet „gehört“ bei „%s“", p.rest())
+	}
+	codes, err := namedSets.codes(n, sets)
+	if err != nil {
+		return nil, p.fail("%v", err)
+	}
+	var in any
+	if n.repeats() {
+		var xs []any
+		for _, c := range codes {
+			xs = append(xs, op("in", c, vr(n.path)))
+		}
+		in = or(xs...)
+	} else {
+		in = op("in", vr(n.path), codes)
+	}
+	if neg {
+		return and(filled(vr(n.path)), not(in)), nil
+	}
+	return in, nil
 }
 
 // each applies build to every node of the subject and combines: any for
@@ -843,6 +917,9 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		return x, nil
 	}
 	vt := p.next()
+	if s.kind != "only" && s.kind != "datediff" {
+		return p.valueList(s, o, vt)
+	}
 	if vt.kind == tokNumber && p.peek(0).kind == tokString {
 		p.pos++ // 001 "in Deutschland": the code with its name
 	}
@@ -883,6 +960,145 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		}
 		return nil, p.fail("Operator %s nicht verstanden", o)
 	})
+}
+
+// valueList reads the values compared with a subject, the first (vt)
+// already taken: each value may carry its name ("003 - Änderung der
+// Anschrift", 001 "liegt vor", "S Eintragung im Stiftungsverzeichnis"),
+// and further values follow after ODER, UND or a comma ("= 121000 GbR UND
+// 340000 GmbH i.G. UND …"). "=" with a list means one of the values;
+// "<>" none of them. For an element that repeats, "= A UND B" means both
+// are among its entries.
+func (p *ruleParser) valueList(s *subject, o string, vt token) (any, error) {
+	vals := []token{vt}
+	joins := []string{}
+	p.skipValueName(s, vt)
+	for {
+		save := p.pos
+		p.acceptPunct(",")
+		j := p.peek(0)
+		if j.is("oder", "und") && p.isValue(s, p.peek(1)) && !(p.peek(2).kind == tokOp && p.peek(2).text != "-") {
+			p.pos++
+			v := p.next()
+			vals = append(vals, v)
+			joins = append(joins, j.lower)
+			p.skipValueName(s, v)
+			continue
+		}
+		p.pos = save
+		break
+	}
+	build := func(vt token) (any, error) {
+		return p.each(s, func(n *node) (any, error) {
+			v, err := p.literal(n, vt)
+			if err != nil {
+				return nil, err
+			}
+			switch o {
+			case "=":
+				return p.eqLit(n, v), nil
+			case "<>":
+				return p.neqLit(n, v), nil
+			case "<", ">", "<=", ">=":
+				if _, isNum := v.(float64); !isNum || n.repeats() {
+					return nil, p.fail("„%s“ mit einem Wert, der keine Zahl ist", o)
+				}
+				return and(filled(vr(n.path)), op(o, vr(n.path), v)), nil
+			}
+			return nil, p.fail("Operator %s nicht verstanden", o)
+		})
+	}
+	var xs []any
+	for _, v := range vals {
+		x, err := build(v)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	if len(xs) == 1 {
+		return xs[0], nil
+	}
+	if o != "=" && o != "<>" {
+		return nil, p.fail("„%s“ mit mehreren Werten", o)
+	}
+	all := o == "<>"
+	if o == "=" && s.kind == "elem" && s.nodes[0].repeats() && !slices.Contains(joins, "oder") {
+		all = true
+	}
+	if all {
+		return and(xs...), nil
+	}
+	return or(xs...), nil
+}
+
+// isCode reports whether t spells one of the codes of element n.
+func (p *ruleParser) isCode(n *node, t token) bool {
+	if n == nil || n.el == nil || n.el.Kind != form.KindField || !n.el.HasCodes() {
+		return false
+	}
+	if t.kind != tokNumber && t.kind != tokString && t.kind != tokWord {
+		return false
+	}
+	_, err := p.literal(n, t)
+	return err == nil
+}
+
+// isValue reports whether t can start another value for subject s: a
+// number, a quoted string, or a word that is one of the element's codes.
+func (p *ruleParser) isValue(s *subject, t token) bool {
+	switch t.kind {
+	case tokNumber, tokString:
+		return true
+	case tokWord:
+		return len(s.nodes) > 0 && p.isCode(s.nodes[0], t)
+	}
+	return false
+}
+
+// skipValueName skips the name written after a code: '001 "liegt vor"',
+// "003 - Änderung der Anschrift", "340000 GmbH i.G.". It stops before
+// what cannot belong to a name: an operator, an element, a comma, a verb,
+// DANN, WENN, or ODER/UND followed by another value, an element or an
+// operator.
+func (p *ruleParser) skipValueName(s *subject, vt token) {
+	if vt.kind == tokString {
+		return // the value is the quoted text itself
+	}
+	if vt.kind == tokNumber && p.peek(0).kind == tokString {
+		p.pos++
+		return
+	}
+	if vt.kind == tokWord && !(len(s.nodes) > 0 && s.nodes[0].el != nil && s.nodes[0].el.HasCodes()) {
+		return // "wahr", "ja": no code, no name
+	}
+	if p.peek(0).kind == tokOp && p.peek(0).text == "-" {
+		p.pos++
+	}
+	for k := 0; k < 16; k++ {
+		t := p.peek(0)
+		switch {
+		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
+			t.is("dann", "wenn", "sonst", "wobei", "ist", "sind"), isVerb(t):
+			return
+		case t.is("oder", "und"):
+			nx := p.peek(1)
+			if p.isValue(s, nx) || nx.kind == tokOp || nx.kind == tokRef || p.refAheadAt(1) {
+				return
+			}
+		}
+		p.pos++
+	}
+}
+
+// refAheadAt reports whether an element reference follows, after filler
+// words, k tokens ahead.
+func (p *ruleParser) refAheadAt(k int) bool {
+	save := p.pos
+	p.pos += k
+	ok := p.refAhead()
+	p.pos = save
+	return ok
 }
 
 // eqLit compares element n with a value: equal, or for an element that
