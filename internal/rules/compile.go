@@ -90,6 +90,14 @@ func compileRule(ix *index, scope *node, r form.Regel) *Rule {
 		return out
 	}
 	if msg := contradiction(ix, out); msg != "" {
+		if bad, someFine := contradictoryLands(ix, out); slices.Contains(out.Vars, VarBundesland) && someFine {
+			// Judged per Land: where it contradicts itself the rule does
+			// not act, elsewhere it does.
+			out.Effects = exceptLands(out.Effects, bad)
+			out.Reason = fmt.Sprintf("Für %s widersprüchlich, dort wirkt die Regel nicht. %s", landList(bad), msg)
+			out.Status = Compiled
+			return out
+		}
 		out.Status, out.Reason, out.Effects = Unsupported, msg, nil
 		return out
 	}
@@ -145,6 +153,9 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 		return nil, err
 	}
 	if len(p.effects) == 0 {
+		if p.skipped != "" {
+			return nil, fmt.Errorf("Satz nicht verstanden: „%s“ (nennt weder Element noch Wirkung)", p.skipped)
+		}
 		return nil, fmt.Errorf("Keine Wirkung erkannt.")
 	}
 	return p.effects, nil
@@ -224,6 +235,9 @@ func (p *ruleParser) statement() error {
 	case p.has("liegen") && p.has("vor", "nach") && p.has("datum"):
 		return p.dateOrder()
 	case p.explanatory():
+		if p.skipped == "" {
+			p.skipped = p.rest()
+		}
 		return nil
 	case p.landMentioned():
 		return p.land()
@@ -739,6 +753,44 @@ func (p *ruleParser) landClause(toks []token) error {
 		return p.fail("Länderregel nicht verstanden: „%s“", tokensText(toks))
 	}
 	return nil
+}
+
+// exceptLands guards effects so that they do not act for the Länder in
+// bad ("" standing for no Land).
+func exceptLands(effects []Effect, bad []string) []Effect {
+	var codes []string
+	none := false
+	for _, l := range bad {
+		if l == "" {
+			none = true
+		} else {
+			codes = append(codes, l)
+		}
+	}
+	var guard []any
+	if none {
+		guard = append(guard, filled(vr(VarBundesland)))
+	}
+	if len(codes) > 0 {
+		guard = append(guard, not(op("in", vr(VarBundesland), toAny(codes))))
+	}
+	out := make([]Effect, len(effects))
+	for i, e := range effects {
+		e.When = and(append(slices.Clone(guard), e.When)...)
+		out[i] = e
+	}
+	return out
+}
+
+func landList(ls []string) string {
+	var out []string
+	for _, l := range ls {
+		if l == "" {
+			l = "ohne Land"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, ", ")
 }
 
 func toAny(ss []string) []any {

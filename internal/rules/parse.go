@@ -32,6 +32,8 @@ type ruleParser struct {
 	// section, nil outside one, and the Länder named by headings so far.
 	section any
 	named   []string
+	// skipped is the first sentence read as an explanation.
+	skipped string
 	// current is the element whose reference was read last, for telling
 	// its code values from the rest of its name.
 	current *node
@@ -264,6 +266,14 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		if err != nil {
 			return nil, err
 		}
+		// ", wobei nur die Codes A … ODER B … zulässig sind"
+		if p.peek(0).is("wobei") || (p.peek(0).punct(",") && p.peek(1).is("wobei")) {
+			p.acceptPunct(",")
+			p.pos++
+			if err := p.restriction(when); err != nil {
+				return nil, err
+			}
+		}
 		// Another phrase? "UND deaktiviere …", ", zeige …"
 		save := p.pos
 		p.acceptPunct(",")
@@ -413,6 +423,59 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 	return nil
 }
 
+// restriction reads "wobei nur die Codes A … ODER B … zulässig sind" after
+// an effect: of the last target's codes only those named may be chosen
+// while the condition holds.
+func (p *ruleParser) restriction(when any) error {
+	if len(p.lastTargets) != 1 {
+		return p.fail("„wobei nur …“ ohne genau ein Element")
+	}
+	n := p.lastTargets[0]
+	if n.el.Kind != form.KindField || !n.el.HasCodes() || n.repeats() {
+		return p.fail("„wobei nur … zulässig“ für %s, das kein einfaches Auswahlfeld ist", n.el.ID)
+	}
+	if p.accept("für") {
+		if _, err := p.targets(); err != nil {
+			return err
+		}
+	}
+	if !p.accept("nur") {
+		return p.fail("„wobei …“ nicht verstanden: „%s“", p.rest())
+	}
+	p.accept("die", "der", "den")
+	p.accept("wert")
+	s := &subject{kind: "elem", nodes: []*node{n}}
+	var codes []any
+	var names []string
+	for p.isValue(s, p.peek(0)) {
+		vt := p.next()
+		v, err := p.literal(n, vt)
+		if err != nil {
+			return err
+		}
+		codes = append(codes, v)
+		for _, w := range n.el.Codes() {
+			if w.Code == v {
+				names = append(names, "„"+w.Name+"“")
+			}
+		}
+		p.skipValueName(s, vt)
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+	}
+	if len(codes) == 0 {
+		return p.fail("„wobei nur …“ ohne Werte: „%s“", p.rest())
+	}
+	if !p.accept("zulässig") {
+		return p.fail("erwartet „zulässig“ bei „%s“", p.rest())
+	}
+	p.accept("sind", "ist", "sein")
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))),
+		Check:   op("in", vr(n.path), codes),
+		Message: fmt.Sprintf("Bei „%s“ ist hier nur %s zulässig.", n.el.Label(), strings.Join(names, " oder "))})
+	return nil
+}
+
 // phraseTargets reads the elements an effect verb acts on: written out,
 // a pronoun (es, sie), or, with neither, the last targets.
 func (p *ruleParser) phraseTargets() ([]*node, error) {
@@ -491,7 +554,7 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
 		return true // "F ein Staat gewählt wird, der …"
 	}
-	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "mit", "wird", "wurde",
+	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde",
 		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
 }
 
@@ -750,12 +813,51 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		case p.accept("befüllt", "ausgefüllt", "angegeben"):
 			p.accept("ist", "sind")
 			return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
+		case p.peek(0).is("ausgewählt", "bejaht") && s.kind == "elem":
+			// "nicht angekreuzt", "nicht bejaht": anything but yes.
+			p.pos++
+			p.accept("ist", "wurde", "wird")
+			return p.each(s, func(n *node) (any, error) {
+				if n.el.Datentyp != form.DatentypBool && !n.el.HasCodes() {
+					return not(filled(vr(n.path))), nil
+				}
+				v, err := p.literal(n, token{kind: tokWord, text: "ja", lower: "ja"})
+				if err != nil {
+					return nil, err
+				}
+				return p.neqLit(n, v), nil
+			})
+		case p.peek(0).kind == tokOp:
+			// "nicht = 001": the negated comparison.
+			x, err := p.predicate(s)
+			if err != nil {
+				return nil, err
+			}
+			return not(x), nil
 		}
 		return nil, p.fail("„nicht …“ nicht verstanden: „%s“", p.rest())
 	case t.is("befüllt", "ausgefüllt"):
 		p.pos++
 		p.accept("ist", "sind")
 		return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
+	case t.is("ausgewählt", "verneint") && s.kind == "elem":
+		// "F angekreuzt ist", "F verneint wurde": a yes/no field.
+		p.pos++
+		p.accept("wurde", "ist", "wird")
+		return p.each(s, func(n *node) (any, error) {
+			word := "ja"
+			if t.is("verneint") {
+				word = "nein"
+			}
+			if t.is("ausgewählt") && n.el.Datentyp != form.DatentypBool {
+				return filled(vr(n.path)), nil
+			}
+			v, err := p.literal(n, token{kind: tokWord, text: word, lower: word})
+			if err != nil {
+				return nil, err
+			}
+			return p.eqLit(n, v), nil
+		})
 	case t.is("bejaht"):
 		p.pos++
 		p.accept("wurde", "ist")
@@ -1079,7 +1181,7 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 		t := p.peek(0)
 		switch {
 		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
-			t.is("dann", "wenn", "sonst", "wobei", "ist", "sind"), isVerb(t):
+			t.is("dann", "wenn", "sonst", "wobei", "ist", "sind", "zulässig"), isVerb(t):
 			return
 		case t.is("oder", "und"):
 			nx := p.peek(1)
