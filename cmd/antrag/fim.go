@@ -38,16 +38,86 @@ func runFim(ctx context.Context, args []string, getenv func(string) string, stdo
 
 // fimFlags holds the flags every fim subcommand takes.
 type fimFlags struct {
-	fs        *flag.FlagSet
-	stdout    io.Writer // for --help
-	codelists string
+	fs          *flag.FlagSet
+	stdout      io.Writer // for --help
+	codelists   string
+	translated  string
+	corrections string
 }
 
 func newFimFlags(name string, getenv func(string) string, stdout, stderr io.Writer) *fimFlags {
 	f := &fimFlags{fs: flag.NewFlagSet("antrag fim "+name, flag.ContinueOnError), stdout: stdout}
 	f.fs.SetOutput(stderr)
 	f.fs.StringVar(&f.codelists, "codelists", getenv("ANTRAG_CODELISTS"), "Verzeichnis mit zusätzlichen genericode-Codelisten")
+	f.fs.StringVar(&f.translated, "translated-rules", getenv("ANTRAG_TRANSLATED_RULES"),
+		"Datei oder Verzeichnis mit FITKOs maschinenlesbar übersetzten Regeln (Antworten von /api/v1/translated-rules/{id}/{version} als <id>_<version>.json oder <id>/<version>.json)")
+	f.fs.StringVar(&f.corrections, "corrections", "", "JSON-Datei mit Korrekturen einzelner Regeln (Liste), zum Ausprobieren vor der Veröffentlichung")
 	return f
+}
+
+// sources loads --translated-rules and --corrections; nil when neither is
+// given.
+func (f *fimFlags) sources() (*fimSources, error) {
+	if f.translated == "" && f.corrections == "" {
+		return nil, nil
+	}
+	src := &rules.Sources{}
+	if f.translated != "" {
+		tr, err := rules.LoadTranslations(f.translated)
+		if err != nil {
+			return nil, err
+		}
+		src.Translations = tr
+	}
+	if f.corrections != "" {
+		cs, err := rules.LoadCorrections(f.corrections)
+		if err != nil {
+			return nil, err
+		}
+		src.Corrections = cs
+	}
+	return &fimSources{src: src, used: map[string]bool{}}, nil
+}
+
+// fimSources are the rule sources of a fim subcommand, shared by its files.
+type fimSources struct {
+	src  *rules.Sources
+	used map[string]bool // regel ids of corrections some file carries
+}
+
+// compile compiles the rules of s with the sources that concern it (see
+// rules.Sources.ForSchema) and writes their problems to stderr, one line
+// each, prefixed with the file. The problems are not fatal: a translation
+// that cannot be used falls back to the free text, an invalid correction
+// makes its regel unsupported, and both show in the output. A nil fs
+// compiles the free text only.
+func (fs *fimSources) compile(s *form.Schema, file string, stderr io.Writer) *rules.Program {
+	if fs == nil {
+		return rules.Compile(s)
+	}
+	mine := fs.src.ForSchema(s)
+	for _, c := range mine.Corrections {
+		fs.used[c.Rule] = true
+	}
+	if err := mine.Check(s); err != nil {
+		for line := range strings.Lines(err.Error()) {
+			fmt.Fprintf(stderr, "%s: %s\n", file, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return rules.CompileWith(s, mine)
+}
+
+// reportUnused writes the corrections that concern none of the files to
+// stderr.
+func (fs *fimSources) reportUnused(stderr io.Writer) {
+	if fs == nil {
+		return
+	}
+	for _, c := range fs.src.Corrections {
+		if !fs.used[c.Rule] {
+			fmt.Fprintf(stderr, "Korrektur %s@%s: keine der Dateien enthält die Regel %s\n", c.Rule, c.Version, c.Rule)
+		}
+	}
 }
 
 func (f *fimFlags) parse(args []string) error { return parseFlags(f.fs, args, f.stdout) }
@@ -79,6 +149,10 @@ func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	src, err := f.sources()
+	if err != nil {
+		return err
+	}
 	var reports []*fim.Report
 	failed := 0
 	for _, file := range f.fs.Args() {
@@ -88,13 +162,19 @@ func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Wri
 			failed++
 			continue
 		}
-		prog := rules.Compile(s)
+		prog := src.compile(s, file, stderr)
 		for _, r := range prog.Distinct() {
 			rep.AddRuleStatus(r.ID, r.Version, string(r.Status), r.Reason, prog.Line(r))
+			if r.Status == rules.Compiled && r.Reason != "" {
+				// A translation not used, or a correction's note.
+				rep.Warnings = append(rep.Warnings, fim.Warning{Code: fim.WarnRule, Line: prog.Line(r), Count: 1,
+					Message: fmt.Sprintf("Regel %s %s (%s): %s", r.ID, r.Version, r.Origin, r.Reason)})
+			}
 		}
 		rep.File = file
 		reports = append(reports, rep)
 	}
+	src.reportUnused(stderr)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -160,10 +240,18 @@ func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	src, err := f.sources()
+	if err != nil {
+		return err
+	}
 	s, err := importOne(f, "schema")
 	if err != nil {
 		return err
 	}
+	// The JSON Schema does not depend on the rules; the sources are
+	// checked against the schema all the same.
+	src.compile(s, f.fs.Arg(0), stderr)
+	src.reportUnused(stderr)
 	return writeJSON(stdout, s.JSONSchema(*uri))
 }
 
@@ -178,12 +266,21 @@ func fimExample(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return usageError{fmt.Sprintf("antrag fim example: --land %q ist kein Land; erwartet wird das Kürzel eines Landes: %s",
 			*land, strings.Join(rules.LandCodes(), ", "))}
 	}
+	src, err := f.sources()
+	if err != nil {
+		return err
+	}
 	s, err := importOne(f, "example")
 	if err != nil {
 		return err
 	}
+	jf := journey.NewForm(s)
+	if src != nil {
+		jf.Rules = src.compile(s, f.fs.Arg(0), stderr)
+		src.reportUnused(stderr)
+	}
 	// The example satisfies the schema and the compiled rules, as of today.
-	return writeJSON(stdout, journey.NewForm(s).Example(rules.Context{Today: time.Now(), Bundesland: code}))
+	return writeJSON(stdout, jf.Example(rules.Context{Today: time.Now(), Bundesland: code}))
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -23,6 +23,7 @@ type ruleOutput struct {
 	Version string       `json:"version"`
 	Name    string       `json:"name,omitempty"`
 	Status  rules.Status `json:"status"`
+	Origin  rules.Origin `json:"origin"`
 	Reason  string       `json:"reason,omitempty"`
 	Edges   []rules.Edge `json:"edges"`
 }
@@ -41,6 +42,10 @@ func fimRules(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
+	src, err := f.sources()
+	if err != nil {
+		return err
+	}
 	var outs []rulesOutput
 	var total rules.Summary
 	failed := 0
@@ -51,20 +56,21 @@ func fimRules(args []string, getenv func(string) string, stdout, stderr io.Write
 			failed++
 			continue
 		}
-		prog := rules.Compile(s)
+		prog := src.compile(s, file, stderr)
 		out := rulesOutput{File: file, Schema: s.ID, Version: s.Version, Summary: prog.Summary(), Rules: []ruleOutput{}}
 		for _, r := range prog.Distinct() {
 			edges := r.Edges()
 			if edges == nil {
 				edges = []rules.Edge{}
 			}
-			out.Rules = append(out.Rules, ruleOutput{ID: r.ID, Version: r.Version, Name: r.Name, Status: r.Status, Reason: r.Reason, Edges: edges})
+			out.Rules = append(out.Rules, ruleOutput{ID: r.ID, Version: r.Version, Name: r.Name, Status: r.Status, Origin: r.Origin, Reason: r.Reason, Edges: edges})
 		}
 		total.Compiled += out.Summary.Compiled
 		total.Informational += out.Summary.Informational
 		total.Unsupported += out.Summary.Unsupported
 		outs = append(outs, out)
 	}
+	src.reportUnused(stderr)
 	switch {
 	case *asJSON && *summary:
 		type sum struct {
@@ -99,7 +105,7 @@ func fimRules(args []string, getenv func(string) string, stdout, stderr io.Write
 			}
 			fmt.Fprintf(stdout, "%s  %s %s  %s\n", o.File, o.Schema, o.Version, formatSummary(o.Summary))
 			for _, r := range o.Rules {
-				fmt.Fprintf(stdout, "  %s %s  %s  %s\n", r.ID, r.Version, r.Status, r.Name)
+				fmt.Fprintf(stdout, "  %s %s  %s  %s  %s\n", r.ID, r.Version, r.Status, r.Origin, r.Name)
 				if r.Reason != "" {
 					fmt.Fprintf(stdout, "    Grund: %s\n", r.Reason)
 				}

@@ -55,11 +55,14 @@ func TestBrowserEvaluatorAgrees(t *testing.T) {
 		}
 		add(r, d)
 	}
-	// Every compiled condition of every sample, on telling data.
+	// Every compiled condition of every sample, and of the translated
+	// rules of the tests, on telling data.
 	rng := rand.New(rand.NewPCG(3, 4))
+	progs := []*Program{CompileWith(sourcesSchema(t), &Sources{Translations: syntheticTranslations(t)})}
 	for _, name := range samples.Files() {
-		s := importSample(t, name)
-		p := Compile(s)
+		progs = append(progs, Compile(importSample(t, name)))
+	}
+	for _, p := range progs {
 		for _, r := range p.Rules {
 			if r.Status != Compiled {
 				continue

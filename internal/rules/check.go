@@ -114,7 +114,8 @@ func describe(vars []string, data map[string]any) string {
 }
 
 // candidates lists telling values of one variable: nil (empty), the values
-// the rule compares it with, and one more of the right type.
+// the rule compares it with (in conditions and checks), and one more of the
+// right type.
 func candidates(ix *index, r *Rule, v string) []any {
 	out := []any{nil}
 	add := func(x any) {
@@ -140,7 +141,7 @@ func candidates(ix *index, r *Rule, v string) []any {
 	}
 	n := ix.byPath[v]
 	for _, e := range r.Effects {
-		for _, c := range constsOf(e.When, v) {
+		for _, c := range append(constsOf(e.When, v), constsOf(e.Check, v)...) {
 			if list, ok := c.([]any); ok {
 				for _, x := range list {
 					add(x)

@@ -43,27 +43,7 @@ import (
 //     Länder RP und ST befüllt werden. Für die anderen Bundesländer darf …
 //     nicht angezeigt werden"), read from the context variable VarBundesland.
 func Compile(s *form.Schema) *Program {
-	ix := newIndex(s)
-	p := &Program{Schema: s, index: ix}
-	for _, r := range s.Regeln {
-		p.Rules = append(p.Rules, compileRule(ix, ix.root, r))
-	}
-	s.Walk(func(path form.Path, c *form.Child) bool {
-		if len(c.Element.Regeln) == 0 {
-			return true
-		}
-		var ids []string
-		for _, st := range path {
-			ids = append(ids, st.Key)
-		}
-		scope := ix.byPath[strings.Join(ids, "/")]
-		for _, r := range c.Element.Regeln {
-			p.Rules = append(p.Rules, compileRule(ix, scope, r))
-		}
-		return true
-	})
-	p.prepare()
-	return p
+	return CompileWith(s, nil)
 }
 
 func compileRule(ix *index, scope *node, r form.Regel) *Rule {

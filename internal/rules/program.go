@@ -30,6 +30,11 @@
 // nature, with the reason) or unsupported (with the reason). A rule that is
 // not compiled changes nothing: its targets stay visible and are required
 // by their Anzahl only.
+//
+// Besides the free text, CompileWith takes two sources (Sources): FITKO's
+// machine-readable translations of an element's rules, as the FIM portal
+// serves them (GET /api/v1/translated-rules/{fim_id}/{fim_version}), and
+// an operator's corrections of single regeln. Every rule names its Origin.
 package rules
 
 import (
@@ -93,6 +98,11 @@ type Rule struct {
 	// Vars are the variables the rule's conditions read: schema paths
 	// joined by "/", plus the context variables VarToday and VarBundesland.
 	Vars []string `json:"vars,omitempty"`
+	// Origin says which source the behaviour comes from: the free text,
+	// FITKO's translation or an operator's correction (see CompileWith).
+	// Reason, for a compiled rule, may note why a translation was not used
+	// or carry the note of a correction.
+	Origin Origin `json:"origin"`
 }
 
 // Context variables a condition may read besides the data.

@@ -1,0 +1,328 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/antrag/antrag/internal/form"
+)
+
+// LoadCorrections reads a JSON list of Correction from a file, for
+// example:
+//
+//	[{"rule": "R00000002565", "version": "1.0.0", "note": "…",
+//	  "effects": [{"effect": "require", "target": "G00000002193/F17000009298",
+//	               "when": {"==": [{"var": "G00000002193/F00000003391"}, "999"]}}]}]
+//
+// Unknown members are an error (a misspelt member would otherwise drop part
+// of the correction). Whether the corrections fit a schema is for
+// Sources.Check to say.
+func LoadCorrections(path string) ([]Correction, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("Korrekturen: %s ist nicht lesbar: %v", path, err)
+	}
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var out []Correction
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("Korrekturen: %s ist keine JSON-Liste von Korrekturen: %v", path, jsonErr(err))
+	}
+	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
+		return nil, fmt.Errorf("Korrekturen: %s: nach der Liste folgt weiterer Inhalt", path)
+	}
+	for i, c := range out {
+		if strings.TrimSpace(c.Rule) == "" {
+			return nil, fmt.Errorf("Korrekturen: %s, Eintrag %d: die Regel-ID („rule“) fehlt", path, i+1)
+		}
+	}
+	return out, nil
+}
+
+// correctRule builds the rule of regel r at place scope from its
+// corrections.
+func correctRule(ix *index, scope *node, r form.Regel, cs []Correction) *Rule {
+	out := &Rule{ID: r.ID, Version: r.Version, Name: r.Name, Scope: scope.path, Text: strings.TrimSpace(r.FreitextRegel), Origin: FromCorrection}
+	if len(cs) > 1 {
+		out.Status, out.Reason = Unsupported, fmt.Sprintf("Für die Regel liegen %d Korrekturen vor; welche gilt, bleibt offen.", len(cs))
+		return out
+	}
+	c := cs[0]
+	note := strings.TrimSpace(c.Note)
+	effects, err := correctionEffects(ix, scope, c)
+	if err != nil {
+		out.Status, out.Reason = Unsupported, "Die Korrektur ist nicht verwendbar: "+err.Error()
+		return out
+	}
+	if len(effects) == 0 {
+		out.Status, out.Reason = Informational, "Laut Korrektur ohne Verhalten."
+		if note != "" {
+			out.Reason += " " + note
+		}
+		return out
+	}
+	out.Effects = effects
+	if err := finish(ix, scope, out); err != nil {
+		out.Status, out.Reason, out.Effects = Unsupported, "Die Korrektur ist nicht verwendbar: "+err.Error(), nil
+		return out
+	}
+	out.Status = Compiled
+	if note != "" {
+		out.Reason = "Korrigiert: " + note
+	}
+	return out
+}
+
+// correctionEffects converts a correction's effects for one place.
+func correctionEffects(ix *index, scope *node, c Correction) ([]Effect, error) {
+	var out []Effect
+	for i, e := range c.Effects {
+		ce, err := correctionEffect(ix, scope, e)
+		if err != nil {
+			return nil, fmt.Errorf("Wirkung %d (%s %s): %w", i+1, clip(string(e.Kind)), clip(e.Target), err)
+		}
+		out = append(out, ce)
+	}
+	for i, t := range c.Translated {
+		e, _, err := convertTranslated(ix, scope, t)
+		if err != nil {
+			return nil, fmt.Errorf("übersetzte Wirkung %d (%s %s): %w", i+1, clip(t.Effect), clip(t.Target), err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func correctionEffect(ix *index, scope *node, e Effect) (Effect, error) {
+	target, err := schemaPath(ix, scope, e.Target)
+	if err != nil {
+		return Effect{}, err
+	}
+	out := Effect{Kind: e.Kind, Target: target.path, Message: strings.TrimSpace(e.Message)}
+	if out.When, err = logicAt(ix, scope, e.When, 0); err != nil {
+		return Effect{}, fmt.Errorf("„when“: %w", err)
+	}
+	if out.Check, err = logicAt(ix, scope, e.Check, 0); err != nil {
+		return Effect{}, fmt.Errorf("„check“: %w", err)
+	}
+	switch e.Kind {
+	case Show, Hide, Require:
+		if e.Check != nil || e.Value != nil {
+			return Effect{}, fmt.Errorf("„check“ und „value“ gehören nicht zu „%s“", e.Kind)
+		}
+	case Validate:
+		if e.Check == nil {
+			return Effect{}, errors.New("„validate“ ohne „check“ prüft nichts")
+		}
+		if out.Message == "" {
+			out.Message = fmt.Sprintf("Bitte prüfen Sie die Angaben zu „%s“.", target.el.Label())
+		}
+	case Set:
+		if e.Value == nil {
+			return Effect{}, errors.New("„set“ ohne „value“")
+		}
+		if e.When != nil {
+			return Effect{}, errors.New("„set“ gilt immer und nimmt keine Bedingung „when“")
+		}
+		if err := fits(target, e.Value); err != nil {
+			return Effect{}, err
+		}
+		out.Value = e.Value
+	default:
+		return Effect{}, fmt.Errorf("unbekannte Wirkung „%s“ (bekannt: show, hide, require, validate, set)", clip(string(e.Kind)))
+	}
+	return out, nil
+}
+
+// schemaPath resolves a path of a correction: below the carrier first,
+// then from the schema root.
+func schemaPath(ix *index, scope *node, p string) (*node, error) {
+	p = strings.Trim(strings.TrimSpace(p), "/")
+	if p == "" {
+		return nil, errors.New("das Ziel fehlt")
+	}
+	if scope.path != "" {
+		if n := ix.byPath[scope.path+"/"+p]; n != nil {
+			return n, nil
+		}
+	}
+	if n := ix.byPath[p]; n != nil {
+		return n, nil
+	}
+	return nil, fmt.Errorf("„%s“ ist kein Pfad im Schema (Ids mit „/“ verbunden, vom Träger der Regel oder vom Stammdatenschema aus)", clip(p))
+}
+
+// knownOps are the JSON Logic operations both evaluators run: the server's
+// (github.com/diegoholiveira/jsonlogic/v3) and the browser's
+// (json-logic-js), plus the custom operations of ops.go.
+var knownOps = map[string]bool{
+	"var": true, "missing": true, "missing_some": true, "if": true, "?:": true,
+	"==": true, "===": true, "!=": true, "!==": true, "!": true, "!!": true, "and": true, "or": true,
+	">": true, ">=": true, "<": true, "<=": true, "max": true, "min": true,
+	"+": true, "-": true, "*": true, "/": true, "%": true,
+	"in": true, "cat": true, "substr": true, "merge": true,
+	"map": true, "filter": true, "reduce": true, "all": true, "none": true, "some": true,
+	"filled": true, "date": true, "days_between": true, "years_between": true, "valid_date": true, "distinct": true,
+}
+
+// logicAt checks a JSON Logic expression of a correction and rewrites its
+// variables to schema paths from the root. It also checks literals compared
+// with a field against the field (see fits).
+func logicAt(ix *index, scope *node, x any, depth int) (any, error) {
+	if depth > maxDepth {
+		return nil, errors.New("der Ausdruck ist zu tief verschachtelt")
+	}
+	switch v := x.(type) {
+	case nil, bool, string, float64, json.Number:
+		return v, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, a := range v {
+			y, err := logicAt(ix, scope, a, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
+	case map[string]any:
+		if len(v) != 1 {
+			return nil, fmt.Errorf("„%s“ ist kein JSON-Logic-Ausdruck (ein Objekt mit genau einem Operator)", short(v))
+		}
+		for name, a := range v {
+			if !knownOps[name] {
+				return nil, fmt.Errorf("unbekannter JSON-Logic-Operator „%s“", clip(name))
+			}
+			if name == "var" {
+				return varAt(ix, scope, a)
+			}
+			y, err := logicAt(ix, scope, a, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkComparison(ix, name, y); err != nil {
+				return nil, err
+			}
+			return logic{name: y}, nil
+		}
+	}
+	return nil, fmt.Errorf("„%s“ ist kein JSON-Logic-Ausdruck", short(x))
+}
+
+func varAt(ix *index, scope *node, a any) (any, error) {
+	name := a
+	if list, ok := a.([]any); ok {
+		if len(list) != 1 {
+			return nil, errors.New("„var“ mit Vorgabewert wird nicht unterstützt; ein leeres Feld ist null")
+		}
+		name = list[0]
+	}
+	s, ok := name.(string)
+	if !ok {
+		return nil, fmt.Errorf("„var“ verlangt einen Pfad, nicht „%s“", short(a))
+	}
+	if s == VarToday || s == VarBundesland {
+		return vr(s), nil
+	}
+	n, err := schemaPath(ix, scope, s)
+	if err != nil {
+		return nil, err
+	}
+	return vr(n.path), nil
+}
+
+// checkComparison checks the literal of a comparison between a variable
+// and a literal ({"==": [{"var": p}, lit]}, either order; {"in": [{"var":
+// p}, [lits]]}).
+func checkComparison(ix *index, name string, args any) error {
+	list, ok := args.([]any)
+	if !ok || len(list) != 2 {
+		return nil
+	}
+	switch name {
+	case "==", "===", "!=", "!==", "<", ">", "<=", ">=":
+		for _, ab := range [][2]int{{0, 1}, {1, 0}} {
+			n := varNode(ix, list[ab[0]])
+			if n == nil || n.repeats() || n.el.Kind != form.KindField {
+				continue
+			}
+			if _, isExpr := list[ab[1]].(map[string]any); isExpr || list[ab[1]] == nil {
+				continue
+			}
+			if err := fits(n, list[ab[1]]); err != nil {
+				return err
+			}
+		}
+	case "in":
+		n := varNode(ix, list[0])
+		lits, ok := list[1].([]any)
+		if n == nil || !ok || n.repeats() || n.el.Kind != form.KindField {
+			return nil
+		}
+		for _, l := range lits {
+			if err := fits(n, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func varNode(ix *index, x any) *node {
+	m, ok := x.(map[string]any)
+	if !ok {
+		return nil
+	}
+	s, _ := m["var"].(string)
+	if s == "" || strings.HasPrefix(s, "$") {
+		return nil
+	}
+	return ix.byPath[s]
+}
+
+// fits says whether a literal of a correction fits the field: a code of
+// its Codeliste, a truth value for a bool field, a number for a numeric
+// field, text (a date as YYYY-MM-DD) otherwise.
+func fits(n *node, lit any) error {
+	e := n.el
+	if e.Kind != form.KindField {
+		return fmt.Errorf("%s ist eine Datenfeldgruppe und nimmt keinen einzelnen Wert", e.ID)
+	}
+	if e.HasCodes() {
+		s, ok := lit.(string)
+		if ok {
+			for _, w := range e.Codes() {
+				if w.Code == s {
+					return nil
+				}
+			}
+		}
+		return fmt.Errorf("%s ist kein Code der Codeliste von %s", short(lit), e.ID)
+	}
+	switch {
+	case e.Datentyp == form.DatentypBool:
+		if _, ok := lit.(bool); !ok {
+			return fmt.Errorf("%s ist kein Wahrheitswert (true oder false) für das Ja/Nein-Feld %s", short(lit), e.ID)
+		}
+	case e.Datentyp.Numeric():
+		switch lit.(type) {
+		case float64, json.Number:
+		default:
+			return fmt.Errorf("%s ist keine Zahl für das Zahlenfeld %s", short(lit), e.ID)
+		}
+	case e.Datentyp == form.DatentypDate:
+		if _, ok := parseDay(lit); !ok {
+			return fmt.Errorf("%s ist kein Datum (JJJJ-MM-TT) für das Datumsfeld %s", short(lit), e.ID)
+		}
+	default:
+		if _, ok := lit.(string); !ok {
+			return fmt.Errorf("%s ist kein Text für das Feld %s", short(lit), e.ID)
+		}
+	}
+	return nil
+}
