@@ -177,6 +177,19 @@ func (p *ruleParser) has(ws ...string) bool {
 	return false
 }
 
+// refsQuiet returns the references of the statement that resolve.
+func (p *ruleParser) refsQuiet() []*node {
+	var out []*node
+	for _, t := range p.toks {
+		if t.kind == tokRef {
+			if n, err := p.ix.resolve(p.scope, t.text); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
 func (p *ruleParser) refs() ([]*node, error) {
 	var out []*node
 	for _, t := range p.toks {
@@ -199,7 +212,7 @@ func (p *ruleParser) statement() error {
 		return p.prefill()
 	case p.has("entweder"):
 		return p.eitherOr()
-	case p.has("mindestens", "mindestes") && p.has("felder") && !first.is("wenn"):
+	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && !first.is("wenn"):
 		return p.atLeastOne()
 	case p.has("jeder") && p.has("eintrag"):
 		return p.distinct()
@@ -219,10 +232,18 @@ func (p *ruleParser) statement() error {
 			p.skipped = p.rest()
 		}
 		return nil
+	case first.is("wenn", "bei"):
+		// A condition may name the Land ("Wenn das Bundesland = NW, …");
+		// otherwise a sentence naming Länder is a Land sentence.
+		save, n := p.pos, len(p.effects)
+		err := p.conditional()
+		if err != nil && p.landMentioned() {
+			p.pos, p.effects = save, p.effects[:n]
+			return p.land()
+		}
+		return err
 	case p.landMentioned():
 		return p.land()
-	case first.is("wenn"):
-		return p.conditional()
 	case p.refAhead():
 		return p.declarative()
 	}
@@ -231,7 +252,7 @@ func (p *ruleParser) statement() error {
 
 // conditional: WENN cond [,] [DANN] effects {, wenn|bei cond … } [, SONST effects | , ansonsten nicht]
 func (p *ruleParser) conditional() error {
-	p.accept("wenn")
+	p.accept("wenn") // or "Bei F = 001 ist G zu befüllen": subject() takes the "bei"
 	for {
 		cond, err := p.condition()
 		if err != nil {
@@ -291,13 +312,24 @@ func (p *ruleParser) declarative() error {
 	if err != nil {
 		return err
 	}
-	verb := p.next()
-	if !verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") {
-		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
-	}
 	start := len(p.effects)
-	if err := p.verbPhrase(verb.lower, ts, nil); err != nil {
-		return err
+	required := p.accept("als") && p.accept("pflichtangabe")
+	verb := p.next()
+	switch {
+	case verb.is("anzeigen"):
+		// "X [als Pflichtfeld] anzeigen"
+		p.add(Show, ts, nil)
+		if required {
+			p.add(Require, ts, nil)
+		}
+	case verb.is("ausblenden"):
+		p.add(Hide, ts, nil)
+	case verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") && !required:
+		if err := p.verbPhrase(verb.lower, ts, nil); err != nil {
+			return err
+		}
+	default:
+		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
 	}
 	p.acceptPunct(",")
 	if p.accept("wenn") {
@@ -360,7 +392,12 @@ func (p *ruleParser) atLeastOne() error {
 	if err != nil {
 		return err
 	}
-	if len(ns) < 2 {
+	fromGroup := len(ns) == 1 && ns[0].el.Kind == form.KindGroup
+	if fromGroup {
+		// "Es muss mindestens ein Feld der Feldgruppe G befüllt werden."
+		ns = dataFields(ns[0])
+	}
+	if len(ns) < 2 && !(fromGroup && len(ns) == 1) {
 		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
 	}
 	var value *token
@@ -545,15 +582,19 @@ func (p *ruleParser) validDate() error {
 var landCodes = map[string]string{
 	"BW": "BW", "BY": "BY", "BE": "BE", "BB": "BB", "HB": "HB", "HH": "HH", "HE": "HE", "MV": "MV",
 	"NI": "NI", "NW": "NW", "RP": "RP", "SL": "SL", "SN": "SN", "ST": "ST", "SH": "SH", "TH": "TH",
+	// Other abbreviations in use.
+	"NRW": "NW", "RLP": "RP", "LSA": "ST",
 }
 
 // LandCodes returns the two-letter codes of the 16 Länder as the rules
 // name them and expect them in Context.Bundesland (BW, BY, BE, …, TH),
 // sorted.
 func LandCodes() []string {
-	codes := make([]string, 0, len(landCodes))
-	for c := range landCodes {
-		codes = append(codes, c)
+	var codes []string
+	for _, c := range landCodes {
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
 	}
 	slices.Sort(codes)
 	return codes
@@ -578,16 +619,22 @@ var landNames = map[string]string{
 // The statement may go on after the heading ("Für das Land NW gilt: Das
 // Datenfeld … muss befüllt werden."); the tokens left are that rest.
 func (p *ruleParser) landHeader() error {
-	if !p.peek(0).is("für") {
+	k := 0
+	if p.peek(0).is("nur") {
+		k++
+	}
+	if !p.peek(k).is("für", "in", "im") {
 		return nil
 	}
 	var codes []string
 	others := false
-	k := 1
+	k++
 	for ; ; k++ {
 		t := p.peek(k)
 		switch {
 		case t.is("gilt"):
+		case t.punct(":") && (len(codes) > 0 || others):
+			k-- // "Für NW:": the colon is taken below
 		case t.kind == tokWord && landCodes[t.text] != "":
 			codes = append(codes, landCodes[t.text])
 			continue
@@ -597,7 +644,7 @@ func (p *ruleParser) landHeader() error {
 		case t.is("anderen"):
 			others = true
 			continue
-		case t.is("das", "die", "den", "alle", "land", "länder", "und") || t.punct(","):
+		case t.is("das", "die", "den", "dem", "alle", "land", "länder", "und", "oder") || t.punct(","):
 			continue
 		default:
 			return nil // not a heading: "Für die Länder RP und ST muss …"

@@ -118,6 +118,13 @@ func lex(s string) []token {
 			j := i
 			for j < len(s) {
 				r2, sz := utf8.DecodeRuneInString(s[j:])
+				if r2 == '-' && j > i && unicode.IsLetter(lastRune(s[:j])) && j+1 < len(s) {
+					// "Nordrhein-Westfalen", "Nicht-EU-Staat": one word.
+					if r3, _ := utf8.DecodeRuneInString(s[j+1:]); unicode.IsLetter(r3) {
+						j += sz
+						continue
+					}
+				}
 				if !isWordRune(r2) {
 					break
 				}

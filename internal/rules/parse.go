@@ -252,10 +252,25 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			err = p.verbPhrase(t.lower, nil, when)
 		case t.kind == tokRef:
 			// "DANN G1 "…", G2 "…" UND deaktiviere …": a list without verb
-			// activates.
+			// activates; "DANN X einblenden / ausblenden / als Pflicht
+			// anzeigen"; "DANN X ist zu befüllen".
 			var ts []*node
-			if ts, err = p.targets(); err == nil {
+			if ts, err = p.targets(); err != nil {
+				break
+			}
+			required := p.accept("als") && p.accept("pflichtangabe")
+			switch nx := p.peek(0); {
+			case nx.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
+				p.pos++
+				err = p.verbPhrase(nx.lower, ts, when)
+			case p.accept("ausblenden"):
+				p.add(Hide, ts, when)
+			default:
+				p.accept("anzeigen")
 				p.add(Show, ts, when)
+				if required {
+					p.add(Require, ts, when)
+				}
 			}
 		default:
 			if len(p.effects) == start {
@@ -280,6 +295,9 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		if p.accept("und") || isVerb(p.peek(0)) || p.peek(0).kind == tokRef {
 			if isVerb(p.peek(0)) || p.peek(0).kind == tokRef {
 				continue
+			}
+			if p.peek(0).is("ist", "sind") && p.pos > save && p.toks[p.pos-1].is("und") {
+				continue // "… und ist ein Pflichtfeld"
 			}
 		}
 		p.pos = save
@@ -323,6 +341,12 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		return nil
 	}
 	neg := p.accept("nicht")
+	if verb == "muss" && !neg && p.peek(0).is("nur") {
+		// "muss nur (dann) befüllt werden, wenn …": required then, optional
+		// otherwise.
+		p.pos++
+		p.accept("dann")
+	}
 	if p.accept("nur") {
 		p.accept("dann")
 		if neg || (verb != "ist" && verb != "sind") {
@@ -373,7 +397,18 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		if !p.accept("pflichtangabe") || neg {
 			return p.fail("„%s … ein …“ nicht verstanden: „%s“", verb, p.rest())
 		}
+		if p.accept("zu") {
+			p.accept("befüllen") // "ist X verpflichtend zu befüllen"
+		} else {
+			p.accept("auszufüllen")
+		}
 		p.add(Require, ts, when)
+	case gerund && p.accept("auszufüllen"):
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Require, ts, when)
+		}
 	case p.accept("befüllt", "angegeben"):
 		p.accept("sein", "werden")
 		switch {
@@ -391,12 +426,18 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 	case p.accept("angezeigt"):
 		p.accept("werden", "sein")
 		switch {
-		case verb == "darf" && neg, verb == "wird" && neg:
+		case verb == "darf" && neg, verb == "wird" && neg, gerund && neg:
 			p.add(Hide, ts, when)
-		case !neg && (verb == "muss" || verb == "kann" || verb == "wird"):
+		case !neg && (verb == "muss" || verb == "kann" || verb == "wird" || gerund):
 			p.add(Show, ts, when)
 		default:
 			return p.fail("„%s … angezeigt“ nicht verstanden", verb)
+		}
+	case verb == "wird" && !neg && p.peek(0).is("aktiviert", "deaktiviert"):
+		if p.next().is("aktiviert") {
+			p.add(Show, ts, when)
+		} else {
+			p.add(Hide, ts, when)
 		}
 	case p.accept("ausgeblendet"):
 		p.accept("werden", "sein")
@@ -554,6 +595,12 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
 		return true // "F ein Staat gewählt wird, der …"
 	}
+	if t.is("der", "den", "dem") && p.peek(k+1).is("wert") {
+		return true // "F den Wert 001 hat"
+	}
+	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(k+1).is("als", "gleich")) {
+		return true
+	}
 	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde",
 		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
 }
@@ -566,7 +613,8 @@ func targetStop(p *ruleParser, k int) bool {
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
-		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei")
+		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen") ||
+		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
 }
 
 // refList reads "A, B, C oder D" / "A, B und C".
@@ -708,6 +756,38 @@ func (p *ruleParser) subject() (*subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	// "F1, F2 oder F3 befüllt ist": several elements, one predicate.
+	if nx := p.peek(0); (nx.is("oder", "und") || nx.punct(",")) && p.refAheadAt(1) {
+		kind := "any"
+		ns := []*node{n}
+		for {
+			save := p.pos
+			p.acceptPunct(",")
+			j := p.peek(0)
+			if !j.is("oder", "und") && p.pos == save {
+				break
+			}
+			p.accept("oder", "und")
+			if !p.refAhead() {
+				p.pos = save
+				break
+			}
+			if j.is("und") {
+				kind = "all"
+			}
+			m, err := p.expectRef()
+			if err != nil {
+				return nil, err
+			}
+			ns = append(ns, m)
+		}
+		// Only a predicate that fits every element takes the list: an
+		// operator or a statement of being filled.
+		if t := p.peek(0); t.is("befüllt", "leer", "nicht", "ist", "sind", "bejaht", "ausgewählt") || t.kind == tokOp {
+			return &subject{kind: kind, nodes: ns}, nil
+		}
+		return nil, p.fail("Aufzählung von Elementen ohne gemeinsame Aussage: „%s“", p.rest())
+	}
 	return &subject{kind: "elem", nodes: []*node{n}}, nil
 }
 
@@ -762,6 +842,9 @@ func (p *ruleParser) andExpr() (any, error) {
 }
 
 func (p *ruleParser) unary() (any, error) {
+	if p.landConditionAhead() {
+		return p.landCondition()
+	}
 	if p.peek(0).punct("(") && !p.peek(1).is("aktuelles") {
 		p.pos++
 		x, err := p.orExpr()
@@ -781,6 +864,73 @@ func (p *ruleParser) unary() (any, error) {
 	return p.predicate(s)
 }
 
+// landConditionAhead reports a condition on the Land of the responsible
+// authority: "das Bundesland = NW", "die zuständige Behörde in Bayern
+// liegt", "der Antrag in NRW gestellt wird".
+func (p *ruleParser) landConditionAhead() bool {
+	k := 0
+	for p.peek(k).is("das", "die", "der", "den", "dem", "bei") {
+		k++
+	}
+	t := p.peek(k)
+	if t.is("land") {
+		return true
+	}
+	if t.is("zuständige", "zuständigen") || (t.is("antrag") && p.peek(k+1).is("in", "im")) {
+		for j := k + 1; j < k+10; j++ {
+			u := p.peek(j)
+			if u.kind == tokRef || u.punct(",") || u.is("dann") {
+				return false
+			}
+			if isLand(u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isLand reports a token naming a Land by code or name.
+func isLand(t token) bool {
+	return t.kind == tokWord && (landCodes[t.text] != "" || landNames[t.lower] != "")
+}
+
+// landCondition reads a condition on the Land (see landConditionAhead):
+// the Länder it names, negated by "nicht", "<>" or "!=", up to the end of
+// the condition.
+func (p *ruleParser) landCondition() (any, error) {
+	var codes []string
+	neg := false
+	for !p.atEnd() {
+		t := p.peek(0)
+		if t.punct(",") || t.is("dann") || isVerb(t) {
+			break
+		}
+		if t.is("und", "oder") && len(codes) > 0 && !isLand(p.peek(1)) {
+			break
+		}
+		switch {
+		case isLand(t):
+			if c := landCodes[t.text]; c != "" {
+				codes = append(codes, c)
+			} else {
+				codes = append(codes, landNames[t.lower])
+			}
+		case t.is("nicht") || (t.kind == tokOp && (t.text == "<>" || t.text == "!=")):
+			neg = true
+		}
+		p.pos++
+	}
+	if len(codes) == 0 {
+		return nil, p.fail("Bedingung auf das Land ohne Land: „%s“", p.rest())
+	}
+	x := any(op("in", vr(VarBundesland), toAny(codes)))
+	if neg {
+		x = not(x)
+	}
+	return x, nil
+}
+
 // predicate reads what is said about a subject and builds the condition.
 func (p *ruleParser) predicate(s *subject) (any, error) {
 	p.accept("ist", "sind", "wird", "wurde")
@@ -796,22 +946,53 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.accept("ist", "sind")
+		p.aux()
 		return x, nil
+	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(1).is("als", "gleich")):
+		// "X gleich 001", "X ungleich 001", "X größer als 5", "X kleiner gleich 5"
+		o := map[string]string{"gleich": "=", "ungleich": "<>", "größer": ">", "kleiner": "<"}[t.lower]
+		p.pos++
+		if o == ">" || o == "<" {
+			if p.accept("gleich") {
+				o += "="
+			} else {
+				p.accept("als")
+			}
+		}
+		x, err := p.compare(s, o)
+		if err != nil {
+			return nil, err
+		}
+		p.aux()
+		return x, nil
+	case t.is("der", "den", "dem") && p.peek(1).is("wert"):
+		// "den Wert 001 hat", "der Wert "Ja" ausgewählt wurde", "mit dem Wert V befüllt ist"
+		p.pos += 2
+		x, err := p.compare(s, "=")
+		if err != nil {
+			return nil, err
+		}
+		p.accept("hat", "besitzt", "enthält", "ausgewählt", "angegeben", "befüllt")
+		p.aux()
+		return x, nil
+	case t.is("wahr", "falsch", "ja", "nein") && s.kind == "elem" && s.nodes[0].el.Kind == form.KindField &&
+		(s.nodes[0].el.Datentyp == form.DatentypBool || s.nodes[0].el.HasCodes()):
+		// "X ist wahr", "X ist Nein"
+		return p.compare(s, "=")
 	case t.is("ein", "eine", "einen") && s.kind == "elem" && p.peek(2).is("ausgewählt", "angegeben"):
 		return p.setMembership(s.nodes[0])
 	case t.is("leer"):
 		p.pos++
-		p.accept("ist", "sind")
+		p.aux()
 		return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
 	case t.is("nicht"):
 		p.pos++
 		switch {
 		case p.accept("leer"):
-			p.accept("ist", "sind")
+			p.aux()
 			return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
 		case p.accept("befüllt", "ausgefüllt", "angegeben"):
-			p.accept("ist", "sind")
+			p.aux()
 			return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
 		case p.peek(0).is("ausgewählt", "bejaht") && s.kind == "elem":
 			// "nicht angekreuzt", "nicht bejaht": anything but yes.
@@ -838,7 +1019,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		return nil, p.fail("„nicht …“ nicht verstanden: „%s“", p.rest())
 	case t.is("befüllt", "ausgefüllt"):
 		p.pos++
-		p.accept("ist", "sind")
+		p.aux()
 		return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
 	case t.is("ausgewählt", "verneint") && s.kind == "elem":
 		// "F angekreuzt ist", "F verneint wurde": a yes/no field.
@@ -872,8 +1053,8 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		// mit "Ja" belegt ist
 		p.pos++
 		vt := p.next()
-		p.accept("befüllt") // "belegt"
-		p.accept("ist", "sind")
+		p.accept("befüllt") // "belegt", "beantwortet"
+		p.aux()
 		return p.each(s, func(n *node) (any, error) {
 			v, err := p.literal(n, vt)
 			if err != nil {
@@ -965,6 +1146,20 @@ func (p *ruleParser) setMembership(n *node) (any, error) {
 	return in, nil
 }
 
+// aux skips the auxiliary verb that ends a condition ("… befüllt ist",
+// "… ausgewählt wurde"), but not one that begins an effect ("Bei X = 1
+// ist Y zu befüllen"): only before a comma, DANN, UND, ODER, a closing
+// parenthesis or the end.
+func (p *ruleParser) aux() {
+	if !p.peek(0).is("ist", "sind", "wurde", "wird", "wurden", "werden") {
+		return
+	}
+	nx := p.peek(1)
+	if p.pos+1 >= len(p.toks) || nx.punct(",") || nx.punct(")") || nx.is("dann", "und", "oder") {
+		p.pos++
+	}
+}
+
 // each applies build to every node of the subject and combines: any for
 // "mindestens eines", all for "alle"; an element subject has one node.
 func (p *ruleParser) each(s *subject, build func(*node) (any, error)) (any, error) {
@@ -1004,6 +1199,16 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		nt, unit := p.next(), p.next()
 		n, _ := strconv.Atoi(nt.text)
 		return p.span(s, o, float64(n), strings.HasPrefix(unit.lower, "jahr"))
+	}
+	// "= leer", "<> leer"
+	if p.peek(0).is("leer") && (o == "=" || o == "<>") {
+		p.pos++
+		return p.each(s, func(n *node) (any, error) {
+			if o == "=" {
+				return not(filled(vr(n.path))), nil
+			}
+			return filled(vr(n.path)), nil
+		})
 	}
 	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)"
 	if p.peek(0).is("alle") && p.peek(1).is("anderen") {
