@@ -13,35 +13,56 @@ import (
 // one. It never fails: a rule it cannot compile is Unsupported, with the
 // reason.
 //
-// Phrasing families understood (freitextRegel in XDatenfelder 3, definition
-// in 2; seen in the FIM portal's published schemas):
+// The free text (freitextRegel in XDatenfelder 3, definition in 2) is read
+// by a grammar over a lexicon. The lexicon (lexicon.txt) maps the written
+// forms of the rule language to lemmas: synonyms ("falls" for "wenn",
+// "ausgefüllt", "eingetragen" for "befüllt", "Datengruppe" for
+// "Feldgruppe"), inflections and misspellings ("Ländern"), and lists the
+// abbreviations whose full stop ends no sentence ("GmbH i.G.", "bzw.").
+// The productions are written in lemmas only (parse.go, this file):
 //
-//   - WENN/Wenn <Bedingung> [,] DANN/dann <Wirkungen> [, wenn … dann …]
-//     [, SONST <Wirkungen> | , ansonsten nicht]; conditions compare an
-//     element with a code, number, date span or truth value (=, ==, ===, <>,
-//     !=, <, >, <=, >=, "= <"), test "ist leer", "nicht leer", "befüllt",
-//     "bejaht wurde", "mit … belegt", "alle anderen Ausprägungen", join with
-//     UND (binding closer) and ODER, repeat the element after ODER/UND
-//     ("= 003 … ODER = 005 …"), and quantify over groups ("mindestens ein
-//     Feld der Feldgruppe", "die ersten vier Felder der Feldgruppe", "aus
-//     der Feldgruppe … als einziges Feld", "… mindestens ein weiteres Feld
-//     als", "eines der folgenden Felder", "alle drei Felder");
-//     time spans "(aktuelles Datum - F) > 6 Jahre" and the age of a
-//     day/month/year group ("G… Geburtsdatum (teilbekannt) < 18 Jahre");
-//   - effects: aktiviere, deaktiviere, mache es zu einer Pflichtangabe,
-//     zeige [als Pflicht] … [nicht] an, blende … aus, muss … befüllt sein,
-//     darf … nicht befüllt sein / angezeigt werden / leer sein, kann …
-//     befüllt werden, wird … zur Pflichtangabe;
-//   - "X ist nur dann zu befüllen, wenn …", "X ist ein Pflichtfeld, wenn …";
-//   - validations: "Es muss mindestens eines der Felder A, B oder C befüllt
-//     sein", "Mindestens eines der Felder … muss den Wert "wahr" haben",
-//     "Es muss entweder A oder B befüllt werden", a valid calendar date from
-//     day, month and year ("Validität des sich ergebenden Kalenderdatums"),
-//     "Das Datum im Feld A muss zeitlich vor dem Datum in Feld B liegen",
-//     "… darf jeder Eintrag nur maximal einmal ausgewählt werden";
-//   - conditions on the Land of the responsible authority ("muss für die
-//     Länder RP und ST befüllt werden. Für die anderen Bundesländer darf …
-//     nicht angezeigt werden"), read from the context variable VarBundesland.
+//   - rule: statement { "." statement }, with Land sections
+//     "Für das Land XX gilt[:]", "Für die Länder XX, YY gilt", "Nur für
+//     NRW:", "Für alle anderen Länder gilt:" guarding the statements that
+//     follow with the Land of the responsible authority (VarBundesland);
+//     a contradiction that occurs only for some Länder is judged per Land;
+//   - conditional: WENN|BEI condition [,] [DANN] effects {, wenn condition
+//     [dann] effects} [, SONST effects | , ansonsten nicht];
+//   - declarative: elements verb-phrase [, wenn condition] ("Das Datenfeld
+//     X muss befüllt werden", "X ist nur dann zu befüllen, wenn …", "X
+//     ausblenden");
+//   - validations: "mindestens eines der Felder A, B oder C" (also of a
+//     Feldgruppe, and under a condition), "entweder A oder B", a valid
+//     calendar date from day, month and year, "Datum A vor/nach Datum B",
+//     "jeder Eintrag nur einmal", "…, wobei nur die Codes A ODER B zulässig
+//     sind";
+//   - condition: comparisons joined by UND (binding closer) and ODER, with
+//     parentheses. A comparison has a subject (an element or a path
+//     G….G….F…; several elements with one predicate; "mindestens ein Feld
+//     der Feldgruppe"; "(aktuelles Datum - F)"; the Land) and a predicate:
+//     an operator (=, ==, ===, <>, !=, <, >, <=, >=, gleich, ungleich,
+//     größer als) with one value or a list of values joined by ODER, UND or
+//     commas, each code optionally followed by its name ("003 - Änderung
+//     der Anschrift", 001 "liegt vor", "S Eintragung im
+//     Stiftungsverzeichnis"); a code without operator; "alle anderen
+//     möglichen Ausprägungen der Codeliste"; "= leer"; "ist leer", "nicht
+//     leer", "befüllt", "bejaht", "verneint", "angekreuzt", "mit … belegt",
+//     "den Wert … hat"; a time span in days or years; membership in a
+//     named set of states ("ein Staat, der nicht zur EU, zum EWR oder zur
+//     Schweiz gehört", resolved through the element's Codeliste and the
+//     documented table sets.txt, never guessed); negation with "nicht";
+//   - effects: aktiviere, deaktiviere, zeige [als Pflicht] … [nicht] an,
+//     blende … aus/ein, mache es zu einer Pflichtangabe, muss … befüllt
+//     sein / angezeigt werden / als … angegeben werden, darf … nicht
+//     befüllt sein / angezeigt werden / leer sein, kann … befüllt werden,
+//     wird … zur Pflichtangabe / angezeigt / ausgeblendet / aktiviert, ist
+//     … zu befüllen / anzugeben / auszublenden / anzuzeigen / ein
+//     Pflichtfeld, erscheint … [und muss befüllt werden], … einblenden /
+//     ausblenden / als Pflichtfeld anzeigen, and the hidden prefill "ist
+//     mit 001 vorzubefüllen und auszublenden".
+//
+// Sentences that name no element, Land, effect or pronoun explain the rule
+// and are skipped.
 func Compile(s *form.Schema) *Program {
 	return CompileWith(s, nil)
 }
