@@ -672,7 +672,13 @@ func (p *ruleParser) landHeader() error {
 		}
 		break
 	}
+	all := false
+	for j := 0; j < k; j++ {
+		all = all || p.peek(j).is("alle")
+	}
 	switch {
+	case all && !others && len(codes) == 0:
+		p.section = nil // "Für alle Länder gilt:"
 	case others && len(codes) == 0:
 		if len(p.named) == 0 {
 			return p.fail("„alle anderen Länder“ ohne zuvor genannte Länder")
@@ -685,6 +691,7 @@ func (p *ruleParser) landHeader() error {
 		return p.fail("Länderabschnitt ohne Land: „%s“", p.rest())
 	}
 	p.pos += k + 1
+	p.accept("zusätzlich", "außerdem", "ferner", "folgendes", "abweichend")
 	p.acceptPunct(":")
 	p.toks, p.pos = p.toks[p.pos:], 0
 	return nil

@@ -79,6 +79,9 @@ func TestFamilies(t *testing.T) {
 		{"Land section heading ending with a full stop, names of Länder",
 			"Für Sachsen und das Saarland gilt. Das Datenfeld F10002 muss befüllt werden. Für alle übrigen Bundesländer gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",
 			[]check{{nil, "SN", "F10002:required"}, {nil, "SL", "F10002:required"}, {nil, "HE", "F10002:hidden"}}},
+		{"Für alle Länder gilt, gilt zusätzlich",
+			"Für alle Länder gilt: Das Datenfeld F10002 muss befüllt werden. Für Brandenburg gilt zusätzlich: Das Datenfeld F10006 muss befüllt werden.",
+			[]check{{nil, "BB", "F10002:required F10006:required"}, {nil, "BE", "F10002:required"}}},
 		{"contradiction judged per Land",
 			"Für das Land NW gilt: WENN F10003 = wahr, DANN muss F10002 befüllt werden. WENN F10003 = wahr, DANN darf F10002 nicht angezeigt werden. " +
 				"Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",

@@ -223,6 +223,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			if ts, err = p.targets(); err != nil {
 				break
 			}
+			if p.peek(0).is("als") && p.peek(1).is("pflichtangabe") {
+				p.pos += 2 // "zeige X als Pflicht an"
+				required = true
+			}
 			if p.accept("nicht") {
 				p.accept("an")
 				p.add(Hide, ts, when)
