@@ -122,6 +122,11 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 	text = inlineRefRE.ReplaceAllString(quoteReplacer.Replace(text), "$1")
 	text = ix.stripLabels(text)
 	p := &ruleParser{ix: ix, scope: scope, literals: map[string][]any{}}
+	if scope.el != nil {
+		// A rule on an element may speak of it without naming it:
+		// "Pflichtfeld, wenn …", "Nur anzeigen, wenn …".
+		p.self = scope
+	}
 	low := strings.ToLower(text)
 	if strings.Contains(low, "validität") && strings.Contains(low, "datum") {
 		// The whole rule is the calendar-date check; its second sentence
@@ -253,6 +258,8 @@ func (p *ruleParser) statement() error {
 			p.skipped = p.rest()
 		}
 		return nil
+	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
+		return p.selfStatement()
 	case first.is("wenn", "bei"):
 		// A condition may name the Land ("Wenn das Bundesland = NW, …");
 		// otherwise a sentence naming Länder is a Land sentence.
@@ -319,6 +326,44 @@ func (p *ruleParser) conditional() error {
 	return nil
 }
 
+// selfStatement: a statement about the element that carries the rule,
+// without naming it: "Pflichtfeld, wenn …", "Nur anzeigen, wenn …", "Ist
+// nur dann zu befüllen, wenn …", "Darf nicht in der Zukunft liegen."
+func (p *ruleParser) selfStatement() error {
+	ts := []*node{p.self}
+	start := len(p.effects)
+	t := p.next()
+	switch {
+	case t.is("pflichtangabe"):
+		p.add(Require, ts, nil)
+	case t.is("nur") && p.peek(0).is("anzeigen"):
+		p.pos++
+		p.add(Show, ts, nil)
+	case t.is("anzeigen"):
+		p.add(Show, ts, nil)
+	case t.is("ausblenden"):
+		p.add(Hide, ts, nil)
+	default:
+		if err := p.verbPhrase(t.lower, ts, nil); err != nil {
+			return err
+		}
+	}
+	p.acceptPunct(",")
+	if p.accept("wenn") {
+		cond, err := p.condition()
+		if err != nil {
+			return err
+		}
+		for i := start; i < len(p.effects); i++ {
+			p.effects[i].When = and(cond, p.effects[i].When)
+		}
+	}
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
 // declarative: a statement whose subject is the element, with an optional
 // condition after it:
 //
@@ -359,7 +404,7 @@ func (p *ruleParser) declarative() error {
 			return err
 		}
 		for i := start; i < len(p.effects); i++ {
-			p.effects[i].When = cond
+			p.effects[i].When = and(cond, p.effects[i].When)
 		}
 	}
 	if !p.atEnd() {

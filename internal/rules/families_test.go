@@ -16,6 +16,7 @@ import (
 //	F10011  select (0:*), Codeliste Destatis Staatsangehörigkeit (not resolved)
 //	F10012  select (0:1), inline werte: every state of sets.txt by alpha-2 code, and TR
 //	F10013  select (0:1), inline werte: DE, TR only
+//	F10014  num (0:1)
 func familyFields(field func(id, feldart, datentyp, anzahl, extra string) string, werte func(pairs ...string) string) string {
 	var states []string
 	for a2, st := range namedSets.states {
@@ -26,7 +27,8 @@ func familyFields(field func(id, feldart, datentyp, anzahl, extra string) string
 		"002", "Änderung der Anschrift", "003", "Änderung des Namens und der Anschrift")) +
 		field("F10011", "select", "text", "0:*", `<xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsangehoerigkeit</xdf:canonicalIdentification><xdf:version>2023-02-24</xdf:version></xdf:codelisteReferenz>`) +
 		field("F10012", "select", "text", "0:1", werte(states...)) +
-		field("F10013", "select", "text", "0:1", werte("DE", "Deutschland", "TR", "Türkei"))
+		field("F10013", "select", "text", "0:1", werte("DE", "Deutschland", "TR", "Türkei")) +
+		field("F10014", "input", "num", "0:1", "")
 }
 
 // familyOutcome evaluates a program built with familyFields and describes
@@ -40,6 +42,9 @@ func familyOutcome(t *testing.T, p *Program, g1 map[string]any, land string) str
 	}
 	st, _ := p.Evaluate(doc, Context{Today: testToday, Bundesland: land})
 	var parts []string
+	if st.Required(form.Path{{Key: "G10001"}}) {
+		parts = append(parts, "G10001:required")
+	}
 	for _, id := range []string{"F10002", "F10006", "F10010", "G10002", "G10003"} {
 		path := form.Path{{Key: "G10001"}, {Key: id}}
 		if st.Hidden(path) {
@@ -181,6 +186,22 @@ func TestFamilies(t *testing.T) {
 		{"muss nur dann befüllt werden, wenn",
 			`Das Feld F10002 muss nur dann befüllt werden, wenn F10003 = wahr.`,
 			[]check{{map[string]any{"F10003": true}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", ""}}},
+		{"a code with its name in parentheses, filler words",
+			`Wenn F10001 = "999" (Sonstiges), dann muss F10002 befüllt werden. Wenn das Häkchen bei F10003 gesetzt ist, dann muss auch F10006 befüllt sein.`,
+			[]check{{map[string]any{"F10001": "999", "F10003": true}, "", "F10002:required F10006:required"}, {map[string]any{"F10001": "001", "F10003": false}, "", ""}}},
+		{"einen Wert enthält, keinen Wert hat",
+			`Wenn F10002 einen Wert enthält, dann muss F10006 befüllt werden. Wenn F10002 keinen Wert hat, dann ist G10002 auszublenden.`,
+			[]check{{map[string]any{"F10002": "x"}, "", "F10006:required"}, {map[string]any{}, "", "G10002:hidden"}}},
+		{"a date that must not lie in the future",
+			`Das Datum F10004 darf nicht in der Zukunft liegen. F10005 muss in der Zukunft liegen.`,
+			[]check{{map[string]any{"F10004": "2026-01-10"}, "", ""}, {map[string]any{"F10004": "2026-02-01"}, "", "!F10004"},
+				{map[string]any{"F10005": "2026-01-15"}, "", "!F10005"}, {map[string]any{"F10005": "2026-01-16"}, "", ""}}},
+		{"a number that must be greater than a bound, under a condition",
+			`Wenn F10003 = wahr, dann muss F10014 größer als 0 sein. F10014 darf nicht größer als 100 sein.`,
+			[]check{{map[string]any{"F10003": true, "F10014": 0}, "", "!F10014"}, {map[string]any{"F10003": false, "F10014": 0}, "", ""}, {map[string]any{"F10014": 101}, "", "!F10014"}}},
+		{"the carrier without its name: Pflichtfeld, wenn",
+			`Pflichtfeld, wenn F10003 = wahr.`,
+			[]check{{map[string]any{"F10003": true}, "", "G10001:required"}, {map[string]any{"F10003": false}, "", ""}}},
 		{"synonyms from the lexicon: falls, andernfalls, eingeblendet",
 			`Falls F10003 = wahr, dann wird F10002 eingeblendet, andernfalls wird F10002 ausgeblendet.`,
 			[]check{{map[string]any{"F10003": true}, "", ""}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},

@@ -32,6 +32,9 @@ type ruleParser struct {
 	// section, nil outside one, and the Länder named by headings so far.
 	section any
 	named   []string
+	// self is the element that carries the rule, nil for the schema's own
+	// rules.
+	self *node
 	// skipped is the first sentence read as an explanation.
 	skipped string
 	// current is the element whose reference was read last, for telling
@@ -95,7 +98,9 @@ func (p *ruleParser) rest() string {
 
 // fillers are the words that introduce an element reference.
 var fillers = []string{"die", "das", "der", "den", "dem", "feld", "felder", "feldes", "feldgruppe", "feldgruppen",
-	"datenfeld", "datenfelder", "datenfeldgruppe", "datenfeldgruppen", "gruppe", "im", "in"}
+	"datenfeld", "datenfelder", "datenfeldgruppe", "datenfeldgruppen", "gruppe", "im", "in",
+	// "die Angabe in F", "die Frage F", "das Häkchen bei F", "auch F"
+	"angabe", "angaben", "frage", "checkbox", "häkchen", "kontrollkästchen", "option", "auch", "ebenfalls", "jeweils", "bei", "datum"}
 
 func (p *ruleParser) skipFillers() {
 	for p.accept(fillers...) {
@@ -379,6 +384,11 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 	}
 	gerund := verb == "ist" || verb == "sind"
+	if verb == "muss" || verb == "darf" {
+		if ok, err := p.valueCheck(verb, neg, ts, when); ok || err != nil {
+			return err
+		}
+	}
 	switch {
 	case gerund && p.accept("zu"):
 		if !p.accept("befüllen", "angeben") {
@@ -521,6 +531,83 @@ func (p *ruleParser) restriction(when any) error {
 	return nil
 }
 
+// valueCheck reads what a value must be, as a validation:
+//
+//	muss / darf nicht in der Zukunft / Vergangenheit liegen   (a date)
+//	muss größer / kleiner als N sein, darf nicht größer als N sein   (a number)
+//
+// It reports whether it read one.
+func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bool, error) {
+	save := p.pos
+	var check func(n *node) (any, string, error)
+	switch {
+	case p.peek(0).is("in") && p.peek(1).is("der") && p.peek(2).is("zukunft", "vergangenheit"):
+		future := p.peek(2).is("zukunft")
+		p.pos += 3
+		if !p.accept("liegen") {
+			p.pos = save
+			return false, nil
+		}
+		// Must lie in the future: after today. Must not: today or before.
+		after := future != (verb == "darf" && neg)
+		if verb == "muss" && neg {
+			return false, p.fail("„muss nicht in der …“ nicht verstanden")
+		}
+		check = func(n *node) (any, string, error) {
+			if n.el.Kind != form.KindField || n.el.Datentyp != form.DatentypDate {
+				return nil, "", p.fail("%s ist kein Datumsfeld", n.el.ID)
+			}
+			d := op("days_between", vr(VarToday), vr(n.path))
+			if after && future {
+				return op(">", d, 0), "„%s“ muss in der Zukunft liegen.", nil
+			}
+			if after {
+				return op(">=", d, 0), "„%s“ darf nicht in der Vergangenheit liegen.", nil
+			}
+			if future {
+				return op("<=", d, 0), "„%s“ darf nicht in der Zukunft liegen.", nil
+			}
+			return op("<", d, 0), "„%s“ muss in der Vergangenheit liegen.", nil
+		}
+	case p.peek(0).is("größer", "kleiner"):
+		o := map[string]string{"größer": ">", "kleiner": "<"}[p.next().lower]
+		if p.accept("gleich") {
+			o += "="
+		} else {
+			p.accept("als")
+		}
+		nt := p.next()
+		if nt.kind != tokNumber {
+			p.pos = save
+			return false, nil
+		}
+		p.accept("sein")
+		if verb == "darf" && neg {
+			o = map[string]string{">": "<=", "<": ">=", ">=": "<", "<=": ">"}[o]
+		} else if verb != "muss" || neg {
+			return false, p.fail("„%s … %s“ nicht verstanden", verb, nt.text)
+		}
+		v, _ := strconv.ParseFloat(nt.text, 64)
+		check = func(n *node) (any, string, error) {
+			if n.el.Kind != form.KindField || !n.el.Datentyp.Numeric() {
+				return nil, "", p.fail("%s ist kein Zahlenfeld", n.el.ID)
+			}
+			return op(o, vr(n.path), v), "„%s“ muss " + map[string]string{">": "größer als ", "<": "kleiner als ", ">=": "mindestens ", "<=": "höchstens "}[o] + nt.text + " sein.", nil
+		}
+	default:
+		return false, nil
+	}
+	for _, n := range ts {
+		c, msg, err := check(n)
+		if err != nil {
+			return true, err
+		}
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))), Check: c,
+			Message: fmt.Sprintf(msg, n.el.Label())})
+	}
+	return true, nil
+}
+
 // phraseTargets reads the elements an effect verb acts on: written out,
 // a pronoun (es, sie), or, with neither, the last targets.
 func (p *ruleParser) phraseTargets() ([]*node, error) {
@@ -599,8 +686,8 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
 		return true // "F ein Staat gewählt wird, der …"
 	}
-	if t.is("der", "den", "dem") && p.peek(k+1).is("wert") {
-		return true // "F den Wert 001 hat"
+	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
+		return true // "F den Wert 001 hat", "F einen Wert enthält"
 	}
 	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(k+1).is("als", "gleich")) {
 		return true
@@ -617,7 +704,9 @@ func targetStop(p *ruleParser, k int) bool {
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
-		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen") ||
+		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
+		"größer", "kleiner") ||
+		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
 		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
 }
 
@@ -952,7 +1041,18 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		}
 		p.aux()
 		return x, nil
-	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(1).is("als", "gleich")):
+	case t.is("einen", "keinen") && p.peek(1).is("wert", "eintrag"):
+		// "F einen Wert enthält", "F keinen Eintrag hat"
+		p.pos += 2
+		p.accept("hat", "enthält", "besitzt", "aufweist")
+		p.aux()
+		return p.each(s, func(n *node) (any, error) {
+			if t.is("keinen") {
+				return not(filled(vr(n.path))), nil
+			}
+			return filled(vr(n.path)), nil
+		})
+	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(1).is("als", "gleich") || p.peek(1).kind == tokNumber)):
 		// "X gleich 001", "X ungleich 001", "X größer als 5", "X kleiner gleich 5"
 		o := map[string]string{"gleich": "=", "ungleich": "<>", "größer": ">", "kleiner": "<"}[t.lower]
 		p.pos++
@@ -1373,6 +1473,7 @@ func (p *ruleParser) isValue(s *subject, t token) bool {
 // DANN, WENN, or ODER/UND followed by another value, an element or an
 // operator.
 func (p *ruleParser) skipValueName(s *subject, vt token) {
+	defer p.skipParenthesised()
 	if vt.kind == tokString {
 		return // the value is the quoted text itself
 	}
@@ -1399,6 +1500,25 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 			}
 		}
 		p.pos++
+	}
+}
+
+// skipParenthesised skips a name in parentheses after a value: = "001"
+// (Antragsteller). A parenthesis that holds an element or an operator is
+// part of the condition and stays.
+func (p *ruleParser) skipParenthesised() {
+	if !p.peek(0).punct("(") {
+		return
+	}
+	for k := 1; k < 16; k++ {
+		t := p.peek(k)
+		switch {
+		case t.kind == tokRef || t.kind == tokOp || p.pos+k >= len(p.toks):
+			return
+		case t.punct(")"):
+			p.pos += k + 1
+			return
+		}
 	}
 }
 
