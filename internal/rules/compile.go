@@ -203,6 +203,17 @@ func (p *ruleParser) has(ws ...string) bool {
 	return false
 }
 
+// dateRefs counts the references of the statement to date fields.
+func (p *ruleParser) dateRefs() int {
+	n := 0
+	for _, r := range p.refsQuiet() {
+		if r.el.Kind == form.KindField && r.el.Datentyp == form.DatentypDate {
+			n++
+		}
+	}
+	return n
+}
+
 // refsQuiet returns the references of the statement that resolve.
 func (p *ruleParser) refsQuiet() []*node {
 	var out []*node
@@ -251,13 +262,17 @@ func (p *ruleParser) statement() error {
 		}
 		p.lastTargets = ns
 		return nil
-	case p.has("liegen") && p.has("vor", "nach") && p.has("datum"):
+	case p.has("liegen") && p.has("vor", "nach") && (p.has("datum") || p.dateRefs() == 2) && !first.is("wenn"):
 		return p.dateOrder()
 	case p.explanatory():
 		if p.skipped == "" {
 			p.skipped = p.rest()
 		}
 		return nil
+	case first.is("ist", "sind") && p.refAheadAt(1) && p.has("dann"):
+		// "Ist F = wahr, so ist G zu befüllen."
+		p.pos++
+		return p.conditional()
 	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
 		return p.selfStatement()
 	case first.is("wenn", "bei"):
@@ -601,9 +616,15 @@ func (p *ruleParser) dateOrder() error {
 			return p.fail("%s ist kein Datumsfeld", n.el.ID)
 		}
 	}
+	// days_between(a, b) > 0: a lies before b.
 	cmp, word := ">", "vor"
 	if p.has("nach") {
 		cmp, word = "<", "nach"
+	}
+	if p.has("nicht") {
+		// "darf nicht vor … liegen": on the same day or after.
+		cmp = map[string]string{">": "<=", "<": ">="}[cmp]
+		word = map[string]string{"vor": "am selben Tag wie oder nach", "nach": "am selben Tag wie oder vor"}[word]
 	}
 	p.effects = append(p.effects, Effect{Kind: Validate, Target: b.path,
 		When:    and(filled(vr(a.path)), filled(vr(b.path))),

@@ -259,6 +259,11 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		case t.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 			p.pos++
 			err = p.verbPhrase(t.lower, nil, when)
+		case t.is("als") && p.peek(1).is("pflichtangabe") && len(p.lastTargets) > 0:
+			// "… und als Pflicht markieren / kennzeichnen"
+			p.pos += 2
+			p.accept("markieren", "kennzeichnen", "festlegen", "definieren", "setzen")
+			p.add(Require, p.lastTargets, when)
 		case t.kind == tokRef:
 			// "DANN G1 "…", G2 "…" UND deaktiviere …": a list without verb
 			// activates; "DANN X einblenden / ausblenden / als Pflicht
@@ -268,6 +273,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 				break
 			}
 			required := p.accept("als") && p.accept("pflichtangabe")
+			if !required && p.accept("pflichtangabe") {
+				p.add(Require, ts, when) // "DANN F PFLICHT"
+				break
+			}
 			switch nx := p.peek(0); {
 			case nx.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 				p.pos++
@@ -307,6 +316,9 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			}
 			if p.peek(0).is("ist", "sind") && p.pos > save && p.toks[p.pos-1].is("und") {
 				continue // "… und ist ein Pflichtfeld"
+			}
+			if p.peek(0).is("als") && p.peek(1).is("pflichtangabe") && p.toks[p.pos-1].is("und") {
+				continue // "… und als Pflicht markieren"
 			}
 		}
 		p.pos = save
@@ -357,15 +369,22 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		p.accept("dann")
 	}
 	if p.accept("nur") {
+		// "ist nur dann zu befüllen / anzuzeigen", "wird nur angezeigt":
+		// shown only then; "ist nur erforderlich": required only then.
 		p.accept("dann")
-		if neg || (verb != "ist" && verb != "sind") {
-			return p.fail("„%s … nur dann“ nicht verstanden: „%s“", verb, p.rest())
+		if neg {
+			return p.fail("„%s nicht … nur“ nicht verstanden: „%s“", verb, p.rest())
 		}
 		p.accept("zu")
-		if !p.accept("befüllen", "anzuzeigen") {
+		switch {
+		case p.accept("befüllen", "anzuzeigen", "angezeigt", "auszufüllen"):
+			p.accept("werden", "sein")
+			p.add(Show, ts, when)
+		case p.accept("pflichtangabe"):
+			p.add(Require, ts, when)
+		default:
 			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
 		}
-		p.add(Show, ts, when)
 		return nil
 	}
 	if p.accept("als") {
@@ -466,7 +485,7 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 		p.add(Require, ts, when)
 	case verb == "wird" && !neg:
-		p.accept("zur", "zu", "eine")
+		p.accept("zur", "zum", "zu", "eine")
 		p.accept("einer")
 		if !p.accept("pflichtangabe") {
 			return p.fail("„wird …“ ohne Pflichtangabe: „%s“", p.rest())
@@ -474,6 +493,11 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		p.add(Require, ts, when)
 	default:
 		return p.fail("„%s …“ nicht verstanden: „%s“", verb, p.rest())
+	}
+	if gerund && p.peek(0).is("und") && p.peek(1).is("auszufüllen", "anzuzeigen", "auszublenden", "zu", "pflichtangabe") {
+		// "ist G anzuzeigen und auszufüllen"
+		p.pos++
+		return p.verbPhrase(verb, ts, when)
 	}
 	return nil
 }
@@ -686,6 +710,9 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
 		return true // "F ein Staat gewählt wird, der …"
 	}
+	if t.is("in") && p.peek(k+1).punct("(") {
+		return true // "F IN (001, 002)"
+	}
 	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
 		return true // "F den Wert 001 hat", "F einen Wert enthält"
 	}
@@ -703,7 +730,7 @@ func targetStop(p *ruleParser, k int) bool {
 		return true
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
-		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
+		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
 		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
 		"größer", "kleiner") ||
 		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
@@ -938,6 +965,9 @@ func (p *ruleParser) unary() (any, error) {
 	if p.landConditionAhead() {
 		return p.landCondition()
 	}
+	if p.peek(0).is("auswahl") || (p.peek(0).is("bei") && p.peek(1).is("auswahl")) {
+		return p.selection()
+	}
 	if p.peek(0).punct("(") && !p.peek(1).is("aktuelles") {
 		p.pos++
 		x, err := p.orExpr()
@@ -955,6 +985,36 @@ func (p *ruleParser) unary() (any, error) {
 	}
 	p.lastSubject = s
 	return p.predicate(s)
+}
+
+// selection reads a value chosen in an element, the value first: "(bei)
+// Auswahl von "Sonstiges" in F", "Auswahl des Wertes 999 im Feld F".
+func (p *ruleParser) selection() (any, error) {
+	p.accept("bei")
+	p.accept("auswahl")
+	p.accept("von", "des", "der")
+	p.accept("wert", "wertes", "werts")
+	vt := p.next()
+	if vt.kind != tokNumber && vt.kind != tokString && vt.kind != tokWord {
+		return nil, p.fail("Auswahl ohne Wert: „%s“", p.rest())
+	}
+	// The name after a code, up to the element.
+	for k := 0; k < 12 && !p.refAhead() && !p.atEnd(); k++ {
+		p.pos++
+	}
+	n, err := p.expectRef()
+	if err != nil {
+		return nil, err
+	}
+	s := &subject{kind: "elem", nodes: []*node{n}}
+	p.lastSubject = s
+	return p.each(s, func(n *node) (any, error) {
+		v, err := p.literal(n, vt)
+		if err != nil {
+			return nil, err
+		}
+		return p.eqLit(n, v), nil
+	})
 }
 
 // landConditionAhead reports a condition on the Land of the responsible
@@ -1039,6 +1099,20 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.accept("ausgewählt", "angegeben") // "= 999 (Sonstiges) gewählt wurde"
+		p.aux()
+		return x, nil
+	case t.is("in") && p.peek(1).punct("(") && s.kind == "elem":
+		// "F IN (121000, 340000)"
+		p.pos += 2
+		vt := p.next()
+		x, err := p.valueList(s, "=", vt)
+		if err != nil {
+			return nil, err
+		}
+		if !p.acceptPunct(")") {
+			return nil, p.fail("erwartet „)“ bei „%s“", p.rest())
+		}
 		p.aux()
 		return x, nil
 	case t.is("einen", "keinen") && p.peek(1).is("wert", "eintrag"):
@@ -1112,6 +1186,14 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 				}
 				return p.neqLit(n, v), nil
 			})
+		case s.kind == "elem" && p.isValue(s, p.peek(0)):
+			// 'nicht "Ja" ist': different from the value.
+			x, err := p.compare(s, "<>")
+			if err != nil {
+				return nil, err
+			}
+			p.aux()
+			return x, nil
 		case p.peek(0).kind == tokOp:
 			// "nicht = 001": the negated comparison.
 			x, err := p.predicate(s)
@@ -1388,6 +1470,11 @@ func (p *ruleParser) valueList(s *subject, o string, vt token) (any, error) {
 		save := p.pos
 		p.acceptPunct(",")
 		j := p.peek(0)
+		if p.pos > save && p.isValue(s, j) && !(p.peek(1).kind == tokOp && p.peek(1).text != "-") {
+			// "= 001, 002 oder 003": a comma alone separates too.
+			j = token{kind: tokWord, text: ",", lower: "oder"}
+			p.pos--
+		}
 		if j.is("oder", "und") && p.isValue(s, p.peek(1)) && !(p.peek(2).kind == tokOp && p.peek(2).text != "-") {
 			p.pos++
 			v := p.next()
@@ -1474,6 +1561,9 @@ func (p *ruleParser) isValue(s *subject, t token) bool {
 // operator.
 func (p *ruleParser) skipValueName(s *subject, vt token) {
 	defer p.skipParenthesised()
+	if p.peek(0).punct("(") {
+		return
+	}
 	if vt.kind == tokString {
 		return // the value is the quoted text itself
 	}
