@@ -7,10 +7,10 @@
 //	antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PATH] [--base-url URL]
 //	antrag user add --tenant SLUG --username NAME [--name NAME]  (password on stdin)
 //	antrag tenant pages --tenant SLUG [--ersetzen] [FILE]
-//	antrag fim inspect [--json] [--codelists DIR] FILE...
-//	antrag fim schema [--uri URI] [--codelists DIR] FILE
-//	antrag fim example [--land LAND] [--codelists DIR] FILE
-//	antrag fim rules [--json] [--summary] [--codelists DIR] FILE...
+//	antrag fim inspect [--json] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE...
+//	antrag fim schema [--uri URI] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE
+//	antrag fim example [--land LAND] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE
+//	antrag fim rules [--json] [--summary] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE...
 package main
 
 import (
@@ -109,11 +109,13 @@ Befehle:
   antrag fim example [--land LAND] [--codelists DIR] DATEI gültiges Beispiel-Datendokument ausgeben
   antrag fim rules [--json] [--summary] [--codelists DIR] DATEI...
                                                            Regeln übersetzen und ihren Status zeigen
+    (alle fim-Befehle auch mit [--translated-rules PFAD] [--corrections DATEI]:
+     maschinenlesbare Regeln der FITKO und eigene Korrekturen)
   antrag load [--url URL] [--mode api|html|mixed] …        laufende Installation mit simulierten Anträgen belasten
 
 Umgebung (wie die gleichnamigen Optionen):
   ANTRAG_ADDR, ANTRAG_DATA, ANTRAG_DB, ANTRAG_BASE_URL, ANTRAG_DEMO (1),
-  ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_LOG_LEVEL, ANTRAG_TRUSTED_PROXIES,
+  ANTRAG_DRAFT_TTL, ANTRAG_RETENTION, ANTRAG_CODELISTS, ANTRAG_TRANSLATED_RULES, ANTRAG_LOG_LEVEL, ANTRAG_TRUSTED_PROXIES,
   ANTRAG_LOGIN_HASHES, ANTRAG_METRICS_ADDR,
   ANTRAG_DELIVERY_MAX_AGE, ANTRAG_FITCONNECT_TOKEN_URL, ANTRAG_FITCONNECT_SUBMISSION_API,
   ANTRAG_FITCONNECT_DESTINATION_API, ANTRAG_FITCONNECT_VERSION, ANTRAG_FITCONNECT_TRUST_ANCHORS,

@@ -13,7 +13,11 @@ import (
 // telling values of the variables the rule reads: the values the rule
 // itself names, empty, and one other value. The message names an input
 // that shows the contradiction; "" means none was found.
-func contradiction(ix *index, r *Rule) string {
+func contradiction(ix *index, r *Rule) string { return contradictionIn(ix, r, nil) }
+
+// contradictionIn is contradiction with the Land of the responsible
+// authority fixed: land is a Land code, "" for none, or nil for any.
+func contradictionIn(ix *index, r *Rule, land *string) string {
 	type pair struct{ on, off []any }
 	byTarget := map[string]*pair{}
 	var targets []string
@@ -42,6 +46,12 @@ func contradiction(ix *index, r *Rule) string {
 	total := 1
 	for i, v := range vars {
 		cands[i] = candidates(ix, r, v)
+		if v == VarBundesland && land != nil {
+			cands[i] = []any{nil}
+			if *land != "" {
+				cands[i] = []any{*land}
+			}
+		}
 		total *= len(cands[i])
 		if total > 20000 {
 			return "" // too many combinations to try; no verdict
@@ -209,4 +219,18 @@ func constsOf(x any, v string) []any {
 	}
 	walk(x)
 	return out
+}
+
+// contradictoryLands judges a contradictory rule that reads the Land per
+// Land: it returns the Länder (and, as "", no Land) for which it is
+// contradictory, and whether it is free of contradiction for at least one.
+func contradictoryLands(ix *index, r *Rule) (bad []string, someFine bool) {
+	for _, l := range append(LandCodes(), "") {
+		if contradictionIn(ix, r, &l) != "" {
+			bad = append(bad, l)
+		} else {
+			someFine = true
+		}
+	}
+	return bad, someFine
 }

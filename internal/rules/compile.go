@@ -13,35 +13,56 @@ import (
 // one. It never fails: a rule it cannot compile is Unsupported, with the
 // reason.
 //
-// Phrasing families understood (freitextRegel in XDatenfelder 3, definition
-// in 2; seen in the FIM portal's published schemas):
+// The free text (freitextRegel in XDatenfelder 3, definition in 2) is read
+// by a grammar over a lexicon. The lexicon (lexicon.txt) maps the written
+// forms of the rule language to lemmas: synonyms ("falls" for "wenn",
+// "ausgefüllt", "eingetragen" for "befüllt", "Datengruppe" for
+// "Feldgruppe"), inflections and misspellings ("Ländern"), and lists the
+// abbreviations whose full stop ends no sentence ("GmbH i.G.", "bzw.").
+// The productions are written in lemmas only (parse.go, this file):
 //
-//   - WENN/Wenn <Bedingung> [,] DANN/dann <Wirkungen> [, wenn … dann …]
-//     [, SONST <Wirkungen> | , ansonsten nicht]; conditions compare an
-//     element with a code, number, date span or truth value (=, ==, ===, <>,
-//     !=, <, >, <=, >=, "= <"), test "ist leer", "nicht leer", "befüllt",
-//     "bejaht wurde", "mit … belegt", "alle anderen Ausprägungen", join with
-//     UND (binding closer) and ODER, repeat the element after ODER/UND
-//     ("= 003 … ODER = 005 …"), and quantify over groups ("mindestens ein
-//     Feld der Feldgruppe", "die ersten vier Felder der Feldgruppe", "aus
-//     der Feldgruppe … als einziges Feld", "… mindestens ein weiteres Feld
-//     als", "eines der folgenden Felder", "alle drei Felder");
-//     time spans "(aktuelles Datum - F) > 6 Jahre" and the age of a
-//     day/month/year group ("G… Geburtsdatum (teilbekannt) < 18 Jahre");
-//   - effects: aktiviere, deaktiviere, mache es zu einer Pflichtangabe,
-//     zeige [als Pflicht] … [nicht] an, blende … aus, muss … befüllt sein,
-//     darf … nicht befüllt sein / angezeigt werden / leer sein, kann …
-//     befüllt werden, wird … zur Pflichtangabe;
-//   - "X ist nur dann zu befüllen, wenn …", "X ist ein Pflichtfeld, wenn …";
-//   - validations: "Es muss mindestens eines der Felder A, B oder C befüllt
-//     sein", "Mindestens eines der Felder … muss den Wert "wahr" haben",
-//     "Es muss entweder A oder B befüllt werden", a valid calendar date from
-//     day, month and year ("Validität des sich ergebenden Kalenderdatums"),
-//     "Das Datum im Feld A muss zeitlich vor dem Datum in Feld B liegen",
-//     "… darf jeder Eintrag nur maximal einmal ausgewählt werden";
-//   - conditions on the Land of the responsible authority ("muss für die
-//     Länder RP und ST befüllt werden. Für die anderen Bundesländer darf …
-//     nicht angezeigt werden"), read from the context variable VarBundesland.
+//   - rule: statement { "." statement }, with Land sections
+//     "Für das Land XX gilt[:]", "Für die Länder XX, YY gilt", "Nur für
+//     NRW:", "Für alle anderen Länder gilt:" guarding the statements that
+//     follow with the Land of the responsible authority (VarBundesland);
+//     a contradiction that occurs only for some Länder is judged per Land;
+//   - conditional: WENN|BEI condition [,] [DANN] effects {, wenn condition
+//     [dann] effects} [, SONST effects | , ansonsten nicht];
+//   - declarative: elements verb-phrase [, wenn condition] ("Das Datenfeld
+//     X muss befüllt werden", "X ist nur dann zu befüllen, wenn …", "X
+//     ausblenden");
+//   - validations: "mindestens eines der Felder A, B oder C" (also of a
+//     Feldgruppe, and under a condition), "entweder A oder B", a valid
+//     calendar date from day, month and year, "Datum A vor/nach Datum B",
+//     "jeder Eintrag nur einmal", "…, wobei nur die Codes A ODER B zulässig
+//     sind";
+//   - condition: comparisons joined by UND (binding closer) and ODER, with
+//     parentheses. A comparison has a subject (an element or a path
+//     G….G….F…; several elements with one predicate; "mindestens ein Feld
+//     der Feldgruppe"; "(aktuelles Datum - F)"; the Land) and a predicate:
+//     an operator (=, ==, ===, <>, !=, <, >, <=, >=, gleich, ungleich,
+//     größer als) with one value or a list of values joined by ODER, UND or
+//     commas, each code optionally followed by its name ("003 - Änderung
+//     der Anschrift", 001 "liegt vor", "S Eintragung im
+//     Stiftungsverzeichnis"); a code without operator; "alle anderen
+//     möglichen Ausprägungen der Codeliste"; "= leer"; "ist leer", "nicht
+//     leer", "befüllt", "bejaht", "verneint", "angekreuzt", "mit … belegt",
+//     "den Wert … hat"; a time span in days or years; membership in a
+//     named set of states ("ein Staat, der nicht zur EU, zum EWR oder zur
+//     Schweiz gehört", resolved through the element's Codeliste and the
+//     documented table sets.txt, never guessed); negation with "nicht";
+//   - effects: aktiviere, deaktiviere, zeige [als Pflicht] … [nicht] an,
+//     blende … aus/ein, mache es zu einer Pflichtangabe, muss … befüllt
+//     sein / angezeigt werden / als … angegeben werden, darf … nicht
+//     befüllt sein / angezeigt werden / leer sein, kann … befüllt werden,
+//     wird … zur Pflichtangabe / angezeigt / ausgeblendet / aktiviert, ist
+//     … zu befüllen / anzugeben / auszublenden / anzuzeigen / ein
+//     Pflichtfeld, erscheint … [und muss befüllt werden], … einblenden /
+//     ausblenden / als Pflichtfeld anzeigen, and the hidden prefill "ist
+//     mit 001 vorzubefüllen und auszublenden".
+//
+// Sentences that name no element, Land, effect or pronoun explain the rule
+// and are skipped.
 func Compile(s *form.Schema) *Program {
 	return CompileWith(s, nil)
 }
@@ -70,6 +91,14 @@ func compileRule(ix *index, scope *node, r form.Regel) *Rule {
 		return out
 	}
 	if msg := contradiction(ix, out); msg != "" {
+		if bad, someFine := contradictoryLands(ix, out); slices.Contains(out.Vars, VarBundesland) && someFine {
+			// Judged per Land: where it contradicts itself the rule does
+			// not act, elsewhere it does.
+			out.Effects = exceptLands(out.Effects, bad)
+			out.Reason = fmt.Sprintf("Für %s widersprüchlich, dort wirkt die Regel nicht. %s", landList(bad), msg)
+			out.Status = Compiled
+			return out
+		}
 		out.Status, out.Reason, out.Effects = Unsupported, msg, nil
 		return out
 	}
@@ -93,6 +122,11 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 	text = inlineRefRE.ReplaceAllString(quoteReplacer.Replace(text), "$1")
 	text = ix.stripLabels(text)
 	p := &ruleParser{ix: ix, scope: scope, literals: map[string][]any{}}
+	if scope.el != nil {
+		// A rule on an element may speak of it without naming it:
+		// "Pflichtfeld, wenn …", "Nur anzeigen, wenn …".
+		p.self = scope
+	}
 	low := strings.ToLower(text)
 	if strings.Contains(low, "validität") && strings.Contains(low, "datum") {
 		// The whole rule is the calendar-date check; its second sentence
@@ -105,14 +139,29 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 	}
 	for _, st := range statements(lex(text)) {
 		p.toks, p.pos = st, 0
+		if err := p.landHeader(); err != nil {
+			return nil, err
+		}
+		if p.atEnd() {
+			continue
+		}
+		start := len(p.effects)
 		if err := p.statement(); err != nil {
 			return nil, err
+		}
+		if p.section != nil {
+			for i := start; i < len(p.effects); i++ {
+				p.effects[i].When = and(p.section, p.effects[i].When)
+			}
 		}
 	}
 	if err := p.fillOthers(); err != nil {
 		return nil, err
 	}
 	if len(p.effects) == 0 {
+		if p.skipped != "" {
+			return nil, fmt.Errorf("Satz nicht verstanden: „%s“ (nennt weder Element noch Wirkung)", p.skipped)
+		}
 		return nil, fmt.Errorf("Keine Wirkung erkannt.")
 	}
 	return p.effects, nil
@@ -154,6 +203,30 @@ func (p *ruleParser) has(ws ...string) bool {
 	return false
 }
 
+// dateRefs counts the references of the statement to date fields.
+func (p *ruleParser) dateRefs() int {
+	n := 0
+	for _, r := range p.refsQuiet() {
+		if r.el.Kind == form.KindField && r.el.Datentyp == form.DatentypDate {
+			n++
+		}
+	}
+	return n
+}
+
+// refsQuiet returns the references of the statement that resolve.
+func (p *ruleParser) refsQuiet() []*node {
+	var out []*node
+	for _, t := range p.toks {
+		if t.kind == tokRef {
+			if n, err := p.ix.resolve(p.scope, t.text); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
 func (p *ruleParser) refs() ([]*node, error) {
 	var out []*node
 	for _, t := range p.toks {
@@ -176,7 +249,7 @@ func (p *ruleParser) statement() error {
 		return p.prefill()
 	case p.has("entweder"):
 		return p.eitherOr()
-	case p.has("mindestens", "mindestes") && p.has("felder") && !first.is("wenn"):
+	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && !first.is("wenn"):
 		return p.atLeastOne()
 	case p.has("jeder") && p.has("eintrag"):
 		return p.distinct()
@@ -189,21 +262,40 @@ func (p *ruleParser) statement() error {
 		}
 		p.lastTargets = ns
 		return nil
-	case p.has("liegen") && p.has("vor", "nach") && p.has("datum"):
+	case p.has("liegen") && p.has("vor", "nach") && (p.has("datum") || p.dateRefs() == 2) && !first.is("wenn"):
 		return p.dateOrder()
+	case p.explanatory():
+		if p.skipped == "" {
+			p.skipped = p.rest()
+		}
+		return nil
+	case first.is("ist", "sind") && p.refAheadAt(1) && p.has("dann"):
+		// "Ist F = wahr, so ist G zu befüllen."
+		p.pos++
+		return p.conditional()
+	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
+		return p.selfStatement()
+	case first.is("wenn", "bei"):
+		// A condition may name the Land ("Wenn das Bundesland = NW, …");
+		// otherwise a sentence naming Länder is a Land sentence.
+		save, n := p.pos, len(p.effects)
+		err := p.conditional()
+		if err != nil && p.landMentioned() {
+			p.pos, p.effects = save, p.effects[:n]
+			return p.land()
+		}
+		return err
 	case p.landMentioned():
 		return p.land()
-	case first.is("wenn"):
-		return p.conditional()
-	case p.has("wenn"):
-		return p.postfix()
+	case p.refAhead():
+		return p.declarative()
 	}
 	return p.fail("Satz nicht verstanden: „%s“", p.rest())
 }
 
 // conditional: WENN cond [,] [DANN] effects {, wenn|bei cond … } [, SONST effects | , ansonsten nicht]
 func (p *ruleParser) conditional() error {
-	p.accept("wenn")
+	p.accept("wenn") // or "Bei F = 001 ist G zu befüllen": subject() takes the "bei"
 	for {
 		cond, err := p.condition()
 		if err != nil {
@@ -249,43 +341,90 @@ func (p *ruleParser) conditional() error {
 	return nil
 }
 
-// postfix: "X [, Y und Z] ist/sind nur dann zu befüllen, wenn cond" and
-// "[Das Feld] X ist ein Pflichtfeld, wenn cond".
-func (p *ruleParser) postfix() error {
-	ts, err := p.targets()
-	if err != nil {
-		return err
-	}
-	p.accept("ist", "sind")
-	var kind Kind
+// selfStatement: a statement about the element that carries the rule,
+// without naming it: "Pflichtfeld, wenn …", "Nur anzeigen, wenn …", "Ist
+// nur dann zu befüllen, wenn …", "Darf nicht in der Zukunft liegen."
+func (p *ruleParser) selfStatement() error {
+	ts := []*node{p.self}
+	start := len(p.effects)
+	t := p.next()
 	switch {
-	case p.accept("nur"):
-		p.accept("dann")
-		p.accept("zu")
-		if !p.accept("befüllen", "füllen", "ausfüllen", "beantworten") {
-			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
-		}
-		kind = Show
-	case p.accept("ein", "eine") || p.peek(0).is("pflichtfeld", "pflichtangabe"):
-		if !p.accept("pflichtfeld", "pflichtangabe") {
-			return p.fail("„ist ein …“ nicht verstanden: „%s“", p.rest())
-		}
-		kind = Require
+	case t.is("pflichtangabe"):
+		p.add(Require, ts, nil)
+	case t.is("nur") && p.peek(0).is("anzeigen"):
+		p.pos++
+		p.add(Show, ts, nil)
+	case t.is("anzeigen"):
+		p.add(Show, ts, nil)
+	case t.is("ausblenden"):
+		p.add(Hide, ts, nil)
 	default:
-		return p.fail("Satz nicht verstanden: „%s“", p.rest())
+		if err := p.verbPhrase(t.lower, ts, nil); err != nil {
+			return err
+		}
 	}
 	p.acceptPunct(",")
-	if !p.accept("wenn") {
-		return p.fail("erwartet „wenn“ bei „%s“", p.rest())
-	}
-	cond, err := p.condition()
-	if err != nil {
-		return err
+	if p.accept("wenn") {
+		cond, err := p.condition()
+		if err != nil {
+			return err
+		}
+		for i := start; i < len(p.effects); i++ {
+			p.effects[i].When = and(cond, p.effects[i].When)
+		}
 	}
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}
-	p.add(kind, ts, cond)
+	return nil
+}
+
+// declarative: a statement whose subject is the element, with an optional
+// condition after it:
+//
+//	Das Datenfeld X muss befüllt werden.
+//	Die Datenfeldgruppe X darf nicht angezeigt werden.
+//	X [, Y und Z] ist/sind nur dann zu befüllen, wenn cond
+//	[Das Feld] X ist ein Pflichtfeld, wenn cond
+//
+// (see verbPhrase for the verbs).
+func (p *ruleParser) declarative() error {
+	ts, err := p.targets()
+	if err != nil {
+		return err
+	}
+	start := len(p.effects)
+	required := p.accept("als") && p.accept("pflichtangabe")
+	verb := p.next()
+	switch {
+	case verb.is("anzeigen"):
+		// "X [als Pflichtfeld] anzeigen"
+		p.add(Show, ts, nil)
+		if required {
+			p.add(Require, ts, nil)
+		}
+	case verb.is("ausblenden"):
+		p.add(Hide, ts, nil)
+	case verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") && !required:
+		if err := p.verbPhrase(verb.lower, ts, nil); err != nil {
+			return err
+		}
+	default:
+		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
+	}
+	p.acceptPunct(",")
+	if p.accept("wenn") {
+		cond, err := p.condition()
+		if err != nil {
+			return err
+		}
+		for i := start; i < len(p.effects); i++ {
+			p.effects[i].When = and(cond, p.effects[i].When)
+		}
+	}
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
 	return nil
 }
 
@@ -334,7 +473,12 @@ func (p *ruleParser) atLeastOne() error {
 	if err != nil {
 		return err
 	}
-	if len(ns) < 2 {
+	fromGroup := len(ns) == 1 && ns[0].el.Kind == form.KindGroup
+	if fromGroup {
+		// "Es muss mindestens ein Feld der Feldgruppe G befüllt werden."
+		ns = dataFields(ns[0])
+	}
+	if len(ns) < 2 && !(fromGroup && len(ns) == 1) {
 		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
 	}
 	var value *token
@@ -359,6 +503,34 @@ func (p *ruleParser) atLeastOne() error {
 		msg = fmt.Sprintf("Bitte wählen Sie mindestens eine der Möglichkeiten %s.", labelList(ns))
 	}
 	p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, Check: or(xs...), Message: msg})
+	return nil
+}
+
+// atLeastOneIn: "… dann muss mindestens eines der Felder A, B oder C
+// befüllt sein/werden", a validation under a condition.
+func (p *ruleParser) atLeastOneIn(when any) error {
+	p.accept("mindestens")
+	p.accept("ein", "eines", "einer")
+	p.accept("der")
+	p.accept("folgenden")
+	p.accept("felder", "feldgruppe")
+	ns, err := p.refList()
+	if err != nil {
+		return err
+	}
+	if len(ns) < 2 {
+		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
+	}
+	if !p.accept("befüllt", "angegeben") {
+		return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
+	}
+	p.accept("sein", "werden")
+	var xs []any
+	for _, n := range ns {
+		xs = append(xs, filled(vr(n.path)))
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, When: when, Check: or(xs...),
+		Message: fmt.Sprintf("Bitte füllen Sie mindestens eines der Felder %s aus.", labelList(ns))})
 	return nil
 }
 
@@ -444,9 +616,15 @@ func (p *ruleParser) dateOrder() error {
 			return p.fail("%s ist kein Datumsfeld", n.el.ID)
 		}
 	}
+	// days_between(a, b) > 0: a lies before b.
 	cmp, word := ">", "vor"
 	if p.has("nach") {
 		cmp, word = "<", "nach"
+	}
+	if p.has("nicht") {
+		// "darf nicht vor … liegen": on the same day or after.
+		cmp = map[string]string{">": "<=", "<": ">="}[cmp]
+		word = map[string]string{"vor": "am selben Tag wie oder nach", "nach": "am selben Tag wie oder vor"}[word]
 	}
 	p.effects = append(p.effects, Effect{Kind: Validate, Target: b.path,
 		When:    and(filled(vr(a.path)), filled(vr(b.path))),
@@ -491,15 +669,19 @@ func (p *ruleParser) validDate() error {
 var landCodes = map[string]string{
 	"BW": "BW", "BY": "BY", "BE": "BE", "BB": "BB", "HB": "HB", "HH": "HH", "HE": "HE", "MV": "MV",
 	"NI": "NI", "NW": "NW", "RP": "RP", "SL": "SL", "SN": "SN", "ST": "ST", "SH": "SH", "TH": "TH",
+	// Other abbreviations in use.
+	"NRW": "NW", "RLP": "RP", "LSA": "ST",
 }
 
 // LandCodes returns the two-letter codes of the 16 Länder as the rules
 // name them and expect them in Context.Bundesland (BW, BY, BE, …, TH),
 // sorted.
 func LandCodes() []string {
-	codes := make([]string, 0, len(landCodes))
-	for c := range landCodes {
-		codes = append(codes, c)
+	var codes []string
+	for _, c := range landCodes {
+		if !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
 	}
 	slices.Sort(codes)
 	return codes
@@ -510,6 +692,87 @@ var landNames = map[string]string{
 	"hessen": "HE", "mecklenburg-vorpommern": "MV", "niedersachsen": "NI", "nordrhein-westfalen": "NW",
 	"rheinland-pfalz": "RP", "saarland": "SL", "sachsen": "SN", "sachsen-anhalt": "ST", "schleswig-holstein": "SH",
 	"thüringen": "TH",
+}
+
+// landHeader reads the heading of a Land section at the start of a
+// statement and makes it the guard of what follows, up to the next
+// heading:
+//
+//	Für das Land NW gilt[:]
+//	Für die Länder NW, SL und SN gilt[:]
+//	Für Sachsen gilt[:]
+//	Für alle anderen Länder gilt[:]   (the Länder no earlier heading named)
+//
+// The statement may go on after the heading ("Für das Land NW gilt: Das
+// Datenfeld … muss befüllt werden."); the tokens left are that rest.
+func (p *ruleParser) landHeader() error {
+	k := 0
+	if p.peek(0).is("nur") {
+		k++
+	}
+	if !p.peek(k).is("für", "in", "im") {
+		return nil
+	}
+	var codes []string
+	others := false
+	k++
+	for ; ; k++ {
+		t := p.peek(k)
+		switch {
+		case t.is("gilt"):
+		case t.punct(":") && (len(codes) > 0 || others):
+			k-- // "Für NW:": the colon is taken below
+		case t.kind == tokWord && landCodes[t.text] != "":
+			codes = append(codes, landCodes[t.text])
+			continue
+		case t.kind == tokWord && landNames[t.lower] != "":
+			codes = append(codes, landNames[t.lower])
+			continue
+		case t.is("anderen"):
+			others = true
+			continue
+		case t.is("das", "die", "den", "dem", "alle", "land", "länder", "und", "oder") || t.punct(","):
+			continue
+		default:
+			return nil // not a heading: "Für die Länder RP und ST muss …"
+		}
+		break
+	}
+	all := false
+	for j := 0; j < k; j++ {
+		all = all || p.peek(j).is("alle")
+	}
+	switch {
+	case all && !others && len(codes) == 0:
+		p.section = nil // "Für alle Länder gilt:"
+	case others && len(codes) == 0:
+		if len(p.named) == 0 {
+			return p.fail("„alle anderen Länder“ ohne zuvor genannte Länder")
+		}
+		p.section = not(op("in", vr(VarBundesland), toAny(p.named)))
+	case len(codes) > 0 && !others:
+		p.named = append(p.named, codes...)
+		p.section = op("in", vr(VarBundesland), toAny(codes))
+	default:
+		return p.fail("Länderabschnitt ohne Land: „%s“", p.rest())
+	}
+	p.pos += k + 1
+	p.accept("zusätzlich", "außerdem", "ferner", "folgendes", "abweichend")
+	p.acceptPunct(":")
+	p.toks, p.pos = p.toks[p.pos:], 0
+	return nil
+}
+
+// explanatory reports a sentence that explains rather than rules: it
+// names no element, no Land, uses no effect verb and no pronoun for an
+// earlier element ("Die Mitgliedstaaten der EU … sind: 124 Belgien, …").
+func (p *ruleParser) explanatory() bool {
+	for _, t := range p.toks {
+		if t.kind == tokRef || isVerb(t) || t.is("es", "sie", "wenn", "auszublenden", "anzuzeigen", "befüllen", "pflichtangabe") {
+			return false
+		}
+	}
+	return !p.landMentioned()
 }
 
 func (p *ruleParser) landMentioned() bool {
@@ -611,6 +874,44 @@ func (p *ruleParser) landClause(toks []token) error {
 		return p.fail("Länderregel nicht verstanden: „%s“", tokensText(toks))
 	}
 	return nil
+}
+
+// exceptLands guards effects so that they do not act for the Länder in
+// bad ("" standing for no Land).
+func exceptLands(effects []Effect, bad []string) []Effect {
+	var codes []string
+	none := false
+	for _, l := range bad {
+		if l == "" {
+			none = true
+		} else {
+			codes = append(codes, l)
+		}
+	}
+	var guard []any
+	if none {
+		guard = append(guard, filled(vr(VarBundesland)))
+	}
+	if len(codes) > 0 {
+		guard = append(guard, not(op("in", vr(VarBundesland), toAny(codes))))
+	}
+	out := make([]Effect, len(effects))
+	for i, e := range effects {
+		e.When = and(append(slices.Clone(guard), e.When)...)
+		out[i] = e
+	}
+	return out
+}
+
+func landList(ls []string) string {
+	var out []string
+	for _, l := range ls {
+		if l == "" {
+			l = "ohne Land"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, ", ")
 }
 
 func toAny(ss []string) []any {

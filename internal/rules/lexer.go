@@ -11,7 +11,7 @@ import (
 type tokKind int
 
 const (
-	tokWord   tokKind = iota // a word; text as written, lower is its lower case
+	tokWord   tokKind = iota // a word; text as written, lower its lemma
 	tokRef                   // an element reference: F…, G…, or a dotted path G….F…
 	tokString                // a quoted string, quotes removed
 	tokNumber                // digits
@@ -20,8 +20,10 @@ const (
 )
 
 type token struct {
-	kind  tokKind
-	text  string
+	kind tokKind
+	text string
+	// lower is, for a word, its lemma in the lexicon (lexicon.txt), or its
+	// lower case if the lexicon does not know it; for other tokens the text.
 	lower string
 }
 
@@ -106,16 +108,35 @@ func lex(s string) []token {
 			out = append(out, token{kind: tokOp, text: op, lower: op})
 			i += len(op)
 		case isWordRune(r):
+			if a := dottedAbbrev(s[i:]); a > 0 {
+				// "i.G.", "z.B.": one word, its full stops are no sentence end.
+				w := s[i : i+a]
+				out = append(out, token{kind: tokWord, text: w, lower: lexicon.lemmaOf(strings.TrimSuffix(strings.ToLower(w), "."))})
+				i += a
+				continue
+			}
 			j := i
 			for j < len(s) {
 				r2, sz := utf8.DecodeRuneInString(s[j:])
+				if r2 == '-' && j > i && unicode.IsLetter(lastRune(s[:j])) && j+1 < len(s) {
+					// "Nordrhein-Westfalen", "Nicht-EU-Staat": one word.
+					if r3, _ := utf8.DecodeRuneInString(s[j+1:]); unicode.IsLetter(r3) {
+						j += sz
+						continue
+					}
+				}
 				if !isWordRune(r2) {
 					break
 				}
 				j += sz
 			}
 			w := s[i:j]
-			out = append(out, token{kind: tokWord, text: w, lower: strings.ToLower(w)})
+			low := strings.ToLower(w)
+			if j < len(s) && s[j] == '.' && lexicon.abbrev[low] {
+				j++ // "bzw.", "Nr.": the full stop belongs to the word
+				w = s[i:j]
+			}
+			out = append(out, token{kind: tokWord, text: w, lower: lexicon.lemmaOf(low)})
 			i = j
 		default:
 			out = append(out, token{kind: tokPunct, text: string(r), lower: string(r)})
@@ -145,4 +166,26 @@ func containsRef(s string) bool {
 // letters and digits count.
 func words(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !isWordRune(r) })
+}
+
+// dottedAbbrev returns the length of an abbreviation with inner full stops
+// ("i.G.", "z. B." is not one) at the start of s, including its final full
+// stop when present, or 0.
+func dottedAbbrev(s string) int {
+	low := strings.ToLower(s[:min(len(s), 16)])
+	for _, a := range lexicon.dotted {
+		if !strings.HasPrefix(low, a) {
+			continue
+		}
+		n := len(a)
+		if n < len(low) && low[n] == '.' {
+			n++
+		} else if n < len(s) {
+			if r, _ := utf8.DecodeRuneInString(s[n:]); isWordRune(r) {
+				continue // "i.Gx": not the abbreviation
+			}
+		}
+		return n
+	}
+	return 0
 }

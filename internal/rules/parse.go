@@ -28,6 +28,18 @@ type ruleParser struct {
 	// Bundesland family: the set of Länder the previous sentence named.
 	landSet     []string
 	landNegated bool
+	// Land sections ("Für das Land NW gilt: …"): the guard of the current
+	// section, nil outside one, and the Länder named by headings so far.
+	section any
+	named   []string
+	// self is the element that carries the rule, nil for the schema's own
+	// rules.
+	self *node
+	// skipped is the first sentence read as an explanation.
+	skipped string
+	// current is the element whose reference was read last, for telling
+	// its code values from the rest of its name.
+	current *node
 }
 
 type othersRef struct {
@@ -86,7 +98,9 @@ func (p *ruleParser) rest() string {
 
 // fillers are the words that introduce an element reference.
 var fillers = []string{"die", "das", "der", "den", "dem", "feld", "felder", "feldes", "feldgruppe", "feldgruppen",
-	"datenfeld", "datenfelder", "datenfeldgruppe", "datenfeldgruppen", "gruppe", "im", "in"}
+	"datenfeld", "datenfelder", "datenfeldgruppe", "datenfeldgruppen", "gruppe", "im", "in",
+	// "die Angabe in F", "die Frage F", "das Häkchen bei F", "auch F"
+	"angabe", "angaben", "frage", "checkbox", "häkchen", "kontrollkästchen", "option", "auch", "ebenfalls", "jeweils", "bei", "datum"}
 
 func (p *ruleParser) skipFillers() {
 	for p.accept(fillers...) {
@@ -157,7 +171,7 @@ func (p *ruleParser) targets() ([]*node, error) {
 
 // isVerb reports whether t starts an effect phrase.
 func isVerb(t token) bool {
-	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird")
+	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird", "erscheint")
 }
 
 func (p *ruleParser) add(kind Kind, targets []*node, when any) {
@@ -214,6 +228,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			if ts, err = p.targets(); err != nil {
 				break
 			}
+			if p.peek(0).is("als") && p.peek(1).is("pflichtangabe") {
+				p.pos += 2 // "zeige X als Pflicht an"
+				required = true
+			}
 			if p.accept("nicht") {
 				p.accept("an")
 				p.add(Hide, ts, when)
@@ -238,15 +256,39 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			default:
 				return nil, p.fail("„blende …“ ohne aus/ein: „%s“", p.rest())
 			}
-		case t.is("muss", "darf", "kann", "wird"):
+		case t.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 			p.pos++
-			err = p.modal(t.lower, when)
+			err = p.verbPhrase(t.lower, nil, when)
+		case t.is("als") && p.peek(1).is("pflichtangabe") && len(p.lastTargets) > 0:
+			// "… und als Pflicht markieren / kennzeichnen"
+			p.pos += 2
+			p.accept("markieren", "kennzeichnen", "festlegen", "definieren", "setzen")
+			p.add(Require, p.lastTargets, when)
 		case t.kind == tokRef:
 			// "DANN G1 "…", G2 "…" UND deaktiviere …": a list without verb
-			// activates.
+			// activates; "DANN X einblenden / ausblenden / als Pflicht
+			// anzeigen"; "DANN X ist zu befüllen".
 			var ts []*node
-			if ts, err = p.targets(); err == nil {
+			if ts, err = p.targets(); err != nil {
+				break
+			}
+			required := p.accept("als") && p.accept("pflichtangabe")
+			if !required && p.accept("pflichtangabe") {
+				p.add(Require, ts, when) // "DANN F PFLICHT"
+				break
+			}
+			switch nx := p.peek(0); {
+			case nx.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
+				p.pos++
+				err = p.verbPhrase(nx.lower, ts, when)
+			case p.accept("ausblenden"):
+				p.add(Hide, ts, when)
+			default:
+				p.accept("anzeigen")
 				p.add(Show, ts, when)
+				if required {
+					p.add(Require, ts, when)
+				}
 			}
 		default:
 			if len(p.effects) == start {
@@ -257,6 +299,14 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		if err != nil {
 			return nil, err
 		}
+		// ", wobei nur die Codes A … ODER B … zulässig sind"
+		if p.peek(0).is("wobei") || (p.peek(0).punct(",") && p.peek(1).is("wobei")) {
+			p.acceptPunct(",")
+			p.pos++
+			if err := p.restriction(when); err != nil {
+				return nil, err
+			}
+		}
 		// Another phrase? "UND deaktiviere …", ", zeige …"
 		save := p.pos
 		p.acceptPunct(",")
@@ -264,32 +314,138 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			if isVerb(p.peek(0)) || p.peek(0).kind == tokRef {
 				continue
 			}
+			if p.peek(0).is("ist", "sind") && p.pos > save && p.toks[p.pos-1].is("und") {
+				continue // "… und ist ein Pflichtfeld"
+			}
+			if p.peek(0).is("als") && p.peek(1).is("pflichtangabe") && p.toks[p.pos-1].is("und") {
+				continue // "… und als Pflicht markieren"
+			}
 		}
 		p.pos = save
 		return p.effects[start:], nil
 	}
 }
 
-// modal reads the phrases after muss, darf, kann and wird:
+// verbPhrase reads what follows a finite verb of an effect (muss, darf,
+// kann, wird, ist/sind, erscheint), with the element(s) it acts on either
+// written after the verb or given as ts (the subject of a statement such as
+// "Das Datenfeld X muss befüllt werden"); without either, the last targets
+// (es, sie, or an elided subject as in "erscheint X und muss befüllt
+// werden"):
 //
-//	muss [die Feldgruppe] X befüllt sein/werden    require
-//	muss X nicht befüllt sein                       (no effect: optional)
-//	muss X angezeigt werden                         (no effect: visible)
-//	darf X nicht befüllt sein / angezeigt werden   hide
-//	darf X nicht leer sein                          require
-//	kann X befüllt werden                           show
-//	wird X zur / eine Pflichtangabe                 require
-func (p *ruleParser) modal(verb string, when any) error {
-	ts, err := p.targets()
-	if err != nil {
-		return err
+//	muss X befüllt sein/werden                    require
+//	muss X als <Beschreibung> angegeben werden    require
+//	muss X nicht befüllt sein                     (no effect: optional)
+//	muss/kann X angezeigt werden                  show
+//	muss mindestens eines der Felder A, B oder C befüllt sein   validate
+//	darf X nicht befüllt sein / angezeigt werden  hide
+//	darf X nicht leer sein                        require
+//	kann X befüllt werden                         show
+//	wird X zur/eine Pflichtangabe                 require
+//	wird X angezeigt / ausgeblendet / nicht angezeigt   show / hide
+//	ist X zu befüllen / ein Pflichtfeld            require
+//	ist X anzuzeigen / nur dann zu befüllen        show
+//	ist X auszublenden / nicht zu befüllen / nicht anzuzeigen   hide
+//	erscheint X                                   show
+func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
+	if verb == "muss" && ts == nil && p.peek(0).is("mindestens") {
+		return p.atLeastOneIn(when)
+	}
+	if ts == nil {
+		var err error
+		if ts, err = p.phraseTargets(); err != nil {
+			return err
+		}
+	}
+	if verb == "erscheint" {
+		p.add(Show, ts, when)
+		return nil
 	}
 	neg := p.accept("nicht")
+	if verb == "muss" && !neg && p.peek(0).is("nur") {
+		// "muss nur (dann) befüllt werden, wenn …": required then, optional
+		// otherwise.
+		p.pos++
+		p.accept("dann")
+	}
+	if p.accept("nur") {
+		// "ist nur dann zu befüllen / anzuzeigen", "wird nur angezeigt":
+		// shown only then; "ist nur erforderlich": required only then.
+		p.accept("dann")
+		if neg {
+			return p.fail("„%s nicht … nur“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		p.accept("zu")
+		switch {
+		case p.accept("befüllen", "anzuzeigen", "angezeigt", "auszufüllen"):
+			p.accept("werden", "sein")
+			p.add(Show, ts, when)
+		case p.accept("pflichtangabe"):
+			p.add(Require, ts, when)
+		default:
+			return p.fail("„nur dann …“ nicht verstanden: „%s“", p.rest())
+		}
+		return nil
+	}
+	if p.accept("als") {
+		// "muss Feldgruppe G als Anschrift im Inland angegeben werden":
+		// the description says how, the verb says that.
+		for k := 0; k < 8 && !p.atEnd() && !p.peek(0).is("befüllt", "angegeben", "angezeigt"); k++ {
+			if p.peek(0).is("pflichtangabe") {
+				verb = "wird"
+			}
+			p.pos++
+		}
+		if verb == "wird" && !p.peek(0).is("befüllt", "angegeben", "angezeigt") {
+			p.accept("werden")
+			p.add(Require, ts, when)
+			return nil
+		}
+	}
+	gerund := verb == "ist" || verb == "sind"
+	if verb == "muss" || verb == "darf" {
+		if ok, err := p.valueCheck(verb, neg, ts, when); ok || err != nil {
+			return err
+		}
+	}
 	switch {
-	case p.accept("befüllt", "ausgefüllt", "angegeben"):
+	case gerund && p.accept("zu"):
+		if !p.accept("befüllen", "angeben") {
+			return p.fail("„%s … zu …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Require, ts, when)
+		}
+	case gerund && p.accept("anzuzeigen"):
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Show, ts, when)
+		}
+	case gerund && p.accept("auszublenden"):
+		p.add(Hide, ts, when)
+	case gerund && (p.accept("ein", "eine") || p.peek(0).is("pflichtangabe")):
+		if !p.accept("pflichtangabe") || neg {
+			return p.fail("„%s … ein …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		if p.accept("zu") {
+			p.accept("befüllen") // "ist X verpflichtend zu befüllen"
+		} else {
+			p.accept("auszufüllen")
+		}
+		p.add(Require, ts, when)
+	case gerund && p.accept("auszufüllen"):
+		if neg {
+			p.add(Hide, ts, when)
+		} else {
+			p.add(Require, ts, when)
+		}
+	case p.accept("befüllt", "angegeben"):
 		p.accept("sein", "werden")
 		switch {
-		case verb == "muss" && !neg:
+		case verb == "muss" && !neg, verb == "ist" && !neg, verb == "sind" && !neg:
 			p.add(Require, ts, when)
 		case verb == "muss" && neg:
 			// "muss nicht befüllt sein": optional, nothing to do.
@@ -303,13 +459,25 @@ func (p *ruleParser) modal(verb string, when any) error {
 	case p.accept("angezeigt"):
 		p.accept("werden", "sein")
 		switch {
-		case verb == "darf" && neg:
+		case verb == "darf" && neg, verb == "wird" && neg, gerund && neg:
 			p.add(Hide, ts, when)
-		case verb == "muss" && !neg, verb == "kann" && !neg:
+		case !neg && (verb == "muss" || verb == "kann" || verb == "wird" || gerund):
 			p.add(Show, ts, when)
 		default:
 			return p.fail("„%s … angezeigt“ nicht verstanden", verb)
 		}
+	case verb == "wird" && !neg && p.peek(0).is("aktiviert", "deaktiviert"):
+		if p.next().is("aktiviert") {
+			p.add(Show, ts, when)
+		} else {
+			p.add(Hide, ts, when)
+		}
+	case p.accept("ausgeblendet"):
+		p.accept("werden", "sein")
+		if neg || verb == "kann" || verb == "darf" {
+			return p.fail("„%s … ausgeblendet“ nicht verstanden", verb)
+		}
+		p.add(Hide, ts, when)
 	case p.accept("leer"):
 		p.accept("sein", "bleiben")
 		if verb != "darf" || !neg {
@@ -317,16 +485,163 @@ func (p *ruleParser) modal(verb string, when any) error {
 		}
 		p.add(Require, ts, when)
 	case verb == "wird" && !neg:
-		p.accept("zur", "zu", "eine")
+		p.accept("zur", "zum", "zu", "eine")
 		p.accept("einer")
-		if !p.accept("pflichtangabe", "pflichtfeld") {
+		if !p.accept("pflichtangabe") {
 			return p.fail("„wird …“ ohne Pflichtangabe: „%s“", p.rest())
 		}
 		p.add(Require, ts, when)
 	default:
 		return p.fail("„%s …“ nicht verstanden: „%s“", verb, p.rest())
 	}
+	if gerund && p.peek(0).is("und") && p.peek(1).is("auszufüllen", "anzuzeigen", "auszublenden", "zu", "pflichtangabe") {
+		// "ist G anzuzeigen und auszufüllen"
+		p.pos++
+		return p.verbPhrase(verb, ts, when)
+	}
 	return nil
+}
+
+// restriction reads "wobei nur die Codes A … ODER B … zulässig sind" after
+// an effect: of the last target's codes only those named may be chosen
+// while the condition holds.
+func (p *ruleParser) restriction(when any) error {
+	if len(p.lastTargets) != 1 {
+		return p.fail("„wobei nur …“ ohne genau ein Element")
+	}
+	n := p.lastTargets[0]
+	if n.el.Kind != form.KindField || !n.el.HasCodes() || n.repeats() {
+		return p.fail("„wobei nur … zulässig“ für %s, das kein einfaches Auswahlfeld ist", n.el.ID)
+	}
+	if p.accept("für") {
+		if _, err := p.targets(); err != nil {
+			return err
+		}
+	}
+	if !p.accept("nur") {
+		return p.fail("„wobei …“ nicht verstanden: „%s“", p.rest())
+	}
+	p.accept("die", "der", "den")
+	p.accept("wert")
+	s := &subject{kind: "elem", nodes: []*node{n}}
+	var codes []any
+	var names []string
+	for p.isValue(s, p.peek(0)) {
+		vt := p.next()
+		v, err := p.literal(n, vt)
+		if err != nil {
+			return err
+		}
+		codes = append(codes, v)
+		for _, w := range n.el.Codes() {
+			if w.Code == v {
+				names = append(names, "„"+w.Name+"“")
+			}
+		}
+		p.skipValueName(s, vt)
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+	}
+	if len(codes) == 0 {
+		return p.fail("„wobei nur …“ ohne Werte: „%s“", p.rest())
+	}
+	if !p.accept("zulässig") {
+		return p.fail("erwartet „zulässig“ bei „%s“", p.rest())
+	}
+	p.accept("sind", "ist", "sein")
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))),
+		Check:   op("in", vr(n.path), codes),
+		Message: fmt.Sprintf("Bei „%s“ ist hier nur %s zulässig.", n.el.Label(), strings.Join(names, " oder "))})
+	return nil
+}
+
+// valueCheck reads what a value must be, as a validation:
+//
+//	muss / darf nicht in der Zukunft / Vergangenheit liegen   (a date)
+//	muss größer / kleiner als N sein, darf nicht größer als N sein   (a number)
+//
+// It reports whether it read one.
+func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bool, error) {
+	save := p.pos
+	var check func(n *node) (any, string, error)
+	switch {
+	case p.peek(0).is("in") && p.peek(1).is("der") && p.peek(2).is("zukunft", "vergangenheit"):
+		future := p.peek(2).is("zukunft")
+		p.pos += 3
+		if !p.accept("liegen") {
+			p.pos = save
+			return false, nil
+		}
+		// Must lie in the future: after today. Must not: today or before.
+		after := future != (verb == "darf" && neg)
+		if verb == "muss" && neg {
+			return false, p.fail("„muss nicht in der …“ nicht verstanden")
+		}
+		check = func(n *node) (any, string, error) {
+			if n.el.Kind != form.KindField || n.el.Datentyp != form.DatentypDate {
+				return nil, "", p.fail("%s ist kein Datumsfeld", n.el.ID)
+			}
+			d := op("days_between", vr(VarToday), vr(n.path))
+			if after && future {
+				return op(">", d, 0), "„%s“ muss in der Zukunft liegen.", nil
+			}
+			if after {
+				return op(">=", d, 0), "„%s“ darf nicht in der Vergangenheit liegen.", nil
+			}
+			if future {
+				return op("<=", d, 0), "„%s“ darf nicht in der Zukunft liegen.", nil
+			}
+			return op("<", d, 0), "„%s“ muss in der Vergangenheit liegen.", nil
+		}
+	case p.peek(0).is("größer", "kleiner"):
+		o := map[string]string{"größer": ">", "kleiner": "<"}[p.next().lower]
+		if p.accept("gleich") {
+			o += "="
+		} else {
+			p.accept("als")
+		}
+		nt := p.next()
+		if nt.kind != tokNumber {
+			p.pos = save
+			return false, nil
+		}
+		p.accept("sein")
+		if verb == "darf" && neg {
+			o = map[string]string{">": "<=", "<": ">=", ">=": "<", "<=": ">"}[o]
+		} else if verb != "muss" || neg {
+			return false, p.fail("„%s … %s“ nicht verstanden", verb, nt.text)
+		}
+		v, _ := strconv.ParseFloat(nt.text, 64)
+		check = func(n *node) (any, string, error) {
+			if n.el.Kind != form.KindField || !n.el.Datentyp.Numeric() {
+				return nil, "", p.fail("%s ist kein Zahlenfeld", n.el.ID)
+			}
+			return op(o, vr(n.path), v), "„%s“ muss " + map[string]string{">": "größer als ", "<": "kleiner als ", ">=": "mindestens ", "<=": "höchstens "}[o] + nt.text + " sein.", nil
+		}
+	default:
+		return false, nil
+	}
+	for _, n := range ts {
+		c, msg, err := check(n)
+		if err != nil {
+			return true, err
+		}
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))), Check: c,
+			Message: fmt.Sprintf(msg, n.el.Label())})
+	}
+	return true, nil
+}
+
+// phraseTargets reads the elements an effect verb acts on: written out,
+// a pronoun (es, sie), or, with neither, the last targets.
+func (p *ruleParser) phraseTargets() ([]*node, error) {
+	if p.refAhead() || p.peek(0).is("es", "sie") {
+		return p.targets()
+	}
+	if len(p.lastTargets) > 0 {
+		return p.lastTargets, nil
+	}
+	return p.targets()
 }
 
 // subject is what a comparison is about.
@@ -350,6 +665,7 @@ func (p *ruleParser) expectRef() (*node, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.current = n
 	p.skipLabel(subjectStop)
 	return n, nil
 }
@@ -386,10 +702,24 @@ func subjectStop(p *ruleParser, k int) bool {
 	case t.kind == tokOp && t.text != "-", t.kind == tokRef, t.punct(","):
 		return true
 	case t.kind == tokString || t.kind == tokNumber:
-		// A value given without operator: 'bei F "02 …" angegeben wird'.
-		return p.peek(k+1).is("angegeben", "ausgewählt", "gewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt", "gewählt"))
+		// A value given without operator: 'bei F "02 …" angegeben wird',
+		// "Wenn F 01 Natürliche Person, dann …".
+		return p.peek(k+1).is("angegeben", "ausgewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt")) ||
+			p.isCode(p.current, t)
 	}
-	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "mit", "wird", "wurde",
+	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
+		return true // "F ein Staat gewählt wird, der …"
+	}
+	if t.is("in") && p.peek(k+1).punct("(") {
+		return true // "F IN (001, 002)"
+	}
+	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
+		return true // "F den Wert 001 hat", "F einen Wert enthält"
+	}
+	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(k+1).is("als", "gleich")) {
+		return true
+	}
+	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde",
 		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
 }
 
@@ -400,7 +730,11 @@ func targetStop(p *ruleParser, k int) bool {
 		return true
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
-		"leer", "zur", "zu", "eine", "sein", "werden", "ist", "sind", "wenn", "sonst", "ansonsten", "dann", "bei", "für")
+		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
+		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
+		"größer", "kleiner") ||
+		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
+		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
 }
 
 // refList reads "A, B, C oder D" / "A, B und C".
@@ -542,6 +876,38 @@ func (p *ruleParser) subject() (*subject, error) {
 	if err != nil {
 		return nil, err
 	}
+	// "F1, F2 oder F3 befüllt ist": several elements, one predicate.
+	if nx := p.peek(0); (nx.is("oder", "und") || nx.punct(",")) && p.refAheadAt(1) {
+		kind := "any"
+		ns := []*node{n}
+		for {
+			save := p.pos
+			p.acceptPunct(",")
+			j := p.peek(0)
+			if !j.is("oder", "und") && p.pos == save {
+				break
+			}
+			p.accept("oder", "und")
+			if !p.refAhead() {
+				p.pos = save
+				break
+			}
+			if j.is("und") {
+				kind = "all"
+			}
+			m, err := p.expectRef()
+			if err != nil {
+				return nil, err
+			}
+			ns = append(ns, m)
+		}
+		// Only a predicate that fits every element takes the list: an
+		// operator or a statement of being filled.
+		if t := p.peek(0); t.is("befüllt", "leer", "nicht", "ist", "sind", "bejaht", "ausgewählt") || t.kind == tokOp {
+			return &subject{kind: kind, nodes: ns}, nil
+		}
+		return nil, p.fail("Aufzählung von Elementen ohne gemeinsame Aussage: „%s“", p.rest())
+	}
 	return &subject{kind: "elem", nodes: []*node{n}}, nil
 }
 
@@ -596,6 +962,12 @@ func (p *ruleParser) andExpr() (any, error) {
 }
 
 func (p *ruleParser) unary() (any, error) {
+	if p.landConditionAhead() {
+		return p.landCondition()
+	}
+	if p.peek(0).is("auswahl") || (p.peek(0).is("bei") && p.peek(1).is("auswahl")) {
+		return p.selection()
+	}
 	if p.peek(0).punct("(") && !p.peek(1).is("aktuelles") {
 		p.pos++
 		x, err := p.orExpr()
@@ -615,6 +987,103 @@ func (p *ruleParser) unary() (any, error) {
 	return p.predicate(s)
 }
 
+// selection reads a value chosen in an element, the value first: "(bei)
+// Auswahl von "Sonstiges" in F", "Auswahl des Wertes 999 im Feld F".
+func (p *ruleParser) selection() (any, error) {
+	p.accept("bei")
+	p.accept("auswahl")
+	p.accept("von", "des", "der")
+	p.accept("wert", "wertes", "werts")
+	vt := p.next()
+	if vt.kind != tokNumber && vt.kind != tokString && vt.kind != tokWord {
+		return nil, p.fail("Auswahl ohne Wert: „%s“", p.rest())
+	}
+	// The name after a code, up to the element.
+	for k := 0; k < 12 && !p.refAhead() && !p.atEnd(); k++ {
+		p.pos++
+	}
+	n, err := p.expectRef()
+	if err != nil {
+		return nil, err
+	}
+	s := &subject{kind: "elem", nodes: []*node{n}}
+	p.lastSubject = s
+	return p.each(s, func(n *node) (any, error) {
+		v, err := p.literal(n, vt)
+		if err != nil {
+			return nil, err
+		}
+		return p.eqLit(n, v), nil
+	})
+}
+
+// landConditionAhead reports a condition on the Land of the responsible
+// authority: "das Bundesland = NW", "die zuständige Behörde in Bayern
+// liegt", "der Antrag in NRW gestellt wird".
+func (p *ruleParser) landConditionAhead() bool {
+	k := 0
+	for p.peek(k).is("das", "die", "der", "den", "dem", "bei") {
+		k++
+	}
+	t := p.peek(k)
+	if t.is("land") {
+		return true
+	}
+	if t.is("zuständige", "zuständigen") || (t.is("antrag") && p.peek(k+1).is("in", "im")) {
+		for j := k + 1; j < k+10; j++ {
+			u := p.peek(j)
+			if u.kind == tokRef || u.punct(",") || u.is("dann") {
+				return false
+			}
+			if isLand(u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isLand reports a token naming a Land by code or name.
+func isLand(t token) bool {
+	return t.kind == tokWord && (landCodes[t.text] != "" || landNames[t.lower] != "")
+}
+
+// landCondition reads a condition on the Land (see landConditionAhead):
+// the Länder it names, negated by "nicht", "<>" or "!=", up to the end of
+// the condition.
+func (p *ruleParser) landCondition() (any, error) {
+	var codes []string
+	neg := false
+	for !p.atEnd() {
+		t := p.peek(0)
+		if t.punct(",") || t.is("dann") || isVerb(t) {
+			break
+		}
+		if t.is("und", "oder") && len(codes) > 0 && !isLand(p.peek(1)) {
+			break
+		}
+		switch {
+		case isLand(t):
+			if c := landCodes[t.text]; c != "" {
+				codes = append(codes, c)
+			} else {
+				codes = append(codes, landNames[t.lower])
+			}
+		case t.is("nicht") || (t.kind == tokOp && (t.text == "<>" || t.text == "!=")):
+			neg = true
+		}
+		p.pos++
+	}
+	if len(codes) == 0 {
+		return nil, p.fail("Bedingung auf das Land ohne Land: „%s“", p.rest())
+	}
+	x := any(op("in", vr(VarBundesland), toAny(codes)))
+	if neg {
+		x = not(x)
+	}
+	return x, nil
+}
+
 // predicate reads what is said about a subject and builds the condition.
 func (p *ruleParser) predicate(s *subject) (any, error) {
 	p.accept("ist", "sind", "wird", "wurde")
@@ -630,27 +1099,132 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.accept("ist", "sind")
+		p.accept("ausgewählt", "angegeben") // "= 999 (Sonstiges) gewählt wurde"
+		p.aux()
 		return x, nil
+	case t.is("in") && p.peek(1).punct("(") && s.kind == "elem":
+		// "F IN (121000, 340000)"
+		p.pos += 2
+		vt := p.next()
+		x, err := p.valueList(s, "=", vt)
+		if err != nil {
+			return nil, err
+		}
+		if !p.acceptPunct(")") {
+			return nil, p.fail("erwartet „)“ bei „%s“", p.rest())
+		}
+		p.aux()
+		return x, nil
+	case t.is("einen", "keinen") && p.peek(1).is("wert", "eintrag"):
+		// "F einen Wert enthält", "F keinen Eintrag hat"
+		p.pos += 2
+		p.accept("hat", "enthält", "besitzt", "aufweist")
+		p.aux()
+		return p.each(s, func(n *node) (any, error) {
+			if t.is("keinen") {
+				return not(filled(vr(n.path))), nil
+			}
+			return filled(vr(n.path)), nil
+		})
+	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(1).is("als", "gleich") || p.peek(1).kind == tokNumber)):
+		// "X gleich 001", "X ungleich 001", "X größer als 5", "X kleiner gleich 5"
+		o := map[string]string{"gleich": "=", "ungleich": "<>", "größer": ">", "kleiner": "<"}[t.lower]
+		p.pos++
+		if o == ">" || o == "<" {
+			if p.accept("gleich") {
+				o += "="
+			} else {
+				p.accept("als")
+			}
+		}
+		x, err := p.compare(s, o)
+		if err != nil {
+			return nil, err
+		}
+		p.aux()
+		return x, nil
+	case t.is("der", "den", "dem") && p.peek(1).is("wert"):
+		// "den Wert 001 hat", "der Wert "Ja" ausgewählt wurde", "mit dem Wert V befüllt ist"
+		p.pos += 2
+		x, err := p.compare(s, "=")
+		if err != nil {
+			return nil, err
+		}
+		p.accept("hat", "besitzt", "enthält", "ausgewählt", "angegeben", "befüllt")
+		p.aux()
+		return x, nil
+	case t.is("wahr", "falsch", "ja", "nein") && s.kind == "elem" && s.nodes[0].el.Kind == form.KindField &&
+		(s.nodes[0].el.Datentyp == form.DatentypBool || s.nodes[0].el.HasCodes()):
+		// "X ist wahr", "X ist Nein"
+		return p.compare(s, "=")
+	case t.is("ein", "eine", "einen") && s.kind == "elem" && p.peek(2).is("ausgewählt", "angegeben"):
+		return p.setMembership(s.nodes[0])
 	case t.is("leer"):
 		p.pos++
-		p.accept("ist", "sind")
+		p.aux()
 		return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
 	case t.is("nicht"):
 		p.pos++
 		switch {
 		case p.accept("leer"):
-			p.accept("ist", "sind")
+			p.aux()
 			return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
 		case p.accept("befüllt", "ausgefüllt", "angegeben"):
-			p.accept("ist", "sind")
+			p.aux()
 			return p.each(s, func(n *node) (any, error) { return not(filled(vr(n.path))), nil })
+		case p.peek(0).is("ausgewählt", "bejaht") && s.kind == "elem":
+			// "nicht angekreuzt", "nicht bejaht": anything but yes.
+			p.pos++
+			p.accept("ist", "wurde", "wird")
+			return p.each(s, func(n *node) (any, error) {
+				if n.el.Datentyp != form.DatentypBool && !n.el.HasCodes() {
+					return not(filled(vr(n.path))), nil
+				}
+				v, err := p.literal(n, token{kind: tokWord, text: "ja", lower: "ja"})
+				if err != nil {
+					return nil, err
+				}
+				return p.neqLit(n, v), nil
+			})
+		case s.kind == "elem" && p.isValue(s, p.peek(0)):
+			// 'nicht "Ja" ist': different from the value.
+			x, err := p.compare(s, "<>")
+			if err != nil {
+				return nil, err
+			}
+			p.aux()
+			return x, nil
+		case p.peek(0).kind == tokOp:
+			// "nicht = 001": the negated comparison.
+			x, err := p.predicate(s)
+			if err != nil {
+				return nil, err
+			}
+			return not(x), nil
 		}
 		return nil, p.fail("„nicht …“ nicht verstanden: „%s“", p.rest())
 	case t.is("befüllt", "ausgefüllt"):
 		p.pos++
-		p.accept("ist", "sind")
+		p.aux()
 		return p.each(s, func(n *node) (any, error) { return filled(vr(n.path)), nil })
+	case t.is("ausgewählt", "verneint") && s.kind == "elem":
+		// "F angekreuzt ist", "F verneint wurde": a yes/no field.
+		p.pos++
+		p.accept("wurde", "ist", "wird")
+		return p.each(s, func(n *node) (any, error) {
+			word := "ja"
+			if t.is("verneint") {
+				word = "nein"
+			}
+			if t.is("ausgewählt") && n.el.Datentyp != form.DatentypBool {
+				return filled(vr(n.path)), nil
+			}
+			v, err := p.literal(n, token{kind: tokWord, text: word, lower: word})
+			if err != nil {
+				return nil, err
+			}
+			return p.eqLit(n, v), nil
+		})
 	case t.is("bejaht"):
 		p.pos++
 		p.accept("wurde", "ist")
@@ -665,8 +1239,8 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		// mit "Ja" belegt ist
 		p.pos++
 		vt := p.next()
-		p.accept("belegt")
-		p.accept("ist", "sind")
+		p.accept("befüllt") // "belegt", "beantwortet"
+		p.aux()
 		return p.each(s, func(n *node) (any, error) {
 			v, err := p.literal(n, vt)
 			if err != nil {
@@ -674,6 +1248,10 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 			}
 			return p.eqLit(n, v), nil
 		})
+	case (t.kind == tokString || t.kind == tokNumber || t.kind == tokWord) && s.kind == "elem" && p.isCode(s.nodes[0], t) &&
+		!p.peek(1).is("angegeben", "ausgewählt") && !(p.peek(1).kind == tokString && p.peek(2).is("angegeben", "ausgewählt")):
+		// "Wenn F 01 Natürliche Person, dann …": a code without operator.
+		return p.compare(s, "=")
 	case t.kind == tokString || t.kind == tokNumber:
 		// bei F "02 …" angegeben wird
 		vt := p.next()
@@ -693,6 +1271,79 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		})
 	}
 	return nil, p.fail("Vergleich nicht verstanden: „%s“", p.rest())
+}
+
+// setMembership reads membership in a named set of states (sets.txt):
+//
+//	[in F] ein Staat gewählt wird, der [nicht] zur EU, zum EWR oder zur Schweiz gehört
+//
+// The sets named are joined. For an element that repeats (several
+// nationalities), the positive form holds when one of the entries belongs
+// to the sets, and the negated form is its complement: none belongs.
+func (p *ruleParser) setMembership(n *node) (any, error) {
+	p.pos += 2 // "ein Staat"
+	p.accept("ausgewählt", "angegeben")
+	p.accept("wird", "ist", "wurde")
+	p.acceptPunct(",")
+	p.accept("der", "die", "das", "welcher", "welche")
+	neg := p.accept("nicht")
+	var sets []string
+	for {
+		p.accept("zur", "zum", "zu", "der", "den", "dem")
+		set, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):])
+		if k == 0 {
+			break
+		}
+		sets = append(sets, set)
+		p.pos += k
+		save := p.pos
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+		if !p.peek(0).is("zur", "zum", "zu", "der", "den", "dem") {
+			if s, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):]); s == "" || k == 0 {
+				p.pos = save
+				break
+			}
+		}
+	}
+	if len(sets) == 0 {
+		return nil, p.fail("Menge von Staaten nicht verstanden: „%s“", p.rest())
+	}
+	if !p.accept("gehört") {
+		return nil, p.fail("erwartet „gehört“ bei „%s“", p.rest())
+	}
+	codes, err := namedSets.codes(n, sets)
+	if err != nil {
+		return nil, p.fail("%v", err)
+	}
+	var in any
+	if n.repeats() {
+		var xs []any
+		for _, c := range codes {
+			xs = append(xs, op("in", c, vr(n.path)))
+		}
+		in = or(xs...)
+	} else {
+		in = op("in", vr(n.path), codes)
+	}
+	if neg {
+		return and(filled(vr(n.path)), not(in)), nil
+	}
+	return in, nil
+}
+
+// aux skips the auxiliary verb that ends a condition ("… befüllt ist",
+// "… ausgewählt wurde"), but not one that begins an effect ("Bei X = 1
+// ist Y zu befüllen"): only before a comma, DANN, UND, ODER, a closing
+// parenthesis or the end.
+func (p *ruleParser) aux() {
+	if !p.peek(0).is("ist", "sind", "wurde", "wird", "wurden", "werden") {
+		return
+	}
+	nx := p.peek(1)
+	if p.pos+1 >= len(p.toks) || nx.punct(",") || nx.punct(")") || nx.is("dann", "und", "oder") {
+		p.pos++
+	}
 }
 
 // each applies build to every node of the subject and combines: any for
@@ -735,10 +1386,20 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		n, _ := strconv.Atoi(nt.text)
 		return p.span(s, o, float64(n), strings.HasPrefix(unit.lower, "jahr"))
 	}
+	// "= leer", "<> leer"
+	if p.peek(0).is("leer") && (o == "=" || o == "<>") {
+		p.pos++
+		return p.each(s, func(n *node) (any, error) {
+			if o == "=" {
+				return not(filled(vr(n.path))), nil
+			}
+			return filled(vr(n.path)), nil
+		})
+	}
 	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)"
 	if p.peek(0).is("alle") && p.peek(1).is("anderen") {
 		p.pos += 2
-		for p.accept("möglichen", "ausprägungen", "werte", "der", "codeliste") {
+		for p.accept("möglichen", "wert", "der", "codeliste") {
 		}
 		if o != "=" || s.kind != "elem" {
 			return nil, p.fail("„alle anderen Ausprägungen“ nur mit „=“ verstanden")
@@ -749,6 +1410,9 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		return x, nil
 	}
 	vt := p.next()
+	if s.kind != "only" && s.kind != "datediff" {
+		return p.valueList(s, o, vt)
+	}
 	if vt.kind == tokNumber && p.peek(0).kind == tokString {
 		p.pos++ // 001 "in Deutschland": the code with its name
 	}
@@ -789,6 +1453,173 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		}
 		return nil, p.fail("Operator %s nicht verstanden", o)
 	})
+}
+
+// valueList reads the values compared with a subject, the first (vt)
+// already taken: each value may carry its name ("003 - Änderung der
+// Anschrift", 001 "liegt vor", "S Eintragung im Stiftungsverzeichnis"),
+// and further values follow after ODER, UND or a comma ("= 121000 GbR UND
+// 340000 GmbH i.G. UND …"). "=" with a list means one of the values;
+// "<>" none of them. For an element that repeats, "= A UND B" means both
+// are among its entries.
+func (p *ruleParser) valueList(s *subject, o string, vt token) (any, error) {
+	vals := []token{vt}
+	joins := []string{}
+	p.skipValueName(s, vt)
+	for {
+		save := p.pos
+		p.acceptPunct(",")
+		j := p.peek(0)
+		if p.pos > save && p.isValue(s, j) && !(p.peek(1).kind == tokOp && p.peek(1).text != "-") {
+			// "= 001, 002 oder 003": a comma alone separates too.
+			j = token{kind: tokWord, text: ",", lower: "oder"}
+			p.pos--
+		}
+		if j.is("oder", "und") && p.isValue(s, p.peek(1)) && !(p.peek(2).kind == tokOp && p.peek(2).text != "-") {
+			p.pos++
+			v := p.next()
+			vals = append(vals, v)
+			joins = append(joins, j.lower)
+			p.skipValueName(s, v)
+			continue
+		}
+		p.pos = save
+		break
+	}
+	build := func(vt token) (any, error) {
+		return p.each(s, func(n *node) (any, error) {
+			v, err := p.literal(n, vt)
+			if err != nil {
+				return nil, err
+			}
+			switch o {
+			case "=":
+				return p.eqLit(n, v), nil
+			case "<>":
+				return p.neqLit(n, v), nil
+			case "<", ">", "<=", ">=":
+				if _, isNum := v.(float64); !isNum || n.repeats() {
+					return nil, p.fail("„%s“ mit einem Wert, der keine Zahl ist", o)
+				}
+				return and(filled(vr(n.path)), op(o, vr(n.path), v)), nil
+			}
+			return nil, p.fail("Operator %s nicht verstanden", o)
+		})
+	}
+	var xs []any
+	for _, v := range vals {
+		x, err := build(v)
+		if err != nil {
+			return nil, err
+		}
+		xs = append(xs, x)
+	}
+	if len(xs) == 1 {
+		return xs[0], nil
+	}
+	if o != "=" && o != "<>" {
+		return nil, p.fail("„%s“ mit mehreren Werten", o)
+	}
+	all := o == "<>"
+	if o == "=" && s.kind == "elem" && s.nodes[0].repeats() && !slices.Contains(joins, "oder") {
+		all = true
+	}
+	if all {
+		return and(xs...), nil
+	}
+	return or(xs...), nil
+}
+
+// isCode reports whether t spells one of the codes of element n.
+func (p *ruleParser) isCode(n *node, t token) bool {
+	if n == nil || n.el == nil || n.el.Kind != form.KindField || !n.el.HasCodes() {
+		return false
+	}
+	if t.kind != tokNumber && t.kind != tokString && t.kind != tokWord {
+		return false
+	}
+	_, err := p.literal(n, t)
+	return err == nil
+}
+
+// isValue reports whether t can start another value for subject s: a
+// number, a quoted string, or a word that is one of the element's codes.
+func (p *ruleParser) isValue(s *subject, t token) bool {
+	switch t.kind {
+	case tokNumber, tokString:
+		return true
+	case tokWord:
+		return len(s.nodes) > 0 && p.isCode(s.nodes[0], t)
+	}
+	return false
+}
+
+// skipValueName skips the name written after a code: '001 "liegt vor"',
+// "003 - Änderung der Anschrift", "340000 GmbH i.G.". It stops before
+// what cannot belong to a name: an operator, an element, a comma, a verb,
+// DANN, WENN, or ODER/UND followed by another value, an element or an
+// operator.
+func (p *ruleParser) skipValueName(s *subject, vt token) {
+	defer p.skipParenthesised()
+	if p.peek(0).punct("(") {
+		return
+	}
+	if vt.kind == tokString {
+		return // the value is the quoted text itself
+	}
+	if vt.kind == tokNumber && p.peek(0).kind == tokString {
+		p.pos++
+		return
+	}
+	if vt.kind == tokWord && !(len(s.nodes) > 0 && s.nodes[0].el != nil && s.nodes[0].el.HasCodes()) {
+		return // "wahr", "ja": no code, no name
+	}
+	if p.peek(0).kind == tokOp && p.peek(0).text == "-" {
+		p.pos++
+	}
+	for k := 0; k < 16; k++ {
+		t := p.peek(0)
+		switch {
+		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
+			t.is("dann", "wenn", "sonst", "wobei", "ist", "sind", "zulässig"), isVerb(t):
+			return
+		case t.is("oder", "und"):
+			nx := p.peek(1)
+			if p.isValue(s, nx) || nx.kind == tokOp || nx.kind == tokRef || p.refAheadAt(1) {
+				return
+			}
+		}
+		p.pos++
+	}
+}
+
+// skipParenthesised skips a name in parentheses after a value: = "001"
+// (Antragsteller). A parenthesis that holds an element or an operator is
+// part of the condition and stays.
+func (p *ruleParser) skipParenthesised() {
+	if !p.peek(0).punct("(") {
+		return
+	}
+	for k := 1; k < 16; k++ {
+		t := p.peek(k)
+		switch {
+		case t.kind == tokRef || t.kind == tokOp || p.pos+k >= len(p.toks):
+			return
+		case t.punct(")"):
+			p.pos += k + 1
+			return
+		}
+	}
+}
+
+// refAheadAt reports whether an element reference follows, after filler
+// words, k tokens ahead.
+func (p *ruleParser) refAheadAt(k int) bool {
+	save := p.pos
+	p.pos += k
+	ok := p.refAhead()
+	p.pos = save
+	return ok
 }
 
 // eqLit compares element n with a value: equal, or for an element that

@@ -25,6 +25,13 @@ import (
 //	  G10003  (0:1) with F10009 text (1:1)
 func synthetic(t *testing.T, rule string) *Program {
 	t.Helper()
+	return syntheticWith(t, rule, nil)
+}
+
+// syntheticWith is synthetic with more fields in G10001, built by extra
+// from the same field and werte helpers.
+func syntheticWith(t *testing.T, rule string, extra func(field func(id, feldart, datentyp, anzahl, extra string) string, werte func(pairs ...string) string) string) *Program {
+	t.Helper()
 	field := func(id, feldart, datentyp, anzahl, extra string) string {
 		return `<xdf:struktur><xdf:anzahl>` + anzahl + `</xdf:anzahl><xdf:enthaelt><xdf:datenfeld><xdf:identifikation><xdf:id>` + id +
 			`</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Name ` + id + `</xdf:name><xdf:feldart><code>` + feldart +
@@ -53,6 +60,9 @@ func synthetic(t *testing.T, rule string) *Program {
 		field("F10007", "select", "text", "0:3", werte("01", "Eins", "02", "Zwei")) +
 		group("G10002", "0:1", field("F10008", "input", "text", "1:1", ""), "") +
 		group("G10003", "0:1", field("F10009", "input", "text", "1:1", ""), "")
+	if extra != nil {
+		inner += extra(field, werte)
+	}
 	doc := `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"><xdf:stammdatenschema>
 <xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>` +
 		group("G10001", "1:1", inner, regel) + `</xdf:stammdatenschema></xdf:xdatenfelder.stammdatenschema.0102>`

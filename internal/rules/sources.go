@@ -107,10 +107,9 @@ func CompileWith(s *form.Schema, src *Sources) *Program {
 
 // carrier is one place in the schema that carries regeln.
 type carrier struct {
-	scope   *node
-	key     string // "<id>@<version>" of the carrying element or schema
-	regeln  []form.Regel
-	element string // id of the carrying element or schema
+	scope  *node
+	key    string // "<id>@<version>" of the carrying element or schema
+	regeln []form.Regel
 }
 
 // carriers lists the places that carry regeln, in document order: the
@@ -118,7 +117,7 @@ type carrier struct {
 func carriers(s *form.Schema, ix *index) []carrier {
 	var out []carrier
 	if len(s.Regeln) > 0 {
-		out = append(out, carrier{scope: ix.root, key: s.ID + "@" + s.Version, regeln: s.Regeln, element: s.ID})
+		out = append(out, carrier{scope: ix.root, key: s.ID + "@" + s.Version, regeln: s.Regeln})
 	}
 	s.Walk(func(path form.Path, c *form.Child) bool {
 		if len(c.Element.Regeln) == 0 {
@@ -129,7 +128,7 @@ func carriers(s *form.Schema, ix *index) []carrier {
 			ids = append(ids, st.Key)
 		}
 		out = append(out, carrier{scope: ix.byPath[strings.Join(ids, "/")], key: c.Element.ID + "@" + c.Element.Version,
-			regeln: c.Element.Regeln, element: c.Element.ID})
+			regeln: c.Element.Regeln})
 		return true
 	})
 	return out

@@ -1,0 +1,298 @@
+package rules
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/antrag/antrag/internal/form"
+)
+
+// familyFields adds to the synthetic schema:
+//
+//	F10010  select (0:1), codes with names of several words:
+//	        121000 "GbR", 340000 "GmbH i.G.", S "Eintragung im Stiftungsverzeichnis",
+//	        002 "Änderung der Anschrift", 003 "Änderung des Namens und der Anschrift"
+//	F10011  select (0:*), Codeliste Destatis Staatsangehörigkeit (not resolved)
+//	F10012  select (0:1), inline werte: every state of sets.txt by alpha-2 code, and TR
+//	F10013  select (0:1), inline werte: DE, TR only
+//	F10014  num (0:1)
+func familyFields(field func(id, feldart, datentyp, anzahl, extra string) string, werte func(pairs ...string) string) string {
+	var states []string
+	for a2, st := range namedSets.states {
+		states = append(states, a2, st.name)
+	}
+	states = append(states, "TR", "Türkei")
+	return field("F10010", "select", "text", "0:1", werte("121000", "GbR", "340000", "GmbH i.G.", "S", "Eintragung im Stiftungsverzeichnis",
+		"002", "Änderung der Anschrift", "003", "Änderung des Namens und der Anschrift")) +
+		field("F10011", "select", "text", "0:*", `<xdf:codelisteReferenz><xdf:canonicalIdentification>urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:staatsangehoerigkeit</xdf:canonicalIdentification><xdf:version>2023-02-24</xdf:version></xdf:codelisteReferenz>`) +
+		field("F10012", "select", "text", "0:1", werte(states...)) +
+		field("F10013", "select", "text", "0:1", werte("DE", "Deutschland", "TR", "Türkei")) +
+		field("F10014", "input", "num", "0:1", "")
+}
+
+// familyOutcome evaluates a program built with familyFields and describes
+// the state of F10002, F10006, G10002 and G10003 as outcome does.
+func familyOutcome(t *testing.T, p *Program, g1 map[string]any, land string) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"G10001": g1})
+	doc, err := form.DecodeData(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := p.Evaluate(doc, Context{Today: testToday, Bundesland: land})
+	var parts []string
+	if st.Required(form.Path{{Key: "G10001"}}) {
+		parts = append(parts, "G10001:required")
+	}
+	for _, id := range []string{"F10002", "F10006", "F10010", "G10002", "G10003"} {
+		path := form.Path{{Key: "G10001"}, {Key: id}}
+		if st.Hidden(path) {
+			parts = append(parts, id+":hidden")
+		}
+		if st.Required(path) {
+			parts = append(parts, id+":required")
+		}
+	}
+	for _, pr := range st.Problems() {
+		parts = append(parts, "!"+strings.TrimPrefix(pr.Path, "G10001."))
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestFamilies compiles one rule of each phrasing family the compiler
+// knows beyond single sentences, and checks the behaviour both where the
+// condition holds and where it does not.
+func TestFamilies(t *testing.T) {
+	type check struct {
+		g1   map[string]any
+		land string
+		want string
+	}
+	tests := []struct {
+		name   string
+		rule   string
+		checks []check
+	}{
+		// Länderregeln.
+		{"Land sections with alle anderen Länder",
+			"Für die Länder NW, SL, SN gilt:\nWENN das Datenfeld F10003 \"Name F10003\" = wahr, DANN muss die Datenfeldgruppe G10002 befüllt werden.\n" +
+				"WENN das Datenfeld F10003 <> wahr, DANN darf die Datenfeldgruppe G10002 nicht angezeigt werden.\n\n" +
+				"Für das Land RP gilt:\nDie Datenfeldgruppe G10002 muss befüllt werden.\n\nFür alle anderen Ländern gilt:\nDie Datenfeldgruppe G10002 darf nicht angezeigt werden.",
+			[]check{{map[string]any{"F10003": true}, "NW", "G10002:required"}, {map[string]any{"F10003": false}, "SN", "G10002:hidden"},
+				{nil, "RP", "G10002:required"}, {map[string]any{"F10003": true}, "TH", "G10002:hidden"}, {nil, "BY", "G10002:hidden"}}},
+		{"Land section heading ending with a full stop, names of Länder",
+			"Für Sachsen und das Saarland gilt. Das Datenfeld F10002 muss befüllt werden. Für alle übrigen Bundesländer gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",
+			[]check{{nil, "SN", "F10002:required"}, {nil, "SL", "F10002:required"}, {nil, "HE", "F10002:hidden"}}},
+		{"Für alle Länder gilt, gilt zusätzlich",
+			"Für alle Länder gilt: Das Datenfeld F10002 muss befüllt werden. Für Brandenburg gilt zusätzlich: Das Datenfeld F10006 muss befüllt werden.",
+			[]check{{nil, "BB", "F10002:required F10006:required"}, {nil, "BE", "F10002:required"}}},
+		{"contradiction judged per Land",
+			"Für das Land NW gilt: WENN F10003 = wahr, DANN muss F10002 befüllt werden. WENN F10003 = wahr, DANN darf F10002 nicht angezeigt werden. " +
+				"Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",
+			[]check{{map[string]any{"F10003": true}, "NW", ""}, {map[string]any{"F10003": true}, "TH", "F10002:hidden"}}},
+
+		// Code lists written with labels.
+		{"codes with names joined by ODER",
+			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
+			[]check{{map[string]any{"F10010": "003"}, "", "G10002:required"}, {map[string]any{"F10010": "002"}, "", "G10002:required"},
+				{map[string]any{"F10010": "S"}, "", "G10002:hidden"}, {nil, "", "G10002:hidden"}}},
+		{"codes with names joined by UND, an abbreviation with full stops",
+			`Wenn F10010 = 121000 GbR UND 340000 GmbH i.G. UND S Eintragung im Stiftungsverzeichnis, dann muss F10002 befüllt werden.`,
+			[]check{{map[string]any{"F10010": "340000"}, "", "F10002:required"}, {map[string]any{"F10010": "S"}, "", "F10002:required"}, {map[string]any{"F10010": "002"}, "", ""}}},
+		{"a word code with its name after <>",
+			`Wenn F10010 <> S Eintragung im Stiftungsverzeichnis, dann darf F10002 nicht angezeigt werden.`,
+			[]check{{map[string]any{"F10010": "S"}, "", ""}, {map[string]any{"F10010": "121000"}, "", "F10002:hidden"}}},
+		{"alle anderen möglichen Ausprägungen der Codeliste",
+			`WENN F10010 = 002 "Änderung der Anschrift", DANN muss F10002 befüllt werden. WENN F10010 = alle anderen möglichen Ausprägungen der Codeliste, DANN darf F10002 nicht angezeigt werden.`,
+			[]check{{map[string]any{"F10010": "002"}, "", "F10002:required"}, {map[string]any{"F10010": "121000"}, "", "F10002:hidden"}, {nil, "", ""}}},
+		{"a code without operator",
+			`Wenn F10010 Name F10010 121000 GbR, dann zeige G10002, wenn F10010 340000 GmbH i.G., dann zeige G10003.`,
+			[]check{{map[string]any{"F10010": "121000"}, "", "G10003:hidden"}, {map[string]any{"F10010": "340000"}, "", "G10002:hidden"}}},
+
+		// Membership in a named set.
+		{"a state outside EU, EWR and Switzerland, Destatis Codeliste, repeated",
+			`WENN in Datenfeld F10011 "Staatsangehörigkeit" ein Staat gewählt wird, der nicht zur EU, zum EWR oder zur Schweiz gehört, DANN ist die Datenfeldgruppe G10002 zu befüllen. ` +
+				`WENN in Datenfeld F10011 ein Staat gewählt wird, der zur EU, zum EWR oder zur Schweiz gehört, DANN ist die Datenfeldgruppe G10002 auszublenden. ` +
+				`Die Mitgliedstaaten der EU, EWR und Schweiz sind alphabetisch sortiert: 124 Belgien, 125 Bulgarien.`,
+			[]check{{map[string]any{"F10011": []any{"163"}}, "", "G10002:required"}, {map[string]any{"F10011": []any{"000"}}, "", "G10002:hidden"},
+				{map[string]any{"F10011": []any{"163", "158"}}, "", "G10002:hidden"}, {map[string]any{"F10011": []any{"149"}}, "", "G10002:hidden"}, {nil, "", ""}}},
+		{"a state of the EU, inline werte by ISO code",
+			`Wenn in F10012 ein Staat ausgewählt ist, der zur Europäischen Union gehört, dann muss F10002 befüllt werden.`,
+			[]check{{map[string]any{"F10012": "AT"}, "", "F10002:required"}, {map[string]any{"F10012": "NO"}, "", ""}, {map[string]any{"F10012": "TR"}, "", ""}}},
+
+		// Effects phrased as requirements or appearance.
+		{"ist das Datenfeld zu befüllen / auszublenden",
+			`WENN das Datenfeld F10001 = 001 "Ja", DANN ist das Datenfeld F10002 "Name F10002" zu befüllen. WENN das Datenfeld F10001 <> 001 "Ja", DANN ist das Datenfeld F10002 auszublenden.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "F10002:required"}, {map[string]any{"F10001": "002"}, "", "F10002:hidden"}}},
+		{"erscheint und muss ausgefüllt werden",
+			`Wenn F10003 = wahr, dann erscheint F10002 und muss ausgefüllt werden. Wenn F10003 <> wahr, dann darf F10002 nicht angezeigt werden.`,
+			[]check{{map[string]any{"F10003": true}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},
+		{"muss Feldgruppe als … angegeben werden",
+			`Wenn F10001 = 001, dann muss Feldgruppe G10002 als Anschrift im Inland angegeben werden.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "G10002:required"}, {map[string]any{"F10001": "002"}, "", ""}}},
+
+		// At least one of several.
+		{"Mindestens eines der Datenfelder",
+			`Mindestens eines der Datenfelder F10002, F10006 oder F10009 muss befüllt sein.`,
+			[]check{{map[string]any{"F10006": "x"}, "", ""}, {map[string]any{}, "", "!F10002"}}},
+		{"dann muss mindestens eines der Felder",
+			`Wenn F10003 = wahr, dann muss mindestens eines der Datenfelder F10002 oder F10006 befüllt werden.`,
+			[]check{{map[string]any{"F10003": true}, "", "!F10002"}, {map[string]any{"F10003": true, "F10002": "x"}, "", ""}, {map[string]any{"F10003": false}, "", ""}}},
+
+		// Restricted codes.
+		{"wobei nur die Codes … zulässig sind",
+			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, wobei nur die Codes 121000 GbR ODER 340000 GmbH i.G. zulässig sind.`,
+			[]check{{map[string]any{"F10003": true, "F10010": "121000"}, "", "F10010:required"}, {map[string]any{"F10003": true, "F10010": "S"}, "", "F10010:required !F10010"},
+				{map[string]any{"F10003": false, "F10010": "S"}, "", ""}}},
+
+		// Paths and negations.
+		{"elements addressed by path, nicht an",
+			`WENN G10001.F10001 = 002 "Nein", DANN zeige G10001.G10002 nicht an.`,
+			[]check{{map[string]any{"F10001": "002"}, "", "G10002:hidden"}, {map[string]any{"F10001": "001"}, "", ""}}},
+		{"nicht angekreuzt, negated comparison",
+			`Wenn F10003 nicht angekreuzt ist, dann darf F10002 nicht befüllt sein. Wenn F10001 nicht = 001, dann darf F10006 nicht befüllt sein.`,
+			[]check{{map[string]any{"F10003": true, "F10001": "001"}, "", ""}, {map[string]any{"F10001": "002"}, "", "F10002:hidden F10006:hidden"}}},
+		{"gleich, ungleich, größer als",
+			`Wenn F10001 gleich 001, dann muss F10002 befüllt werden. Wenn F10001 ungleich 001, dann darf F10006 nicht befüllt werden.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "F10002:required"}, {map[string]any{"F10001": "002"}, "", "F10006:hidden"}}},
+		{"den Wert … hat, der Wert … ausgewählt wurde",
+			`Wenn das Feld F10001 den Wert 999 "Sonstiges" hat, dann ist F10002 anzugeben. Wenn im Feld F10010 der Wert S ausgewählt wurde, dann ist F10006 auszufüllen.`,
+			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10010": "S"}, "", "F10006:required"}, {map[string]any{"F10001": "001"}, "", ""}}},
+		{"ist wahr without operator, = leer",
+			`Wenn F10003 ist wahr, dann muss F10002 befüllt werden. Wenn F10002 = leer, dann darf F10006 nicht befüllt sein.`,
+			[]check{{map[string]any{"F10003": true, "F10002": "x"}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", "F10006:hidden"}}},
+		{"Bei … ist … zu befüllen",
+			`Bei F10001 = 999 ist F10002 zu befüllen.`,
+			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10001": "001"}, "", ""}}},
+		{"several elements, one predicate",
+			`Wenn F10002 oder F10006 befüllt ist, dann muss G10002 befüllt werden. Wenn F10002 und F10006 leer sind, dann darf G10002 nicht angezeigt werden.`,
+			[]check{{map[string]any{"F10006": "x"}, "", "G10002:required"}, {map[string]any{}, "", "G10002:hidden"}}},
+		{"a condition on the Land of the responsible authority",
+			`Wenn die zuständige Behörde in Nordrhein-Westfalen liegt, dann muss F10002 befüllt werden. Wenn das Bundesland <> NRW, dann darf F10002 nicht angezeigt werden.`,
+			[]check{{nil, "NW", "F10002:required"}, {nil, "BY", "F10002:hidden"}}},
+		{"Nur für heading with a colon, Land aliases",
+			`Nur für NRW und RLP: Das Feld F10002 ist ein Pflichtfeld. Für alle anderen Länder gilt: F10002 ausblenden.`,
+			[]check{{nil, "RP", "F10002:required"}, {nil, "NW", "F10002:required"}, {nil, "SH", "F10002:hidden"}}},
+		{"mindestens ein Feld der Feldgruppe",
+			`Es muss mindestens ein Feld der Feldgruppe G10002 befüllt werden.`,
+			[]check{{map[string]any{"G10002": map[string]any{"F10008": "x"}}, "", ""}, {map[string]any{}, "", "!G10002.F10008"}}},
+		{"infinitive effects: einblenden, als Pflicht anzeigen",
+			`Wenn F10003 = wahr, dann F10002 als Pflichtfeld anzeigen, sonst F10002 ausblenden.`,
+			[]check{{map[string]any{"F10003": true}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},
+		{"wird angezeigt und ist ein Pflichtfeld, wird deaktiviert",
+			`Wenn F10001 = 001, dann wird F10002 angezeigt und ist ein Pflichtfeld. Wenn F10001 = 002, dann wird F10002 deaktiviert.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "F10002:required"}, {map[string]any{"F10001": "002"}, "", "F10002:hidden"}}},
+		{"muss nur dann befüllt werden, wenn",
+			`Das Feld F10002 muss nur dann befüllt werden, wenn F10003 = wahr.`,
+			[]check{{map[string]any{"F10003": true}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", ""}}},
+		{"a code with its name in parentheses, filler words",
+			`Wenn F10001 = "999" (Sonstiges), dann muss F10002 befüllt werden. Wenn das Häkchen bei F10003 gesetzt ist, dann muss auch F10006 befüllt sein.`,
+			[]check{{map[string]any{"F10001": "999", "F10003": true}, "", "F10002:required F10006:required"}, {map[string]any{"F10001": "001", "F10003": false}, "", ""}}},
+		{"einen Wert enthält, keinen Wert hat",
+			`Wenn F10002 einen Wert enthält, dann muss F10006 befüllt werden. Wenn F10002 keinen Wert hat, dann ist G10002 auszublenden.`,
+			[]check{{map[string]any{"F10002": "x"}, "", "F10006:required"}, {map[string]any{}, "", "G10002:hidden"}}},
+		{"a date that must not lie in the future",
+			`Das Datum F10004 darf nicht in der Zukunft liegen. F10005 muss in der Zukunft liegen.`,
+			[]check{{map[string]any{"F10004": "2026-01-10"}, "", ""}, {map[string]any{"F10004": "2026-02-01"}, "", "!F10004"},
+				{map[string]any{"F10005": "2026-01-15"}, "", "!F10005"}, {map[string]any{"F10005": "2026-01-16"}, "", ""}}},
+		{"a number that must be greater than a bound, under a condition",
+			`Wenn F10003 = wahr, dann muss F10014 größer als 0 sein. F10014 darf nicht größer als 100 sein.`,
+			[]check{{map[string]any{"F10003": true, "F10014": 0}, "", "!F10014"}, {map[string]any{"F10003": false, "F10014": 0}, "", ""}, {map[string]any{"F10014": 101}, "", "!F10014"}}},
+		{"the carrier without its name: Pflichtfeld, wenn",
+			`Pflichtfeld, wenn F10003 = wahr.`,
+			[]check{{map[string]any{"F10003": true}, "", "G10001:required"}, {map[string]any{"F10003": false}, "", ""}}},
+		{"wird nur angezeigt, wenn … mit Ja beantwortet wurde",
+			`Das Feld F10002 wird nur angezeigt, wenn F10003 mit "Ja" beantwortet wurde.`,
+			[]check{{map[string]any{"F10003": true}, "", ""}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},
+		{"ist anzuzeigen und auszufüllen",
+			`Sofern F10003 = true, ist die Feldgruppe G10002 anzuzeigen und auszufüllen.`,
+			[]check{{map[string]any{"F10003": true}, "", "G10002:required"}, {map[string]any{"F10003": false}, "", "G10002:hidden"}}},
+		{"Ist …, so ist …",
+			`Ist F10003 = wahr, so ist F10002 zu befüllen.`,
+			[]check{{map[string]any{"F10003": true}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", ""}}},
+		{"einblenden und als Pflicht markieren",
+			`Wenn F10001 = 001 oder F10001 = 002, dann G10002 einblenden und als Pflicht markieren.`,
+			[]check{{map[string]any{"F10001": "002"}, "", "G10002:required"}, {map[string]any{"F10001": "999"}, "", "G10002:hidden"}}},
+		{"IN ( … ), PFLICHT",
+			`WENN F10010 IN (121000, 340000) DANN F10002 PFLICHT`,
+			[]check{{map[string]any{"F10010": "340000"}, "", "F10002:required"}, {map[string]any{"F10010": "S"}, "", ""}}},
+		{"Bei Auswahl von … in …",
+			`Bei Auswahl von "Sonstiges" in F10001 ist F10002 zu befüllen.`,
+			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10001": "001"}, "", ""}}},
+		{"nicht \"Ja\" ist, ist nur erforderlich, wird zum Pflichtfeld",
+			`Wenn F10001 nicht "Ja" ist, dann darf G10002 nicht befüllt werden. Die Angabe in F10002 ist nur erforderlich, wenn F10003 = wahr. Wenn F10001 den Wert 999 hat, wird F10006 zum Pflichtfeld.`,
+			[]check{{map[string]any{"F10001": "001", "F10003": true}, "", "F10002:required"}, {map[string]any{"F10001": "999"}, "", "F10006:required G10002:hidden"}}},
+		{"a date that must not lie before another",
+			`Das Datum in F10005 darf nicht vor dem Datum in F10004 liegen.`,
+			[]check{{map[string]any{"F10004": "2024-01-02", "F10005": "2024-01-01"}, "", "!F10004"}, {map[string]any{"F10004": "2024-01-02", "F10005": "2024-01-02"}, "", ""}}},
+		{"synonyms from the lexicon: falls, andernfalls, eingeblendet",
+			`Falls F10003 = wahr, dann wird F10002 eingeblendet, andernfalls wird F10002 ausgeblendet.`,
+			[]check{{map[string]any{"F10003": true}, "", ""}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := syntheticWith(t, tt.rule, familyFields)
+			r := p.Rules[0]
+			if r.Status != Compiled {
+				t.Fatalf("%s: %s", r.Status, r.Reason)
+			}
+			for _, c := range tt.checks {
+				if got := familyOutcome(t, p, c.g1, c.land); got != c.want {
+					t.Errorf("with %v %s: got %q, want %q\n%s", c.g1, c.land, got, c.want, js(r.Effects))
+				}
+			}
+		})
+	}
+}
+
+// TestFamiliesNotGuessed: what the grammar cannot resolve stays
+// unsupported with the reason, never a guess.
+func TestFamiliesNotGuessed(t *testing.T) {
+	tests := []struct{ name, rule, reason string }{
+		{"a set member missing from the Codeliste",
+			`Wenn in F10013 ein Staat gewählt wird, der zur EU gehört, dann muss F10002 befüllt werden.`, "steht nicht in der Codeliste von F10013"},
+		{"a set on a field without a Codeliste of states",
+			`Wenn in F10002 ein Staat gewählt wird, der zur EU gehört, dann muss F10006 befüllt werden.`, "keine Codeliste"},
+		{"alle anderen Länder without a Land named before",
+			`Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.`, "ohne zuvor genannte Länder"},
+		{"a code that is not in the list, among others",
+			`Wenn F10010 = 121000 GbR ODER 555 Unbekannt, dann muss F10002 befüllt werden.`, "kein Wert von F10010"},
+		{"restricting codes of a field without codes",
+			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := syntheticWith(t, tt.rule, familyFields).Rules[0]
+			if r.Status != Unsupported || !strings.Contains(r.Reason, tt.reason) {
+				t.Errorf("got %s %q, want unsupported containing %q", r.Status, r.Reason, tt.reason)
+			}
+		})
+	}
+}
+
+// TestLexicon checks the embedded lexicon and set table, and that a form
+// reads as its lemma.
+func TestLexicon(t *testing.T) {
+	if _, err := parseLexicon("[lemmata]\nbefüllt: ausgefüllt\nangezeigt: ausgefüllt\n"); err == nil {
+		t.Error("a form of two lemmas was accepted")
+	}
+	if _, err := parseStateSets("[staaten]\nDE DEU 000 Deutschland\n[mengen]\neu: DE XX\n"); err == nil {
+		t.Error("an unknown member was accepted")
+	}
+	toks := lex(`Für alle anderen Ländern gilt: GmbH i.G. bzw. F10001 ausgefüllt`)
+	var got []string
+	for _, tk := range toks {
+		got = append(got, tk.lower)
+	}
+	want := "für alle anderen länder gilt : gmbh i.g oder F10001 befüllt"
+	if strings.Join(got, " ") != want {
+		t.Errorf("lemmas %q, want %q", strings.Join(got, " "), want)
+	}
+	if n := len(namedSets.members["eu"]); n != 27 {
+		t.Errorf("EU has %d members in sets.txt, want 27", n)
+	}
+	if n := len(namedSets.members["ewr"]); n != 30 {
+		t.Errorf("EWR has %d members in sets.txt, want 30", n)
+	}
+}
