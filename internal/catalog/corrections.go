@@ -174,7 +174,7 @@ func jsonError(b []byte, err error) string {
 		if field == "" {
 			field = "(oberste Ebene)"
 		}
-		return fmt.Sprintf("Feld %q (Zeile %d): %s erwartet, %s angegeben", field, lineAt(b, typ.Offset), germanType(typ.Type.Kind().String()), typ.Value)
+		return fmt.Sprintf("Feld %q (Zeile %d): %s erwartet, %s angegeben", field, lineAt(b, typ.Offset), germanType(typ.Type.Kind().String()), germanType(typ.Value))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "das JSON endet mitten im Wert"
 	}
@@ -184,17 +184,19 @@ func jsonError(b []byte, err error) string {
 	return err.Error()
 }
 
+// germanType names a Go kind or a JSON type (json.UnmarshalTypeError's
+// Value) in German.
 func germanType(kind string) string {
-	switch kind {
-	case "string":
+	switch {
+	case kind == "string":
 		return "Text"
-	case "slice", "array":
+	case kind == "slice" || kind == "array":
 		return "Liste"
-	case "struct", "map":
+	case kind == "struct" || kind == "map" || kind == "object":
 		return "Objekt"
-	case "bool":
+	case kind == "bool":
 		return "Wahrheitswert"
-	case "int", "int64", "float64":
+	case kind == "number" || strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float"):
 		return "Zahl"
 	}
 	return kind
