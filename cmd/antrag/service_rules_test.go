@@ -478,3 +478,33 @@ func TestPublishTranslatedRulesLibrary(t *testing.T) {
 		t.Errorf("publish with a wrong version in the directory: %v\n%s", err, out)
 	}
 }
+
+// TestDemoAcknowledgesByName: the demo publishes its samples with the
+// unsupported Regeln acknowledged one by one, stored with the version and
+// named in the audit trail under the demo's name.
+func TestDemoAcknowledgesByName(t *testing.T) {
+	t.Parallel()
+	dir := seedDemo(t)
+	list, _, err := runUserOut(t, nil, "", "service", "rules", "list", "--data", dir, "--tenant", "beispielkreis", "--slug", "asbest-anzeige")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsupported := regexp.MustCompile(`(?m)^(R\d+) +(\S+) +unsupported(.*)$`).FindAllStringSubmatch(list, -1)
+	if len(unsupported) == 0 {
+		t.Skip("the sample has no unsupported Regel any more")
+	}
+	var keys []string
+	for _, m := range unsupported {
+		if !strings.HasPrefix(m[3], " (bestätigt)") {
+			t.Errorf("%s %s unsupported, not acknowledged:\n%s", m[1], m[2], list)
+		}
+		keys = append(keys, m[1]+"@"+m[2])
+	}
+	log, _, err := runUserOut(t, nil, "", "service", "rules", "log", "--data", dir, "--tenant", "beispielkreis", "--slug", "asbest-anzeige")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`Demo +veröffentlicht +- +- +1 +Beispielschema S00000186 1\.0; nicht unterstützt, bestätigt: ` + regexp.QuoteMeta(strings.Join(keys, ", ")) + `\n`).MatchString(log) {
+		t.Errorf("audit trail of the demo service (%q):\n%s", keys, log)
+	}
+}
