@@ -1,6 +1,7 @@
 package fim
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"strings"
@@ -237,9 +238,9 @@ func (c *checker) start(name xml.Name, attrs []xml.Attr, line, col int) error {
 	if err != nil {
 		return err
 	}
-	f := cframe{name: name.Local, t: t, line: line, col: col, hash: fnvString(fnvOffset, name.Space+" "+name.Local), meta: c.curMeta}
+	f := cframe{name: name.Local, t: t, line: line, col: col, hash: fnvString(fnvString(fnvOffset, name.Space), name.Local), meta: c.curMeta}
 	for _, a := range attrs {
-		f.attrHash += fnvString(fnvString(fnvOffset, a.Name.Space+" "+a.Name.Local), a.Value)
+		f.attrHash += fnvString(fnvString(fnvString(fnvOffset, a.Name.Space), a.Name.Local), a.Value)
 		if t.any {
 			continue
 		}
@@ -351,7 +352,7 @@ func (c *checker) text(b []byte, line, col int) error {
 	}
 	f := &c.frames[len(c.frames)-1]
 	c.curMeta = f.meta
-	if !f.t.complex() || f.t.any || f.textNoted || len(strings.TrimSpace(string(b))) == 0 {
+	if !f.t.complex() || f.t.any || f.textNoted || len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
 	f.textNoted = true

@@ -3,6 +3,7 @@ package fim_test
 import (
 	"bytes"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -303,5 +304,65 @@ func TestSharedFixturesImportStrictly(t *testing.T) {
 	}
 	if versions["2.0"] < 4 || versions["3.0.0"] < 40 {
 		t.Errorf("too few documents imported: %v", versions)
+	}
+}
+
+// TestStrictMutationsNoPanic cuts, repeats and moves random stretches
+// between tags of the real documents: the import, strict and lenient, either
+// fails with a *fim.Error or yields a schema, and never panics.
+func TestStrictMutationsNoPanic(t *testing.T) {
+	for _, file := range []string{"S00000000364_xdf3.xml", "S05000058_Bewohnerparkausweis_xdf2.xml"} {
+		doc := readStrict(t, file)
+		var tags []int
+		for i, b := range doc {
+			if b == '<' {
+				tags = append(tags, i)
+			}
+		}
+		rng := rand.New(rand.NewPCG(1, uint64(len(doc))))
+		var refused, warned int
+		for range 300 {
+			a, b := tags[rng.IntN(len(tags))], tags[rng.IntN(len(tags))]
+			if a > b {
+				a, b = b, a
+			}
+			c := tags[rng.IntN(len(tags))]
+			var changed []byte
+			switch rng.IntN(3) {
+			case 0: // cut
+				changed = append(append([]byte{}, doc[:a]...), doc[b:]...)
+			case 1: // repeat
+				changed = append(append(append([]byte{}, doc[:b]...), doc[a:b]...), doc[b:]...)
+			default: // copy elsewhere
+				changed = append(append(append([]byte{}, doc[:c]...), doc[a:b]...), doc[c:]...)
+			}
+			for _, lenient := range []bool{false, true} {
+				s, rep, err := fim.Import(bytes.NewReader(changed), file, fim.Options{Lenient: lenient})
+				if err != nil {
+					var ie *fim.Error
+					if !errors.As(err, &ie) {
+						t.Fatalf("error of type %T: %v", err, err)
+					}
+					if !lenient {
+						refused++
+					}
+					continue
+				}
+				if s == nil || rep == nil {
+					t.Fatal("no schema or report")
+				}
+				if lenient {
+					for _, w := range rep.Warnings {
+						if w.Code == fim.WarnStructure {
+							warned++
+							break
+						}
+					}
+				}
+			}
+		}
+		if refused == 0 || warned == 0 {
+			t.Errorf("%s: mutations not telling: %d refused, %d lenient imports with warnings", file, refused, warned)
+		}
 	}
 }
