@@ -7,20 +7,23 @@ import (
 	"strings"
 )
 
-// checker validates an XDatenfelder 2 or 3.0.0 document against the
+// checker validates an XDatenfelder 2.0 or 3.0.0 document against the
 // content models of xsd.go while the tree is read: one call per start tag,
 // end tag and text, in the same pass as the decoding.
 //
 // It checks element order and cardinality (sequence, choice, minOccurs,
-// maxOccurs), required elements, allowed attributes, the fixed listURI and
-// the allowed codes of the standard's code lists, text in element-only
-// content, unique codes within werte, and that a Datenfeld, Datenfeldgruppe
-// or Regel that occurs more than once with the same id and version has the
-// same content each time.
+// maxOccurs), required elements, allowed and required attributes, fixed
+// attribute values (listURI, listVersionID), the codes the schema allows
+// for the standard's code lists, the patterns of the simple types
+// (AnzahlString, VersionString, dates), text in element-only content,
+// unique codes within werte, and that a Datenfeld, Datenfeldgruppe or Regel
+// that occurs more than once with the same id and version has the same
+// content each time.
 //
-// A violation is an error, unless the rule is one that real exports of the
-// FIM portal break (see lenient) or Options.Lenient is set: then it is a
-// warning with code WarnStructure, aggregated per rule and element.
+// A violation is an error (*lineError with line and column of the element
+// concerned), unless it only concerns life-cycle metadata (lenient.go) or
+// Options.Lenient is set: then it is a warning with code WarnStructure,
+// aggregated per rule and element.
 type checker struct {
 	g        *grammar
 	ns       string

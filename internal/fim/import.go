@@ -5,8 +5,10 @@
 //
 // Sources: XDatenfelder 2.0 and 3.0.0 specifications (FIM Baustein
 // Datenfelder; XRepository urn:xoev-de:fim:standard:xdatenfelder_2 and
-// _3.0.0), checked against real exports of the FIM portal; see
-// shared/docs/standards.md §2 for the differences between the versions.
+// _3.0.0) and their XML Schemas (xdatenfelder.xsd and
+// xdatenfelder-baukasten.xsd, versions 2.0 and 3.0.0; restated in xsd.go
+// and checked on import), checked against real exports of the FIM portal;
+// see shared/docs/standards.md §2 for the differences between the versions.
 package fim
 
 import (
@@ -98,10 +100,10 @@ func ImportFile(path string, opts Options) (*form.Schema, *Report, error) {
 // read): element order and cardinality, required elements, attributes, the
 // codes of the standard's code lists, unique codes within werte, and one
 // content per id and version of a Datenfeld, Datenfeldgruppe or Regel. A
-// violation is an *Error with line and column, except for the rules that
-// real exports of the FIM portal break (lenient.go), which yield a warning
-// with code WarnStructure. XDatenfelder 1 documents are read without this
-// check.
+// violation is an *Error with line and column (Error.Column), except for
+// violations that only concern life-cycle metadata (lenient.go), which
+// yield a warning with code WarnStructure, as every violation does with
+// Options.Lenient. XDatenfelder 1 documents are read without this check.
 func Import(r io.Reader, file string, opts Options) (*form.Schema, *Report, error) {
 	fail := func(err error) (*form.Schema, *Report, error) {
 		var le *lineError
