@@ -226,6 +226,29 @@ func fnvString(h uint64, s string) uint64 {
 	return h
 }
 
+// fnvToken hashes s with every run of whitespace as one space, as
+// xs:token sees it: the same element indented differently hashes the same.
+func fnvToken(h uint64, s string) uint64 {
+	space := false
+	for i := 0; i < len(s); i++ {
+		switch b := s[i]; b {
+		case ' ', '\t', '\n', '\r':
+			space = true
+		default:
+			if space {
+				h ^= ' '
+				h *= fnvPrime
+				space = false
+			}
+			h ^= uint64(b)
+			h *= fnvPrime
+		}
+	}
+	h ^= 0xff // separator
+	h *= fnvPrime
+	return h
+}
+
 func fnvUint(h, v uint64) uint64 {
 	for i := 0; i < 8; i++ {
 		h ^= v & 0xff
@@ -370,7 +393,7 @@ func (c *checker) end(text string) error {
 	c.curMeta = f.meta
 	t := f.t
 	value := strings.TrimSpace(text)
-	h := fnvUint(fnvString(f.hash, value), f.attrHash)
+	h := fnvUint(fnvToken(f.hash, value), f.attrHash)
 	var parent, grand *cframe
 	if n := len(c.frames); n >= 2 {
 		parent = &c.frames[n-2]

@@ -366,3 +366,21 @@ func TestStrictMutationsNoPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestStrictSameContentOtherLayout: a Datenfeld that occurs twice counts
+// as the same content when only the whitespace inside its texts differs,
+// as in documents laid out again by an editor.
+func TestStrictSameContentOtherLayout(t *testing.T) {
+	doc := readStrict(t, "S00000000364_xdf3.xml")
+	m := mutation{anchor: "<xdf3:datenfeld><xdf3:identifikation><xdf3:id>F60000000248</xdf3:id>", nth: 2,
+		old: "<xdf3:name>Anschrift Zusatzangaben</xdf3:name>", new: "<xdf3:name>\n\t\tAnschrift\n\t\tZusatzangaben\n\t</xdf3:name>", atAnchor: true}
+	changed, _, _ := m.apply(t, doc)
+	if _, _, err := fim.Import(bytes.NewReader(changed), "layout.xml", fim.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	m.new = "<xdf3:name>Anschrift, Zusatzangaben</xdf3:name>"
+	changed, _, _ = m.apply(t, doc)
+	if _, _, err := fim.Import(bytes.NewReader(changed), "layout.xml", fim.Options{}); err == nil || !strings.Contains(err.Error(), "zweimal mit unterschiedlichem Inhalt") {
+		t.Fatalf("other text accepted: %v", err)
+	}
+}
