@@ -81,7 +81,10 @@ const (
 	ruleDupDef     = "doppelte Definition"
 )
 
-func newChecker(space, name string, lenient bool) (*checker, bool) {
+// newChecker returns the checker for a document with the root element, nil
+// for XDatenfelder 1 and for messages antrag does not read (the mapper
+// reports those).
+func newChecker(space, name string, lenient bool) *checker {
 	var g *grammar
 	switch space {
 	case NamespaceXDF2:
@@ -89,12 +92,12 @@ func newChecker(space, name string, lenient bool) (*checker, bool) {
 	case NamespaceXDF3:
 		g = grammarXDF3
 	default:
-		return nil, false
+		return nil
 	}
 	if g.roots[name] == nil {
-		return nil, false // the mapper reports the unsupported message
+		return nil
 	}
-	return &checker{g: g, ns: space, lenient: lenient, defs: map[string]defSeen{}, warnings: map[string]*Warning{}}, true
+	return &checker{g: g, ns: space, lenient: lenient, defs: map[string]defSeen{}, warnings: map[string]*Warning{}}
 }
 
 // display names an element as the standard writes it.
@@ -169,7 +172,11 @@ func (c *checker) report(v violation) error {
 		w.Count++
 		return nil
 	}
-	c.warnings[key] = &Warning{Code: WarnStructure, Line: v.line, Column: v.col, Count: 1, Message: v.msg}
+	rule := v.rule
+	if v.meta && rule != ruleOrderMetadata {
+		rule += ", Metadaten"
+	}
+	c.warnings[key] = &Warning{Code: WarnStructure, Line: v.line, Column: v.col, Count: 1, Message: "XSD-Regel „" + rule + "“: " + v.msg}
 	c.order = append(c.order, key)
 	return nil
 }

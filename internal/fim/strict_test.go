@@ -242,7 +242,7 @@ func TestStrictLenientMetadata(t *testing.T) {
 			got = append(got, w)
 		}
 	}
-	want := "Element „xdf:stichwort“ steht in „xdf:stammdatenschema“ S00000000364 Version 1.0.0 an falscher Stelle (erwartet: xdf:hilfetext, xdf:ableitungsmodifikationenStruktur)"
+	want := "XSD-Regel „Reihenfolge der Metadaten“: Element „xdf:stichwort“ steht in „xdf:stammdatenschema“ S00000000364 Version 1.0.0 an falscher Stelle (erwartet: xdf:hilfetext, xdf:ableitungsmodifikationenStruktur)"
 	if len(got) != 1 || got[0].Line != line || got[0].Column != col || got[0].Message != want {
 		t.Fatalf("warnings %+v, want one at %d:%d: %s", got, line, col, want)
 	}

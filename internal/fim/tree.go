@@ -201,7 +201,7 @@ func (t *treeReader) read(r io.Reader) (*node, error) {
 					return nil, &lineError{line: line, err: errors.New("mehr als ein Wurzelelement")}
 				}
 				root = n
-				t.check, _ = newChecker(n.space, n.name, t.lenient)
+				t.check = newChecker(n.space, n.name, t.lenient)
 			} else {
 				p := stack[len(stack)-1]
 				p.kids = append(p.kids, n)
