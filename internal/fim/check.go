@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"hash/maphash"
 	"strings"
 )
 
@@ -217,43 +218,20 @@ func (c *checker) result() []Warning {
 	return out
 }
 
-// FNV-1a, 64 bit.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
+// fnvPrime is the FNV-1a 64-bit prime, for folding hashes into one.
+const fnvPrime = 1099511628211
 
-func fnvString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	h ^= 0xff // separator
-	h *= fnvPrime
-	return h
-}
+// textSeed seeds the hashes of names and texts; hashes are compared within
+// one process only.
+var textSeed = maphash.MakeSeed()
 
-// fnvToken hashes s with every run of whitespace as one space, as
+// hashToken hashes s with every run of whitespace as one space, as
 // xs:token sees it: the same element indented differently hashes the same.
-func fnvToken(h uint64, s string) uint64 {
-	space := false
-	for i := 0; i < len(s); i++ {
-		switch b := s[i]; b {
-		case ' ', '\t', '\n', '\r':
-			space = true
-		default:
-			if space {
-				h ^= ' '
-				h *= fnvPrime
-				space = false
-			}
-			h ^= uint64(b)
-			h *= fnvPrime
-		}
+func hashToken(s string) uint64 {
+	if strings.ContainsAny(s, "\n\t\r") || strings.Contains(s, "  ") {
+		s = strings.Join(strings.Fields(s), " ")
 	}
-	h ^= 0xff // separator
-	h *= fnvPrime
-	return h
+	return maphash.String(textSeed, s)
 }
 
 func fnvUint(h, v uint64) uint64 {
@@ -271,9 +249,13 @@ func (c *checker) start(name xml.Name, attrs []xml.Attr, line, col int) error {
 	if err != nil {
 		return err
 	}
-	f := cframe{name: name.Local, t: t, line: line, col: col, hash: fnvString(fnvString(fnvOffset, name.Space), name.Local), meta: c.curMeta}
+	f := cframe{name: name.Local, t: t, line: line, col: col, hash: maphash.String(textSeed, name.Local), meta: c.curMeta}
+	if name.Space != c.ns {
+		f.hash = fnvUint(f.hash, maphash.String(textSeed, name.Space))
+	}
 	for _, a := range attrs {
-		f.attrHash += fnvString(fnvString(fnvString(fnvOffset, a.Name.Space), a.Name.Local), a.Value)
+		// Attributes hash independently of their order.
+		f.attrHash += fnvUint(maphash.String(textSeed, a.Name.Space+" "+a.Name.Local), maphash.String(textSeed, a.Value))
 		if t.any {
 			continue
 		}
@@ -400,7 +382,7 @@ func (c *checker) end(text string) error {
 	c.curMeta = f.meta
 	t := f.t
 	value := strings.TrimSpace(text)
-	h := fnvUint(fnvToken(f.hash, value), f.attrHash)
+	h := fnvUint(fnvUint(f.hash, hashToken(value)), f.attrHash)
 	var parent, grand *cframe
 	if n := len(c.frames); n >= 2 {
 		parent = &c.frames[n-2]
