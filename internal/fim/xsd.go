@@ -13,6 +13,10 @@ import "regexp"
 //   - XDatenfelder 3.0.0: the same four files with version="3.0.0",
 //     targetNamespace urn:xoev-de:fim:standard:xdatenfelder_3.0.0.
 //
+// (Read from the copies in github.com/escalon/glykon @ 784489c,
+// xdatenfelder/2.0 and xdatenfelder/3.0.0; no schema file is part of
+// antrag.)
+//
 // The messages antrag reads are xdatenfelder.stammdatenschema.0102 (2.0 and
 // 3.0.0) and xdatenfelder.datenfeldgruppe.0103 (3.0.0). Types that only
 // other messages use (Dokumentsteckbrief, Codeliste, Übersetzung) are not
