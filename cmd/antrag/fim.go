@@ -139,6 +139,7 @@ func (f *fimFlags) options() (fim.Options, error) {
 func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	f := newFimFlags("inspect", getenv, stdout, stderr)
 	asJSON := f.fs.Bool("json", false, "Ergebnis als JSON ausgeben")
+	lenient := f.fs.Bool("lenient", false, "Verstöße gegen das XSD von XDatenfelder 2 und 3 als Warnungen melden, statt die Datei abzulehnen")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -149,6 +150,7 @@ func fimInspect(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
+	opts.Lenient = *lenient
 	src, err := f.sources()
 	if err != nil {
 		return err
@@ -217,6 +219,10 @@ func writeReport(w io.Writer, r *fim.Report) {
 	}
 	fmt.Fprintf(w, "  Warnungen: %d\n", len(r.Warnings))
 	for _, wn := range r.Warnings {
+		if wn.Column > 0 {
+			fmt.Fprintf(w, "    Zeile %d, Spalte %d [%s] %s\n", wn.Line, wn.Column, wn.Code, wn.Message)
+			continue
+		}
 		fmt.Fprintf(w, "    Zeile %d [%s] %s\n", wn.Line, wn.Code, wn.Message)
 	}
 }

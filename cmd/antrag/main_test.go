@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +72,39 @@ func TestFimInspectFailsNamingFileAndLine(t *testing.T) {
 	}
 	if !strings.Contains(out, "S07000000201") {
 		t.Errorf("the good file is still reported: %q", out)
+	}
+}
+
+func TestFimInspectStructure(t *testing.T) {
+	b, err := os.ReadFile(sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A Datenfeld with a vorbefuellung the XSD does not allow.
+	i := strings.Index(string(b), "<code>keine</code></xdf3:vorbefuellung>")
+	if i < 0 {
+		t.Fatal("sample changed")
+	}
+	bad := filepath.Join(t.TempDir(), "falsch.xml")
+	if err := os.WriteFile(bad, []byte(string(b[:i])+"<code>immer</code></xdf3:vorbefuellung>"+string(b[i+len("<code>keine</code></xdf3:vorbefuellung>"):])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Count(string(b[:i]), "\n") + 1
+	col := i - strings.LastIndex(string(b[:i]), "\n")
+	_, stderr, err := runCmd(t, nil, "fim", "inspect", bad)
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("want exit status 1, got %v", err)
+	}
+	if want := fmt.Sprintf("%s:%d:%d: Ungültiger Code „immer“ in „xdf:vorbefuellung“", bad, line, col); !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	out, _, err := runCmd(t, nil, "fim", "inspect", "--lenient", bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("Zeile %d, Spalte %d [structure] XSD-Regel „Code“: Ungültiger Code „immer“ in „xdf:vorbefuellung“", line, col); !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
 	}
 }
 

@@ -5,8 +5,10 @@
 //
 // Sources: XDatenfelder 2.0 and 3.0.0 specifications (FIM Baustein
 // Datenfelder; XRepository urn:xoev-de:fim:standard:xdatenfelder_2 and
-// _3.0.0), checked against real exports of the FIM portal; see
-// shared/docs/standards.md §2 for the differences between the versions.
+// _3.0.0) and their XML Schemas (xdatenfelder.xsd and
+// xdatenfelder-baukasten.xsd, versions 2.0 and 3.0.0; restated in xsd.go
+// and checked on import), checked against real exports of the FIM portal;
+// see shared/docs/standards.md §2 for the differences between the versions.
 package fim
 
 import (
@@ -42,17 +44,26 @@ type Options struct {
 	// shipped inside the binary (DefaultCatalog).
 	Catalog *Catalog
 	Limits  Limits
+	// Lenient imports an XDatenfelder 2 or 3.0.0 document that breaks the
+	// standard's XML Schema with a warning per broken rule instead of
+	// refusing it; for looking into documents the strict import refuses.
+	Lenient bool
 }
 
 // Error is an import failure at a line of a file. Err says what is wrong in
-// plain German.
+// plain German. Column is the column in bytes (1-based) where the element
+// that breaks a structural rule starts, 0 for other errors.
 type Error struct {
-	File string
-	Line int
-	Err  error
+	File   string
+	Line   int
+	Column int
+	Err    error
 }
 
 func (e *Error) Error() string {
+	if e.Line > 0 && e.Column > 0 {
+		return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
 	}
@@ -83,11 +94,21 @@ func ImportFile(path string, opts Options) (*form.Schema, *Report, error) {
 // datentyp, a malformed anzahl, a Datenfeldgruppe that contains itself, two
 // siblings with the same id, a nesting deeper than Limits.MaxDepth, or a
 // document larger than Limits.MaxBytes.
+//
+// An XDatenfelder 2 or 3.0.0 document must also satisfy the standard's XML
+// Schema (content models in xsd.go, checked in the same pass as the XML is
+// read): element order and cardinality, required elements, attributes, the
+// codes of the standard's code lists, unique codes within werte, and one
+// content per id and version of a Datenfeld, Datenfeldgruppe or Regel. A
+// violation is an *Error with line and column (Error.Column), except for
+// violations that only concern life-cycle metadata (lenient.go), which
+// yield a warning with code WarnStructure, as every violation does with
+// Options.Lenient. XDatenfelder 1 documents are read without this check.
 func Import(r io.Reader, file string, opts Options) (*form.Schema, *Report, error) {
 	fail := func(err error) (*form.Schema, *Report, error) {
 		var le *lineError
 		if errors.As(err, &le) {
-			return nil, nil, &Error{File: file, Line: le.line, Err: le.err}
+			return nil, nil, &Error{File: file, Line: le.line, Column: le.col, Err: le.err}
 		}
 		return nil, nil, &Error{File: file, Err: err}
 	}
@@ -98,13 +119,18 @@ func Import(r io.Reader, file string, opts Options) (*form.Schema, *Report, erro
 			return fail(err)
 		}
 	}
-	root, err := treeReader{limits: opts.Limits}.read(r)
+	tr := &treeReader{limits: opts.Limits, lenient: opts.Lenient}
+	root, err := tr.read(r)
 	if err != nil {
 		return fail(err)
 	}
+	report := &Report{File: filepath.Base(file)}
+	if tr.check != nil {
+		report.Warnings = tr.check.result()
+	}
 	m := &mapper{
 		catalog: cat,
-		report:  &Report{File: filepath.Base(file)},
+		report:  report,
 		seen:    map[string]bool{},
 		lists:   map[string]*form.Codeliste{},
 		missing: map[string]int{},

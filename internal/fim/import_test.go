@@ -201,31 +201,37 @@ func TestImportModel(t *testing.T) {
 
 func TestImportErrors(t *testing.T) {
 	const ns3 = `xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"`
+	// The required life-cycle elements of every XDatenfelder 3 element.
+	const status = `<xdf:freigabestatus listVersionID="2022-07-12"><code>6</code></xdf:freigabestatus><xdf:letzteAenderung>2026-01-01T00:00:00Z</xdf:letzteAenderung>`
 	schema := func(body string) string {
 		return `<?xml version="1.0" encoding="UTF-8"?>
 <xdf:xdatenfelder.stammdatenschema.0102 ` + ns3 + `>
+<xdf:header><xdf:nachrichtID>1</xdf:nachrichtID><xdf:erstellungszeitpunkt>2026-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header>
 <xdf:stammdatenschema>
-<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
-<xdf:name>Test</xdf:name>
+<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>` + status + `<xdf:bezeichnung>Test</xdf:bezeichnung><xdf:ableitungsmodifikationenStruktur><code>0</code></xdf:ableitungsmodifikationenStruktur><xdf:ableitungsmodifikationenRepraesentation><code>0</code></xdf:ableitungsmodifikationenRepraesentation><xdf:dokumentsteckbrief><xdf:id>D1</xdf:id></xdf:dokumentsteckbrief>
 ` + body + `
 </xdf:stammdatenschema>
 </xdf:xdatenfelder.stammdatenschema.0102>`
 	}
 	fieldXML := func(id, feldart, datentyp, extra string) string {
-		return `<xdf:datenfeld><xdf:identifikation><xdf:id>` + id + `</xdf:id></xdf:identifikation><xdf:name>` + id + `</xdf:name>
+		return `<xdf:datenfeld><xdf:identifikation><xdf:id>` + id + `</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>` + id + `</xdf:name>` + status +
+			`<xdf:bezeichnungEingabe>` + id + `</xdf:bezeichnungEingabe><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
 <xdf:feldart><code>` + feldart + `</code></xdf:feldart>
-<xdf:datentyp><code>` + datentyp + `</code></xdf:datentyp>` + extra + `</xdf:datenfeld>`
+<xdf:datentyp><code>` + datentyp + `</code></xdf:datentyp>` + extra + `<xdf:vorbefuellung><code>keine</code></xdf:vorbefuellung></xdf:datenfeld>`
 	}
 	struktur := func(anzahl, content string) string {
 		return `<xdf:struktur><xdf:anzahl>` + anzahl + `</xdf:anzahl><xdf:enthaelt>` + content + `</xdf:enthaelt></xdf:struktur>`
 	}
-	group := func(id, inner string) string {
-		return `<xdf:datenfeldgruppe><xdf:identifikation><xdf:id>` + id + `</xdf:id></xdf:identifikation><xdf:name>` + id + `</xdf:name>` + inner + `</xdf:datenfeldgruppe>`
+	groupV := func(id, version, inner string) string {
+		return `<xdf:datenfeldgruppe><xdf:identifikation><xdf:id>` + id + `</xdf:id><xdf:version>` + version + `</xdf:version></xdf:identifikation><xdf:name>` + id + `</xdf:name>` + status +
+			`<xdf:bezeichnungEingabe>` + id + `</xdf:bezeichnungEingabe><xdf:schemaelementart><code>HAR</code></xdf:schemaelementart>` + inner + `</xdf:datenfeldgruppe>`
 	}
+	group := func(id, inner string) string { return groupV(id, "1.0.0", inner) }
 	deep := fieldXML("F1", "input", "text", "")
 	for i := 0; i < 120; i++ {
 		deep = group("G"+strings.Repeat("9", 1)+string(rune('A'+i%26))+strings.Repeat("x", i/26), struktur("1:1", deep))
 	}
+	field := fieldXML("F1", "input", "text", "")
 	tests := []struct {
 		name string
 		doc  string
@@ -239,22 +245,22 @@ func TestImportErrors(t *testing.T) {
 		{"unknown namespace", `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:example"><xdf:stammdatenschema/></xdf:xdatenfelder.stammdatenschema.0102>`, 1, "unbekannter Namensraum"},
 		{"unknown root", `<xdf:xdatenfelder.codeliste.0104 ` + ns3 + `/>`, 1, "keine unterstützte Nachricht"},
 		{"XDF1 root in XDF3 namespace", `<xdf:xdatenfelder.stammdatenschema.0102001 ` + ns3 + `/>`, 1, "keine unterstützte Nachricht"},
-		{"unknown datentyp", schema(struktur("1:1", fieldXML("F1", "input", "string", ""))), 8, `unbekannter datentyp "string"`},
-		{"unknown feldart", schema(struktur("1:1", fieldXML("F1", "checkbox", "bool", ""))), 7, `unbekannte feldart "checkbox"`},
+		{"unknown datentyp", schema(struktur("1:1", fieldXML("F1", "input", "string", ""))), 8, `Ungültiger Code „string“ in „xdf:datentyp“`},
+		{"unknown feldart", schema(struktur("1:1", fieldXML("F1", "checkbox", "bool", ""))), 7, `Ungültiger Code „checkbox“ in „xdf:feldart“`},
 		{"anzahl min above max", schema(struktur("5:2", fieldXML("F1", "input", "text", ""))), 6, "Minimum 5 ist größer als Maximum 2"},
 		{"anzahl not a number", schema(struktur("eins:*", fieldXML("F1", "input", "text", ""))), 6, "anzahl"},
 		{"anzahl zero max", schema(struktur("0:0", fieldXML("F1", "input", "text", ""))), 6, "Maximum"},
 		{"anzahl huge", schema(struktur("1:99999999", fieldXML("F1", "input", "text", ""))), 6, "Maximum"},
-		{"reference cycle", schema(struktur("1:1", group("G1", struktur("0:1", group("G2", struktur("0:1", group("G1", ""))))))), 6, "Referenzzyklus: Datenfeldgruppe G1 enthält sich selbst (G1 → G2 → G1)"},
+		{"reference cycle", schema(struktur("1:1", group("G1", struktur("0:1", group("G2", struktur("0:1", groupV("G1", "2.0.0", struktur("1:1", field)))))))), 6, "Referenzzyklus: Datenfeldgruppe G1 enthält sich selbst (G1 → G2 → G1)"},
 		{"absurd nesting", schema(struktur("1:1", deep)), 0, "Verschachtelung tiefer als 256 Ebenen"},
-		{"datenfeld without id", schema(struktur("1:1", `<xdf:datenfeld><xdf:name>x</xdf:name></xdf:datenfeld>`)), 6, "datenfeld ohne id"},
+		{"datenfeld without id", schema(struktur("1:1", `<xdf:datenfeld><xdf:name>x</xdf:name></xdf:datenfeld>`)), 6, "In „xdf:datenfeld“ fehlt xdf:identifikation vor „xdf:name“"},
 		{"duplicate siblings", schema(struktur("1:1", fieldXML("F1", "input", "text", "")) + "\n" + struktur("0:1", fieldXML("F1", "input", "text", ""))), 9, "F1 kommt in derselben Gruppe zweimal vor"},
-		{"enthaelt with two elements", schema(struktur("1:1", fieldXML("F1", "input", "text", "")+fieldXML("F2", "input", "text", ""))), 6, "genau eine"},
+		{"enthaelt with two elements", schema(struktur("1:1", fieldXML("F1", "input", "text", "")+fieldXML("F2", "input", "text", ""))), 8, "Element „xdf:datenfeld“ kommt in „xdf:enthaelt“ zu oft vor (höchstens 1-mal erlaubt)"},
 		{"minLength above maxLength", schema(struktur("1:1", fieldXML("F1", "input", "text", `<xdf:praezisierung minLength="9" maxLength="2"/>`))), 8, "minLength 9 ist größer als maxLength 2"},
 		{"minValue above maxValue", schema(struktur("1:1", fieldXML("F1", "input", "num_int", `<xdf:praezisierung minValue="10" maxValue="2"/>`))), 8, "minValue 10 ist größer als maxValue 2"},
 		{"latin-1 declaration", `<?xml version="1.0" encoding="ISO-8859-1"?><a/>`, 1, "Zeichenkodierung"},
 		{"two roots", `<a xmlns="` + fim.NamespaceXDF3 + `"/><b/>`, 1, "mehr als ein Wurzelelement"},
-		{"undefined entity", schema(`<xdf:beschreibung>&foo;</xdf:beschreibung>`), 6, "XML nicht lesbar"},
+		{"undefined entity", schema(`<xdf:struktur><xdf:anzahl>&foo;</xdf:anzahl></xdf:struktur>`), 6, "XML nicht lesbar"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -314,16 +320,21 @@ func (e *endless) Read(p []byte) (int, error) {
 }
 
 func TestImportWarnsInsteadOfDropping(t *testing.T) {
+	// Valid XDatenfelder 3.0.0 with elements and attributes the model does
+	// not take over (referenzID, codeKey) and values it cannot use.
 	doc := `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">
+<xdf:header><xdf:nachrichtID>1</xdf:nachrichtID><xdf:erstellungszeitpunkt>2026-01-01T00:00:00Z</xdf:erstellungszeitpunkt><xdf:referenzID>0815</xdf:referenzID></xdf:header>
 <xdf:stammdatenschema>
-<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0</xdf:version></xdf:identifikation>
-<xdf:name>Test</xdf:name>
-<xdf:neuesElement>Inhalt</xdf:neuesElement>
+<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>
+<xdf:freigabestatus listVersionID="2022-07-12"><code>6</code></xdf:freigabestatus><xdf:letzteAenderung>2026-01-01T00:00:00Z</xdf:letzteAenderung>
+<xdf:bezeichnung>Test</xdf:bezeichnung><xdf:ableitungsmodifikationenStruktur><code>0</code></xdf:ableitungsmodifikationenStruktur><xdf:ableitungsmodifikationenRepraesentation><code>0</code></xdf:ableitungsmodifikationenRepraesentation><xdf:dokumentsteckbrief><xdf:id>D1</xdf:id></xdf:dokumentsteckbrief>
 <xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt>
-<xdf:datenfeld farbe="rot"><xdf:identifikation><xdf:id>F1</xdf:id></xdf:identifikation><xdf:name>Feld</xdf:name>
+<xdf:datenfeld><xdf:identifikation><xdf:id>F1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Feld</xdf:name>
+<xdf:freigabestatus listVersionID="2022-07-12"><code>6</code></xdf:freigabestatus><xdf:letzteAenderung>2026-01-01T00:00:00Z</xdf:letzteAenderung>
+<xdf:bezeichnungEingabe>Feld</xdf:bezeichnungEingabe><xdf:schemaelementart><code>RNG</code></xdf:schemaelementart>
 <xdf:feldart><code>select</code></xdf:feldart><xdf:datentyp><code>text</code></xdf:datentyp>
-<xdf:praezisierung pattern="(?=lookahead)x" minValue="abc"/>
-<xdf:codelisteReferenz><xdf:canonicalIdentification>urn:x</xdf:canonicalIdentification><xdf:version>1</xdf:version></xdf:codelisteReferenz>
+<xdf:praezisierung pattern="(?=lookahead)x" minValue="abc"/><xdf:vorbefuellung><code>keine</code></xdf:vorbefuellung>
+<xdf:codelisteReferenz><xdf:canonicalIdentification>urn:x</xdf:canonicalIdentification><xdf:version>1</xdf:version></xdf:codelisteReferenz><xdf:codeKey>schluessel</xdf:codeKey>
 </xdf:datenfeld></xdf:enthaelt></xdf:struktur>
 </xdf:stammdatenschema></xdf:xdatenfelder.stammdatenschema.0102>`
 	s, rep, err := fim.Import(strings.NewReader(doc), "w.xml", fim.Options{})
@@ -336,8 +347,8 @@ func TestImportWarnsInsteadOfDropping(t *testing.T) {
 	}
 	all := strings.Join(msgs, "\n")
 	for _, want := range []string{
-		"unused: stammdatenschema/neuesElement nicht übernommen (1×)",
-		"unused: datenfeld@farbe nicht übernommen (1×)",
+		"unused: header/referenzID nicht übernommen (1×)",
+		"unused: datenfeld/codeKey nicht übernommen (1×)",
 		`pattern: F1: pattern "(?=lookahead)x" ist als regulärer Ausdruck nicht verwendbar`,
 		`praezisierung: F1: minValue "abc" passt nicht zum datentyp text; ignoriert`,
 		`codelist: Codeliste "urn:x_1" nicht im Katalog`,

@@ -62,6 +62,7 @@ func (r *Report) AddRuleStatus(id, version, status, reason string, line int) {
 type Warning struct {
 	Code    string `json:"code"`
 	Line    int    `json:"line"`
+	Column  int    `json:"column,omitempty"` // 1-based, in bytes; structural warnings only
 	Count   int    `json:"count"`
 	Message string `json:"message"`
 }
@@ -87,6 +88,10 @@ const (
 	// WarnRule: a Regel the rule compiler could not turn into behaviour;
 	// the form works without it.
 	WarnRule = "rule"
+	// WarnStructure: a rule of the XDatenfelder XML Schema that the
+	// document breaks, in a way real exports of the FIM portal do (or with
+	// Options.Lenient); the message names the rule.
+	WarnStructure = "structure"
 )
 
 func (r *Report) warn(code string, line int, format string, args ...any) {

@@ -112,8 +112,13 @@ func (n *node) attr(name string) string {
 }
 
 // treeReader builds the node tree from a byte stream, enforcing Limits.
+// For XDatenfelder 2 and 3.0.0 it checks the structure in the same pass
+// (see checker); lenient turns every structural violation into a warning.
 type treeReader struct {
-	limits Limits
+	limits  Limits
+	lenient bool
+
+	check *checker // set once the root element names a checked version
 }
 
 // errTooLarge is returned, with the limit, for a document above MaxBytes.
@@ -138,8 +143,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 }
 
 // read parses the whole document. Errors are *lineError with the line where
-// the parser stopped.
-func (t treeReader) read(r io.Reader) (*node, error) {
+// the parser stopped, or where the structure is wrong.
+func (t *treeReader) read(r io.Reader) (*node, error) {
 	lim := t.limits.withDefaults()
 	d := xml.NewDecoder(bufio.NewReaderSize(&limitedReader{r: r, n: lim.MaxBytes + 1, limit: lim.MaxBytes}, 64<<10))
 	d.Strict = true
@@ -151,6 +156,9 @@ func (t treeReader) read(r io.Reader) (*node, error) {
 		stack    []*node
 		text     strings.Builder
 		elements int
+		// The position after the previous token is where the next one
+		// starts.
+		line, col = 1, 1
 	)
 	for {
 		tok, err := d.Token()
@@ -166,9 +174,11 @@ func (t treeReader) read(r io.Reader) (*node, error) {
 			}
 			return nil, &lineError{line: line, err: fmt.Errorf("XML nicht lesbar: %w", err)}
 		}
+		startLine, startCol := line, col
+		line, col = d.InputPos()
 		switch tok := tok.(type) {
 		case xml.StartElement:
-			line, _ := d.InputPos()
+			line := startLine
 			if len(stack) >= lim.MaxDepth {
 				return nil, &lineError{line: line, err: fmt.Errorf("Verschachtelung tiefer als %d Ebenen", lim.MaxDepth)}
 			}
@@ -191,9 +201,15 @@ func (t treeReader) read(r io.Reader) (*node, error) {
 					return nil, &lineError{line: line, err: errors.New("mehr als ein Wurzelelement")}
 				}
 				root = n
+				t.check = newChecker(n.space, n.name, t.lenient)
 			} else {
 				p := stack[len(stack)-1]
 				p.kids = append(p.kids, n)
+			}
+			if t.check != nil {
+				if err := t.check.start(tok.Name, n.attrs, startLine, startCol); err != nil {
+					return nil, err
+				}
 			}
 			stack = append(stack, n)
 			text.Reset()
@@ -204,9 +220,19 @@ func (t treeReader) read(r io.Reader) (*node, error) {
 			}
 			text.Reset()
 			stack = stack[:len(stack)-1]
+			if t.check != nil {
+				if err := t.check.end(n.text); err != nil {
+					return nil, err
+				}
+			}
 		case xml.CharData:
 			if len(stack) > 0 && len(stack[len(stack)-1].kids) == 0 {
 				text.Write(tok)
+			}
+			if t.check != nil {
+				if err := t.check.text(tok, startLine, startCol); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -216,10 +242,11 @@ func (t treeReader) read(r io.Reader) (*node, error) {
 	return root, nil
 }
 
-// lineError is an error at a line of the source document.
+// lineError is an error at a line (and, if known, column) of the source
+// document.
 type lineError struct {
-	line int
-	err  error
+	line, col int
+	err       error
 }
 
 func (e *lineError) Error() string { return e.err.Error() }

@@ -768,7 +768,8 @@ func (p *ruleParser) landHeader() error {
 // earlier element ("Die Mitgliedstaaten der EU … sind: 124 Belgien, …").
 func (p *ruleParser) explanatory() bool {
 	for _, t := range p.toks {
-		if t.kind == tokRef || isVerb(t) || t.is("es", "sie", "wenn", "auszublenden", "anzuzeigen", "befüllen", "pflichtangabe") {
+		if t.kind == tokRef || isVerb(t) || t.is("es", "sie", "wenn", "auszublenden", "anzuzeigen", "auszufüllen", "befüllen", "befüllt",
+			"pflichtangabe", "anzeigen", "ausblenden", "angezeigt", "ausgeblendet") {
 			return false
 		}
 	}

@@ -167,14 +167,27 @@ func (h *loginHarness) publishLocked() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	// The family name's element is the first datenfeld with its id; its
-	// vorbefuellung follows it.
-	i := bytes.Index(xdf, []byte("<xdf3:id>F60000000227</xdf3:id>"))
-	j := bytes.Index(xdf[i:], []byte("<code>keine</code></xdf3:vorbefuellung>"))
-	if i < 0 || j < 0 {
+	// The family name's Datenfeld occurs more than once; every occurrence
+	// is the same definition, so each gets the vorbefuellung that follows
+	// its id (the import refuses one id and version with two contents).
+	id, keine, locked := []byte("<xdf3:id>F60000000227</xdf3:id>"), []byte("<code>keine</code></xdf3:vorbefuellung>"), []byte("<code>verpflichtend</code></xdf3:vorbefuellung>")
+	changed := 0
+	for from := 0; ; {
+		i := bytes.Index(xdf[from:], id)
+		if i < 0 {
+			break
+		}
+		i += from
+		j := bytes.Index(xdf[i:], keine)
+		if j < 0 {
+			h.t.Fatal("sample changed")
+		}
+		xdf = append(append(append([]byte{}, xdf[:i+j]...), locked...), xdf[i+j+len(keine):]...)
+		from, changed = i+j+len(locked), changed+1
+	}
+	if changed == 0 {
 		h.t.Fatal("sample changed")
 	}
-	xdf = append(append(append([]byte{}, xdf[:i+j]...), []byte("<code>verpflichtend</code></xdf3:vorbefuellung>")...), xdf[i+j+len("<code>keine</code></xdf3:vorbefuellung>"):]...)
 	cat, err := fim.DefaultCatalog()
 	if err != nil {
 		h.t.Fatal(err)
