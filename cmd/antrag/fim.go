@@ -248,11 +248,12 @@ func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	// The JSON Schema does not depend on the rules; the sources are
-	// checked against the schema all the same.
-	src.compile(s, f.fs.Arg(0), stderr)
+	// The rules decide on the elements they show or hide: the JSON Schema
+	// leaves those to them, as the validator does.
+	jf := journey.NewForm(s)
+	jf.Rules = src.compile(s, f.fs.Arg(0), stderr)
 	src.reportUnused(stderr)
-	return writeJSON(stdout, s.JSONSchema(*uri))
+	return writeJSON(stdout, jf.JSONSchema(*uri))
 }
 
 func fimExample(args []string, getenv func(string) string, stdout, stderr io.Writer) error {

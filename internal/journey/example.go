@@ -21,8 +21,9 @@ func (f *Form) Example(ctx rules.Context) map[string]any {
 
 // ExampleConflict is a problem that the example of ExampleConflicts could
 // not avoid, with the compiled rules that act on its element (or on a
-// group enclosing it): a rule that contradicts the schema or another rule,
-// or one whose condition no value found satisfies.
+// group enclosing it or an element inside it) or read it: a rule that
+// contradicts the schema or another rule, or one whose condition no value
+// tried satisfies.
 type ExampleConflict struct {
 	Problem form.Problem
 	Rules   []*rules.Rule
@@ -241,7 +242,13 @@ func schemaKeyPath(sp string) form.Path {
 	return p
 }
 
-
 // conditional returns the schema paths of the elements whose presence the
 // rules decide (rules.Program.Conditional).
 func (f *Form) conditional() map[string]bool { return f.conditionalPaths }
+
+// JSONSchema returns the JSON Schema antrag publishes for the form's data
+// (form.Schema.JSONSchemaWith, $id uri or the default): the schema's, with
+// the elements whose presence the compiled rules decide left to them.
+func (f *Form) JSONSchema(uri string) map[string]any {
+	return f.Schema.JSONSchemaWith(uri, form.JSONSchemaOptions{Conditional: f.conditional()})
+}
