@@ -395,11 +395,18 @@ func (f *Form) alternativeMove(alt form.Alternative, k int) move {
 }
 
 // conflicts names, for each problem s still has, the compiled rules acting
-// on its element.
+// on its element or reading it.
 func (f *Form) conflicts(s *exampleState) []ExampleConflict {
 	var out []ExampleConflict
 	for _, p := range s.bad {
-		out = append(out, ExampleConflict{Problem: p, Rules: f.actingOn([]string{schemaPath(p.Path)})})
+		sp := schemaPath(p.Path)
+		acting := f.actingOn([]string{sp})
+		for _, r := range f.Rules.Rules {
+			if r.Status == rules.Compiled && !slices.Contains(acting, r) && slices.ContainsFunc(r.Vars, func(v string) bool { return related(v, sp) }) {
+				acting = append(acting, r)
+			}
+		}
+		out = append(out, ExampleConflict{Problem: p, Rules: acting})
 	}
 	return out
 }
