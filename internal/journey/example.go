@@ -52,14 +52,15 @@ const exampleRounds = 100
 // that answer shows the address the schema requires, say). The result is
 // deterministic.
 func (f *Form) ExampleConflicts(ctx rules.Context) (map[string]any, []ExampleConflict) {
-	cur := f.assess(f.Schema.Example(), ctx)
+	x := &exampler{Form: f, ctx: ctx, cond: f.Rules.Conditional()}
+	cur := x.assess(f.Schema.Example())
 	for range exampleRounds {
 		if cur.score() == 0 {
 			break
 		}
-		next := f.repaired(cur, ctx)
+		next := x.repaired(cur)
 		if next == nil || next.score() >= cur.score() {
-			if better := f.bestMove(cur, ctx); better != nil {
+			if better := x.bestMove(cur); better != nil {
 				next = better
 			}
 		}
@@ -68,7 +69,14 @@ func (f *Form) ExampleConflicts(ctx rules.Context) (map[string]any, []ExampleCon
 		}
 		cur = next
 	}
-	return cur.clean, f.conflicts(cur)
+	return cur.clean, x.conflicts(cur)
+}
+
+// exampler builds the example of a form for one context.
+type exampler struct {
+	*Form
+	ctx  rules.Context
+	cond map[string]bool // rules.Program.Conditional
 }
 
 // exampleState is one candidate example and what the validators say of it.
@@ -83,17 +91,17 @@ type exampleState struct {
 // elements together.
 func (s *exampleState) score() int { return len(s.bad)*1_000_000 + s.thin }
 
-func (f *Form) assess(work map[string]any, ctx rules.Context) *exampleState {
-	ps, clean := f.Rules.Validate(work, ctx)
+func (x *exampler) assess(work map[string]any) *exampleState {
+	ps, clean := x.Rules.Validate(work, x.ctx)
 	st := &exampleState{work: work, clean: clean, bad: ps}
 	seen := map[string]bool{}
 	for _, p := range ps {
 		seen[p.Path] = true
 	}
-	for _, p := range f.Schema.Validate(clean) {
+	for _, p := range x.Schema.Validate(clean) {
 		switch {
 		case seen[p.Path]:
-		case p.Code == form.CodeRequired && f.conditional()[schemaPath(p.Path)]:
+		case p.Code == form.CodeRequired && x.cond[schemaPath(p.Path)]:
 			st.thin++
 		default:
 			seen[p.Path] = true
@@ -105,13 +113,13 @@ func (f *Form) assess(work map[string]any, ctx rules.Context) *exampleState {
 
 // problems lists what makes s less than complete: its problems, then the
 // required elements rules hide.
-func (f *Form) problems(s *exampleState) form.Problems {
+func (x *exampler) problems(s *exampleState) form.Problems {
 	if s.thin == 0 {
 		return s.bad
 	}
 	ps := slices.Clone(s.bad)
-	for _, p := range f.Schema.Validate(s.clean) {
-		if p.Code == form.CodeRequired && f.conditional()[schemaPath(p.Path)] {
+	for _, p := range x.Schema.Validate(s.clean) {
+		if p.Code == form.CodeRequired && x.cond[schemaPath(p.Path)] {
 			ps = append(ps, p)
 		}
 	}
@@ -120,18 +128,18 @@ func (f *Form) problems(s *exampleState) form.Problems {
 
 // repaired applies the direct repairs of all problems of s to a copy and
 // returns its state, or nil if none applied.
-func (f *Form) repaired(s *exampleState, ctx rules.Context) *exampleState {
+func (x *exampler) repaired(s *exampleState) *exampleState {
 	work := deepCopy(s.work)
 	changed := false
 	for _, p := range s.bad {
-		if f.repair(work, p) {
+		if x.repair(work, p) {
 			changed = true
 		}
 	}
 	if !changed {
 		return nil
 	}
-	return f.assess(work, ctx)
+	return x.assess(work)
 }
 
 // repair changes doc so that problem p goes away; it reports whether it
@@ -172,14 +180,14 @@ func (f *Form) repair(doc map[string]any, p form.Problem) bool {
 
 // bestMove tries the moves for the problems of s and returns the state of
 // the best one that leaves fewer problems, or nil.
-func (f *Form) bestMove(s *exampleState, ctx rules.Context) *exampleState {
+func (x *exampler) bestMove(s *exampleState) *exampleState {
 	var best *exampleState
-	for _, m := range f.moves(s, ctx) {
+	for _, m := range x.moves(s) {
 		work := deepCopy(s.work)
 		if !m(work) {
 			continue
 		}
-		if next := f.assess(work, ctx); next.score() < s.score() && (best == nil || next.score() < best.score()) {
+		if next := x.assess(work); next.score() < s.score() && (best == nil || next.score() < best.score()) {
 			best = next
 			if best.score() == 0 {
 				break
@@ -242,13 +250,9 @@ func schemaKeyPath(sp string) form.Path {
 	return p
 }
 
-// conditional returns the schema paths of the elements whose presence the
-// rules decide (rules.Program.Conditional).
-func (f *Form) conditional() map[string]bool { return f.conditionalPaths }
-
 // JSONSchema returns the JSON Schema antrag publishes for the form's data
 // (form.Schema.JSONSchemaWith, $id uri or the default): the schema's, with
 // the elements whose presence the compiled rules decide left to them.
 func (f *Form) JSONSchema(uri string) map[string]any {
-	return f.Schema.JSONSchemaWith(uri, form.JSONSchemaOptions{Conditional: f.conditional()})
+	return f.Schema.JSONSchemaWith(uri, form.JSONSchemaOptions{Conditional: f.Rules.Conditional()})
 }

@@ -26,21 +26,21 @@ const sourceDepth = 4
 // order: other values for the elements with problems and for the fields
 // the conditions of the rules acting on them read, then other choices of
 // the top-level alternatives.
-func (f *Form) moves(s *exampleState, ctx rules.Context) []move {
-	ps := f.problems(s)
+func (x *exampler) moves(s *exampleState) []move {
+	ps := x.problems(s)
 	var out []move
-	for _, sp := range f.sources(ps) {
-		c := f.childAt(schemaKeyPath(sp))
+	for _, sp := range x.sources(ps) {
+		c := x.childAt(schemaKeyPath(sp))
 		if c == nil || !c.Element.CarriesData() || c.Element.Unfillable() {
 			continue
 		}
-		for _, v := range f.candidates(sp, c, ctx) {
+		for _, v := range x.candidates(sp, c) {
 			out = append(out, setMove(sp, c, v))
 		}
 	}
-	for _, alt := range form.Alternatives(f.Schema.Struktur) {
+	for _, alt := range form.Alternatives(x.Schema.Struktur) {
 		for _, k := range alt {
-			out = append(out, f.alternativeMove(alt, k))
+			out = append(out, x.alternativeMove(alt, k))
 		}
 	}
 	return out
@@ -116,7 +116,7 @@ type candidate struct {
 // the constants the rules compare it with, and near them; each code of a
 // short list; true and false; dates around today; the example value; and
 // absent.
-func (f *Form) candidates(sp string, c *form.Child, ctx rules.Context) []candidate {
+func (x *exampler) candidates(sp string, c *form.Child) []candidate {
 	var out []candidate
 	seen := map[string]bool{}
 	add := func(v any) {
@@ -127,7 +127,7 @@ func (f *Form) candidates(sp string, c *form.Child, ctx rules.Context) []candida
 		}
 	}
 	e := c.Element
-	lits := f.literals(sp)
+	lits := x.literals(sp)
 	if e.Kind == form.KindField {
 		switch {
 		case e.HasCodes():
@@ -150,7 +150,7 @@ func (f *Form) candidates(sp string, c *form.Child, ctx rules.Context) []candida
 				add(n)
 			}
 		case e.Datentyp == form.DatentypDate:
-			for _, d := range dateCandidates(lits, ctx) {
+			for _, d := range dateCandidates(lits, x.ctx) {
 				add(d)
 			}
 		default:
@@ -396,12 +396,12 @@ func (f *Form) alternativeMove(alt form.Alternative, k int) move {
 
 // conflicts names, for each problem s still has, the compiled rules acting
 // on its element or reading it.
-func (f *Form) conflicts(s *exampleState) []ExampleConflict {
+func (x *exampler) conflicts(s *exampleState) []ExampleConflict {
 	var out []ExampleConflict
 	for _, p := range s.bad {
 		sp := schemaPath(p.Path)
-		acting := f.actingOn([]string{sp})
-		for _, r := range f.Rules.Rules {
+		acting := x.actingOn([]string{sp})
+		for _, r := range x.Rules.Rules {
 			if r.Status == rules.Compiled && !slices.Contains(acting, r) && slices.ContainsFunc(r.Vars, func(v string) bool { return related(v, sp) }) {
 				acting = append(acting, r)
 			}

@@ -18,8 +18,6 @@ type Form struct {
 	Schema *form.Schema
 	Rules  *rules.Program
 	Steps  []*Step
-
-	conditionalPaths map[string]bool // rules.Program.Conditional, made once
 }
 
 // Step is one page of the journey: some struktur entries of one object of
@@ -136,7 +134,6 @@ func NewForm(s *form.Schema) *Form { return NewFormWith(s, nil) }
 // (rules.CompileWith; nil for none).
 func NewFormWith(s *form.Schema, src *rules.Sources) *Form {
 	f := &Form{Schema: s, Rules: rules.CompileWith(s, src)}
-	f.conditionalPaths = f.Rules.Conditional()
 	var loose []form.Child // consecutive root entries waiting for a step
 	var notes []form.Child // root labels waiting for the next step
 	add := func(st *Step) {
