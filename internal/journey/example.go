@@ -29,8 +29,12 @@ type ExampleConflict struct {
 	Rules   []*rules.Rule
 }
 
-// exampleRounds bounds the changes ExampleConflicts makes to one example.
-const exampleRounds = 100
+// exampleRounds bounds the changes ExampleConflicts makes to one example,
+// exampleFlatRounds those in a row that leave as many problems.
+const (
+	exampleRounds     = 100
+	exampleFlatRounds = 10
+)
 
 // ExampleConflicts returns a data document for the context, in the generic
 // form form.DecodeData returns and without the values rules hide, and the
@@ -54,20 +58,27 @@ const exampleRounds = 100
 func (f *Form) ExampleConflicts(ctx rules.Context) (map[string]any, []ExampleConflict) {
 	x := &exampler{Form: f, ctx: ctx, cond: f.Rules.Conditional()}
 	cur := x.assess(f.Schema.Example())
+	flat := 0 // rounds in a row without fewer problems
 	for range exampleRounds {
 		if cur.score() == 0 {
 			break
 		}
 		next := x.repaired(cur)
-		if next == nil || next.score() >= cur.score() {
-			if better := x.bestMove(cur); better != nil {
-				next = better
-			}
+		if next != nil && next.score() < cur.score() {
+			cur, flat = next, 0
+			continue
 		}
-		if next == nil || next.score() > cur.score() {
+		if better := x.bestMove(cur); better != nil {
+			cur, flat = better, 0
+			continue
+		}
+		// A repair that leaves as many problems may still lead on (a
+		// date moved a day further), for a few rounds.
+		if next == nil || next.score() > cur.score() || flat == exampleFlatRounds {
 			break
 		}
 		cur = next
+		flat++
 	}
 	return cur.clean, x.conflicts(cur)
 }

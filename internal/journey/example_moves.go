@@ -267,7 +267,8 @@ func ratOf(v any) (*big.Rat, bool) {
 // dateCandidates returns the dates to try for a date field: the date
 // constants and the day before and after each; today and a day, a year
 // before and after; and, for each whole number n the rules compare with
-// (an age, a number of years), n years before today and a day either side.
+// (an age, a number of years or days), n years before today and a day
+// either side, and n+1 days before and after today.
 func dateCandidates(lits []any, ctx rules.Context) []string {
 	today := ctx.Today
 	if today.IsZero() {
@@ -283,10 +284,11 @@ func dateCandidates(lits []any, ctx rules.Context) []string {
 			}
 			continue
 		}
-		if r, ok := ratOf(l); ok && r.IsInt() && r.Sign() > 0 && r.Num().IsInt64() && r.Num().Int64() <= 150 {
+		if r, ok := ratOf(l); ok && r.IsInt() && r.Sign() > 0 && r.Num().IsInt64() && r.Num().Int64() <= 400 {
 			n := int(r.Num().Int64())
 			back := t.AddDate(-n, 0, 0)
-			days = append(days, back, back.AddDate(0, 0, -1), back.AddDate(0, 0, 1))
+			days = append(days, back, back.AddDate(0, 0, -1), back.AddDate(0, 0, 1),
+				t.AddDate(0, 0, -n-1), t.AddDate(0, 0, n+1))
 		}
 	}
 	out := make([]string, len(days))
