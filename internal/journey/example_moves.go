@@ -37,6 +37,9 @@ func (x *exampler) moves(s *exampleState) []move {
 		for _, v := range x.candidates(sp, c) {
 			out = append(out, setMove(sp, c, v))
 		}
+		if c.Element.Kind == form.KindField && c.Anzahl.Repeats() {
+			out = append(out, varyMove(sp, c))
+		}
 	}
 	for _, alt := range form.Alternatives(x.Schema.Struktur) {
 		for _, k := range alt {
@@ -354,6 +357,71 @@ func setMove(sp string, c *form.Child, cand candidate) move {
 		walk(doc, nil, 0)
 		return changed
 	}
+}
+
+// varyMove makes the entries of the repeated field at schema path sp
+// differ, for a rule that admits no entry twice: the codes of the list in
+// turn, numbers one apart, dates a day apart. Other values stay as they
+// are.
+func varyMove(sp string, c *form.Child) move {
+	ids := strings.Split(sp, "/")
+	e := c.Element
+	return func(doc map[string]any) bool {
+		changed := false
+		var walk func(obj map[string]any, depth int)
+		walk = func(obj map[string]any, depth int) {
+			id := ids[depth]
+			if depth < len(ids)-1 {
+				switch next := obj[id].(type) {
+				case map[string]any:
+					walk(next, depth+1)
+				case []any:
+					for _, x := range next {
+						if m, ok := x.(map[string]any); ok {
+							walk(m, depth+1)
+						}
+					}
+				}
+				return
+			}
+			list, _ := obj[id].([]any)
+			for j := range list {
+				if v, ok := nth(e, list[0], j); ok && !reflect.DeepEqual(list[j], v) {
+					list[j] = v
+					changed = true
+				}
+			}
+		}
+		walk(doc, 0)
+		return changed
+	}
+}
+
+// nth returns the j-th of a run of different values of field e that
+// starts at first.
+func nth(e *form.Element, first any, j int) (any, bool) {
+	switch {
+	case e.HasCodes():
+		codes := e.Codes()
+		return codes[j%len(codes)].Code, true
+	case e.Datentyp == form.DatentypDate:
+		s, _ := first.(string)
+		d, ok := form.ParseDate(s)
+		if !ok {
+			return nil, false
+		}
+		return d.AddDate(0, 0, j).Format(time.DateOnly), true
+	}
+	if n, ok := first.(json.Number); ok {
+		if r, ok := new(big.Rat).SetString(string(n)); ok {
+			r.Add(r, big.NewRat(int64(j), 1))
+			if r.IsInt() {
+				return json.Number(r.Num().String()), true
+			}
+			return json.Number(strings.TrimRight(r.FloatString(10), "0")), true
+		}
+	}
+	return nil, false
 }
 
 // alternativeMove gives the k-th entry of the root struktur, one of the

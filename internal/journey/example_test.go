@@ -207,3 +207,46 @@ func TestExampleNamesContradictoryRules(t *testing.T) {
 		t.Errorf("the example passes although the rules contradict each other: %v", ex)
 	}
 }
+
+// A list of at least two codes in which no code may occur twice: the
+// example's entries differ.
+func TestExampleDistinctEntries(t *testing.T) {
+	f := ruledForm(t, []form.Child{
+		n(2, 3, selectField("F10001", "Sprache", "01", "02", "03")),
+	},
+		`Das Feld F10001 "Sprache" kann bis zu dreimal ausgefüllt werden, dabei darf aber jeder Eintrag nur maximal einmal ausgewählt werden.`,
+	)
+	ex, conflicts := f.ExampleConflicts(testCtx)
+	if len(conflicts) > 0 {
+		t.Fatalf("conflicts: %s", conflictText(conflicts))
+	}
+	got, _ := group(t, ex, "G10001")["F10001"].([]any)
+	if len(got) < 2 || got[0] == got[1] {
+		t.Errorf("F10001 = %v, want at least two different codes", got)
+	}
+	if err := formtest.Validate(t, formtest.JSONSchema(t, f.Schema), ex); err != nil {
+		t.Errorf("JSON Schema: %v", err)
+	}
+}
+
+// A required field shown only while a date lies less than 7 days back: the
+// example moves the date near today, so that the field is there.
+func TestExampleMovesADateToShowAField(t *testing.T) {
+	f := ruledForm(t, []form.Child{
+		n(1, 1, tfield("F10004", "Ereignis", form.DatentypDate)),
+		n(1, 1, tfield("F10002", "Begründung", form.DatentypText)),
+	},
+		`Wenn (aktuelles Datum - F10004 "Ereignis") < 7 Tage muss das Feld F10002 befüllt sein. Wenn (aktuelles Datum - F10004 "Ereignis") > 7 Tage oder = 7 Tage darf das Feld F10002 nicht befüllt sein.`,
+	)
+	ex, conflicts := f.ExampleConflicts(testCtx)
+	if len(conflicts) > 0 {
+		t.Fatalf("conflicts: %s", conflictText(conflicts))
+	}
+	g := group(t, ex, "G10001")
+	if _, ok := g["F10002"]; !ok {
+		t.Errorf("F10002 missing: F10004 = %v", g["F10004"])
+	}
+	if err := formtest.Validate(t, formtest.JSONSchema(t, f.Schema), ex); err != nil {
+		t.Errorf("JSON Schema of the schema alone: %v", err)
+	}
+}
