@@ -1,6 +1,7 @@
 package form
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -41,6 +42,11 @@ type JSONSchemaOptions struct {
 	// show it), and a set of alternatives with such a group asks for at
 	// most one group instead of exactly one.
 	Conditional map[string]bool
+	// Requirable holds the schema paths of the elements a rule may require
+	// (rules.Program.Requirable). Validate does not check a set of
+	// alternatives with such a group, the rules decide; nor does the JSON
+	// Schema.
+	Requirable map[string]bool
 }
 
 // JSONSchemaWith generates a JSON Schema (draft 2020-12) for the schema's
@@ -62,7 +68,7 @@ func (s *Schema) JSONSchemaWith(uri string, o JSONSchemaOptions) map[string]any 
 	}
 	root := objectSchema("", s.Struktur, o)
 	alternativeSchemas(root, s.Struktur, o)
-	selectorSchemas(root, s.Struktur)
+	selectorSchemas(root, s.Struktur, o)
 	root["$schema"] = JSONSchemaDialect
 	root["$id"] = uri
 	root["title"] = s.Title()
@@ -71,12 +77,16 @@ func (s *Schema) JSONSchemaWith(uri string, o JSONSchemaOptions) map[string]any 
 
 // selectorSchemas adds to the root schema, for each top-level set of
 // alternatives with a Selector, one if/then per code: where the selector
-// holds the code, the other alternatives are absent.
-func selectorSchemas(root map[string]any, children []Child) {
+// holds the code, the other alternatives are absent. A set with a group
+// rules show, hide or require is left to them.
+func selectorSchemas(root map[string]any, children []Child, o JSONSchemaOptions) {
 	var rules []any
 	for _, alt := range Alternatives(children) {
 		sel := cachedSelector(children, alt)
-		if sel == nil {
+		if sel == nil || slices.ContainsFunc(alt, func(i int) bool {
+			id := children[i].Element.ID
+			return o.Conditional[id] || o.Requirable[id]
+		}) {
 			continue
 		}
 		for _, w := range sel.Field.Codes() {
@@ -160,25 +170,29 @@ func objectSchema(prefix string, children []Child, o JSONSchemaOptions) map[stri
 // top-level set of alternatives (see Alternatives) is present, or at most
 // one where rules decide on the presence of one of them (a hidden group
 // leaves the choice to the others, or to none: Validate then checks
-// nothing).
+// nothing). A set with a group a rule may require is left to the rules.
 func alternativeSchemas(root map[string]any, children []Child, o JSONSchemaOptions) {
 	var all []any
 	for _, alt := range Alternatives(children) {
 		var one []any
-		ruled := false
+		ruled, required := false, false
 		for _, i := range alt {
 			id := children[i].Element.ID
 			one = append(one, map[string]any{"required": []string{id}})
 			ruled = ruled || o.Conditional[id]
+			required = required || o.Requirable[id]
 		}
-		if ruled {
+		switch {
+		case required:
+			continue
+		case ruled:
 			all = append(all, map[string]any{"anyOf": []any{
 				map[string]any{"oneOf": one},
 				map[string]any{"not": map[string]any{"anyOf": one}},
 			}})
-			continue
+		default:
+			all = append(all, map[string]any{"oneOf": one})
 		}
-		all = append(all, map[string]any{"oneOf": one})
 	}
 	if len(all) > 0 {
 		root["allOf"] = all

@@ -64,3 +64,23 @@ func TestJSONSchemaConditionalAlternative(t *testing.T) {
 		})
 	}
 }
+
+// Of alternatives one of which a rule may require, the JSON Schema demands
+// nothing: Validate leaves that choice to the rules.
+func TestJSONSchemaRequirableAlternative(t *testing.T) {
+	s := altSchema()
+	ruled := formtest.Compile(t, s.ID, s.JSONSchemaWith("", form.JSONSchemaOptions{Requirable: map[string]bool{"G1": true}}))
+	nat := map[string]any{"G11": map[string]any{"F1": "Muster"}, "G12": map[string]any{"F2": "Erfurt"}}
+	jur := map[string]any{"G21": map[string]any{"F3": "Muster GmbH"}}
+	for _, doc := range []map[string]any{
+		{"F0": "x"},
+		{"F0": "x", "G1": nat, "G2": jur},
+	} {
+		if err := formtest.Validate(t, ruled, doc); err != nil {
+			t.Errorf("%v: %v", doc, err)
+		}
+	}
+	if err := formtest.Validate(t, ruled, map[string]any{"F0": "x", "G1": map[string]any{}}); err == nil {
+		t.Error("a group without its required content passes")
+	}
+}

@@ -56,7 +56,7 @@ const (
 // that answer shows the address the schema requires, say). The result is
 // deterministic.
 func (f *Form) ExampleConflicts(ctx rules.Context) (map[string]any, []ExampleConflict) {
-	x := &exampler{Form: f, ctx: ctx, cond: f.Rules.Conditional()}
+	x := &exampler{Form: f, ctx: ctx, cond: f.Rules.Conditional(), req: f.Rules.Requirable()}
 	cur := x.assess(f.Schema.Example())
 	flat := 0 // rounds in a row without fewer problems
 	for range exampleRounds {
@@ -88,6 +88,7 @@ type exampler struct {
 	*Form
 	ctx  rules.Context
 	cond map[string]bool // rules.Program.Conditional
+	req  map[string]bool // rules.Program.Requirable
 }
 
 // exampleState is one candidate example and what the validators say of it.
@@ -112,7 +113,7 @@ func (x *exampler) assess(work map[string]any) *exampleState {
 	for _, p := range x.Schema.Validate(clean) {
 		switch {
 		case seen[p.Path]:
-		case p.Code == form.CodeRequired && x.cond[schemaPath(p.Path)]:
+		case x.lifted(p, clean):
 			st.thin++
 		default:
 			seen[p.Path] = true
@@ -120,6 +121,35 @@ func (x *exampler) assess(work map[string]any) *exampleState {
 		}
 	}
 	return st
+}
+
+// lifted reports whether p is a demand of the schema alone that the
+// published JSON Schema leaves to the rules (form.JSONSchemaOptions): an
+// element they show or hide is missing; of a set of alternatives with such
+// a group, none is given or the selector names another; or a set has a
+// group they may require.
+func (x *exampler) lifted(p form.Problem, clean map[string]any) bool {
+	switch p.Code {
+	case form.CodeRequired:
+		return x.cond[schemaPath(p.Path)]
+	case form.CodeAlternative:
+		for _, alt := range form.Alternatives(x.Schema.Struktur) {
+			ruled, required, given, here := false, false, 0, false
+			for _, i := range alt {
+				id := x.Schema.Struktur[i].Element.ID
+				ruled = ruled || x.cond[id]
+				required = required || x.req[id]
+				here = here || p.Path == id
+				if _, ok := clean[id]; ok {
+					given++
+				}
+			}
+			if here {
+				return required || ruled && given <= 1
+			}
+		}
+	}
+	return false
 }
 
 // problems lists what makes s less than complete: its problems, then the
@@ -130,7 +160,7 @@ func (x *exampler) problems(s *exampleState) form.Problems {
 	}
 	ps := slices.Clone(s.bad)
 	for _, p := range x.Schema.Validate(s.clean) {
-		if p.Code == form.CodeRequired && x.cond[schemaPath(p.Path)] {
+		if x.lifted(p, s.clean) {
 			ps = append(ps, p)
 		}
 	}
@@ -265,5 +295,5 @@ func schemaKeyPath(sp string) form.Path {
 // (form.Schema.JSONSchemaWith, $id uri or the default): the schema's, with
 // the elements whose presence the compiled rules decide left to them.
 func (f *Form) JSONSchema(uri string) map[string]any {
-	return f.Schema.JSONSchemaWith(uri, form.JSONSchemaOptions{Conditional: f.Rules.Conditional()})
+	return f.Schema.JSONSchemaWith(uri, form.JSONSchemaOptions{Conditional: f.Rules.Conditional(), Requirable: f.Rules.Requirable()})
 }

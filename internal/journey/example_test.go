@@ -250,3 +250,49 @@ func TestExampleMovesADateToShowAField(t *testing.T) {
 		t.Errorf("JSON Schema of the schema alone: %v", err)
 	}
 }
+
+// Alternatives that rules show by Land: outside RP and ST both are
+// hidden, so none is given; in RP and ST the rules require both, and the
+// rules decide (form.Schema.Validate checks no choice then). The example
+// passes the published JSON Schema and the rules in either case.
+func TestExampleAlternativesTheRulesDecide(t *testing.T) {
+	s := &form.Schema{ID: "S1", Version: "1.0.0", Name: "Test", Struktur: []form.Child{
+		n(1, 1, tfield("F10001", "Anlass", form.DatentypText)),
+		n(0, 1, tgroup("G10002", "Person", n(1, 1, tfield("F10002", "Familienname", form.DatentypText)))),
+		n(0, 1, tgroup("G10003", "Person", n(1, 1, tfield("F10003", "Firma", form.DatentypText)))),
+	}}
+	for _, id := range []string{"G10002", "G10003"} {
+		s.Regeln = append(s.Regeln, form.Regel{ID: "R" + id, Version: "1.0.0",
+			FreitextRegel: `Die Gruppe ` + id + ` "Person" muss für die Länder RP und ST befüllt werden. Für die anderen Bundesländer darf die Gruppe nicht angezeigt werden.`})
+	}
+	f := NewForm(s)
+	if alts := form.Alternatives(s.Struktur); len(alts) != 1 {
+		t.Fatalf("alternatives %v", alts)
+	}
+	for _, r := range f.Rules.Rules {
+		if r.Status != rules.Compiled {
+			t.Fatalf("%s: %s %s", r.ID, r.Status, r.Reason)
+		}
+	}
+	sch := formtest.Compile(t, s.ID, f.JSONSchema(""))
+	for _, tt := range []struct {
+		land  string
+		given int
+	}{{"TH", 0}, {"RP", 2}} {
+		if msg := checkExample(t, f, sch, tt.land); msg != "" {
+			t.Errorf("%s:%s", tt.land, msg)
+		}
+		ctx := testCtx
+		ctx.Bundesland = tt.land
+		ex := f.Example(ctx)
+		given := 0
+		for _, id := range []string{"G10002", "G10003"} {
+			if _, ok := ex[id]; ok {
+				given++
+			}
+		}
+		if given != tt.given {
+			t.Errorf("%s: %d groups given, want %d: %v", tt.land, given, tt.given, ex)
+		}
+	}
+}
