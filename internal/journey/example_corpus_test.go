@@ -4,10 +4,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/antrag/antrag/internal/fim/samples"
 	"github.com/antrag/antrag/internal/form/formtest"
@@ -32,6 +35,15 @@ func checkExample(t *testing.T, f *Form, sch *jsonschema.Schema, land string) st
 	var b strings.Builder
 	if err := formtest.Validate(t, sch, ex); err != nil {
 		fmt.Fprintf(&b, "\n  JSON Schema: %v", err)
+		// The rules acting on a value the JSON Schema refuses, or on a
+		// group enclosing it.
+		for _, sp := range failedPaths(err) {
+			for _, r := range f.actingOn([]string{sp}) {
+				if slices.ContainsFunc(r.Effects, func(e rules.Effect) bool { return e.Target == sp || strings.HasPrefix(sp, e.Target+"/") }) {
+					fmt.Fprintf(&b, "\n    %s: rule %s %s %q: %s", sp, r.ID, r.Version, r.Name, oneLine(r.Text))
+				}
+			}
+		}
 	}
 	doc := formtest.Decode(t, ex)
 	want := formtest.Decode(t, ex)
@@ -53,6 +65,41 @@ func checkExample(t *testing.T, f *Form, sch *jsonschema.Schema, land string) st
 		}
 	}
 	return b.String()
+}
+
+// failedPaths returns the schema paths of the values a JSON Schema
+// validation error is about: where a leaf error is, and the properties a
+// "required" misses there.
+func failedPaths(err error) []string {
+	var out []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		var ids []string
+		for _, s := range e.InstanceLocation {
+			if _, err := strconv.Atoi(s); err != nil {
+				ids = append(ids, s)
+			}
+		}
+		if req, ok := e.ErrorKind.(*kind.Required); ok {
+			for _, m := range req.Missing {
+				out = append(out, strings.Join(append(slices.Clone(ids), m), "/"))
+			}
+			return
+		}
+		if len(ids) > 0 {
+			out = append(out, strings.Join(ids, "/"))
+		}
+	}
+	if ve, ok := err.(*jsonschema.ValidationError); ok {
+		walk(ve)
+	}
+	return out
 }
 
 func oneLine(s string) string {
