@@ -254,11 +254,12 @@ func fimSchema(args []string, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	// The JSON Schema does not depend on the rules; the sources are
-	// checked against the schema all the same.
-	src.compile(s, f.fs.Arg(0), stderr)
+	// The rules decide on the elements they show or hide: the JSON Schema
+	// leaves those to them, as the validator does.
+	jf := journey.NewForm(s)
+	jf.Rules = src.compile(s, f.fs.Arg(0), stderr)
 	src.reportUnused(stderr)
-	return writeJSON(stdout, s.JSONSchema(*uri))
+	return writeJSON(stdout, jf.JSONSchema(*uri))
 }
 
 func fimExample(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -285,8 +286,31 @@ func fimExample(args []string, getenv func(string) string, stdout, stderr io.Wri
 		jf.Rules = src.compile(s, f.fs.Arg(0), stderr)
 		src.reportUnused(stderr)
 	}
-	// The example satisfies the schema and the compiled rules, as of today.
-	return writeJSON(stdout, jf.Example(rules.Context{Today: time.Now(), Bundesland: code}))
+	// The example satisfies the schema and the compiled rules, as of today,
+	// unless rules contradict each other or the schema: then it says which.
+	doc, conflicts := jf.ExampleConflicts(rules.Context{Today: time.Now(), Bundesland: code})
+	for _, c := range conflicts {
+		fmt.Fprintf(stderr, "Hinweis: Für %s fand sich kein Wert, der Schema und Regeln erfüllt: %s %s\n", c.Problem.Path, c.Problem.Message, conflictRules(c.Rules))
+	}
+	return writeJSON(stdout, doc)
+}
+
+// conflictRules names the rules of an example's conflict, for a note.
+func conflictRules(rs []*rules.Rule) string {
+	if len(rs) == 0 {
+		return "Keine Regel betrifft das Element: Das Schema allein lässt keinen Wert zu."
+	}
+	names := make([]string, len(rs))
+	for i, r := range rs {
+		names[i] = r.ID
+		if r.Version != "" {
+			names[i] += " " + r.Version
+		}
+		if r.Name != "" {
+			names[i] += " „" + r.Name + "“"
+		}
+	}
+	return "Betroffene Regeln, die einander oder dem Schema widersprechen: " + strings.Join(names, ", ") + "."
 }
 
 func writeJSON(w io.Writer, v any) error {

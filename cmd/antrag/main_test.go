@@ -231,5 +231,56 @@ func TestFimExampleSatisfiesTheRules(t *testing.T) {
 		if ps, _ := rules.Compile(s).Validate(doc, rules.Context{Today: time.Now()}); len(ps) > 0 {
 			t.Errorf("%s: the example fails the rules: %v", filepath.Base(file), ps)
 		}
+		// And the JSON Schema that `fim schema` prints.
+		js, _, err := runCmd(t, nil, "fim", "schema", file)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		var schema map[string]any
+		if err := json.Unmarshal([]byte(js), &schema); err != nil {
+			t.Fatal(err)
+		}
+		var data any
+		if err := json.Unmarshal([]byte(out), &data); err != nil {
+			t.Fatal(err)
+		}
+		if err := formtest.Validate(t, formtest.Compile(t, s.ID, schema), data); err != nil {
+			t.Errorf("%s: the example fails the JSON Schema of fim schema: %v", filepath.Base(file), err)
+		}
+	}
+}
+
+// TestFimExampleNamesContradictoryRules: where rules admit no valid
+// example, `fim example` still prints one and names the rules on stderr.
+func TestFimExampleNamesContradictoryRules(t *testing.T) {
+	field := func(id, name string) string {
+		return `<xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld><xdf:identifikation><xdf:id>` + id +
+			`</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>` + name +
+			`</xdf:name><xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp></xdf:datenfeld></xdf:enthaelt></xdf:struktur>`
+	}
+	regel := func(id, text string) string {
+		return `<xdf:regel><xdf:identifikation><xdf:id>` + id + `</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Zeitraum</xdf:name><xdf:freitextRegel>` +
+			text + `</xdf:freitextRegel></xdf:regel>`
+	}
+	doc := `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"><xdf:stammdatenschema>
+<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>` +
+		`<xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe><xdf:identifikation><xdf:id>G10001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Zeitraum</xdf:name>` +
+		regel("R10001", `Das Datum im Feld F10001 "Beginn" muss zeitlich vor dem Datum in Feld F10002 "Ende" liegen.`) +
+		regel("R10002", `Das Datum im Feld F10002 "Ende" muss zeitlich vor dem Datum in Feld F10001 "Beginn" liegen.`) +
+		field("F10001", "Beginn") + field("F10002", "Ende") +
+		`</xdf:datenfeldgruppe></xdf:enthaelt></xdf:struktur></xdf:stammdatenschema></xdf:xdatenfelder.stammdatenschema.0102>`
+	file := filepath.Join(t.TempDir(), "widerspruch.xml")
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, err := runCmd(t, nil, "fim", "example", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := form.DecodeData(strings.NewReader(out)); err != nil {
+		t.Errorf("no example printed: %v\n%s", err, out)
+	}
+	if !strings.Contains(stderr, "Hinweis: ") || !strings.Contains(stderr, "R10001 1.0.0") || !strings.Contains(stderr, "R10002 1.0.0") {
+		t.Errorf("stderr does not name both rules: %q", stderr)
 	}
 }

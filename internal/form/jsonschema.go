@@ -1,6 +1,7 @@
 package form
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -23,8 +24,34 @@ func DefaultSchemaURI(id, version string) string {
 }
 
 // JSONSchema generates a JSON Schema (draft 2020-12) for the schema's data
-// documents, with $id uri (DefaultSchemaURI when empty). The result is a
-// tree of maps and slices ready for encoding/json.
+// documents, with $id uri (DefaultSchemaURI when empty), from the schema
+// alone: JSONSchemaWith without options. The result is a tree of maps and
+// slices ready for encoding/json.
+func (s *Schema) JSONSchema(uri string) map[string]any {
+	return s.JSONSchemaWith(uri, JSONSchemaOptions{})
+}
+
+// JSONSchemaOptions says what a JSON Schema leaves to the rules (Regeln),
+// which it cannot express.
+type JSONSchemaOptions struct {
+	// Conditional holds the schema paths (element ids joined by "/", e.g.
+	// "G00000002194/G60000000086") of the elements whose presence rules
+	// decide: shown or hidden by a condition (rules.Program.Conditional).
+	// A hidden element is left out of the data whatever its Anzahl, so
+	// such an element is not "required" (the rules demand it while they
+	// show it), and a set of alternatives with such a group asks for at
+	// most one group instead of exactly one.
+	Conditional map[string]bool
+	// Requirable holds the schema paths of the elements a rule may require
+	// (rules.Program.Requirable). Validate does not check a set of
+	// alternatives with such a group, the rules decide; nor does the JSON
+	// Schema.
+	Requirable map[string]bool
+}
+
+// JSONSchemaWith generates a JSON Schema (draft 2020-12) for the schema's
+// data documents, with $id uri (DefaultSchemaURI when empty). The result is
+// a tree of maps and slices ready for encoding/json.
 //
 // It expresses every check of Validate except the ones JSON Schema cannot:
 // the character set of text_latin is a pattern, a calendar date's validity
@@ -33,14 +60,15 @@ func DefaultSchemaURI(id, version string) string {
 // are not expressed at all, nor are the year range (YearRange) and the
 // calendar check of a date given as separate day, month and year fields.
 // E-mail fields (Element.EmailAddress) carry "format": "email", which is
-// close to, not the same as, ValidEmail.
-func (s *Schema) JSONSchema(uri string) map[string]any {
+// close to, not the same as, ValidEmail. Rules are not expressed: o says
+// which demands of the schema they lift.
+func (s *Schema) JSONSchemaWith(uri string, o JSONSchemaOptions) map[string]any {
 	if uri == "" {
 		uri = DefaultSchemaURI(s.ID, s.Version)
 	}
-	root := objectSchema(s.Struktur)
-	alternativeSchemas(root, s.Struktur)
-	selectorSchemas(root, s.Struktur)
+	root := objectSchema("", s.Struktur, o)
+	alternativeSchemas(root, s.Struktur, o)
+	selectorSchemas(root, s.Struktur, o)
 	root["$schema"] = JSONSchemaDialect
 	root["$id"] = uri
 	root["title"] = s.Title()
@@ -49,12 +77,16 @@ func (s *Schema) JSONSchema(uri string) map[string]any {
 
 // selectorSchemas adds to the root schema, for each top-level set of
 // alternatives with a Selector, one if/then per code: where the selector
-// holds the code, the other alternatives are absent.
-func selectorSchemas(root map[string]any, children []Child) {
+// holds the code, the other alternatives are absent. A set with a group
+// rules show, hide or require is left to them.
+func selectorSchemas(root map[string]any, children []Child, o JSONSchemaOptions) {
 	var rules []any
 	for _, alt := range Alternatives(children) {
 		sel := cachedSelector(children, alt)
-		if sel == nil {
+		if sel == nil || slices.ContainsFunc(alt, func(i int) bool {
+			id := children[i].Element.ID
+			return o.Conditional[id] || o.Requirable[id]
+		}) {
 			continue
 		}
 		for _, w := range sel.Field.Codes() {
@@ -83,7 +115,17 @@ func selectorSchemas(root map[string]any, children []Child) {
 	root["allOf"] = rules
 }
 
-func objectSchema(children []Child) map[string]any {
+// schemaPathJoin extends the schema path prefix ("" for the root) by id.
+func schemaPathJoin(prefix, id string) string {
+	if prefix == "" {
+		return id
+	}
+	return prefix + "/" + id
+}
+
+// objectSchema returns the schema of an object with the entries children,
+// at schema path prefix.
+func objectSchema(prefix string, children []Child, o JSONSchemaOptions) map[string]any {
 	props := map[string]any{}
 	required := []string{}
 	for i := range children {
@@ -92,7 +134,8 @@ func objectSchema(children []Child) map[string]any {
 		if !e.CarriesData() {
 			continue
 		}
-		item := elementSchema(e)
+		sp := schemaPathJoin(prefix, e.ID)
+		item := elementSchema(sp, e, o)
 		if c.Anzahl.Repeats() {
 			if e.Kind == KindField {
 				delete(item, "title")
@@ -108,7 +151,7 @@ func objectSchema(children []Child) map[string]any {
 			item = arr
 		}
 		props[e.ID] = item
-		if c.Required() {
+		if c.Required() && !o.Conditional[sp] {
 			required = append(required, e.ID)
 		}
 	}
@@ -124,25 +167,42 @@ func objectSchema(children []Child) map[string]any {
 }
 
 // alternativeSchemas adds to the root schema: exactly one group of each
-// top-level set of alternatives (see Alternatives) is present.
-func alternativeSchemas(root map[string]any, children []Child) {
+// top-level set of alternatives (see Alternatives) is present, or at most
+// one where rules decide on the presence of one of them (a hidden group
+// leaves the choice to the others, or to none: Validate then checks
+// nothing). A set with a group a rule may require is left to the rules.
+func alternativeSchemas(root map[string]any, children []Child, o JSONSchemaOptions) {
 	var all []any
 	for _, alt := range Alternatives(children) {
 		var one []any
+		ruled, required := false, false
 		for _, i := range alt {
-			one = append(one, map[string]any{"required": []string{children[i].Element.ID}})
+			id := children[i].Element.ID
+			one = append(one, map[string]any{"required": []string{id}})
+			ruled = ruled || o.Conditional[id]
+			required = required || o.Requirable[id]
 		}
-		all = append(all, map[string]any{"oneOf": one})
+		switch {
+		case required:
+			continue
+		case ruled:
+			all = append(all, map[string]any{"anyOf": []any{
+				map[string]any{"oneOf": one},
+				map[string]any{"not": map[string]any{"anyOf": one}},
+			}})
+		default:
+			all = append(all, map[string]any{"oneOf": one})
+		}
 	}
 	if len(all) > 0 {
 		root["allOf"] = all
 	}
 }
 
-func elementSchema(e *Element) map[string]any {
+func elementSchema(sp string, e *Element, o JSONSchemaOptions) map[string]any {
 	var m map[string]any
 	if e.Kind == KindGroup {
-		m = objectSchema(e.Struktur)
+		m = objectSchema(sp, e.Struktur, o)
 	} else {
 		m = fieldSchema(e)
 	}

@@ -81,8 +81,9 @@ func (f *Forms) Get(ctx context.Context, tenantID, id string) (*Prepared, error)
 	meta := *fv
 	meta.XDF = nil
 	uri := form.DefaultSchemaURI(schema.ID, schema.Version)
-	p := &Prepared{Form: NewFormWith(schema, src), Version: &meta, SchemaURI: uri,
-		jsonSchema: sync.OnceValues(func() ([]byte, error) { return json.Marshal(schema.JSONSchema(uri)) })}
+	jf := NewFormWith(schema, src)
+	p := &Prepared{Form: jf, Version: &meta, SchemaURI: uri,
+		jsonSchema: sync.OnceValues(func() ([]byte, error) { return json.Marshal(jf.JSONSchema(uri)) })}
 	got, _ := f.cache.LoadOrStore(id, p)
 	return got.(*Prepared), nil
 }

@@ -119,7 +119,7 @@ func (s *Server) apiSchema(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/schema+json")
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(f.Schema.JSONSchema(""))
+	return enc.Encode(f.JSONSchema(""))
 }
 
 // apiSubmission is the answer to a successful submission.

@@ -14,10 +14,17 @@ import (
 	"github.com/antrag/antrag/internal/form"
 )
 
-// JSONSchema compiles the JSON Schema of s.
+// JSONSchema compiles the JSON Schema of s (form.Schema.JSONSchema).
 func JSONSchema(tb testing.TB, s *form.Schema) *jsonschema.Schema {
 	tb.Helper()
-	doc := roundTrip(tb, s.JSONSchema(""))
+	return Compile(tb, s.ID, s.JSONSchema(""))
+}
+
+// Compile compiles a generated JSON Schema (as form.Schema.JSONSchemaWith
+// returns it) of the schema with the given id.
+func Compile(tb testing.TB, id string, schema map[string]any) *jsonschema.Schema {
+	tb.Helper()
+	doc := roundTrip(tb, schema)
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	const url = "mem://schema.json"
@@ -26,7 +33,7 @@ func JSONSchema(tb testing.TB, s *form.Schema) *jsonschema.Schema {
 	}
 	sch, err := c.Compile(url)
 	if err != nil {
-		tb.Fatalf("compile JSON Schema of %s: %v", s.ID, err)
+		tb.Fatalf("compile JSON Schema of %s: %v", id, err)
 	}
 	return sch
 }
