@@ -707,8 +707,8 @@ var landNames = map[string]string{
 // Datenfeld … muss befüllt werden."); the tokens left are that rest.
 func (p *ruleParser) landHeader() error {
 	k := 0
-	if p.peek(0).is("nur") {
-		k++
+	if p.peek(0).is("nur", "gilt") {
+		k++ // "Nur für NW:", "Gilt für NW, SL und SN:"
 	}
 	if !p.peek(k).is("für", "in", "im") {
 		return nil
@@ -731,7 +731,7 @@ func (p *ruleParser) landHeader() error {
 		case t.is("anderen"):
 			others = true
 			continue
-		case t.is("das", "die", "den", "dem", "alle", "land", "länder", "und", "oder") || t.punct(","):
+		case t.is("das", "die", "den", "dem", "alle", "land", "länder", "und", "oder", "freistaat", "freie", "hansestadt") || t.punct(","):
 			continue
 		default:
 			return nil // not a heading: "Für die Länder RP und ST muss …"
@@ -757,7 +757,8 @@ func (p *ruleParser) landHeader() error {
 		return p.fail("Länderabschnitt ohne Land: „%s“", p.rest())
 	}
 	p.pos += k + 1
-	p.accept("zusätzlich", "außerdem", "ferner", "folgendes", "abweichend")
+	for p.accept("zusätzlich", "außerdem", "ferner", "folgendes", "folgende", "regel", "abweichend", "hierbei", "dabei") {
+	}
 	p.acceptPunct(":")
 	p.toks, p.pos = p.toks[p.pos:], 0
 	return nil

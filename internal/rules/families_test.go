@@ -81,6 +81,9 @@ func TestFamilies(t *testing.T) {
 				"Für das Land RP gilt:\nDie Datenfeldgruppe G10002 muss befüllt werden.\n\nFür alle anderen Ländern gilt:\nDie Datenfeldgruppe G10002 darf nicht angezeigt werden.",
 			[]check{{map[string]any{"F10003": true}, "NW", "G10002:required"}, {map[string]any{"F10003": false}, "SN", "G10002:hidden"},
 				{nil, "RP", "G10002:required"}, {map[string]any{"F10003": true}, "TH", "G10002:hidden"}, {nil, "BY", "G10002:hidden"}}},
+		{"Gilt für … :, Freistaat, gelten folgende Regeln",
+			"Gilt für den Freistaat Sachsen: Das Datenfeld F10002 muss befüllt werden. Für alle anderen Länder gelten folgende Regeln: Das Datenfeld F10002 darf nicht angezeigt werden.",
+			[]check{{nil, "SN", "F10002:required"}, {nil, "HB", "F10002:hidden"}}},
 		{"Land section heading ending with a full stop, names of Länder",
 			"Für Sachsen und das Saarland gilt. Das Datenfeld F10002 muss befüllt werden. Für alle übrigen Bundesländer gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",
 			[]check{{nil, "SN", "F10002:required"}, {nil, "SL", "F10002:required"}, {nil, "HE", "F10002:hidden"}}},
@@ -106,6 +109,9 @@ func TestFamilies(t *testing.T) {
 		{"alle anderen möglichen Ausprägungen der Codeliste",
 			`WENN F10010 = 002 "Änderung der Anschrift", DANN muss F10002 befüllt werden. WENN F10010 = alle anderen möglichen Ausprägungen der Codeliste, DANN darf F10002 nicht angezeigt werden.`,
 			[]check{{map[string]any{"F10010": "002"}, "", "F10002:required"}, {map[string]any{"F10010": "121000"}, "", "F10002:hidden"}, {nil, "", ""}}},
+		{"a quoted code with its name after a dash, einen anderen Wert",
+			`Wenn F10010 = "002" - Änderung der Anschrift, dann muss F10002 befüllt werden. Wenn F10010 einen anderen Wert hat, dann darf F10002 nicht angezeigt werden.`,
+			[]check{{map[string]any{"F10010": "002"}, "", "F10002:required"}, {map[string]any{"F10010": "S"}, "", "F10002:hidden"}, {nil, "", ""}}},
 		{"a code without operator",
 			`Wenn F10010 Name F10010 121000 GbR, dann zeige G10002, wenn F10010 340000 GmbH i.G., dann zeige G10003.`,
 			[]check{{map[string]any{"F10010": "121000"}, "", "G10003:hidden"}, {map[string]any{"F10010": "340000"}, "", "G10002:hidden"}}},
@@ -120,6 +126,12 @@ func TestFamilies(t *testing.T) {
 		{"a state of the EU, inline werte by ISO code",
 			`Wenn in F10012 ein Staat ausgewählt ist, der zur Europäischen Union gehört, dann muss F10002 befüllt werden.`,
 			[]check{{map[string]any{"F10012": "AT"}, "", "F10002:required"}, {map[string]any{"F10012": "NO"}, "", ""}, {map[string]any{"F10012": "TR"}, "", ""}}},
+
+		{"a state outside the EU, an EU-Staat, a Nicht-EU-Staat",
+			`Wenn in F10012 ein Staat außerhalb der EU und des EWR gewählt wird, dann muss F10002 befüllt werden. ` +
+				`Wenn F10012 ein EU-Staat ist, dann muss F10006 befüllt werden. Wenn F10012 ein Nicht-EWR-Staat ist, dann ist G10002 auszublenden.`,
+			[]check{{map[string]any{"F10012": "TR"}, "", "F10002:required G10002:hidden"}, {map[string]any{"F10012": "NO"}, "", ""},
+				{map[string]any{"F10012": "FR"}, "", "F10006:required"}}},
 
 		// Effects phrased as requirements or appearance.
 		{"ist das Datenfeld zu befüllen / auszublenden",
@@ -145,6 +157,11 @@ func TestFamilies(t *testing.T) {
 			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, wobei nur die Codes 121000 GbR ODER 340000 GmbH i.G. zulässig sind.`,
 			[]check{{map[string]any{"F10003": true, "F10010": "121000"}, "", "F10010:required"}, {map[string]any{"F10003": true, "F10010": "S"}, "", "F10010:required !F10010"},
 				{map[string]any{"F10003": false, "F10010": "S"}, "", ""}}},
+
+		{"dabei sind nur die Werte … , ausgewählt werden dürfen",
+			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, dabei sind nur die Werte 121000 und 340000 zulässig. Wenn F10003 = falsch, dann ist F10010 anzugeben, wobei nur S ausgewählt werden darf.`,
+			[]check{{map[string]any{"F10003": true, "F10010": "S"}, "", "F10010:required !F10010"}, {map[string]any{"F10003": false, "F10010": "S"}, "", "F10010:required"},
+				{map[string]any{"F10003": false, "F10010": "002"}, "", "F10010:required !F10010"}}},
 
 		// Paths and negations.
 		{"elements addressed by path, nicht an",
@@ -252,6 +269,8 @@ func TestFamiliesNotGuessed(t *testing.T) {
 	tests := []struct{ name, rule, reason string }{
 		{"a set member missing from the Codeliste",
 			`Wenn in F10013 ein Staat gewählt wird, der zur EU gehört, dann muss F10002 befüllt werden.`, "steht nicht in der Codeliste von F10013"},
+		{"Drittstaat is not resolved",
+			`Wenn in F10012 ein Drittstaat gewählt wird, dann muss F10002 befüllt werden.`, "nicht eindeutig"},
 		{"a set on a field without a Codeliste of states",
 			`Wenn in F10002 ein Staat gewählt wird, der zur EU gehört, dann muss F10006 befüllt werden.`, "keine Codeliste"},
 		{"alle anderen Länder without a Land named before",

@@ -300,9 +300,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			return nil, err
 		}
 		// ", wobei nur die Codes A … ODER B … zulässig sind"
-		if p.peek(0).is("wobei") || (p.peek(0).punct(",") && p.peek(1).is("wobei")) {
+		if p.peek(0).is("wobei", "dabei") || (p.peek(0).punct(",") && p.peek(1).is("wobei", "dabei")) {
 			p.acceptPunct(",")
 			p.pos++
+			p.accept("sind", "ist")
 			if err := p.restriction(when); err != nil {
 				return nil, err
 			}
@@ -518,6 +519,7 @@ func (p *ruleParser) restriction(when any) error {
 			return err
 		}
 	}
+	p.accept("sind", "ist")
 	if !p.accept("nur") {
 		return p.fail("„wobei …“ nicht verstanden: „%s“", p.rest())
 	}
@@ -545,10 +547,18 @@ func (p *ruleParser) restriction(when any) error {
 	if len(codes) == 0 {
 		return p.fail("„wobei nur …“ ohne Werte: „%s“", p.rest())
 	}
-	if !p.accept("zulässig") {
+	switch {
+	case p.accept("zulässig"):
+		p.accept("sind", "ist", "sein")
+	case p.accept("ausgewählt", "angegeben"):
+		// "… ausgewählt werden dürfen / können"
+		p.accept("werden")
+		if !p.accept("darf", "kann") {
+			return p.fail("erwartet „dürfen“ bei „%s“", p.rest())
+		}
+	default:
 		return p.fail("erwartet „zulässig“ bei „%s“", p.rest())
 	}
-	p.accept("sind", "ist", "sein")
 	p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))),
 		Check:   op("in", vr(n.path), codes),
 		Message: fmt.Sprintf("Bei „%s“ ist hier nur %s zulässig.", n.el.Label(), strings.Join(names, " oder "))})
@@ -707,11 +717,14 @@ func subjectStop(p *ruleParser, k int) bool {
 		return p.peek(k+1).is("angegeben", "ausgewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt")) ||
 			p.isCode(p.current, t)
 	}
-	if t.is("ein", "eine", "einen") && p.peek(k+2).is("ausgewählt", "angegeben") {
-		return true // "F ein Staat gewählt wird, der …"
+	if t.is("ein", "eine", "einen") && (p.peek(k+2).is("ausgewählt", "angegeben") || strings.Contains(p.peek(k+1).lower, "staat")) {
+		return true // "F ein Staat gewählt wird, der …", "F ein EU-Staat ist"
 	}
 	if t.is("in") && p.peek(k+1).punct("(") {
 		return true // "F IN (001, 002)"
+	}
+	if t.is("einen", "eine") && p.peek(k+1).is("anderen") {
+		return true // "F einen anderen Wert hat"
 	}
 	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
 		return true // "F den Wert 001 hat", "F einen Wert enthält"
@@ -1115,6 +1128,15 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		}
 		p.aux()
 		return x, nil
+	case t.is("einen", "eine") && p.peek(1).is("anderen") && s.kind == "elem":
+		// "F einen anderen Wert hat": the complement of the values named
+		x, err := p.compare(s, "=")
+		if err != nil {
+			return nil, err
+		}
+		p.accept("hat", "besitzt", "enthält", "aufweist", "ausgewählt", "angegeben")
+		p.aux()
+		return x, nil
 	case t.is("einen", "keinen") && p.peek(1).is("wert", "eintrag"):
 		// "F einen Wert enthält", "F keinen Eintrag hat"
 		p.pos += 2
@@ -1157,7 +1179,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		(s.nodes[0].el.Datentyp == form.DatentypBool || s.nodes[0].el.HasCodes()):
 		// "X ist wahr", "X ist Nein"
 		return p.compare(s, "=")
-	case t.is("ein", "eine", "einen") && s.kind == "elem" && p.peek(2).is("ausgewählt", "angegeben"):
+	case t.is("ein", "eine", "einen") && s.kind == "elem" && strings.Contains(p.peek(1).lower, "staat"):
 		return p.setMembership(s.nodes[0])
 	case t.is("leer"):
 		p.pos++
@@ -1276,41 +1298,54 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 // setMembership reads membership in a named set of states (sets.txt):
 //
 //	[in F] ein Staat gewählt wird, der [nicht] zur EU, zum EWR oder zur Schweiz gehört
+//	[in F] ein Staat außerhalb der EU oder des EWR gewählt wird
+//	[F ist] ein (Mitglied)staat der EU, ein EU-Staat, ein Nicht-EU-Staat
 //
 // The sets named are joined. For an element that repeats (several
 // nationalities), the positive form holds when one of the entries belongs
 // to the sets, and the negated form is its complement: none belongs.
+// "Drittstaat" is refused: whether it excludes only the EU or also the EWR
+// and Switzerland depends on the law the form serves.
 func (p *ruleParser) setMembership(n *node) (any, error) {
-	p.pos += 2 // "ein Staat"
-	p.accept("ausgewählt", "angegeben")
-	p.accept("wird", "ist", "wurde")
-	p.acceptPunct(",")
-	p.accept("der", "die", "das", "welcher", "welche")
-	neg := p.accept("nicht")
+	p.pos++ // "ein"
+	noun := p.next()
+	low := noun.lower
+	neg := false
+	if strings.HasPrefix(low, "nicht-") {
+		neg, low = true, strings.TrimPrefix(low, "nicht-")
+	}
+	if strings.HasPrefix(low, "dritt") {
+		return nil, p.fail("„%s“ ist nicht eindeutig (außerhalb der EU, oder auch des EWR und der Schweiz?); die Regel braucht eine Korrektur", noun.text)
+	}
 	var sets []string
-	for {
-		p.accept("zur", "zum", "zu", "der", "den", "dem")
-		set, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):])
+	if i := strings.LastIndex(low, "-"); i > 0 {
+		// "EU-Staat", "EWR-Mitgliedstaat"
+		set, k := namedSets.match([]token{{kind: tokWord, text: low[:i]}})
 		if k == 0 {
-			break
+			return nil, p.fail("Menge von Staaten „%s“ nicht bekannt", noun.text)
 		}
 		sets = append(sets, set)
-		p.pos += k
-		save := p.pos
-		p.acceptPunct(",")
-		p.accept("oder", "und")
-		if !p.peek(0).is("zur", "zum", "zu", "der", "den", "dem") {
-			if s, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):]); s == "" || k == 0 {
-				p.pos = save
-				break
-			}
-		}
 	}
+	switch {
+	case p.accept("außerhalb"):
+		neg = !neg
+		sets = append(sets, p.setList()...)
+	case p.peek(0).is("der", "des"):
+		sets = append(sets, p.setList()...)
+	}
+	p.accept("ausgewählt", "angegeben")
+	p.accept("wird", "ist", "wurde")
 	if len(sets) == 0 {
-		return nil, p.fail("Menge von Staaten nicht verstanden: „%s“", p.rest())
-	}
-	if !p.accept("gehört") {
-		return nil, p.fail("erwartet „gehört“ bei „%s“", p.rest())
+		p.acceptPunct(",")
+		p.accept("der", "die", "das", "welcher", "welche")
+		neg = p.accept("nicht")
+		sets = p.setList()
+		if len(sets) == 0 {
+			return nil, p.fail("Menge von Staaten nicht verstanden: „%s“", p.rest())
+		}
+		if !p.accept("gehört") {
+			return nil, p.fail("erwartet „gehört“ bei „%s“", p.rest())
+		}
 	}
 	codes, err := namedSets.codes(n, sets)
 	if err != nil {
@@ -1330,6 +1365,36 @@ func (p *ruleParser) setMembership(n *node) (any, error) {
 		return and(filled(vr(n.path)), not(in)), nil
 	}
 	return in, nil
+}
+
+// setList reads names of sets of states joined by commas, ODER and UND,
+// each after an optional article ("zur EU, zum EWR oder zur Schweiz", "der
+// Europäischen Union oder des EWR").
+func (p *ruleParser) setList() []string {
+	var sets []string
+	articles := []string{"zur", "zum", "zu", "der", "den", "dem", "des"}
+	for {
+		save := p.pos
+		p.accept(articles...)
+		set, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):])
+		if k == 0 {
+			p.pos = save
+			return sets
+		}
+		sets = append(sets, set)
+		p.pos += k
+		save = p.pos
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+		p.accept(articles...)
+		if s, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):]); s == "" || k == 0 {
+			p.pos = save
+			return sets
+		}
+		p.pos = save
+		p.acceptPunct(",")
+		p.accept("oder", "und")
+	}
 }
 
 // aux skips the auxiliary verb that ends a condition ("… befüllt ist",
@@ -1396,8 +1461,9 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 			return filled(vr(n.path)), nil
 		})
 	}
-	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)"
-	if p.peek(0).is("alle") && p.peek(1).is("anderen") {
+	// "= alle anderen (möglichen) Ausprägungen (der Codeliste)", "= einen
+	// anderen Wert"
+	if p.peek(0).is("alle", "einen", "eine", "ein") && p.peek(1).is("anderen") {
 		p.pos += 2
 		for p.accept("möglichen", "wert", "der", "codeliste") {
 		}
@@ -1564,7 +1630,7 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 	if p.peek(0).punct("(") {
 		return
 	}
-	if vt.kind == tokString {
+	if vt.kind == tokString && !(p.peek(0).kind == tokOp && p.peek(0).text == "-") {
 		return // the value is the quoted text itself
 	}
 	if vt.kind == tokNumber && p.peek(0).kind == tokString {
@@ -1581,7 +1647,7 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 		t := p.peek(0)
 		switch {
 		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
-			t.is("dann", "wenn", "sonst", "wobei", "ist", "sind", "zulässig"), isVerb(t):
+			t.is("dann", "wenn", "sonst", "wobei", "dabei", "ist", "sind", "zulässig", "ausgewählt", "angegeben"), isVerb(t):
 			return
 		case t.is("oder", "und"):
 			nx := p.peek(1)
