@@ -253,18 +253,33 @@ func TestFimExampleSatisfiesTheRules(t *testing.T) {
 // TestFimExampleNamesContradictoryRules: where rules admit no valid
 // example, `fim example` still prints one and names the rules on stderr.
 func TestFimExampleNamesContradictoryRules(t *testing.T) {
+	// A valid XDatenfelder 3.0.0 document: the lifecycle data the XSD
+	// requires of every element.
+	const status = `<xdf:freigabestatus listURI="urn:xoev-de:xprozess:codeliste:status" listVersionID="2022-07-12"><code>6</code></xdf:freigabestatus><xdf:letzteAenderung>2026-01-01T00:00:00Z</xdf:letzteAenderung>`
+	const art = `<xdf:schemaelementart listURI="urn:xoev-de:fim:codeliste:xdatenfelder.schemaelementart" listVersionID="1.0"><code>HAR</code></xdf:schemaelementart>`
 	field := func(id, name string) string {
 		return `<xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeld><xdf:identifikation><xdf:id>` + id +
-			`</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>` + name +
-			`</xdf:name><xdf:feldart><code>input</code></xdf:feldart><xdf:datentyp><code>date</code></xdf:datentyp></xdf:datenfeld></xdf:enthaelt></xdf:struktur>`
+			`</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>` + name + `</xdf:name>` + status +
+			`<xdf:bezeichnungEingabe>` + name + `</xdf:bezeichnungEingabe>` + art +
+			`<xdf:feldart listURI="urn:xoev-de:fim:codeliste:xdatenfelder.feldart" listVersionID="2.0"><code>input</code></xdf:feldart>` +
+			`<xdf:datentyp listURI="urn:xoev-de:fim:codeliste:xdatenfelder.datentyp" listVersionID="2.0"><code>date</code></xdf:datentyp>` +
+			`<xdf:vorbefuellung listURI="urn:xoev-de:fim:codeliste:xdatenfelder.vorbefuellung" listVersionID="1.0"><code>keine</code></xdf:vorbefuellung>` +
+			`</xdf:datenfeld></xdf:enthaelt></xdf:struktur>`
 	}
 	regel := func(id, text string) string {
 		return `<xdf:regel><xdf:identifikation><xdf:id>` + id + `</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Zeitraum</xdf:name><xdf:freitextRegel>` +
-			text + `</xdf:freitextRegel></xdf:regel>`
+			text + `</xdf:freitextRegel><xdf:letzteAenderung>2026-01-01T00:00:00Z</xdf:letzteAenderung>` +
+			`<xdf:typ listURI="urn:xoev-de:fim:codeliste:xdatenfelder.regeltyp" listVersionID="1.0"><code>K</code></xdf:typ></xdf:regel>`
 	}
-	doc := `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0"><xdf:stammdatenschema>
-<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>` +
+	doc := `<xdf:xdatenfelder.stammdatenschema.0102 xmlns:xdf="urn:xoev-de:fim:standard:xdatenfelder_3.0.0">` +
+		`<xdf:header><xdf:nachrichtID>test</xdf:nachrichtID><xdf:erstellungszeitpunkt>2026-01-01T00:00:00Z</xdf:erstellungszeitpunkt></xdf:header><xdf:stammdatenschema>
+<xdf:identifikation><xdf:id>S1</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Test</xdf:name>` + status +
+		`<xdf:bezeichnung>Test</xdf:bezeichnung>` +
+		`<xdf:ableitungsmodifikationenStruktur listURI="urn:xoev-de:fim:codeliste:xdatenfelder.ableitungsmodifikationenStruktur" listVersionID="1.0"><code>3</code></xdf:ableitungsmodifikationenStruktur>` +
+		`<xdf:ableitungsmodifikationenRepraesentation listURI="urn:xoev-de:fim:codeliste:xdatenfelder.ableitungsmodifikationenRepraesentation" listVersionID="1.0"><code>0</code></xdf:ableitungsmodifikationenRepraesentation>` +
+		`<xdf:dokumentsteckbrief><xdf:id>D99000000001</xdf:id></xdf:dokumentsteckbrief>` +
 		`<xdf:struktur><xdf:anzahl>1:1</xdf:anzahl><xdf:enthaelt><xdf:datenfeldgruppe><xdf:identifikation><xdf:id>G10001</xdf:id><xdf:version>1.0.0</xdf:version></xdf:identifikation><xdf:name>Zeitraum</xdf:name>` +
+		status + `<xdf:bezeichnungEingabe>Zeitraum</xdf:bezeichnungEingabe>` + art +
 		regel("R10001", `Das Datum im Feld F10001 "Beginn" muss zeitlich vor dem Datum in Feld F10002 "Ende" liegen.`) +
 		regel("R10002", `Das Datum im Feld F10002 "Ende" muss zeitlich vor dem Datum in Feld F10001 "Beginn" liegen.`) +
 		field("F10001", "Beginn") + field("F10002", "Ende") +
