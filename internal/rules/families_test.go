@@ -133,6 +133,10 @@ func TestFamilies(t *testing.T) {
 			[]check{{map[string]any{"F10012": "TR"}, "", "F10002:required G10002:hidden"}, {map[string]any{"F10012": "NO"}, "", ""},
 				{map[string]any{"F10012": "FR"}, "", "F10006:required"}}},
 
+		{"kein EU-Staat: the negation is not read as part of a name",
+			`Wenn in F10012 kein EU-Staat gewählt wurde, dann ist G10002 auszufüllen. Wenn F10012 kein Staat ist, der nicht zur EU gehört, dann muss F10002 befüllt werden.`,
+			[]check{{map[string]any{"F10012": "TR"}, "", "G10002:required"}, {map[string]any{"F10012": "FR"}, "", "F10002:required"}, {nil, "", ""}}},
+
 		// Effects phrased as requirements or appearance.
 		{"ist das Datenfeld zu befüllen / auszublenden",
 			`WENN das Datenfeld F10001 = 001 "Ja", DANN ist das Datenfeld F10002 "Name F10002" zu befüllen. WENN das Datenfeld F10001 <> 001 "Ja", DANN ist das Datenfeld F10002 auszublenden.`,
@@ -277,6 +281,16 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.`, "ohne zuvor genannte Länder"},
 		{"a code that is not in the list, among others",
 			`Wenn F10010 = 121000 GbR ODER 555 Unbekannt, dann muss F10002 befüllt werden.`, "kein Wert von F10010"},
+		{"kein Pflichtfeld is not a requirement",
+			`Wenn F10003 = wahr, dann ist F10002 kein Pflichtfeld.`, "Keine Wirkung"},
+		{"keine Pflichtangabe is not a requirement",
+			`Wenn F10001 = 002, dann wird F10002 keine Pflichtangabe.`, "Keine Wirkung"},
+		{"nicht erforderlich is not a requirement",
+			`Wenn F10001 = 002, dann ist G10002 nicht erforderlich.`, "Keine Wirkung"},
+		{"nie befüllt is not a requirement",
+			`Wenn F10001 = 002, dann muss F10002 nie befüllt werden.`, "Keine Wirkung"},
+		{"keine before a value the grammar does not read",
+			`Wenn F10010 keine GbR ist, dann muss F10002 befüllt werden.`, "nicht verstanden"},
 		{"restricting codes of a field without codes",
 			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
 	}

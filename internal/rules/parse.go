@@ -345,6 +345,7 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 //	wird X zur/eine Pflichtangabe                 require
 //	wird X angezeigt / ausgeblendet / nicht angezeigt   show / hide
 //	ist X zu befüllen / ein Pflichtfeld            require
+//	ist X kein Pflichtfeld / nicht erforderlich    (no effect: optional)
 //	ist X anzuzeigen / nur dann zu befüllen        show
 //	ist X auszublenden / nicht zu befüllen / nicht anzuzeigen   hide
 //	erscheint X                                   show
@@ -427,6 +428,15 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 	case gerund && p.accept("auszublenden"):
 		p.add(Hide, ts, when)
+	case (gerund || verb == "wird") && (neg || p.peek(0).is("kein", "keine")) && p.peek(0).is("kein", "keine", "pflichtangabe"):
+		// "ist X kein Pflichtfeld", "ist X nicht erforderlich", "wird X
+		// keine Pflichtangabe": optional, nothing to do.
+		if p.accept("kein", "keine") && neg {
+			return p.fail("„%s nicht … kein …“ nicht verstanden", verb)
+		}
+		if !p.accept("pflichtangabe") {
+			return p.fail("„%s … kein …“ nicht verstanden: „%s“", verb, p.rest())
+		}
 	case gerund && (p.accept("ein", "eine") || p.peek(0).is("pflichtangabe")):
 		if !p.accept("pflichtangabe") || neg {
 			return p.fail("„%s … ein …“ nicht verstanden: „%s“", verb, p.rest())
@@ -717,8 +727,11 @@ func subjectStop(p *ruleParser, k int) bool {
 		return p.peek(k+1).is("angegeben", "ausgewählt") || (t.kind == tokNumber && p.peek(k+1).kind == tokString && p.peek(k+2).is("angegeben", "ausgewählt")) ||
 			p.isCode(p.current, t)
 	}
-	if t.is("ein", "eine", "einen") && (p.peek(k+2).is("ausgewählt", "angegeben") || strings.Contains(p.peek(k+1).lower, "staat")) {
-		return true // "F ein Staat gewählt wird, der …", "F ein EU-Staat ist"
+	if t.is("ein", "eine", "einen", "kein", "keine", "keinen") && (p.peek(k+2).is("ausgewählt", "angegeben") || strings.Contains(p.peek(k+1).lower, "staat")) {
+		return true // "F ein Staat gewählt wird, der …", "F ein EU-Staat ist", "F kein EU-Staat gewählt wurde"
+	}
+	if t.is("kein", "keine", "keinen", "keiner", "weder", "außer") {
+		return true // a negation is never part of a name: skipping it would reverse the rule
 	}
 	if t.is("in") && p.peek(k+1).punct("(") {
 		return true // "F IN (001, 002)"
@@ -741,6 +754,9 @@ func targetStop(p *ruleParser, k int) bool {
 	t := p.peek(k)
 	if (t.kind == tokOp && t.text != "-") || t.kind == tokRef || t.punct(",") || t.punct(".") || isVerb(t) {
 		return true
+	}
+	if t.is("kein", "keine", "keinen", "keiner", "weder") {
+		return true // a negation is never part of a name: skipping it would reverse the rule
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
@@ -1179,7 +1195,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		(s.nodes[0].el.Datentyp == form.DatentypBool || s.nodes[0].el.HasCodes()):
 		// "X ist wahr", "X ist Nein"
 		return p.compare(s, "=")
-	case t.is("ein", "eine", "einen") && s.kind == "elem" && strings.Contains(p.peek(1).lower, "staat"):
+	case t.is("ein", "eine", "einen", "kein", "keine", "keinen") && s.kind == "elem" && strings.Contains(p.peek(1).lower, "staat"):
 		return p.setMembership(s.nodes[0])
 	case t.is("leer"):
 		p.pos++
@@ -1307,12 +1323,12 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 // "Drittstaat" is refused: whether it excludes only the EU or also the EWR
 // and Switzerland depends on the law the form serves.
 func (p *ruleParser) setMembership(n *node) (any, error) {
-	p.pos++ // "ein"
+	// "ein", or "kein": the negated form ("kein EU-Staat gewählt wurde")
+	neg := p.next().is("kein", "keine", "keinen")
 	noun := p.next()
 	low := noun.lower
-	neg := false
 	if strings.HasPrefix(low, "nicht-") {
-		neg, low = true, strings.TrimPrefix(low, "nicht-")
+		neg, low = !neg, strings.TrimPrefix(low, "nicht-")
 	}
 	if strings.HasPrefix(low, "dritt") {
 		return nil, p.fail("„%s“ ist nicht eindeutig (außerhalb der EU, oder auch des EWR und der Schweiz?); die Regel braucht eine Korrektur", noun.text)
@@ -1338,7 +1354,9 @@ func (p *ruleParser) setMembership(n *node) (any, error) {
 	if len(sets) == 0 {
 		p.acceptPunct(",")
 		p.accept("der", "die", "das", "welcher", "welche")
-		neg = p.accept("nicht")
+		if p.accept("nicht") {
+			neg = !neg
+		}
 		sets = p.setList()
 		if len(sets) == 0 {
 			return nil, p.fail("Menge von Staaten nicht verstanden: „%s“", p.rest())
