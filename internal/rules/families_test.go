@@ -95,6 +95,10 @@ func TestFamilies(t *testing.T) {
 				"Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.",
 			[]check{{map[string]any{"F10003": true}, "NW", ""}, {map[string]any{"F10003": true}, "TH", "F10002:hidden"}}},
 
+		{"ist optional, misspelt gillt and andren",
+			"Für das Land NRW gillt: Die Datenfeldgruppe G10002 muss befüllt werden.\nFür alle andren Länder gilt: Die Datenfeldgruppe G10002 ist optional.",
+			[]check{{nil, "NW", "G10002:required"}, {nil, "BY", ""}}},
+
 		// Code lists written with labels.
 		{"codes with names joined by ODER",
 			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
@@ -148,6 +152,10 @@ func TestFamilies(t *testing.T) {
 			`Wenn F10001 = 001, dann muss Feldgruppe G10002 als Anschrift im Inland angegeben werden.`,
 			[]check{{map[string]any{"F10001": "001"}, "", "G10002:required"}, {map[string]any{"F10001": "002"}, "", ""}}},
 
+		{"one verb for two phrases: ist … auszufüllen und … auszublenden, sobald",
+			`Sobald F10001 = 001, ist F10002 auszufüllen und F10006 auszublenden.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "F10002:required F10006:hidden"}, {map[string]any{"F10001": "002"}, "", ""}}},
+
 		// At least one of several.
 		{"Mindestens eines der Datenfelder",
 			`Mindestens eines der Datenfelder F10002, F10006 oder F10009 muss befüllt sein.`,
@@ -183,6 +191,9 @@ func TestFamilies(t *testing.T) {
 		{"ist wahr without operator, = leer",
 			`Wenn F10003 ist wahr, dann muss F10002 befüllt werden. Wenn F10002 = leer, dann darf F10006 nicht befüllt sein.`,
 			[]check{{map[string]any{"F10003": true, "F10002": "x"}, "", "F10002:required"}, {map[string]any{"F10003": false}, "", "F10006:hidden"}}},
+		{"nicht wahr ist, kleiner oder gleich",
+			`Wenn F10003 nicht wahr ist, dann darf F10002 nicht angezeigt werden. Wenn F10014 kleiner oder gleich 5 ist, dann ist G10002 auszublenden.`,
+			[]check{{map[string]any{"F10003": false, "F10014": 5}, "", "F10002:hidden G10002:hidden"}, {map[string]any{"F10003": true, "F10014": 6}, "", ""}}},
 		{"Bei … ist … zu befüllen",
 			`Bei F10001 = 999 ist F10002 zu befüllen.`,
 			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10001": "001"}, "", ""}}},

@@ -283,6 +283,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 				err = p.verbPhrase(nx.lower, ts, when)
 			case p.accept("ausblenden"):
 				p.add(Hide, ts, when)
+			case p.peek(0).is("auszublenden", "anzuzeigen", "auszufüllen") || (p.peek(0).is("zu") && p.peek(1).is("befüllen")):
+				// "ist X auszufüllen und Y auszublenden": the verb of the
+				// first phrase serves the second.
+				err = p.verbPhrase("ist", ts, when)
 			default:
 				p.accept("anzeigen")
 				p.add(Show, ts, when)
@@ -346,6 +350,7 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 //	wird X angezeigt / ausgeblendet / nicht angezeigt   show / hide
 //	ist X zu befüllen / ein Pflichtfeld            require
 //	ist X kein Pflichtfeld / nicht erforderlich    (no effect: optional)
+//	ist X optional / freiwillig                    (no effect)
 //	ist X anzuzeigen / nur dann zu befüllen        show
 //	ist X auszublenden / nicht zu befüllen / nicht anzuzeigen   hide
 //	erscheint X                                   show
@@ -428,6 +433,8 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 	case gerund && p.accept("auszublenden"):
 		p.add(Hide, ts, when)
+	case gerund && !neg && p.accept("optional"):
+		// "ist X optional / freiwillig": nothing to do.
 	case (gerund || verb == "wird") && (neg || p.peek(0).is("kein", "keine")) && p.peek(0).is("kein", "keine", "pflichtangabe"):
 		// "ist X kein Pflichtfeld", "ist X nicht erforderlich", "wird X
 		// keine Pflichtangabe": optional, nothing to do.
@@ -615,6 +622,9 @@ func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bo
 		}
 	case p.peek(0).is("größer", "kleiner"):
 		o := map[string]string{"größer": ">", "kleiner": "<"}[p.next().lower]
+		if p.peek(0).is("oder") && p.peek(1).is("gleich") {
+			p.pos++ // "größer oder gleich"
+		}
 		if p.accept("gleich") {
 			o += "="
 		} else {
@@ -742,7 +752,7 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
 		return true // "F den Wert 001 hat", "F einen Wert enthält"
 	}
-	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && p.peek(k+1).is("als", "gleich")) {
+	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(k+1).is("als", "gleich") || p.peek(k+1).is("oder") && p.peek(k+2).is("gleich"))) {
 		return true
 	}
 	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde",
@@ -1164,11 +1174,16 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 			}
 			return filled(vr(n.path)), nil
 		})
-	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(1).is("als", "gleich") || p.peek(1).kind == tokNumber)):
-		// "X gleich 001", "X ungleich 001", "X größer als 5", "X kleiner gleich 5"
+	case t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(1).is("als", "gleich") || p.peek(1).kind == tokNumber ||
+		(p.peek(1).is("oder") && p.peek(2).is("gleich")))):
+		// "X gleich 001", "X ungleich 001", "X größer als 5", "X kleiner
+		// gleich 5", "X kleiner oder gleich 5"
 		o := map[string]string{"gleich": "=", "ungleich": "<>", "größer": ">", "kleiner": "<"}[t.lower]
 		p.pos++
 		if o == ">" || o == "<" {
+			if p.peek(0).is("oder") && p.peek(1).is("gleich") {
+				p.pos++
+			}
 			if p.accept("gleich") {
 				o += "="
 			} else {
@@ -1224,8 +1239,8 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 				}
 				return p.neqLit(n, v), nil
 			})
-		case s.kind == "elem" && p.isValue(s, p.peek(0)):
-			// 'nicht "Ja" ist': different from the value.
+		case s.kind == "elem" && (p.isValue(s, p.peek(0)) || p.peek(0).is("wahr", "falsch") && s.nodes[0].el.Datentyp == form.DatentypBool):
+			// 'nicht "Ja" ist', "nicht wahr ist": different from the value.
 			x, err := p.compare(s, "<>")
 			if err != nil {
 				return nil, err
