@@ -273,6 +273,12 @@ func (p *ruleParser) statement() error {
 		// "Ist F = wahr, so ist G zu befüllen."
 		p.pos++
 		return p.conditional()
+	case first.is("ist", "sind", "wird", "wurde") && p.refAheadAt(1) && p.effectAfterComma():
+		// A condition with its verb first, the effect after the comma:
+		// "Wird F mit „Nein“ beantwortet, ist G auszufüllen.", "Ist im
+		// Datenfeld F der Wert 001 ausgewählt, muss G befüllt werden."
+		p.pos++
+		return p.conditional()
 	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
 		return p.selfStatement()
 	case first.is("wenn", "bei"):
@@ -291,6 +297,17 @@ func (p *ruleParser) statement() error {
 		return p.declarative()
 	}
 	return p.fail("Satz nicht verstanden: „%s“", p.rest())
+}
+
+// effectAfterComma reports whether a comma in the statement is followed by
+// the finite verb of an effect ("…, ist G auszufüllen", "…, muss G …").
+func (p *ruleParser) effectAfterComma() bool {
+	for k := p.pos; k+1 < len(p.toks); k++ {
+		if p.toks[k].punct(",") && (isVerb(p.toks[k+1]) || p.toks[k+1].is("ist", "sind")) {
+			return true
+		}
+	}
+	return false
 }
 
 // conditional: WENN cond [,] [DANN] effects {, wenn|bei cond … } [, SONST effects | , ansonsten nicht]

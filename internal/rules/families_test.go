@@ -104,6 +104,9 @@ func TestFamilies(t *testing.T) {
 			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
 			[]check{{map[string]any{"F10010": "003"}, "", "G10002:required"}, {map[string]any{"F10010": "002"}, "", "G10002:required"},
 				{map[string]any{"F10010": "S"}, "", "G10002:hidden"}, {nil, "", "G10002:hidden"}}},
+		{"names of codes in quotes joined by oder, then ausgewählt wurde",
+			`Wenn im Feld F10010 "Änderung der Anschrift" oder "Änderung des Namens und der Anschrift" ausgewählt wurde, dann muss G10002 befüllt werden.`,
+			[]check{{map[string]any{"F10010": "002"}, "", "G10002:required"}, {map[string]any{"F10010": "003"}, "", "G10002:required"}, {map[string]any{"F10010": "121000"}, "", ""}}},
 		{"codes with names joined by UND, an abbreviation with full stops",
 			`Wenn F10010 = 121000 GbR UND 340000 GmbH i.G. UND S Eintragung im Stiftungsverzeichnis, dann muss F10002 befüllt werden.`,
 			[]check{{map[string]any{"F10010": "340000"}, "", "F10002:required"}, {map[string]any{"F10010": "S"}, "", "F10002:required"}, {map[string]any{"F10010": "002"}, "", ""}}},
@@ -155,6 +158,13 @@ func TestFamilies(t *testing.T) {
 		{"one verb for two phrases: ist … auszufüllen und … auszublenden, sobald",
 			`Sobald F10001 = 001, ist F10002 auszufüllen und F10006 auszublenden.`,
 			[]check{{map[string]any{"F10001": "001"}, "", "F10002:required F10006:hidden"}, {map[string]any{"F10001": "002"}, "", ""}}},
+
+		{"a condition with its verb first: Wird … beantwortet, ist …; Ist im Datenfeld … ausgewählt, muss …",
+			`Wird F10001 mit "Nein" beantwortet, ist G10002 auszufüllen. Ist im Datenfeld F10001 der Wert '001' ausgewählt, muss das Datenfeld F10002 befüllt werden.`,
+			[]check{{map[string]any{"F10001": "002"}, "", "G10002:required"}, {map[string]any{"F10001": "001"}, "", "F10002:required"}, {map[string]any{"F10001": "999"}, "", ""}}},
+		{"nicht mit … beantwortet, darf nur befüllt werden, wenn, muss leer bleiben",
+			`Wenn F10001 nicht mit "Ja" beantwortet wurde, dann ist G10002 nicht anzuzeigen. F10002 darf nur befüllt werden, wenn F10003 = wahr. Wenn F10003 = falsch, dann muss F10006 leer bleiben.`,
+			[]check{{map[string]any{"F10001": "002", "F10003": false}, "", "F10002:hidden F10006:hidden G10002:hidden"}, {map[string]any{"F10001": "001", "F10003": true}, "", ""}}},
 
 		// At least one of several.
 		{"Mindestens eines der Datenfelder",

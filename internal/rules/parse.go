@@ -345,6 +345,7 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 //	muss mindestens eines der Felder A, B oder C befüllt sein   validate
 //	darf X nicht befüllt sein / angezeigt werden  hide
 //	darf X nicht leer sein                        require
+//	muss X leer bleiben                           hide
 //	kann X befüllt werden                         show
 //	wird X zur/eine Pflichtangabe                 require
 //	wird X angezeigt / ausgeblendet / nicht angezeigt   show / hide
@@ -384,7 +385,9 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 		p.accept("zu")
 		switch {
-		case p.accept("befüllen", "anzuzeigen", "angezeigt", "auszufüllen"):
+		case p.accept("befüllen", "anzuzeigen", "angezeigt", "auszufüllen"),
+			(verb == "darf" || verb == "kann") && p.accept("befüllt"):
+			// "darf nur befüllt werden, wenn …": shown only then.
 			p.accept("werden", "sein")
 			p.add(Show, ts, when)
 		case p.accept("pflichtangabe"):
@@ -498,10 +501,15 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		p.add(Hide, ts, when)
 	case p.accept("leer"):
 		p.accept("sein", "bleiben")
-		if verb != "darf" || !neg {
+		switch {
+		case verb == "darf" && neg:
+			p.add(Require, ts, when)
+		case verb == "muss" && !neg:
+			// "muss X leer bleiben": as "darf X nicht befüllt sein".
+			p.add(Hide, ts, when)
+		default:
 			return p.fail("„%s … leer“ nicht verstanden", verb)
 		}
-		p.add(Require, ts, when)
 	case verb == "wird" && !neg:
 		p.accept("zur", "zum", "zu", "eine")
 		p.accept("einer")
@@ -1247,6 +1255,13 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 			}
 			p.aux()
 			return x, nil
+		case p.peek(0).is("mit") && s.kind == "elem":
+			// 'nicht mit "Ja" beantwortet wurde': the negated 'mit "Ja"'.
+			x, err := p.predicate(s)
+			if err != nil {
+				return nil, err
+			}
+			return not(x), nil
 		case p.peek(0).kind == tokOp:
 			// "nicht = 001": the negated comparison.
 			x, err := p.predicate(s)
@@ -1303,8 +1318,16 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		})
 	case (t.kind == tokString || t.kind == tokNumber || t.kind == tokWord) && s.kind == "elem" && p.isCode(s.nodes[0], t) &&
 		!p.peek(1).is("angegeben", "ausgewählt") && !(p.peek(1).kind == tokString && p.peek(2).is("angegeben", "ausgewählt")):
-		// "Wenn F 01 Natürliche Person, dann …": a code without operator.
-		return p.compare(s, "=")
+		// "Wenn F 01 Natürliche Person, dann …": a code without operator;
+		// 'wenn in F "A" oder "B" ausgewählt wurde': several.
+		x, err := p.compare(s, "=")
+		if err != nil {
+			return nil, err
+		}
+		if p.accept("ausgewählt", "angegeben") {
+			p.accept("wurde", "wird", "ist")
+		}
+		return x, nil
 	case t.kind == tokString || t.kind == tokNumber:
 		// bei F "02 …" angegeben wird
 		vt := p.next()
