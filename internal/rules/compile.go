@@ -279,6 +279,8 @@ func (p *ruleParser) statement() error {
 		// Datenfeld F der Wert 001 ausgewählt, muss G befüllt werden."
 		p.pos++
 		return p.conditional()
+	case first.is("bei", "für", "in") && p.peek(1).is("allen", "alle") && p.peek(2).is("anderen"):
+		return p.otherwise()
 	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
 		return p.selfStatement()
 	case first.is("wenn", "bei"):
@@ -318,6 +320,7 @@ func (p *ruleParser) conditional() error {
 		if err != nil {
 			return err
 		}
+		p.conds = append(p.conds, cond)
 		p.acceptPunct(",")
 		p.accept("dann")
 		clause, err := p.effectPhrases(cond)
@@ -350,6 +353,59 @@ func (p *ruleParser) conditional() error {
 			p.pos = save
 		}
 		break
+	}
+	p.acceptPunct(",")
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
+// otherwise reads a statement about the cases a previous sentence left
+// out:
+//
+//	Bei allen anderen Ausprägungen [von F] ist …   F filled with a value
+//	                                               not compared before
+//	In allen anderen Fällen ist …                  none of the conditions
+//	                                               before holds
+//
+// Without F, the element is the subject of the last comparison; a value of
+// it must have been named, or the rule is not compiled.
+func (p *ruleParser) otherwise() error {
+	p.pos += 3 // "bei allen anderen"
+	var cond any
+	switch {
+	case p.accept("fällen", "fall"):
+		if len(p.conds) == 0 {
+			return p.fail("„in allen anderen Fällen“ ohne vorherige Bedingung")
+		}
+		cond = not(or(p.conds...))
+		p.conds = nil
+	case p.accept("wert"):
+		p.accept("möglichen")
+		var n *node
+		if p.accept("von", "des", "der", "im", "in") || p.refAhead() {
+			var err error
+			if n, err = p.expectRef(); err != nil {
+				return err
+			}
+		} else {
+			if p.lastSubject == nil || p.lastSubject.kind != "elem" {
+				return p.fail("„alle anderen Ausprägungen“ ohne Element")
+			}
+			n = p.lastSubject.nodes[0]
+		}
+		x := logic{}
+		p.others = append(p.others, othersRef{expr: x, v: n.path})
+		cond = x
+	default:
+		return p.fail("„alle anderen …“ nicht verstanden: „%s“", p.rest())
+	}
+	p.acceptPunct(",")
+	p.accept("gilt")
+	p.acceptPunct(":")
+	if _, err := p.effectPhrases(cond); err != nil {
+		return err
 	}
 	p.acceptPunct(",")
 	if !p.atEnd() {

@@ -20,6 +20,7 @@ type ruleParser struct {
 
 	effects     []Effect
 	lastSubject *subject
+	conds       []any // the conditions of the conditional statements so far
 	lastTargets []*node
 	// literals holds, per variable, the values the rule compares it with
 	// by "=", for "alle anderen Ausprägungen".
