@@ -371,6 +371,9 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		return nil
 	}
 	neg := p.accept("nicht")
+	if neg && p.peek(0).is("mehr") && !p.peek(1).is("als") {
+		p.pos++ // "ist nicht mehr anzuzeigen"
+	}
 	if verb == "muss" && !neg && p.peek(0).is("nur") {
 		// "muss nur (dann) befüllt werden, wenn …": required then, optional
 		// otherwise.
@@ -629,12 +632,16 @@ func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bo
 			}
 			return op("<", d, 0), "„%s“ muss in der Vergangenheit liegen.", nil
 		}
-	case p.peek(0).is("größer", "kleiner"):
-		o := map[string]string{"größer": ">", "kleiner": "<"}[p.next().lower]
+	case p.peek(0).is("größer", "kleiner") || p.peek(0).is("mehr", "weniger") && p.peek(1).is("als") ||
+		p.peek(0).is("höchstens", "mindestens") && p.peek(1).kind == tokNumber:
+		// "muss größer als 0 sein", "darf nicht mehr als 10 betragen",
+		// "darf höchstens 99 betragen", "muss mindestens 18 sein"
+		w := p.next().lower
+		o := map[string]string{"größer": ">", "kleiner": "<", "mehr": ">", "weniger": "<", "höchstens": "<=", "mindestens": ">="}[w]
 		if p.peek(0).is("oder") && p.peek(1).is("gleich") {
 			p.pos++ // "größer oder gleich"
 		}
-		if p.accept("gleich") {
+		if len(o) == 1 && p.accept("gleich") {
 			o += "="
 		} else {
 			p.accept("als")
@@ -644,10 +651,11 @@ func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bo
 			p.pos = save
 			return false, nil
 		}
-		p.accept("sein")
+		p.accept("sein", "betragen")
+		bound := w == "höchstens" || w == "mindestens"
 		if verb == "darf" && neg {
 			o = map[string]string{">": "<=", "<": ">=", ">=": "<", "<=": ">"}[o]
-		} else if verb != "muss" || neg {
+		} else if (verb != "muss" && !(verb == "darf" && bound)) || neg {
 			return false, p.fail("„%s … %s“ nicht verstanden", verb, nt.text)
 		}
 		v, _ := strconv.ParseFloat(nt.text, 64)
@@ -810,7 +818,9 @@ func (p *ruleParser) subject() (*subject, error) {
 	p.accept("bei")
 	t := p.peek(0)
 	switch {
-	case t.kind == tokOp:
+	case t.kind == tokOp || t.is("gleich", "ungleich", "größer", "kleiner"):
+		// "… <> 001 und <> 002", "ungleich A und ungleich B": the element
+		// of the comparison before.
 		if p.lastSubject == nil {
 			return nil, p.fail("Vergleich ohne Element: „%s“", p.rest())
 		}
@@ -1015,6 +1025,15 @@ func (p *ruleParser) unary() (any, error) {
 	}
 	if p.peek(0).is("auswahl") || (p.peek(0).is("bei") && p.peek(1).is("auswahl")) {
 		return p.selection()
+	}
+	if p.peek(0).is("nicht") && p.refAheadAt(1) {
+		// "Wenn nicht F = wahr": the negated comparison.
+		p.pos++
+		x, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		return not(x), nil
 	}
 	if p.peek(0).punct("(") && !p.peek(1).is("aktuelles") {
 		p.pos++
@@ -1263,8 +1282,8 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 				return nil, err
 			}
 			return not(x), nil
-		case p.peek(0).kind == tokOp:
-			// "nicht = 001": the negated comparison.
+		case p.peek(0).kind == tokOp || p.peek(0).is("gleich", "größer", "kleiner"):
+			// "nicht = 001", "nicht größer als 5": the negated comparison.
 			x, err := p.predicate(s)
 			if err != nil {
 				return nil, err
@@ -1704,16 +1723,24 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 		t := p.peek(0)
 		switch {
 		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
-			t.is("dann", "wenn", "sonst", "wobei", "dabei", "ist", "sind", "zulässig", "ausgewählt", "angegeben"), isVerb(t):
+			t.is("dann", "wenn", "sonst", "wobei", "dabei", "ist", "sind", "zulässig", "ausgewählt", "angegeben"), isVerb(t),
+			isComparison(t):
 			return
 		case t.is("oder", "und"):
 			nx := p.peek(1)
-			if p.isValue(s, nx) || nx.kind == tokOp || nx.kind == tokRef || p.refAheadAt(1) {
+			if p.isValue(s, nx) || nx.kind == tokOp || nx.kind == tokRef || p.refAheadAt(1) || isComparison(nx) {
 				return
 			}
 		}
 		p.pos++
 	}
+}
+
+// isComparison reports whether t compares or negates ("ungleich",
+// "größer", "nicht", "kein"): never part of the name of a value, since
+// skipping it would change what the condition says.
+func isComparison(t token) bool {
+	return t.is("gleich", "ungleich", "größer", "kleiner", "nicht", "kein", "keine", "keinen", "weder", "noch", "außer")
 }
 
 // skipParenthesised skips a name in parentheses after a value: = "001"
