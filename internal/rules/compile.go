@@ -866,7 +866,7 @@ func (p *ruleParser) land() error {
 	var clauses [][]token
 	var cur []token
 	for i, t := range p.toks {
-		if t.punct(",") && i+1 < len(p.toks) && p.toks[i+1].is("für") && len(cur) > 0 {
+		if t.punct(",") && i+1 < len(p.toks) && p.toks[i+1].is("für", "in") && len(cur) > 0 {
 			clauses = append(clauses, cur)
 			cur = nil
 			continue
@@ -890,6 +890,15 @@ func (p *ruleParser) landClause(toks []token) error {
 	object := ""
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
+		// The clause is read word by word: only one statement about
+		// elements and Länder. A condition or a second statement would be
+		// lost or merged, so such a clause is not compiled.
+		switch {
+		case t.is("wenn", "dann", "sonst") || t.kind == tokOp && t.text != "-":
+			return p.fail("Länderregel mit Bedingung nicht verstanden: „%s“", tokensText(toks))
+		case t.is("muss", "darf", "kann", "wird", "ist", "sind") && verb != "":
+			return p.fail("Länderregel mit mehreren Aussagen nicht verstanden: „%s“", tokensText(toks))
+		}
 		switch {
 		case t.kind == tokRef:
 			n, err := p.resolve(t.text)
@@ -905,7 +914,7 @@ func (p *ruleParser) landClause(toks []token) error {
 			others = true
 		case t.is("außer", "ausser"):
 			except = true
-		case t.is("muss", "darf"):
+		case t.is("muss", "darf", "kann", "wird", "ist", "sind"):
 			verb = t.lower
 		case t.is("nicht"):
 			neg = true

@@ -99,6 +99,10 @@ func TestFamilies(t *testing.T) {
 			"Für das Land NRW gillt: Die Datenfeldgruppe G10002 muss befüllt werden.\nFür alle andren Länder gilt: Die Datenfeldgruppe G10002 ist optional.",
 			[]check{{nil, "NW", "G10002:required"}, {nil, "BY", ""}}},
 
+		{"two Land clauses in one sentence, the second after \", in\"",
+			`In Bayern muss F10002 befüllt werden, in Hessen darf F10002 nicht angezeigt werden.`,
+			[]check{{nil, "BY", "F10002:required"}, {nil, "HE", "F10002:hidden"}, {nil, "NW", ""}}},
+
 		// Code lists written with labels.
 		{"codes with names joined by ODER",
 			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
@@ -336,6 +340,10 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`Wenn F10001 = 001, dann ist F10002 Pflicht. Bei allen anderen Ausprägungen von F10010 ist F10002 auszublenden.`, "ohne genannte Ausprägung"},
 		{"In allen anderen Fällen without a condition before",
 			`F10002 ist zu befüllen. In allen anderen Fällen ist F10002 auszublenden.`, "ohne vorherige Bedingung"},
+		{"a Land sentence with a condition is not read word by word",
+			`In Bayern muss F10002 befüllt werden, wenn F10003 = wahr.`, "Länderregel mit Bedingung"},
+		{"a Land sentence with two statements is not merged",
+			`In Bayern muss F10002 befüllt werden und F10006 darf nicht angezeigt werden.`, "mehreren Aussagen"},
 		{"restricting codes of a field without codes",
 			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
 	}
