@@ -150,9 +150,7 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 			return nil, err
 		}
 		if p.section != nil {
-			for i := start; i < len(p.effects); i++ {
-				p.effects[i].When = and(p.section, p.effects[i].When)
-			}
+			guardLand(p.effects[start:], p.section)
 		}
 	}
 	if err := p.fillOthers(); err != nil {
@@ -863,6 +861,14 @@ func (p *ruleParser) landMentioned() bool {
 // responsible authority. A sentence may hold several clauses ("…, für die
 // anderen Länder muss es angezeigt werden").
 func (p *ruleParser) land() error {
+	if p.has("wenn") {
+		save, n := p.toks, len(p.effects)
+		err := p.landGuarded()
+		if err == nil {
+			return nil
+		}
+		p.toks, p.pos, p.effects = save, 0, p.effects[:n]
+	}
 	var clauses [][]token
 	var cur []token
 	for i, t := range p.toks {
@@ -880,6 +886,106 @@ func (p *ruleParser) land() error {
 		}
 	}
 	return nil
+}
+
+// landGuarded compiles a statement that names its Länder in one phrase
+// within it ("In Bayern muss F befüllt werden, wenn G = wahr", "F ist für
+// die Länder BY und HE nur dann zu befüllen, wenn …"): the statement
+// without that phrase, its effects guarded by the Land. The phrase is
+// in/für, articles and Land words, then Länder joined by commas, UND or
+// ODER; "außer" before them names the Länder it does not hold for.
+func (p *ruleParser) landGuarded() error {
+	span := func(i int) (int, []string, bool) {
+		var codes []string
+		except := false
+		j := i + 1
+		for ; j < len(p.toks); j++ {
+			t := p.toks[j]
+			switch {
+			case t.kind == tokWord && landCodes[t.text] != "":
+				codes = append(codes, landCodes[t.text])
+			case t.kind == tokWord && landNames[t.lower] != "":
+				codes = append(codes, landNames[t.lower])
+			case t.is("außer", "ausser"):
+				except = true
+			case t.is("das", "die", "den", "dem", "alle", "land", "länder", "freistaat", "freie", "hansestadt"):
+			case (t.is("und", "oder") || t.punct(",")) && len(codes) > 0 && j+1 < len(p.toks) &&
+				(landCodes[p.toks[j+1].text] != "" || landNames[p.toks[j+1].lower] != "" || p.toks[j+1].is("das", "den", "dem")):
+			default:
+				return j, codes, except
+			}
+		}
+		return j, codes, except
+	}
+	start, end := -1, -1
+	var codes []string
+	except := false
+	for i, t := range p.toks {
+		if !t.is("in", "für", "im") {
+			continue
+		}
+		j, cs, ex := span(i)
+		if len(cs) == 0 {
+			continue
+		}
+		if start >= 0 {
+			return p.fail("Länderregel mit mehreren Länderangaben nicht verstanden")
+		}
+		start, end, codes, except = i, j, cs, ex
+	}
+	if start < 0 {
+		return p.fail("Länderregel ohne Land")
+	}
+	rest := append(slices.Clone(p.toks[:start]), p.toks[end:]...)
+	p.toks, p.pos = rest, 0
+	if p.landMentioned() {
+		return p.fail("Länderregel nicht verstanden: „%s“", tokensText(rest))
+	}
+	n := len(p.effects)
+	if t := p.peek(0); t.is("muss", "darf", "kann", "ist", "sind", "wird") && p.refAheadAt(1) {
+		// "[In Bayern] muss F befüllt werden, wenn …": the verb first.
+		p.pos++
+		if err := p.verbPhrase(t.lower, nil, nil); err != nil {
+			return err
+		}
+		p.acceptPunct(",")
+		if p.accept("wenn") {
+			cond, err := p.condition()
+			if err != nil {
+				return err
+			}
+			for i := n; i < len(p.effects); i++ {
+				p.effects[i].When = and(cond, p.effects[i].When)
+			}
+		}
+		if !p.atEnd() {
+			return p.fail("Rest nicht verstanden: „%s“", p.rest())
+		}
+	} else if err := p.statement(); err != nil {
+		return err
+	}
+	cond := any(op("in", vr(VarBundesland), toAny(codes)))
+	if except {
+		cond = not(cond)
+	}
+	guardLand(p.effects[n:], cond)
+	return nil
+}
+
+// guardLand limits effects to the Länder where land holds. A rule for some
+// Länder says nothing about the others: a hide, require or check acts only
+// there, and a show, which hides its target wherever it does not hold,
+// holds everywhere else.
+func guardLand(effects []Effect, land any) {
+	for i := range effects {
+		if effects[i].Kind == Show {
+			if effects[i].When != nil { // nil: shown everywhere already
+				effects[i].When = or(not(land), effects[i].When)
+			}
+			continue
+		}
+		effects[i].When = and(land, effects[i].When)
+	}
 }
 
 func (p *ruleParser) landClause(toks []token) error {

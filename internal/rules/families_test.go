@@ -103,6 +103,17 @@ func TestFamilies(t *testing.T) {
 			`In Bayern muss F10002 befüllt werden, in Hessen darf F10002 nicht angezeigt werden.`,
 			[]check{{nil, "BY", "F10002:required"}, {nil, "HE", "F10002:hidden"}, {nil, "NW", ""}}},
 
+		{"a Land phrase within a statement with a condition",
+			`In Bayern muss F10002 befüllt werden, wenn F10003 = wahr. F10006 ist für die Länder Hessen und Sachsen nur dann zu befüllen, wenn F10001 = 001. ` +
+				`Im Land Berlin darf G10002 nicht angezeigt werden, sofern F10001 = 002.`,
+			[]check{{map[string]any{"F10003": true}, "BY", "F10002:required"}, {map[string]any{"F10003": false}, "BY", ""}, {map[string]any{"F10003": true}, "HE", "F10006:hidden"},
+				{map[string]any{"F10001": "001"}, "SN", ""}, {map[string]any{"F10001": "002"}, "SN", "F10006:hidden"}, {map[string]any{"F10001": "002"}, "BE", "G10002:hidden"},
+				{map[string]any{"F10001": "001"}, "BE", ""}}},
+
+		{"a show under a Land heading leaves the other Länder alone",
+			"Für das Land NW gilt: Wenn F10003 = wahr, dann ist G10002 anzuzeigen.",
+			[]check{{map[string]any{"F10003": true}, "NW", ""}, {map[string]any{"F10003": false}, "NW", "G10002:hidden"}, {map[string]any{"F10003": false}, "BY", ""}}},
+
 		// Code lists written with labels.
 		{"codes with names joined by ODER",
 			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
@@ -341,7 +352,7 @@ func TestFamiliesNotGuessed(t *testing.T) {
 		{"In allen anderen Fällen without a condition before",
 			`F10002 ist zu befüllen. In allen anderen Fällen ist F10002 auszublenden.`, "ohne vorherige Bedingung"},
 		{"a Land sentence with a condition is not read word by word",
-			`In Bayern muss F10002 befüllt werden, wenn F10003 = wahr.`, "Länderregel mit Bedingung"},
+			`In Bayern muss F10002 befüllt werden, wenn F10003 gelb leuchtet.`, "Länderregel mit Bedingung"},
 		{"a Land sentence with two statements is not merged",
 			`In Bayern muss F10002 befüllt werden und F10006 darf nicht angezeigt werden.`, "mehreren Aussagen"},
 		{"restricting codes of a field without codes",

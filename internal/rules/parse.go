@@ -788,7 +788,7 @@ func targetStop(p *ruleParser, k int) bool {
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
 		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
-		"größer", "kleiner") ||
+		"größer", "kleiner", "nur") ||
 		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
 		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
 }
