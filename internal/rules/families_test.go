@@ -198,6 +198,11 @@ func TestFamilies(t *testing.T) {
 			`Wenn F10003 = wahr, dann muss mindestens eines der Datenfelder F10002 oder F10006 befüllt werden.`,
 			[]check{{map[string]any{"F10003": true}, "", "!F10002"}, {map[string]any{"F10003": true, "F10002": "x"}, "", ""}, {map[string]any{"F10003": false}, "", ""}}},
 
+		{"muss A oder B befüllt werden: one of them, not both",
+			`Wenn F10001 = 001, dann muss F10002 oder F10006 befüllt werden. Wenn F10001 = 002, dann müssen F10002 und F10006 befüllt werden.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "!F10002"}, {map[string]any{"F10001": "001", "F10006": "x"}, "", ""},
+				{map[string]any{"F10001": "002", "F10006": "x"}, "", "F10002:required F10006:required"}}},
+
 		// Restricted codes.
 		{"wobei nur die Codes … zulässig sind",
 			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, wobei nur die Codes 121000 GbR ODER 340000 GmbH i.G. zulässig sind.`,

@@ -20,6 +20,9 @@ type ruleParser struct {
 
 	effects     []Effect
 	lastSubject *subject
+	// orTargets is the last list of targets joined by ODER ("A oder B"):
+	// required, it means one of them.
+	orTargets []*node
 	conds       []any // the conditions of the conditional statements so far
 	lastTargets []*node
 	// literals holds, per variable, the values the rule compares it with
@@ -133,6 +136,7 @@ func (p *ruleParser) refAhead() bool {
 // Feldgruppe G1", or a pronoun (es, sie, die Gruppe) for the last targets.
 func (p *ruleParser) targets() ([]*node, error) {
 	var out []*node
+	or := false
 	for {
 		p.skipFillers()
 		t := p.peek(0)
@@ -154,18 +158,20 @@ func (p *ruleParser) targets() ([]*node, error) {
 			if len(out) == 0 {
 				return nil, p.fail("erwartet ein Element, gefunden „%s“", p.rest())
 			}
-			p.lastTargets = out
+			p.setTargets(out, or)
 			return out, nil
 		}
 		// Continue with ", G2", "und G2", "oder G2" or "G2".
 		save := p.pos
 		p.acceptPunct(",")
+		j := p.peek(0)
 		p.accept("und", "oder", "sowie")
 		if p.refAhead() {
+			or = or || j.is("oder")
 			continue
 		}
 		p.pos = save
-		p.lastTargets = out
+		p.setTargets(out, or)
 		return out, nil
 	}
 }
@@ -175,7 +181,27 @@ func isVerb(t token) bool {
 	return t.is("aktiviere", "deaktiviere", "zeige", "blende", "mache", "muss", "darf", "kann", "wird", "erscheint")
 }
 
+func (p *ruleParser) setTargets(out []*node, or bool) {
+	p.lastTargets = out
+	p.orTargets = nil
+	if or {
+		p.orTargets = out
+	}
+}
+
+// add adds an effect on each target. A requirement of targets joined by
+// ODER ("muss A oder B befüllt werden") is one requirement: at least one
+// of them filled.
 func (p *ruleParser) add(kind Kind, targets []*node, when any) {
+	if kind == Require && len(targets) > 1 && slices.Equal(targets, p.orTargets) {
+		var xs []any
+		for _, n := range targets {
+			xs = append(xs, filled(vr(n.path)))
+		}
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: targets[0].path, When: when, Check: or(xs...),
+			Message: fmt.Sprintf("Bitte füllen Sie mindestens eines der Felder %s aus.", labelList(targets))})
+		return
+	}
 	for _, n := range targets {
 		p.effects = append(p.effects, Effect{Kind: kind, Target: n.path, When: when})
 	}
