@@ -22,7 +22,7 @@ type ruleParser struct {
 	lastSubject *subject
 	// orTargets is the last list of targets joined by ODER ("A oder B"):
 	// required, it means one of them.
-	orTargets []*node
+	orTargets   []*node
 	conds       []any // the conditions of the conditional statements so far
 	lastTargets []*node
 	// literals holds, per variable, the values the rule compares it with
