@@ -321,8 +321,12 @@ func (p *ruleParser) conditional() error {
 		p.conds = append(p.conds, cond)
 		p.acceptPunct(",")
 		p.accept("dann")
+		n := len(p.effects)
 		clause, err := p.effectPhrases(cond)
 		if err != nil {
+			return err
+		}
+		if err := p.exception(n); err != nil {
 			return err
 		}
 		save := p.pos
@@ -355,6 +359,31 @@ func (p *ruleParser) conditional() error {
 	p.acceptPunct(",")
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
+// exception reads ", es sei denn cond" / ", außer wenn cond" after
+// effects: the effects from start on hold only where cond does not.
+func (p *ruleParser) exception(start int) error {
+	save := p.pos
+	p.acceptPunct(",")
+	switch {
+	case p.peek(0).is("es") && p.peek(1).is("sei") && p.peek(2).is("denn"):
+		p.pos += 3
+		p.accept("wenn", "dass")
+	case p.peek(0).is("außer", "ausser", "ausgenommen") && p.peek(1).is("wenn"):
+		p.pos += 2
+	default:
+		p.pos = save
+		return nil
+	}
+	c, err := p.condition()
+	if err != nil {
+		return err
+	}
+	for i := start; i < len(p.effects); i++ {
+		p.effects[i].When = and(p.effects[i].When, not(c))
 	}
 	return nil
 }
@@ -444,6 +473,9 @@ func (p *ruleParser) selfStatement() error {
 			p.effects[i].When = and(cond, p.effects[i].When)
 		}
 	}
+	if err := p.exception(start); err != nil {
+		return err
+	}
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}
@@ -492,6 +524,9 @@ func (p *ruleParser) declarative() error {
 		for i := start; i < len(p.effects); i++ {
 			p.effects[i].When = and(cond, p.effects[i].When)
 		}
+	}
+	if err := p.exception(start); err != nil {
+		return err
 	}
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
@@ -778,8 +813,8 @@ var landNames = map[string]string{
 // Datenfeld … muss befüllt werden."); the tokens left are that rest.
 func (p *ruleParser) landHeader() error {
 	k := 0
-	if p.peek(0).is("nur", "gilt") {
-		k++ // "Nur für NW:", "Gilt für NW, SL und SN:"
+	for k < 2 && p.peek(k).is("nur", "gilt") {
+		k++ // "Nur für NW:", "Gilt für NW, SL und SN:", "Gilt nur für NW:"
 	}
 	if !p.peek(k).is("für", "in", "im") {
 		return nil

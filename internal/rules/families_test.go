@@ -190,6 +190,14 @@ func TestFamilies(t *testing.T) {
 			`Wenn F10001 nicht mit "Ja" beantwortet wurde, dann ist G10002 nicht anzuzeigen. F10002 darf nur befüllt werden, wenn F10003 = wahr. Wenn F10003 = falsch, dann muss F10006 leer bleiben.`,
 			[]check{{map[string]any{"F10001": "002", "F10003": false}, "", "F10002:hidden F10006:hidden G10002:hidden"}, {map[string]any{"F10001": "001", "F10003": true}, "", ""}}},
 
+		{"es sei denn, außer wenn: the effect holds where the exception does not",
+			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, es sei denn F10001 = 002. F10006 muss befüllt werden, außer wenn F10001 = 999.`,
+			[]check{{map[string]any{"F10003": true, "F10001": "001"}, "", "F10002:required F10006:required"}, {map[string]any{"F10003": true, "F10001": "002"}, "", "F10006:required"},
+				{map[string]any{"F10003": true, "F10001": "999"}, "", "F10002:required"}}},
+		{"anzuzeigen, aber nicht verpflichtend; Gilt nur für",
+			`Gilt nur für Hessen: Wenn F10003 = wahr, dann ist F10002 anzuzeigen, aber nicht verpflichtend.`,
+			[]check{{map[string]any{"F10003": true}, "HE", ""}, {map[string]any{"F10003": false}, "HE", "F10002:hidden"}, {map[string]any{"F10003": false}, "BY", ""}}},
+
 		// At least one of several.
 		{"Mindestens eines der Datenfelder",
 			`Mindestens eines der Datenfelder F10002, F10006 oder F10009 muss befüllt sein.`,

@@ -339,6 +339,11 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 				return nil, err
 			}
 		}
+		// ", aber nicht verpflichtend", ", jedoch keine Pflichtangabe":
+		// says that the shown element stays optional.
+		if k := p.notRequiredAhead(); k > 0 && len(p.effects) > start && p.effects[len(p.effects)-1].Kind == Show {
+			p.pos += k
+		}
 		// Another phrase? "UND deaktiviere …", ", zeige …"
 		save := p.pos
 		p.acceptPunct(",")
@@ -356,6 +361,26 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		p.pos = save
 		return p.effects[start:], nil
 	}
+}
+
+// notRequiredAhead returns the length of ", aber nicht verpflichtend" /
+// ", jedoch keine Pflichtangabe" / ", aber optional" ahead, or 0.
+func (p *ruleParser) notRequiredAhead() int {
+	k := 0
+	if p.peek(k).punct(",") {
+		k++
+	}
+	if !p.peek(k).is("aber", "jedoch", "allerdings") {
+		return 0
+	}
+	k++
+	switch {
+	case p.peek(k).is("nicht", "kein", "keine") && p.peek(k+1).is("pflichtangabe"):
+		return k + 2
+	case p.peek(k).is("optional"):
+		return k + 1
+	}
+	return 0
 }
 
 // verbPhrase reads what follows a finite verb of an effect (muss, darf,
