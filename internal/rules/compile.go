@@ -245,10 +245,13 @@ func (p *ruleParser) statement() error {
 	switch {
 	case p.has("vorzubefüllen", "vorbefüllen"):
 		return p.prefill()
-	case p.has("entweder"):
+	case p.has("entweder") && p.conditionFree():
 		return p.eitherOr()
-	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && !first.is("wenn"):
+	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && p.conditionFree():
 		return p.atLeastOne()
+	case first.is("entweder", "mindestens") && p.trailingCondition() > 0:
+		// "Mindestens eines der Felder A oder B muss befüllt sein, wenn …"
+		return p.guardedByTrailingCondition()
 	case p.has("jeder") && p.has("eintrag"):
 		return p.distinct()
 	case p.timesOnly():
@@ -279,6 +282,18 @@ func (p *ruleParser) statement() error {
 		return p.conditional()
 	case first.is("bei", "für", "in") && p.peek(1).is("allen", "alle") && p.peek(2).is("anderen"):
 		return p.otherwise()
+	case first.is("sonst") && len(p.conds) > 0:
+		// "Wenn …, dann … . Ansonsten ist X auszublenden.": the sentence
+		// before does not hold.
+		p.pos++
+		p.acceptPunct(",")
+		if _, err := p.effectPhrases(not(p.conds[len(p.conds)-1])); err != nil {
+			return err
+		}
+		if !p.atEnd() {
+			return p.fail("Rest nicht verstanden: „%s“", p.rest())
+		}
+		return nil
 	case p.self != nil && (first.is("pflichtangabe", "nur", "anzeigen", "ausblenden", "ist", "wird", "muss", "darf", "kann", "erscheint")):
 		return p.selfStatement()
 	case first.is("wenn", "bei"):
@@ -357,6 +372,65 @@ func (p *ruleParser) conditional() error {
 		break
 	}
 	p.acceptPunct(",")
+	if !p.atEnd() {
+		return p.fail("Rest nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
+// conditionFree reports a statement without condition: these statements
+// read every element they name as one of the alternatives, so a condition
+// would be taken for one.
+func (p *ruleParser) conditionFree() bool {
+	if p.peek(0).is("bei", "ist", "sind", "wird") {
+		return false
+	}
+	for _, t := range p.toks[p.pos:] {
+		if t.is("wenn", "dann", "sonst") || t.kind == tokOp && t.text != "-" {
+			return false
+		}
+	}
+	return true
+}
+
+// trailingCondition returns the position of "wenn" after a comma that
+// ends the statement with its condition, or 0.
+func (p *ruleParser) trailingCondition() int {
+	for k := p.pos + 1; k+1 < len(p.toks); k++ {
+		if p.toks[k].punct(",") && p.toks[k+1].is("wenn") {
+			return k
+		}
+	}
+	return 0
+}
+
+// guardedByTrailingCondition compiles the statement before ", wenn cond"
+// and guards its effects by cond.
+func (p *ruleParser) guardedByTrailingCondition() error {
+	k := p.trailingCondition()
+	all := p.toks
+	p.toks = all[:k]
+	if !p.conditionFree() {
+		return p.fail("Satz nicht verstanden: „%s“", tokensText(all))
+	}
+	n := len(p.effects)
+	var err error
+	if p.has("entweder") {
+		err = p.eitherOr()
+	} else {
+		err = p.atLeastOne()
+	}
+	if err != nil {
+		return err
+	}
+	p.toks, p.pos = all, k+2
+	cond, err := p.condition()
+	if err != nil {
+		return err
+	}
+	for i := n; i < len(p.effects); i++ {
+		p.effects[i].When = and(cond, p.effects[i].When)
+	}
 	if !p.atEnd() {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}

@@ -114,6 +114,10 @@ func TestFamilies(t *testing.T) {
 			"Für das Land NW gilt: Wenn F10003 = wahr, dann ist G10002 anzuzeigen.",
 			[]check{{map[string]any{"F10003": true}, "NW", ""}, {map[string]any{"F10003": false}, "NW", "G10002:hidden"}, {map[string]any{"F10003": false}, "BY", ""}}},
 
+		{"a Land after the value of a condition, Ansonsten as a sentence",
+			`Wenn F10001 = 001 in Bayern, dann ist F10002 zu befüllen. Wenn F10003 = wahr, dann ist F10006 zu befüllen. Ansonsten ist F10006 auszublenden.`,
+			[]check{{map[string]any{"F10001": "001", "F10003": true}, "BY", "F10002:required F10006:required"}, {map[string]any{"F10001": "001"}, "HE", "F10006:hidden"}}},
+
 		// Code lists written with labels.
 		{"codes with names joined by ODER",
 			`WENN F10010 Name F10010 = 002 - Änderung der Anschrift ODER 003 - Änderung des Namens und der Anschrift, DANN zeige als Pflicht G10002 an, SONST zeige G10002 nicht an.`,
@@ -210,6 +214,11 @@ func TestFamilies(t *testing.T) {
 			`Wenn F10001 = 001, dann muss F10002 oder F10006 befüllt werden. Wenn F10001 = 002, dann müssen F10002 und F10006 befüllt werden.`,
 			[]check{{map[string]any{"F10001": "001"}, "", "!F10002"}, {map[string]any{"F10001": "001", "F10006": "x"}, "", ""},
 				{map[string]any{"F10001": "002", "F10006": "x"}, "", "F10002:required F10006:required"}}},
+
+		{"mindestens eines / entweder with a condition: the condition's element is no alternative",
+			`Bei F10001 = 001 muss mindestens eines der Felder F10002 oder F10006 befüllt sein. Entweder F10002 oder F10006 muss befüllt sein, wenn F10003 = wahr.`,
+			[]check{{map[string]any{"F10001": "001"}, "", "!F10002"}, {map[string]any{"F10001": "002"}, "", ""}, {map[string]any{"F10003": true}, "", "!F10002"},
+				{map[string]any{"F10003": true, "F10002": "x", "F10006": "y"}, "", "!F10002"}, {map[string]any{"F10003": true, "F10006": "y"}, "", ""}}},
 
 		// Restricted codes.
 		{"wobei nur die Codes … zulässig sind",

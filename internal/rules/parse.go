@@ -1775,7 +1775,7 @@ func (p *ruleParser) skipValueName(s *subject, vt token) {
 		switch {
 		case p.atEnd(), t.kind == tokOp, t.kind == tokRef, t.punct(","), t.punct(")"), t.punct(";"),
 			t.is("dann", "wenn", "sonst", "wobei", "dabei", "ist", "sind", "zulässig", "ausgewählt", "angegeben"), isVerb(t),
-			isComparison(t):
+			isComparison(t), t.is("in", "im", "für") && isLand(p.peek(1)):
 			return
 		case t.is("oder", "und"):
 			nx := p.peek(1)
