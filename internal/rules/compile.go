@@ -249,8 +249,10 @@ func (p *ruleParser) statement() error {
 		return p.eitherOr()
 	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && p.conditionFree():
 		return p.atLeastOne()
-	case first.is("entweder", "mindestens") && p.trailingCondition() > 0:
-		// "Mindestens eines der Felder A oder B muss befüllt sein, wenn …"
+	case (p.has("entweder", "mindestens") || p.has("liegen") && p.has("vor", "nach")) && !first.is("wenn", "bei", "ist", "sind", "wird") &&
+		p.trailingCondition() > 0:
+		// "Mindestens eines der Felder A oder B muss befüllt sein, wenn …",
+		// "Das Datum A muss nach dem Datum B liegen, wenn …"
 		return p.guardedByTrailingCondition()
 	case p.has("jeder") && p.has("eintrag"):
 		return p.distinct()
@@ -414,13 +416,7 @@ func (p *ruleParser) guardedByTrailingCondition() error {
 		return p.fail("Satz nicht verstanden: „%s“", tokensText(all))
 	}
 	n := len(p.effects)
-	var err error
-	if p.has("entweder") {
-		err = p.eitherOr()
-	} else {
-		err = p.atLeastOne()
-	}
-	if err != nil {
+	if err := p.statement(); err != nil {
 		return err
 	}
 	p.toks, p.pos = all, k+2

@@ -220,6 +220,12 @@ func TestFamilies(t *testing.T) {
 			[]check{{map[string]any{"F10001": "001"}, "", "!F10002"}, {map[string]any{"F10001": "002"}, "", ""}, {map[string]any{"F10003": true}, "", "!F10002"},
 				{map[string]any{"F10003": true, "F10002": "x", "F10006": "y"}, "", "!F10002"}, {map[string]any{"F10003": true, "F10006": "y"}, "", ""}}},
 
+		{"a date order with a trailing condition",
+			`Das Datum F10005 muss nach dem Datum F10004 liegen, wenn F10003 = wahr.`,
+			[]check{{map[string]any{"F10003": true, "F10004": "2024-01-02", "F10005": "2024-01-01"}, "", "!F10004"},
+				{map[string]any{"F10003": false, "F10004": "2024-01-02", "F10005": "2024-01-01"}, "", ""},
+				{map[string]any{"F10003": true, "F10004": "2024-01-01", "F10005": "2024-01-02"}, "", ""}}},
+
 		// Restricted codes.
 		{"wobei nur die Codes … zulässig sind",
 			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, wobei nur die Codes 121000 GbR ODER 340000 GmbH i.G. zulässig sind.`,
