@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/antrag/antrag/internal/form"
@@ -201,6 +202,9 @@ func logicAt(ix *index, scope *node, x any, depth int) (any, error) {
 			if name == "var" {
 				return varAt(ix, scope, a)
 			}
+			if err := checkArity(name, a); err != nil {
+				return nil, err
+			}
 			y, err := logicAt(ix, scope, a, depth+1)
 			if err != nil {
 				return nil, err
@@ -212,6 +216,39 @@ func logicAt(ix *index, scope *node, x any, depth int) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("„%s“ ist kein JSON-Logic-Ausdruck", short(x))
+}
+
+// arity gives the number of arguments of the operations that take a
+// fixed number (min, max): JSON Logic (jsonlogic.com/operations.html) and
+// ops.go. The evaluators differ on other counts ({"==": [1]}), so such an
+// expression is refused.
+var arity = map[string][2]int{
+	"==": {2, 2}, "===": {2, 2}, "!=": {2, 2}, "!==": {2, 2}, ">": {2, 2}, ">=": {2, 2}, "<": {2, 3}, "<=": {2, 3},
+	"in": {2, 2}, "/": {2, 2}, "%": {2, 2}, "!": {1, 1}, "!!": {1, 1},
+	"filled": {1, 1}, "distinct": {1, 1}, "date": {3, 3}, "valid_date": {3, 3}, "days_between": {2, 2}, "years_between": {2, 2},
+}
+
+// checkArity checks the number of arguments of operation name; a single
+// argument may be written without the array.
+func checkArity(name string, args any) error {
+	a, ok := arity[name]
+	if !ok {
+		return nil
+	}
+	n := 1
+	if list, isList := args.([]any); isList {
+		n = len(list)
+	} else if args == nil {
+		n = 0
+	}
+	if n < a[0] || n > a[1] {
+		want := strconv.Itoa(a[0])
+		if a[1] != a[0] {
+			want += " oder " + strconv.Itoa(a[1])
+		}
+		return fmt.Errorf("„%s“ verlangt %s Argumente, nicht %d", clip(name), want, n)
+	}
+	return nil
 }
 
 func varAt(ix *index, scope *node, a any) (any, error) {

@@ -645,6 +645,8 @@ func TestCorrectionInvalid(t *testing.T) {
 		{"number for a bool field", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{"==": []any{v("F10003"), 1.0}}}}}, "kein Wahrheitswert"},
 		{"text for a number field", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{">": []any{v("F10004"), "5"}}}}}, "keine Zahl"},
 		{"in with a wrong code", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{"in": []any{v("F10001"), []any{"001", "x"}}}}}}, "kein Code"},
+		{"comparison with one argument", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{"==": []any{v("F10001")}}}}}, "verlangt 2 Argumente, nicht 1"},
+		{"comparison with null", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{"==": nil}}}}, "verlangt 2 Argumente, nicht 0"},
 		{"validate without check", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Validate, Target: "F10002"}}}, "ohne „check“"},
 		{"set with a wrong value", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Set, Target: "F10003", Value: "ja"}}}, "kein Wahrheitswert"},
 		{"two operators in one object", Correction{Rule: "R1", Version: "1.0.0", Effects: []Effect{{Kind: Require, Target: "F10002", When: map[string]any{"filled": []any{v("F10002")}, "!": []any{true}}}}}, "genau einem Operator"},
