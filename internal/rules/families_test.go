@@ -172,6 +172,12 @@ func TestFamilies(t *testing.T) {
 			`Wenn in F10012 kein EU-Staat gewählt wurde, dann ist G10002 auszufüllen. Wenn F10012 kein Staat ist, der nicht zur EU gehört, dann muss F10002 befüllt werden.`,
 			[]check{{map[string]any{"F10012": "TR"}, "", "G10002:required"}, {map[string]any{"F10012": "FR"}, "", "F10002:required"}, {nil, "", ""}}},
 
+		{"weder … noch: values and sets",
+			`Wenn F10010 weder 121000 noch 340000 ist, dann darf F10002 nicht befüllt werden. ` +
+				`Wenn in F10012 ein Staat gewählt wird, der weder zur EU noch zum EWR gehört, dann ist G10002 auszufüllen.`,
+			[]check{{map[string]any{"F10010": "S", "F10012": "TR"}, "", "F10002:hidden G10002:required"}, {map[string]any{"F10010": "340000", "F10012": "NO"}, "", ""},
+				{map[string]any{"F10010": "121000", "F10012": "FR"}, "", ""}}},
+
 		// Effects phrased as requirements or appearance.
 		{"ist das Datenfeld zu befüllen / auszublenden",
 			`WENN das Datenfeld F10001 = 001 "Ja", DANN ist das Datenfeld F10002 "Name F10002" zu befüllen. WENN das Datenfeld F10001 <> 001 "Ja", DANN ist das Datenfeld F10002 auszublenden.`,

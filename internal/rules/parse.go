@@ -1291,6 +1291,15 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		return p.compare(s, "=")
 	case t.is("ein", "eine", "einen", "kein", "keine", "keinen") && s.kind == "elem" && strings.Contains(p.peek(1).lower, "staat"):
 		return p.setMembership(s.nodes[0])
+	case t.is("weder") && s.kind == "elem" && p.isValue(s, p.peek(1)):
+		// "F weder 121000 noch 340000 ist": none of the values.
+		p.pos++
+		x, err := p.valueList(s, "<>", p.next())
+		if err != nil {
+			return nil, err
+		}
+		p.aux()
+		return x, nil
 	case t.is("leer"):
 		p.pos++
 		p.aux()
@@ -1463,8 +1472,8 @@ func (p *ruleParser) setMembership(n *node) (any, error) {
 	if len(sets) == 0 {
 		p.acceptPunct(",")
 		p.accept("der", "die", "das", "welcher", "welche")
-		if p.accept("nicht") {
-			neg = !neg
+		if p.accept("nicht", "weder") {
+			neg = !neg // "der nicht zur EU gehört", "der weder zur EU noch zum EWR gehört"
 		}
 		sets = p.setList()
 		if len(sets) == 0 {
@@ -1512,7 +1521,7 @@ func (p *ruleParser) setList() []string {
 		p.pos += k
 		save = p.pos
 		p.acceptPunct(",")
-		p.accept("oder", "und")
+		p.accept("oder", "und", "noch")
 		p.accept(articles...)
 		if s, k := namedSets.match(p.toks[min(p.pos, len(p.toks)):]); s == "" || k == 0 {
 			p.pos = save
@@ -1520,7 +1529,7 @@ func (p *ruleParser) setList() []string {
 		}
 		p.pos = save
 		p.acceptPunct(",")
-		p.accept("oder", "und")
+		p.accept("oder", "und", "noch")
 	}
 }
 
@@ -1668,7 +1677,7 @@ func (p *ruleParser) valueList(s *subject, o string, vt token) (any, error) {
 			j = token{kind: tokWord, text: ",", lower: "oder"}
 			p.pos--
 		}
-		if j.is("oder", "und") && p.isValue(s, p.peek(1)) && !(p.peek(2).kind == tokOp && p.peek(2).text != "-") {
+		if (j.is("oder", "und") || j.is("noch") && o == "<>") && p.isValue(s, p.peek(1)) && !(p.peek(2).kind == tokOp && p.peek(2).text != "-") {
 			p.pos++
 			v := p.next()
 			vals = append(vals, v)
