@@ -208,6 +208,10 @@ func TestFamilies(t *testing.T) {
 			`Gilt nur für Hessen: Wenn F10003 = wahr, dann ist F10002 anzuzeigen, aber nicht verpflichtend.`,
 			[]check{{map[string]any{"F10003": true}, "HE", ""}, {map[string]any{"F10003": false}, "HE", "F10002:hidden"}, {map[string]any{"F10003": false}, "BY", ""}}},
 
+		{"ist im Feld … eine Erläuterung anzugeben",
+			`Falls F10001 = 999 "Sonstiges" gewählt wird, ist im Feld F10002 eine kurze Erläuterung anzugeben. Wenn F10003 = wahr, ist in F10006 eine Begründung zu befüllen.`,
+			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10003": true}, "", "F10006:required"}, {map[string]any{"F10001": "001"}, "", ""}}},
+
 		// At least one of several.
 		{"Mindestens eines der Datenfelder",
 			`Mindestens eines der Datenfelder F10002, F10006 oder F10009 muss befüllt sein.`,

@@ -363,6 +363,24 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 	}
 }
 
+// describedEntryAhead returns the length of "eine <Beschreibung>
+// anzugeben" / "… zu befüllen" ahead: up to four words that are no
+// element, verb, negation or Pflicht, then the gerund; or 0.
+func (p *ruleParser) describedEntryAhead() int {
+	for k := 1; k <= 5; k++ {
+		t := p.peek(k)
+		switch {
+		case t.is("auszufüllen"):
+			return k + 1
+		case t.is("zu") && p.peek(k+1).is("befüllen"):
+			return k + 2
+		case t.kind != tokWord || isVerb(t) || isComparison(t) || t.is("pflichtangabe", "und", "oder", "ist", "sind", "wenn", "dann", "sonst"):
+			return 0
+		}
+	}
+	return 0
+}
+
 // notRequiredAhead returns the length of ", aber nicht verpflichtend" /
 // ", jedoch keine Pflichtangabe" / ", aber optional" ahead, or 0.
 func (p *ruleParser) notRequiredAhead() int {
@@ -502,6 +520,11 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		if !p.accept("pflichtangabe") {
 			return p.fail("„%s … kein …“ nicht verstanden: „%s“", verb, p.rest())
 		}
+	case gerund && !neg && p.peek(0).is("ein", "eine", "einen") && p.describedEntryAhead() > 0:
+		// "ist in X eine Erläuterung anzugeben / zu befüllen": an entry is
+		// demanded; the words name what it says.
+		p.pos += p.describedEntryAhead()
+		p.add(Require, ts, when)
 	case gerund && (p.accept("ein", "eine") || p.peek(0).is("pflichtangabe")):
 		if !p.accept("pflichtangabe") || neg {
 			return p.fail("„%s … ein …“ nicht verstanden: „%s“", verb, p.rest())
