@@ -706,6 +706,19 @@ func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bo
 			}
 			return op("<", d, 0), "„%s“ muss in der Vergangenheit liegen.", nil
 		}
+	case p.peek(0).is("zwischen") && p.peek(1).kind == tokNumber && p.peek(2).is("und") && p.peek(3).kind == tokNumber &&
+		p.peek(4).is("liegen") && verb == "muss" && !neg:
+		// "muss zwischen 1 und 10 liegen": both bounds included.
+		lo, hi := p.peek(1).text, p.peek(3).text
+		l, _ := strconv.ParseFloat(lo, 64)
+		h, _ := strconv.ParseFloat(hi, 64)
+		p.pos += 5
+		check = func(n *node) (any, string, error) {
+			if n.el.Kind != form.KindField || !n.el.Datentyp.Numeric() {
+				return nil, "", p.fail("%s ist kein Zahlenfeld", n.el.ID)
+			}
+			return op("<=", l, vr(n.path), h), "„%s“ muss zwischen " + lo + " und " + hi + " liegen.", nil
+		}
 	case p.peek(0).is("größer", "kleiner") || p.peek(0).is("mehr", "weniger") && p.peek(1).is("als") ||
 		p.peek(0).is("höchstens", "mindestens") && p.peek(1).kind == tokNumber:
 		// "muss größer als 0 sein", "darf nicht mehr als 10 betragen",
@@ -846,7 +859,7 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("gleich", "ungleich") || (t.is("größer", "kleiner") && (p.peek(k+1).is("als", "gleich") || p.peek(k+1).is("oder") && p.peek(k+2).is("gleich"))) {
 		return true
 	}
-	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde",
+	return t.is("ist", "sind", "leer", "nicht", "befüllt", "ausgefüllt", "bejaht", "verneint", "ausgewählt", "mit", "wird", "wurde", "zwischen",
 		"dann", "und", "oder", "als", "mindestens", "muss", "darf")
 }
 
@@ -1314,6 +1327,19 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		return p.compare(s, "=")
 	case t.is("ein", "eine", "einen", "kein", "keine", "keinen") && s.kind == "elem" && strings.Contains(p.peek(1).lower, "staat"):
 		return p.setMembership(s.nodes[0])
+	case t.is("zwischen") && p.peek(1).kind == tokNumber && p.peek(2).is("und") && p.peek(3).kind == tokNumber:
+		// "F zwischen 1 und 5 liegt": both bounds included.
+		lo, _ := strconv.ParseFloat(p.peek(1).text, 64)
+		hi, _ := strconv.ParseFloat(p.peek(3).text, 64)
+		p.pos += 4
+		p.accept("liegt", "liegen")
+		p.aux()
+		return p.each(s, func(n *node) (any, error) {
+			if n.el.Kind != form.KindField || !n.el.Datentyp.Numeric() || n.repeats() {
+				return nil, p.fail("„zwischen“ für %s, das kein Zahlenfeld ist", n.el.ID)
+			}
+			return and(filled(vr(n.path)), op("<=", lo, vr(n.path), hi)), nil
+		})
 	case t.is("weder") && s.kind == "elem" && p.isValue(s, p.peek(1)):
 		// "F weder 121000 noch 340000 ist": none of the values.
 		p.pos++
