@@ -576,7 +576,7 @@ func (p *ruleParser) declarative() error {
 		if required {
 			p.add(Require, ts, nil)
 		}
-	case verb.is("ausblenden"):
+	case verb.is("ausblenden"), verb.is("entfällt") && !required:
 		p.add(Hide, ts, nil)
 	case verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") && !required:
 		if err := p.verbPhrase(verb.lower, ts, nil); err != nil {

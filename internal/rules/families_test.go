@@ -212,6 +212,10 @@ func TestFamilies(t *testing.T) {
 			`Falls F10001 = 999 "Sonstiges" gewählt wird, ist im Feld F10002 eine kurze Erläuterung anzugeben. Wenn F10003 = wahr, ist in F10006 eine Begründung zu befüllen.`,
 			[]check{{map[string]any{"F10001": "999"}, "", "F10002:required"}, {map[string]any{"F10003": true}, "", "F10006:required"}, {map[string]any{"F10001": "001"}, "", ""}}},
 
+		{"entfällt",
+			`Wenn F10003 = wahr, dann entfällt F10002. F10006 entfällt, wenn F10001 = 002.`,
+			[]check{{map[string]any{"F10003": true, "F10001": "002"}, "", "F10002:hidden F10006:hidden"}, {map[string]any{"F10003": false, "F10001": "001"}, "", ""}}},
+
 		// At least one of several.
 		{"Mindestens eines der Datenfelder",
 			`Mindestens eines der Datenfelder F10002, F10006 oder F10009 muss befüllt sein.`,
@@ -397,6 +401,8 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`In Bayern muss F10002 befüllt werden, wenn F10003 gelb leuchtet.`, "Länderregel mit Bedingung"},
 		{"a Land sentence with two statements is not merged",
 			`In Bayern muss F10002 befüllt werden und F10006 darf nicht angezeigt werden.`, "mehreren Aussagen"},
+		{"nicht zwingend is not a requirement",
+			`Wenn F10003 = wahr, dann ist F10002 nicht zwingend auszufüllen.`, "Keine Wirkung"},
 		{"restricting codes of a field without codes",
 			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
 	}

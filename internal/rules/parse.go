@@ -286,6 +286,13 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 		case t.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 			p.pos++
 			err = p.verbPhrase(t.lower, nil, when)
+		case t.is("entfällt"):
+			// "dann entfällt X": X is not asked.
+			p.pos++
+			var ts []*node
+			if ts, err = p.targets(); err == nil {
+				p.add(Hide, ts, when)
+			}
 		case t.is("als") && p.peek(1).is("pflichtangabe") && len(p.lastTargets) > 0:
 			// "… und als Pflicht markieren / kennzeichnen"
 			p.pos += 2
@@ -442,6 +449,16 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 	neg := p.accept("nicht")
 	if neg && p.peek(0).is("mehr") && !p.peek(1).is("als") {
 		p.pos++ // "ist nicht mehr anzuzeigen"
+	}
+	if p.accept("zwingend", "unbedingt") && neg {
+		// "ist X nicht zwingend auszufüllen", "muss X nicht unbedingt
+		// befüllt werden": optional, nothing to do.
+		p.accept("zu")
+		if !p.accept("befüllen", "auszufüllen", "befüllt", "angegeben") {
+			return p.fail("„%s … nicht zwingend …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		p.accept("werden", "sein")
+		return nil
 	}
 	if verb == "muss" && !neg && p.peek(0).is("nur") {
 		// "muss nur (dann) befüllt werden, wenn …": required then, optional
@@ -875,7 +892,7 @@ func targetStop(p *ruleParser, k int) bool {
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
 		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
-		"größer", "kleiner", "nur") ||
+		"größer", "kleiner", "nur", "entfällt") ||
 		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
 		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
 }
