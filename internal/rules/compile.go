@@ -487,8 +487,10 @@ func (p *ruleParser) otherwise() error {
 				return err
 			}
 		} else {
-			if p.lastSubject == nil || p.lastSubject.kind != "elem" {
-				return p.fail("„alle anderen Ausprägungen“ ohne Element")
+			// Without the element named, the values named before must all
+			// be of one element.
+			if p.lastSubject == nil || p.lastSubject.kind != "elem" || len(p.literals) != 1 {
+				return p.fail("„alle anderen Ausprägungen“ ohne eindeutiges Element")
 			}
 			n = p.lastSubject.nodes[0]
 		}

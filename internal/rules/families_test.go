@@ -395,6 +395,8 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`Wenn F10010 keine GbR ist, dann muss F10002 befüllt werden.`, "nicht verstanden"},
 		{"alle anderen Ausprägungen of an element without a value named",
 			`Wenn F10001 = 001, dann ist F10002 Pflicht. Bei allen anderen Ausprägungen von F10010 ist F10002 auszublenden.`, "ohne genannte Ausprägung"},
+		{"alle anderen Ausprägungen after values of two elements",
+			`Wenn F10001 = 001 und F10010 = S, dann ist F10002 Pflicht. Bei allen anderen Ausprägungen ist F10002 auszublenden.`, "ohne eindeutiges Element"},
 		{"In allen anderen Fällen without a condition before",
 			`F10002 ist zu befüllen. In allen anderen Fällen ist F10002 auszublenden.`, "ohne vorherige Bedingung"},
 		{"a Land sentence with a condition is not read word by word",
