@@ -363,6 +363,13 @@ func (p *ruleParser) selfStatement() error {
 			return err
 		}
 	}
+	return p.trailingCondition(start)
+}
+
+// trailingCondition reads an optional ", wenn condition" that ends a
+// statement and makes it the condition of the effects added since start;
+// nothing may follow.
+func (p *ruleParser) trailingCondition(start int) error {
 	p.acceptPunct(",")
 	if p.accept("wenn") {
 		cond, err := p.condition()
@@ -412,20 +419,7 @@ func (p *ruleParser) declarative() error {
 	default:
 		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
 	}
-	p.acceptPunct(",")
-	if p.accept("wenn") {
-		cond, err := p.condition()
-		if err != nil {
-			return err
-		}
-		for i := start; i < len(p.effects); i++ {
-			p.effects[i].When = and(cond, p.effects[i].When)
-		}
-	}
-	if !p.atEnd() {
-		return p.fail("Rest nicht verstanden: „%s“", p.rest())
-	}
-	return nil
+	return p.trailingCondition(start)
 }
 
 func labelList(ns []*node) string {
