@@ -55,7 +55,11 @@ func ParseCorrections(b []byte) ([]Correction, error) {
 		}
 	}
 	if err != nil {
-		return nil, errors.New(jsonError(b, err))
+		msg := jsonError(b, err)
+		if strings.HasPrefix(msg, "unbekanntes Feld") {
+			msg += " (erlaubt: rule, version, effects, translated, note)"
+		}
+		return nil, errors.New(msg)
 	}
 	if len(list) == 0 {
 		return nil, errors.New("die Liste enthält keine Korrektur")
@@ -97,7 +101,7 @@ func jsonError(b []byte, err error) string {
 		return "das JSON endet mitten im Wert"
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Sprintf("unbekanntes Feld %s (erlaubt: rule, version, effects, translated, note)", f)
+		return fmt.Sprintf("unbekanntes Feld %s", f)
 	}
 	return err.Error()
 }
