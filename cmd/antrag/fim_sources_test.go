@@ -123,7 +123,7 @@ func TestFimRulesSourcesOrigin(t *testing.T) {
 func TestFimSourcesErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"fim", "rules", "--translated-rules", "/does/not/exist", sample371},
-		{"fim", "inspect", "--corrections", writeCorrections(t, `{"rule": "R1"}`), sample371},
+		{"fim", "inspect", "--corrections", writeCorrections(t, `{"rule": 1}`), sample371},
 		{"fim", "example", "--corrections", writeCorrections(t, `[{"rule": "R1", "effekte": []}]`), sample371},
 		{"fim", "schema", "--translated-rules", writeCorrections(t, `[]`), sample371},
 	} {

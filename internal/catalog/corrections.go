@@ -1,12 +1,8 @@
 package catalog
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 
@@ -122,87 +118,12 @@ func Apply(ctx context.Context, st Store, cat *fim.Catalog, tenantID string, svc
 	return from, to, nil
 }
 
-// DecodeCorrections reads one correction (a JSON object) or a list of them
-// (rules.Correction: rule, version, effects, translated, note). Unknown
-// fields, a value of the wrong type and text after the JSON are errors
-// wrapping apperr.Invalid, in German, naming the field and the position.
+// DecodeCorrections reads one correction (a JSON object) or a list of them,
+// as rules.ParseCorrections does; its errors wrap apperr.Invalid.
 func DecodeCorrections(b []byte) ([]rules.Correction, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return nil, fmt.Errorf("%w: die Datei ist leer (erwartet: eine Korrektur als JSON-Objekt oder eine Liste davon)", apperr.Invalid)
-	}
-	var list []rules.Correction
-	var err error
-	if b[0] == '[' {
-		err = decodeStrict(b, &list)
-	} else {
-		var one rules.Correction
-		if err = decodeStrict(b, &one); err == nil {
-			list = []rules.Correction{one}
-		}
-	}
+	list, err := rules.ParseCorrections(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", apperr.Invalid, jsonError(b, err))
-	}
-	if len(list) == 0 {
-		return nil, fmt.Errorf("%w: die Liste enthält keine Korrektur", apperr.Invalid)
+		return nil, fmt.Errorf("%w: %v", apperr.Invalid, err)
 	}
 	return list, nil
-}
-
-func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("nach dem JSON-Wert folgt weiterer Text")
-	}
-	return nil
-}
-
-// jsonError says in German what is wrong with the JSON text b.
-func jsonError(b []byte, err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return fmt.Sprintf("kein gültiges JSON (Zeile %d): %s", lineAt(b, syn.Offset), syn.Error())
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "(oberste Ebene)"
-		}
-		return fmt.Sprintf("Feld %q (Zeile %d): %s erwartet, %s angegeben", field, lineAt(b, typ.Offset), germanType(typ.Type.Kind().String()), germanType(typ.Value))
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "das JSON endet mitten im Wert"
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fmt.Sprintf("unbekanntes Feld %s (erlaubt: rule, version, effects, translated, note)", f)
-	}
-	return err.Error()
-}
-
-// germanType names a Go kind or a JSON type (json.UnmarshalTypeError's
-// Value) in German.
-func germanType(kind string) string {
-	switch {
-	case kind == "string":
-		return "Text"
-	case kind == "slice" || kind == "array":
-		return "Liste"
-	case kind == "struct" || kind == "map" || kind == "object":
-		return "Objekt"
-	case kind == "bool":
-		return "Wahrheitswert"
-	case kind == "number" || strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float"):
-		return "Zahl"
-	}
-	return kind
-}
-
-func lineAt(b []byte, offset int64) int {
-	offset = min(max(offset, 0), int64(len(b)))
-	return 1 + bytes.Count(b[:offset], []byte("\n"))
 }

@@ -250,7 +250,7 @@ func (p *ruleParser) statement() error {
 	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && p.conditionFree():
 		return p.atLeastOne()
 	case (p.has("entweder", "mindestens") || p.has("liegen") && p.has("vor", "nach")) && !first.is("wenn", "bei", "ist", "sind", "wird") &&
-		p.trailingCondition() > 0:
+		p.trailingWenn() > 0:
 		// "Mindestens eines der Felder A oder B muss befüllt sein, wenn …",
 		// "Das Datum A muss nach dem Datum B liegen, wenn …"
 		return p.guardedByTrailingCondition()
@@ -395,9 +395,9 @@ func (p *ruleParser) conditionFree() bool {
 	return true
 }
 
-// trailingCondition returns the position of "wenn" after a comma that
+// trailingWenn returns the position of "wenn" after a comma that
 // ends the statement with its condition, or 0.
-func (p *ruleParser) trailingCondition() int {
+func (p *ruleParser) trailingWenn() int {
 	for k := p.pos + 1; k+1 < len(p.toks); k++ {
 		if p.toks[k].punct(",") && p.toks[k+1].is("wenn") {
 			return k
@@ -409,7 +409,7 @@ func (p *ruleParser) trailingCondition() int {
 // guardedByTrailingCondition compiles the statement before ", wenn cond"
 // and guards its effects by cond.
 func (p *ruleParser) guardedByTrailingCondition() error {
-	k := p.trailingCondition()
+	k := p.trailingWenn()
 	all := p.toks
 	p.toks = all[:k]
 	if !p.conditionFree() {
@@ -535,6 +535,13 @@ func (p *ruleParser) selfStatement() error {
 			return err
 		}
 	}
+	return p.trailingCondition(start)
+}
+
+// trailingCondition reads an optional ", wenn condition" that ends a
+// statement and makes it the condition of the effects added since start;
+// nothing may follow.
+func (p *ruleParser) trailingCondition(start int) error {
 	p.acceptPunct(",")
 	if p.accept("wenn") {
 		cond, err := p.condition()
@@ -587,23 +594,7 @@ func (p *ruleParser) declarative() error {
 	default:
 		return p.fail("Satz nicht verstanden: „%s %s“", verb.text, p.rest())
 	}
-	p.acceptPunct(",")
-	if p.accept("wenn") {
-		cond, err := p.condition()
-		if err != nil {
-			return err
-		}
-		for i := start; i < len(p.effects); i++ {
-			p.effects[i].When = and(cond, p.effects[i].When)
-		}
-	}
-	if err := p.exception(start); err != nil {
-		return err
-	}
-	if !p.atEnd() {
-		return p.fail("Rest nicht verstanden: „%s“", p.rest())
-	}
-	return nil
+	return p.trailingCondition(start)
 }
 
 func labelList(ns []*node) string {

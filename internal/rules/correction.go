@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 )
 
-// LoadCorrections reads a JSON list of Correction from a file, for
+// LoadCorrections reads a JSON Correction or a list of them from a file, for
 // example:
 //
 //	[{"rule": "R00000002565", "version": "1.0.0", "note": "…",
@@ -27,22 +28,106 @@ func LoadCorrections(path string) ([]Correction, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Korrekturen: %s ist nicht lesbar: %v", path, err)
 	}
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var out []Correction
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("Korrekturen: %s ist keine JSON-Liste von Korrekturen: %v", path, jsonErr(err))
+	list, err := ParseCorrections(b)
+	if err != nil {
+		return nil, fmt.Errorf("Korrekturen: %s: %v", path, err)
 	}
-	if len(bytes.TrimSpace(b[dec.InputOffset():])) > 0 {
-		return nil, fmt.Errorf("Korrekturen: %s: nach der Liste folgt weiterer Inhalt", path)
+	return list, nil
+}
+
+// ParseCorrections reads one correction (a JSON object) or a list of them.
+// Unknown members (a misspelt member would otherwise drop part of the
+// correction), a value of the wrong type, text after the JSON, an empty
+// list and a correction without its Regel id are errors, in German, naming
+// the member and the line.
+func ParseCorrections(b []byte) ([]Correction, error) {
+	b = bytes.TrimSpace(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")))
+	if len(b) == 0 {
+		return nil, errors.New("die Datei ist leer (erwartet: eine Korrektur als JSON-Objekt oder eine Liste davon)")
 	}
-	for i, c := range out {
-		if strings.TrimSpace(c.Rule) == "" {
-			return nil, fmt.Errorf("Korrekturen: %s, Eintrag %d: die Regel-ID („rule“) fehlt", path, i+1)
+	var list []Correction
+	var err error
+	if b[0] == '[' {
+		err = decodeStrict(b, &list)
+	} else {
+		var one Correction
+		if err = decodeStrict(b, &one); err == nil {
+			list = []Correction{one}
 		}
 	}
-	return out, nil
+	if err != nil {
+		msg := jsonError(b, err)
+		if strings.HasPrefix(msg, "unbekanntes Feld") {
+			msg += " (erlaubt: rule, version, effects, translated, note)"
+		}
+		return nil, errors.New(msg)
+	}
+	if len(list) == 0 {
+		return nil, errors.New("die Liste enthält keine Korrektur")
+	}
+	for i, c := range list {
+		if strings.TrimSpace(c.Rule) == "" {
+			return nil, fmt.Errorf("Eintrag %d: die Regel-ID („rule“) fehlt", i+1)
+		}
+	}
+	return list, nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("nach dem JSON-Wert folgt weiterer Text")
+	}
+	return nil
+}
+
+// jsonError says in German what is wrong with the JSON text b.
+func jsonError(b []byte, err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("kein gültiges JSON (Zeile %d): %s", lineAt(b, syn.Offset), syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(oberste Ebene)"
+		}
+		return fmt.Sprintf("Feld %q (Zeile %d): %s erwartet, %s angegeben", field, lineAt(b, typ.Offset), germanType(typ.Type.Kind().String()), germanType(typ.Value))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "das JSON endet mitten im Wert"
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return fmt.Sprintf("unbekanntes Feld %s", f)
+	}
+	return err.Error()
+}
+
+// germanType names a Go kind or a JSON type (json.UnmarshalTypeError's
+// Value) in German.
+func germanType(kind string) string {
+	switch {
+	case kind == "string":
+		return "Text"
+	case kind == "slice" || kind == "array":
+		return "Liste"
+	case kind == "struct" || kind == "map" || kind == "object":
+		return "Objekt"
+	case kind == "bool":
+		return "Wahrheitswert"
+	case kind == "number" || strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint") || strings.HasPrefix(kind, "float"):
+		return "Zahl"
+	}
+	return kind
+}
+
+func lineAt(b []byte, offset int64) int {
+	offset = min(max(offset, 0), int64(len(b)))
+	return 1 + bytes.Count(b[:offset], []byte("\n"))
 }
 
 // correctRule builds the rule of regel r at place scope from its

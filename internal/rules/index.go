@@ -19,14 +19,6 @@ type node struct {
 
 func (n *node) repeats() bool { return n.el != nil && n.anzahl.Repeats() }
 
-// segments returns the ids on the path from the root.
-func (n *node) segments() []string {
-	if n.path == "" {
-		return nil
-	}
-	return strings.Split(n.path, "/")
-}
-
 // index gives rules access to the schema tree by path and by id.
 type index struct {
 	root   *node
@@ -61,9 +53,6 @@ func newIndex(s *form.Schema) *index {
 	add(ix.root, s.Struktur)
 	return ix
 }
-
-// scopeOf returns the node of the element that carries rules at path.
-func (ix *index) scopeOf(path string) *node { return ix.byPath[path] }
 
 // resolve finds the element a reference in a rule means, seen from the
 // element that carries the rule: the nearest occurrence, searching the

@@ -37,27 +37,18 @@ func mustLexicon(text string) *lexiconData {
 // only.
 func parseLexicon(text string) (*lexiconData, error) {
 	lx := &lexiconData{lemma: map[string]string{}, abbrev: map[string]bool{}, lemmata: map[string]bool{}}
-	section := ""
-	for n, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			section = line[1 : len(line)-1]
-			continue
-		}
+	err := eachLine(text, "lexicon", func(section, line string) error {
 		switch section {
 		case "lemmata":
 			lemma, forms, ok := strings.Cut(line, ":")
 			lemma = strings.TrimSpace(lemma)
 			if !ok || lemma == "" {
-				return nil, fmt.Errorf("lexicon line %d: expected \"lemma: forms\"", n+1)
+				return fmt.Errorf("expected \"lemma: forms\"")
 			}
 			lx.lemmata[lemma] = true
 			for _, f := range strings.Fields(forms) {
 				if prev, dup := lx.lemma[f]; dup && prev != lemma {
-					return nil, fmt.Errorf("lexicon line %d: %q is already a form of %q", n+1, f, prev)
+					return fmt.Errorf("%q is already a form of %q", f, prev)
 				}
 				lx.lemma[f] = lemma
 			}
@@ -70,8 +61,12 @@ func parseLexicon(text string) (*lexiconData, error) {
 				}
 			}
 		default:
-			return nil, fmt.Errorf("lexicon line %d: outside a known section", n+1)
+			return fmt.Errorf("outside a known section")
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for f := range lx.lemma {
 		if lx.lemmata[f] {
@@ -95,4 +90,25 @@ func (lx *lexiconData) lemmaOf(w string) string {
 		return l
 	}
 	return w
+}
+
+// eachLine calls fn for every line of a data file in the format of
+// lexicon.txt and sets.txt: "#" comments and blank lines skipped, "[name]"
+// starting a section. An error names the file and line.
+func eachLine(text, file string, fn func(section, line string) error) error {
+	section := ""
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
+			section = line[1 : len(line)-1]
+			continue
+		}
+		if err := fn(section, line); err != nil {
+			return fmt.Errorf("%s line %d: %w", file, n+1, err)
+		}
+	}
+	return nil
 }

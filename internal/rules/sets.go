@@ -41,28 +41,19 @@ func mustStateSets(text string) *stateSets {
 // words joined by "_").
 func parseStateSets(text string) (*stateSets, error) {
 	s := &stateSets{states: map[string]state{}, members: map[string][]string{}, names: map[string][]string{}}
-	section := ""
-	for n, line := range strings.Split(text, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]") {
-			section = line[1 : len(line)-1]
-			continue
-		}
+	err := eachLine(text, "sets", func(section, line string) error {
 		switch section {
 		case "staaten":
 			f := strings.Fields(line)
 			if len(f) < 4 {
-				return nil, fmt.Errorf("sets line %d: expected alpha-2, alpha-3, destatis key and name", n+1)
+				return fmt.Errorf("expected alpha-2, alpha-3, destatis key and name")
 			}
 			s.states[f[0]] = state{alpha2: f[0], alpha3: f[1], destatis: f[2], name: strings.Join(f[3:], " ")}
 		case "mengen", "namen":
 			name, rest, ok := strings.Cut(line, ":")
 			name = strings.TrimSpace(name)
 			if !ok || name == "" {
-				return nil, fmt.Errorf("sets line %d: expected \"set: …\"", n+1)
+				return fmt.Errorf("expected \"set: …\"")
 			}
 			for _, f := range strings.Fields(rest) {
 				if section == "namen" {
@@ -75,12 +66,16 @@ func parseStateSets(text string) (*stateSets, error) {
 				case s.states[f].alpha2 != "":
 					s.members[name] = append(s.members[name], f)
 				default:
-					return nil, fmt.Errorf("sets line %d: unknown member %q", n+1, f)
+					return fmt.Errorf("unknown member %q", f)
 				}
 			}
 		default:
-			return nil, fmt.Errorf("sets line %d: outside a known section", n+1)
+			return fmt.Errorf("outside a known section")
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for name := range s.names {
 		if s.members[name] == nil {

@@ -67,7 +67,7 @@ func ParseTranslated(b []byte) ([]Translated, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var raw []json.RawMessage
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("keine Liste übersetzter Regeln: %v", jsonErr(err))
+		return nil, fmt.Errorf("keine Liste übersetzter Regeln: %v", jsonError(b, err))
 	}
 	if raw == nil {
 		return nil, errors.New("keine Liste übersetzter Regeln: null")
@@ -79,7 +79,7 @@ func ParseTranslated(b []byte) ([]Translated, error) {
 	for i, r := range raw {
 		var t Translated
 		if err := json.Unmarshal(r, &t); err != nil {
-			return nil, fmt.Errorf("Eintrag %d ist kein Objekt mit den Zeichenketten „effect“ und „target“: %v", i+1, jsonErr(err))
+			return nil, fmt.Errorf("Eintrag %d ist kein Objekt mit den Zeichenketten „effect“ und „target“: %v", i+1, jsonError(r, err))
 		}
 		if strings.TrimSpace(t.Effect) == "" {
 			return nil, fmt.Errorf("Eintrag %d: „effect“ fehlt", i+1)
@@ -93,18 +93,6 @@ func ParseTranslated(b []byte) ([]Translated, error) {
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-func jsonErr(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("ungültiges JSON an Byte %d (%v)", se.Offset, err)
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Sprintf("unerwarteter JSON-Typ %s an Byte %d", te.Value, te.Offset)
-	}
-	return err.Error()
 }
 
 // idRE matches a FIM element or schema id (S…, G…, F… and digits).
@@ -172,7 +160,7 @@ func (l *translationLoader) file(path string) error {
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		var m map[string]json.RawMessage
 		if err := json.Unmarshal(trimmed, &m); err != nil {
-			return fmt.Errorf("übersetzte Regeln: %s: %v", path, jsonErr(err))
+			return fmt.Errorf("übersetzte Regeln: %s: %v", path, jsonError(trimmed, err))
 		}
 		keys := make([]string, 0, len(m))
 		for k := range m {
@@ -246,7 +234,7 @@ func convertTranslated(ix *index, scope *node, t Translated) (Effect, []string, 
 		dec.UseNumber()
 		var x any
 		if err := dec.Decode(&x); err != nil {
-			return Effect{}, nil, fmt.Errorf("die Bedingung ist kein JSON: %v", jsonErr(err))
+			return Effect{}, nil, fmt.Errorf("die Bedingung ist kein JSON: %v", jsonError(raw, err))
 		}
 		if cond, err = c.cond(x, 0); err != nil {
 			return Effect{}, nil, err
