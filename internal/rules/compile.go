@@ -74,6 +74,9 @@ func compileRule(ix *index, scope *node, r form.Regel) *Rule {
 	case err == errInformational:
 		out.Status, out.Reason = Informational, "Die Regel hat weder Text noch Skript und beschreibt damit kein Verhalten."
 		return out
+	case err == errRestates:
+		out.Status, out.Reason = Informational, "Die Regel sagt nur, was ohne Regel gilt (das Element ist freiwillig oder wird angezeigt); sie ändert nichts."
+		return out
 	case err != nil:
 		out.Status, out.Reason = Unsupported, err.Error()
 		return out
@@ -106,7 +109,12 @@ func compileRule(ix *index, scope *node, r form.Regel) *Rule {
 	return out
 }
 
-var errInformational = fmt.Errorf("informational")
+var (
+	errInformational = fmt.Errorf("informational")
+	// errRestates: every statement was understood, and each only restates
+	// the default (an element optional, or shown).
+	errRestates = fmt.Errorf("restates the default")
+)
 
 // inlineRefRE finds a reference quoted together with its name:
 // "F00001028 Krankenversicherungsträger".
@@ -157,6 +165,9 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 		return nil, err
 	}
 	if len(p.effects) == 0 {
+		if p.restated && p.skipped == "" {
+			return nil, errRestates
+		}
 		if p.skipped != "" {
 			return nil, fmt.Errorf("Satz nicht verstanden: „%s“ (nennt weder Element noch Wirkung)", p.skipped)
 		}
@@ -1156,6 +1167,7 @@ func (p *ruleParser) landClause(toks []token) error {
 		p.add(Require, targets, cond)
 	case verb == "muss" && !neg && object == "angezeigt":
 		// Shown there: the default, nothing to do.
+		p.restated = true
 	case verb == "darf" && neg && (object == "angezeigt" || object == "befüllt"):
 		p.add(Hide, targets, cond)
 	default:

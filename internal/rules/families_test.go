@@ -383,14 +383,6 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`Für alle anderen Länder gilt: Das Datenfeld F10002 darf nicht angezeigt werden.`, "ohne zuvor genannte Länder"},
 		{"a code that is not in the list, among others",
 			`Wenn F10010 = 121000 GbR ODER 555 Unbekannt, dann muss F10002 befüllt werden.`, "kein Wert von F10010"},
-		{"kein Pflichtfeld is not a requirement",
-			`Wenn F10003 = wahr, dann ist F10002 kein Pflichtfeld.`, "Keine Wirkung"},
-		{"keine Pflichtangabe is not a requirement",
-			`Wenn F10001 = 002, dann wird F10002 keine Pflichtangabe.`, "Keine Wirkung"},
-		{"nicht erforderlich is not a requirement",
-			`Wenn F10001 = 002, dann ist G10002 nicht erforderlich.`, "Keine Wirkung"},
-		{"nie befüllt is not a requirement",
-			`Wenn F10001 = 002, dann muss F10002 nie befüllt werden.`, "Keine Wirkung"},
 		{"keine before a value the grammar does not read",
 			`Wenn F10010 keine GbR ist, dann muss F10002 befüllt werden.`, "nicht verstanden"},
 		{"alle anderen Ausprägungen of an element without a value named",
@@ -403,8 +395,6 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`In Bayern muss F10002 befüllt werden, wenn F10003 gelb leuchtet.`, "Länderregel mit Bedingung"},
 		{"a Land sentence with two statements is not merged",
 			`In Bayern muss F10002 befüllt werden und F10006 darf nicht angezeigt werden.`, "mehreren Aussagen"},
-		{"nicht zwingend is not a requirement",
-			`Wenn F10003 = wahr, dann ist F10002 nicht zwingend auszufüllen.`, "Keine Wirkung"},
 		{"restricting codes of a field without codes",
 			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
 	}
@@ -415,6 +405,38 @@ func TestFamiliesNotGuessed(t *testing.T) {
 				t.Errorf("got %s %q, want unsupported containing %q", r.Status, r.Reason, tt.reason)
 			}
 		})
+	}
+}
+
+// TestRestatesDefault: a rule that only says an element is optional is
+// informational where the element's Anzahl makes it optional anyway, and
+// not compiled where its Anzahl requires it (no effect lifts a
+// requirement). Neither makes the element required.
+func TestRestatesDefault(t *testing.T) {
+	for _, rule := range []string{
+		`Wenn F10003 = wahr, dann ist F10002 kein Pflichtfeld.`,
+		`Wenn F10001 = 002, dann wird F10002 keine Pflichtangabe.`,
+		`Wenn F10001 = 002, dann ist G10002 nicht erforderlich.`,
+		`Wenn F10001 = 002, dann muss F10002 nie befüllt werden.`,
+		`Wenn F10003 = wahr, dann ist F10002 nicht zwingend auszufüllen.`,
+		`Das Feld F10006 ist optional.`,
+	} {
+		r := syntheticWith(t, rule, familyFields).Rules[0]
+		if r.Status != Informational || !strings.Contains(r.Reason, "was ohne Regel gilt") || len(r.Effects) != 0 {
+			t.Errorf("%s: got %s %q %v, want informational", rule, r.Status, r.Reason, r.Effects)
+		}
+	}
+	r := syntheticWith(t, `Wenn F10003 = wahr, dann ist F10008 kein Pflichtfeld.`, familyFields).Rules[0]
+	if r.Status != Unsupported || !strings.Contains(r.Reason, "nach seiner Anzahl") {
+		t.Errorf("an element its Anzahl requires: got %s %q, want unsupported", r.Status, r.Reason)
+	}
+	// Beside an effect, the restatement changes nothing.
+	p := syntheticWith(t, `Wenn F10003 = wahr, dann ist F10002 optional, sonst ist F10002 auszublenden.`, familyFields)
+	if got := familyOutcome(t, p, map[string]any{"F10003": true}, ""); got != "" {
+		t.Errorf("condition holds: %q", got)
+	}
+	if got := familyOutcome(t, p, map[string]any{"F10003": false}, ""); got != "F10002:hidden" {
+		t.Errorf("condition does not hold: %q", got)
 	}
 }
 

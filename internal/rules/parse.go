@@ -39,6 +39,9 @@ type ruleParser struct {
 	// self is the element that carries the rule, nil for the schema's own
 	// rules.
 	self *node
+	// restated is set when a phrase only restates what holds without any
+	// rule: an element optional, or shown.
+	restated bool
 	// skipped is the first sentence read as an explanation.
 	skipped string
 	// current is the element whose reference was read last, for telling
@@ -458,7 +461,7 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 			return p.fail("„%s … nicht zwingend …“ nicht verstanden: „%s“", verb, p.rest())
 		}
 		p.accept("werden", "sein")
-		return nil
+		return p.restate(ts)
 	}
 	if verb == "muss" && !neg && p.peek(0).is("nur") {
 		// "muss nur (dann) befüllt werden, wenn …": required then, optional
@@ -528,6 +531,9 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		p.add(Hide, ts, when)
 	case gerund && !neg && p.accept("optional"):
 		// "ist X optional / freiwillig": nothing to do.
+		if err := p.restate(ts); err != nil {
+			return err
+		}
 	case (gerund || verb == "wird") && (neg || p.peek(0).is("kein", "keine")) && p.peek(0).is("kein", "keine", "pflichtangabe"):
 		// "ist X kein Pflichtfeld", "ist X nicht erforderlich", "wird X
 		// keine Pflichtangabe": optional, nothing to do.
@@ -536,6 +542,9 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 		}
 		if !p.accept("pflichtangabe") {
 			return p.fail("„%s … kein …“ nicht verstanden: „%s“", verb, p.rest())
+		}
+		if err := p.restate(ts); err != nil {
+			return err
 		}
 	case gerund && !neg && p.peek(0).is("ein", "eine", "einen") && p.describedEntryAhead() > 0:
 		// "ist in X eine Erläuterung anzugeben / zu befüllen": an entry is
@@ -565,6 +574,9 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 			p.add(Require, ts, when)
 		case verb == "muss" && neg:
 			// "muss nicht befüllt sein": optional, nothing to do.
+			if err := p.restate(ts); err != nil {
+				return err
+			}
 		case verb == "darf" && neg:
 			p.add(Hide, ts, when)
 		case verb == "kann" && !neg:
@@ -783,6 +795,20 @@ func (p *ruleParser) valueCheck(verb string, neg bool, ts []*node, when any) (bo
 	return true, nil
 }
 
+// restate notes a phrase that says an element is optional. That is what
+// holds without a rule when the element's Anzahl allows none; an element
+// its Anzahl requires would need an effect that lifts the requirement,
+// which rules do not have, so the rule is then not compiled.
+func (p *ruleParser) restate(ts []*node) error {
+	for _, n := range ts {
+		if n.el != nil && n.anzahl.Min >= 1 {
+			return p.fail("%s ist nach seiner Anzahl (%d:…) Pflicht; dass die Regel es freiwillig macht, setzt antrag nicht um", n.el.ID, n.anzahl.Min)
+		}
+	}
+	p.restated = true
+	return nil
+}
+
 // phraseTargets reads the elements an effect verb acts on: written out,
 // a pronoun (es, sie), or, with neither, the last targets.
 func (p *ruleParser) phraseTargets() ([]*node, error) {
@@ -891,7 +917,7 @@ func targetStop(p *ruleParser, k int) bool {
 	}
 	return t.is("und", "oder", "sowie", "an", "aus", "ein", "nicht", "befüllt", "ausgefüllt", "angegeben", "angezeigt",
 		"leer", "zur", "zum", "zu", "eine", "sein", "pflichtangabe", "werden", "ist", "sind", "wenn", "sonst", "dann", "bei", "für",
-		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen",
+		"auszublenden", "anzuzeigen", "ausgeblendet", "wobei", "anzeigen", "ausblenden", "aktiviert", "deaktiviert", "auszufüllen", "optional",
 		"größer", "kleiner", "nur", "entfällt") ||
 		(t.is("in") && p.peek(k+1).is("der") && p.peek(k+2).is("zukunft", "vergangenheit")) ||
 		(t.is("als") && p.peek(k+1).is("pflichtangabe"))
