@@ -145,8 +145,32 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 		}
 		return p.effects, nil
 	}
+	prev := 0 // where the effects of the previous statement begin
 	for _, st := range statements(lex(text)) {
 		p.toks, p.pos = st, 0
+		if land, ok, err := p.appliesTo(); ok || err != nil {
+			// "Dies gilt nur für Bayern.": the previous statement's Land.
+			if err != nil {
+				return nil, err
+			}
+			if prev == len(p.effects) {
+				return nil, p.fail("„gilt … für“ ohne vorherige Aussage")
+			}
+			guardLand(p.effects[prev:], land)
+			continue
+		}
+		// "… (gilt nicht für BY)": the same at the end of the statement.
+		var trailing any
+		if i := p.trailingAppliesTo(); i >= 0 {
+			toks := p.toks
+			p.toks, p.pos = toks[i+1:len(toks)-1], 0
+			land, _, err := p.appliesTo()
+			if err != nil {
+				return nil, err
+			}
+			trailing = land
+			p.toks, p.pos = toks[:i], 0
+		}
 		if err := p.landHeader(); err != nil {
 			return nil, err
 		}
@@ -160,6 +184,10 @@ func parseRule(ix *index, scope *node, text, skript string) ([]Effect, error) {
 		if p.section != nil {
 			guardLand(p.effects[start:], p.section)
 		}
+		if trailing != nil {
+			guardLand(p.effects[start:], trailing)
+		}
+		prev = start
 	}
 	if err := p.fillOthers(); err != nil {
 		return nil, err
@@ -787,6 +815,10 @@ func (p *ruleParser) dateOrder() error {
 	if err != nil {
 		return err
 	}
+	if len(ns) == 1 && p.has("heutigen", "heute", "aktuellen") {
+		// "Das Datum F muss vor dem heutigen Datum liegen."
+		return p.dateAgainstToday(ns[0])
+	}
 	if len(ns) != 2 {
 		return p.fail("Datumsvergleich mit %d Elementen", len(ns))
 	}
@@ -810,6 +842,32 @@ func (p *ruleParser) dateOrder() error {
 		When:    and(filled(vr(a.path)), filled(vr(b.path))),
 		Check:   op(cmp, op("days_between", vr(a.path), vr(b.path)), 0),
 		Message: fmt.Sprintf("„%s“ muss %s „%s“ liegen.", a.el.Label(), word, b.el.Label())})
+	return nil
+}
+
+// dateAgainstToday: "Das Datum F muss vor/nach dem heutigen Datum liegen"
+// and "darf nicht vor/nach dem heutigen Datum liegen".
+func (p *ruleParser) dateAgainstToday(f *node) error {
+	if f.el.Kind != form.KindField || f.el.Datentyp != form.DatentypDate {
+		return p.fail("%s ist kein Datumsfeld", f.el.ID)
+	}
+	// days_between(F, heute) > 0: F lies before today.
+	d := op("days_between", vr(f.path), vr(VarToday))
+	before := p.has("vor")
+	var check any
+	var msg string
+	switch neg := p.has("nicht"); {
+	case before && !neg:
+		check, msg = op(">", d, 0), "„%s“ muss vor dem heutigen Datum liegen."
+	case before && neg:
+		check, msg = op("<=", d, 0), "„%s“ darf nicht vor dem heutigen Datum liegen."
+	case !before && !neg:
+		check, msg = op("<", d, 0), "„%s“ muss nach dem heutigen Datum liegen."
+	default:
+		check, msg = op(">=", d, 0), "„%s“ darf nicht nach dem heutigen Datum liegen."
+	}
+	p.effects = append(p.effects, Effect{Kind: Validate, Target: f.path, When: filled(vr(f.path)), Check: check,
+		Message: fmt.Sprintf(msg, f.el.Label())})
 	return nil
 }
 
@@ -872,6 +930,78 @@ var landNames = map[string]string{
 	"hessen": "HE", "mecklenburg-vorpommern": "MV", "niedersachsen": "NI", "nordrhein-westfalen": "NW",
 	"rheinland-pfalz": "RP", "saarland": "SL", "sachsen": "SN", "sachsen-anhalt": "ST", "schleswig-holstein": "SH",
 	"thüringen": "TH",
+}
+
+// appliesTo reads a statement that says for which Länder what comes before
+// it holds: "[Dies|Das|Diese Regel] gilt nur / nicht / ausschließlich
+// (für|in) Bayern [und Hessen]". It returns the condition on the Land and
+// whether the statement was one.
+func (p *ruleParser) appliesTo() (any, bool, error) {
+	k := 0
+	for p.peek(k).is("dies", "das", "diese", "regel") {
+		k++
+	}
+	if !p.peek(k).is("gilt") {
+		return nil, false, nil
+	}
+	k++
+	neg := false
+	switch {
+	case p.peek(k).is("nicht"):
+		neg = true
+		k++
+	case p.peek(k).is("nur", "ausschließlich"):
+		k++
+	default:
+		return nil, false, nil
+	}
+	if !p.peek(k).is("für", "in", "im") {
+		return nil, false, nil
+	}
+	k++
+	var codes []string
+	for ; p.pos+k < len(p.toks); k++ {
+		t := p.peek(k)
+		switch {
+		case isLand(t):
+			if c := landCodes[t.text]; c != "" {
+				codes = append(codes, c)
+			} else {
+				codes = append(codes, landNames[t.lower])
+			}
+		case t.is("das", "die", "den", "dem", "land", "länder", "freistaat", "freie", "hansestadt", "und", "oder") || t.punct(","):
+		case t.punct(":"):
+			return nil, false, nil // "Gilt nur für Hessen: …", a heading
+		default:
+			return nil, true, p.fail("„gilt … für“ mit mehr als Ländern: „%s“", p.rest())
+		}
+	}
+	if len(codes) == 0 {
+		return nil, true, p.fail("„gilt … für“ ohne Land")
+	}
+	x := any(op("in", vr(VarBundesland), toAny(codes)))
+	if neg {
+		x = not(x)
+	}
+	return x, true, nil
+}
+
+// trailingAppliesTo finds "( gilt nicht / nur für … )" closing the
+// statement and returns the index of its "(", or -1.
+func (p *ruleParser) trailingAppliesTo() int {
+	n := len(p.toks)
+	if n < 5 || !p.toks[n-1].punct(")") {
+		return -1
+	}
+	for i := n - 2; i >= 0 && i >= n-12; i-- {
+		if p.toks[i].punct("(") {
+			if p.toks[i+1].is("gilt") {
+				return i
+			}
+			return -1
+		}
+	}
+	return -1
 }
 
 // landHeader reads the heading of a Land section at the start of a

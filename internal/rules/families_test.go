@@ -251,6 +251,16 @@ func TestFamilies(t *testing.T) {
 			[]check{{map[string]any{"F10003": true, "F10010": "S"}, "", "F10010:required !F10010"}, {map[string]any{"F10003": false, "F10010": "S"}, "", "F10010:required"},
 				{map[string]any{"F10003": false, "F10010": "002"}, "", "F10010:required !F10010"}}},
 
+		{"Dies gilt nur für …, (gilt nicht für …)",
+			`F10002 muss befüllt werden. Dies gilt nur für Bayern. Wenn F10003 = wahr, dann ist F10006 zu befüllen (gilt nicht für HE).`,
+			[]check{{map[string]any{"F10003": true}, "BY", "F10002:required F10006:required"}, {map[string]any{"F10003": true}, "HE", ""}, {nil, "NW", ""}}},
+		{"wobei … nicht zulässig",
+			`Wenn F10003 = wahr, dann muss F10010 befüllt werden, wobei die Codes S und 002 nicht zulässig sind.`,
+			[]check{{map[string]any{"F10003": true, "F10010": "S"}, "", "F10010:required !F10010"}, {map[string]any{"F10003": true, "F10010": "121000"}, "", "F10010:required"}}},
+		{"a date against today",
+			`Das Datum F10004 muss vor dem heutigen Datum liegen. Das Datum F10005 darf nicht vor dem heutigen Datum liegen.`,
+			[]check{{map[string]any{"F10004": "2026-01-14", "F10005": "2026-01-15"}, "", ""}, {map[string]any{"F10004": "2026-01-15", "F10005": "2026-01-14"}, "", "!F10004 !F10005"}}},
+
 		// Paths and negations.
 		{"elements addressed by path, nicht an",
 			`WENN G10001.F10001 = 002 "Nein", DANN zeige G10001.G10002 nicht an.`,

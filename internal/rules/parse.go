@@ -652,9 +652,7 @@ func (p *ruleParser) restriction(when any) error {
 		}
 	}
 	p.accept("sind", "ist")
-	if !p.accept("nur") {
-		return p.fail("„wobei …“ nicht verstanden: „%s“", p.rest())
-	}
+	only := p.accept("nur")
 	p.accept("die", "der", "den")
 	p.accept("wert")
 	s := &subject{kind: "elem", nodes: []*node{n}}
@@ -678,6 +676,17 @@ func (p *ruleParser) restriction(when any) error {
 	}
 	if len(codes) == 0 {
 		return p.fail("„wobei nur …“ ohne Werte: „%s“", p.rest())
+	}
+	if !only {
+		// "wobei die Codes A und B nicht zulässig sind"
+		if !p.accept("nicht") || !p.accept("zulässig") {
+			return p.fail("„wobei …“ nicht verstanden: „%s“", p.rest())
+		}
+		p.accept("sind", "ist", "sein")
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: n.path, When: and(when, filled(vr(n.path))),
+			Check:   not(op("in", vr(n.path), codes)),
+			Message: fmt.Sprintf("Bei „%s“ ist hier %s nicht zulässig.", n.el.Label(), strings.Join(names, " oder "))})
+		return nil
 	}
 	switch {
 	case p.accept("zulässig"):
