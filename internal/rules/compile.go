@@ -347,6 +347,10 @@ func (p *ruleParser) statement() error {
 			return p.land()
 		}
 		return err
+	case (first.kind == tokRef || first.is("land")) && p.peek(1).kind == tokOp && p.peek(1).text != "-" && p.has("dann") && !p.has("wenn"):
+		// Terse rules without "wenn": "F1 = 'Ja' -> F2 Pflicht",
+		// "F1 = 001 DANN F2 ausblenden".
+		return p.conditional()
 	case p.landMentioned():
 		return p.land()
 	case p.refAhead():

@@ -93,6 +93,18 @@ func lex(s string) []token {
 			// "5." in "D.h. es muss z.B. 30.02.2019" stays digits and punctuation.
 			out = append(out, token{kind: tokNumber, text: s[i:j], lower: s[i:j]})
 			i = j
+		case strings.HasPrefix(s[i:], "->") || r == '→' || r == '⇒':
+			// "F1 = 'Ja' -> F2 Pflicht": the arrow of terse rules is "dann".
+			n := size
+			if r == '-' {
+				n = 2
+			}
+			out = append(out, token{kind: tokWord, text: s[i : i+n], lower: "dann"})
+			i += n
+		case r == '≠' || r == '≤' || r == '≥':
+			op := map[rune]string{'≠': "<>", '≤': "<=", '≥': ">="}[r]
+			out = append(out, token{kind: tokOp, text: op, lower: op})
+			i += size
 		case strings.ContainsRune("=<>!-", r):
 			op := ""
 			for _, cand := range []string{"===", "==", "<>", "!=", "<=", ">=", "=", "<", ">", "-"} {

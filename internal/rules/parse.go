@@ -309,6 +309,9 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			if ts, err = p.targets(); err != nil {
 				break
 			}
+			if p.peek(0).kind == tokOp && p.peek(0).text == "=" && p.peek(1).is("pflichtangabe", "ausgeblendet", "ausblenden") {
+				p.pos++ // "DANN F = PFLICHT", "SONST F = AUSGEBLENDET"
+			}
 			required := p.accept("als") && p.accept("pflichtangabe")
 			if !required && p.accept("pflichtangabe") {
 				p.add(Require, ts, when) // "DANN F PFLICHT"
@@ -318,7 +321,7 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 			case nx.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint"):
 				p.pos++
 				err = p.verbPhrase(nx.lower, ts, when)
-			case p.accept("ausblenden"):
+			case p.accept("ausblenden", "ausgeblendet"):
 				p.add(Hide, ts, when)
 			case p.peek(0).is("auszublenden", "anzuzeigen", "auszufüllen") || (p.peek(0).is("zu") && p.peek(1).is("befüllen")):
 				// "ist X auszufüllen und Y auszublenden": the verb of the
