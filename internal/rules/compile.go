@@ -323,10 +323,10 @@ func (p *ruleParser) statement() error {
 		return p.conditional()
 	case first.is("bei", "für", "in") && p.peek(1).is("allen", "alle") && p.peek(2).is("anderen"):
 		return p.otherwise()
-	case first.is("sonst") && len(p.conds) > 0:
+	case (first.is("sonst") || first.is("im") && p.peek(1).is("anderen")) && len(p.conds) > 0:
 		// "Wenn …, dann … . Ansonsten ist X auszublenden.": the sentence
 		// before does not hold.
-		p.pos++
+		p.acceptOtherwise()
 		p.acceptPunct(",")
 		if _, err := p.effectPhrases(not(p.conds[len(p.conds)-1])); err != nil {
 			return err
@@ -396,17 +396,21 @@ func (p *ruleParser) conditional() error {
 			continue
 		case p.peek(0).is("bei"):
 			continue
-		case p.accept("sonst", "ansonsten", "andernfalls"):
+		case p.acceptOtherwise():
 			if p.accept("nicht") {
 				var shown []*node
+				required := true
 				for _, e := range clause {
 					if e.Kind == Show {
 						shown = append(shown, p.ix.byPath[e.Target])
 					}
+					required = required && e.Kind == Require
 				}
-				if len(shown) == 0 {
+				if len(shown) == 0 && !required {
 					return p.fail("„ansonsten nicht“ ohne vorheriges Anzeigen")
 				}
+				// "…, muss G angegeben werden, im Übrigen nicht": not
+				// required otherwise, which holds without a rule.
 				p.add(Hide, shown, not(cond))
 			} else if _, err := p.effectPhrases(not(cond)); err != nil {
 				return err
@@ -421,6 +425,20 @@ func (p *ruleParser) conditional() error {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}
 	return nil
+}
+
+// acceptOtherwise accepts "sonst" (ansonsten, andernfalls …), "im Übrigen"
+// or "im anderen Fall".
+func (p *ruleParser) acceptOtherwise() bool {
+	if p.accept("sonst") {
+		return true
+	}
+	if p.peek(0).is("im") && p.peek(1).is("anderen") {
+		p.pos += 2
+		p.accept("fall", "falle", "fällen")
+		return true
+	}
+	return false
 }
 
 // conditionFree reports a statement without condition: these statements
@@ -594,6 +612,21 @@ func (p *ruleParser) trailingCondition(start int) error {
 		for i := start; i < len(p.effects); i++ {
 			p.effects[i].When = and(cond, p.effects[i].When)
 		}
+		p.conds = append(p.conds, cond)
+		// "…, wenn cond, andernfalls [ist X] auszublenden"
+		save := p.pos
+		p.acceptPunct(",")
+		if p.acceptOtherwise() {
+			if p.peek(0).is("auszublenden", "anzuzeigen", "auszufüllen") && len(p.lastTargets) > 0 {
+				if err := p.verbPhrase("ist", p.lastTargets, not(cond)); err != nil {
+					return err
+				}
+			} else if _, err := p.effectPhrases(not(cond)); err != nil {
+				return err
+			}
+		} else {
+			p.pos = save
+		}
 	}
 	if err := p.exception(start); err != nil {
 		return err
@@ -630,6 +663,9 @@ func (p *ruleParser) declarative() error {
 		}
 	case verb.is("ausblenden"), verb.is("entfällt") && !required:
 		p.add(Hide, ts, nil)
+	case verb.is("pflichtangabe") && !required:
+		// "F2 Pflicht, wenn F1 = 'Sonstiges'"
+		p.add(Require, ts, nil)
 	case verb.is("muss", "darf", "kann", "wird", "ist", "sind", "erscheint") && !required:
 		if err := p.verbPhrase(verb.lower, ts, nil); err != nil {
 			return err
@@ -1123,12 +1159,39 @@ func (p *ruleParser) land() error {
 		cur = append(cur, t)
 	}
 	clauses = append(clauses, cur)
+	if len(clauses) == 1 && !p.has("wenn") {
+		// One statement with one verb: the Land phrase may take any
+		// place and the statement any form ("In den Ländern HB und HH ist
+		// G auszufüllen", "Im Freistaat Thüringen ist F auszublenden").
+		save, n := p.toks, len(p.effects)
+		err := p.landClause(clauses[0])
+		if err == nil || !p.landUnread || finiteVerbs(save) != 1 {
+			return err
+		}
+		p.toks, p.pos, p.effects = save, 0, p.effects[:n]
+		if p.landGuarded() == nil {
+			return nil
+		}
+		p.toks, p.pos, p.effects = save, 0, p.effects[:n]
+		return err
+	}
 	for _, cl := range clauses {
 		if err := p.landClause(cl); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// finiteVerbs counts the finite verbs of effects in toks.
+func finiteVerbs(toks []token) int {
+	n := 0
+	for _, t := range toks {
+		if t.is("muss", "darf", "kann", "wird", "ist", "sind") {
+			n++
+		}
+	}
+	return n
 }
 
 // landGuarded compiles a statement that names its Länder in one phrase
@@ -1175,6 +1238,9 @@ func (p *ruleParser) landGuarded() error {
 			return p.fail("Länderregel mit mehreren Länderangaben nicht verstanden")
 		}
 		start, end, codes, except = i, j, cs, ex
+		if i > 0 && p.toks[i-1].is("außer", "ausser") {
+			start, except = i-1, true // "Außer in Bayern ist F auszublenden"
+		}
 	}
 	if start < 0 {
 		return p.fail("Länderregel ohne Land")
@@ -1305,6 +1371,7 @@ func (p *ruleParser) landClause(toks []token) error {
 	case verb == "darf" && neg && (object == "angezeigt" || object == "befüllt"):
 		p.add(Hide, targets, cond)
 	default:
+		p.landUnread = true
 		return p.fail("Länderregel nicht verstanden: „%s“", tokensText(toks))
 	}
 	return nil

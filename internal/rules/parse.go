@@ -32,6 +32,7 @@ type ruleParser struct {
 	// Bundesland family: the set of Länder the previous sentence named.
 	landSet     []string
 	landNegated bool
+	landUnread  bool // the last Land clause had no reading (not a condition or a second statement)
 	// Land sections ("Für das Land NW gilt: …"): the guard of the current
 	// section, nil outside one, and the Länder named by headings so far.
 	section any
