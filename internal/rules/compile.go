@@ -1057,18 +1057,29 @@ func (p *ruleParser) trailingAppliesTo() int {
 // Datenfeld … muss befüllt werden."); the tokens left are that rest.
 func (p *ruleParser) landHeader() error {
 	k := 0
-	for k < 2 && p.peek(k).is("nur", "gilt") {
-		k++ // "Nur für NW:", "Gilt für NW, SL und SN:", "Gilt nur für NW:"
+	neg := false
+	for k < 3 && p.peek(k).is("nur", "gilt", "nicht") {
+		// "Nur für NW:", "Gilt für NW, SL und SN:", "Gilt nur für NW:",
+		// "Gilt nicht für BE:"
+		neg = neg || p.peek(k).is("nicht")
+		k++
 	}
-	if !p.peek(k).is("für", "in", "im") {
+	switch {
+	case p.peek(k).is("für", "in", "im"):
+		k++
+	case k == 0 && p.peek(0).is("land", "länder", "alle"):
+		// "Land Berlin:", "Alle anderen Länder:": the heading without "für"
+	default:
 		return nil
 	}
 	var codes []string
 	others := false
-	k++
 	for ; ; k++ {
 		t := p.peek(k)
 		switch {
+		case t.is("außer", "ausser") && len(codes) == 0 && !neg:
+			neg = true // "Für alle Länder außer ST gilt:"
+			continue
 		case t.is("gilt"):
 		case t.punct(":") && (len(codes) > 0 || others):
 			k-- // "Für NW:": the colon is taken below
@@ -1093,6 +1104,12 @@ func (p *ruleParser) landHeader() error {
 		all = all || p.peek(j).is("alle")
 	}
 	switch {
+	case neg && (others || len(codes) == 0):
+		return p.fail("Länderabschnitt nicht verstanden: „%s“", p.rest())
+	case neg:
+		// Not added to the Länder named: "alle anderen" after it would
+		// be those it names.
+		p.section = not(op("in", vr(VarBundesland), toAny(codes)))
 	case all && !others && len(codes) == 0:
 		p.section = nil // "Für alle Länder gilt:"
 	case others && len(codes) == 0:
