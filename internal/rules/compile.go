@@ -321,6 +321,10 @@ func (p *ruleParser) statement() error {
 		// Datenfeld F der Wert 001 ausgewählt, muss G befüllt werden."
 		p.pos++
 		return p.conditional()
+	case first.is("ist", "liegt") && p.effectAfterComma() && func() bool { p.pos++; defer func() { p.pos-- }(); return p.landConditionAhead() }():
+		// "Ist die zuständige Stelle in Bayern, muss F befüllt werden"
+		p.pos++
+		return p.conditional()
 	case first.is("bei", "für", "in") && p.peek(1).is("allen", "alle") && p.peek(2).is("anderen"):
 		return p.otherwise()
 	case (first.is("sonst") || first.is("im") && p.peek(1).is("anderen")) && len(p.conds) > 0:

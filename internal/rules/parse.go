@@ -330,6 +330,10 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 				err = p.verbPhrase("ist", ts, when)
 			default:
 				p.accept("anzeigen")
+				if p.peek(0).is("und") && p.peek(1).is("befüllen") {
+					p.pos += 2 // "DANN F einblenden und befüllen"
+					required = true
+				}
 				p.add(Show, ts, when)
 				if required {
 					p.add(Require, ts, when)
@@ -1266,10 +1270,14 @@ func (p *ruleParser) landCondition() (any, error) {
 	neg := false
 	for !p.atEnd() {
 		t := p.peek(0)
+		if t.is("wird", "wurde") && (p.peek(1).punct(",") || p.peek(1).is("dann")) {
+			p.pos++ // "der Antrag in Bayern gestellt wird, …"
+			continue
+		}
 		if t.punct(",") || t.is("dann") || isVerb(t) {
 			break
 		}
-		if t.is("und", "oder") && len(codes) > 0 && !isLand(p.peek(1)) {
+		if t.is("und", "oder") && len(codes) > 0 && !isLand(p.peek(1)) && !(p.peek(1).is("in", "im", "das", "dem") && isLand(p.peek(2))) {
 			break
 		}
 		switch {
