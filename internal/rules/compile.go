@@ -286,6 +286,8 @@ func (p *ruleParser) statement() error {
 		return p.prefill()
 	case p.has("entweder") && p.conditionFree():
 		return p.eitherOr()
+	case p.countAhead() && len(p.refsQuiet()) > 1 && p.conditionFree():
+		return p.count()
 	case p.has("mindestens") && (p.has("felder") || p.has("feld") || len(p.refsQuiet()) > 1) && p.conditionFree():
 		return p.atLeastOne()
 	case (p.has("entweder", "mindestens") || p.has("liegen") && p.has("vor", "nach")) && !first.is("wenn", "bei", "ist", "sind", "wird") &&
@@ -758,14 +760,69 @@ func (p *ruleParser) atLeastOne() error {
 	return nil
 }
 
+// countAhead reports a statement on how many of several elements are
+// filled: "genau eines der …", "höchstens eines der …", "nur eines der …",
+// "… nicht gleichzeitig …".
+func (p *ruleParser) countAhead() bool {
+	for k := p.pos; k+1 < len(p.toks); k++ {
+		if p.toks[k].is("genau", "höchstens", "nur") && p.toks[k+1].is("ein", "eine", "eines", "einer") ||
+			p.toks[k].is("nicht") && p.toks[k+1].is("gleichzeitig") {
+			return true
+		}
+	}
+	return false
+}
+
+// count: "Genau eines der Felder A oder B muss befüllt werden" (one of
+// them, not more), "Höchstens eines der Felder A und B darf befüllt sein",
+// "Es darf nur eines der Felder A oder B ausgefüllt werden", "A und B
+// dürfen nicht gleichzeitig befüllt sein" (not all of them).
+func (p *ruleParser) count() error {
+	ns, err := p.refs()
+	if err != nil {
+		return err
+	}
+	if !p.has("befüllt", "angegeben", "befüllen", "auszufüllen") {
+		return p.fail("Anzahl befüllter Felder nicht verstanden: „%s“", p.rest())
+	}
+	var counts, any []any
+	for _, n := range ns {
+		counts = append(counts, op("if", filled(vr(n.path)), 1, 0))
+		any = append(any, filled(vr(n.path)))
+	}
+	sum := op("+", counts...)
+	switch {
+	case p.has("genau"):
+		p.effects = append(p.effects,
+			Effect{Kind: Validate, Target: ns[0].path, Check: or(any...),
+				Message: fmt.Sprintf("Bitte machen Sie eine der Angaben %s.", labelList(ns))},
+			Effect{Kind: Validate, Target: ns[0].path, Check: op("<=", sum, 1),
+				Message: fmt.Sprintf("Bitte machen Sie nur eine der Angaben %s, nicht mehrere.", labelList(ns))})
+	case p.has("gleichzeitig") && p.has("darf"):
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, Check: op("<", sum, len(ns)),
+			Message: fmt.Sprintf("Die Angaben %s dürfen nicht alle gleichzeitig gemacht werden.", labelList(ns))})
+	case p.has("höchstens") || p.has("darf"):
+		p.effects = append(p.effects, Effect{Kind: Validate, Target: ns[0].path, Check: op("<=", sum, 1),
+			Message: fmt.Sprintf("Bitte machen Sie nur eine der Angaben %s, nicht mehrere.", labelList(ns))})
+	default:
+		return p.fail("Anzahl befüllter Felder nicht verstanden: „%s“", p.rest())
+	}
+	return nil
+}
+
 // atLeastOneIn: "… dann muss mindestens eines der Felder A, B oder C
 // befüllt sein/werden", a validation under a condition.
 func (p *ruleParser) atLeastOneIn(when any) error {
 	p.accept("mindestens")
-	p.accept("ein", "eines", "einer")
+	p.accept("ein", "eine", "eines", "einer")
 	p.accept("der")
 	p.accept("folgenden")
-	p.accept("felder", "feldgruppe")
+	p.accept("felder", "feldgruppe", "angaben")
+	// "ist mindestens eines der folgenden Felder auszufüllen: A, B"
+	listAfter := p.accept("auszufüllen") || p.peek(0).is("zu") && p.peek(1).is("befüllen") && p.accept("zu") && p.accept("befüllen")
+	if listAfter && !p.acceptPunct(":") {
+		return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
+	}
 	ns, err := p.refList()
 	if err != nil {
 		return err
@@ -773,10 +830,12 @@ func (p *ruleParser) atLeastOneIn(when any) error {
 	if len(ns) < 2 {
 		return p.fail("„mindestens eines der Felder“ mit weniger als zwei Feldern")
 	}
-	if !p.accept("befüllt", "angegeben") {
-		return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
+	if !listAfter {
+		if !p.accept("befüllt", "angegeben") {
+			return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
+		}
+		p.accept("sein", "werden")
 	}
-	p.accept("sein", "werden")
 	var xs []any
 	for _, n := range ns {
 		xs = append(xs, filled(vr(n.path)))

@@ -444,7 +444,7 @@ func (p *ruleParser) notRequiredAhead() int {
 //	ist X auszublenden / nicht zu befüllen / nicht anzuzeigen   hide
 //	erscheint X                                   show
 func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
-	if verb == "muss" && ts == nil && p.peek(0).is("mindestens") {
+	if (verb == "muss" || verb == "ist") && ts == nil && p.peek(0).is("mindestens") {
 		return p.atLeastOneIn(when)
 	}
 	if ts == nil {
