@@ -329,6 +329,16 @@ func (p *ruleParser) statement() error {
 		return p.conditional()
 	case first.is("bei", "für", "in") && p.peek(1).is("allen", "alle") && p.peek(2).is("anderen"):
 		return p.otherwise()
+	case first.is("dann") && len(p.conds) > 0:
+		// "G wird nur eingeblendet, wenn F = 002; dann ist G auch
+		// auszufüllen.": the condition of the sentence before.
+		if _, err := p.effectPhrases(p.conds[len(p.conds)-1]); err != nil {
+			return err
+		}
+		if !p.atEnd() {
+			return p.fail("Rest nicht verstanden: „%s“", p.rest())
+		}
+		return nil
 	case (first.is("sonst") || first.is("im") && p.peek(1).is("anderen")) && len(p.conds) > 0:
 		// "Wenn …, dann … . Ansonsten ist X auszublenden.": the sentence
 		// before does not hold.
@@ -353,7 +363,7 @@ func (p *ruleParser) statement() error {
 			return p.land()
 		}
 		return err
-	case (first.kind == tokRef || first.is("land")) && p.peek(1).kind == tokOp && p.peek(1).text != "-" && p.has("dann") && !p.has("wenn"):
+	case (first.kind == tokRef || first.is("land")) && p.peek(1).kind == tokOp && p.peek(1).text != "-" && (p.has("dann") || p.colonBeforeRef()) && !p.has("wenn"):
 		// Terse rules without "wenn": "F1 = 'Ja' -> F2 Pflicht",
 		// "F1 = 001 DANN F2 ausblenden".
 		return p.conditional()
@@ -385,7 +395,9 @@ func (p *ruleParser) conditional() error {
 			return err
 		}
 		p.conds = append(p.conds, cond)
-		p.acceptPunct(",")
+		if !p.acceptPunct(",") {
+			p.acceptPunct(":") // "F1 = wahr: F2 Pflicht"
+		}
 		p.accept("dann")
 		n := len(p.effects)
 		clause, err := p.effectPhrases(cond)
@@ -403,7 +415,7 @@ func (p *ruleParser) conditional() error {
 		case p.peek(0).is("bei"):
 			continue
 		case p.acceptOtherwise():
-			if p.accept("nicht") {
+			if p.peek(0).is("nicht") && !p.peek(1).is("auszublenden", "anzuzeigen", "auszufüllen") && p.accept("nicht") {
 				var shown []*node
 				required := true
 				for _, e := range clause {
@@ -418,7 +430,7 @@ func (p *ruleParser) conditional() error {
 				// "…, muss G angegeben werden, im Übrigen nicht": not
 				// required otherwise, which holds without a rule.
 				p.add(Hide, shown, not(cond))
-			} else if _, err := p.effectPhrases(not(cond)); err != nil {
+			} else if err := p.otherwiseEffects(not(cond)); err != nil {
 				return err
 			}
 		default:
@@ -431,6 +443,31 @@ func (p *ruleParser) conditional() error {
 		return p.fail("Rest nicht verstanden: „%s“", p.rest())
 	}
 	return nil
+}
+
+// otherwiseEffects reads the effects after "sonst"; without an element
+// they are on the last one named ("…, ansonsten [nicht] anzuzeigen").
+func (p *ruleParser) otherwiseEffects(when any) error {
+	k := 0
+	if p.peek(0).is("nicht") {
+		k = 1
+	}
+	if p.peek(k).is("auszublenden", "anzuzeigen", "auszufüllen") && len(p.lastTargets) > 0 {
+		return p.verbPhrase("ist", p.lastTargets, when)
+	}
+	_, err := p.effectPhrases(when)
+	return err
+}
+
+// colonBeforeRef reports a colon followed by an element: the effect of a
+// terse rule ("F1 = wahr: F2 Pflicht").
+func (p *ruleParser) colonBeforeRef() bool {
+	for k := p.pos; k+1 < len(p.toks); k++ {
+		if p.toks[k].punct(":") && p.toks[k+1].kind == tokRef {
+			return true
+		}
+	}
+	return false
 }
 
 // acceptOtherwise accepts "sonst" (ansonsten, andernfalls …), "im Übrigen"
@@ -609,7 +646,7 @@ func (p *ruleParser) selfStatement() error {
 // statement and makes it the condition of the effects added since start;
 // nothing may follow.
 func (p *ruleParser) trailingCondition(start int) error {
-	p.acceptPunct(",")
+	comma := p.acceptPunct(",")
 	if p.accept("wenn") {
 		cond, err := p.condition()
 		if err != nil {
@@ -623,16 +660,15 @@ func (p *ruleParser) trailingCondition(start int) error {
 		save := p.pos
 		p.acceptPunct(",")
 		if p.acceptOtherwise() {
-			if p.peek(0).is("auszublenden", "anzuzeigen", "auszufüllen") && len(p.lastTargets) > 0 {
-				if err := p.verbPhrase("ist", p.lastTargets, not(cond)); err != nil {
-					return err
-				}
-			} else if _, err := p.effectPhrases(not(cond)); err != nil {
+			if err := p.otherwiseEffects(not(cond)); err != nil {
 				return err
 			}
 		} else {
 			p.pos = save
 		}
+	} else if comma && p.refAhead() && !p.has("wenn") {
+		// "F ist Pflicht, G ist auszublenden.": a second statement.
+		return p.declarative()
 	}
 	if err := p.exception(start); err != nil {
 		return err

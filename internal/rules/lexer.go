@@ -43,6 +43,9 @@ func (t token) punct(p string) bool { return t.kind == tokPunct && t.text == p }
 
 var refRE = regexp.MustCompile(`^[FG][0-9]{5,}(?:\.[FG][0-9]{5,})*`)
 
+// refREFold is refRE regardless of case.
+var refREFold = regexp.MustCompile(`(?i)^[FG][0-9]{5,}(?:\.[FG][0-9]{5,})*`)
+
 // quoteReplacer turns every kind of quotation mark into ".
 var quoteReplacer = strings.NewReplacer(
 	"„", `"`, "“", `"`, "”", `"`, "‚", `"`, "‘", `"`, "’", `"`, "'", `"`, "«", `"`, "»", `"`, "`", `"`,
@@ -81,9 +84,11 @@ func lex(s string) []token {
 			c := strings.Join(strings.Fields(content), " ")
 			out = append(out, token{kind: tokString, text: c, lower: strings.ToLower(c)})
 			i += end + 2
-		case (r == 'F' || r == 'G') && refRE.MatchString(s[i:]) && (i == 0 || !isWordRune(lastRune(s[:i]))):
-			m := refRE.FindString(s[i:])
-			out = append(out, token{kind: tokRef, text: m, lower: m})
+		case (r == 'F' || r == 'G' || r == 'f' || r == 'g') && refREFold.MatchString(s[i:]) && (i == 0 || !isWordRune(lastRune(s[:i]))):
+			// "f10001" in a rule written in lower case is F10001.
+			m := refREFold.FindString(s[i:])
+			up := strings.ToUpper(m)
+			out = append(out, token{kind: tokRef, text: up, lower: up})
 			i += len(m)
 		case r >= '0' && r <= '9':
 			j := i
