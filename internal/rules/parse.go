@@ -910,7 +910,7 @@ func subjectStop(p *ruleParser, k int) bool {
 	if t.is("in") && p.peek(k+1).punct("(") {
 		return true // "F IN (001, 002)"
 	}
-	if t.is("einen", "eine") && p.peek(k+1).is("anderen") {
+	if t.is("ein", "einen", "eine") && p.peek(k+1).is("anderen") {
 		return true // "F einen anderen Wert hat"
 	}
 	if t.is("der", "den", "dem", "einen", "keinen") && p.peek(k+1).is("wert", "eintrag") {
@@ -1333,6 +1333,16 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		}
 		p.aux()
 		return x, nil
+	case t.is("ein", "einen", "eine") && p.peek(1).is("anderen") && p.peek(2).is("wert") && p.peek(3).is("als") && s.kind == "elem":
+		// "in F ein anderer Wert als 002 gewählt wurde": a value, not 002
+		p.pos += 4
+		x, err := p.compare(s, "<>")
+		if err != nil {
+			return nil, err
+		}
+		p.accept("hat", "besitzt", "enthält", "aufweist", "ausgewählt", "angegeben")
+		p.aux()
+		return and(filled(vr(s.nodes[0].path)), x), nil
 	case t.is("einen", "eine") && p.peek(1).is("anderen") && s.kind == "elem":
 		// "F einen anderen Wert hat": the complement of the values named
 		x, err := p.compare(s, "=")
@@ -1375,7 +1385,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		}
 		p.aux()
 		return x, nil
-	case t.is("der", "den", "dem") && p.peek(1).is("wert"):
+	case t.is("der", "den", "dem") && p.peek(1).is("wert", "eintrag"):
 		// "den Wert 001 hat", "der Wert "Ja" ausgewählt wurde", "mit dem Wert V befüllt ist"
 		p.pos += 2
 		x, err := p.compare(s, "=")
@@ -1411,6 +1421,7 @@ func (p *ruleParser) predicate(s *subject) (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		p.accept("ausgewählt", "angegeben") // "weder „GbR“ noch „GmbH i.G.“ ausgewählt wurde"
 		p.aux()
 		return x, nil
 	case t.is("leer"):

@@ -400,7 +400,7 @@ var wordings = []wording{
 	{"BC6", `Bei Auswahl eines anderen Wertes als "Ja" in F10001 ist G10002 auszufüllen.`,
 		[]wordingCheck{{m{"F10001": "002"}, "", "G10002:required"}, {m{"F10001": "001"}, "", ""}}},
 	{"BC7", `Wenn in F10010 ein anderer Wert als 002 gewählt wurde, wird F10002 ausgeblendet.`,
-		[]wordingCheck{{m{"F10010": "S"}, "", "F10002:hidden"}, {m{"F10010": "002"}, "", ""}}},
+		[]wordingCheck{{m{"F10010": "S"}, "", "F10002:hidden"}, {m{"F10010": "002"}, "", ""}, {nil, "", ""}}},
 	{"BC8", `Wenn F10001 = "Nein", dann sind F10002 und F10006 auszublenden.`,
 		[]wordingCheck{{m{"F10001": "002"}, "", "F10002:hidden F10006:hidden"}, {m{"F10001": "001"}, "", ""}}},
 	{"BC9", `Wird in F10001 "Sonstiges" gewählt, ist F10002 zu befüllen, ansonsten nicht anzuzeigen.`,
