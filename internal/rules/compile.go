@@ -828,6 +828,9 @@ func (p *ruleParser) count() error {
 	}
 	sum := op("+", counts...)
 	switch {
+	case p.has("genau") && p.has("darf"):
+		// "Genau eines … darf befüllt sein": at most one or exactly one?
+		return p.fail("„genau eines … darf“ nicht eindeutig: „%s“", p.rest())
 	case p.has("genau"):
 		p.effects = append(p.effects,
 			Effect{Kind: Validate, Target: ns[0].path, Check: or(any...),

@@ -106,6 +106,19 @@ func lex(s string) []token {
 			}
 			out = append(out, token{kind: tokWord, text: s[i : i+n], lower: "dann"})
 			i += n
+		case strings.HasPrefix(s[i:], "=>") || strings.HasPrefix(s[i:], "=<"):
+			// "F => 5" is "F >= 5" ("=<" likewise); "F1 = wahr => F2
+			// Pflicht" the arrow of a terse rule.
+			rest := strings.TrimLeft(s[i+2:], " \t")
+			switch {
+			case s[i+1] == '>' && refREFold.MatchString(rest):
+				out = append(out, token{kind: tokWord, text: "=>", lower: "dann"})
+			case s[i+1] == '>':
+				out = append(out, token{kind: tokOp, text: ">=", lower: ">="})
+			default:
+				out = append(out, token{kind: tokOp, text: "<=", lower: "<="})
+			}
+			i += 2
 		case r == '≠' || r == '≤' || r == '≥':
 			op := map[rune]string{'≠': "<>", '≤': "<=", '≥': ">="}[r]
 			out = append(out, token{kind: tokOp, text: op, lower: op})
