@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/antrag/antrag/internal/form"
@@ -778,6 +779,14 @@ func (p *ruleParser) atLeastOne() error {
 			value = &v
 		}
 	}
+	if n := p.leastCount(); n > 1 {
+		// "Mindestens zwei der Felder A, B und C müssen befüllt sein."
+		if value != nil || n > len(ns) {
+			return p.fail("„mindestens %d der Felder“ nicht verstanden: „%s“", n, p.rest())
+		}
+		p.effects = append(p.effects, p.leastEffect(ns, n, nil))
+		return nil
+	}
 	var xs []any
 	msg := fmt.Sprintf("Bitte füllen Sie mindestens eines der Felder %s aus.", labelList(ns))
 	for _, n := range ns {
@@ -849,10 +858,44 @@ func (p *ruleParser) count() error {
 	return nil
 }
 
+// leastCount returns n of "mindestens n der …" (a numeral or a number
+// word), 1 for "mindestens eines", 0 without "mindestens".
+func (p *ruleParser) leastCount() int {
+	for k, t := range p.toks {
+		if !t.is("mindestens") || k+1 >= len(p.toks) {
+			continue
+		}
+		nx := p.toks[k+1]
+		if nx.kind == tokNumber {
+			n, _ := strconv.Atoi(nx.text)
+			return n
+		}
+		if n, ok := numberWords[nx.lower]; ok {
+			return n
+		}
+		return 1
+	}
+	return 0
+}
+
+// leastEffect checks that at least n of ns are filled.
+func (p *ruleParser) leastEffect(ns []*node, n int, when any) Effect {
+	var counts []any
+	for _, x := range ns {
+		counts = append(counts, op("if", filled(vr(x.path)), 1, 0))
+	}
+	return Effect{Kind: Validate, Target: ns[0].path, When: when, Check: op(">=", op("+", counts...), n),
+		Message: fmt.Sprintf("Bitte machen Sie mindestens %d der Angaben %s.", n, labelList(ns))}
+}
+
 // atLeastOneIn: "… dann muss mindestens eines der Felder A, B oder C
 // befüllt sein/werden", a validation under a condition.
 func (p *ruleParser) atLeastOneIn(when any) error {
+	least := p.leastCount()
 	p.accept("mindestens")
+	if least > 1 {
+		p.pos++ // "mindestens zwei der Felder"
+	}
 	p.accept("ein", "eine", "eines", "einer")
 	p.accept("der")
 	p.accept("folgenden")
@@ -874,6 +917,13 @@ func (p *ruleParser) atLeastOneIn(when any) error {
 			return p.fail("„mindestens eines der Felder …“ nicht verstanden: „%s“", p.rest())
 		}
 		p.accept("sein", "werden")
+	}
+	if least > 1 {
+		if least > len(ns) {
+			return p.fail("„mindestens %d der Felder“ mit weniger Feldern", least)
+		}
+		p.effects = append(p.effects, p.leastEffect(ns, least, when))
+		return nil
 	}
 	var xs []any
 	for _, n := range ns {

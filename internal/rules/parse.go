@@ -895,6 +895,10 @@ func subjectStop(p *ruleParser, k int) bool {
 		return depth == 0
 	case t.kind == tokOp && t.text != "-", t.kind == tokRef, t.punct(","):
 		return true
+	case isVerb(t) || t.is("entfällt"):
+		// "Bei Auswahl von „Nein“ in F entfällt G": an effect is never
+		// part of a name; skipping it would lose or turn the effect.
+		return true
 	case t.kind == tokString || t.kind == tokNumber:
 		// A value given without operator: 'bei F "02 …" angegeben wird',
 		// "Wenn F 01 Natürliche Person, dann …".
@@ -1287,7 +1291,7 @@ func (p *ruleParser) landCondition() (any, error) {
 			} else {
 				codes = append(codes, landNames[t.lower])
 			}
-		case t.is("nicht") || (t.kind == tokOp && (t.text == "<>" || t.text == "!=")):
+		case t.is("nicht", "ungleich") || (t.kind == tokOp && (t.text == "<>" || t.text == "!=")):
 			neg = true
 		}
 		p.pos++
