@@ -1383,7 +1383,7 @@ func (p *ruleParser) landGuarded() error {
 				codes = append(codes, landNames[t.lower])
 			case t.is("außer", "ausser"):
 				except = true
-			case t.is("das", "die", "den", "dem", "alle", "land", "länder", "freistaat", "freie", "hansestadt"):
+			case t.is("das", "die", "den", "dem", "alle", "allen", "land", "länder", "freistaat", "freie", "hansestadt"):
 			case (t.is("und", "oder") || t.punct(",")) && len(codes) > 0 && j+1 < len(p.toks) &&
 				(landCodes[p.toks[j+1].text] != "" || landNames[p.toks[j+1].lower] != "" || p.toks[j+1].is("das", "den", "dem")):
 			default:

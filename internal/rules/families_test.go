@@ -405,6 +405,9 @@ func TestFamilies(t *testing.T) {
 			[]check{{map[string]any{"F10002": "x"}, "", "!F10002"}, {map[string]any{"F10002": "x", "F10006": "y"}, "", ""},
 				{map[string]any{"F10002": "x", "F10006": "y", "F10003": true}, "", "!F10002"},
 				{map[string]any{"F10002": "x", "F10006": "y", "F10003": true, "G10003": map[string]any{"F10009": "z"}}, "", ""}}},
+		{"In allen Ländern außer …, F ist außer in … auszublenden",
+			`In allen Ländern außer Bayern ist F10002 auszublenden. F10006 ist außer in Hessen auszublenden.`,
+			[]check{{nil, "BY", "F10006:hidden"}, {nil, "HE", "F10002:hidden"}, {nil, "NW", "F10002:hidden F10006:hidden"}}},
 		{"synonyms from the lexicon: falls, andernfalls, eingeblendet",
 			`Falls F10003 = wahr, dann wird F10002 eingeblendet, andernfalls wird F10002 ausgeblendet.`,
 			[]check{{map[string]any{"F10003": true}, "", ""}, {map[string]any{"F10003": false}, "", "F10002:hidden"}}},
@@ -461,6 +464,8 @@ func TestFamiliesNotGuessed(t *testing.T) {
 			`Genau eines der Felder F10002 oder F10006 darf befüllt sein.`, "nicht eindeutig"},
 		{"a second statement before a condition: which does the condition hold for",
 			`F10002 ist Pflicht, G10002 ist auszublenden, wenn F10003 = wahr.`, "nicht verstanden"},
+		{"nicht auszublenden is no hide",
+			`In Bayern ist F10002 nicht auszublenden.`, "nicht verstanden"},
 		{"restricting codes of a field without codes",
 			`Wenn F10003 = wahr, dann muss F10002 befüllt werden, wobei nur die Codes 01 ODER 02 zulässig sind.`, "kein einfaches Auswahlfeld"},
 	}

@@ -536,6 +536,11 @@ func (p *ruleParser) verbPhrase(verb string, ts []*node, when any) error {
 			p.add(Show, ts, when)
 		}
 	case gerund && p.accept("auszublenden"):
+		if neg {
+			// "ist X nicht auszublenden": shown there, nothing said
+			// elsewhere; never a hide.
+			return p.fail("„%s … nicht auszublenden“ nicht verstanden", verb)
+		}
 		p.add(Hide, ts, when)
 	case gerund && !neg && p.accept("optional"):
 		// "ist X optional / freiwillig": nothing to do.
