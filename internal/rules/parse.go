@@ -324,6 +324,9 @@ func (p *ruleParser) effectPhrases(when any) ([]Effect, error) {
 				err = p.verbPhrase(nx.lower, ts, when)
 			case p.accept("ausblenden", "ausgeblendet"):
 				p.add(Hide, ts, when)
+			case p.peek(0).is("nicht") && p.peek(1).is("anzeigen") && !required:
+				p.pos += 2 // "DANN X nicht anzeigen / einblenden"
+				p.add(Hide, ts, when)
 			case p.peek(0).is("auszublenden", "anzuzeigen", "auszufüllen") || (p.peek(0).is("zu") && p.peek(1).is("befüllen")):
 				// "ist X auszufüllen und Y auszublenden": the verb of the
 				// first phrase serves the second.
