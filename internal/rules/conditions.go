@@ -751,6 +751,12 @@ func (p *ruleParser) compare(s *subject, o string) (any, error) {
 		}
 		return and(xs...), nil
 	}
+	return p.compareValue(s, o, vt)
+}
+
+// compareValue compares every element of the subject with one value, as
+// written in vt, by operator o (=, <>, <, >, <=, >=).
+func (p *ruleParser) compareValue(s *subject, o string, vt token) (any, error) {
 	return p.each(s, func(n *node) (any, error) {
 		v, err := p.literal(n, vt)
 		if err != nil {
@@ -802,29 +808,9 @@ func (p *ruleParser) valueList(s *subject, o string, vt token) (any, error) {
 		p.pos = save
 		break
 	}
-	build := func(vt token) (any, error) {
-		return p.each(s, func(n *node) (any, error) {
-			v, err := p.literal(n, vt)
-			if err != nil {
-				return nil, err
-			}
-			switch o {
-			case "=":
-				return p.eqLit(n, v), nil
-			case "<>":
-				return p.neqLit(n, v), nil
-			case "<", ">", "<=", ">=":
-				if _, isNum := v.(float64); !isNum || n.repeats() {
-					return nil, p.fail("„%s“ mit einem Wert, der keine Zahl ist", o)
-				}
-				return and(filled(vr(n.path)), op(o, vr(n.path), v)), nil
-			}
-			return nil, p.fail("Operator %s nicht verstanden", o)
-		})
-	}
 	var xs []any
 	for _, v := range vals {
-		x, err := build(v)
+		x, err := p.compareValue(s, o, v)
 		if err != nil {
 			return nil, err
 		}

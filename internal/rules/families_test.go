@@ -1,11 +1,8 @@
 package rules
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
-
-	"github.com/antrag/antrag/internal/form"
 )
 
 // familyFields adds to the synthetic schema:
@@ -35,29 +32,7 @@ func familyFields(field func(id, feldart, datentyp, anzahl, extra string) string
 // the state of F10002, F10006, G10002 and G10003 as outcome does.
 func familyOutcome(t *testing.T, p *Program, g1 map[string]any, land string) string {
 	t.Helper()
-	b, _ := json.Marshal(map[string]any{"G10001": g1})
-	doc, err := form.DecodeData(strings.NewReader(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := p.Evaluate(doc, Context{Today: testToday, Bundesland: land})
-	var parts []string
-	if st.Required(form.Path{{Key: "G10001"}}) {
-		parts = append(parts, "G10001:required")
-	}
-	for _, id := range []string{"F10002", "F10006", "F10010", "G10002", "G10003"} {
-		path := form.Path{{Key: "G10001"}, {Key: id}}
-		if st.Hidden(path) {
-			parts = append(parts, id+":hidden")
-		}
-		if st.Required(path) {
-			parts = append(parts, id+":required")
-		}
-	}
-	for _, pr := range st.Problems() {
-		parts = append(parts, "!"+strings.TrimPrefix(pr.Path, "G10001."))
-	}
-	return strings.Join(parts, " ")
+	return stateOf(t, p, g1, land, true, "F10002", "F10006", "F10010", "G10002", "G10003")
 }
 
 // TestFamilies compiles one rule of each phrasing family the compiler

@@ -82,6 +82,14 @@ func xmlEscape(s string) string {
 // the other elements: "F10002:hidden", "F10002:required", problems as "!path".
 func outcome(t *testing.T, p *Program, g1 map[string]any, land string) string {
 	t.Helper()
+	return stateOf(t, p, g1, land, false, "F10002", "F10003", "F10004", "F10005", "F10006", "F10007", "G10002", "G10003")
+}
+
+// stateOf evaluates the program on G10001's values and describes the state
+// of the elements ids inside G10001 ("F10002:hidden", "F10002:required"),
+// of G10001 itself if carrier is set, and the problems as "!path".
+func stateOf(t *testing.T, p *Program, g1 map[string]any, land string, carrier bool, ids ...string) string {
+	t.Helper()
 	b, _ := json.Marshal(map[string]any{"G10001": g1})
 	doc, err := form.DecodeData(strings.NewReader(string(b)))
 	if err != nil {
@@ -89,7 +97,10 @@ func outcome(t *testing.T, p *Program, g1 map[string]any, land string) string {
 	}
 	st, _ := p.Evaluate(doc, Context{Today: testToday, Bundesland: land})
 	var parts []string
-	for _, id := range []string{"F10002", "F10003", "F10004", "F10005", "F10006", "F10007", "G10002", "G10003"} {
+	if carrier && st.Required(form.Path{{Key: "G10001"}}) {
+		parts = append(parts, "G10001:required")
+	}
+	for _, id := range ids {
 		path := form.Path{{Key: "G10001"}, {Key: id}}
 		if st.Hidden(path) {
 			parts = append(parts, id+":hidden")
