@@ -19,7 +19,7 @@ import (
 // "ausgefüllt", "eingetragen" for "befüllt", "Datengruppe" for
 // "Feldgruppe"), inflections and misspellings ("Ländern"), and lists the
 // abbreviations whose full stop ends no sentence ("GmbH i.G.", "bzw.").
-// The productions are written in lemmas only (parse.go, this file):
+// The productions are written in lemmas only (statements.go, conditions.go, effects.go, land.go):
 //
 //   - rule: statement { "." statement }, with Land sections
 //     "Für das Land XX gilt[:]", "Für die Länder XX, YY gilt", "Nur für

@@ -6,7 +6,7 @@ import (
 )
 
 // ruleParser reads the statements of one rule text. It understands the
-// phrasing families of FIM rules (see compile.go for the list) and fails
+// phrasing families of FIM rules (see Compile for the list) and fails
 // with a readable reason on anything else.
 type ruleParser struct {
 	ix    *index
