@@ -45,10 +45,18 @@ const (
 	// Email is a notice to an authority's mailbox with a link to the
 	// inbox; it never carries the application's data.
 	Email Kind = "email"
+	// FITConnectRouting delivers to the FIT-Connect destination that the
+	// FIT-Connect Routing API names for the applicant's place (the LeiKa
+	// key of the service and the ARS of the place), so that an EfA service
+	// reaches authorities with their own Fachverfahren without a target
+	// for each. The journey looks the destination up, verifies its
+	// signature and stores it with the routing result (tenant.Routing);
+	// Plan then delivers there as FITConnect.
+	FITConnectRouting Kind = "fitconnect_routing"
 )
 
 // Kinds lists the target kinds in display order.
-var Kinds = []Kind{Inbox, FITConnect, Webhook, Email}
+var Kinds = []Kind{Inbox, FITConnect, FITConnectRouting, Webhook, Email}
 
 // Label is the German name of the kind shown to staff.
 func (k Kind) Label() string {
@@ -57,6 +65,8 @@ func (k Kind) Label() string {
 		return "Posteingang"
 	case FITConnect:
 		return "FIT-Connect"
+	case FITConnectRouting:
+		return "FIT-Connect (Zustellpunkt nach Routing-API)"
 	case Webhook:
 		return "Webhook"
 	case Email:
@@ -88,7 +98,7 @@ type Target struct {
 // well-formed. The error wraps apperr.Invalid and is phrased for an operator.
 func (t *Target) Validate() error {
 	switch t.Kind {
-	case Inbox:
+	case Inbox, FITConnectRouting:
 	case FITConnect:
 		if !uuidRE.MatchString(t.DestinationID) {
 			return fmt.Errorf("FIT-Connect-Zustellpunkt %q ist keine UUID: %w", t.DestinationID, apperr.Invalid)
@@ -107,7 +117,7 @@ func (t *Target) Validate() error {
 			return fmt.Errorf("E-Mail-Adresse %q ist ungültig: %w", t.Address, apperr.Invalid)
 		}
 	default:
-		return fmt.Errorf("Zustellart %q: inbox, fitconnect, webhook oder email: %w", t.Kind, apperr.Invalid)
+		return fmt.Errorf("Zustellart %q: inbox, fitconnect, fitconnect_routing, webhook oder email: %w", t.Kind, apperr.Invalid)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // Plan returns the deliveries a submission gets when it is stored, in the
@@ -39,6 +40,28 @@ func Plan(tenantID, serviceID, submissionID string, targets []*Target, received 
 			d.State, d.NextAttempt, d.DoneAt = Delivered, time.Time{}, at
 		}
 		out[i] = d
+	}
+	return out
+}
+
+// Routed returns the targets for a submission with the routing result rt
+// (nil when not routed): a FITConnectRouting target becomes a FITConnect
+// target to the destination rt names, and is left out when rt names none
+// (the application was routed to an authority in antrag). Other targets
+// are returned as they are.
+func Routed(targets []*Target, rt *tenant.Routing) []*Target {
+	out := make([]*Target, 0, len(targets))
+	for _, t := range targets {
+		if t.Kind != FITConnectRouting {
+			out = append(out, t)
+			continue
+		}
+		if rt == nil || rt.DestinationID == "" {
+			continue
+		}
+		c := *t
+		c.Kind, c.DestinationID = FITConnect, rt.DestinationID
+		out = append(out, &c)
 	}
 	return out
 }

@@ -12,17 +12,29 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
-// Targets lists the targets of one of the tenant's services in order.
+// Targets lists the tenant's targets for a service (its own or a shared
+// one), in order: those used for all of the tenant's submissions of the
+// service that no authority has targets of its own for.
 func (db *DB) Targets(ctx context.Context, tenantID, serviceID string) (_ []*delivery.Target, err error) {
 	defer db.wrap(&err, "Targets(%q, %q)", tenantID, serviceID)
-	return db.targets(ctx, db.sql, tenantID, serviceID)
+	return db.targets(ctx, db.sql, tenantID, serviceID, "")
 }
 
-func (db *DB) targets(ctx context.Context, q queryer, tenantID, serviceID string) ([]*delivery.Target, error) {
+// AuthorityTargets lists the targets one of the tenant's authorities has
+// for a service, in order; none when it uses the tenant's (Targets).
+func (db *DB) AuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string) (_ []*delivery.Target, err error) {
+	defer db.wrap(&err, "AuthorityTargets(%q, %q, %q)", tenantID, serviceID, authorityID)
+	return db.targets(ctx, db.sql, tenantID, serviceID, authorityID)
+}
+
+// targets lists the targets of the authority ("" for the tenant's).
+func (db *DB) targets(ctx context.Context, q queryer, tenantID, serviceID, authorityID string) ([]*delivery.Target, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, tenant_id, service_id, kind, destination_id, url, secret, address
-		FROM delivery_targets WHERE tenant_id = $1 AND service_id = $2 ORDER BY position`, tenantID, serviceID)
+		FROM delivery_targets WHERE tenant_id = $1 AND service_id = $2 AND coalesce(authority_id, '') = $3
+		ORDER BY position`, tenantID, serviceID, authorityID)
 	if err != nil {
 		return nil, err
 	}
@@ -45,25 +57,47 @@ func (db *DB) targets(ctx context.Context, q queryer, tenantID, serviceID string
 	})
 }
 
-// SetTargets replaces the targets of one of the tenant's services; see
-// delivery.Store. They must pass delivery.CheckTargets (apperr.Invalid);
-// ID, TenantID and ServiceID are set.
+// SetTargets replaces the tenant's targets for a service, its own or a
+// shared one (else apperr.NotFound); see delivery.Store. They must pass
+// delivery.CheckTargets (apperr.Invalid); ID, TenantID and ServiceID are
+// set.
 func (db *DB) SetTargets(ctx context.Context, tenantID, serviceID string, targets []*delivery.Target) (err error) {
 	defer db.wrap(&err, "SetTargets(%q, %q)", tenantID, serviceID)
+	return db.setTargets(ctx, tenantID, serviceID, "", targets)
+}
+
+// SetAuthorityTargets replaces the targets one of the tenant's
+// authorities has for a service (none: it uses the tenant's), as
+// SetTargets does; an authority of another tenant is apperr.NotFound.
+func (db *DB) SetAuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string, targets []*delivery.Target) (err error) {
+	defer db.wrap(&err, "SetAuthorityTargets(%q, %q, %q)", tenantID, serviceID, authorityID)
+	if authorityID == "" {
+		return notFound("authority")
+	}
+	return db.setTargets(ctx, tenantID, serviceID, authorityID, targets)
+}
+
+func (db *DB) setTargets(ctx context.Context, tenantID, serviceID, authorityID string, targets []*delivery.Target) error {
 	if err := delivery.CheckTargets(targets); err != nil {
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM services WHERE tenant_id = $1 AND id = $2`,
-			tenantID, serviceID).Scan(&n); err != nil {
+		if err := offered(ctx, tx, tenantID, serviceID); err != nil {
 			return err
 		}
-		if n == 0 {
-			return notFound("service " + serviceID)
+		if authorityID != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorities WHERE tenant_id = $1 AND id = $2`,
+				tenantID, authorityID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return notFound("authority " + authorityID)
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_targets WHERE tenant_id = $1 AND service_id = $2`,
-			tenantID, serviceID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_targets
+			WHERE tenant_id = $1 AND service_id = $2 AND coalesce(authority_id, '') = $3`,
+			tenantID, serviceID, authorityID); err != nil {
 			return err
 		}
 		for i, t := range targets {
@@ -73,9 +107,10 @@ func (db *DB) SetTargets(ctx context.Context, tenantID, serviceID string, target
 				secret = db.box.Seal([]byte(t.Secret))
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_targets
-				(id, tenant_id, service_id, position, kind, destination_id, url, secret, address)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				t.ID, tenantID, serviceID, i, string(t.Kind), t.DestinationID, t.URL, secret, t.Address); err != nil {
+				(id, tenant_id, service_id, authority_id, position, kind, destination_id, url, secret, address)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				t.ID, tenantID, serviceID, nullString(authorityID), i, string(t.Kind), t.DestinationID, t.URL, secret,
+				t.Address); err != nil {
 				return err
 			}
 		}
@@ -83,11 +118,30 @@ func (db *DB) SetTargets(ctx context.Context, tenantID, serviceID string, target
 	})
 }
 
+// submissionTargets returns the targets of a submission: a routed one
+// goes to the targets its authority has for the service, else, as every
+// other, to the tenant's; see delivery.Routed.
+func (db *DB) submissionTargets(ctx context.Context, q queryer, tenantID, serviceID, authorityID string, rt *tenant.Routing) ([]*delivery.Target, error) {
+	var targets []*delivery.Target
+	var err error
+	if rt != nil && authorityID != "" {
+		if targets, err = db.targets(ctx, q, tenantID, serviceID, authorityID); err != nil {
+			return nil, err
+		}
+	}
+	if len(targets) == 0 {
+		if targets, err = db.targets(ctx, q, tenantID, serviceID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return delivery.Routed(targets, rt), nil
+}
+
 // insertDeliveries stores the deliveries delivery.Plan makes for a new
 // submission, in position order, and queues a job for each Pending one,
 // inside tx.
 func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, s *submission.Submission, submissionID string, received bool, at time.Time) error {
-	targets, err := db.targets(ctx, tx, s.TenantID, s.ServiceID)
+	targets, err := db.submissionTargets(ctx, tx, s.TenantID, s.ServiceID, s.AuthorityID, s.Routing)
 	if err != nil {
 		return err
 	}
@@ -229,12 +283,19 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 			return err
 		}
 		var serviceID string
+		var authorityID *string
+		var routing []byte
 		var purged bool
-		if err := tx.QueryRowContext(ctx, `SELECT service_id, data IS NULL FROM submissions WHERE tenant_id = $1 AND id = $2`,
-			tenantID, d.SubmissionID).Scan(&serviceID, &purged); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT service_id, authority_id, routing, data IS NULL FROM submissions
+			WHERE tenant_id = $1 AND id = $2`,
+			tenantID, d.SubmissionID).Scan(&serviceID, &authorityID, &routing, &purged); err != nil {
 			return err
 		}
-		current, err := db.targets(ctx, tx, tenantID, serviceID)
+		rt, err := db.openRouting(routing)
+		if err != nil {
+			return err
+		}
+		current, err := db.submissionTargets(ctx, tx, tenantID, serviceID, deref(authorityID), rt)
 		if err != nil {
 			return err
 		}
@@ -331,4 +392,12 @@ func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delive
 		out[delivery.State(c.state)] = c.n
 	}
 	return out, nil
+}
+
+// deref is the string p points to, "" for nil (a NULL column).
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // sealData returns the sealed JSON of a draft's data; nil is {}.
@@ -82,11 +83,16 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 	if err != nil {
 		return err
 	}
+	routing, err := db.sealRouting(d.Routing)
+	if err != nil {
+		return err
+	}
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO drafts
-		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed,
+		routing)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
-		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d))
+		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d), routing)
 	if err != nil {
 		return err
 	}
@@ -119,18 +125,21 @@ func encodeProved(paths []string) (string, error) {
 }
 
 const draftColumns = `id, tenant_id, service_id, form_version_id, token_hash, data, step, submission_id,
-	created_at, updated_at, expires_at, revision, owner, proved, token_sealed`
+	created_at, updated_at, expires_at, revision, owner, proved, token_sealed, routing`
 
 func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 	d := &submission.Draft{}
 	var data []byte
 	var proved string
-	var token []byte
+	var token, routing []byte
 	err := row.Scan(&d.ID, &d.TenantID, &d.ServiceID, strCol{&d.FormVersionID}, &d.TokenHash, &data, &d.Step,
 		strCol{&d.SubmissionID}, timeCol{&d.CreatedAt}, timeCol{&d.UpdatedAt}, timeCol{&d.ExpiresAt}, &d.Revision,
-		&d.Owner, &proved, &token)
+		&d.Owner, &proved, &token, &routing)
 	if err != nil {
 		return nil, err
+	}
+	if d.Routing, err = db.openRouting(routing); err != nil {
+		return nil, fmt.Errorf("draft %s: %w", d.ID, err)
 	}
 	if token != nil && d.Owner != "" {
 		plain, err := db.box.Open(token)
@@ -385,4 +394,33 @@ func (db *DB) DraftAttachmentUsage(ctx context.Context, tenantID, draftID string
 	err = db.sql.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM attachments
 		WHERE tenant_id = $1 AND draft_id = $2`, tenantID, draftID).Scan(&files, &bytes)
 	return files, bytes, err
+}
+
+// sealRouting returns the sealed JSON of a routing result, nil (NULL) for
+// none: the place it holds (postcode, street) is the applicant's.
+func (db *DB) sealRouting(r *tenant.Routing) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	return db.box.Seal(b), nil
+}
+
+// openRouting reverses sealRouting.
+func (db *DB) openRouting(sealed []byte) (*tenant.Routing, error) {
+	if sealed == nil {
+		return nil, nil
+	}
+	plain, err := db.box.Open(sealed)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	r := &tenant.Routing{}
+	if err := json.Unmarshal(plain, r); err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	return r, nil
 }

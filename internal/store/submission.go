@@ -24,12 +24,12 @@ const (
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence`
+	request_sha256, owner, evidence, routing`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence`
+	request_sha256, owner, evidence, routing`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -43,14 +43,17 @@ const (
 func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	s := &submission.Submission{}
 	var status string
-	var data []byte
+	var data, routing []byte
 	var evidence string
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
 		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256,
-		&s.Owner, &evidence)
+		&s.Owner, &evidence, &routing)
 	if err != nil {
 		return nil, err
+	}
+	if s.Routing, err = db.openRouting(routing); err != nil {
+		return nil, fmt.Errorf("submission %s: %w", s.ID, err)
 	}
 	if evidence != "" {
 		s.Evidence = &identity.Evidence{}
@@ -136,6 +139,10 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 		evidence = string(b)
 	}
+	routing, err := db.sealRouting(s.Routing)
+	if err != nil {
+		return nil, false, nil, err
+	}
 	id := newID(s.ID)
 	submitted := db.orNow(s.SubmittedAt)
 	updated := submitted
@@ -180,11 +187,11 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence, routing)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
 			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), db.ts(submitted), db.ts(updated),
-			submission.SourceAntrag, s.RequestSHA256, s.Owner, evidence); err != nil {
+			submission.SourceAntrag, s.RequestSHA256, s.Owner, evidence, routing); err != nil {
 			return err
 		}
 
@@ -496,7 +503,7 @@ func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []st
 				r.tenantID, r.id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET data = NULL WHERE tenant_id = $1 AND id = $2`,
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET data = NULL, routing = NULL WHERE tenant_id = $1 AND id = $2`,
 				r.tenantID, r.id); err != nil {
 				return err
 			}

@@ -26,8 +26,9 @@ func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	}
 	id, created := newID(t.ID), db.orNow(t.CreatedAt)
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO tenants (id, slug, name, kind, ars, host, pages, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, pages, db.ts(created))
+		`INSERT INTO tenants (id, slug, name, kind, ars, host, pages, created_at, logo_url, colour)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, pages, db.ts(created), t.LogoURL, t.Colour)
 	if err != nil {
 		return err
 	}
@@ -35,12 +36,12 @@ func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	return nil
 }
 
-const tenantColumns = `id, slug, name, kind, ars, host, pages, created_at`
+const tenantColumns = `id, slug, name, kind, ars, host, pages, created_at, logo_url, colour`
 
 func scanTenant(row scanner) (*tenant.Tenant, error) {
 	t := &tenant.Tenant{}
 	var kind, pages string
-	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &kind, &t.ARS, &t.Host, &pages, timeCol{&t.CreatedAt}); err != nil {
+	if err := row.Scan(&t.ID, &t.Slug, &t.Name, &kind, &t.ARS, &t.Host, &pages, timeCol{&t.CreatedAt}, &t.LogoURL, &t.Colour); err != nil {
 		return nil, err
 	}
 	t.Kind = tenant.Kind(kind)
@@ -96,22 +97,15 @@ func (db *DB) ListTenants(ctx context.Context) (_ []*tenant.Tenant, err error) {
 // that do not validate are apperr.Invalid.
 func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err error) {
 	defer db.wrap(&err, "CreateAuthority(%q)", a.Name)
-	pages, err := encodePages(&a.Pages)
-	if err != nil {
-		return err
-	}
-	addr := a.Address
-	if addr == nil {
-		addr = []string{}
-	}
-	addrJSON, err := json.Marshal(addr)
+	cols, err := encodeAuthority(a)
 	if err != nil {
 		return err
 	}
 	id := newID(a.ID)
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO authorities (id, tenant_id, name, address, email, pages) VALUES ($1, $2, $3, $4, $5, $6)`,
-		id, a.TenantID, a.Name, string(addrJSON), a.Email, pages)
+		`INSERT INTO authorities (id, tenant_id, name, address, email, pages, phone, efa_parameters)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, a.TenantID, a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa)
 	if err != nil {
 		return err
 	}
@@ -119,13 +113,49 @@ func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err err
 	return nil
 }
 
-const authorityColumns = `id, tenant_id, name, address, email, pages`
+// authorityJSON are an authority's JSON columns as stored.
+type authorityJSON struct{ address, pages, efa string }
+
+// encodeAuthority validates a and encodes its JSON columns.
+func encodeAuthority(a *tenant.Authority) (*authorityJSON, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	pages, err := encodePages(&a.Pages)
+	if err != nil {
+		return nil, err
+	}
+	addr, efa := a.Address, a.EfA
+	if addr == nil {
+		addr = []string{}
+	}
+	if efa == nil {
+		efa = map[string]string{}
+	}
+	addrJSON, err := json.Marshal(addr)
+	if err != nil {
+		return nil, err
+	}
+	efaJSON, err := json.Marshal(efa)
+	if err != nil {
+		return nil, err
+	}
+	return &authorityJSON{string(addrJSON), pages, string(efaJSON)}, nil
+}
+
+const authorityColumns = `id, tenant_id, name, address, email, pages, phone, efa_parameters`
 
 func scanAuthority(row scanner) (*tenant.Authority, error) {
 	a := &tenant.Authority{}
-	var addr, pages string
-	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &addr, &a.Email, &pages); err != nil {
+	var addr, pages, efa string
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Name, &addr, &a.Email, &pages, &a.Phone, &efa); err != nil {
 		return nil, err
+	}
+	if err := json.Unmarshal([]byte(efa), &a.EfA); err != nil {
+		return nil, fmt.Errorf("authority %s: EfA parameters: %w", a.ID, err)
+	}
+	if len(a.EfA) == 0 {
+		a.EfA = nil
 	}
 	if err := json.Unmarshal([]byte(addr), &a.Address); err != nil {
 		return nil, fmt.Errorf("authority %s: address: %w", a.ID, err)
@@ -257,12 +287,16 @@ func (db *DB) ServiceBySlug(ctx context.Context, tenantID, slug string) (_ *tena
 		LIMIT 1`, slug, tenantID))
 }
 
-// ListServices lists the tenant's own and all shared services by name.
+// ListServices lists, by name, the tenant's own services and the shared
+// ones it offers: those it has a jurisdiction for, and those nobody has a
+// jurisdiction for (not routed, offered everywhere).
 func (db *DB) ListServices(ctx context.Context, tenantID string) (_ []*tenant.Service, err error) {
 	defer db.wrap(&err, "ListServices(%q)", tenantID)
 	rows, err := db.sql.QueryContext(ctx,
 		`SELECT `+serviceColumns+` FROM services s
-		WHERE s.tenant_id = $1 OR s.shared
+		WHERE s.tenant_id = $1 OR (s.shared AND (
+			EXISTS (SELECT 1 FROM jurisdictions j WHERE j.tenant_id = $1 AND j.service_id = s.id)
+			OR NOT EXISTS (SELECT 1 FROM jurisdictions j WHERE j.service_id = s.id)))
 		ORDER BY s.name, s.id`, tenantID)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // Draft is an application in progress. Its secret token (only the hash is
@@ -21,6 +22,10 @@ type Draft struct {
 	ServiceID     string
 	FormVersionID string // the form version the draft started with
 	TokenHash     []byte // SHA-256 of the resume token
+	// Routing is how the responsible authority was found before the first
+	// step, for a routed ("Einer für Alle") service; nil otherwise. Stores
+	// seal it.
+	Routing *tenant.Routing
 	// Data is the canonical data entered so far (package form's shape).
 	// Stores encrypt it.
 	Data map[string]any
@@ -101,7 +106,11 @@ type Submission struct {
 	ServiceID     string
 	FormVersionID string
 	AuthorityID   string
-	Reference     string // Vorgangsnummer, see NewReference
+	// Routing is how the responsible authority was found for an
+	// application to a routed ("Einer für Alle") service, nil otherwise.
+	// Stores seal it and delete it with Data.
+	Routing   *tenant.Routing
+	Reference string // Vorgangsnummer, see NewReference
 	Status        Status
 	// Data is the canonical JSON of the application exactly as validated
 	// and hashed. Stores encrypt it; it is nil after the retention period.

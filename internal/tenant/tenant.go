@@ -11,6 +11,7 @@ package tenant
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"time"
@@ -42,7 +43,15 @@ type Tenant struct {
 	Host string
 	// Pages are the tenant's Impressum, Datenschutzerklärung and Erklärung
 	// zur Barrierefreiheit, as far as it sets them.
-	Pages     Pages
+	Pages Pages
+	// LogoURL is the portal's logo: an https address or a path under
+	// /static/, "" for none (the tenant's name stands alone).
+	LogoURL string
+	// Colour is the portal's primary colour (#rrggbb), used for the
+	// header and primary buttons within the KERN UX tokens; "" keeps
+	// KERN's. It must contrast with white text at least 4.5:1 (WCAG 2.1,
+	// 1.4.3).
+	Colour    string
 	CreatedAt time.Time
 }
 
@@ -91,6 +100,9 @@ func (t *Tenant) Validate() error {
 	case t.ARS != "" && t.Bundesland() == "":
 		return fmt.Errorf("ARS %q: die ersten zwei Ziffern sind kein Land (01 bis 16): %w", t.ARS, apperr.Invalid)
 	}
+	if err := checkBrand(t.LogoURL, t.Colour); err != nil {
+		return err
+	}
 	return t.Pages.Validate()
 }
 
@@ -101,6 +113,12 @@ type Authority struct {
 	Name     string   // e.g. "Bürgeramt Musterstadt"
 	Address  []string // postal address lines
 	Email    string   // contact address shown to citizens
+	Phone    string   // contact number shown to citizens, "" for none
+	// EfA are the parameters an EfA service reads for this authority
+	// (FITKO, EfA-Parametrisierung: addresses, delivery channel, fees …), by
+	// name; names are 1 to 64 characters a-z, A-Z, 0-9, ".", "_" and "-",
+	// values at most 2,000 characters. They hold no personal data.
+	EfA map[string]string
 	// Pages are the authority's own Impressum, Datenschutzerklärung and
 	// Erklärung zur Barrierefreiheit; each one set wins over the tenant's
 	// on the pages of the services the authority receives.
@@ -251,4 +269,95 @@ type Store interface {
 	// FormVersion returns a version by id; tenantID must own the service or
 	// the service must be shared.
 	FormVersion(ctx context.Context, tenantID, id string) (*FormVersion, error)
+}
+
+// Validate checks an authority: a name, at most 10 address lines, the
+// contact details' lengths and the EfA parameters' names and sizes. Errors
+// wrap apperr.Invalid.
+func (a *Authority) Validate() error {
+	switch {
+	case a.Name == "":
+		return fmt.Errorf("Behörde ohne Namen: %w", apperr.Invalid)
+	case len(a.Address) > 10:
+		return fmt.Errorf("Anschrift mit mehr als 10 Zeilen: %w", apperr.Invalid)
+	case len(a.Email) > 254 || len(a.Phone) > 40:
+		return fmt.Errorf("E-Mail-Adresse oder Telefonnummer zu lang: %w", apperr.Invalid)
+	case len(a.EfA) > 200:
+		return fmt.Errorf("mehr als 200 EfA-Parameter: %w", apperr.Invalid)
+	}
+	for k, v := range a.EfA {
+		if !efaKeyRE.MatchString(k) || len(v) > 2000 {
+			return fmt.Errorf("EfA-Parameter %q: Name aus a-z, A-Z, 0-9, ._- (bis 64 Zeichen), Wert bis 2000 Zeichen: %w", k, apperr.Invalid)
+		}
+	}
+	return a.Pages.Validate()
+}
+
+var (
+	efaKeyRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	colourRE  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	logoURLRE = regexp.MustCompile(`^(?:https://[^\s"'<>]+|/static/[A-Za-z0-9._/-]+)$`)
+)
+
+// checkBrand checks a portal's logo address and colour (see Tenant).
+func checkBrand(logo, colour string) error {
+	if logo != "" && (!logoURLRE.MatchString(logo) || len(logo) > 500) {
+		return fmt.Errorf("Logo %q: eine https-Adresse oder ein Pfad unter /static/: %w", logo, apperr.Invalid)
+	}
+	if colour == "" {
+		return nil
+	}
+	if !colourRE.MatchString(colour) {
+		return fmt.Errorf("Farbe %q: #rrggbb: %w", colour, apperr.Invalid)
+	}
+	if c := ContrastWithWhite(colour); c < 4.5 {
+		return fmt.Errorf("Farbe %s: Kontrast zu weißer Schrift %.1f:1, mindestens 4,5:1 (WCAG 2.1, 1.4.3): %w", colour, c, apperr.Invalid)
+	}
+	return nil
+}
+
+// ContrastWithWhite is the contrast ratio of white against the colour
+// #rrggbb (WCAG 2.1, definitions "contrast ratio" and "relative
+// luminance"): 1 to 21; 0 for a malformed colour.
+func ContrastWithWhite(colour string) float64 {
+	if !colourRE.MatchString(colour) {
+		return 0
+	}
+	var rgb [3]float64
+	for i := range rgb {
+		var v int
+		fmt.Sscanf(colour[1+2*i:3+2*i], "%02x", &v)
+		c := float64(v) / 255
+		if c <= 0.04045 {
+			c /= 12.92
+		} else {
+			c = math.Pow((c+0.055)/1.055, 2.4)
+		}
+		rgb[i] = c
+	}
+	l := 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+	return 1.05 / (l + 0.05)
+}
+
+// Objects of the admin audit trail (AuditEvent.Object).
+const (
+	ObjectTenant       = "mandant"
+	ObjectAuthority    = "behoerde"
+	ObjectService      = "dienst"
+	ObjectJurisdiction = "zustaendigkeit"
+	ObjectTargets      = "zustellziele"
+)
+
+// AuditEvent is one change an admin or the catalogue made to a tenant's
+// configuration: who, when, what (Object, ObjectID), and how (Action,
+// Detail: a German summary without secrets or personal data).
+type AuditEvent struct {
+	ID       int64
+	TenantID string
+	At       time.Time
+	Actor    string
+	Object   string
+	ObjectID string
+	Action   string // "angelegt", "geändert", "entfernt", …
+	Detail   string
 }

@@ -149,6 +149,8 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	var body struct {
 		Data json.RawMessage `json:"data"`
+		// Place is where the applicant lives, for a routed service.
+		Place *tenant.Query `json:"place"`
 	}
 	rd := &bodyReader{r: r.Body}
 	dec := json.NewDecoder(rd)
@@ -161,7 +163,7 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		if rd.err != nil {
 			return brokenBody(rd.err)
 		}
-		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\" sind nicht erlaubt).")
+		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\" und \"place\" sind nicht erlaubt).")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		if rd.err != nil {
@@ -262,12 +264,16 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		writeInvalid(w, problems)
 		return nil
 	}
-	auth, err := s.authorityFor(r, t, svc)
+	rt, err := s.apiRouted(r, t, svc, body.Place)
+	if err != nil {
+		return err
+	}
+	auth, err := s.draftAuthority(r, t, svc, rt)
 	if err != nil {
 		return err
 	}
 	sub := &submission.Submission{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: fv.ID, AuthorityID: auth.ID,
-		IdempotencyKey: key, RequestSHA256: reqHash}
+		IdempotencyKey: key, RequestSHA256: reqHash, Routing: rt}
 	if draft != nil {
 		sub.DraftID = draft.ID
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -99,24 +100,72 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var st startState
+	if tok := r.URL.Query().Get("ort"); tok != "" {
+		if rt, err := s.openPlace(tok, t, svc); err == nil {
+			st.Routing, st.Ort = rt, tok
+		} else {
+			st.Problem = "Ihre Ortsangabe ist abgelaufen. Bitte geben Sie Ihre Postleitzahl erneut an."
+		}
+	}
+	return s.renderStart(w, r, http.StatusOK, t, svc, st)
+}
+
+// startState is what the start page shows of routing (routing.go): the
+// place form with what was typed, a problem with it, the Gemeinden of a
+// postcode to choose from, that no authority is responsible, or the
+// routing result with its sealed token.
+type startState struct {
+	Place          placeForm
+	Problem        string
+	Choices        []tenant.Municipality
+	NotResponsible bool
+	Routing        *tenant.Routing
+	Ort            string
+}
+
+func (s *Server) renderStart(w http.ResponseWriter, r *http.Request, status int, t *tenant.Tenant, svc *tenant.Service, st startState) error {
 	f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
 	if err != nil {
 		return err
 	}
-	auth, err := s.authorityFor(r, t, svc)
+	routed, _, err := s.routingOf(r.Context(), svc)
 	if err != nil {
 		return err
+	}
+	var auth *tenant.Authority
+	switch {
+	case st.Routing != nil:
+		if auth, err = s.routedAuthority(r.Context(), t, st.Routing); err != nil {
+			return err
+		}
+	case !routed:
+		if auth, err = s.authorityFor(r, t, svc); err != nil {
+			return err
+		}
 	}
 	needs, fields := needsOf(f)
 	// The steps an empty application shows; answers may add more (an
 	// optional group given, a branch chosen, a rule).
 	state, clean := f.Rules.Evaluate(map[string]any{}, rules.Context{Today: s.now(), Bundesland: t.Bundesland()})
 	_, steps := f.Position(0, clean, state)
-	s.render(w, r, http.StatusOK, "start", map[string]any{
-		"Title": svc.Name, "Tenant": t, "Service": svc, "Authority": auth, "Needs": needs,
+	back := r.URL.Path
+	if st.Ort != "" {
+		back += "?ort=" + url.QueryEscape(st.Ort)
+	}
+	data := map[string]any{
+		"Title": svc.Name, "Tenant": t, "Service": svc, "Needs": needs,
 		"Steps": steps, "MoreSteps": steps < len(f.Steps), "Minutes": max(5, (fields+3)/4),
-		"LevelMet": levelMet(svc, s.citizen(r)), "LoginPath": loginPath(t, svc, svc.MinLevel, r.URL.Path),
-	})
+		"LevelMet": levelMet(svc, s.citizen(r)), "LoginPath": loginPath(t, svc, svc.MinLevel, back),
+		"Routed": routed, "Start": st, "CanStart": !routed || st.Routing != nil,
+	}
+	if auth != nil {
+		data["Authority"] = auth
+	}
+	if st.Problem != "" {
+		data["Title"] = "Fehler: " + svc.Name
+	}
+	s.render(w, r, status, "start", data)
 	return nil
 }
 
@@ -159,14 +208,28 @@ func (s *Server) startDraft(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := s.citizen(r)
+	start := "/" + t.Slug + "/dienste/" + svc.Slug
 	if !levelMet(svc, id) {
-		http.Redirect(w, r, loginPath(t, svc, svc.MinLevel, "/"+t.Slug+"/dienste/"+svc.Slug), http.StatusSeeOther)
+		http.Redirect(w, r, loginPath(t, svc, svc.MinLevel, start), http.StatusSeeOther)
 		return nil
+	}
+	// A routed service starts only with the routing result for this
+	// tenant; without one (or an expired one), the start page asks again.
+	routed, _, err := s.routingOf(r.Context(), svc)
+	if err != nil {
+		return err
+	}
+	var rt *tenant.Routing
+	if routed {
+		if rt, err = s.openPlace(r.PostFormValue("ort"), t, svc); err != nil {
+			http.Redirect(w, r, start, http.StatusSeeOther)
+			return nil
+		}
 	}
 	token, hash := newToken()
 	now := s.now()
 	d := &submission.Draft{TenantID: t.ID, ServiceID: svc.ID, FormVersionID: svc.FormVersionID, TokenHash: hash,
-		Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL)}
+		Data: map[string]any{}, CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.cfg.DraftTTL), Routing: rt}
 	if id != nil {
 		f, _, err := s.form(r.Context(), t.ID, svc, svc.FormVersionID)
 		if err != nil {
@@ -213,6 +276,18 @@ type draftCtx struct {
 	rules  rules.Context
 	base   string
 	token  string
+	// authority receives the application: the routed one, else the
+	// service's (authorityFor).
+	authority *tenant.Authority
+}
+
+// draftAuthority is the authority an application with the routing result
+// rt (nil: not routed) goes to.
+func (s *Server) draftAuthority(r *http.Request, t *tenant.Tenant, svc *tenant.Service, rt *tenant.Routing) (*tenant.Authority, error) {
+	if a, err := s.routedAuthority(r.Context(), t, rt); a != nil || err != nil {
+		return a, err
+	}
+	return s.authorityFor(r, t, svc)
 }
 
 // loadDraft resolves the tenant, the draft by its token, its service and the
@@ -243,7 +318,11 @@ func (s *Server) loadDraft(r *http.Request) (*draftCtx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &draftCtx{tenant: t, svc: svc, draft: d, form: f, fv: fv, token: tok, base: draftBase(t, tok),
+	auth, err := s.draftAuthority(r, t, svc, d.Routing)
+	if err != nil {
+		return nil, err
+	}
+	return &draftCtx{tenant: t, svc: svc, draft: d, form: f, fv: fv, token: tok, base: draftBase(t, tok), authority: auth,
 		rules: rules.Context{Today: s.now(), Bundesland: t.Bundesland(), Years: s.cfg.Years}}, nil
 }
 
@@ -341,7 +420,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	markProved(v.Items, proved, locked)
 	n, total := dc.form.Position(st.Index, doc, state)
 	s.render(w, r, status, "step", map[string]any{
-		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "View": v, "Problems": links,
+		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Authority": dc.authority, "View": v, "Problems": links,
 		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, doc, state) < 0 && st.Choice == nil, // what follows a choice depends on it
 		"Action": fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), "Scripts": v.RulesJSON != "",
 		"Notes": notes, "Saved": saved,
@@ -458,7 +537,7 @@ func (s *Server) resumePage(w http.ResponseWriter, r *http.Request) error {
 	}
 	link := strings.TrimRight(s.cfg.BaseURL, "/") + dc.base
 	s.render(w, r, http.StatusOK, "resume", map[string]any{
-		"Title": "Später fortsetzen", "Tenant": dc.tenant, "Service": dc.svc, "Link": link,
+		"Title": "Später fortsetzen", "Tenant": dc.tenant, "Service": dc.svc, "Authority": dc.authority, "Link": link,
 		"ExpiresAt": dc.draft.ExpiresAt, "Continue": dc.base,
 	})
 	return nil
@@ -476,10 +555,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 // refused (Schriftformersatz), "" if it was not.
 func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, problems form.Problems, refused string) error {
 	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
-	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
-	if err != nil {
-		return err
-	}
+	auth := dc.authority
 	// Problems link to the field on the step that holds them: to the
 	// element that takes focus there, as the step's own error summary does.
 	var links []errLink
@@ -540,12 +616,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, dc *draftCtx) er
 		s.deps.Logger.Info("declaration refused: no eID login at level hoch", "tenant", dc.tenant.Slug, "service", dc.svc.Slug)
 		return s.renderSummaryWith(w, r, http.StatusForbidden, dc, nil, msg)
 	}
-	auth, err := s.authorityFor(r, dc.tenant, dc.svc)
-	if err != nil {
-		return err
-	}
-	sub := &submission.Submission{TenantID: dc.tenant.ID, ServiceID: dc.svc.ID, FormVersionID: dc.fv.ID, AuthorityID: auth.ID, DraftID: dc.draft.ID,
-		Owner: s.ownerOf(s.citizen(r))}
+	sub := &submission.Submission{TenantID: dc.tenant.ID, ServiceID: dc.svc.ID, FormVersionID: dc.fv.ID, AuthorityID: dc.authority.ID,
+		DraftID: dc.draft.ID, Owner: s.ownerOf(s.citizen(r)), Routing: dc.draft.Routing}
 	ev := &submission.Event{TenantID: dc.tenant.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über das Online-Formular"}
 	if sub.Owner != "" {
 		ev.Detail = "über das Online-Formular, angemeldet"

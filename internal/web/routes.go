@@ -47,6 +47,9 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", noStore(s.html(s.citizenOIDCCallback)))
 	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
 	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
+	// Routing to the responsible authority (routing.go).
+	t.Handle("POST /{tenant}/dienste/{service}/zustaendigkeit", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.findAuthority))))
+	t.Handle("GET /{tenant}/dienste/{service}/zustaendigkeit", noStore(s.html(s.whyAuthority)))
 	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
 	t.Handle("GET /{tenant}/antrag/{token}", draft(s.unsent(s.resume)))
 	t.Handle("GET /{tenant}/antrag/{token}/{$}", draft(s.unsent(s.resume))) // the resume link, copied with a trailing slash
@@ -58,6 +61,7 @@ func (s *Server) routes() http.Handler {
 	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
 	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
 	t.Handle("GET /{tenant}/antrag/{token}/angaben", draft(s.sentAnswers))
+	t.Handle("GET /{tenant}/antrag/{token}/zustaendigkeit", draft(s.draftWhyAuthority))
 	// Citizen login (citizen_login.go).
 	t.Handle("GET /{tenant}/anmelden", noStore(s.html(s.citizenLoginPage)))
 	t.Handle("POST /{tenant}/anmelden/{idp}", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.startCitizenLogin))))
@@ -93,6 +97,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
 	api.Handle("GET /api/v1/services", s.api(s.apiServices))
 	api.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
+	api.Handle("GET /api/v1/forms/{formId}/routing", s.api(s.apiRoute))
 	api.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
 	api.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
 	api.Handle("POST /api/v1/forms/{formId}/attachments", s.uploads(true, limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload))))

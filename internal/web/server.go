@@ -119,6 +119,7 @@ func (c *Config) defaults() {
 // Store is everything the web layer reads and writes.
 type Store interface {
 	tenant.Store
+	tenant.RouteStore
 	submission.Store
 	account.Store
 	account.AccessStore
@@ -148,6 +149,10 @@ type Deps struct {
 	// HTTPClient reaches identity providers; nil: a client with a 10 s
 	// timeout.
 	HTTPClient *http.Client
+	// Routes asks the FIT-Connect Routing API for the destination of a
+	// place, for services delivered via FIT-Connect routing; nil: such
+	// services route only by their jurisdictions.
+	Routes tenant.RouteFinder
 	// Handlers are further routes by http.ServeMux pattern, e.g. the
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.
