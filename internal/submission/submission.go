@@ -111,7 +111,7 @@ type Submission struct {
 	// Stores seal it and delete it with Data.
 	Routing   *tenant.Routing
 	Reference string // Vorgangsnummer, see NewReference
-	Status        Status
+	Status    Status
 	// Data is the canonical JSON of the application exactly as validated
 	// and hashed. Stores encrypt it; it is nil after the retention period.
 	Data       []byte
