@@ -33,6 +33,7 @@ type Stores interface {
 	delivery.Store
 	delivery.AccountStore
 	IdentityStore
+	RoutingStore
 }
 
 // IdentityStore is what the citizen's own area and the per-service identity
@@ -55,6 +56,9 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Authorities", testAuthorities},
 		{"Pages", testPages},
 		{"Services", testServices},
+		{"Jurisdictions", testJurisdictions},
+		{"RoutedDeliveries", testRoutedDeliveries},
+		{"ConfigurationChanges", testConfigurationChanges},
 		{"FormVersions", testFormVersions},
 		{"FormVersionRuleSources", testFormVersionRuleSources},
 		{"Drafts", testDrafts},
