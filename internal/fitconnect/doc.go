@@ -12,7 +12,9 @@
 // go-jose v4 with the allowed algorithms passed explicitly, certificate
 // chains are checked with crypto/x509, the callback MAC is crypto/hmac with
 // crypto/sha512, and OAuth2 client credentials come from
-// golang.org/x/oauth2/clientcredentials.
+// golang.org/x/oauth2/clientcredentials. The destinationSignature of a
+// Routing API answer (routing.go) is verified with lestrrat-go/jwx v3,
+// PS512 only.
 //
 // Error texts are German, because staff read them; they never contain
 // personal data (no application data, no file names).

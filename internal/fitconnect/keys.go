@@ -133,6 +133,16 @@ func CheckSignatureKey(k *Key, roots *x509.CertPool, now time.Time) error {
 }
 
 func checkKey(k *Key, roots *x509.CertPool, now time.Time, op, alg, use string) error {
+	if err := checkKeyRules(k, op, alg, use); err != nil {
+		return err
+	}
+	return checkKeyChain(k, roots, now)
+}
+
+// checkKeyRules checks everything of checkKey except the x5c chain: kty
+// RSA, public, at least MinRSABits, e = 65537, key_ops exactly [op], alg,
+// use (if set).
+func checkKeyRules(k *Key, op, alg, use string) error {
 	if k == nil || k.Key == nil {
 		return fmt.Errorf("%w: kein Schlüssel", ErrKeyInvalid)
 	}
@@ -161,6 +171,20 @@ func checkKey(k *Key, roots *x509.CertPool, now time.Time, op, alg, use string) 
 	}
 	if k.Use != "" && k.Use != use {
 		return bad("use muss %s sein, nicht %q", use, k.Use)
+	}
+	return nil
+}
+
+// checkKeyChain checks that the key's x5c chain (leaf first) holds the key,
+// is valid at now and reaches a certificate in roots that x5c includes.
+func checkKeyChain(k *Key, roots *x509.CertPool, now time.Time) error {
+	kid := k.KeyID
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: Schlüssel %q: %s", ErrKeyInvalid, kid, fmt.Sprintf(format, a...))
+	}
+	pub, ok := k.Key.(*rsa.PublicKey)
+	if !ok {
+		return bad("kty muss RSA sein")
 	}
 	if len(k.Certificates) == 0 {
 		return bad("x5c mit Zertifikatskette fehlt")

@@ -25,8 +25,18 @@
 //	GET  /{v}/submissions/{sid}/events           event log of the submission
 //	GET  /{v}/cases/{caseId}/events              event log of the case
 //	POST /{v}/cases/{caseId}/events              subscriber posts accept/reject SET
+//	GET  /routing-api/v1/routes?leikaKey=&ars=   Routing API: routes added with AddRoute
+//	GET  /portal/.well-known/jwks.json           the self-service portal's key set
 //
-// Every path except /token and /.well-known/jwks.json needs
+// The last two stand in for the FIT-Connect Routing API 2.0.0 and the
+// self-service portal that signs each route's destinationSignature
+// (standards.md §1 "Routing API", §9): RoutingAPIURL and PortalJWKSURL give
+// their URLs. The portal key is RSA-4096, created once per process on first
+// use. A query's ars matches a route when it starts with one of the route's
+// ARS; only the ars area parameter is supported.
+//
+// Every path except /token, the two /.well-known/jwks.json and
+// /routing-api/v1/routes needs
 // "Authorization: Bearer <token>" from /token. Any registered client may use
 // any endpoint and any destination.
 //

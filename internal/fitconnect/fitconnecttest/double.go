@@ -82,6 +82,10 @@ type Options struct {
 	// PlatformKey signs the double's own SETs (PS512); nil means a fresh
 	// RSA-2048 key. Must have at least 2048 bits.
 	PlatformKey *rsa.PrivateKey
+	// PortalKey signs the destinationSignature of routes as the
+	// self-service portal (PS512); nil means an RSA-4096 key generated
+	// once per process on first use. Must have at least PortalKeyBits.
+	PortalKey *rsa.PrivateKey
 	// MaxAttachmentBytes limits attachment upload bodies; zero means
 	// DefaultMaxAttachmentBytes.
 	MaxAttachmentBytes int64
@@ -240,6 +244,11 @@ type Double struct {
 	closed      bool
 	cbPending   int
 	callbackLog []CallbackAttempt
+	routeList   []*storedRoute
+
+	portalOnce sync.Once
+	portalKeys *portalKeys
+	portalErr  error
 }
 
 type pubKey struct {

@@ -122,6 +122,8 @@ func (d *Double) routes() http.Handler {
 	mux := http.NewServeMux()
 	d.route(mux, "POST /token", "", false, d.handleToken)
 	d.route(mux, "GET /.well-known/jwks.json", "", false, d.handleJWKS)
+	d.route(mux, "GET "+RoutingAPIPath+"/routes", "", false, d.handleRoutes)
+	d.route(mux, "GET "+PortalPath+"/.well-known/jwks.json", "", false, d.handlePortalJWKS)
 	for _, v := range []string{"v1", "v2"} {
 		p := "/" + v
 		d.route(mux, "GET "+p+"/destinations/{id}", v, true, d.handleDestination)
