@@ -40,6 +40,10 @@ type deliveryConfig struct {
 	// then runs the test double).
 	fcTokenURL, fcSubmissionAPI, fcDestinationAPI, fcVersion string
 	fcTrustAnchors                                           string // PEM file
+	// FIT-Connect Routing API (fitconnect.Router); empty URL: no lookup
+	// (the demo then asks its test double).
+	fcRoutingURL, fcPortalJWKS string
+	fcRoutingTTL               time.Duration
 
 	// SMTP for e-mail notices; empty addr: no e-mail.
 	smtpAddr, smtpFrom, smtpUser, smtpPassword, smtpTLS string
@@ -58,6 +62,7 @@ type deliveryParts struct {
 	double     *demo.FITConnect         // the demo's FIT-Connect test double, or nil
 	handlers   map[string]http.Handler  // extra routes
 	fc         *fitconnect.SenderConfig // nil without FIT-Connect
+	router     *fitconnect.Router       // the Routing API client, or nil
 }
 
 // setupDelivery builds the senders, the FIT-Connect subscriber and, for
@@ -91,6 +96,14 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 		}
 		p.handlers[doublePrefix+"/"] = http.StripPrefix(doublePrefix, dbl.Handler)
 		tokenURL, submissionAPI, destinationAPI, roots = dbl.TokenURL, dbl.SubmissionAPI, dbl.DestinationAPI, dbl.Roots
+		if d.fcRoutingURL == "" {
+			r, err := fitconnect.NewRouter(fitconnect.RouterConfig{RoutingAPI: dbl.RoutingAPI, PortalJWKS: dbl.PortalJWKS,
+				Roots: dbl.PortalRoots, RouteTTL: d.fcRoutingTTL})
+			if err != nil {
+				return nil, err
+			}
+			p.router = r
+		}
 	} else if tokenURL != "" {
 		if submissionAPI == "" {
 			return nil, usageError{"--fitconnect-submission-api fehlt"}
@@ -103,6 +116,20 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 		if !roots.AppendCertsFromPEM(pemBytes) {
 			return nil, usageError{"--fitconnect-trust-anchors: kein Zertifikat in " + d.fcTrustAnchors}
 		}
+	}
+	if d.fcRoutingURL != "" {
+		if d.fcPortalJWKS == "" {
+			return nil, usageError{"--fitconnect-portal-jwks fehlt: die Schlüssel des Self-Service-Portals prüfen die Zustellpunkte der Routing-API"}
+		}
+		rc := fitconnect.RouterConfig{RoutingAPI: d.fcRoutingURL, PortalJWKS: d.fcPortalJWKS, RouteTTL: d.fcRoutingTTL}
+		if d.fcTrustAnchors != "" {
+			rc.Roots = roots
+		}
+		r, err := fitconnect.NewRouter(rc)
+		if err != nil {
+			return nil, usageError{"--fitconnect-routing-url: " + err.Error()}
+		}
+		p.router = r
 	}
 	if tokenURL != "" {
 		sc := fitconnect.SenderConfig{

@@ -24,12 +24,14 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/fim"
+	"github.com/antrag/antrag/internal/fitconnect"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web"
 )
 
@@ -171,6 +173,12 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&d.fcDestinationAPI, "fitconnect-destination-api", env("ANTRAG_FITCONNECT_DESTINATION_API", ""), "FIT-Connect: Basisadresse der Destination API (v2; Standard: wie Submission API)")
 	fs.StringVar(&d.fcVersion, "fitconnect-version", env("ANTRAG_FITCONNECT_VERSION", "v1"), "FIT-Connect: API-Version v1 oder v2")
 	fs.StringVar(&d.fcTrustAnchors, "fitconnect-trust-anchors", env("ANTRAG_FITCONNECT_TRUST_ANCHORS", ""), "FIT-Connect: PEM-Datei mit den Vertrauensankern der Zustellpunkt-Zertifikate")
+	fs.StringVar(&d.fcRoutingURL, "fitconnect-routing-url", env("ANTRAG_FITCONNECT_ROUTING_URL", ""), "FIT-Connect: Basisadresse der Routing-API, z. B. https://routing-api-testing.fit-connect.fitko.dev/v1 (Standard: keine)")
+	fs.StringVar(&d.fcPortalJWKS, "fitconnect-portal-jwks", env("ANTRAG_FITCONNECT_PORTAL_JWKS", ""), "FIT-Connect: JWKS des Self-Service-Portals, das die Zustellpunkte der Routing-API signiert")
+	if d.fcRoutingTTL, err = dur("ANTRAG_FITCONNECT_ROUTING_TTL", time.Hour); err != nil {
+		return nil, err
+	}
+	fs.DurationVar(&d.fcRoutingTTL, "fitconnect-routing-ttl", d.fcRoutingTTL, "FIT-Connect: wie lange eine geprüfte Antwort der Routing-API gilt")
 	fs.StringVar(&d.smtpAddr, "smtp-addr", env("ANTRAG_SMTP_ADDR", ""), "SMTP-Server für E-Mail-Hinweise (Host:Port)")
 	fs.StringVar(&d.smtpFrom, "smtp-from", env("ANTRAG_SMTP_FROM", ""), "Absender der E-Mail-Hinweise")
 	fs.StringVar(&d.smtpUser, "smtp-user", env("ANTRAG_SMTP_USER", ""), "SMTP-Benutzer (Passwort in ANTRAG_SMTP_PASSWORD)")
@@ -430,7 +438,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
-		OwnerKeys: ownerKeys,
+		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router),
 	})
 	if err != nil {
 		stopSessions()
@@ -590,4 +598,13 @@ func openBlobs(ctx context.Context, c *serveConfig, box *sealed.Box) (blob.Store
 		return s, nil
 	}
 	return blob.NewDir(filepath.Join(c.dataDir, "anhaenge"), box)
+}
+
+// routeFinder is the Routing API client as the web layer takes it: nil
+// (no lookup) when there is none.
+func routeFinder(r *fitconnect.Router) tenant.RouteFinder {
+	if r == nil {
+		return nil
+	}
+	return r
 }

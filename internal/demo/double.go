@@ -27,8 +27,13 @@ type FITConnect struct {
 	// endpoints for the sender and subscriber configuration.
 	TokenURL, SubmissionAPI, DestinationAPI string
 	// Roots are the trust anchors of the destinations' certificate chains.
-	Roots  *x509.CertPool
-	double *fitconnecttest.Double
+	Roots *x509.CertPool
+	// RoutingAPI and PortalJWKS are the double's Routing API and the JWK
+	// set of its self-service portal, which signs the routes; PortalRoots
+	// holds the portal key's certificate.
+	RoutingAPI, PortalJWKS string
+	PortalRoots            *x509.CertPool
+	double                 *fitconnecttest.Double
 }
 
 // DoubleStore is what StartFITConnect reads.
@@ -52,8 +57,22 @@ func StartFITConnect(ctx context.Context, st DoubleStore, baseURL, callbackURL s
 		dbl.Close()
 		return nil, err
 	}
+	portal, err := dbl.PortalCertificate()
+	if err != nil {
+		dbl.Close()
+		return nil, err
+	}
+	portalRoots := x509.NewCertPool()
+	portalRoots.AddCert(portal)
+	for _, r := range Routes {
+		if err := dbl.AddRoute(r); err != nil {
+			dbl.Close()
+			return nil, err
+		}
+	}
 	return &FITConnect{Handler: dbl.Handler(), TokenURL: baseURL + "/token", SubmissionAPI: baseURL,
-		DestinationAPI: baseURL, Roots: roots, double: dbl}, nil
+		DestinationAPI: baseURL, Roots: roots, RoutingAPI: dbl.RoutingAPIURL(), PortalJWKS: dbl.PortalJWKSURL(),
+		PortalRoots: portalRoots, double: dbl}, nil
 }
 
 // Close stops the double.

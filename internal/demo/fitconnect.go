@@ -9,6 +9,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fitconnect"
+	"github.com/antrag/antrag/internal/fitconnect/fitconnecttest"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -20,6 +21,19 @@ const Destination = "6d3f0a52-8f1e-4c7b-9a0d-2b5e7c1f4a93"
 // Beispielkreis over FIT-Connect: the city offers it online, the district
 // is responsible (S00000000371, LeiKa 99006053006000).
 const ForwardedService = "mutterschutz-nachtarbeit"
+
+// RoutedService is the demo's EfA service offered by both demo tenants
+// and routed by postcode (LeiKa 99003021005000, FIM S05000001323).
+const RoutedService = "krankheitserreger"
+
+// Routes are what the demo's FIT-Connect Routing API answers: for the
+// routed service, places in Bayern (ARS 09) go to the demo destination,
+// as for an authority with a Fachverfahren of its own that no jurisdiction
+// in antrag names.
+var Routes = []fitconnecttest.Route{{
+	LeikaKey: "99003021005000", ARS: []string{"09"}, DestinationID: Destination,
+	Name: "Landratsamt Beispielhausen (Demo, über FIT-Connect)", ShortName: "LRA Beispielhausen", Origin: "Demo",
+}}
 
 // FITConnectStore is what SeedFITConnect writes to.
 type FITConnectStore interface {

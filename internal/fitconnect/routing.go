@@ -22,6 +22,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // The FIT-Connect Routing API finds the destination (Zustellpunkt) that is
@@ -649,3 +650,28 @@ func httpsOnly(s string) string {
 	}
 	return s
 }
+
+// FindDestination looks a destination up as Lookup does, for routing an
+// application in the journey (tenant.RouteFinder). A route that cannot be
+// trusted (ErrRouteSignature) or a lookup the service's own settings make
+// impossible is not the applicant's fault: it is apperr.Unavailable, with
+// the reason in the message for the log; no route stays apperr.NotFound.
+func (r *Router) FindDestination(ctx context.Context, leikaKey, ars string) (*tenant.Destination, error) {
+	rt, err := r.Lookup(ctx, leikaKey, ars)
+	switch {
+	case errors.Is(err, apperr.NotFound) || errors.Is(err, apperr.Unavailable):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("Routing-API: %s: %w", err.Error(), apperr.Unavailable)
+	}
+	name := rt.Name
+	if name == "" {
+		name = rt.ShortName
+	}
+	if name == "" {
+		name = "FIT-Connect-Zustellpunkt " + rt.DestinationID
+	}
+	return &tenant.Destination{ID: rt.DestinationID, Name: name}, nil
+}
+
+var _ tenant.RouteFinder = (*Router)(nil)

@@ -122,6 +122,9 @@ type startState struct {
 	NotResponsible bool
 	Routing        *tenant.Routing
 	Ort            string
+	// FromAccount marks a place taken from the logged-in citizen's
+	// account (postal address), for the applicant to confirm.
+	FromAccount bool
 }
 
 func (s *Server) renderStart(w http.ResponseWriter, r *http.Request, status int, t *tenant.Tenant, svc *tenant.Service, st startState) error {
@@ -132,6 +135,9 @@ func (s *Server) renderStart(w http.ResponseWriter, r *http.Request, status int,
 	routed, _, err := s.routingOf(r.Context(), svc)
 	if err != nil {
 		return err
+	}
+	if routed && st.Routing == nil && st.Place == (placeForm{}) {
+		st.Place, st.FromAccount = placeOfAccount(s.citizen(r))
 	}
 	var auth *tenant.Authority
 	switch {

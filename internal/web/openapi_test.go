@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/antrag/antrag/internal/form"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // openAPIFile is the document's file, relative to this package.
@@ -139,6 +141,27 @@ func TestAPIAnswersEveryDocumentedStatus(t *testing.T) {
 	call("listServices", 200, "GET", "/api/v1/services", "")
 	call("getFormSchema", 200, "GET", "/api/v1/forms/"+files+"/schema", "")
 	call("getFormSchema", 404, "GET", "/api/v1/forms/musterstadt.gibtsnicht/schema", "")
+
+	// The demo's shared service, routed to the Kreis in its area.
+	ctx := context.Background()
+	kreis, err := h.db.TenantBySlug(ctx, "beispielkreis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := h.db.ServiceBySlug(ctx, kreis.ID, "krankheitserreger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if js, _ := h.db.ServiceJurisdictions(ctx, shared.ID); len(js) == 0 {
+		if err := h.db.CreateJurisdiction(ctx, &tenant.Jurisdiction{TenantID: kreis.ID, ServiceID: shared.ID, AuthorityID: shared.AuthorityID, ARS: "07339"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	routing := "/api/v1/forms/beispielkreis.krankheitserreger/routing"
+	call("getRouting", 200, "GET", routing+"?ars=073395001001", "")
+	call("getRouting", 200, "GET", "/api/v1/forms/"+noFiles+"/routing", "")
+	call("getRouting", 404, "GET", routing+"?ars=091620000000", "")
+	call("getRouting", 422, "GET", routing+"?postcode=1", "")
 
 	up := "/api/v1/forms/" + files + "/attachments?filename=a.pdf"
 	first := call("uploadAttachment", 201, "POST", up, string(pdfFile("a")), "Content-Type", "application/octet-stream")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -194,4 +195,23 @@ func (s *Server) renderWhy(w http.ResponseWriter, r *http.Request, t *tenant.Ten
 		"Routing": rt, "Back": back,
 	})
 	return nil
+}
+
+// placeOfAccount is the postcode and street of a logged-in citizen's
+// postal address (identity attributes), the street without its house
+// number, to fill the place form; ok is false without one.
+func placeOfAccount(id *identity.Identity) (placeForm, bool) {
+	if id == nil {
+		return placeForm{}, false
+	}
+	pc := strings.TrimSpace(id.Attr(identity.AttrPostalCode))
+	if pc == "" {
+		return placeForm{}, false
+	}
+	street := strings.TrimSpace(id.Attr(identity.AttrStreet))
+	// "Hauptstraße 12a" → "Hauptstraße": the number is not needed.
+	if i := strings.LastIndex(street, " "); i > 0 && strings.ContainsAny(street[i+1:i+2], "0123456789") {
+		street = strings.TrimSpace(street[:i])
+	}
+	return placeForm{Postcode: pc, Street: street}, true
 }

@@ -45,6 +45,19 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	routed, _, err := s.routingOf(r.Context(), svc)
+	if err != nil {
+		return err
+	}
+	if !routed {
+		a, err := s.authorityFor(r, t, svc)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, apiRouting{Status: "routed", FormID: t.Slug + "." + svc.Slug,
+			Authority: &apiAuthority{Name: a.Name, Address: a.Address, Email: a.Email, Phone: a.Phone},
+			Rule: "Der Online-Dienst wird nicht nach dem Wohnort geleitet.", Source: "Einstellung des Dienstes"})
+	}
 	q := r.URL.Query()
 	query := tenant.Query{ARS: strings.TrimSpace(q.Get("ars")), Postcode: strings.TrimSpace(q.Get("postcode")), Street: strings.TrimSpace(q.Get("street"))}
 	rt, choices, err := s.apiLocate(r, t, svc, query)
