@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unique"
 
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
@@ -174,7 +175,9 @@ func (c postcodeCols) entry(rec []string) (PostcodeEntry, error) {
 		}
 		return strings.TrimSpace(rec[i])
 	}
-	e := PostcodeEntry{Postcode: field(c.postcode), Street: field(c.street), Name: field(c.name)}
+	// A large table repeats postcodes, places and keys many times: they
+	// are stored once (unique.Make); the street is copied out of the line.
+	e := PostcodeEntry{Postcode: intern(field(c.postcode)), Street: strings.Clone(field(c.street)), Name: intern(field(c.name))}
 	if len(e.Postcode) != 5 || !digits(e.Postcode) {
 		return e, fmt.Errorf("Postleitzahl %q: 5 Ziffern: %w", e.Postcode, apperr.Invalid)
 	}
@@ -192,15 +195,19 @@ func (c postcodeCols) entry(rec []string) (PostcodeEntry, error) {
 		if _, err := LevelOf(key); err != nil {
 			return e, err
 		}
-		e.ARS = key
+		e.ARS = intern(key)
 	case len(key) == 8 && digits(key) && key[:2] >= "01" && key[:2] <= "16":
-		e.AGS = key
-		e.ARS, _ = FromAGS(key)
+		e.AGS = intern(key)
+		if ars, ok := FromAGS(key); ok {
+			e.ARS = intern(ars)
+		}
 	default:
 		return e, fmt.Errorf("Gemeindeschlüssel %q: Regionalschlüssel (12 Ziffern) oder Gemeindeschlüssel (8 Ziffern): %w", key, apperr.Invalid)
 	}
 	return e, nil
 }
+
+func intern(s string) string { return unique.Make(s).Value() }
 
 // ResolveAGS sets the ARS of each entry that has only an AGS to the ARS of
 // the Gemeinde among gemeinden with that AGS (AGSOf). It returns the AGS

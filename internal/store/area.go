@@ -62,7 +62,9 @@ func (db *DB) ReplaceAreas(ctx context.Context, areas []area.Area) (err error) {
 // ReplacePostcodes replaces the whole postcode table with entries, in one
 // transaction. Every entry needs a postcode of 5 digits, a Gemeinde's ARS
 // (resolve AGS first: area.ResolveAGS) and a name, else the call is
-// apperr.Invalid and nothing changes. Repeated entries are stored once.
+// apperr.Invalid and nothing changes. Entries are stored as given (the
+// AGS is not kept); a repeated entry is harmless, as area.Lookup counts
+// each Gemeinde once.
 func (db *DB) ReplacePostcodes(ctx context.Context, entries []area.PostcodeEntry) (err error) {
 	defer db.wrap(&err, "ReplacePostcodes(%d)", len(entries))
 	for _, e := range entries {
@@ -76,21 +78,12 @@ func (db *DB) ReplacePostcodes(ctx context.Context, entries []area.PostcodeEntry
 			return fmt.Errorf("Postleitzahl %s ohne Ortsnamen: %w", e.Postcode, apperr.Invalid)
 		}
 	}
-	rows := make([]area.PostcodeEntry, 0, len(entries))
-	seen := make(map[area.PostcodeEntry]bool, len(entries))
-	for _, e := range entries {
-		e.AGS = ""
-		if !seen[e] {
-			seen[e] = true
-			rows = append(rows, e)
-		}
-	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM postcodes`); err != nil {
 			return err
 		}
-		return insertRows(ctx, tx, "postcodes (postcode, street, ars, name)", len(rows), func(i int) []any {
-			e := rows[i]
+		return insertRows(ctx, tx, "postcodes (postcode, street, ars, name)", len(entries), func(i int) []any {
+			e := entries[i]
 			return []any{e.Postcode, e.Street, e.ARS, e.Name}
 		})
 	})
