@@ -68,6 +68,10 @@ Befehle:
   antrag tenant pages --tenant MANDANT [--ersetzen] [DATEI]
                                                            Impressum, Datenschutzerklärung und Erklärung zur Barrierefreiheit
                                                            des Mandanten und seiner Behörden aus DATEI (JSON) festlegen bzw. zeigen
+  antrag areas import DATEI                                Gebiete (ARS) aus Destatis-Codeliste (genericode) importieren
+  antrag areas import-postcodes DATEI                      Postleitzahlen (CSV: antrag, OpenPLZ) importieren
+  antrag areas lookup --postcode PLZ [--street STRASSE]    Gemeinde(n) einer Postleitzahl (und Straße) zeigen
+  antrag areas list [--prefix ARS] [--level EBENE]         gespeicherte Gebiete auflisten
   antrag migrate up|status [--data DIR] [--db sqlite:PFAD|postgres://…]
                                                            Datenbank migrieren bzw. Stand der Migrationen zeigen
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] [--translated-rules DATEI] [--corrections DATEI] [--acknowledge-unsupported[=REGEL,…]] [--operator NAME] DATEI
@@ -168,6 +172,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runFitconnect(ctx, args[1:], getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], stdout, stderr)
+	case "areas":
+		return runAreas(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

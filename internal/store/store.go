@@ -1,7 +1,8 @@
 // Package store keeps antrag's tenants, authorities, services, form
 // versions, drafts, submissions, attachments, audit events, staff users,
 // web sessions, delivery targets, deliveries, FIT-Connect accounts, login
-// throttle buckets, the SAML replay cache and the delivery job queue
+// throttle buckets, the SAML replay cache, the reference data of package
+// area (ARS areas, postcodes) and the delivery job queue
 // (River's tables) in one SQL database: a SQLite file (modernc.org/sqlite,
 // pure Go) for one process, or PostgreSQL (github.com/jackc/pgx/v5 through
 // its database/sql driver) for several.
@@ -50,6 +51,7 @@ import (
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store/outbox"
@@ -63,6 +65,7 @@ var (
 	_ account.Store         = (*DB)(nil)
 	_ delivery.Store        = (*DB)(nil)
 	_ delivery.AccountStore = (*DB)(nil)
+	_ area.Store            = (*DB)(nil)
 )
 
 // DB is an open antrag database. It is safe for concurrent use.

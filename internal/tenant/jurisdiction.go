@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 )
 
 // Jurisdiction says that an authority of a tenant is responsible for a
@@ -28,7 +29,7 @@ type Jurisdiction struct {
 	AuthorityID string
 	ARS         string // 2, 3, 5, 9 or 12 digits
 	Postcode    string // "" or 5 digits
-	Street      string // "" or a street name (needs Postcode); compared as by StreetKey
+	Street      string // "" or a street name (needs Postcode); compared as by area.NormalizeStreet
 	// Source says where the entry comes from, for the explanation a citizen
 	// can read ("Zuständigkeitskatalog des Landes", "Verwaltung"); no
 	// personal data.
@@ -61,7 +62,7 @@ func (j *Jurisdiction) Validate() error {
 func (j *Jurisdiction) Covers(p Place) bool {
 	return strings.HasPrefix(p.ARS, j.ARS) &&
 		(j.Postcode == "" || j.Postcode == p.Postcode) &&
-		(j.Street == "" || StreetKey(j.Street) == StreetKey(p.Street))
+		(j.Street == "" || area.NormalizeStreet(j.Street) == area.NormalizeStreet(p.Street))
 }
 
 // moreSpecific orders jurisdictions by how narrow their area is, the
@@ -132,23 +133,6 @@ func LevelName(ars string) string {
 		return "Gemeinde"
 	}
 	return "Gebiet"
-}
-
-// StreetKey is the form in which street names are compared: lower case,
-// "ß" as "ss", "str." as "strasse", without spaces, hyphens and dots, so
-// that "Hauptstr.", "Haupt-Straße" and "hauptstrasse" are the same street.
-func StreetKey(s string) string {
-	s = strings.ToLower(strings.TrimSpace(s))
-	s = strings.ReplaceAll(s, "ß", "ss")
-	if strings.HasSuffix(s, "str.") || strings.HasSuffix(s, "str") {
-		s = strings.TrimSuffix(strings.TrimSuffix(s, "."), "str") + "strasse"
-	}
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '.' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
 }
 
 // Place is where an application is made for: a Gemeinde (12-digit ARS),

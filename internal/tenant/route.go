@@ -8,13 +8,8 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 )
-
-// Municipality is a Gemeinde: its 12-digit ARS and its name.
-type Municipality struct {
-	ARS  string `json:"ars"`
-	Name string `json:"name"`
-}
 
 // RouteStore is what Locate reads: the jurisdictions of a service across
 // all tenants, the postcode table and area names (reference data), and
@@ -24,8 +19,9 @@ type RouteStore interface {
 	// every tenant.
 	ServiceJurisdictions(ctx context.Context, serviceID string) ([]*Jurisdiction, error)
 	// Municipalities returns the Gemeinden a postcode covers, narrowed to
-	// the street where the table knows it; none for an unknown postcode.
-	Municipalities(ctx context.Context, postcode, street string) ([]Municipality, error)
+	// the street where the table knows it (area.Lookup); an unknown
+	// postcode is apperr.NotFound or none.
+	Municipalities(ctx context.Context, postcode, street string) ([]area.Area, error)
 	// AreaName returns the name of an area, "" when unknown.
 	AreaName(ctx context.Context, ars string) (string, error)
 	Authority(ctx context.Context, tenantID, id string) (*Authority, error)
@@ -75,7 +71,7 @@ var ErrNotResponsible = fmt.Errorf("für diesen Ort ist keine Behörde zuständi
 // Errors: a malformed or unknown place is apperr.Invalid with a German
 // message for the applicant; no responsible authority ErrNotResponsible;
 // the Routing API's errors as they come (apperr.Unavailable when down).
-func Locate(ctx context.Context, st RouteStore, finder RouteFinder, svc *Service, viaFITConnect bool, q Query, now time.Time) (*Routing, []Municipality, error) {
+func Locate(ctx context.Context, st RouteStore, finder RouteFinder, svc *Service, viaFITConnect bool, q Query, now time.Time) (*Routing, []area.Area, error) {
 	place, choices, err := placeOf(ctx, st, q)
 	if err != nil || len(choices) > 0 {
 		return nil, choices, err
@@ -119,7 +115,7 @@ func Locate(ctx context.Context, st RouteStore, finder RouteFinder, svc *Service
 
 // placeOf resolves the query to a Gemeinde, or to the Gemeinden to choose
 // from.
-func placeOf(ctx context.Context, st RouteStore, q Query) (*Place, []Municipality, error) {
+func placeOf(ctx context.Context, st RouteStore, q Query) (*Place, []area.Area, error) {
 	if q.Postcode != "" && !postcodeRE.MatchString(q.Postcode) {
 		return nil, nil, fmt.Errorf("Bitte geben Sie eine Postleitzahl aus fünf Ziffern an: %w", apperr.Invalid)
 	}
@@ -140,7 +136,7 @@ func placeOf(ctx context.Context, st RouteStore, q Query) (*Place, []Municipalit
 		return &Place{ARS: q.ARS, Name: name}, nil, nil
 	}
 	ms, err := st.Municipalities(ctx, q.Postcode, q.Street)
-	if err != nil {
+	if err != nil && !errors.Is(err, apperr.NotFound) {
 		return nil, nil, err
 	}
 	if len(ms) == 0 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
@@ -118,7 +119,7 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 type startState struct {
 	Place          placeForm
 	Problem        string
-	Choices        []tenant.Municipality
+	Choices        []area.Area
 	NotResponsible bool
 	Routing        *tenant.Routing
 	Ort            string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/tenant"
@@ -49,7 +50,7 @@ func (s *Server) routingOf(ctx context.Context, svc *tenant.Service) (routed, vi
 
 // locate finds the authority responsible for an application for svc at
 // the place q names (tenant.Locate).
-func (s *Server) locate(ctx context.Context, svc *tenant.Service, q tenant.Query) (*tenant.Routing, []tenant.Municipality, error) {
+func (s *Server) locate(ctx context.Context, svc *tenant.Service, q tenant.Query) (*tenant.Routing, []area.Area, error) {
 	_, via, err := s.routingOf(ctx, svc)
 	if err != nil {
 		return nil, nil, err

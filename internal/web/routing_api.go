@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -18,14 +19,20 @@ type apiRouting struct {
 	Status string `json:"status"`
 	// FormID is the form to submit to: that of the responsible
 	// authority's tenant.
-	FormID         string                `json:"formId,omitempty"`
-	Authority      *apiAuthority         `json:"authority,omitempty"`
-	Place          *tenant.Place         `json:"place,omitempty"`
-	Area           string                `json:"area,omitempty"`
-	Rule           string                `json:"rule,omitempty"`
-	Source         string                `json:"source,omitempty"`
-	DestinationID  string                `json:"destinationId,omitempty"`
-	Municipalities []tenant.Municipality `json:"municipalities,omitempty"`
+	FormID         string            `json:"formId,omitempty"`
+	Authority      *apiAuthority     `json:"authority,omitempty"`
+	Place          *tenant.Place     `json:"place,omitempty"`
+	Area           string            `json:"area,omitempty"`
+	Rule           string            `json:"rule,omitempty"`
+	Source         string            `json:"source,omitempty"`
+	DestinationID  string            `json:"destinationId,omitempty"`
+	Municipalities []apiMunicipality `json:"municipalities,omitempty"`
+}
+
+// apiMunicipality is a Gemeinde to choose from.
+type apiMunicipality struct {
+	ARS  string `json:"ars"`
+	Name string `json:"name"`
 }
 
 type apiAuthority struct {
@@ -56,7 +63,7 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 		}
 		return writeJSON(w, http.StatusOK, apiRouting{Status: "routed", FormID: t.Slug + "." + svc.Slug,
 			Authority: &apiAuthority{Name: a.Name, Address: a.Address, Email: a.Email, Phone: a.Phone},
-			Rule: "Der Online-Dienst wird nicht nach dem Wohnort geleitet.", Source: "Einstellung des Dienstes"})
+			Rule:      "Der Online-Dienst wird nicht nach dem Wohnort geleitet.", Source: "Einstellung des Dienstes"})
 	}
 	q := r.URL.Query()
 	query := tenant.Query{ARS: strings.TrimSpace(q.Get("ars")), Postcode: strings.TrimSpace(q.Get("postcode")), Street: strings.TrimSpace(q.Get("street"))}
@@ -65,7 +72,11 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if len(choices) > 0 {
-		return writeJSON(w, http.StatusOK, apiRouting{Status: "choose", Municipalities: choices})
+		out := apiRouting{Status: "choose"}
+		for _, m := range choices {
+			out.Municipalities = append(out.Municipalities, apiMunicipality{ARS: m.ARS, Name: m.Name})
+		}
+		return writeJSON(w, http.StatusOK, out)
 	}
 	out := apiRouting{Status: "routed", Place: &rt.Place, Area: rt.AreaName, Rule: rt.Rule, Source: rt.Source, DestinationID: rt.DestinationID}
 	target := t
@@ -86,7 +97,7 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 
 // apiLocate is locate with the API's problems: a malformed or unknown
 // place 422, no responsible authority 404.
-func (s *Server) apiLocate(r *http.Request, t *tenant.Tenant, svc *tenant.Service, q tenant.Query) (*tenant.Routing, []tenant.Municipality, error) {
+func (s *Server) apiLocate(r *http.Request, t *tenant.Tenant, svc *tenant.Service, q tenant.Query) (*tenant.Routing, []area.Area, error) {
 	rt, choices, err := s.locate(r.Context(), svc, q)
 	switch {
 	case errors.Is(err, tenant.ErrNotResponsible):

@@ -1,7 +1,7 @@
 // Package storetest is the one test suite package store must pass on
 // every dialect (Dialects: SQLite, and PostgreSQL when a server is
 // named): Run checks the documented behaviour of tenant.Store,
-// submission.Store, account.Store and the delivery stores, tenant
+// submission.Store, account.Store, the delivery stores and area.Store, tenant
 // isolation, the error kinds of package apperr and the atomicity of
 // Submit, through the interfaces only; the Check functions check a whole
 // database (opening, migrations, errors, sealing at rest, sessions,
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/submission"
@@ -34,6 +35,7 @@ type Stores interface {
 	delivery.AccountStore
 	IdentityStore
 	RoutingStore
+	area.Store
 }
 
 // IdentityStore is what the citizen's own area and the per-service identity
@@ -96,6 +98,9 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"FITConnectAccounts", testFITConnectAccounts},
 		{"ServiceIdentity", testServiceIdentity},
 		{"Owner", testOwner},
+		{"Areas", testAreas},
+		{"ReplaceAreasByLevel", testReplaceAreasByLevel},
+		{"ReplacePostcodes", testReplacePostcodes},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
