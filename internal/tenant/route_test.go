@@ -16,7 +16,7 @@ import (
 type routeStore struct {
 	js          []*tenant.Jurisdiction
 	postcodes   map[string][]area.Area       // by postcode
-	streets     map[string][]area.Area       // by postcode + "|" + StreetKey
+	streets     map[string][]area.Area       // by postcode + "|" + area.NormalizeStreet
 	authorities map[string]*tenant.Authority // by id
 }
 
