@@ -265,6 +265,11 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	rt, err := s.apiRouted(r, t, svc, body.Place)
+	var pe *placeError
+	if errors.As(err, &pe) {
+		writeInvalid(w, form.Problems{{Path: "place", Code: codePlace, Message: pe.msg}})
+		return nil
+	}
 	if err != nil {
 		return err
 	}

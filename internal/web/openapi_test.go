@@ -76,7 +76,7 @@ func TestOpenAPIDocumentListsEveryAPIRoute(t *testing.T) {
 // field-level problem can have: those of form.Validate and "rule" from
 // the FIM rules.
 func TestOpenAPIFieldProblemCodes(t *testing.T) {
-	want := append(slices.Clone(form.ProblemCodes), "rule")
+	want := append(slices.Clone(form.ProblemCodes), "rule", "place")
 	spec, err := os.ReadFile(openAPIFile)
 	if err != nil {
 		t.Fatal(err)

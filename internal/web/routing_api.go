@@ -68,6 +68,11 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := tenant.Query{ARS: strings.TrimSpace(q.Get("ars")), Postcode: strings.TrimSpace(q.Get("postcode")), Street: strings.TrimSpace(q.Get("street"))}
 	rt, choices, err := s.apiLocate(r, t, svc, query)
+	var pe *placeError
+	if errors.As(err, &pe) {
+		writeProblem(w, http.StatusUnprocessableEntity, Problem{Title: "Ort fehlerhaft oder unbekannt", Detail: pe.msg})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -95,15 +100,26 @@ func (s *Server) apiRoute(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// placeError is a place the API cannot route: malformed, unknown, missing
+// or another tenant's. The routing endpoint answers it with a 422
+// problem, a submission with a 422 field problem at "place" (codePlace).
+type placeError struct{ msg string }
+
+func (e *placeError) Error() string { return e.msg }
+func (e *placeError) Unwrap() error { return apperr.Invalid }
+
+// codePlace is the field problem code of a submission's place.
+const codePlace = "place"
+
 // apiLocate is locate with the API's problems: a malformed or unknown
-// place 422, no responsible authority 404.
+// place a placeError, no responsible authority 404.
 func (s *Server) apiLocate(r *http.Request, t *tenant.Tenant, svc *tenant.Service, q tenant.Query) (*tenant.Routing, []area.Area, error) {
 	rt, choices, err := s.locate(r.Context(), svc, q)
 	switch {
 	case errors.Is(err, tenant.ErrNotResponsible):
 		return nil, nil, clientError(apperr.NotFound, "Für diesen Ort ist keine Behörde zuständig, die diesen Antrag über antrag annimmt.")
 	case errors.Is(err, apperr.Invalid):
-		return nil, nil, clientError(apperr.Invalid, messageOf(err)+".")
+		return nil, nil, &placeError{messageOf(err) + "."}
 	}
 	return rt, choices, err
 }
@@ -118,21 +134,21 @@ func (s *Server) apiRouted(r *http.Request, t *tenant.Tenant, svc *tenant.Servic
 		return nil, err
 	}
 	if place == nil {
-		return nil, clientError(apperr.Invalid, "Dieses Formular wird nach dem Wohnort an die zuständige Behörde geleitet: Die Anfrage braucht \"place\" mit \"ars\" oder \"postcode\" (siehe …/routing).")
+		return nil, &placeError{"Dieses Formular wird nach dem Wohnort an die zuständige Behörde geleitet: Die Anfrage braucht \"place\" mit \"ars\" oder \"postcode\" (siehe …/routing)."}
 	}
 	rt, choices, err := s.apiLocate(r, t, svc, *place)
 	if err != nil {
 		return nil, err
 	}
 	if len(choices) > 0 {
-		return nil, clientError(apperr.Invalid, "Die Postleitzahl gehört zu mehreren Gemeinden: Bitte geben Sie in \"place\" auch \"ars\" der Gemeinde an (siehe …/routing).")
+		return nil, &placeError{"Die Postleitzahl gehört zu mehreren Gemeinden: Bitte geben Sie in \"place\" auch \"ars\" der Gemeinde an (siehe …/routing)."}
 	}
 	if rt.TenantID != t.ID {
 		other, err := s.deps.Store.Tenant(r.Context(), rt.TenantID)
 		if err != nil {
 			return nil, err
 		}
-		return nil, clientError(apperr.Invalid, "Für diesen Ort ist "+rt.AuthorityName+" zuständig: Bitte senden Sie den Antrag an das Formular "+other.Slug+"."+svc.Slug+".")
+		return nil, &placeError{"Für diesen Ort ist " + rt.AuthorityName + " zuständig: Bitte senden Sie den Antrag an das Formular " + other.Slug + "." + svc.Slug + "."}
 	}
 	return rt, nil
 }
