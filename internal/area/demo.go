@@ -22,6 +22,9 @@ var demoAreas = [][2]string{
 	{"073395001001", "Beispielstadt"},
 	{"073395001002", "Beispieldorf"},
 	{"073395001003", "Musterhausen"},
+	{"09", "Bayern"},
+	{"09189", "Landkreis Beispielhausen"},
+	{"091895001001", "Beispielhausen"},
 }
 
 // Demo returns the demo installation's areas and postcode table: the
@@ -29,7 +32,9 @@ var demoAreas = [][2]string{
 // the Verbandsgemeinde Beispielland in the Landkreis Beispielkreis
 // (Rheinland-Pfalz) with Beispielstadt (55218), Beispieldorf and
 // Musterhausen, which share the postcode 55270: Hauptstraße lies in
-// Beispieldorf, Lindenweg in Musterhausen. The names are fictitious.
+// Beispieldorf, Lindenweg in Musterhausen; and Beispielhausen (Bayern,
+// 83000), whose authority the demo reaches through the FIT-Connect
+// Routing API only. The names are fictitious.
 func Demo() ([]Area, []PostcodeEntry) {
 	areas := make([]Area, 0, len(demoAreas))
 	for _, d := range demoAreas {

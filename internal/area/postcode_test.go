@@ -187,12 +187,13 @@ func TestLookupSortsGerman(t *testing.T) {
 func TestDemo(t *testing.T) {
 	areas, entries := area.Demo()
 	m := byARS(areas)
-	if len(m) != 9 || len(areas) != 9 {
+	if len(m) != 12 || len(areas) != 12 {
 		t.Errorf("%d areas", len(areas))
 	}
 	for ars, lvl := range map[string]area.Level{
 		"16": area.Land, "16051": area.Kreis, "160510000000": area.Gemeinde, "07": area.Land, "07339": area.Kreis,
 		"073395001": area.Gemeindeverband, "073395001001": area.Gemeinde, "073395001002": area.Gemeinde, "073395001003": area.Gemeinde,
+		"09": area.Land, "09189": area.Kreis, "091895001001": area.Gemeinde,
 	} {
 		if a, ok := m[ars]; !ok || a.Level != lvl || a.Validate() != nil {
 			t.Errorf("%s: %+v", ars, a)
@@ -201,7 +202,7 @@ func TestDemo(t *testing.T) {
 	if m["073395001002"].Parent != "073395001" || m["160510000000"].Parent != "16051" {
 		t.Errorf("parents: %+v", areas)
 	}
-	if len(entries) != 5 {
+	if len(entries) != 6 {
 		t.Errorf("%d postcode entries", len(entries))
 	}
 	for _, e := range entries {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/catalog"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
@@ -22,6 +23,7 @@ import (
 type Store interface {
 	tenant.Store
 	account.Store
+	area.Store
 }
 
 // Password is the demo caseworkers' password. The demo is for trying
@@ -114,7 +116,7 @@ func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
 			return err
 		}
 	}
-	return nil
+	return SeedAreas(ctx, st)
 }
 
 // Actor is the name the demo's publications have in the audit trail.
