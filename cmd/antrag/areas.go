@@ -250,6 +250,10 @@ func areasList(ctx context.Context, args []string, getenv func(string) string, s
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%d Gebiete\n", len(areas))
+	n, err := st.PostcodeCount(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%d Gebiete; Postleitzahlen-Tabelle: %d Einträge\n", len(areas), n)
 	return nil
 }

@@ -30,7 +30,7 @@ func TestAreasCommands(t *testing.T) {
 	// The Kreis list kept the Gemeinden.
 	out, _, err = cmd("list", "--prefix", "16051")
 	if err != nil || !regexp.MustCompile(`(?m)^16051 +Kreis +Erfurt, Stadt$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^160510000000 +Gemeinde +Erfurt, Stadt$`).MatchString(out) || !strings.Contains(out, "2 Gebiete") {
+		!regexp.MustCompile(`(?m)^160510000000 +Gemeinde +Erfurt, Stadt$`).MatchString(out) || !strings.Contains(out, "2 Gebiete; Postleitzahlen-Tabelle: 0 Einträge") {
 		t.Errorf("list --prefix 16051: %v\n%s", err, out)
 	}
 	out, _, err = cmd("list", "--level", "gemeinde")
@@ -62,6 +62,10 @@ func TestAreasCommands(t *testing.T) {
 	out, _, err = cmd("import-postcodes", table)
 	if err != nil || !strings.Contains(out, "3 Einträge importiert (2 Postleitzahlen, 3 Gemeinden)") || strings.Contains(out, "OpenPLZ") {
 		t.Fatalf("import-postcodes antrag: %v\n%s", err, out)
+	}
+	out, _, err = cmd("list", "--prefix", "073395")
+	if err != nil || !strings.Contains(out, "0 Gebiete; Postleitzahlen-Tabelle: 3 Einträge") {
+		t.Errorf("list --prefix 073395: %v\n%s", err, out)
 	}
 	out, _, err = cmd("lookup", "--postcode", "55270")
 	if err != nil || !regexp.MustCompile(`(?s)073395001002 +Beispieldorf.*073395001003 +Musterhausen`).MatchString(out) {
