@@ -89,6 +89,6 @@ func (s *Server) adminServices(w http.ResponseWriter, r *http.Request) error {
 		row.Targets = len(targets)
 		rows = append(rows, row)
 	}
-	s.render(w, r, http.StatusOK, "admin_services", s.staffPage(r, sc, map[string]any{"Title": "Online-Dienste", "Services": rows}))
+	s.render(w, r, http.StatusOK, "admin_services", s.staffPage(r, sc, map[string]any{"Title": "Online-Dienste", "Services": rows, "Wide": true}))
 	return nil
 }

@@ -67,6 +67,6 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	}
 	slices.SortStableFunc(rows, func(a, b auditRow) int { return b.At.Compare(a.At) })
 	msg, _ := s.deps.Sessions.Pop(ctx, "adminMessage").(string)
-	s.render(w, r, http.StatusOK, "admin_audit", s.staffPage(r, sc, map[string]any{"Title": "Änderungsprotokoll", "Events": rows, "Message": msg}))
+	s.render(w, r, http.StatusOK, "admin_audit", s.staffPage(r, sc, map[string]any{"Title": "Änderungsprotokoll", "Events": rows, "Message": msg, "Wide": true}))
 	return nil
 }

@@ -113,7 +113,7 @@ func (s *Server) renderPreview(w http.ResponseWriter, r *http.Request, sc *staff
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Vorschau: " + svc.Name, "Service": svc, "Import": p, "Report": c.Report,
+	data := map[string]any{"Title": "Vorschau: " + svc.Name, "Service": svc, "Wide": true, "Import": p, "Report": c.Report,
 		"Schema": c.Schema, "Steps": previewSteps(c), "Rules": previewRules(c, acked), "Unsupported": len(c.Unsupported()),
 		"Notice": notice, "Stale": p.Base != svc.FormVersionID}
 	if c.Sources != nil {
