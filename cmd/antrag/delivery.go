@@ -63,6 +63,9 @@ type deliveryParts struct {
 	handlers   map[string]http.Handler  // extra routes
 	fc         *fitconnect.SenderConfig // nil without FIT-Connect
 	router     *fitconnect.Router       // the Routing API client, or nil
+	// checkers test the connection to targets (the admin's "Verbindung
+	// testen"): the senders that can.
+	checkers map[delivery.Kind]delivery.Checker
 }
 
 // setupDelivery builds the senders, the FIT-Connect subscriber and, for
@@ -183,6 +186,12 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 		}
 		p.subscriber = sub
 		p.handlers["POST "+callbackPath+"{destination}"] = sub.CallbackHandler()
+	}
+	p.checkers = map[delivery.Kind]delivery.Checker{}
+	for kind, s := range senders {
+		if c, ok := s.(delivery.Checker); ok {
+			p.checkers[kind] = c
+		}
 	}
 	w := &delivery.Worker{
 		Store: db, Blobs: a.blobs, Senders: senders, Forms: a.forms, Logger: a.logger,

@@ -438,7 +438,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
-		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router),
+		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router), Checkers: parts.checkers,
 	})
 	if err != nil {
 		stopSessions()

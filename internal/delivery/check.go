@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -44,4 +46,13 @@ func DecodeWebhookSecret(secret string) ([]byte, error) {
 		return nil, fmt.Errorf("Webhook-Geheimnis: Base64 von 24 bis 64 Bytes erwartet: %w", apperr.Invalid)
 	}
 	return key, nil
+}
+
+// Checker tests the way to a target of its kind without delivering
+// anything, for the admin's "Verbindung testen": it reaches the receiver
+// as a delivery would and stops before an application would be sent.
+// note says in German what was reached; the error, in German, what failed.
+// Neither holds personal data or secrets.
+type Checker interface {
+	Check(ctx context.Context, tenantID string, svc *tenant.Service, t *Target) (note string, err error)
 }

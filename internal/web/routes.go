@@ -90,6 +90,17 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
 	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
 	mux.Handle("GET /intern/benutzer", staff(s.requireAdmin(s.staffUsers)))
+	// The tenant admins' pages (admin*.go).
+	admin := func(h handlerFunc) http.Handler { return staff(s.requireAdmin(h)) }
+	mux.Handle("GET /intern/admin", admin(s.adminOverview))
+	mux.Handle("GET /intern/admin/dienste", admin(s.adminServices))
+	mux.Handle("GET /intern/admin/dienste/{id}/import", admin(s.adminImportForm))
+	mux.Handle("POST /intern/admin/dienste/{id}/import", limitBody(maxXDFBytes+64<<10, admin(s.adminImportUpload)))
+	mux.Handle("GET /intern/admin/dienste/{id}/import/{import}", admin(s.adminImportPreview))
+	mux.Handle("POST /intern/admin/dienste/{id}/import/{import}", limitBody(s.cfg.MaxFormBytes, admin(s.adminPublish)))
+	mux.Handle("GET /intern/admin/dienste/{id}/ziele", admin(s.adminTargets))
+	mux.Handle("POST /intern/admin/dienste/{id}/ziele/{target}/test", limitBody(s.cfg.MaxFormBytes, admin(s.adminCheckTarget)))
+	mux.Handle("GET /intern/admin/protokoll", admin(s.adminAudit))
 
 	// JSON API, with a mux of its own: what it does not route is a
 	// problem (apiUnrouted), never the HTML 404 page.

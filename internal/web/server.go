@@ -21,6 +21,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/delivery/webhook"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
@@ -167,6 +168,10 @@ type Deps struct {
 	// Box seals the identity in the citizen session and the pending
 	// login cookie; nil: a key of this process only.
 	Box *sealed.Box
+	// Checkers test the connection to delivery targets by kind for the
+	// admin's "Verbindung testen" (admin_targets.go); nil: webhooks only
+	// (webhook.Sender with its defaults).
+	Checkers map[delivery.Kind]delivery.Checker
 	// OwnerKeys mark the drafts and submissions of logged-in citizens
 	// (identity.DeriveOwnerKeys from the data key); nil: derived from a
 	// key of this process only, so that the citizen's area forgets them
@@ -219,6 +224,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 			return nil, err
 		}
 		deps.Box = box
+	}
+	if deps.Checkers == nil {
+		deps.Checkers = map[delivery.Kind]delivery.Checker{delivery.Webhook: &webhook.Sender{}}
 	}
 	if deps.OwnerKeys == nil {
 		key := make([]byte, 32)

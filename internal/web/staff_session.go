@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/localtime"
 )
@@ -56,6 +57,7 @@ func (n *sessionNotice) RemainingSeconds() int { return max(0, int(time.Until(n.
 func (s *Server) staffPage(r *http.Request, sc *staffCtx, data map[string]any) map[string]any {
 	data["Tenant"], data["Staff"] = sc.tenant, sc.user
 	data["Session"] = s.sessionNotice(r)
+	data["StaffAdmin"] = sc.access.Role == account.RoleAdmin
 	return data
 }
 

@@ -21,7 +21,7 @@ var templateFS embed.FS
 // pages are the page templates; each is parsed with layout.html and
 // partials.html.
 var pages = []string{"error", "portal", "catalogue", "start", "routing", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
-	"login_code", "staff_users", "citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out"}
+	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit", "citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {

@@ -167,6 +167,32 @@ func (s *Sender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome
 		return delivery.Outcome{}, delivery.Permanent(fmt.Errorf("E-Mail-Hinweis aufbauen: %w", err))
 	}
 
+	client, err := s.newClient(ctx, host, port)
+	if err != nil {
+		return delivery.Outcome{}, fmt.Errorf("E-Mail-Versand ist falsch eingerichtet: %w", err)
+	}
+
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return delivery.Outcome{}, dialError(ctx, s.Addr, err)
+	}
+	defer client.CloseWithSMTPClient(conn) // after acceptance a failing QUIT does not matter
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+
+	if err := client.SendWithSMTPClient(conn, msg); err != nil {
+		if ctx.Err() != nil {
+			return delivery.Outcome{}, fmt.Errorf("E-Mail-Hinweis: Versand abgebrochen: %w", ctx.Err())
+		}
+		return delivery.Outcome{}, sendError(err)
+	}
+	return delivery.Outcome{State: delivery.Delivered}, nil
+}
+
+// newClient is the SMTP client of the configuration for host and port,
+// with the timeout of s (or ctx's sooner deadline), the TLS policy and the
+// authentication.
+func (s *Sender) newClient(ctx context.Context, host string, port int) (*gomail.Client, error) {
 	timeout := s.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -200,26 +226,7 @@ func (s *Sender) Send(ctx context.Context, p *delivery.Parcel) (delivery.Outcome
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
 			gomail.WithUsername(s.Username), gomail.WithPassword(s.Password))
 	}
-	client, err := gomail.NewClient(host, opts...)
-	if err != nil {
-		return delivery.Outcome{}, fmt.Errorf("E-Mail-Versand ist falsch eingerichtet: %w", err)
-	}
-
-	conn, err := client.DialToSMTPClientWithContext(ctx)
-	if err != nil {
-		return delivery.Outcome{}, dialError(ctx, s.Addr, err)
-	}
-	defer client.CloseWithSMTPClient(conn) // after acceptance a failing QUIT does not matter
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-
-	if err := client.SendWithSMTPClient(conn, msg); err != nil {
-		if ctx.Err() != nil {
-			return delivery.Outcome{}, fmt.Errorf("E-Mail-Hinweis: Versand abgebrochen: %w", ctx.Err())
-		}
-		return delivery.Outcome{}, sendError(err)
-	}
-	return delivery.Outcome{State: delivery.Delivered}, nil
+	return gomail.NewClient(host, opts...)
 }
 
 // dialError phrases a failure while connecting, greeting, starting TLS or
