@@ -24,8 +24,16 @@ var actionNames = map[string]string{
 	tenant.ActionCorrectionRemoved: "Korrektur entfernt",
 }
 
-// adminAudit lists the audit trail of all the tenant's own services,
-// newest first.
+// objectNames are the German names of the configuration audit's objects.
+var objectNames = map[string]string{
+	tenant.ObjectTenant: "Mandant", tenant.ObjectAuthority: "Behörde", tenant.ObjectService: "Dienst",
+	tenant.ObjectJurisdiction: "Zuständigkeit", tenant.ObjectTargets: "Zustellziele",
+}
+
+// adminAudit lists the audit trail of all the tenant's own services
+// (publications and corrections) and of its configuration (authorities,
+// services, jurisdictions, targets, portal; tenant.AuditEvent), newest
+// first.
 func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 	sc := staffOf(r.Context())
 	ctx := r.Context()
@@ -64,6 +72,18 @@ func (s *Server) adminAudit(w http.ResponseWriter, r *http.Request) error {
 			}
 			rows = append(rows, row)
 		}
+	}
+	changes, err := s.deps.Store.AuditEvents(ctx, sc.tenant.ID, 500)
+	if err != nil {
+		return err
+	}
+	for _, e := range changes {
+		what := objectNames[e.Object]
+		if what == "" {
+			what = e.Object
+		}
+		rows = append(rows, auditRow{At: e.At, Service: what, Actor: e.Actor, Action: e.Action, Note: e.Detail,
+			FromVersion: "–", ToVersion: "–"})
 	}
 	slices.SortStableFunc(rows, func(a, b auditRow) int { return b.At.Compare(a.At) })
 	msg, _ := s.deps.Sessions.Pop(ctx, "adminMessage").(string)
