@@ -118,14 +118,15 @@ func (db *DB) setTargets(ctx context.Context, tenantID, serviceID, authorityID s
 	})
 }
 
-// submissionTargets returns the targets of a submission: a routed one
-// goes to the targets its authority has for the service, else, as every
-// other, to the tenant's; see delivery.Routed.
-func (db *DB) submissionTargets(ctx context.Context, q queryer, tenantID, serviceID, authorityID string, rt *tenant.Routing) ([]*delivery.Target, error) {
+// submissionTargets returns the targets of a submission: one routed to an
+// authority in antrag goes to the targets that authority has for the
+// service, else, as every other, to the tenant's; see delivery.Routed for
+// one routed to a FIT-Connect destination.
+func (db *DB) submissionTargets(ctx context.Context, q queryer, tenantID, serviceID string, rt *tenant.Routing) ([]*delivery.Target, error) {
 	var targets []*delivery.Target
 	var err error
-	if rt != nil && authorityID != "" {
-		if targets, err = db.targets(ctx, q, tenantID, serviceID, authorityID); err != nil {
+	if rt != nil && rt.AuthorityID != "" {
+		if targets, err = db.targets(ctx, q, tenantID, serviceID, rt.AuthorityID); err != nil {
 			return nil, err
 		}
 	}
@@ -141,7 +142,7 @@ func (db *DB) submissionTargets(ctx context.Context, q queryer, tenantID, servic
 // submission, in position order, and queues a job for each Pending one,
 // inside tx.
 func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, s *submission.Submission, submissionID string, received bool, at time.Time) error {
-	targets, err := db.submissionTargets(ctx, tx, s.TenantID, s.ServiceID, s.AuthorityID, s.Routing)
+	targets, err := db.submissionTargets(ctx, tx, s.TenantID, s.ServiceID, s.Routing)
 	if err != nil {
 		return err
 	}
@@ -283,19 +284,18 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 			return err
 		}
 		var serviceID string
-		var authorityID *string
 		var routing []byte
 		var purged bool
-		if err := tx.QueryRowContext(ctx, `SELECT service_id, authority_id, routing, data IS NULL FROM submissions
+		if err := tx.QueryRowContext(ctx, `SELECT service_id, routing, data IS NULL FROM submissions
 			WHERE tenant_id = $1 AND id = $2`,
-			tenantID, d.SubmissionID).Scan(&serviceID, &authorityID, &routing, &purged); err != nil {
+			tenantID, d.SubmissionID).Scan(&serviceID, &routing, &purged); err != nil {
 			return err
 		}
 		rt, err := db.openRouting(routing)
 		if err != nil {
 			return err
 		}
-		current, err := db.submissionTargets(ctx, tx, tenantID, serviceID, deref(authorityID), rt)
+		current, err := db.submissionTargets(ctx, tx, tenantID, serviceID, rt)
 		if err != nil {
 			return err
 		}
@@ -392,12 +392,4 @@ func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delive
 		out[delivery.State(c.state)] = c.n
 	}
 	return out, nil
-}
-
-// deref is the string p points to, "" for nil (a NULL column).
-func deref(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
 }
