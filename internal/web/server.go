@@ -124,6 +124,7 @@ type Store interface {
 	account.Store
 	account.AccessStore
 	delivery.Store
+	adminStore // the admin pages (admin.go)
 	// The citizen's own area (citizen_identity.go).
 	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)
 	OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) ([]*submission.Submission, error)
