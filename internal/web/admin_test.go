@@ -112,6 +112,12 @@ func TestAdminPagesAreForAdminsOnly(t *testing.T) {
 	if evs := h.audits(t, h.tn.ID); len(evs) != 0 {
 		t.Errorf("audit entries %+v", evs[0])
 	}
+	if n := page(t, h.do(cw, "GET", "/intern/", nil)).Find("a[href^='/intern/admin/']").Length(); n != 0 {
+		t.Errorf("the caseworker's inbox links %d admin pages", n)
+	}
+	if n := page(t, h.do(h.admin, "GET", "/intern/", nil)).Find("main a[href='/intern/admin/mandant']").Length(); n != 1 {
+		t.Errorf("the admin's inbox links the admin pages %d times", n)
+	}
 }
 
 // TestAdminTenantSettings: the colour is refused below 4.5:1 with the

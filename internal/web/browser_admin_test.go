@@ -28,8 +28,7 @@ func TestBrowserAdminPages(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("passwort"), demo.Password),
 	)
 	b.click(`main form button[type="submit"]`, 200)
-
-	b.navigate("/intern/admin/mandant", 200)
+	b.click(`main a[href="/intern/admin/mandant"]`, 200)
 	b.page("Portal", "Portal des Mandanten")
 	b.run(chromedp.SetValue(chromedp.ID("farbe"), "#ffff00"))
 	b.click(`main form button[type="submit"]`, 400)
