@@ -2,8 +2,11 @@ package web
 
 import (
 	"maps"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // FuzzParseEfA: the EfA parameters an admin types never panic the parser,
@@ -41,6 +44,25 @@ func TestParseEfA(t *testing.T) {
 	} {
 		if _, problem := parseEfA(text); !strings.Contains(problem, want) {
 			t.Errorf("parseEfA(%.20q): %q, want %q", text, problem, want)
+		}
+	}
+}
+
+// TestAllowLogo: an https logo's origin joins img-src; anything but a host
+// name and port never reaches the policy.
+func TestAllowLogo(t *testing.T) {
+	for logo, want := range map[string]string{
+		"https://www.musterstadt.example/logo.svg":    "img-src 'self' data: https://www.musterstadt.example;",
+		"https://cdn.example:8443/a.png":              "img-src 'self' data: https://cdn.example:8443;",
+		"https://evil.example;script-src/x.svg":       "img-src 'self' data:;",
+		"https://evil.example%3Bscript-src%20*/x.svg": "img-src 'self' data:;",
+		"/static/app/favicon.ico":                     "img-src 'self' data:;",
+	} {
+		w := httptest.NewRecorder()
+		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+		allowLogo(w, &tenant.Tenant{LogoURL: logo})
+		if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, want) || strings.Count(csp, "script-src") != 1 {
+			t.Errorf("%s: CSP %q, want %q", logo, csp, want)
 		}
 	}
 }
