@@ -100,6 +100,9 @@ func (t *Tenant) Validate() error {
 	case t.ARS != "" && t.Bundesland() == "":
 		return fmt.Errorf("ARS %q: die ersten zwei Ziffern sind kein Land (01 bis 16): %w", t.ARS, apperr.Invalid)
 	}
+	if t.Host != "" && !ValidHost(t.Host) {
+		return fmt.Errorf("Hostname %q: ein Name wie antrag.musterstadt.de in Kleinbuchstaben, ohne Schema und Port: %w", t.Host, apperr.Invalid)
+	}
 	if err := checkBrand(t.LogoURL, t.Colour); err != nil {
 		return err
 	}
@@ -293,15 +296,32 @@ func (a *Authority) Validate() error {
 	return a.Pages.Validate()
 }
 
+// ValidEfAName reports whether name may name an EfA parameter: 1 to 64
+// characters a-z, A-Z, 0-9, ".", "_" and "-", beginning with a letter or
+// digit.
+func ValidEfAName(name string) bool { return efaKeyRE.MatchString(name) }
+
+// ValidHost reports whether h is a host name as Tenant.Host holds it: DNS
+// labels of a-z, 0-9 and "-" (not at either end of a label), separated by
+// dots, at least two labels, at most 253 characters; no scheme, port or
+// trailing dot (RFC 1123, section 2.1).
+func ValidHost(h string) bool { return len(h) <= 253 && hostRE.MatchString(h) }
+
 var (
+	hostRE    = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
 	efaKeyRE  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 	colourRE  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 	logoURLRE = regexp.MustCompile(`^(?:https://[^\s"'<>]+|/static/[A-Za-z0-9._/-]+)$`)
 )
 
+// ValidLogoURL reports whether s may be a portal's logo address
+// (Tenant.LogoURL): an https address or a path under /static/, without
+// spaces or quotes, at most 500 bytes.
+func ValidLogoURL(s string) bool { return logoURLRE.MatchString(s) && len(s) <= 500 }
+
 // checkBrand checks a portal's logo address and colour (see Tenant).
 func checkBrand(logo, colour string) error {
-	if logo != "" && (!logoURLRE.MatchString(logo) || len(logo) > 500) {
+	if logo != "" && !ValidLogoURL(logo) {
 		return fmt.Errorf("Logo %q: eine https-Adresse oder ein Pfad unter /static/: %w", logo, apperr.Invalid)
 	}
 	if colour == "" {

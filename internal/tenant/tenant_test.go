@@ -69,3 +69,32 @@ func TestBundesland(t *testing.T) {
 		}
 	}
 }
+
+func TestValidHostLogoAndEfAName(t *testing.T) {
+	for h, want := range map[string]bool{
+		"antrag.musterstadt.de": true, "a-b.example": true, "xn--mnchen-3ya.de": true,
+		"": false, "localhost": false, "Antrag.musterstadt.de": false, "antrag.musterstadt.de:443": false,
+		"https://antrag.musterstadt.de": false, "antrag.musterstadt.de.": false, "-a.example": false, "a..example": false,
+	} {
+		if got := tenant.ValidHost(h); got != want {
+			t.Errorf("ValidHost(%q) = %v", h, got)
+		}
+	}
+	for u, want := range map[string]bool{
+		"https://www.musterstadt.de/logo.svg": true, "/static/app/logo.svg": true,
+		"http://www.musterstadt.de/logo.svg": false, "javascript:alert(1)": false, "/static/a b.svg": false, `https://x.de/"onerror`: false,
+	} {
+		if got := tenant.ValidLogoURL(u); got != want {
+			t.Errorf("ValidLogoURL(%q) = %v", u, got)
+		}
+	}
+	for n, want := range map[string]bool{"gebuehr.betrag": true, "Zustell_Kanal-2": true, "": false, ".x": false, "a b": false, "ä": false} {
+		if got := tenant.ValidEfAName(n); got != want {
+			t.Errorf("ValidEfAName(%q) = %v", n, got)
+		}
+	}
+	bad := tenant.Tenant{Slug: "musterstadt", Name: "Stadt Musterstadt", Kind: tenant.Gemeinde, Host: "https://antrag.musterstadt.de"}
+	if err := bad.Validate(); !errors.Is(err, apperr.Invalid) {
+		t.Errorf("host with scheme: %v, want Invalid", err)
+	}
+}

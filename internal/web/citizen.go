@@ -29,7 +29,17 @@ import (
 // (/{tenant}/antrag/{token}/…): the URL is the resume link, so losing a
 // browser session loses nothing (case C12), and no cookie is needed.
 
+// portal is the start page "/": the catalogue of the tenant whose own host
+// name the request is for (tenant.Tenant.Host), else the list of all
+// tenants.
 func (s *Server) portal(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantByHost(r)
+	switch {
+	case err == nil:
+		return s.showCatalogue(w, r, t)
+	case !errors.Is(err, apperr.NotFound):
+		return err
+	}
 	ts, err := s.deps.Store.ListTenants(r.Context())
 	if err != nil {
 		return err
@@ -47,6 +57,11 @@ func (s *Server) catalogue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.showCatalogue(w, r, t)
+}
+
+// showCatalogue lists the tenant's published services.
+func (s *Server) showCatalogue(w http.ResponseWriter, r *http.Request, t *tenant.Tenant) error {
 	svcs, err := s.deps.Store.ListServices(r.Context(), t.ID)
 	if err != nil {
 		return err

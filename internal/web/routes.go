@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	t := http.NewServeMux()
 	t.Handle("GET /{tenant}/{$}", s.html(s.catalogue))
 	// A tenant's and an authority's operator pages (info.go).
+	t.Handle("GET /{tenant}/farben.css", s.html(s.tenantColours)) // the tenant's colour (branding.go)
 	t.Handle("GET /{tenant}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
 	t.Handle("GET /{tenant}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
 	t.Handle("GET /{tenant}/impressum", s.html(s.operatorPage(tenant.Impressum)))
@@ -101,6 +102,21 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /intern/admin/dienste/{id}/ziele", admin(s.adminTargets))
 	mux.Handle("POST /intern/admin/dienste/{id}/ziele/{target}/test", limitBody(s.cfg.MaxFormBytes, admin(s.adminCheckTarget)))
 	mux.Handle("GET /intern/admin/protokoll", admin(s.adminAudit))
+	// The tenant's own configuration, every change audited (admin_form.go).
+	adminPost := func(h handlerFunc) http.Handler { return limitBody(s.cfg.MaxFormBytes, admin(h)) }
+	mux.Handle("GET /intern/admin/mandant", admin(s.adminTenant))
+	mux.Handle("POST /intern/admin/mandant", adminPost(s.saveTenant))
+	mux.Handle("GET /intern/admin/behoerden", admin(s.adminAuthorities))
+	mux.Handle("GET /intern/admin/behoerden/neu", admin(s.newAuthorityPage))
+	mux.Handle("POST /intern/admin/behoerden/neu", adminPost(s.createAuthority))
+	mux.Handle("GET /intern/admin/behoerden/{id}", admin(s.editAuthorityPage))
+	mux.Handle("POST /intern/admin/behoerden/{id}", adminPost(s.updateAuthority))
+	mux.Handle("GET /intern/admin/dienste/{id}/bearbeiten", admin(s.adminServicePage))
+	mux.Handle("POST /intern/admin/dienste/{id}/bearbeiten", adminPost(s.saveService))
+	mux.Handle("GET /intern/admin/zustaendigkeiten", admin(s.adminJurisdictions))
+	mux.Handle("POST /intern/admin/zustaendigkeiten", adminPost(s.addJurisdiction))
+	mux.Handle("GET /intern/admin/zustaendigkeiten/{id}/entfernen", admin(s.removeJurisdictionPage))
+	mux.Handle("POST /intern/admin/zustaendigkeiten/{id}/entfernen", adminPost(s.removeJurisdiction))
 
 	// JSON API, with a mux of its own: what it does not route is a
 	// problem (apiUnrouted), never the HTML 404 page.

@@ -125,8 +125,7 @@ type Store interface {
 	account.Store
 	account.AccessStore
 	delivery.Store
-	// The configuration audit trail (admin_audit.go).
-	AuditEvents(ctx context.Context, tenantID string, limit int) ([]*tenant.AuditEvent, error)
+	adminStore // the admin pages (admin_form.go)
 	// The citizen's own area (citizen_identity.go).
 	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)
 	OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) ([]*submission.Submission, error)

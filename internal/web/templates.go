@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/localtime"
+	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web/static"
 )
 
@@ -21,7 +22,9 @@ var templateFS embed.FS
 // pages are the page templates; each is parsed with layout.html and
 // partials.html.
 var pages = []string{"error", "portal", "catalogue", "start", "routing", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
-	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit", "citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out"}
+	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit",
+	"admin_tenant", "admin_authorities", "admin_authority", "admin_service", "admin_jurisdictions", "admin_jurisdiction_remove",
+	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -89,6 +92,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	if _, ok := data["Citizen"]; !ok {
 		data["Citizen"] = s.citizen(r)
+	}
+	if t, ok := data["Tenant"].(*tenant.Tenant); ok {
+		allowLogo(w, t)
 	}
 	if _, ok := data["PageLinks"]; !ok {
 		data["PageLinks"] = s.pageLinksFor(r, data)
