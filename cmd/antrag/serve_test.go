@@ -56,7 +56,8 @@ func TestParseServeDefaults(t *testing.T) {
 		years:       form.DefaultYearRange,
 		delivery: deliveryConfig{maxAge: 7 * 24 * time.Hour, workers: 4, fcVersion: "v1", smtpTLS: "starttls",
 			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
-			follow: time.Minute, fcPoll: 5 * time.Minute, perTenant: 2, perTarget: 2, lease: 20 * time.Second},
+			follow: time.Minute, fcPoll: 5 * time.Minute, perTenant: 2, perTarget: 2, lease: 20 * time.Second,
+			fcRoutingTTL: time.Hour},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -92,6 +93,9 @@ var fullEnv = map[string]string{
 	"ANTRAG_FITCONNECT_DESTINATION_API": "https://fc.example/destination-api",
 	"ANTRAG_FITCONNECT_VERSION":         "v2",
 	"ANTRAG_FITCONNECT_TRUST_ANCHORS":   "/etc/antrag/pki.pem",
+	"ANTRAG_FITCONNECT_ROUTING_URL":     "https://routing.example/v1",
+	"ANTRAG_FITCONNECT_PORTAL_JWKS":     "https://portal.example/.well-known/jwks.json",
+	"ANTRAG_FITCONNECT_ROUTING_TTL":     "10m",
 	"ANTRAG_SMTP_ADDR":                  "mail.example:587",
 	"ANTRAG_SMTP_FROM":                  "antrag@example.de",
 	"ANTRAG_SMTP_USER":                  "antrag",
@@ -106,6 +110,7 @@ var envDelivery = deliveryConfig{
 	follow: time.Minute, fcPoll: 5 * time.Minute,
 	fcTokenURL: "https://auth.example/token", fcSubmissionAPI: "https://fc.example/submission-api",
 	fcDestinationAPI: "https://fc.example/destination-api", fcVersion: "v2", fcTrustAnchors: "/etc/antrag/pki.pem",
+	fcRoutingURL: "https://routing.example/v1", fcPortalJWKS: "https://portal.example/.well-known/jwks.json", fcRoutingTTL: 10 * time.Minute,
 	smtpAddr: "mail.example:587", smtpFrom: "antrag@example.de", smtpUser: "antrag", smtpPassword: "geheim", smtpTLS: "tls",
 }
 
