@@ -19,8 +19,10 @@ import (
 
 // The tenant check of the store's SQL: every statement in the package's Go
 // source that reads or writes a tenant-owned table (one with a tenant_id
-// column, as the migrations create it) names tenant_id in a condition (a
-// WHERE or a JOIN's ON) or, for an INSERT, in its columns. The statements
+// column, as the migrations create it) binds tenant_id to a parameter or
+// subquery in a condition (a WHERE or a JOIN's ON) or, for an INSERT,
+// names it in its columns; a tenant-owned table it joins is joined on
+// tenant_id too. The statements
 // are found in the syntax tree (go/parser): string literals, constants and
 // their concatenations, each statement with the function it is in.
 
@@ -224,6 +226,29 @@ var (
 	sqlSpace    = regexp.MustCompile(`\s+`)
 )
 
+// joinRE is a JOIN with its table, alias and ON condition.
+var joinRE = regexp.MustCompile(`(?is)\bJOIN\s+"?(\w+)"?(?:\s+(?:AS\s+)?(\w+))?\s+ON\s+(.*?)(?:\bLEFT\b|\bINNER\b|\bJOIN\b|\bWHERE\b|\bORDER\b|\bGROUP\b|\bLIMIT\b|$)`)
+
+// unscopedJoins returns the tenant-owned tables a statement joins without
+// tenant_id: neither in the join's ON nor as alias.tenant_id elsewhere.
+// Rows of two tenant-owned tables are joined within one tenant.
+func unscopedJoins(stmt string, owned map[string]bool) []string {
+	var out []string
+	for _, m := range joinRE.FindAllStringSubmatch(stmt, -1) {
+		table, alias, on := strings.ToLower(m[1]), m[2], m[3]
+		if !owned[table] || tenantCol.MatchString(on) {
+			continue
+		}
+		if alias == "" || strings.EqualFold(alias, "ON") {
+			alias = table
+		}
+		if !regexp.MustCompile(`(?i)\b` + regexp.QuoteMeta(alias) + `\.tenant_id\b`).MatchString(stmt) {
+			out = append(out, table)
+		}
+	}
+	return out
+}
+
 // tenantTablesOf returns the tenant-owned tables a statement names.
 func tenantTablesOf(stmt string, owned map[string]bool) []string {
 	var out []string
@@ -292,7 +317,14 @@ func TestStoreSQLHasTenantConditions(t *testing.T) {
 	used, usedComposed := make([]bool, len(globalSQL)), make([]bool, len(composedSQL))
 	for _, st := range stmts {
 		tables := tenantTablesOf(st.text, owned)
-		if len(tables) == 0 || tenantScoped(st.text) {
+		if len(tables) == 0 {
+			continue
+		}
+		if tenantScoped(st.text) {
+			if js := unscopedJoins(st.text, owned); len(js) > 0 {
+				t.Errorf("%s (%s): joins %s without tenant_id; join on tenant_id as well:\n\t%.300s",
+					st.pos, st.fn, strings.Join(js, ", "), sqlSpace.ReplaceAllString(strings.TrimSpace(st.text), " "))
+			}
 			continue
 		}
 		flat := sqlSpace.ReplaceAllString(strings.TrimSpace(st.text), " ")
