@@ -542,7 +542,10 @@ func textValues(t testing.TB, data []byte) []string {
 }
 
 // snapshot is tenant A's state as the store has it: the application, its
-// audit trail, deliveries, attachments and drafts.
+// audit trail, deliveries, attachments, a draft and the staff with their
+// roles and limits. A route that changes
+// other objects of a tenant adds them here, so that a post of B that
+// reaches them fails the test.
 func (f *isoFixture) snapshot() string {
 	h, a, ctx := f.h, f.a, context.Background()
 	sub, err := h.db.Submission(ctx, a.t.ID, a.sub.ID)
@@ -565,6 +568,18 @@ func (f *isoFixture) snapshot() string {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	users, err := h.db.ListUsers(ctx, a.t.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var us []any
+	for _, u := range users {
+		acc, err := h.db.Access(ctx, a.t.ID, u.ID)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		us = append(us, []any{u.ID, u.Username, u.Name, u.Disabled, u.SessionVersion, acc})
+	}
 	type del struct {
 		ID, State     string
 		Attempts, Rnd int
@@ -578,7 +593,8 @@ func (f *isoFixture) snapshot() string {
 		as = append(as, at.ID+" "+at.Filename)
 	}
 	out, err := json.Marshal(map[string]any{"status": sub.Status, "updated": sub.UpdatedAt, "data": sub.DataSHA256, "events": len(evs),
-		"deliveries": ds, "attachments": as, "draft": map[string]any{"data": draft.Data, "step": draft.Step, "updated": draft.UpdatedAt, "owner": draft.Owner}})
+		"deliveries": ds, "attachments": as, "draft": map[string]any{"data": draft.Data, "step": draft.Step, "updated": draft.UpdatedAt, "owner": draft.Owner},
+		"users": us})
 	if err != nil {
 		h.t.Fatal(err)
 	}
