@@ -16,7 +16,7 @@ var _ account.AccessStore = (*DB)(nil)
 func (db *DB) Access(ctx context.Context, tenantID, userID string) (_ *account.Access, err error) {
 	defer db.wrap(&err, "Access(%q, %q)", tenantID, userID)
 	var role sql.NullString
-	if err := db.sql.QueryRowContext(ctx, `SELECT r.role FROM users u LEFT JOIN staff_roles r ON r.user_id = u.id
+	if err := db.sql.QueryRowContext(ctx, `SELECT r.role FROM users u LEFT JOIN staff_roles r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
 		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&role); err != nil {
 		return nil, err
 	}

@@ -367,8 +367,8 @@ func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.For
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM form_versions WHERE service_id = $1`,
-			fv.ServiceID).Scan(&version); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM form_versions WHERE tenant_id = $1 AND service_id = $2`,
+			tenantID, fv.ServiceID).Scan(&version); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO form_versions

@@ -55,6 +55,7 @@ type harness struct {
 	cfg    web.Config
 	logs   *syncBuffer    // everything the server logged, at debug level
 	extra  *http.ServeMux // handlers for /_test/ on the same listener
+	server *web.Server
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes.
@@ -157,6 +158,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		hc.deps(&deps)
 	}
 	srv, err := web.New(h.cfg, deps)
+	h.server = srv
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,128 +10,182 @@ import (
 	"github.com/antrag/antrag/internal/web/static"
 )
 
-// routes lists every route of the server.
+// audience is whom a route serves. The isolation tests
+// (isolation_test.go) walk every route of the table by its audience: each
+// route of staff, admin and the API, and each citizen route that takes an
+// id or a token, must answer another tenant's object as it answers a
+// missing one.
+type audience string
+
+const (
+	public  audience = "public"  // anyone: installation pages, assets, health, the staff login
+	citizen audience = "citizen" // a tenant's citizen pages, under /{tenant}/
+	staff   audience = "staff"   // a signed-in caseworker of a tenant (requireStaff)
+	admin   audience = "admin"   // a tenant's administrators (requireStaff and requireAdmin)
+	api     audience = "api"     // the JSON API, under /api/v1/
+	extra   audience = "extra"   // a route of Deps.Handlers (FIT-Connect callbacks), with its own checks
+)
+
+// route is one entry of the route table: an http.ServeMux pattern, its
+// handler and its audience.
+type route struct {
+	pattern  string
+	audience audience
+	handler  http.Handler
+}
+
+// routeTable lists every route of the server, in the order they read best.
+// A route is served by the mux its path belongs to (routes): a path under
+// /{tenant}/ by the citizen mux, one under /api/v1/ by the API's, any
+// other (and those of Deps.Handlers) by the top-level mux. A new route is
+// one more entry here, with its audience, and one case in the isolation
+// tests (isolationCases), which fail without it.
 //
 // Tenants are addressed by the first path segment (/musterstadt/…); that
 // segment can never be one of the fixed names below (tenant slugs are
 // checked against tenant.ReservedSlugs, which must list them).
+func (s *Server) routeTable() []route {
+	notFound := s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound })
+	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
+	staffOnly := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
+	adminOnly := func(h handlerFunc) http.Handler { return staffOnly(s.requireAdmin(h)) }
+	form := func(h http.Handler) http.Handler { return limitBody(s.cfg.MaxFormBytes, h) }
+	samlPost := func(h http.Handler) http.Handler { return limitBody(saml.DefaultMaxMessageBytes*2, h) }
+
+	table := []route{
+		{"/static/", public, static.Handler()},
+		// Addresses browsers and crawlers ask for by themselves; without a
+		// route of their own a tenant pattern would redirect them to "…/".
+		{"GET /favicon.ico", public, static.FileHandler("app/favicon.ico")},
+		{"GET /robots.txt", public, notFound},
+		{"GET /healthz", public, http.HandlerFunc(s.healthz)},
+		{"GET /readyz", public, http.HandlerFunc(s.readyz)},
+
+		// Portal and the installation's own pages.
+		{"GET /{$}", public, s.html(s.portal)},
+		{"GET /datenschutz", public, s.html(s.infoPage(tenant.Datenschutz))},
+		{"GET /barrierefreiheit", public, s.html(s.infoPage(tenant.Barrierefreiheit))},
+		{"GET /impressum", public, s.html(s.infoPage(tenant.Impressum))},
+
+		// The citizen's journey, under /{tenant}/.
+		{"GET /{tenant}/{$}", citizen, s.html(s.catalogue)},
+		{"GET /{tenant}/farben.css", citizen, s.html(s.tenantColours)}, // the tenant's colour (branding.go)
+		// A tenant's and an authority's operator pages (info.go).
+		{"GET /{tenant}/datenschutz", citizen, s.html(s.operatorPage(tenant.Datenschutz))},
+		{"GET /{tenant}/barrierefreiheit", citizen, s.html(s.operatorPage(tenant.Barrierefreiheit))},
+		{"GET /{tenant}/impressum", citizen, s.html(s.operatorPage(tenant.Impressum))},
+		{"GET /{tenant}/behoerden/{authority}/datenschutz", citizen, s.html(s.operatorPage(tenant.Datenschutz))},
+		{"GET /{tenant}/behoerden/{authority}/barrierefreiheit", citizen, s.html(s.operatorPage(tenant.Barrierefreiheit))},
+		{"GET /{tenant}/behoerden/{authority}/impressum", citizen, s.html(s.operatorPage(tenant.Impressum))},
+		{"GET /{tenant}/anmelden/{provider}", citizen, noStore(s.html(s.citizenOIDCStart))},
+		{"GET /{tenant}/anmelden/{provider}/rueckkehr", citizen, noStore(s.html(s.citizenOIDCCallback))},
+		{"GET /{tenant}/dienste/{service}", citizen, s.html(s.startPage)},
+		{"POST /{tenant}/dienste/{service}", citizen, form(s.html(s.startDraft))},
+		// Routing to the responsible authority (routing.go).
+		{"POST /{tenant}/dienste/{service}/zustaendigkeit", citizen, form(noStore(s.html(s.findAuthority)))},
+		{"GET /{tenant}/dienste/{service}/zustaendigkeit", citizen, noStore(s.html(s.whyAuthority))},
+		{"GET /{tenant}/antrag/{token}", citizen, draft(s.unsent(s.resume))},
+		{"GET /{tenant}/antrag/{token}/{$}", citizen, draft(s.unsent(s.resume))}, // the resume link, copied with a trailing slash
+		{"GET /{tenant}/antrag/{token}/schritt/{n}", citizen, draft(s.unsent(s.showStep))},
+		{"POST /{tenant}/antrag/{token}/schritt/{n}", citizen, s.uploads(false, draft(s.unsent(s.postStep)))}, // body limited while reading
+		{"GET /{tenant}/antrag/{token}/fortsetzen", citizen, draft(s.resumePage)},
+		{"GET /{tenant}/antrag/{token}/pruefen", citizen, draft(s.unsent(s.summary))},
+		{"POST /{tenant}/antrag/{token}/absenden", citizen, form(draft(s.unsent(s.submit)))},
+		{"GET /{tenant}/antrag/{token}/bestaetigung", citizen, draft(s.confirmation)},
+		{"GET /{tenant}/antrag/{token}/antrag.pdf", citizen, draft(s.citizenPDF)},
+		{"GET /{tenant}/antrag/{token}/angaben", citizen, draft(s.sentAnswers)},
+		{"GET /{tenant}/antrag/{token}/zustaendigkeit", citizen, draft(s.draftWhyAuthority)},
+		// Citizen login (citizen_login.go).
+		{"GET /{tenant}/anmelden", citizen, noStore(s.html(s.citizenLoginPage))},
+		{"POST /{tenant}/anmelden/{idp}", citizen, form(noStore(s.html(s.startCitizenLogin)))},
+		{"POST /{tenant}/abmelden", citizen, form(noStore(s.html(s.citizenLogout)))},
+		{"GET /{tenant}/mein-konto", citizen, noStore(s.html(s.citizenArea))},
+		{"GET /{tenant}/saml/{idp}/metadata", citizen, s.html(s.samlMetadata)},
+		{"POST /{tenant}/saml/{idp}/acs", citizen, samlPost(noStore(s.html(s.citizenACS)))},
+		{"POST /{tenant}/saml/{idp}/slo", citizen, samlPost(noStore(s.html(s.citizenSLO)))},
+
+		// The caseworker area: login, then the inbox.
+		{"GET /intern/anmelden", public, noStore(s.html(s.loginPage))},
+		{"POST /intern/anmelden", public, form(noStore(s.html(s.login)))},
+		{"POST /intern/anmelden/code", public, form(noStore(s.html(s.loginCode)))},
+		{"GET /intern/anmelden/oidc/{tenant}", public, noStore(s.html(s.staffOIDCStart))},
+		{"GET /intern/anmelden/oidc/{tenant}/rueckkehr", public, noStore(s.html(s.staffOIDCCallback))},
+		{"POST /intern/abmelden", public, noStore(s.html(s.logout))},
+		{"GET /intern/{$}", staff, staffOnly(s.inbox)},
+		{"POST /intern/sitzung", staff, form(staffOnly(s.extendSession))},
+		{"GET /intern/antraege/{id}", staff, staffOnly(s.inboxSubmission)},
+		{"GET /intern/antraege/{id}/antrag.pdf", staff, staffOnly(s.inboxPDF)},
+		{"GET /intern/antraege/{id}/daten.json", staff, staffOnly(s.inboxJSON)},
+		{"GET /intern/antraege/{id}/anhaenge/{att}", staff, staffOnly(s.inboxAttachment)},
+		{"POST /intern/antraege/{id}/status", staff, form(staffOnly(s.setStatus))},
+		{"POST /intern/antraege/{id}/zustellungen/{delivery}", staff, form(staffOnly(s.redeliver))},
+		// Administration of a tenant (admin*.go).
+		{"GET /intern/benutzer", admin, adminOnly(s.staffUsers)},
+		{"GET /intern/admin", admin, adminOnly(s.adminOverview)},
+		{"GET /intern/admin/dienste", admin, adminOnly(s.adminServices)},
+		{"GET /intern/admin/dienste/{id}/import", admin, adminOnly(s.adminImportForm)},
+		{"POST /intern/admin/dienste/{id}/import", admin, limitBody(maxXDFBytes+64<<10, adminOnly(s.adminImportUpload))},
+		{"GET /intern/admin/dienste/{id}/import/{import}", admin, adminOnly(s.adminImportPreview)},
+		{"POST /intern/admin/dienste/{id}/import/{import}", admin, form(adminOnly(s.adminPublish))},
+		{"GET /intern/admin/dienste/{id}/ziele", admin, adminOnly(s.adminTargets)},
+		{"POST /intern/admin/dienste/{id}/ziele/{target}/test", admin, form(adminOnly(s.adminCheckTarget))},
+		{"GET /intern/admin/protokoll", admin, adminOnly(s.adminAudit)},
+		// The tenant's own configuration, every change audited (admin_form.go).
+		{"GET /intern/admin/mandant", admin, adminOnly(s.adminTenant)},
+		{"POST /intern/admin/mandant", admin, form(adminOnly(s.saveTenant))},
+		{"GET /intern/admin/behoerden", admin, adminOnly(s.adminAuthorities)},
+		{"GET /intern/admin/behoerden/neu", admin, adminOnly(s.newAuthorityPage)},
+		{"POST /intern/admin/behoerden/neu", admin, form(adminOnly(s.createAuthority))},
+		{"GET /intern/admin/behoerden/{id}", admin, adminOnly(s.editAuthorityPage)},
+		{"POST /intern/admin/behoerden/{id}", admin, form(adminOnly(s.updateAuthority))},
+		{"GET /intern/admin/dienste/{id}/bearbeiten", admin, adminOnly(s.adminServicePage)},
+		{"POST /intern/admin/dienste/{id}/bearbeiten", admin, form(adminOnly(s.saveService))},
+		{"GET /intern/admin/zustaendigkeiten", admin, adminOnly(s.adminJurisdictions)},
+		{"POST /intern/admin/zustaendigkeiten", admin, form(adminOnly(s.addJurisdiction))},
+		{"GET /intern/admin/zustaendigkeiten/{id}/entfernen", admin, adminOnly(s.removeJurisdictionPage)},
+		{"POST /intern/admin/zustaendigkeiten/{id}/entfernen", admin, form(adminOnly(s.removeJurisdiction))},
+
+		// JSON API.
+		{"GET /api/v1/openapi.json", api, http.HandlerFunc(s.openAPI)},
+		{"GET /api/v1/services", api, s.api(s.apiServices)},
+		{"GET /api/v1/forms/{formId}/schema", api, s.api(s.apiSchema)},
+		{"GET /api/v1/forms/{formId}/routing", api, s.api(s.apiRoute)},
+		{"POST /api/v1/forms/{formId}/submissions", api, limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit))},
+		{"GET /api/v1/forms/{formId}/submissions/{id}", api, s.api(s.apiSubmissionStatus)},
+		{"POST /api/v1/forms/{formId}/attachments", api, s.uploads(true, limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))},
+	}
+	for pattern, h := range s.deps.Handlers {
+		table = append(table, route{pattern, extra, h})
+	}
+	return table
+}
+
+// routes builds the server's handler from the route table: three muxes
+// and the middleware around them.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/static/", static.Handler())
-	// Addresses browsers and crawlers ask for by themselves; without a
-	// route of their own a tenant pattern would redirect them to "…/".
-	mux.Handle("GET /favicon.ico", static.FileHandler("app/favicon.ico"))
-	mux.Handle("GET /robots.txt", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
-
-	// Portal and the installation's own pages.
-	mux.Handle("GET /{$}", s.html(s.portal))
-	mux.Handle("GET /datenschutz", s.html(s.infoPage(tenant.Datenschutz)))
-	mux.Handle("GET /barrierefreiheit", s.html(s.infoPage(tenant.Barrierefreiheit)))
-	mux.Handle("GET /impressum", s.html(s.infoPage(tenant.Impressum)))
-
-	// The citizen's journey, under /{tenant}/. It has a mux of its own,
-	// reached for every path the fixed routes here do not take, so that a
-	// tenant pattern never competes with /static/ or /intern/.
+	// The citizen's journey has a mux of its own, reached for every path
+	// the fixed routes do not take, so that a tenant pattern never
+	// competes with /static/ or /intern/.
 	t := http.NewServeMux()
-	t.Handle("GET /{tenant}/{$}", s.html(s.catalogue))
-	// A tenant's and an authority's operator pages (info.go).
-	t.Handle("GET /{tenant}/farben.css", s.html(s.tenantColours)) // the tenant's colour (branding.go)
-	t.Handle("GET /{tenant}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
-	t.Handle("GET /{tenant}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
-	t.Handle("GET /{tenant}/impressum", s.html(s.operatorPage(tenant.Impressum)))
-	t.Handle("GET /{tenant}/behoerden/{authority}/datenschutz", s.html(s.operatorPage(tenant.Datenschutz)))
-	t.Handle("GET /{tenant}/behoerden/{authority}/barrierefreiheit", s.html(s.operatorPage(tenant.Barrierefreiheit)))
-	t.Handle("GET /{tenant}/behoerden/{authority}/impressum", s.html(s.operatorPage(tenant.Impressum)))
-	t.Handle("GET /{tenant}/anmelden/{provider}", noStore(s.html(s.citizenOIDCStart)))
-	t.Handle("GET /{tenant}/anmelden/{provider}/rueckkehr", noStore(s.html(s.citizenOIDCCallback)))
-	t.Handle("GET /{tenant}/dienste/{service}", s.html(s.startPage))
-	t.Handle("POST /{tenant}/dienste/{service}", limitBody(s.cfg.MaxFormBytes, s.html(s.startDraft)))
-	// Routing to the responsible authority (routing.go).
-	t.Handle("POST /{tenant}/dienste/{service}/zustaendigkeit", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.findAuthority))))
-	t.Handle("GET /{tenant}/dienste/{service}/zustaendigkeit", noStore(s.html(s.whyAuthority)))
-	draft := func(h handlerFunc) http.Handler { return noStore(s.html(h)) }
-	t.Handle("GET /{tenant}/antrag/{token}", draft(s.unsent(s.resume)))
-	t.Handle("GET /{tenant}/antrag/{token}/{$}", draft(s.unsent(s.resume))) // the resume link, copied with a trailing slash
-	t.Handle("GET /{tenant}/antrag/{token}/schritt/{n}", draft(s.unsent(s.showStep)))
-	t.Handle("POST /{tenant}/antrag/{token}/schritt/{n}", s.uploads(false, draft(s.unsent(s.postStep)))) // body limited while reading
-	t.Handle("GET /{tenant}/antrag/{token}/fortsetzen", draft(s.resumePage))
-	t.Handle("GET /{tenant}/antrag/{token}/pruefen", draft(s.unsent(s.summary)))
-	t.Handle("POST /{tenant}/antrag/{token}/absenden", limitBody(s.cfg.MaxFormBytes, draft(s.unsent(s.submit))))
-	t.Handle("GET /{tenant}/antrag/{token}/bestaetigung", draft(s.confirmation))
-	t.Handle("GET /{tenant}/antrag/{token}/antrag.pdf", draft(s.citizenPDF))
-	t.Handle("GET /{tenant}/antrag/{token}/angaben", draft(s.sentAnswers))
-	t.Handle("GET /{tenant}/antrag/{token}/zustaendigkeit", draft(s.draftWhyAuthority))
-	// Citizen login (citizen_login.go).
-	t.Handle("GET /{tenant}/anmelden", noStore(s.html(s.citizenLoginPage)))
-	t.Handle("POST /{tenant}/anmelden/{idp}", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.startCitizenLogin))))
-	t.Handle("POST /{tenant}/abmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.citizenLogout))))
-	t.Handle("GET /{tenant}/mein-konto", noStore(s.html(s.citizenArea)))
-	t.Handle("GET /{tenant}/saml/{idp}/metadata", s.html(s.samlMetadata))
-	t.Handle("POST /{tenant}/saml/{idp}/acs", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenACS))))
-	t.Handle("POST /{tenant}/saml/{idp}/slo", limitBody(saml.DefaultMaxMessageBytes*2, noStore(s.html(s.citizenSLO))))
+	// The JSON API has a mux of its own: what it does not route is a
+	// problem (apiUnrouted), never the HTML 404 page.
+	apiMux := http.NewServeMux()
+	for _, rt := range s.routeTable() {
+		switch path := routePath(rt.pattern); {
+		case rt.audience == extra: // as given, next to the API's mux
+			mux.Handle(rt.pattern, rt.handler)
+		case strings.HasPrefix(path, "/{tenant}/"):
+			t.Handle(rt.pattern, rt.handler)
+		case strings.HasPrefix(path, "/api/v1/"):
+			apiMux.Handle(rt.pattern, rt.handler)
+		default:
+			mux.Handle(rt.pattern, rt.handler)
+		}
+	}
 	t.Handle("/", s.html(func(w http.ResponseWriter, r *http.Request) error { return apperr.NotFound }))
 	mux.Handle("/", s.citizenSession(t))
-
-	// The caseworker inbox.
-	staff := func(h handlerFunc) http.Handler { return noStore(s.html(s.requireStaff(h))) }
-	mux.Handle("GET /intern/anmelden", noStore(s.html(s.loginPage)))
-	mux.Handle("POST /intern/anmelden", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.login))))
-	mux.Handle("POST /intern/anmelden/code", limitBody(s.cfg.MaxFormBytes, noStore(s.html(s.loginCode))))
-	mux.Handle("GET /intern/anmelden/oidc/{tenant}", noStore(s.html(s.staffOIDCStart)))
-	mux.Handle("GET /intern/anmelden/oidc/{tenant}/rueckkehr", noStore(s.html(s.staffOIDCCallback)))
-	mux.Handle("POST /intern/abmelden", noStore(s.html(s.logout)))
-	mux.Handle("GET /intern/{$}", staff(s.inbox))
-	mux.Handle("POST /intern/sitzung", limitBody(s.cfg.MaxFormBytes, staff(s.extendSession)))
-	mux.Handle("GET /intern/antraege/{id}", staff(s.inboxSubmission))
-	mux.Handle("GET /intern/antraege/{id}/antrag.pdf", staff(s.inboxPDF))
-	mux.Handle("GET /intern/antraege/{id}/daten.json", staff(s.inboxJSON))
-	mux.Handle("GET /intern/antraege/{id}/anhaenge/{att}", staff(s.inboxAttachment))
-	mux.Handle("POST /intern/antraege/{id}/status", limitBody(s.cfg.MaxFormBytes, staff(s.setStatus)))
-	mux.Handle("POST /intern/antraege/{id}/zustellungen/{delivery}", limitBody(s.cfg.MaxFormBytes, staff(s.redeliver)))
-	mux.Handle("GET /intern/benutzer", staff(s.requireAdmin(s.staffUsers)))
-	// The tenant admins' pages (admin*.go).
-	admin := func(h handlerFunc) http.Handler { return staff(s.requireAdmin(h)) }
-	mux.Handle("GET /intern/admin", admin(s.adminOverview))
-	mux.Handle("GET /intern/admin/dienste", admin(s.adminServices))
-	mux.Handle("GET /intern/admin/dienste/{id}/import", admin(s.adminImportForm))
-	mux.Handle("POST /intern/admin/dienste/{id}/import", limitBody(maxXDFBytes+64<<10, admin(s.adminImportUpload)))
-	mux.Handle("GET /intern/admin/dienste/{id}/import/{import}", admin(s.adminImportPreview))
-	mux.Handle("POST /intern/admin/dienste/{id}/import/{import}", limitBody(s.cfg.MaxFormBytes, admin(s.adminPublish)))
-	mux.Handle("GET /intern/admin/dienste/{id}/ziele", admin(s.adminTargets))
-	mux.Handle("POST /intern/admin/dienste/{id}/ziele/{target}/test", limitBody(s.cfg.MaxFormBytes, admin(s.adminCheckTarget)))
-	mux.Handle("GET /intern/admin/protokoll", admin(s.adminAudit))
-	// The tenant's own configuration, every change audited (admin_form.go).
-	adminPost := func(h handlerFunc) http.Handler { return limitBody(s.cfg.MaxFormBytes, admin(h)) }
-	mux.Handle("GET /intern/admin/mandant", admin(s.adminTenant))
-	mux.Handle("POST /intern/admin/mandant", adminPost(s.saveTenant))
-	mux.Handle("GET /intern/admin/behoerden", admin(s.adminAuthorities))
-	mux.Handle("GET /intern/admin/behoerden/neu", admin(s.newAuthorityPage))
-	mux.Handle("POST /intern/admin/behoerden/neu", adminPost(s.createAuthority))
-	mux.Handle("GET /intern/admin/behoerden/{id}", admin(s.editAuthorityPage))
-	mux.Handle("POST /intern/admin/behoerden/{id}", adminPost(s.updateAuthority))
-	mux.Handle("GET /intern/admin/dienste/{id}/bearbeiten", admin(s.adminServicePage))
-	mux.Handle("POST /intern/admin/dienste/{id}/bearbeiten", adminPost(s.saveService))
-	mux.Handle("GET /intern/admin/zustaendigkeiten", admin(s.adminJurisdictions))
-	mux.Handle("POST /intern/admin/zustaendigkeiten", adminPost(s.addJurisdiction))
-	mux.Handle("GET /intern/admin/zustaendigkeiten/{id}/entfernen", admin(s.removeJurisdictionPage))
-	mux.Handle("POST /intern/admin/zustaendigkeiten/{id}/entfernen", adminPost(s.removeJurisdiction))
-
-	// JSON API, with a mux of its own: what it does not route is a
-	// problem (apiUnrouted), never the HTML 404 page.
-	api := http.NewServeMux()
-	api.HandleFunc("GET /api/v1/openapi.json", s.openAPI)
-	api.Handle("GET /api/v1/services", s.api(s.apiServices))
-	api.Handle("GET /api/v1/forms/{formId}/schema", s.api(s.apiSchema))
-	api.Handle("GET /api/v1/forms/{formId}/routing", s.api(s.apiRoute))
-	api.Handle("POST /api/v1/forms/{formId}/submissions", limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit)))
-	api.Handle("GET /api/v1/forms/{formId}/submissions/{id}", s.api(s.apiSubmissionStatus))
-	api.Handle("POST /api/v1/forms/{formId}/attachments", s.uploads(true, limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload))))
-	mux.Handle("/api/", apiUnrouted(api))
-	for pattern, h := range s.deps.Handlers {
-		mux.Handle(pattern, h)
-	}
+	mux.Handle("/api/", apiUnrouted(apiMux))
 
 	h := reportRoute(mux)
 	cop := http.NewCrossOriginProtection()
@@ -144,6 +198,15 @@ func (s *Server) routes() http.Handler {
 	s.deps.Sessions.ErrorFunc = s.sessionError
 	h = s.deps.Sessions.LoadAndSave(h)
 	return s.pacedBodies(secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h))))
+}
+
+// routePath is the path of a ServeMux pattern ("GET /a/{b}" → "/a/{b}").
+func routePath(pattern string) string {
+	_, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		return pattern
+	}
+	return strings.TrimLeft(path, " ")
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
