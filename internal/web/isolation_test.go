@@ -49,11 +49,11 @@ type isoTenant struct {
 	atts       []*submission.Attachment
 	// jurisdiction is the id of one of the tenant's jurisdictions.
 	jurisdiction string
-	dels       []*delivery.Delivery
-	users      []string // user names of its staff
-	staff      *http.Client
-	admin      *http.Client
-	citizen    *http.Client // a logged-in citizen
+	dels         []*delivery.Delivery
+	users        []string // user names of its staff
+	staff        *http.Client
+	admin        *http.Client
+	citizen      *http.Client // a logged-in citizen
 }
 
 // isoFixture are the two tenants: A, whose objects are tried, and B, who
