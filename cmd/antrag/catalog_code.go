@@ -81,7 +81,14 @@ func catalogApply(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer closeFn()
 	dir := filepath.Dir(file)
-	files := declared.Files{FS: os.DirFS(dir), Getenv: getenv, SecretFile: func(name string) ([]byte, error) {
+	// Files the catalogue names stay below its directory, symbolic links
+	// included (os.Root).
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	files := declared.Files{FS: root.FS(), Getenv: getenv, SecretFile: func(name string) ([]byte, error) {
 		if !filepath.IsAbs(name) {
 			name = filepath.Join(dir, name)
 		}

@@ -207,6 +207,19 @@ func TestCatalogApplyRefuses(t *testing.T) {
 			t.Errorf("%s: %v\n%s", c.name, err, out)
 		}
 	}
+	// A symbolic link out of the catalogue's directory is not followed.
+	file := writeCatalogue(t, cliCatalogue)
+	form := filepath.Join(filepath.Dir(file), "formulare", "asbest.xml")
+	outside := filepath.Join(t.TempDir(), "asbest.xml")
+	if err := os.Rename(form, outside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, form); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCmd(t, env, "catalog", "apply", file); err == nil || !strings.Contains(err.Error(), "/tenants/0/services/0/form/file") {
+		t.Errorf("form behind a symbolic link out of the directory: %v\n%s", err, out)
+	}
 	if out, _, _ := runCmd(t, env, "tenant", "list"); strings.Contains(out, "erfurt") || strings.Contains(out, "gotha") {
 		t.Errorf("a refused file created tenants:\n%s", out)
 	}
