@@ -486,3 +486,38 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestJurisdictionsMoveBetweenTenants: two tenants swap their areas for a
+// shared service in one apply (an area is named once per service, so the
+// old entries must go before the new ones come).
+func TestJurisdictionsMoveBetweenTenants(t *testing.T) {
+	for _, d := range storetest.Dialects() {
+		t.Run(d.Name, func(t *testing.T) {
+			st := storetest.Open(t, d.NewDSN(t))
+			files := declared.Files{FS: formFS(t), Getenv: env}
+			apply(t, st, []byte(small), files)
+			gotha := "        ars: \"16067\"\n        postcode: \"99867\"\n        source: Zuständigkeitsverzeichnis\n"
+			erfurt := "        ars: \"16051\"\n"
+			swapped := strings.NewReplacer(gotha, erfurt, erfurt, gotha).Replace(small)
+			if swapped == small || !strings.Contains(swapped, gotha) {
+				t.Fatal("the test's catalogue did not change")
+			}
+			p := apply(t, st, []byte(swapped), files)
+			if len(p.Steps) != 4 {
+				t.Errorf("plan %v, want two removals and two additions", p.Steps)
+			}
+			snap := snapshot(t, st, false)
+			for _, want := range []string{
+				`jurisdiction erfurt/asbest "Bürgeramt Erfurt" 16067 99867 "" "Zuständigkeitsverzeichnis"`,
+				`jurisdiction erfurt/asbest "Landratsamt Gotha" 16051  "" ""`,
+			} {
+				if !strings.Contains(snap, want) {
+					t.Errorf("no %q in\n%s", want, snap)
+				}
+			}
+			if p := plan(t, st, []byte(swapped), files); !p.Empty() {
+				t.Errorf("again: %v", p.Steps)
+			}
+		})
+	}
+}

@@ -150,6 +150,7 @@ func Compute(ctx context.Context, st Store, cat *fim.Catalog, d *Document, files
 	if pl.failed != nil {
 		return nil, pl.failed
 	}
+	pl.plan.Steps = append(append(pl.plan.Steps, pl.jurRemove...), pl.jurSet...)
 	if len(pl.errs) > 0 {
 		if len(pl.errs) > maxErrors {
 			pl.errs = pl.errs[:maxErrors]
@@ -173,6 +174,8 @@ type planner struct {
 	plan   *Plan
 	errs   Errors
 	failed error // of the store
+
+	jurRemove, jurSet []*Step // see planJurisdictions
 
 	storeTenants []*tenant.Tenant
 	storeSvcs    []*tenant.Service

@@ -65,16 +65,7 @@ func (p *planner) delivery(ctx context.Context, ts *tstate) {
 		if sameJurisdictions(cur, want) {
 			continue
 		}
-		svcID, tenantID := l.svc.ID, ts.t.ID
-		step := &Step{Tenant: ts.t.Slug, Object: tenant.ObjectJurisdiction, Name: l.ref, Action: "ersetzt",
-			Detail: fmt.Sprintf("%d statt %d Einträge", len(want), len(cur)), tenantID: tenantID, objectID: svcID}
-		if len(want) == 0 {
-			step.Action, step.Detail = "entfernt", fmt.Sprintf("%d Einträge", len(cur))
-		}
-		step.run = func(ctx context.Context, st Store, _ string) error {
-			return st.SetJurisdictions(ctx, tenantID, svcID, want)
-		}
-		p.plan.Steps = append(p.plan.Steps, step)
+		p.planJurisdictions(ts, l, cur, want)
 	}
 	for _, j := range current {
 		if !slices.ContainsFunc(ls, func(l *listed) bool { return l.svc.ID == j.ServiceID }) {
@@ -170,6 +161,39 @@ func (p *planner) jurisdictions(ts *tstate, ls []*listed) map[string][]*tenant.J
 		out[ref] = append(out[ref], jr)
 	}
 	return out
+}
+
+// planJurisdictions plans replacing the tenant's jurisdictions cur for a
+// listed service with want. An area is named once per service across all
+// tenants, so that an area moving from one tenant to another must leave
+// the first before it joins the second: the entries that go are removed
+// in a first round of steps (jurRemove), before any entry is added in the
+// second (jurSet); Compute appends both rounds after all other steps.
+func (p *planner) planJurisdictions(ts *tstate, l *listed, cur, want []*tenant.Jurisdiction) {
+	svcID, tenantID := l.svc.ID, ts.t.ID
+	var kept []*tenant.Jurisdiction
+	for _, c := range cur {
+		if slices.ContainsFunc(want, func(w *tenant.Jurisdiction) bool {
+			return sameJurisdictions([]*tenant.Jurisdiction{c}, []*tenant.Jurisdiction{w})
+		}) {
+			k := *c
+			k.ID = ""
+			kept = append(kept, &k)
+		}
+	}
+	set := func(js []*tenant.Jurisdiction) func(ctx context.Context, st Store, _ string) error {
+		return func(ctx context.Context, st Store, _ string) error {
+			return st.SetJurisdictions(ctx, tenantID, svcID, js)
+		}
+	}
+	if len(kept) < len(cur) {
+		p.jurRemove = append(p.jurRemove, &Step{Tenant: ts.t.Slug, Object: tenant.ObjectJurisdiction, Name: l.ref, Action: "entfernt",
+			Detail: fmt.Sprintf("%d von %d Einträgen", len(cur)-len(kept), len(cur)), tenantID: tenantID, objectID: svcID, run: set(kept)})
+	}
+	if len(want) > len(kept) {
+		p.jurSet = append(p.jurSet, &Step{Tenant: ts.t.Slug, Object: tenant.ObjectJurisdiction, Name: l.ref, Action: "ersetzt",
+			Detail: fmt.Sprintf("%d Einträge, %d neu", len(want), len(want)-len(kept)), tenantID: tenantID, objectID: svcID, run: set(want)})
+	}
 }
 
 func sameJurisdictions(a, b []*tenant.Jurisdiction) bool {
