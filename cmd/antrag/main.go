@@ -7,6 +7,8 @@
 //	antrag [serve] [--demo] [--addr :8080] [--data DIR] [--db sqlite:PATH] [--base-url URL]
 //	antrag user add --tenant SLUG --username NAME [--name NAME]  (password on stdin)
 //	antrag tenant pages --tenant SLUG [--ersetzen] [FILE]
+//	antrag catalog apply [--dry-run] [--operator NAME] FILE
+//	antrag catalog export --dir DIR | -o FILE [--secrets-file FILE]
 //	antrag fim inspect [--json] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE...
 //	antrag fim schema [--uri URI] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE
 //	antrag fim example [--land LAND] [--codelists DIR] [--translated-rules PATH] [--corrections FILE] FILE
@@ -90,6 +92,12 @@ Befehle:
                                                            Korrektur entfernen: neue Formularversion
   antrag service rules log --tenant MANDANT --slug KURZNAME
                                                            Änderungsprotokoll des Formulars (wer, welche Regel, welche Versionen)
+  antrag catalog apply [--dry-run] [--operator NAME] [--codelists DIR] DATEI
+                                                           Katalog als Code: Mandanten, Behörden, Dienste, Formulare, Zustellziele und
+                                                           Zuständigkeiten wie in DATEI (YAML/JSON) herstellen; zeigt den Plan
+  antrag catalog export --dir DIR | -o DATEI [--secrets-file DATEI]
+                                                           Katalog der Installation als Katalogdatei mit Formulardateien schreiben
+  antrag catalog schema                                    JSON Schema (2020-12) der Katalogdatei ausgeben
   antrag fitconnect keys [--out DIR] [--name CN] [--ca-cert PEM --ca-key PEM]
                                                            Schlüsselpaare (Verschlüsselung, Signatur) eines Zustellpunkts erzeugen
   antrag fitconnect sender --tenant MANDANT --client-id ID [--client-secret-file DATEI]
@@ -166,6 +174,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runTenant(ctx, args[1:], getenv, stdout, stderr)
 	case "service":
 		return runService(ctx, args[1:], getenv, stdout, stderr)
+	case "catalog":
+		return runCatalog(ctx, args[1:], getenv, stdout, stderr)
 	case "fim":
 		return runFim(ctx, args[1:], getenv, stdout, stderr)
 	case "fitconnect":

@@ -481,7 +481,8 @@ func TestPublishTranslatedRulesLibrary(t *testing.T) {
 
 // TestDemoAcknowledgesByName: the demo publishes its samples with the
 // unsupported Regeln acknowledged one by one, stored with the version and
-// named in the audit trail under the demo's name.
+// named in the audit trail (a publication of the demo catalogue) under
+// the demo's name.
 func TestDemoAcknowledgesByName(t *testing.T) {
 	t.Parallel()
 	dir := seedDemo(t)
@@ -504,7 +505,7 @@ func TestDemoAcknowledgesByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`Demo +veröffentlicht +- +- +1 +Beispielschema S00000186 1\.0; nicht unterstützt, bestätigt: ` + regexp.QuoteMeta(strings.Join(keys, ", ")) + `\n`).MatchString(log) {
+	if !regexp.MustCompile(`Demo +veröffentlicht +- +- +1 +Katalog: S00000186 1\.0; nicht unterstützt, bestätigt: ` + regexp.QuoteMeta(strings.Join(keys, ", ")) + `\n`).MatchString(log) {
 		t.Errorf("audit trail of the demo service (%q):\n%s", keys, log)
 	}
 }

@@ -1,32 +1,46 @@
 // Package demo seeds an empty installation with a demo catalogue: two
 // tenants, "Stadt Musterstadt" (in Thüringen) and "Landkreis Beispielkreis"
-// (in Rheinland-Pfalz), each with an authority, a caseworker account and
-// fictitious operator pages (pages.go), and the real FIM schemas of
-// package samples published as their online services. One service is
-// shared between all tenants (EfA).
+// (in Rheinland-Pfalz), each with an authority, fictitious operator pages,
+// a caseworker and an admin account, and the real FIM schemas of package
+// samples published as their online services. One service is shared
+// between both tenants (EfA) and routed by the applicant's place.
+//
+// The catalogue is catalog.yaml, a catalogue document of package declared
+// (the format of `antrag catalog apply`) whose form files are those of
+// package samples.
 package demo
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"strings"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/area"
 	"github.com/antrag/antrag/internal/catalog"
+	"github.com/antrag/antrag/internal/catalog/declared"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
+// Catalog is the demo catalogue document; its form files are paths in
+// samples.FS.
+//
+//go:embed catalog.yaml
+var Catalog []byte
+
 // Store is what seeding writes to.
 type Store interface {
 	tenant.Store
 	account.Store
+	account.AccessStore
+	declared.Store
 	area.Store
 }
 
-// Password is the demo caseworkers' password. The demo is for trying
+// Password is the demo accounts' password. The demo is for trying
 // antrag out; README says so and tells how to add real accounts.
 const Password = "Demo-Passwort-2026"
 
@@ -36,40 +50,22 @@ var Users = map[string]string{
 	"beispielkreis": "sachbearbeitung-beispielkreis",
 }
 
-// service places a sample schema in the demo catalogue.
+// Admins are the demo admin accounts (account.RoleAdmin), by tenant slug.
+var Admins = map[string]string{
+	"musterstadt":   "verwaltung-musterstadt",
+	"beispielkreis": "verwaltung-beispielkreis",
+}
+
+// service places a sample schema in a tenant's catalogue.
 type service struct {
 	file   string // in samples.FS
-	tenant string // slug
 	slug   string
 	shared bool
 	fee    string
 	// acknowledged are the sample's Regeln that antrag's compiler leaves
-	// unsupported and that the demo publishes without effect
+	// unsupported and that are published without effect
 	// (catalog.Acknowledgement; "id@version").
 	acknowledged []string
-}
-
-var services = []service{
-	{"xdf2/S05000058_Bewohnerparkausweis_xdf2.xml", "musterstadt", "bewohnerparkausweis", false, "Die Gebühr beträgt 30,00 Euro für ein Jahr.", nil},
-	{"xdf2/S00000009_GewerbeAnmeldung_xdf2.xml", "musterstadt", "gewerbeanmeldung", false, "Die Gebühr beträgt 26,00 Euro.", nil},
-	{"xdf1/S00000036_WaBeKa_xdf1.xml", "musterstadt", "waffenbesitzkarte", false, "", nil},
-	{"xdf2/S00000121_BlaueKarteEU_xdf2.xml", "musterstadt", "blaue-karte-eu", false, "Die Gebühr beträgt 100,00 Euro.", nil},
-	{"xdf3/S00000000362_xdf3.xml", "musterstadt", "beschaeftigungserlaubnis", false, "", nil},
-	{"xdf3/S00000000374_xdf3.xml", "musterstadt", "aufenthaltserlaubnis-schweiz", false, "", nil},
-	{"xdf3/S00000000364_xdf3.xml", "beispielkreis", "heimarbeit", false, "", nil},
-	{"xdf3/S00000000371_xdf3.xml", "beispielkreis", "mutterschutz-nachtarbeit", false, "", nil},
-	{"xdf2/S00000186_V1.0_xdf2.xml", "beispielkreis", "asbest-anzeige", false, "", []string{
-		"R00001192@1.0", // contradictory: shows and hides G00001386 at once
-		"R00001343@1.0", // compares the text field F00002492 with a truth value
-	}},
-	{"xdf3/S02000000112_xdf3.xml", "beispielkreis", "cannabis-anbauvereinigung", false, "", nil},
-	{"xdf3/S05000001162_xdf3.xml", "beispielkreis", "immobiliardarlehensvermittler", false, "", []string{
-		"R05000011227@3.4.0", "R05000011239@2.3.0", "R05000011945@1.3.0", // contradictory: show and hide at once
-	}},
-	{"xdf3/S05000001216_xdf3.xml", "beispielkreis", "versicherungsvermittler-befreiung", false, "", nil},
-	{"xdf3/S05000001323_xdf3.xml", "beispielkreis", "krankheitserreger", true, "", nil},
-	{"xdf3/S07000000201_xdf3.xml", "beispielkreis", "jaegerpruefung", false, "Die Prüfungsgebühr beträgt 250,00 Euro.", nil},
-	{"xdf3/S07000000248_xdf3.xml", "beispielkreis", "jagdschein", false, "", nil},
 }
 
 // Seeded reports whether the store already holds tenants.
@@ -78,48 +74,53 @@ func Seeded(ctx context.Context, st Store) (bool, error) {
 	return len(ts) > 0, err
 }
 
-// Seed creates the demo catalogue. Importing uses cat for code lists.
+// Seed applies the demo catalogue (Catalog) and creates the demo
+// accounts: per tenant a caseworker (Users) and an admin (Admins), with
+// Password. Importing uses cat for code lists.
 func Seed(ctx context.Context, st Store, cat *fim.Catalog) error {
-	tenants := []*tenant.Tenant{
-		{Slug: "musterstadt", Name: "Stadt Musterstadt", Kind: tenant.Gemeinde, ARS: "160510000000"},
-		{Slug: "beispielkreis", Name: "Landkreis Beispielkreis", Kind: tenant.Landkreis, ARS: "073390000000"},
+	doc, err := declared.Decode(Catalog)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	authorities := map[string]*tenant.Authority{
-		"musterstadt":   {Name: "Bürgeramt Musterstadt", Address: []string{"Marktplatz 1", "99084 Musterstadt"}, Email: "buergeramt@musterstadt.example"},
-		"beispielkreis": {Name: "Kreisverwaltung Beispielkreis", Address: []string{"Kreisstraße 5", "55218 Beispielstadt"}, Email: "kreisverwaltung@beispielkreis.example"},
+	plan, err := declared.Compute(ctx, st, cat, doc, declared.Files{FS: samples.FS})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
-	bySlug := map[string]*tenant.Tenant{}
-	for _, t := range tenants {
-		t.Pages = pages[t.Slug]
-		if err := st.CreateTenant(ctx, t); err != nil {
-			return fmt.Errorf("demo: Mandant %s: %w", t.Slug, err)
-		}
-		bySlug[t.Slug] = t
-		a := authorities[t.Slug]
-		a.TenantID, a.Pages = t.ID, authorityPages[t.Slug]
-		if err := st.CreateAuthority(ctx, a); err != nil {
-			return fmt.Errorf("demo: Behörde %s: %w", a.Name, err)
-		}
-		hash, err := account.HashPassword(Password)
+	if err := declared.Apply(ctx, st, plan, Actor); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	hash, err := account.HashPassword(Password)
+	if err != nil {
+		return err
+	}
+	for _, td := range doc.Tenants {
+		t, err := st.TenantBySlug(ctx, td.Slug)
 		if err != nil {
-			return err
+			return fmt.Errorf("demo: Mandant %s: %w", td.Slug, err)
 		}
-		u := &account.User{TenantID: t.ID, Username: Users[t.Slug], Name: "Sachbearbeitung " + strings.TrimPrefix(strings.TrimPrefix(t.Name, "Stadt "), "Landkreis "), PasswordHash: hash}
-		if err := st.CreateUser(ctx, u); err != nil {
-			return fmt.Errorf("demo: Benutzer %s: %w", u.Username, err)
-		}
-	}
-	leika := leikaKeys()
-	for _, sv := range services {
-		t := bySlug[sv.tenant]
-		if err := publish(ctx, st, cat, t, authorities[sv.tenant], sv, leika); err != nil {
-			return err
+		place := strings.TrimPrefix(strings.TrimPrefix(t.Name, "Stadt "), "Landkreis ")
+		for _, u := range []struct {
+			username, name string
+			role           account.Role
+		}{
+			{Users[t.Slug], "Sachbearbeitung " + place, account.RoleCaseworker},
+			{Admins[t.Slug], "Verwaltung " + place, account.RoleAdmin},
+		} {
+			user := &account.User{TenantID: t.ID, Username: u.username, Name: u.name, PasswordHash: hash}
+			if err := st.CreateUser(ctx, user); err != nil {
+				return fmt.Errorf("demo: Benutzer %s: %w", u.username, err)
+			}
+			if u.role == account.RoleAdmin {
+				if err := st.SetAccess(ctx, t.ID, user.ID, &account.Access{Role: account.RoleAdmin}); err != nil {
+					return fmt.Errorf("demo: Benutzer %s: %w", u.username, err)
+				}
+			}
 		}
 	}
 	return SeedAreas(ctx, st)
 }
 
-// Actor is the name the demo's publications have in the audit trail.
+// Actor is the name the demo's changes have in the audit trail.
 const Actor = "Demo"
 
 // publish imports a sample schema and publishes it as a service of t.

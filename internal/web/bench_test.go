@@ -47,7 +47,7 @@ func benchGet(b *testing.B, url string) int {
 // form (S05000001323) with its example data, against the static baseline.
 func BenchmarkStep(b *testing.B) {
 	h := newHarness(b)
-	sv := h.service("beispielkreis", "krankheitserreger")
+	sv := h.unrouted(h.service("beispielkreis", "krankheitserreger"))
 	ex := sv.form.Example(sv.ctx)
 	base := h.start(sv)
 	h.fill(sv, base, ex)
@@ -80,7 +80,7 @@ func BenchmarkStep(b *testing.B) {
 // the timer is stopped.
 func BenchmarkSubmission(b *testing.B) {
 	h := newHarness(b)
-	sv := h.service("beispielkreis", "krankheitserreger")
+	sv := h.unrouted(h.service("beispielkreis", "krankheitserreger"))
 	ex := sv.form.Example(sv.ctx)
 	first := h.start(sv)
 	h.fill(sv, first, ex)

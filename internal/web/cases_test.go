@@ -16,6 +16,7 @@ import (
 
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // The cases of shared/cases/README.md, through the HTML form posts (and
@@ -339,9 +340,35 @@ func TestC05DateOnlyEverywhere(t *testing.T) {
 	}
 }
 
+// unrouted removes every tenant's jurisdictions of the service (the demo
+// routes krankheitserreger by the applicant's place), so that an
+// application starts without asking for the place.
+func (h *harness) unrouted(sv *service) *service {
+	h.t.Helper()
+	h.unroute(sv.svc)
+	return sv
+}
+
+func (h *harness) unroute(svc *tenant.Service) {
+	h.t.Helper()
+	ctx := context.Background()
+	ts, err := h.db.ListTenants(ctx)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, t := range ts {
+		if t.ID != svc.TenantID && !svc.Shared {
+			continue
+		}
+		if err := h.db.SetJurisdictions(ctx, t.ID, svc.ID, nil); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
 func TestC06FileNames(t *testing.T) {
 	h := newHarness(t)
-	sv := h.service("beispielkreis", "krankheitserreger")
+	sv := h.unrouted(h.service("beispielkreis", "krankheitserreger"))
 	ex := sv.form.Example(sv.ctx)
 	base := h.start(sv)
 	h.fill(sv, base, ex)
@@ -419,7 +446,7 @@ func keys[V any](m map[string]V) []string {
 
 func TestC06RefusesFileByContentNotName(t *testing.T) {
 	h := newHarness(t)
-	sv := h.service("beispielkreis", "krankheitserreger")
+	sv := h.unrouted(h.service("beispielkreis", "krankheitserreger"))
 	ex := sv.form.Example(sv.ctx)
 	base := h.start(sv)
 	var field string

@@ -111,8 +111,8 @@ func TestStaffOIDCLoginWithRolesFromTheIdP(t *testing.T) {
 		t.Errorf("role %s", acc.Role)
 	}
 	users, _ := h.db.ListUsers(ctx, u.TenantID)
-	if len(users) != 2 {
-		t.Errorf("%d accounts, want the demo's and one", len(users))
+	if len(users) != 3 {
+		t.Errorf("%d accounts, want the demo's two and one", len(users))
 	}
 	// Without a group: refused.
 	op.SetClaims(map[string]any{"sub": "ad-0815", "preferred_username": "praktikant", "groups": []any{"alle"}})
