@@ -59,9 +59,10 @@ func testAreas(t *testing.T, db Stores) {
 		{"07", area.Gemeinde, []string{"073395001001", "073395001002", "073395001003"}},
 		{"07339", "", []string{"07339", "073395001", "073395001001", "073395001002", "073395001003"}},
 		{"16", "", []string{"16", "16051", "160510000000"}},
-		{"", area.Land, []string{"07", "16"}},
+		{"", area.Land, []string{"07", "09", "16"}},
 		{"1", area.Kreis, []string{"16051"}},
-		{"09", "", nil},
+		{"09", "", []string{"09", "09189", "091895001001"}},
+		{"08", "", nil},
 	} {
 		got, err := db.Areas(ctx, c.prefix, c.level)
 		if err != nil || !slices.Equal(areaKeys(got), c.want) {
