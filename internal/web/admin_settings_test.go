@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -35,17 +36,32 @@ func newAdminHarness(t *testing.T) *adminHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The tests start from tenants without jurisdictions: the demo's
+	// routed service is taken out of routing.
+	for _, slug := range []string{"musterstadt", "beispielkreis"} {
+		for _, s := range demoServiceList(t, h, slug) {
+			h.unroute(s)
+		}
+	}
 	return &adminHarness{harness: h, admin: h.loginAs("chefin"), other: h.loginAs("leitung"), tn: tn, otherTn: other}
 }
 
-// audits returns the tenant's audit trail, newest first.
+// audits returns the tenant's audit trail, newest first, without what
+// the demo's seeding and the tests' own set-up recorded (actor
+// demo.Actor).
 func (h *adminHarness) audits(t *testing.T, tenantID string) []*tenant.AuditEvent {
 	t.Helper()
 	evs, err := h.db.AuditEvents(context.Background(), tenantID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evs
+	var out []*tenant.AuditEvent
+	for _, ev := range evs {
+		if ev.Actor != demo.Actor {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // wantFieldErrors checks a re-rendered form: status 400, an error summary

@@ -64,7 +64,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	b.run(
 		chromedp.SetValue(chromedp.ID("dienst"), shared.ID),
 		chromedp.SetValue(chromedp.ID("behoerde"), svc.AuthorityID),
-		chromedp.SetValue(chromedp.ID("ars"), "16051"),
+		chromedp.SetValue(chromedp.ID("ars"), "160510000000"), // the demo has 16051
 	)
 	b.click(`main form button[type="submit"]`, 200)
 	b.page("Zuständigkeit eingetragen", "Zuständigkeiten")

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -363,6 +364,15 @@ func (h *harness) unroute(svc *tenant.Service) {
 		if err := h.db.SetJurisdictions(ctx, t.ID, svc.ID, nil); err != nil {
 			h.t.Fatal(err)
 		}
+	}
+	// Nor is it delivered via FIT-Connect routing, which routes too.
+	targets, err := h.db.Targets(ctx, svc.TenantID, svc.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	kept := slices.DeleteFunc(targets, func(t *delivery.Target) bool { return t.Kind == delivery.FITConnectRouting })
+	if err := h.db.SetTargets(ctx, svc.TenantID, svc.ID, kept); err != nil {
+		h.t.Fatal(err)
 	}
 }
 

@@ -10,9 +10,32 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // demoServices lists every service of the demo catalogue as tenant/slug.
+// demoServiceList returns the services a demo tenant owns.
+func demoServiceList(t *testing.T, h *harness, slug string) []*tenant.Service {
+	t.Helper()
+	ctx := context.Background()
+	tn, err := h.db.TenantBySlug(ctx, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svcs, err := h.db.ListServices(ctx, tn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own []*tenant.Service
+	for _, s := range svcs {
+		if s.TenantID == tn.ID {
+			own = append(own, s)
+		}
+	}
+	return own
+}
+
 func demoServices(t *testing.T, h *harness) [][2]string {
 	t.Helper()
 	ctx := context.Background()
