@@ -34,9 +34,9 @@ func (db *DB) insertJurisdiction(ctx context.Context, tx *sql.Tx, j *tenant.Juri
 	}
 	id, created := newID(j.ID), db.orNow(j.CreatedAt)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO jurisdictions
-		(id, tenant_id, service_id, authority_id, ars, postcode, street, source, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		id, j.TenantID, j.ServiceID, j.AuthorityID, j.ARS, j.Postcode, j.Street, j.Source, db.ts(created)); err != nil {
+		(id, tenant_id, service_id, authority_id, ars, postcode, street, street_key, source, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		id, j.TenantID, j.ServiceID, j.AuthorityID, j.ARS, j.Postcode, j.Street, j.StreetKey(), j.Source, db.ts(created)); err != nil {
 		return err
 	}
 	j.ID, j.CreatedAt = id, created

@@ -58,6 +58,10 @@ func (j *Jurisdiction) Validate() error {
 	return nil
 }
 
+// StreetKey is the street as entries are compared (area.NormalizeStreet):
+// two entries whose streets have the same key name the same area.
+func (j *Jurisdiction) StreetKey() string { return area.NormalizeStreet(j.Street) }
+
 // Covers reports whether the place lies in the jurisdiction's area.
 func (j *Jurisdiction) Covers(p Place) bool {
 	return strings.HasPrefix(p.ARS, j.ARS) &&

@@ -521,3 +521,45 @@ func TestJurisdictionsMoveBetweenTenants(t *testing.T) {
 		})
 	}
 }
+
+// TestAreaHeldByATenantOutsideTheDocument: an area the store keeps with a
+// tenant the document does not list (and so does not replace) is refused
+// when the document gives it to another tenant, before anything is
+// written, with the place in the file.
+func TestAreaHeldByATenantOutsideTheDocument(t *testing.T) {
+	st := storetest.Open(t, storetest.Dialects()[0].NewDSN(t))
+	files := declared.Files{FS: formFS(t), Getenv: env}
+	apply(t, st, []byte(small), files)
+	ctx := context.Background()
+	erfurt, err := st.TenantBySlug(ctx, "erfurt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := st.ServiceBySlug(ctx, erfurt.ID, "asbest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := &tenant.Tenant{Slug: "drittstadt", Name: "Stadt Dritt", Kind: tenant.Gemeinde}
+	if err := st.CreateTenant(ctx, third); err != nil {
+		t.Fatal(err)
+	}
+	a := &tenant.Authority{TenantID: third.ID, Name: "Bürgerbüro Dritt"}
+	if err := st.CreateAuthority(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateJurisdiction(ctx, &tenant.Jurisdiction{TenantID: third.ID, ServiceID: svc.ID, AuthorityID: a.ID, ARS: "16052"}); err != nil {
+		t.Fatal(err)
+	}
+	moved := strings.Replace(small, "        ars: \"16051\"\n", "        ars: \"16052\"\n", 1)
+	if moved == small {
+		t.Fatal("the test's catalogue did not change")
+	}
+	d, err := declared.Decode([]byte(moved))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = declared.Compute(ctx, st, catalogue(t), d, files)
+	if err == nil || !strings.Contains(err.Error(), "drittstadt") || !strings.Contains(err.Error(), "/jurisdictions/") {
+		t.Fatalf("Compute: %v, want the area held by drittstadt, with its place", err)
+	}
+}

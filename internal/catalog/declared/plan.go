@@ -24,6 +24,7 @@ import (
 type Store interface {
 	catalog.Store
 	ListTenants(ctx context.Context) ([]*tenant.Tenant, error)
+	ServiceJurisdictions(ctx context.Context, serviceID string) ([]*tenant.Jurisdiction, error)
 	CreateTenant(ctx context.Context, t *tenant.Tenant) error
 	UpdateTenant(ctx context.Context, t *tenant.Tenant) error
 	ListAuthorities(ctx context.Context, tenantID string) ([]*tenant.Authority, error)
@@ -146,6 +147,7 @@ func Compute(ctx context.Context, st Store, cat *fim.Catalog, d *Document, files
 		for _, ts := range pl.ordered {
 			pl.delivery(ctx, ts)
 		}
+		pl.checkAreas(ctx)
 	}
 	if pl.failed != nil {
 		return nil, pl.failed
@@ -176,6 +178,12 @@ type planner struct {
 	failed error // of the store
 
 	jurRemove, jurSet []*Step // see planJurisdictions
+
+	// claims are the areas the document's jurisdictions name, by
+	// areaKey; replaced the tenant|service pairs whose jurisdictions the
+	// document replaces (see checkAreas).
+	claims   map[string]claim
+	replaced map[string]bool
 
 	storeTenants []*tenant.Tenant
 	storeSvcs    []*tenant.Service

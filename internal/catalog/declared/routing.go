@@ -55,6 +55,10 @@ func (p *planner) delivery(ctx context.Context, ts *tstate) {
 	}
 	wanted := p.jurisdictions(ts, ls)
 	for _, l := range ls {
+		if p.replaced == nil {
+			p.replaced = map[string]bool{}
+		}
+		p.replaced[ts.t.ID+"|"+l.svc.ID] = true
 		p.targets(ctx, ts, l)
 		var cur []*tenant.Jurisdiction
 		for _, j := range current {
@@ -159,6 +163,15 @@ func (p *planner) jurisdictions(ts *tstate, ls []*listed) map[string][]*tenant.J
 			continue
 		}
 		seen[area] = true
+		if p.claims == nil {
+			p.claims = map[string]claim{}
+		}
+		key := areaKey(jr)
+		if c, ok := p.claims[key]; ok && c.tenant != ts.t.Slug {
+			p.err("dieses Gebiet ist für den Dienst schon beim Mandanten "+c.tenant+" eingetragen (ein Gebiet hat je Dienst eine zuständige Behörde)", loc...)
+			continue
+		}
+		p.claims[key] = claim{tenant: ts.t.Slug, tenantID: ts.t.ID, loc: loc}
 		out[ref] = append(out[ref], jr)
 	}
 	return out
@@ -356,4 +369,48 @@ func sortJurisdictions(js []*tenant.Jurisdiction) {
 	slices.SortFunc(js, func(a, b *tenant.Jurisdiction) int {
 		return cmp.Or(cmp.Compare(a.ARS, b.ARS), cmp.Compare(a.Postcode, b.Postcode), cmp.Compare(a.Street, b.Street))
 	})
+}
+
+// claim is a jurisdiction of the document: its tenant and its place in
+// the file.
+type claim struct {
+	tenant, tenantID string
+	loc              []any
+}
+
+// areaKey identifies a jurisdiction's area for its service as the store's
+// unique index does: service, ARS, postcode and the street's key.
+func areaKey(j *tenant.Jurisdiction) string {
+	return j.ServiceID + "|" + j.ARS + "|" + j.Postcode + "|" + j.StreetKey()
+}
+
+// checkAreas refuses an area the document gives a tenant while the store
+// keeps it with another tenant whose jurisdictions for the service the
+// document does not replace: applying would fail on the store's unique
+// area, after other steps.
+func (p *planner) checkAreas(ctx context.Context) {
+	bySvc := map[string][]*tenant.Jurisdiction{}
+	for key, c := range p.claims {
+		svcID, _, _ := strings.Cut(key, "|")
+		js, ok := bySvc[svcID]
+		if !ok {
+			var err error
+			if js, err = p.st.ServiceJurisdictions(ctx, svcID); err != nil {
+				p.storeFailed(err)
+				return
+			}
+			bySvc[svcID] = js
+		}
+		for _, j := range js {
+			if j.TenantID != c.tenantID && !p.replaced[j.TenantID+"|"+svcID] && areaKey(j) == key {
+				owner := j.TenantID
+				for _, t := range p.storeTenants {
+					if t.ID == j.TenantID {
+						owner = t.Slug
+					}
+				}
+				p.err("dieses Gebiet ist für den Dienst schon beim Mandanten "+owner+" eingetragen, der nicht in der Datei steht; dort zuerst entfernen", c.loc...)
+			}
+		}
+	}
 }

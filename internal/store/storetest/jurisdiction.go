@@ -90,6 +90,11 @@ func testJurisdictions(t *testing.T, s Stores) {
 	if own, _ = s.Jurisdictions(ctx, f.b.ID); len(own) != 2 || own[0].Postcode != "55270" {
 		t.Errorf("after SetJurisdictions: %+v", own)
 	}
+	// The same street in another spelling is the same area.
+	spelt := &tenant.Jurisdiction{TenantID: f.a.ID, ServiceID: f.sharedA.ID, AuthorityID: f.authA.ID, ARS: "07339", Postcode: "55270", Street: "HAUPTSTR."}
+	if err := s.CreateJurisdiction(ctx, spelt); !errors.Is(err, apperr.Conflict) {
+		t.Errorf("the same street spelt otherwise: %v, want Conflict", err)
+	}
 	// A failing replacement changes nothing.
 	err = s.SetJurisdictions(ctx, f.b.ID, f.sharedA.ID, []*tenant.Jurisdiction{
 		{AuthorityID: f.authB.ID, ARS: "07"}, {AuthorityID: f.authB.ID, ARS: "07"}})

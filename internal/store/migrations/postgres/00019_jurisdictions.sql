@@ -18,12 +18,13 @@ CREATE TABLE jurisdictions (
     ars          TEXT COLLATE "C" NOT NULL,
     postcode     TEXT COLLATE "C" NOT NULL DEFAULT '',
     street       TEXT COLLATE "C" NOT NULL DEFAULT '',
+    street_key   TEXT COLLATE "C" NOT NULL DEFAULT '',
     source       TEXT COLLATE "C" NOT NULL DEFAULT '',
     created_at   TIMESTAMPTZ NOT NULL,
     UNIQUE (tenant_id, id),
     FOREIGN KEY (tenant_id, authority_id) REFERENCES authorities (tenant_id, id) ON DELETE CASCADE
 );
-CREATE UNIQUE INDEX jurisdictions_area ON jurisdictions (service_id, ars, postcode, street);
+CREATE UNIQUE INDEX jurisdictions_area ON jurisdictions (service_id, ars, postcode, street_key);
 CREATE INDEX jurisdictions_tenant ON jurisdictions (tenant_id, service_id);
 
 ALTER TABLE delivery_targets DROP CONSTRAINT delivery_targets_tenant_id_service_id_fkey;

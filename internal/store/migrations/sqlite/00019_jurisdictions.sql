@@ -6,8 +6,9 @@
 -- authorities.phone, authorities.efa_parameters: a contact number and the
 -- EfA parameters a service reads per authority (JSON object, '{}').
 -- jurisdictions: the tenant's authority is responsible for a service in an
--- area: an ARS prefix, refined by a postcode and a street ('' for none).
--- No two entries of a service name the same area, across tenants.
+-- area: an ARS prefix, refined by a postcode and a street ('' for none);
+-- street_key is the street as compared (area.NormalizeStreet). No two
+-- entries of a service name the same area, across tenants.
 -- delivery_targets.authority_id: targets used for the submissions routed
 -- to that authority (NULL: the tenant's targets for the service); a tenant
 -- may keep targets for a shared service of another tenant, so the table
@@ -31,12 +32,13 @@ CREATE TABLE jurisdictions (
     ars          TEXT NOT NULL,
     postcode     TEXT NOT NULL DEFAULT '',
     street       TEXT NOT NULL DEFAULT '',
+    street_key   TEXT NOT NULL DEFAULT '',
     source       TEXT NOT NULL DEFAULT '',
     created_at   TEXT NOT NULL,
     UNIQUE (tenant_id, id),
     FOREIGN KEY (tenant_id, authority_id) REFERENCES authorities (tenant_id, id) ON DELETE CASCADE
 );
-CREATE UNIQUE INDEX jurisdictions_area ON jurisdictions (service_id, ars, postcode, street);
+CREATE UNIQUE INDEX jurisdictions_area ON jurisdictions (service_id, ars, postcode, street_key);
 CREATE INDEX jurisdictions_tenant ON jurisdictions (tenant_id, service_id);
 
 CREATE TABLE delivery_targets_new (
