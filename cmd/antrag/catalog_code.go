@@ -148,6 +148,14 @@ func catalogExport(ctx context.Context, args []string, getenv func(string) strin
 	if *dir != "" {
 		file = filepath.Join(*dir, "katalog.yaml")
 	}
+	// A secrets file is never overwritten: refuse before anything is
+	// written, so that no catalogue names variables whose values went
+	// nowhere.
+	if *secretsFile != "" {
+		if _, err := os.Lstat(*secretsFile); err == nil {
+			return fmt.Errorf("--secrets-file %s gibt es schon; nicht überschrieben", *secretsFile)
+		}
+	}
 	st, closeFn, err := sf.open(ctx, getenv)
 	if err != nil {
 		return err

@@ -13,12 +13,19 @@ import (
 // namespaceGenericode is the namespace of OASIS genericode 1.0.
 const namespaceGenericode = "http://docs.oasis-open.org/codelist/ns/genericode/1.0/"
 
+// destatisKeys begins the canonical URI of Destatis' key lists in
+// XRepository: bundesland, kreis, rs (Regionalschlüssel), ….
+const destatisKeys = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:"
+
 // MaxGenericodeBytes is the largest code list ParseGenericode reads. The
 // full Regionalschlüssel list has 3.2 MB.
 const MaxGenericodeBytes = 64 << 20
 
 type gcList struct {
-	XMLName   xml.Name `xml:"CodeList"`
+	XMLName        xml.Name `xml:"CodeList"`
+	Identification struct {
+		CanonicalURI string `xml:"CanonicalUri"`
+	} `xml:"Identification"`
 	ColumnSet struct {
 		Columns []gcColumn `xml:"Column"`
 		Keys    []gcKey    `xml:"Key"`
@@ -85,6 +92,9 @@ func ParseGenericode(r io.Reader) ([]Area, error) {
 	}
 	if gc.XMLName.Space != namespaceGenericode {
 		return nil, fmt.Errorf("kein genericode-1.0-Dokument (Namensraum %q): %w", gc.XMLName.Space, apperr.Invalid)
+	}
+	if uri := strings.TrimSpace(gc.Identification.CanonicalURI); !strings.HasPrefix(uri, destatisKeys) {
+		return nil, fmt.Errorf("die Codeliste %q ist keine Schlüsselliste von Destatis (%s…: Bundesländer, Kreise, Regionalschlüssel): %w", uri, destatisKeys, apperr.Invalid)
 	}
 	keyCol, nameCol, hintCol := gc.columns()
 	if keyCol == "" || nameCol == "" {

@@ -97,7 +97,8 @@ func TestParseGenericodeGemeinden(t *testing.T) {
 	}
 }
 
-const gcHead = `<gc:CodeList xmlns:gc="http://docs.oasis-open.org/codelist/ns/genericode/1.0/">`
+const gcHead = `<gc:CodeList xmlns:gc="http://docs.oasis-open.org/codelist/ns/genericode/1.0/">` +
+	`<Identification><CanonicalUri>urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:test</CanonicalUri></Identification>`
 
 func TestParseGenericodeColumnsByShortName(t *testing.T) {
 	doc := gcHead + `<ColumnSet>
@@ -124,6 +125,8 @@ func TestParseGenericodeErrors(t *testing.T) {
 		"syntax":         {"<gc:CodeList xmlns:gc=\"http://docs.oasis-open.org/codelist/ns/genericode/1.0/\">\n<ColumnSet>\n<oops</gc:CodeList>", "Zeile 3"},
 		"empty":          {"", "genericode"},
 		"not genericode": {`<CodeList xmlns="urn:other"/>`, "Namensraum"},
+		// A FIM code list of yes/no answers is no list of areas.
+		"not Destatis": {strings.Replace(list(row("01", "Ich stimme zu.")), "destatis:bevoelkerungsstatistik:schluessel:test", "fim:codeliste:zustimmung", 1), "keine Schlüsselliste von Destatis"},
 		"no rows":        {list(), "ohne Gebiete"},
 		"no key":         {list(row("", "X")), "ohne Schlüssel"},
 		"no name":        {list(row("16", "")), "ohne Namen"},

@@ -54,6 +54,8 @@ func (j *Jurisdiction) Validate() error {
 		return fmt.Errorf("Straße %q ohne Postleitzahl: %w", j.Street, apperr.Invalid)
 	case len([]rune(j.Street)) > 100 || len([]rune(j.Source)) > 200:
 		return fmt.Errorf("Straße oder Quelle zu lang: %w", apperr.Invalid)
+	case hasControl(j.Street) || hasControl(j.Source):
+		return fmt.Errorf("Straße oder Quelle mit Steuerzeichen: %w", apperr.Invalid)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+	"unicode"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/area"
@@ -122,6 +123,9 @@ func placeOf(ctx context.Context, st RouteStore, q Query) (*Place, []area.Area, 
 	if len([]rune(q.Street)) > 100 {
 		return nil, nil, fmt.Errorf("Der Straßenname ist zu lang: %w", apperr.Invalid)
 	}
+	if hasControl(q.Street) {
+		return nil, nil, fmt.Errorf("Der Straßenname enthält Steuerzeichen: %w", apperr.Invalid)
+	}
 	if q.ARS != "" && (!gemeindeRE.MatchString(q.ARS) || laender[q.ARS[:2]] == "") {
 		return nil, nil, fmt.Errorf("Der Gemeindeschlüssel %q ist kein Regionalschlüssel einer Gemeinde (12 Ziffern): %w", q.ARS, apperr.Invalid)
 	}
@@ -154,4 +158,16 @@ func placeOf(ctx context.Context, st RouteStore, q Query) (*Place, []area.Area, 
 		return nil, ms, nil
 	}
 	return &Place{ARS: ms[0].ARS, Name: ms[0].Name, Postcode: q.Postcode, Street: q.Street}, nil, nil
+}
+
+// hasControl reports whether s holds a control or formatting character
+// (Unicode Cc, Cf: also the bidirectional overrides), which no name of a
+// street, place or parameter needs.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
 }

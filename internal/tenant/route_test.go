@@ -238,3 +238,28 @@ func TestContrastWithWhite(t *testing.T) {
 		t.Errorf("yellow accepted: %v", err)
 	}
 }
+
+func TestHostAndLogoChecks(t *testing.T) {
+	for _, h := range []string{"127.0.0.1", "10.0.0.1", "localhost", "https://a.example", "a.example:8080"} {
+		if tenant.ValidHost(h) {
+			t.Errorf("host %q accepted", h)
+		}
+	}
+	if !tenant.ValidHost("antrag.musterstadt.de") {
+		t.Error("a plain host name refused")
+	}
+	for _, l := range []string{"/static/../../etc/passwd", "/static/a/./b.png", "/static//x.png", "https://user:pw@evil.example/x.png", "https:///x.png"} {
+		if tenant.ValidLogoURL(l) {
+			t.Errorf("logo %q accepted", l)
+		}
+	}
+	for _, l := range []string{"/static/logos/musterstadt.svg", "https://www.musterstadt.example/logo.png"} {
+		if !tenant.ValidLogoURL(l) {
+			t.Errorf("logo %q refused", l)
+		}
+	}
+	if _, _, err := tenant.Locate(context.Background(), landFixture(), nil, &tenant.Service{ID: "svc"}, false,
+		tenant.Query{Postcode: "55270", Street: "Haupt\u202estraße"}, time.Now()); !errors.Is(err, apperr.Invalid) {
+		t.Errorf("a street with a bidi override: %v, want Invalid", err)
+	}
+}

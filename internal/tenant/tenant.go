@@ -12,8 +12,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
@@ -289,7 +291,7 @@ func (a *Authority) Validate() error {
 		return fmt.Errorf("mehr als 200 EfA-Parameter: %w", apperr.Invalid)
 	}
 	for k, v := range a.EfA {
-		if !efaKeyRE.MatchString(k) || len(v) > 2000 {
+		if !efaKeyRE.MatchString(k) || len(v) > 2000 || hasControl(strings.ReplaceAll(v, "\n", "")) {
 			return fmt.Errorf("EfA-Parameter %q: Name aus a-z, A-Z, 0-9, ._- (bis 64 Zeichen), Wert bis 2000 Zeichen: %w", k, apperr.Invalid)
 		}
 	}
@@ -305,7 +307,12 @@ func ValidEfAName(name string) bool { return efaKeyRE.MatchString(name) }
 // labels of a-z, 0-9 and "-" (not at either end of a label), separated by
 // dots, at least two labels, at most 253 characters; no scheme, port or
 // trailing dot (RFC 1123, section 2.1).
-func ValidHost(h string) bool { return len(h) <= 253 && hostRE.MatchString(h) }
+func ValidHost(h string) bool {
+	// The last label is a top-level domain, never all digits: that also
+	// keeps IP addresses out.
+	last := h[strings.LastIndex(h, ".")+1:]
+	return len(h) <= 253 && hostRE.MatchString(h) && strings.Trim(last, "0123456789") != ""
+}
 
 var (
 	hostRE    = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)
@@ -315,9 +322,24 @@ var (
 )
 
 // ValidLogoURL reports whether s may be a portal's logo address
-// (Tenant.LogoURL): an https address or a path under /static/, without
-// spaces or quotes, at most 500 bytes.
-func ValidLogoURL(s string) bool { return logoURLRE.MatchString(s) && len(s) <= 500 }
+// (Tenant.LogoURL): an https address with a host and no user
+// information, or a path under /static/ without "." or ".." segments;
+// without spaces or quotes, at most 500 bytes.
+func ValidLogoURL(s string) bool {
+	if !logoURLRE.MatchString(s) || len(s) > 500 {
+		return false
+	}
+	if p, ok := strings.CutPrefix(s, "/static/"); ok {
+		for _, seg := range strings.Split(p, "/") {
+			if seg == "" || seg == "." || seg == ".." {
+				return false
+			}
+		}
+		return true
+	}
+	u, err := url.Parse(s)
+	return err == nil && u.User == nil && u.Host != "" && u.Scheme == "https"
+}
 
 // checkBrand checks a portal's logo address and colour (see Tenant).
 func checkBrand(logo, colour string) error {

@@ -231,6 +231,9 @@ func (s *Server) createAuthority(w http.ResponseWriter, r *http.Request) error {
 	f := authorityForm(nil)
 	f.fill(r)
 	a := authorityFromForm(f, &tenant.Authority{})
+	if err := s.uniqueAuthorityName(r, f, a); err != nil {
+		return err
+	}
 	if len(f.Errors) > 0 {
 		s.renderAuthority(w, r, http.StatusBadRequest, nil, f)
 		return nil
@@ -259,6 +262,9 @@ func (s *Server) updateAuthority(w http.ResponseWriter, r *http.Request) error {
 	f := authorityForm(old)
 	f.fill(r)
 	a := authorityFromForm(f, old)
+	if err := s.uniqueAuthorityName(r, f, a); err != nil {
+		return err
+	}
 	if len(f.Errors) > 0 {
 		s.renderAuthority(w, r, http.StatusBadRequest, old, f)
 		return nil
@@ -272,5 +278,22 @@ func (s *Server) updateAuthority(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.Redirect(w, r, "/intern/admin/behoerden?gespeichert=1", http.StatusSeeOther)
+	return nil
+}
+
+// uniqueAuthorityName refuses a name another authority of the tenant has:
+// the catalogue, the selection lists and the audit trail name
+// authorities by it.
+func (s *Server) uniqueAuthorityName(r *http.Request, f *adminForm, a *tenant.Authority) error {
+	as, err := s.deps.Store.ListAuthorities(r.Context(), staffOf(r.Context()).tenant.ID)
+	if err != nil {
+		return err
+	}
+	for _, o := range as {
+		if o.ID != a.ID && strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(a.Name)) {
+			f.fail("name", "Eine andere Behörde des Mandanten heißt schon so. Bitte wählen Sie einen eigenen Namen.")
+			break
+		}
+	}
 	return nil
 }

@@ -124,6 +124,14 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request) error {
 	if svc.Leistungsschluessel != "" && !leikaRE.MatchString(svc.Leistungsschluessel) {
 		f.fail("leika", "Der Leistungsschlüssel besteht aus 14 Ziffern, z. B. 99050012104000.")
 	}
+	if svc.Leistungsschluessel == "" {
+		// The FIT-Connect Routing API finds destinations by it.
+		if _, via, err := s.routingOf(ctx, old); err != nil {
+			return err
+		} else if via {
+			f.fail("leika", "Der Dienst wird über die Routing-API von FIT-Connect zugestellt, die Zustellpunkte nach dem Leistungsschlüssel findet; er ist deshalb nötig.")
+		}
+	}
 	if tooLong(svc.FeeText, 500) {
 		f.fail("gebuehr", "Der Text zur Gebühr darf höchstens 500 Zeichen lang sein.")
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/antrag/antrag/internal/account"
+	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -480,4 +481,31 @@ func TestAdminJurisdictions(t *testing.T) {
 	if evs := h.audits(t, h.otherTn.ID); len(evs) != 0 {
 		t.Errorf("beispielkreis's refused attempts audited: %+v", evs[0])
 	}
+}
+
+// TestAdminRefusesWhatBreaksRouting: the installation's own host name, a
+// second authority of the same name, and an empty Leistungsschlüssel on a
+// service delivered via FIT-Connect routing are refused at the field.
+func TestAdminRefusesWhatBreaksRouting(t *testing.T) {
+	h := newAdminHarness(t)
+	ctx := context.Background()
+	// The harness's address is http://antrag.test.
+	wantFieldErrors(t, h.do(h.admin, "POST", "/intern/admin/mandant", url.Values{"name": {h.tn.Name}, "host": {"antrag.test"}}), "host")
+	wantFieldErrors(t, h.do(h.admin, "POST", "/intern/admin/mandant", url.Values{"name": {h.tn.Name}, "host": {"127.0.0.1"}}), "host")
+
+	as, err := h.db.ListAuthorities(ctx, h.tn.ID)
+	if err != nil || len(as) == 0 {
+		t.Fatal(err)
+	}
+	wantFieldErrors(t, h.do(h.admin, "POST", "/intern/admin/behoerden/neu", url.Values{"name": {strings.ToUpper(as[0].Name)}}), "name")
+	if n, _ := h.db.ListAuthorities(ctx, h.tn.ID); len(n) != len(as) {
+		t.Errorf("%d authorities after the refusal, want %d", len(n), len(as))
+	}
+
+	sv := h.service("musterstadt", "gewerbeanmeldung").svc
+	if err := h.db.SetTargets(ctx, h.tn.ID, sv.ID, []*delivery.Target{{Kind: delivery.FITConnectRouting}}); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"name": {sv.Name}, "leika": {""}, "behoerde": {sv.AuthorityID}, "vertrauensniveau": {"0"}}
+	wantFieldErrors(t, h.do(h.admin, "POST", "/intern/admin/dienste/"+sv.ID+"/bearbeiten", form), "leika")
 }

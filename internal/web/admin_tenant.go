@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
@@ -64,8 +65,11 @@ func (s *Server) saveTenant(w http.ResponseWriter, r *http.Request) error {
 				t.Colour, strings.Replace(fmt.Sprintf("%.2f", c), ".", ",", 1)))
 		}
 	}
-	if t.Host != "" && !tenant.ValidHost(t.Host) {
+	switch {
+	case t.Host != "" && !tenant.ValidHost(t.Host):
 		f.fail("host", "Bitte geben Sie nur den Hostnamen ein, z. B. antrag.musterstadt.de – ohne https:// und ohne Pfad.")
+	case t.Host != "" && t.Host == s.installationHost():
+		f.fail("host", "Das ist der Hostname der Installation selbst; ein Mandant braucht einen eigenen.")
 	}
 	if len(f.Errors) == 0 {
 		fields := changed("Name", old.Name, t.Name, "Logo", old.LogoURL, t.LogoURL, "Farbe", old.Colour, t.Colour, "Hostname", old.Host, t.Host)
@@ -92,4 +96,14 @@ func (s *Server) saveTenant(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.renderAdminTenant(w, r, http.StatusBadRequest, f)
 	return nil
+}
+
+// installationHost is the host name of the installation's own address
+// (Config.BaseURL), lower case, without port; "" when unknown.
+func (s *Server) installationHost() string {
+	u, err := url.Parse(s.cfg.BaseURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
 }

@@ -121,7 +121,7 @@ func (s *Server) startPage(w http.ResponseWriter, r *http.Request) error {
 		if rt, err := s.openPlace(tok, t, svc); err == nil {
 			st.Routing, st.Ort = rt, tok
 		} else {
-			st.Problem = "Ihre Ortsangabe ist abgelaufen. Bitte geben Sie Ihre Postleitzahl erneut an."
+			st.Problem = "Ihre Ortsangabe ist abgelaufen oder gilt nicht für diese Behörde. Bitte geben Sie Ihre Postleitzahl erneut an."
 		}
 	}
 	return s.renderStart(w, r, http.StatusOK, t, svc, st)

@@ -112,6 +112,8 @@ func apiMessage(status int) (title, detail string) {
 		return "Nicht mehr verfügbar", "Diese Ressource wurde gelöscht."
 	case http.StatusUnauthorized:
 		return "Nicht angemeldet", "Anmeldung erforderlich."
+	case http.StatusForbidden:
+		return "Nicht erlaubt", "Diese Anfrage ist nicht erlaubt."
 	case http.StatusServiceUnavailable:
 		return "Vorübergehend nicht verfügbar", "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es nach der in Retry-After genannten Zeit noch einmal."
 	}
@@ -161,6 +163,9 @@ func (s *Server) api(h handlerFunc) http.Handler {
 			var pe *publicError
 			if errors.As(err, &pe) {
 				text = pe.text
+				if pe.title != "" {
+					title = pe.title
+				}
 			}
 			if status == http.StatusServiceUnavailable {
 				w.Header().Set("Retry-After", retryAfter)

@@ -186,6 +186,7 @@ func TestEFARoutingJourney(t *testing.T) {
 			{"street in Gemeinde B1: Kreis B", url.Values{"plz": {"66500"}, "strasse": {"Hauptstr."}}, "kreis-b"},
 			{"street-level split: Gemeinde B1", url.Values{"plz": {"66500"}, "strasse": {"Lindenweg"}}, "gemeinde-b1"},
 		}
+		var kreisStaff *http.Client
 		for _, c := range cases {
 			page, loc := l.locate(t, h, c.form)
 			want := "/" + c.tenant + "/dienste/" + efaSlug + "?ort="
@@ -237,6 +238,17 @@ func TestEFARoutingJourney(t *testing.T) {
 			}
 			if why := h.get(base + "/zustaendigkeit"); why.status != http.StatusOK || !strings.Contains(why.body, auth.Name) {
 				t.Errorf("%s: draft explanation %d", c.name, why.status)
+			}
+			// The caseworker sees where the application was routed from.
+			if c.tenant == "kreis-a" {
+				if kreisStaff == nil {
+					h.addStaff("kreis-a", "bearbeitung-kreis-a", nil)
+					kreisStaff = h.loginAs("bearbeitung-kreis-a")
+				}
+				page := h.do(kreisStaff, "GET", "/intern/antraege/"+sub.ID, nil)
+				if got := parse(t, page.body).Find("#zustaendigkeit").Text(); !strings.Contains(got, sub.Routing.Place.ARS) || !strings.Contains(got, "Zuständigkeitsverordnung") {
+					t.Errorf("%s: the inbox shows the routing as %q", c.name, got)
+				}
 			}
 		}
 

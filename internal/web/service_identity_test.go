@@ -150,7 +150,7 @@ func TestServiceLevelNeedsLogin(t *testing.T) {
 	body, _ := io.ReadAll(apiRes.Body)
 	apiRes.Body.Close()
 	if apiRes.StatusCode != http.StatusForbidden || !strings.Contains(apiRes.Header.Get("Content-Type"), "problem+json") ||
-		!strings.Contains(string(body), "Vertrauensniveau „substantiell“") {
+		!strings.Contains(string(body), "Vertrauensniveau „substantiell“") || !strings.Contains(string(body), `"title":"Anmeldung erforderlich"`) {
 		t.Errorf("API submit: %d %s %s", apiRes.StatusCode, apiRes.Header.Get("Content-Type"), body)
 	}
 }
