@@ -127,12 +127,12 @@ func TestParseGenericodeErrors(t *testing.T) {
 		"not genericode": {`<CodeList xmlns="urn:other"/>`, "Namensraum"},
 		// A FIM code list of yes/no answers is no list of areas.
 		"not Destatis": {strings.Replace(list(row("01", "Ich stimme zu.")), "destatis:bevoelkerungsstatistik:schluessel:test", "fim:codeliste:zustimmung", 1), "keine Schlüsselliste von Destatis"},
-		"no rows":        {list(), "ohne Gebiete"},
-		"no key":         {list(row("", "X")), "ohne Schlüssel"},
-		"no name":        {list(row("16", "")), "ohne Namen"},
-		"bad key":        {list(row("1605", "X")), "1605"},
-		"AGS":            {list(row("16051000", "Erfurt")), "Gemeindeschlüssel"},
-		"twice":          {list(row("16", "A"), row("16", "B")), "mehrfach"},
+		"no rows":      {list(), "ohne Gebiete"},
+		"no key":       {list(row("", "X")), "ohne Schlüssel"},
+		"no name":      {list(row("16", "")), "ohne Namen"},
+		"bad key":      {list(row("1605", "X")), "1605"},
+		"AGS":          {list(row("16051000", "Erfurt")), "Gemeindeschlüssel"},
+		"twice":        {list(row("16", "A"), row("16", "B")), "mehrfach"},
 	} {
 		_, err := area.ParseGenericode(strings.NewReader(c.doc))
 		if !errors.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), c.msg) {
