@@ -7,17 +7,26 @@ import (
 	"github.com/antrag/antrag/internal/tenant"
 )
 
+// CreateJurisdiction, DeleteJurisdiction, UpdateTenant, UpdateAuthority
+// and UpdateService record the audit events evs (see insertAudits) in the
+// transaction of the change, so that no change stands without its entry.
+
 // CreateJurisdiction stores j for its tenant, setting ID (if empty) and
 // CreatedAt (if zero). The service must be the tenant's own or a shared
 // one, the authority the tenant's (else apperr.NotFound); an area another
 // entry of the service already names, of any tenant, is apperr.Conflict;
 // a jurisdiction that does not validate apperr.Invalid.
-func (db *DB) CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction) (err error) {
+func (db *DB) CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "CreateJurisdiction(%q, %q)", j.TenantID, j.ServiceID)
 	if err := j.Validate(); err != nil {
 		return err
 	}
-	return db.withTx(ctx, func(tx *sql.Tx) error { return db.insertJurisdiction(ctx, tx, j) })
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		if err := db.insertJurisdiction(ctx, tx, j); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, j.TenantID, j.ID, evs)
+	})
 }
 
 func (db *DB) insertJurisdiction(ctx context.Context, tx *sql.Tx, j *tenant.Jurisdiction) error {
@@ -87,13 +96,18 @@ func (db *DB) SetJurisdictions(ctx context.Context, tenantID, serviceID string, 
 
 // DeleteJurisdiction removes one of the tenant's jurisdictions; an unknown
 // id is apperr.NotFound.
-func (db *DB) DeleteJurisdiction(ctx context.Context, tenantID, id string) (err error) {
+func (db *DB) DeleteJurisdiction(ctx context.Context, tenantID, id string, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "DeleteJurisdiction(%q, %q)", tenantID, id)
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	if err != nil {
-		return err
-	}
-	return mustAffect(res, "jurisdiction")
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "jurisdiction"); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, tenantID, id, evs)
+	})
 }
 
 const jurisdictionColumns = `id, tenant_id, service_id, authority_id, ars, postcode, street, source, created_at`
@@ -133,7 +147,7 @@ func (db *DB) ServiceJurisdictions(ctx context.Context, serviceID string) (_ []*
 // UpdateTenant replaces a tenant's name, kind, ARS, host, pages, logo and
 // colour (the slug stays). It validates as CreateTenant; an unknown id is
 // apperr.NotFound, a taken host apperr.Conflict.
-func (db *DB) UpdateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
+func (db *DB) UpdateTenant(ctx context.Context, t *tenant.Tenant, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "UpdateTenant(%q)", t.ID)
 	if err := t.Validate(); err != nil {
 		return err
@@ -142,31 +156,41 @@ func (db *DB) UpdateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 	if err != nil {
 		return err
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE tenants SET name = $1, kind = $2, ars = $3, host = $4, pages = $5,
-		logo_url = $6, colour = $7 WHERE id = $8 AND slug = $9`,
-		t.Name, string(t.Kind), t.ARS, t.Host, pages, t.LogoURL, t.Colour, t.ID, t.Slug)
-	if err != nil {
-		return err
-	}
-	return mustAffect(res, "tenant")
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = $1, kind = $2, ars = $3, host = $4, pages = $5,
+			logo_url = $6, colour = $7 WHERE id = $8 AND slug = $9`,
+			t.Name, string(t.Kind), t.ARS, t.Host, pages, t.LogoURL, t.Colour, t.ID, t.Slug)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "tenant"); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, t.ID, t.ID, evs)
+	})
 }
 
 // UpdateAuthority replaces one of the tenant's authorities (a.TenantID)
 // with a, validated as by tenant.Authority.Validate; an unknown one is
 // apperr.NotFound.
-func (db *DB) UpdateAuthority(ctx context.Context, a *tenant.Authority) (err error) {
+func (db *DB) UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "UpdateAuthority(%q, %q)", a.TenantID, a.ID)
 	cols, err := encodeAuthority(a)
 	if err != nil {
 		return err
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE authorities SET name = $1, address = $2, email = $3, pages = $4,
-		phone = $5, efa_parameters = $6 WHERE tenant_id = $7 AND id = $8`,
-		a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa, a.TenantID, a.ID)
-	if err != nil {
-		return err
-	}
-	return mustAffect(res, "authority")
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE authorities SET name = $1, address = $2, email = $3, pages = $4,
+			phone = $5, efa_parameters = $6 WHERE tenant_id = $7 AND id = $8`,
+			a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa, a.TenantID, a.ID)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "authority"); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, a.TenantID, a.ID, evs)
+	})
 }
 
 // UpdateService replaces what an owner configures of one of its services
@@ -175,20 +199,25 @@ func (db *DB) UpdateAuthority(ctx context.Context, a *tenant.Authority) (err err
 // and the form version stay. It validates as CreateService; an unknown
 // service is apperr.NotFound, an authority of another tenant a foreign
 // key error (apperr.Invalid).
-func (db *DB) UpdateService(ctx context.Context, s *tenant.Service) (err error) {
+func (db *DB) UpdateService(ctx context.Context, s *tenant.Service, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "UpdateService(%q, %q)", s.TenantID, s.ID)
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE services SET name = $1, description = $2, leistungsschluessel = $3,
-		authority_id = $4, shared = $5, fee_text = $6, duration_text = $7, min_level = $8, schriftformersatz = $9
-		WHERE tenant_id = $10 AND id = $11`,
-		s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID), s.Shared, s.FeeText, s.DurationText,
-		int(s.MinLevel), s.Schriftformersatz, s.TenantID, s.ID)
-	if err != nil {
-		return err
-	}
-	return mustAffect(res, "service")
+	return db.withTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE services SET name = $1, description = $2, leistungsschluessel = $3,
+			authority_id = $4, shared = $5, fee_text = $6, duration_text = $7, min_level = $8, schriftformersatz = $9
+			WHERE tenant_id = $10 AND id = $11`,
+			s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID), s.Shared, s.FeeText, s.DurationText,
+			int(s.MinLevel), s.Schriftformersatz, s.TenantID, s.ID)
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "service"); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, s.TenantID, s.ID, evs)
+	})
 }
 
 // RecordAudit appends ev to its tenant's audit trail, setting ID and At
@@ -196,6 +225,25 @@ func (db *DB) UpdateService(ctx context.Context, s *tenant.Service) (err error) 
 func (db *DB) RecordAudit(ctx context.Context, ev *tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "RecordAudit(%q)", ev.TenantID)
 	return db.withTx(ctx, func(tx *sql.Tx) error { return db.insertAudit(ctx, tx, ev) })
+}
+
+// insertAudits records the audit events of a change in its transaction:
+// each gets the tenant, and the object's id when it has none (the id of
+// an object just created).
+func (db *DB) insertAudits(ctx context.Context, tx *sql.Tx, tenantID, objectID string, evs []*tenant.AuditEvent) error {
+	for _, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		ev.TenantID = tenantID
+		if ev.ObjectID == "" {
+			ev.ObjectID = objectID
+		}
+		if err := db.insertAudit(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *tenant.AuditEvent) error {

@@ -95,17 +95,22 @@ func (db *DB) ListTenants(ctx context.Context) (_ []*tenant.Tenant, err error) {
 
 // CreateAuthority stores a with its pages, setting ID if empty. Pages
 // that do not validate are apperr.Invalid.
-func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority) (err error) {
+func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "CreateAuthority(%q)", a.Name)
 	cols, err := encodeAuthority(a)
 	if err != nil {
 		return err
 	}
 	id := newID(a.ID)
-	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO authorities (id, tenant_id, name, address, email, pages, phone, efa_parameters)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, a.TenantID, a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa)
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO authorities (id, tenant_id, name, address, email, pages, phone, efa_parameters)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			id, a.TenantID, a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa); err != nil {
+			return err
+		}
+		return db.insertAudits(ctx, tx, a.TenantID, id, evs)
+	})
 	if err != nil {
 		return err
 	}

@@ -236,7 +236,10 @@ type Store interface {
 	TenantByHost(ctx context.Context, host string) (*Tenant, error)
 	ListTenants(ctx context.Context) ([]*Tenant, error)
 
-	CreateAuthority(ctx context.Context, a *Authority) error
+	// CreateAuthority stores a (ID set) and records evs in the admin
+	// audit trail in the same transaction (their ObjectID, if empty, set
+	// to a's id).
+	CreateAuthority(ctx context.Context, a *Authority, evs ...*AuditEvent) error
 	Authority(ctx context.Context, tenantID, id string) (*Authority, error)
 	ListAuthorities(ctx context.Context, tenantID string) ([]*Authority, error)
 

@@ -239,10 +239,8 @@ func (s *Server) createAuthority(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	a.TenantID = sc.tenant.ID
-	if err := s.deps.Store.CreateAuthority(r.Context(), a); err != nil {
-		return err
-	}
-	if err := s.audit(r, tenant.ObjectAuthority, a.ID, auditCreated, "Behörde „"+a.Name+"“ angelegt"); err != nil {
+	ev := s.auditEvent(r, tenant.ObjectAuthority, "", auditCreated, "Behörde „"+a.Name+"“ angelegt")
+	if err := s.deps.Store.CreateAuthority(r.Context(), a, ev); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/intern/admin/behoerden?gespeichert=1", http.StatusSeeOther)
@@ -270,10 +268,8 @@ func (s *Server) updateAuthority(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	if fields := authorityChanges(old, a); len(fields) > 0 {
-		if err := s.deps.Store.UpdateAuthority(r.Context(), a); err != nil {
-			return err
-		}
-		if err := s.audit(r, tenant.ObjectAuthority, a.ID, auditChanged, changeDetail("Behörde „"+a.Name+"“", fields)); err != nil {
+		ev := s.auditEvent(r, tenant.ObjectAuthority, a.ID, auditChanged, changeDetail("Behörde „"+a.Name+"“", fields))
+		if err := s.deps.Store.UpdateAuthority(r.Context(), a, ev); err != nil {
 			return err
 		}
 	}

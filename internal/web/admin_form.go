@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -21,11 +20,11 @@ import (
 
 // adminStore is what the admin pages change beyond tenant.Store.
 type adminStore interface {
-	UpdateTenant(ctx context.Context, t *tenant.Tenant) error
-	UpdateAuthority(ctx context.Context, a *tenant.Authority) error
-	UpdateService(ctx context.Context, s *tenant.Service) error
-	CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction) error
-	DeleteJurisdiction(ctx context.Context, tenantID, id string) error
+	UpdateTenant(ctx context.Context, t *tenant.Tenant, evs ...*tenant.AuditEvent) error
+	UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) error
+	UpdateService(ctx context.Context, s *tenant.Service, evs ...*tenant.AuditEvent) error
+	CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction, evs ...*tenant.AuditEvent) error
+	DeleteJurisdiction(ctx context.Context, tenantID, id string, evs ...*tenant.AuditEvent) error
 	Jurisdictions(ctx context.Context, tenantID string) ([]*tenant.Jurisdiction, error)
 	RecordAudit(ctx context.Context, ev *tenant.AuditEvent) error
 	AuditEvents(ctx context.Context, tenantID string, limit int) ([]*tenant.AuditEvent, error)
@@ -38,20 +37,17 @@ const (
 	auditRemoved = "entfernt"
 )
 
-// audit records a change the admin of the request made. The change is
-// already stored; a failure to record it is returned (500) and logged, so
-// that the admin learns of it.
-func (s *Server) audit(r *http.Request, object, objectID, action, detail string) error {
+// auditEvent is the audit trail's entry for a change the admin of the
+// request makes; the store records it in the change's transaction, so
+// that no change stands without its entry (objectID "" for an object the
+// change creates: the store sets its id).
+func (s *Server) auditEvent(r *http.Request, object, objectID, action, detail string) *tenant.AuditEvent {
 	sc := staffOf(r.Context())
 	actor := sc.user.Name
 	if actor == "" {
 		actor = sc.user.Username
 	}
-	ev := &tenant.AuditEvent{TenantID: sc.tenant.ID, Actor: actor, Object: object, ObjectID: objectID, Action: action, Detail: detail}
-	if err := s.deps.Store.RecordAudit(r.Context(), ev); err != nil {
-		return fmt.Errorf("audit %s %s %s: %w", object, objectID, action, err)
-	}
-	return nil
+	return &tenant.AuditEvent{TenantID: sc.tenant.ID, Actor: actor, Object: object, ObjectID: objectID, Action: action, Detail: detail}
 }
 
 // adminField is one input of an admin form, as the "adminfield" template

@@ -107,7 +107,11 @@ func (s *Server) addJurisdiction(w http.ResponseWriter, r *http.Request) error {
 	}
 	checkArea(f, j)
 	if len(f.Errors) == 0 {
-		err := s.deps.Store.CreateJurisdiction(ctx, j)
+		var ev *tenant.AuditEvent
+		if auth != nil {
+			ev = s.auditEvent(r, tenant.ObjectJurisdiction, "", auditCreated, "Zuständigkeit für „"+svc.Name+"“: "+auth.Name+", "+j.Rule())
+		}
+		err := s.deps.Store.CreateJurisdiction(ctx, j, ev)
 		switch {
 		case errors.Is(err, apperr.Conflict):
 			f.fail("ars", "Für dieses Gebiet ist beim Dienst „"+svc.Name+"“ schon eine Behörde eingetragen, von diesem oder einem anderen Mandanten. "+
@@ -118,10 +122,6 @@ func (s *Server) addJurisdiction(w http.ResponseWriter, r *http.Request) error {
 		case err != nil:
 			return err
 		default:
-			detail := "Zuständigkeit für „" + svc.Name + "“: " + auth.Name + ", " + j.Rule()
-			if err := s.audit(r, tenant.ObjectJurisdiction, j.ID, auditCreated, detail); err != nil {
-				return err
-			}
 			http.Redirect(w, r, "/intern/admin/zustaendigkeiten?angelegt=1", http.StatusSeeOther)
 			return nil
 		}
@@ -201,11 +201,8 @@ func (s *Server) removeJurisdiction(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Store.DeleteJurisdiction(r.Context(), sc.tenant.ID, row.ID); err != nil {
-		return err
-	}
 	detail := "Zuständigkeit für „" + row.Service + "“: " + row.Authority + ", " + strings.TrimSpace(row.Rule())
-	if err := s.audit(r, tenant.ObjectJurisdiction, row.ID, auditRemoved, detail); err != nil {
+	if err := s.deps.Store.DeleteJurisdiction(r.Context(), sc.tenant.ID, row.ID, s.auditEvent(r, tenant.ObjectJurisdiction, row.ID, auditRemoved, detail)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/intern/admin/zustaendigkeiten?entfernt=1", http.StatusSeeOther)

@@ -172,10 +172,8 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request) error {
 		"Schriftformersatz", yesNo(old.Schriftformersatz), yesNo(svc.Schriftformersatz),
 		"zuständige Behörde", old.AuthorityID, svc.AuthorityID, "geteilt (EfA)", yesNo(old.Shared), yesNo(svc.Shared))
 	if len(fields) > 0 {
-		if err := s.deps.Store.UpdateService(ctx, &svc); err != nil {
-			return err
-		}
-		if err := s.audit(r, tenant.ObjectService, svc.ID, auditChanged, changeDetail("Dienst „"+svc.Name+"“", fields)); err != nil {
+		ev := s.auditEvent(r, tenant.ObjectService, svc.ID, auditChanged, changeDetail("Dienst „"+svc.Name+"“", fields))
+		if err := s.deps.Store.UpdateService(ctx, &svc, ev); err != nil {
 			return err
 		}
 	}

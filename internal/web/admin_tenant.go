@@ -77,7 +77,7 @@ func (s *Server) saveTenant(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, "/intern/admin/mandant?gespeichert=1", http.StatusSeeOther)
 			return nil
 		}
-		err := s.deps.Store.UpdateTenant(r.Context(), &t)
+		err := s.deps.Store.UpdateTenant(r.Context(), &t, s.auditEvent(r, tenant.ObjectTenant, t.ID, auditChanged, changeDetail("Portal", fields)))
 		switch {
 		case errors.Is(err, apperr.Conflict):
 			f.fail("host", "Diesen Hostnamen verwendet bereits ein anderer Mandant.")
@@ -87,9 +87,6 @@ func (s *Server) saveTenant(w http.ResponseWriter, r *http.Request) error {
 		case err != nil:
 			return err
 		default:
-			if err := s.audit(r, tenant.ObjectTenant, t.ID, auditChanged, changeDetail("Portal", fields)); err != nil {
-				return err
-			}
 			http.Redirect(w, r, "/intern/admin/mandant?gespeichert=1", http.StatusSeeOther)
 			return nil
 		}

@@ -26,13 +26,13 @@ type Store interface {
 	ListTenants(ctx context.Context) ([]*tenant.Tenant, error)
 	ServiceJurisdictions(ctx context.Context, serviceID string) ([]*tenant.Jurisdiction, error)
 	CreateTenant(ctx context.Context, t *tenant.Tenant) error
-	UpdateTenant(ctx context.Context, t *tenant.Tenant) error
+	UpdateTenant(ctx context.Context, t *tenant.Tenant, evs ...*tenant.AuditEvent) error
 	ListAuthorities(ctx context.Context, tenantID string) ([]*tenant.Authority, error)
-	CreateAuthority(ctx context.Context, a *tenant.Authority) error
-	UpdateAuthority(ctx context.Context, a *tenant.Authority) error
+	CreateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) error
+	UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) error
 	ListAllServices(ctx context.Context) ([]*tenant.Service, error)
 	CreateService(ctx context.Context, s *tenant.Service) error
-	UpdateService(ctx context.Context, s *tenant.Service) error
+	UpdateService(ctx context.Context, s *tenant.Service, evs ...*tenant.AuditEvent) error
 	Targets(ctx context.Context, tenantID, serviceID string) ([]*delivery.Target, error)
 	AuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string) ([]*delivery.Target, error)
 	SetTargets(ctx context.Context, tenantID, serviceID string, targets []*delivery.Target) error

@@ -14,16 +14,16 @@ import (
 // RoutingStore is what "Einer für Alle" needs of a store: jurisdictions,
 // targets per authority, configuration changes and the admin audit trail.
 type RoutingStore interface {
-	CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction) error
+	CreateJurisdiction(ctx context.Context, j *tenant.Jurisdiction, evs ...*tenant.AuditEvent) error
 	SetJurisdictions(ctx context.Context, tenantID, serviceID string, js []*tenant.Jurisdiction) error
-	DeleteJurisdiction(ctx context.Context, tenantID, id string) error
+	DeleteJurisdiction(ctx context.Context, tenantID, id string, evs ...*tenant.AuditEvent) error
 	Jurisdictions(ctx context.Context, tenantID string) ([]*tenant.Jurisdiction, error)
 	ServiceJurisdictions(ctx context.Context, serviceID string) ([]*tenant.Jurisdiction, error)
 	AuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string) ([]*delivery.Target, error)
 	SetAuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string, targets []*delivery.Target) error
-	UpdateTenant(ctx context.Context, t *tenant.Tenant) error
-	UpdateAuthority(ctx context.Context, a *tenant.Authority) error
-	UpdateService(ctx context.Context, s *tenant.Service) error
+	UpdateTenant(ctx context.Context, t *tenant.Tenant, evs ...*tenant.AuditEvent) error
+	UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*tenant.AuditEvent) error
+	UpdateService(ctx context.Context, s *tenant.Service, evs ...*tenant.AuditEvent) error
 	RecordAudit(ctx context.Context, ev *tenant.AuditEvent) error
 	AuditEvents(ctx context.Context, tenantID string, limit int) ([]*tenant.AuditEvent, error)
 }
@@ -230,8 +230,20 @@ func testConfigurationChanges(t *testing.T, s Stores) {
 		t.Errorf("authority after update = %+v", ga)
 	}
 	auth.TenantID = f.b.ID
-	if err := s.UpdateAuthority(ctx, &auth); !errors.Is(err, apperr.NotFound) {
+	lost := &tenant.AuditEvent{Actor: "admin", Object: tenant.ObjectAuthority, Action: "geändert"}
+	if err := s.UpdateAuthority(ctx, &auth, lost); !errors.Is(err, apperr.NotFound) {
 		t.Errorf("B updates A's authority: %v, want NotFound", err)
+	}
+	if evs, _ := s.AuditEvents(ctx, f.b.ID, 0); len(evs) != 0 {
+		t.Errorf("a refused change left %d audit events", len(evs))
+	}
+	// A change and its audit event are one: the event names the object
+	// the change created.
+	created := &tenant.Authority{TenantID: f.b.ID, Name: "Neue Behörde"}
+	ev := &tenant.AuditEvent{Actor: "admin", Object: tenant.ObjectAuthority, Action: "angelegt"}
+	noErr(t, "CreateAuthority with event", s.CreateAuthority(ctx, created, ev))
+	if evs, _ := s.AuditEvents(ctx, f.b.ID, 0); len(evs) != 1 || evs[0].ObjectID != created.ID || ev.ID == 0 {
+		t.Errorf("audit after CreateAuthority: %+v", evs)
 	}
 
 	svc := *f.svcA
@@ -257,8 +269,8 @@ func testConfigurationChanges(t *testing.T, s Stores) {
 	if len(evs) != 2 || evs[0].Action != "geändert" || evs[1].Action != "angelegt" || evs[0].ID == 0 {
 		t.Errorf("AuditEvents = %+v, want newest first", evs)
 	}
-	if evs, _ = s.AuditEvents(ctx, f.b.ID, 0); len(evs) != 0 {
-		t.Errorf("B sees %d of A's audit events", len(evs))
+	if evs, _ = s.AuditEvents(ctx, f.b.ID, 0); len(evs) != 1 || evs[0].TenantID != f.b.ID || evs[0].ObjectID == svc.ID {
+		t.Errorf("B's audit trail %+v: want its own one entry, none of A's", evs)
 	}
 	if evs, _ = s.AuditEvents(ctx, f.a.ID, 1); len(evs) != 1 {
 		t.Errorf("AuditEvents(limit 1) = %d", len(evs))
