@@ -354,7 +354,7 @@ func servicePublish(ctx context.Context, args []string, getenv func(string) stri
 	default:
 		return err
 	}
-	ev := &tenant.ServiceEvent{Actor: actor, Action: tenant.ActionPublished, FromVersionID: svc.FormVersionID, Note: publishNote(cand, acknowledged)}
+	ev := &tenant.ServiceEvent{Actor: actor, Action: tenant.ActionPublished, FromVersionID: svc.FormVersionID, Note: cand.Note("", acknowledged)}
 	fv, err := catalog.Publish(ctx, st, t.ID, svc.ID, cand, acknowledged, ev)
 	if err != nil {
 		return err

@@ -398,24 +398,3 @@ func germanCause(err error) string {
 	}
 	return msg
 }
-
-// publishNote is the audit trail's note for a publication.
-func publishNote(c *catalog.Candidate, acknowledged []string) string {
-	parts := []string{c.Schema.ID + " " + c.Schema.Version}
-	if c.Sources != nil {
-		if n := len(c.Sources.Translations); n > 0 {
-			parts = append(parts, fmt.Sprintf("Übersetzungen für %d Element(e)", n))
-		}
-		var rs []string
-		for _, k := range c.Sources.Corrections {
-			rs = append(rs, regelName(k.Rule, k.Version))
-		}
-		if len(rs) > 0 {
-			parts = append(parts, "Korrekturen: "+strings.Join(rs, ", "))
-		}
-	}
-	if len(acknowledged) > 0 {
-		parts = append(parts, "nicht unterstützt, bestätigt: "+strings.Join(acknowledged, ", "))
-	}
-	return strings.Join(parts, "; ")
-}

@@ -93,6 +93,38 @@ func (c *Candidate) Compile(src *rules.Sources) error {
 // "id@version" ("id@" for a Regel without version).
 func Key(id, version string) string { return id + "@" + version }
 
+// Note is the audit trail's note for publishing c (tenant.ServiceEvent):
+// the schema and its version, where the file came from (origin, e.g.
+// "datei.xml, Administration"; "" for none), the translations and
+// corrections its Regeln compile with, and the acknowledged Regeln.
+func (c *Candidate) Note(origin string, acknowledged []string) string {
+	head := c.Schema.ID + " " + c.Schema.Version
+	if origin != "" {
+		head += " (" + origin + ")"
+	}
+	parts := []string{head}
+	if c.Sources != nil {
+		if n := len(c.Sources.Translations); n > 0 {
+			parts = append(parts, fmt.Sprintf("Übersetzungen für %d Element(e)", n))
+		}
+		var rs []string
+		for _, k := range c.Sources.Corrections {
+			name := k.Rule
+			if k.Version != "" {
+				name = Key(k.Rule, k.Version)
+			}
+			rs = append(rs, name)
+		}
+		if len(rs) > 0 {
+			parts = append(parts, "Korrekturen: "+strings.Join(rs, ", "))
+		}
+	}
+	if len(acknowledged) > 0 {
+		parts = append(parts, "nicht unterstützt, bestätigt: "+strings.Join(acknowledged, ", "))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Unsupported returns the Regeln (one per id and version, in document
 // order) that stay unsupported.
 func (c *Candidate) Unsupported() []*rules.Rule {

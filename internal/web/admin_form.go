@@ -43,11 +43,7 @@ const (
 // change creates: the store sets its id).
 func (s *Server) auditEvent(r *http.Request, object, objectID, action, detail string) *tenant.AuditEvent {
 	sc := staffOf(r.Context())
-	actor := sc.user.Name
-	if actor == "" {
-		actor = sc.user.Username
-	}
-	return &tenant.AuditEvent{TenantID: sc.tenant.ID, Actor: actor, Object: object, ObjectID: objectID, Action: action, Detail: detail}
+	return &tenant.AuditEvent{TenantID: sc.tenant.ID, Actor: actorName(sc), Object: object, ObjectID: objectID, Action: action, Detail: detail}
 }
 
 // adminField is one input of an admin form, as the "adminfield" template

@@ -166,7 +166,7 @@ func (s *Server) adminPublish(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	ev := &tenant.ServiceEvent{Actor: actorName(sc), Action: tenant.ActionPublished, FromVersionID: svc.FormVersionID, Note: publicationNote(c, p.File, keys)}
+	ev := &tenant.ServiceEvent{Actor: actorName(sc), Action: tenant.ActionPublished, FromVersionID: svc.FormVersionID, Note: c.Note(p.File+", Administration", keys)}
 	fv, err := catalog.Publish(r.Context(), s.deps.Store, sc.tenant.ID, svc.ID, c, keys, ev)
 	if err != nil {
 		return err
@@ -175,28 +175,6 @@ func (s *Server) adminPublish(w http.ResponseWriter, r *http.Request) error {
 	s.deps.Sessions.Put(r.Context(), "adminMessage", fmt.Sprintf("Formularversion %d von „%s“ ist veröffentlicht. Neue Anträge beginnen mit ihr; begonnene behalten ihre Version.", fv.Version, svc.Name))
 	http.Redirect(w, r, "/intern/admin/protokoll", http.StatusSeeOther)
 	return nil
-}
-
-// publicationNote is the audit trail's note of a publication through the
-// admin pages: schema, file, carried rule sources, acknowledged Regeln.
-func publicationNote(c *catalog.Candidate, file string, acked []string) string {
-	parts := []string{c.Schema.ID + " " + c.Schema.Version + " (" + file + ", Administration)"}
-	if c.Sources != nil {
-		if n := len(c.Sources.Translations); n > 0 {
-			parts = append(parts, fmt.Sprintf("Übersetzungen für %d Element(e)", n))
-		}
-		var rs []string
-		for _, k := range c.Sources.Corrections {
-			rs = append(rs, catalog.Key(k.Rule, k.Version))
-		}
-		if len(rs) > 0 {
-			parts = append(parts, "Korrekturen: "+strings.Join(rs, ", "))
-		}
-	}
-	if len(acked) > 0 {
-		parts = append(parts, "nicht unterstützt, bestätigt: "+strings.Join(acked, ", "))
-	}
-	return strings.Join(parts, "; ")
 }
 
 // actorName is the admin's name for the audit trail: the account's name,

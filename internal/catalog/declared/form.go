@@ -3,10 +3,8 @@ package declared
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"path"
-	"strings"
 
 	"github.com/antrag/antrag/internal/catalog"
 	"github.com/antrag/antrag/internal/rules"
@@ -94,7 +92,7 @@ func (p *planner) form(ctx context.Context, ts *tstate, ss *sstate, loc []any) {
 		}
 		from = cur.ID
 	}
-	note := publishNote(cand, acked)
+	note := cand.Note("", acked)
 	step := &Step{Tenant: ts.t.Slug, Object: tenant.ObjectService, Name: svc.Slug, Action: "veröffentlicht",
 		Detail: note, tenantID: ts.t.ID, objectID: svc.ID}
 	step.run = func(ctx context.Context, st Store, actor string) error {
@@ -115,24 +113,4 @@ func sameSources(stored []byte, src *rules.Sources) bool {
 		return old == nil && src == nil
 	}
 	return sameJSON(old, src)
-}
-
-func publishNote(c *catalog.Candidate, acked []string) string {
-	parts := []string{c.Schema.ID + " " + c.Schema.Version}
-	if c.Sources != nil {
-		if n := len(c.Sources.Translations); n > 0 {
-			parts = append(parts, fmt.Sprintf("Übersetzungen für %d Element(e)", n))
-		}
-		var rs []string
-		for _, k := range c.Sources.Corrections {
-			rs = append(rs, catalog.Key(k.Rule, k.Version))
-		}
-		if len(rs) > 0 {
-			parts = append(parts, "Korrekturen: "+strings.Join(rs, ", "))
-		}
-	}
-	if len(acked) > 0 {
-		parts = append(parts, "nicht unterstützt, bestätigt: "+strings.Join(acked, ", "))
-	}
-	return strings.Join(parts, "; ")
 }
