@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -24,12 +25,12 @@ const (
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence, routing`
+	request_sha256, owner, evidence, routing, payment, bill`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence, routing`
+	request_sha256, owner, evidence, routing, payment, bill`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -44,13 +45,20 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	s := &submission.Submission{}
 	var status string
 	var data, routing []byte
-	var evidence string
+	var evidence, pay, bill string
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
 		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256,
-		&s.Owner, &evidence, &routing)
+		&s.Owner, &evidence, &routing, &pay, &bill)
 	if err != nil {
 		return nil, err
+	}
+	s.Payment = payment.State(pay)
+	if bill != "" {
+		s.Bill = &payment.Bill{}
+		if err := json.Unmarshal([]byte(bill), s.Bill); err != nil {
+			return nil, fmt.Errorf("submission %s: bill: %w", s.ID, err)
+		}
 	}
 	if s.Routing, err = db.openRouting(routing); err != nil {
 		return nil, fmt.Errorf("submission %s: %w", s.ID, err)
@@ -143,6 +151,10 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 	if err != nil {
 		return nil, false, nil, err
 	}
+	bill, err := billJSON(s.Bill)
+	if err != nil {
+		return nil, false, nil, err
+	}
 	id := newID(s.ID)
 	submitted := db.orNow(s.SubmittedAt)
 	updated := submitted
@@ -187,11 +199,11 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
-			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence, routing)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence, routing, payment, bill)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			id, s.TenantID, s.ServiceID, nullString(s.FormVersionID), nullString(s.AuthorityID), s.Reference,
 			string(status), data, s.DataSHA256, s.IdempotencyKey, nullString(s.DraftID), db.ts(submitted), db.ts(updated),
-			submission.SourceAntrag, s.RequestSHA256, s.Owner, evidence, routing); err != nil {
+			submission.SourceAntrag, s.RequestSHA256, s.Owner, evidence, routing, string(s.Payment), bill); err != nil {
 			return err
 		}
 
@@ -227,8 +239,10 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		if err := db.insertEvent(ctx, tx, s.TenantID, id, ev); err != nil {
 			return err
 		}
-		if err := db.insertDeliveries(ctx, tx, s, id, false, submitted); err != nil {
-			return err
+		if s.Payment != payment.Open { // an open payment holds the deliveries back (SaveAttempt makes them)
+			if err := db.insertDeliveries(ctx, tx, s, id, false, submitted); err != nil {
+				return err
+			}
 		}
 		created = true
 		return nil

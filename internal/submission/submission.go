@@ -11,6 +11,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -150,6 +151,12 @@ type Submission struct {
 	// (Schriftformersatz, or a service's minimum Vertrauensniveau); nil
 	// when none was given.
 	Evidence *identity.Evidence
+	// Payment is the application's payment state. An application whose
+	// payment is payment.Open has no deliveries until it is paid (the
+	// store makes them in the transaction that records the payment).
+	Payment payment.State
+	// Bill is the fee computed for the application; nil for none.
+	Bill *payment.Bill
 }
 
 // Attachment is an uploaded file. Its ID is the attachmentId of the FileRef

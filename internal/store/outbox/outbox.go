@@ -51,6 +51,13 @@ type PollArgs struct{}
 // Kind is the River job kind.
 func (PollArgs) Kind() string { return "antrag_poll" }
 
+// ReconcileArgs is the periodic pass that asks ePayment providers about
+// open payment attempts (payment.Collector.Reconcile).
+type ReconcileArgs struct{}
+
+// Kind is the River job kind.
+func (ReconcileArgs) Kind() string { return "antrag_reconcile" }
+
 // MaxJobAttempts bounds River's own retries of a job whose handler
 // returned an unexpected error (the database was unreachable, say). An
 // ordinary failed delivery does not count: the handler records it and
@@ -126,6 +133,11 @@ type Config struct {
 	// destinations are polled for submissions (default 5 min; callbacks
 	// bring them sooner). Zero means the default, negative never.
 	FollowEvery, PollEvery time.Duration
+	// Reconcile, if set, is the payment reconciliation pass, run every
+	// ReconcileEvery (default 30 s; negative never) on the periodic
+	// queue.
+	Reconcile      func(ctx context.Context) error
+	ReconcileEvery time.Duration
 	// JobTimeout bounds one delivery attempt and one periodic pass
 	// (default 5 min).
 	JobTimeout time.Duration
@@ -186,6 +198,9 @@ func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Run
 	if cfg.PollEvery == 0 {
 		cfg.PollEvery = 5 * time.Minute
 	}
+	if cfg.ReconcileEvery == 0 {
+		cfg.ReconcileEvery = 30 * time.Second
+	}
 	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 5 * time.Minute
 	}
@@ -222,6 +237,14 @@ func Run(ctx context.Context, driver riverdriver.Driver[*sql.Tx], r delivery.Run
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.PollEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return PollArgs{}, once },
 			&river.PeriodicJobOpts{ID: "poll", RunOnStart: true}))
+	}
+	if cfg.Reconcile != nil {
+		river.AddWorker(workers, &periodicWorker[ReconcileArgs]{run: cfg.Reconcile, fence: f})
+		if cfg.ReconcileEvery > 0 {
+			periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(cfg.ReconcileEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return ReconcileArgs{}, once },
+				&river.PeriodicJobOpts{ID: "reconcile", RunOnStart: true}))
+		}
 	}
 	c, err := river.NewClient(driver, &river.Config{
 		ID: q.id,
