@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,8 +215,9 @@ func (c *Collector) Start(ctx context.Context, app Application, redirectURL, act
 		Detail: fmt.Sprintf("Zahlung über %s eingeleitet", app.Bill.Total)}); err != nil {
 		return nil, err
 	}
-	req := &Request{RequestID: a.RequestID, RequestTimestamp: now, Currency: "EUR", GrossAmount: app.Bill.Total,
-		Purpose: app.Bill.Purpose, Description: app.Bill.Description, RedirectURL: redirectURL, Items: app.Bill.Items}
+	bill := app.Bill.withReference(app.Reference)
+	req := &Request{RequestID: a.RequestID, RequestTimestamp: now, Currency: "EUR", GrossAmount: bill.Total,
+		Purpose: bill.Purpose, Description: bill.Description, RedirectURL: redirectURL, Items: bill.Items}
 	info, cerr := p.Create(ctx, req)
 	now = c.now()
 	if cerr != nil {
@@ -365,4 +367,23 @@ func (c *Collector) logWarn(msg string, a *Attempt, err error) {
 	if c.Logger != nil {
 		c.Logger.Warn(msg, "tenant", a.TenantID, "attempt", a.ID, "error", providerText(err))
 	}
+}
+
+// ReferencePlaceholder is replaced with the Vorgangsnummer in a fee's
+// purpose and description.
+const ReferencePlaceholder = "{vorgangsnummer}"
+
+// withReference returns a copy of b for the application with the
+// Vorgangsnummer ref: put in for ReferencePlaceholder in the purpose and
+// description, and as every item's reference.
+func (b *Bill) withReference(ref string) *Bill {
+	c := *b
+	c.Purpose = strings.ReplaceAll(b.Purpose, ReferencePlaceholder, ref)
+	c.Description = strings.ReplaceAll(b.Description, ReferencePlaceholder, ref)
+	c.Items = make([]Item, len(b.Items))
+	for i, it := range b.Items {
+		it.Reference = ref
+		c.Items[i] = it
+	}
+	return &c
 }

@@ -49,3 +49,18 @@ func (db *DB) SetPaymentAccount(ctx context.Context, tenantID, authorityID strin
 	}
 	return mustAffect(res, "authority "+authorityID)
 }
+
+// AuthorityFee returns an authority's own fee for a service (apperr.NotFound if none).
+func (db *DB) AuthorityFee(ctx context.Context, tenantID, authorityID, serviceID string) (_ *payment.Fee, err error) {
+	defer db.wrap(&err, "AuthorityFee(%q, %q, %q)", tenantID, authorityID, serviceID)
+	var s string
+	if err := db.sql.QueryRowContext(ctx, `SELECT fee FROM authority_fees WHERE tenant_id = $1 AND authority_id = $2 AND service_id = $3`,
+		tenantID, authorityID, serviceID).Scan(&s); err != nil {
+		return nil, err
+	}
+	f := &payment.Fee{}
+	if err := json.Unmarshal([]byte(s), f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 )
 
 // Kind is the level of government a tenant is.
@@ -143,6 +144,9 @@ type Service struct {
 	// Shared marks an EfA service: listed in every tenant's catalogue.
 	Shared       bool
 	FeeText      string // e.g. "Die Gebühr beträgt 30 Euro." ("" = no fee information)
+	// Fee is what the service costs, for online payment (an authority may
+	// have its own, store AuthorityFee); nil for none.
+	Fee *payment.Fee
 	DurationText string // e.g. "etwa 15 Minuten"
 	// FormVersionID is the current published version, "" before the first.
 	FormVersionID string

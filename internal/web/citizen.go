@@ -18,6 +18,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/localtime"
 	"github.com/antrag/antrag/internal/prefill"
 	"github.com/antrag/antrag/internal/rules"
@@ -597,6 +598,10 @@ func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, statu
 		}
 		links = append(links, l)
 	}
+	bill, err := s.billOf(r.Context(), dc.tenant, dc.svc, auth, clean)
+	if err != nil {
+		return err
+	}
 	title := "Angaben prüfen – " + dc.svc.Name
 	if len(links) > 0 {
 		title = "Fehler: " + title
@@ -611,6 +616,7 @@ func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, statu
 		"Last":        lastVisible(dc.form, clean, state) + 1,
 		"Schriftform": schriftformProblem(dc.svc, s.citizen(r)), "Refused": refused,
 		"EIDLogin": loginPath(dc.tenant, dc.svc, identity.Hoch, dc.base+"/pruefen"),
+		"Bill":     bill, "NoPayments": bill != nil && s.deps.Payments == nil && bill.Policy != payment.Deferred,
 	})
 	return nil
 }
@@ -649,8 +655,20 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, dc *draftCtx) er
 			return err
 		}
 	}
-	if _, err := s.store(r, sub, ev, clean); err != nil {
+	bill, err := s.billOf(r.Context(), dc.tenant, dc.svc, dc.authority, clean)
+	if err != nil {
 		return err
+	}
+	sub.Bill, sub.Payment = bill, paymentChoice(bill, r)
+	if sub.Payment == payment.Open && s.deps.Payments == nil {
+		return errNoPayments
+	}
+	got, err := s.store(r, sub, ev, clean)
+	if err != nil {
+		return err
+	}
+	if got.Payment == payment.Open {
+		return s.startPaying(w, r, dc.base, got)
 	}
 	http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
 	return nil
@@ -684,8 +702,20 @@ func (s *Server) confirmation(w http.ResponseWriter, r *http.Request) error {
 	for _, d := range dels {
 		showStatus = showStatus || d.Target.Kind == delivery.Inbox
 	}
+	var pv *paymentView
+	if sub.Bill != nil {
+		as, err := s.deps.Store.Attempts(r.Context(), dc.tenant.ID, sub.ID)
+		if err != nil {
+			return err
+		}
+		pv = paymentViewOf(sub, as)
+	}
+	title := "Antrag eingegangen – " + dc.svc.Name
+	if sub.Payment == payment.Open {
+		title = "Antrag gespeichert, Zahlung ausstehend – " + dc.svc.Name
+	}
 	s.render(w, r, http.StatusOK, "confirmation", map[string]any{
-		"Title": "Antrag eingegangen – " + dc.svc.Name, "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
+		"Payment": pv, "Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Submission": sub, "Authority": auth, "Base": dc.base,
 		"Transfer": transfer, "Reason": reason, "ShowStatus": showStatus || len(dels) == 0,
 	})
 	return nil

@@ -107,7 +107,15 @@ func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := s.staffPage(r, sc, map[string]any{"Title": "Antrag " + sub.Reference, "Submission": sub,
+	var pv *paymentView
+	if sub.Bill != nil {
+		as, err := s.deps.Store.Attempts(r.Context(), sc.tenant.ID, sub.ID)
+		if err != nil {
+			return err
+		}
+		pv = paymentViewOf(sub, as)
+	}
+	data := s.staffPage(r, sc, map[string]any{"Title": "Antrag " + sub.Reference, "Submission": sub, "Payment": pv,
 		"Service": svc, "Form": fv, "Attachments": atts, "Events": evs, "Statuses": submission.Statuses,
 		"Purged": sub.Data == nil, "Deliveries": dels, "Evidence": sub.Evidence.Rows(localtime.Berlin)})
 	switch {
@@ -115,6 +123,8 @@ func (s *Server) inboxSubmission(w http.ResponseWriter, r *http.Request) error {
 		data["Message"] = "Der Status wurde gespeichert."
 	case r.URL.Query().Get("erneut") != "":
 		data["Message"] = "Die Zustellung wird erneut versucht."
+	case r.URL.Query().Get("zahlung") != "":
+		data["Message"] = "Der Zahlungsstatus wurde beim Bezahldienst abgefragt."
 	}
 	if sub.Data != nil {
 		doc, err := form.DecodeData(bytes.NewReader(sub.Data))

@@ -144,6 +144,13 @@ var isolationCases = map[string]isolationCase{
 	"GET /{tenant}/antrag/{token}/zustaendigkeit":     {probes: draftProbe},
 	"GET /api/v1/forms/{formId}/routing":              {global: "who is responsible for a published form is public", probes: formProbe},
 
+	// Paying the fee of a sent application (payment.go).
+	"GET /{tenant}/antrag/{token}/zahlung":           {probes: sentProbe},
+	"POST /{tenant}/antrag/{token}/zahlung":          {probes: sentProbe, form: url.Values{}},
+	"GET /{tenant}/antrag/{token}/zahlung/rueckkehr": {probes: sentProbe},
+	"POST /{tenant}/antrag/{token}/zahlung/ohne":     {probes: sentProbe, form: url.Values{}},
+	"POST /intern/antraege/{id}/zahlung":             {probes: submissionProbe, form: url.Values{}},
+
 	// Administration: A's services, targets, authorities and
 	// jurisdictions through B's admin pages.
 	"GET /intern/admin":                                   {global: "B's admin overview", probes: noValues},

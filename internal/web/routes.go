@@ -95,6 +95,11 @@ func (s *Server) routeTable() []route {
 		{"GET /{tenant}/antrag/{token}/antrag.pdf", citizen, draft(s.citizenPDF)},
 		{"GET /{tenant}/antrag/{token}/angaben", citizen, draft(s.sentAnswers)},
 		{"GET /{tenant}/antrag/{token}/zustaendigkeit", citizen, draft(s.draftWhyAuthority)},
+		// Paying the fee of a sent application (payment.go).
+		{"GET /{tenant}/antrag/{token}/zahlung", citizen, draft(s.paymentPage)},
+		{"POST /{tenant}/antrag/{token}/zahlung", citizen, form(draft(s.payAgain))},
+		{"GET /{tenant}/antrag/{token}/zahlung/rueckkehr", citizen, draft(s.paymentReturn)},
+		{"POST /{tenant}/antrag/{token}/zahlung/ohne", citizen, form(draft(s.waivePayment))},
 		// Citizen login (citizen_login.go).
 		{"GET /{tenant}/anmelden", citizen, noStore(s.html(s.citizenLoginPage))},
 		{"POST /{tenant}/anmelden/{idp}", citizen, form(noStore(s.html(s.startCitizenLogin)))},
@@ -119,6 +124,7 @@ func (s *Server) routeTable() []route {
 		{"GET /intern/antraege/{id}/anhaenge/{att}", staff, staffOnly(s.inboxAttachment)},
 		{"POST /intern/antraege/{id}/status", staff, form(staffOnly(s.setStatus))},
 		{"POST /intern/antraege/{id}/zustellungen/{delivery}", staff, form(staffOnly(s.redeliver))},
+		{"POST /intern/antraege/{id}/zahlung", staff, form(staffOnly(s.checkPayment))},
 		// Administration of a tenant (admin*.go).
 		{"GET /intern/benutzer", admin, adminOnly(s.staffUsers)},
 		{"GET /intern/admin", admin, adminOnly(s.adminOverview)},

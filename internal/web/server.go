@@ -25,6 +25,7 @@ import (
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/identity/saml"
 	"github.com/antrag/antrag/internal/journey"
@@ -125,7 +126,9 @@ type Store interface {
 	account.Store
 	account.AccessStore
 	delivery.Store
-	adminStore // the admin pages (admin_form.go)
+	adminStore   // the admin pages (admin_form.go)
+	paymentStore // fees and payments (payment.go)
+	PaymentAccount(ctx context.Context, tenantID, authorityID string) (*payment.Account, error)
 	// The citizen's own area (citizen_identity.go).
 	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)
 	OwnerSubmissions(ctx context.Context, tenantID, owner string, limit int) ([]*submission.Submission, error)
@@ -155,6 +158,9 @@ type Deps struct {
 	// place, for services delivered via FIT-Connect routing; nil: such
 	// services route only by their jurisdictions.
 	Routes tenant.RouteFinder
+	// Payments takes fees online (payment.Collector); nil: services whose
+	// fee is paid online cannot be applied for (the summary says so).
+	Payments *payment.Collector
 	// Handlers are further routes by http.ServeMux pattern, e.g. the
 	// FIT-Connect callback endpoint and the demo's FIT-Connect test
 	// double. Their paths must lie under /api/.

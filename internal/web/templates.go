@@ -24,7 +24,7 @@ var templateFS embed.FS
 var pages = []string{"error", "portal", "catalogue", "start", "routing", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
 	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit",
 	"admin_tenant", "admin_authorities", "admin_authority", "admin_service", "admin_jurisdictions", "admin_jurisdiction_remove",
-	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out"}
+	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out", "payment"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -49,9 +49,10 @@ var funcs = template.FuncMap{
 	"berlin": func(t time.Time) string {
 		return t.In(localtime.Berlin).Format("02.01.2006, 15:04") + " Uhr"
 	},
-	"berlinDate": func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
-	"humanSize":  form.HumanSize,
-	"mediaNames": mediaNames,
+	"berlinDate":  func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
+	"humanSize":   form.HumanSize,
+	"methodLabel": methodLabel,
+	"mediaNames":  mediaNames,
 }
 
 // parseTemplates parses every page with the layout, so that an error in any
