@@ -338,3 +338,41 @@ func FuzzParseEuros(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateAccount(t *testing.T) {
+	good := Account{Kind: EPayBL, BaseURL: "https://epayment-stage.dataport.de/konnektor/epayment/", OriginatorID: "o1", EndpointID: "e1",
+		BookingData: map[string]map[string]string{"grund": {"Haushaltsstelle": "1.1"}}}
+	tests := []struct {
+		name string
+		mod  func(a *Account)
+		want string
+	}{
+		{"valid", func(a *Account) {}, ""},
+		{"kind", func(a *Account) { a.Kind = "paypal" }, "Art des Bezahldienstes"},
+		{"no base", func(a *Account) { a.BaseURL = "" }, "Basis-URL"},
+		{"relative base", func(a *Account) { a.BaseURL = "/x/" }, "Basis-URL"},
+		{"ftp base", func(a *Account) { a.BaseURL = "ftp://h/" }, "Basis-URL"},
+		{"no slash", func(a *Account) { a.BaseURL = "https://h/x" }, "mit „/“ enden"},
+		{"token url", func(a *Account) { a.Kind, a.TokenURL = PMPayment, "nope" }, "Token-URL"},
+		{"no originator", func(a *Account) { a.OriginatorID = "" }, "originatorId fehlt"},
+		{"long endpoint", func(a *Account) { a.EndpointID = strings.Repeat("e", 37) }, "endpointId"},
+		{"booking id", func(a *Account) { a.BookingData = map[string]map[string]string{"a b": {"k": "v"}} }, "Kennung"},
+		{"booking value", func(a *Account) { a.BookingData = map[string]map[string]string{"a": {"k": "v\x00"}} }, "Steuerzeichen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := good
+			tt.mod(&a)
+			err := ValidateAccount(&a)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want apperr.Invalid about %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 )
 
 // Kind is the level of government a tenant is.
@@ -154,6 +155,9 @@ type Service struct {
 	// written form (§3a Abs. 3 Nr. 1 VwVfG): the final declaration needs
 	// an eID login at identity.Hoch.
 	Schriftformersatz bool
+	// Fee is what the service costs online (payment.Fee), nil for none;
+	// an authority's own fee for the service wins (payment.Effective).
+	Fee *payment.Fee
 }
 
 // RequiredLevel is the level a citizen needs to apply: MinLevel, and at
@@ -165,8 +169,9 @@ func (s *Service) RequiredLevel() identity.Level {
 	return s.MinLevel
 }
 
-// Validate checks the slug (as for tenants), the name and, if set, the
-// Leistungsschlüssel (14 digits, LeiKa). Errors wrap apperr.Invalid.
+// Validate checks the slug (as for tenants), the name, if set, the
+// Leistungsschlüssel (14 digits, LeiKa), and the fee (payment.Fee.Validate).
+// Errors wrap apperr.Invalid.
 func (s *Service) Validate() error {
 	switch {
 	case len(s.Slug) < 2 || !slugRE.MatchString(s.Slug):
@@ -177,6 +182,9 @@ func (s *Service) Validate() error {
 		return fmt.Errorf("Leistungsschlüssel %q: 14 Ziffern: %w", s.Leistungsschluessel, apperr.Invalid)
 	case s.MinLevel < identity.LevelNone || s.MinLevel > identity.Hoch:
 		return fmt.Errorf("Vertrauensniveau %d: %w", int(s.MinLevel), apperr.Invalid)
+	}
+	if err := s.Fee.Validate(); err != nil {
+		return fmt.Errorf("Gebühr: %w", err)
 	}
 	return nil
 }
