@@ -369,10 +369,6 @@ func (c *Collector) logWarn(msg string, a *Attempt, err error) {
 	}
 }
 
-// ReferencePlaceholder is replaced with the Vorgangsnummer in a fee's
-// purpose and description.
-const ReferencePlaceholder = "{vorgangsnummer}"
-
 // withReference returns a copy of b for the application with the
 // Vorgangsnummer ref: put in for ReferencePlaceholder in the purpose and
 // description, and as every item's reference.

@@ -195,7 +195,8 @@ func (db *DB) UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*
 
 // UpdateService replaces what an owner configures of one of its services
 // (s.TenantID, s.ID): name, description, LeiKa key, authority, shared,
-// fee and duration texts, Vertrauensniveau and Schriftformersatz. The slug
+// fee and duration texts, Vertrauensniveau, Schriftformersatz and the fee
+// (payment.Fee). The slug
 // and the form version stay. It validates as CreateService; an unknown
 // service is apperr.NotFound, an authority of another tenant a foreign
 // key error (apperr.Invalid).
@@ -204,12 +205,17 @@ func (db *DB) UpdateService(ctx context.Context, s *tenant.Service, evs ...*tena
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	fee, err := encodeFee(s.Fee)
+	if err != nil {
+		return err
+	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE services SET name = $1, description = $2, leistungsschluessel = $3,
-			authority_id = $4, shared = $5, fee_text = $6, duration_text = $7, min_level = $8, schriftformersatz = $9
-			WHERE tenant_id = $10 AND id = $11`,
+			authority_id = $4, shared = $5, fee_text = $6, duration_text = $7, min_level = $8, schriftformersatz = $9,
+			fee = $10
+			WHERE tenant_id = $11 AND id = $12`,
 			s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID), s.Shared, s.FeeText, s.DurationText,
-			int(s.MinLevel), s.Schriftformersatz, s.TenantID, s.ID)
+			int(s.MinLevel), s.Schriftformersatz, fee, s.TenantID, s.ID)
 		if err != nil {
 			return err
 		}

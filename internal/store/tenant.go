@@ -243,13 +243,17 @@ func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) 
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	fee, err := encodeFee(s.Fee)
+	if err != nil {
+		return err
+	}
 	id, created := newID(s.ID), db.orNow(s.CreatedAt)
 	_, err = db.sql.ExecContext(ctx, `INSERT INTO services
 		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at,
-		min_level, schriftformersatz)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		min_level, schriftformersatz, fee)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		id, s.TenantID, s.Slug, s.Name, s.Description, s.Leistungsschluessel, nullString(s.AuthorityID),
-		s.Shared, s.FeeText, s.DurationText, db.ts(created), int(s.MinLevel), s.Schriftformersatz)
+		s.Shared, s.FeeText, s.DurationText, db.ts(created), int(s.MinLevel), s.Schriftformersatz, fee)
 	if err != nil {
 		return err
 	}
@@ -258,17 +262,22 @@ func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) 
 }
 
 const serviceColumns = `s.id, s.tenant_id, s.slug, s.name, s.description, s.leistungsschluessel,
-	s.authority_id, s.shared, s.fee_text, s.duration_text, s.form_version_id, s.created_at, s.min_level, s.schriftformersatz`
+	s.authority_id, s.shared, s.fee_text, s.duration_text, s.form_version_id, s.created_at, s.min_level, s.schriftformersatz, s.fee`
 
 func scanService(row scanner) (*tenant.Service, error) {
 	s := &tenant.Service{}
 	var level int
+	var fee string
 	err := row.Scan(&s.ID, &s.TenantID, &s.Slug, &s.Name, &s.Description, &s.Leistungsschluessel,
-		strCol{&s.AuthorityID}, &s.Shared, &s.FeeText, &s.DurationText, strCol{&s.FormVersionID}, timeCol{&s.CreatedAt}, &level, &s.Schriftformersatz)
+		strCol{&s.AuthorityID}, &s.Shared, &s.FeeText, &s.DurationText, strCol{&s.FormVersionID}, timeCol{&s.CreatedAt}, &level, &s.Schriftformersatz,
+		&fee)
 	if err != nil {
 		return nil, err
 	}
 	s.MinLevel = identity.Level(level)
+	if s.Fee, err = decodeFee(fee); err != nil {
+		return nil, fmt.Errorf("service %s: %w", s.ID, err)
+	}
 	return s, nil
 }
 

@@ -144,9 +144,6 @@ type Service struct {
 	// Shared marks an EfA service: listed in every tenant's catalogue.
 	Shared       bool
 	FeeText      string // e.g. "Die Gebühr beträgt 30 Euro." ("" = no fee information)
-	// Fee is what the service costs, for online payment (an authority may
-	// have its own, store AuthorityFee); nil for none.
-	Fee *payment.Fee
 	DurationText string // e.g. "etwa 15 Minuten"
 	// FormVersionID is the current published version, "" before the first.
 	FormVersionID string
@@ -158,6 +155,9 @@ type Service struct {
 	// written form (§3a Abs. 3 Nr. 1 VwVfG): the final declaration needs
 	// an eID login at identity.Hoch.
 	Schriftformersatz bool
+	// Fee is what the service costs online (payment.Fee), nil for none;
+	// an authority's own fee for the service wins (payment.Effective).
+	Fee *payment.Fee
 }
 
 // RequiredLevel is the level a citizen needs to apply: MinLevel, and at
@@ -169,8 +169,9 @@ func (s *Service) RequiredLevel() identity.Level {
 	return s.MinLevel
 }
 
-// Validate checks the slug (as for tenants), the name and, if set, the
-// Leistungsschlüssel (14 digits, LeiKa). Errors wrap apperr.Invalid.
+// Validate checks the slug (as for tenants), the name, if set, the
+// Leistungsschlüssel (14 digits, LeiKa), and the fee (payment.Fee.Validate).
+// Errors wrap apperr.Invalid.
 func (s *Service) Validate() error {
 	switch {
 	case len(s.Slug) < 2 || !slugRE.MatchString(s.Slug):
@@ -181,6 +182,9 @@ func (s *Service) Validate() error {
 		return fmt.Errorf("Leistungsschlüssel %q: 14 Ziffern: %w", s.Leistungsschluessel, apperr.Invalid)
 	case s.MinLevel < identity.LevelNone || s.MinLevel > identity.Hoch:
 		return fmt.Errorf("Vertrauensniveau %d: %w", int(s.MinLevel), apperr.Invalid)
+	}
+	if err := s.Fee.Validate(); err != nil {
+		return fmt.Errorf("Gebühr: %w", err)
 	}
 	return nil
 }

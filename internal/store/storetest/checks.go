@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
@@ -109,7 +110,7 @@ func CheckEncryptedAtRest(t *testing.T, dsn string, atRest AtRest) {
 		submissionSecret = "Kontonummer-DE02120300000000202051"
 		fileSecret       = "Mutterpass Erika Mustergeheim.pdf"
 	)
-	secrets := []string{draftSecret, submissionSecret, "strasse", "konto", "Mustergeheim"}
+	secrets := []string{draftSecret, submissionSecret, "strasse", "konto", "Mustergeheim", testAccountSecret}
 	ctx := context.Background()
 	db := openStore(t, dsn, Box(t))
 	tn, svc := mustTenantService(t, db, "musterstadt")
@@ -130,6 +131,11 @@ func CheckEncryptedAtRest(t *testing.T, dsn string, atRest AtRest) {
 		Data: []byte(`{"konto":"` + submissionSecret + `"}`)}
 	_, _, _, err := db.Submit(ctx, s, &submission.Event{Actor: "Antragsteller", Action: "eingereicht"}, nil)
 	mustNot(t, "Submit", err)
+	// An authority's ePayment provider account (sealed as a whole).
+	auth := &tenant.Authority{TenantID: tn.ID, Name: "Kasse"}
+	mustNot(t, "CreateAuthority", db.CreateAuthority(ctx, auth))
+	mustNot(t, "SetPaymentAccount", db.SetPaymentAccount(ctx, tn.ID, auth.ID, &payment.Account{Kind: payment.EPay21,
+		BaseURL: "https://epay.example/", OriginatorID: "o", EndpointID: "e", Username: "kasse", Password: testAccountSecret}))
 
 	notHeld(t, "open", atRest(t), tn.Name, secrets...)
 	mustNot(t, "Close", db.Close())
@@ -141,6 +147,9 @@ func CheckEncryptedAtRest(t *testing.T, dsn string, atRest AtRest) {
 	mustNot(t, "Submission", err)
 	if !strings.Contains(string(got.Data), submissionSecret) {
 		t.Errorf("Data = %q", got.Data)
+	}
+	if a, err := db.PaymentAccount(ctx, tn.ID, auth.ID); err != nil || a.Password != testAccountSecret {
+		t.Errorf("PaymentAccount = %v; want the password back", err)
 	}
 	if a, err := db.Attachment(ctx, tn.ID, att.ID); err != nil || a.Filename != fileSecret {
 		t.Errorf("Attachment = %+v, %v; want the name %q", a, err, fileSecret)

@@ -35,6 +35,7 @@ type Stores interface {
 	delivery.AccountStore
 	IdentityStore
 	RoutingStore
+	PaymentStore
 	area.Store
 }
 
@@ -101,6 +102,9 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"Areas", testAreas},
 		{"ReplaceAreasByLevel", testReplaceAreasByLevel},
 		{"ReplacePostcodes", testReplacePostcodes},
+		{"ServiceFees", testServiceFees},
+		{"AuthorityFees", testAuthorityFees},
+		{"PaymentAccounts", testPaymentAccounts},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
