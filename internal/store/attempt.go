@@ -33,11 +33,18 @@ func scanAttempt(row scanner) (*payment.Attempt, error) {
 	return a, nil
 }
 
-func (db *DB) queryAttempts(ctx context.Context, q queryer, where string, args ...any) ([]*payment.Attempt, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM payments WHERE `+where, args...)
+// queryAttempts returns the tenant's attempts that cond (with $2 … for
+// args) selects.
+func (db *DB) queryAttempts(ctx context.Context, q queryer, tenantID, cond string, args ...any) ([]*payment.Attempt, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM payments WHERE tenant_id = $1 AND `+cond,
+		append([]any{tenantID}, args...)...)
 	if err != nil {
 		return nil, err
 	}
+	return scanAttempts(rows)
+}
+
+func scanAttempts(rows *sql.Rows) ([]*payment.Attempt, error) {
 	defer rows.Close()
 	var out []*payment.Attempt
 	for rows.Next() {
@@ -85,7 +92,7 @@ func (db *DB) StartAttempt(ctx context.Context, a *payment.Attempt, note *paymen
 		if err != nil {
 			return err
 		}
-		prev, err := db.queryAttempts(ctx, tx, `tenant_id = $1 AND submission_id = $2 ORDER BY attempt`, a.TenantID, a.SubmissionID)
+		prev, err := db.queryAttempts(ctx, tx, a.TenantID, `submission_id = $2 ORDER BY attempt`, a.SubmissionID)
 		if err != nil {
 			return err
 		}
@@ -205,7 +212,7 @@ func (db *DB) Waive(ctx context.Context, tenantID, submissionID string, ev *subm
 		if payment.State(state) != payment.Open {
 			return fmt.Errorf("%w: payment is %q, not open", apperr.Conflict, state)
 		}
-		prev, err := db.queryAttempts(ctx, tx, `tenant_id = $1 AND submission_id = $2`, tenantID, submissionID)
+		prev, err := db.queryAttempts(ctx, tx, tenantID, `submission_id = $2`, submissionID)
 		if err != nil {
 			return err
 		}
@@ -224,7 +231,7 @@ func (db *DB) Waive(ctx context.Context, tenantID, submissionID string, ev *subm
 // Attempt returns one attempt of the tenant.
 func (db *DB) Attempt(ctx context.Context, tenantID, id string) (_ *payment.Attempt, err error) {
 	defer db.wrap(&err, "Attempt(%q, %q)", tenantID, id)
-	as, err := db.queryAttempts(ctx, db.sql, `tenant_id = $1 AND id = $2`, tenantID, id)
+	as, err := db.queryAttempts(ctx, db.sql, tenantID, `id = $2`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -237,12 +244,16 @@ func (db *DB) Attempt(ctx context.Context, tenantID, id string) (_ *payment.Atte
 // Attempts lists an application's attempts, oldest first.
 func (db *DB) Attempts(ctx context.Context, tenantID, submissionID string) (_ []*payment.Attempt, err error) {
 	defer db.wrap(&err, "Attempts(%q, %q)", tenantID, submissionID)
-	return db.queryAttempts(ctx, db.sql, `tenant_id = $1 AND submission_id = $2 ORDER BY attempt`, tenantID, submissionID)
+	return db.queryAttempts(ctx, db.sql, tenantID, `submission_id = $2 ORDER BY attempt`, submissionID)
 }
 
 // DueAttempts lists attempts of all tenants due for a check at now.
 func (db *DB) DueAttempts(ctx context.Context, now time.Time, limit int) (_ []*payment.Attempt, err error) {
 	defer db.wrap(&err, "DueAttempts")
-	return db.queryAttempts(ctx, db.sql, `next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2`,
-		db.ts(now), limit)
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+attemptColumns+` FROM payments
+		WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2`, db.ts(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanAttempts(rows)
 }

@@ -59,6 +59,9 @@ var globalSQL = []struct{ fn, contains, why string }{
 	{"FITConnectDestinations", "FROM fitconnect_accounts", "receiver: polls every destination of the installation"},
 	// Vorgangsnummern are unique in the installation: the count says only
 	// whether a new random one is taken, and is never shown.
+	// Payment reconciliation runs for the whole installation; each attempt
+	// names its tenant, which every later call takes.
+	{"DueAttempts", "FROM payments WHERE next_check_at IS NOT NULL", "reconciliation: the due payment attempts of all tenants"},
 	{"checkReference", "SELECT count(*) FROM submissions WHERE reference = $1", "a new Vorgangsnummer must be unique in the installation"},
 	// The public catalogue of the API (GET /api/v1/services) and of
 	// `antrag catalog list` lists the published services of all tenants.
