@@ -33,6 +33,8 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
+require software.sslmate.com/src/go-pkcs12 v0.7.4
+
 require (
 	github.com/andybalholm/cascadia v1.3.5 // indirect
 	github.com/boombuler/barcode v1.1.0 // indirect
