@@ -214,6 +214,7 @@ func (a *app) startQueue(ctx context.Context) (*store.Queue, error) {
 	return a.db.RunQueue(context.WithoutCancel(ctx), a.delivery.worker, store.QueueConfig{
 		Workers: d.workers, PollInterval: d.poll, FollowEvery: d.follow, PollEvery: d.fcPoll,
 		JobTimeout: d.jobTimeout, Lease: d.lease, Logger: slog.New(minLevel{a.logger.Handler(), slog.LevelWarn}),
+		Reconcile: a.reconcile(), ReconcileEvery: a.cfg.payment.reconcile,
 	})
 }
 
@@ -234,4 +235,12 @@ func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+// reconcile is the payment reconciliation pass, nil without payments.
+func (a *app) reconcile() func(context.Context) error {
+	if a.payments == nil {
+		return nil
+	}
+	return a.payments.Reconcile
 }

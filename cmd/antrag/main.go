@@ -76,6 +76,9 @@ Befehle:
   antrag areas list [--prefix ARS] [--level EBENE]         gespeicherte Gebiete auflisten
   antrag migrate up|status [--data DIR] [--db sqlite:PFAD|postgres://…]
                                                            Datenbank migrieren bzw. Stand der Migrationen zeigen
+  antrag payment check --tenant MANDANT [--authority BEHÖRDE]
+                                                           ePayment-Konten der Behörden beim Bezahldienst prüfen (XBezahldienste
+                                                           GET status/{originatorId}/{endPointId})
   antrag service publish --tenant MANDANT --slug KURZNAME [--shared] [--fee TEXT] [--translated-rules DATEI] [--corrections DATEI] [--acknowledge-unsupported[=REGEL,…]] [--operator NAME] DATEI
                                                            FIM-Schema als Online-Dienst (neue Formularversion) veröffentlichen;
                                                            nicht unterstützte Regeln nur mit --acknowledge-unsupported
@@ -186,6 +189,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runAreas(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		return runMigrate(ctx, args[1:], getenv, stdout, stderr)
+	case "payment":
+		return runPayment(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

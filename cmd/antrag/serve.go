@@ -28,6 +28,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/submission"
@@ -60,6 +61,7 @@ type serveConfig struct {
 	identity       identityConfig // OIDC and TOTP (identity.go)
 	saml           samlConfig     // citizen login over SAML (saml.go)
 	limits         requestLimits
+	payment        paymentConfig // ePayment (payment.go)
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -189,6 +191,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, err
 	}
 	fs.IntVar(&c.loginHashes, "login-hashes", hashes, "gleichzeitige Passwortprüfungen bei der Anmeldung (je 19 MiB; Standard: Zahl der CPUs, 2 bis 4)")
+	if err := paymentFlags(fs, &c.payment, getenv); err != nil {
+		return nil, err
+	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "Adresse für Betriebskennzahlen (GET /metrics), z. B. 127.0.0.1:9090 (Standard: keine)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -302,6 +307,7 @@ type app struct {
 	logger       *slog.Logger
 	cfg          *serveConfig
 	loginMetrics *expvar.Map // the login's counters (account.MetricNames), served on --metrics-addr
+	payments     *payment.Collector
 }
 
 // openApp opens (and on first start creates) the data directory, database
@@ -430,6 +436,13 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 	if devIdP != nil {
 		parts.handlers[devIdPPath+"/"] = devIdP
 	}
+	payments, err := setupPayments(ctx, c, a, parts)
+	if err != nil {
+		stopSessions()
+		db.Close()
+		return nil, err
+	}
+	a.payments = payments
 	srv, err := web.New(web.Config{BaseURL: c.baseURL, DraftTTL: c.draftTTL, TrustedProxies: c.trustedProxies, Years: c.years,
 		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC,
 		MaxUploads: c.limits.maxUploads, MaxUploadsPerClient: c.limits.maxUploadsPerClient, BodyMinRate: c.limits.bodyMinRate,
@@ -438,7 +451,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
-		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router), Checkers: parts.checkers,
+		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router), Checkers: parts.checkers, Payments: payments,
 	})
 	if err != nil {
 		stopSessions()
