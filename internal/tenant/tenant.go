@@ -399,6 +399,8 @@ const (
 	ObjectService      = "dienst"
 	ObjectJurisdiction = "zustaendigkeit"
 	ObjectTargets      = "zustellziele"
+	ObjectPayment      = "bezahldienst" // an authority's ePayment provider account
+	ObjectFee          = "gebuehr"      // an authority's own fee for a service
 )
 
 // AuditEvent is one change an admin or the catalogue made to a tenant's

@@ -28,6 +28,7 @@ var actionNames = map[string]string{
 var objectNames = map[string]string{
 	tenant.ObjectTenant: "Mandant", tenant.ObjectAuthority: "Behörde", tenant.ObjectService: "Dienst",
 	tenant.ObjectJurisdiction: "Zuständigkeit", tenant.ObjectTargets: "Zustellziele",
+	tenant.ObjectPayment: "Bezahldienst", tenant.ObjectFee: "Gebühr",
 }
 
 // adminAudit lists the audit trail of all the tenant's own services

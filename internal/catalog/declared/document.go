@@ -2,7 +2,11 @@
 // declarative document (YAML or JSON, described by the JSON Schema
 // catalog.schema.json, draft 2020-12) lists the tenants, their
 // authorities, services with their FIM forms, rule corrections and
-// delivery targets, and the jurisdictions of "Einer für Alle" services.
+// delivery targets, and the jurisdictions of "Einer für Alle" services,
+// and for ePayment (XBezahldienste 1.0.0) the services' fees
+// (payment_fee: amounts in euros as decimal strings, "12.50"), the
+// authorities' provider accounts (payment, secrets by reference) and
+// their own fees for services (fees).
 //
 // Load reads and checks a document; Compute compares it with the store
 // and yields a Plan (what is created, changed, published or replaced);
@@ -17,7 +21,9 @@
 // delivery targets and jurisdictions of a tenant are replaced for every
 // service the document lists for it (its own services and its offers of
 // other tenants' shared services): whatever the document leaves out
-// there is removed. A service's form is published anew when the file's
+// there is removed. An authority's payment account and own fees stay as
+// stored when the document leaves them out; listed, they replace the
+// stored ones. A service's form is published anew when the file's
 // bytes or its rule sources (translations, corrections) differ from the
 // current version's; a form version is never removed.
 package declared
@@ -89,23 +95,33 @@ type AuthorityDoc struct {
 	Phone   string            `json:"phone,omitempty"`
 	EfA     map[string]string `json:"efa,omitempty"`
 	Pages   *tenant.Pages     `json:"pages,omitempty"`
+	// Payment is the authority's ePayment provider account; left out, the
+	// stored one stays.
+	Payment *PaymentDoc `json:"payment,omitempty"`
+	// Fees are the authority's own fees for services, which win over the
+	// services' fees; left out, the stored ones stay; listed (even
+	// empty), they replace the stored ones.
+	Fees []*AuthorityFeeDoc `json:"fees,omitempty"`
 }
 
 // ServiceDoc is one of the tenant's own services, matched by Slug.
 type ServiceDoc struct {
-	Slug              string                `json:"slug"`
-	Name              string                `json:"name"`
-	Description       string                `json:"description,omitempty"`
-	Leika             string                `json:"leika,omitempty"`
-	Authority         string                `json:"authority,omitempty"`
-	Shared            bool                  `json:"shared,omitempty"`
-	Fee               string                `json:"fee,omitempty"`
-	Duration          string                `json:"duration,omitempty"`
-	Vertrauensniveau  string                `json:"vertrauensniveau,omitempty"`
-	Schriftformersatz bool                  `json:"schriftformersatz,omitempty"`
-	Form              *FormDoc              `json:"form,omitempty"`
-	Targets           []*TargetDoc          `json:"targets,omitempty"`
-	AuthorityTargets  []*AuthorityTargetDoc `json:"authority_targets,omitempty"`
+	Slug              string `json:"slug"`
+	Name              string `json:"name"`
+	Description       string `json:"description,omitempty"`
+	Leika             string `json:"leika,omitempty"`
+	Authority         string `json:"authority,omitempty"`
+	Shared            bool   `json:"shared,omitempty"`
+	Fee               string `json:"fee,omitempty"`
+	Duration          string `json:"duration,omitempty"`
+	Vertrauensniveau  string `json:"vertrauensniveau,omitempty"`
+	Schriftformersatz bool   `json:"schriftformersatz,omitempty"`
+	// PaymentFee is what the service costs online (payment.Fee); Fee is
+	// only the text shown to citizens.
+	PaymentFee       *FeeDoc               `json:"payment_fee,omitempty"`
+	Form             *FormDoc              `json:"form,omitempty"`
+	Targets          []*TargetDoc          `json:"targets,omitempty"`
+	AuthorityTargets []*AuthorityTargetDoc `json:"authority_targets,omitempty"`
 }
 
 // FormDoc is a service's form: the XDatenfelder file and its rule
@@ -164,7 +180,7 @@ type SecretRef struct {
 }
 
 // secretKeys are the keys whose values are secrets: never inline.
-var secretKeys = []string{"secret", "client_secret", "password", "private_key", "token"}
+var secretKeys = []string{"secret", "client_secret", "password", "private_key", "token", "certificate", "certificate_password"}
 
 // Error is a problem at a place in the document: Path is a JSON pointer
 // ("/tenants/0/services/2/slug"), Line the line in the file (0 if

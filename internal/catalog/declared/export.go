@@ -95,6 +95,9 @@ func (x *exporter) tenant(ctx context.Context, t *tenant.Tenant, svcs []*tenant.
 			p := a.Pages
 			ad.Pages = &p
 		}
+		if err := x.payment(ctx, t, a, ad, svcs); err != nil {
+			return nil, fmt.Errorf("Behörde %s: %w", a.Name, err)
+		}
 		td.Authorities = append(td.Authorities, ad)
 	}
 	js, err := x.st.Jurisdictions(ctx, t.ID)
@@ -161,6 +164,9 @@ func (x *exporter) authRef(id string) string {
 func (x *exporter) service(ctx context.Context, t *tenant.Tenant, s *tenant.Service) (*ServiceDoc, error) {
 	sd := &ServiceDoc{Slug: s.Slug, Name: s.Name, Description: s.Description, Leika: s.Leistungsschluessel, Shared: s.Shared,
 		Fee: s.FeeText, Duration: s.DurationText, Schriftformersatz: s.Schriftformersatz}
+	if s.Fee != nil {
+		sd.PaymentFee = feeDoc(s.Fee)
+	}
 	if s.MinLevel != 0 {
 		sd.Vertrauensniveau = s.MinLevel.String()
 	}
@@ -233,17 +239,23 @@ func (x *exporter) targetDocs(ts []*delivery.Target, where string) []*TargetDoc 
 	for _, t := range ts {
 		td := &TargetDoc{Kind: string(t.Kind), Destination: t.DestinationID, URL: t.URL, Address: t.Address}
 		if t.Secret != "" {
-			name := "ANTRAG_SECRET_" + strings.Trim(envUnsafe.ReplaceAllString(strings.ToUpper(where), "_"), "_")
-			base := name
-			for i := 2; slices.ContainsFunc(x.out.Secrets, func(s Secret) bool { return s.Name == name }); i++ {
-				name = fmt.Sprintf("%s_%d", base, i)
-			}
-			td.Secret = &SecretRef{Env: name}
-			x.out.Secrets = append(x.out.Secrets, Secret{Name: name, Where: t.String() + " für " + where, Value: t.Secret})
+			td.Secret = &SecretRef{Env: x.secretName(where, t.String()+" für "+where, t.Secret)}
 		}
 		out = append(out, td)
 	}
 	return out
+}
+
+// secretName records a secret for an {env: …} reference and returns the
+// variable's name: ANTRAG_SECRET_ and what it is for, unique in the export.
+func (x *exporter) secretName(what, where, value string) string {
+	name := "ANTRAG_SECRET_" + strings.Trim(envUnsafe.ReplaceAllString(strings.ToUpper(what), "_"), "_")
+	base := name
+	for i := 2; slices.ContainsFunc(x.out.Secrets, func(s Secret) bool { return s.Name == name }); i++ {
+		name = fmt.Sprintf("%s_%d", base, i)
+	}
+	x.out.Secrets = append(x.out.Secrets, Secret{Name: name, Where: where, Value: value})
+	return name
 }
 
 // YAML encodes the document in block style, keys in the order of the

@@ -17,6 +17,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -40,6 +41,10 @@ type Store interface {
 	Jurisdictions(ctx context.Context, tenantID string) ([]*tenant.Jurisdiction, error)
 	SetJurisdictions(ctx context.Context, tenantID, serviceID string, js []*tenant.Jurisdiction) error
 	RecordAudit(ctx context.Context, ev *tenant.AuditEvent) error
+	PaymentAccount(ctx context.Context, tenantID, authorityID string) (*payment.Account, error)
+	SetPaymentAccount(ctx context.Context, tenantID, authorityID string, a *payment.Account, evs ...*tenant.AuditEvent) error
+	AuthorityFees(ctx context.Context, tenantID, authorityID string) (map[string]*payment.Fee, error)
+	SetAuthorityFee(ctx context.Context, tenantID, authorityID, serviceID string, f *payment.Fee, evs ...*tenant.AuditEvent) error
 }
 
 // Files gives what a document refers to: FS holds the files named by
@@ -77,6 +82,7 @@ func (s *Step) String() string {
 var objectLabel = map[string]string{
 	tenant.ObjectTenant: "Mandant", tenant.ObjectAuthority: "Behörde", tenant.ObjectService: "Dienst",
 	tenant.ObjectTargets: "Zustellziele", tenant.ObjectJurisdiction: "Zuständigkeiten",
+	tenant.ObjectPayment: "Bezahldienst", tenant.ObjectFee: "Gebühr",
 }
 
 // Plan is the difference between a document and the store: the steps
@@ -146,6 +152,7 @@ func Compute(ctx context.Context, st Store, cat *fim.Catalog, d *Document, files
 	if len(pl.errs) == 0 && pl.failed == nil {
 		for _, ts := range pl.ordered {
 			pl.delivery(ctx, ts)
+			pl.payments(ctx, ts)
 		}
 		pl.checkAreas(ctx)
 	}
@@ -200,6 +207,8 @@ type tstate struct {
 	auths   []*tenant.Authority // to be: the document's and those kept
 	svcs    map[string]*sstate  // own, by slug
 	current []*tenant.Authority
+	// docAuths are the document's authorities that are planned.
+	docAuths []docAuthority
 }
 
 // sstate is a service of the document as it is to be.
@@ -369,6 +378,7 @@ func (p *planner) authorities(ts *tstate) {
 			p.plan.Steps = append(p.plan.Steps, step)
 		}
 		ts.auths = append(ts.auths, want)
+		ts.docAuths = append(ts.docAuths, docAuthority{j: j, doc: ad, a: want, exists: cur != nil})
 	}
 	for _, a := range ts.current {
 		if !matched[a.ID] {
@@ -437,6 +447,11 @@ func (p *planner) services(ctx context.Context, ts *tstate) {
 			p.err(err.Error(), append(loc, "vertrauensniveau")...)
 			continue
 		}
+		if sd.PaymentFee != nil {
+			if want.Fee = p.fee(sd.PaymentFee, append(loc, "payment_fee")...); want.Fee == nil {
+				continue
+			}
+		}
 		want.MinLevel = level
 		if err := want.Validate(); err != nil {
 			p.err(cause(err), loc...)
@@ -491,6 +506,7 @@ func serviceChanges(a, b *tenant.Service) []string {
 	add(a.AuthorityID != b.AuthorityID, "Behörde")
 	add(a.Shared != b.Shared, "Einer für Alle")
 	add(a.FeeText != b.FeeText, "Gebühr")
+	add(!sameJSON(a.Fee, b.Fee), "Online-Gebühr")
 	add(a.DurationText != b.DurationText, "Dauer")
 	add(a.MinLevel != b.MinLevel, "Vertrauensniveau")
 	add(a.Schriftformersatz != b.Schriftformersatz, "Schriftformersatz")
