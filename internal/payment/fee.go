@@ -313,7 +313,8 @@ func parseRule(raw json.RawMessage) (any, error) {
 // it with "var" and dotted paths, e.g. {"var": "G60000000086.F60000000243"}
 // or "G1.0.F2" for the first repetition. reference is the Vorgangsnummer:
 // it is put in for "{vorgangsnummer}" in the purpose and is every item's
-// Reference. An item's booking data are its own, else booking[item id]
+// Reference (ReferencePlaceholder keeps the placeholder, for a bill made
+// before the Vorgangsnummer is drawn). An item's booking data are its own, else booking[item id]
 // (the authority account's BookingData).
 //
 // A quantity rule's result must be a whole number from 0 to 9999 (a
@@ -329,7 +330,13 @@ func (f *Fee) Compute(data map[string]any, reference string, booking map[string]
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkPurpose(f.Purpose, reference); err != nil {
+	// Before the Vorgangsnummer is drawn, the bill keeps the placeholder
+	// (Collector.Start puts it in); the length counts a Vorgangsnummer.
+	stand := reference
+	if reference == ReferencePlaceholder {
+		stand = strings.Repeat("X", referenceLen)
+	}
+	if err := checkPurpose(f.Purpose, stand); err != nil {
 		return nil, err
 	}
 	doc := plainData(data)

@@ -15,6 +15,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -131,6 +132,8 @@ type apiSubmission struct {
 	// application (Schriftformersatz, a service's minimum level); absent
 	// when none was given.
 	Evidence *identity.Evidence `json:"evidence,omitempty"`
+	// Payment is the application's fee and payment; absent without a fee.
+	Payment *apiPayment `json:"payment,omitempty"`
 }
 
 // apiSubmit accepts {"data": {…}} in the canonical data shape. It runs the
@@ -151,6 +154,8 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		Data json.RawMessage `json:"data"`
 		// Place is where the applicant lives, for a routed service.
 		Place *tenant.Query `json:"place"`
+		// Payment says how a fee is paid (payment.go).
+		Payment *apiPaymentRequest `json:"payment"`
 	}
 	rd := &bodyReader{r: r.Body}
 	dec := json.NewDecoder(rd)
@@ -222,7 +227,7 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		case err != nil:
 			return false, nil // another application in a used session: apiDraft says so
 		}
-		return true, writeCreated(w, formID, prev)
+		return true, s.writeCreated(w, r, formID, prev)
 	}
 	if found, err := retried(); found || err != nil {
 		return err
@@ -264,6 +269,11 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		writeInvalid(w, problems)
 		return nil
 	}
+	if body.Payment != nil && body.Payment.ReturnURL != "" && !safeRedirect(body.Payment.ReturnURL) {
+		writeInvalid(w, form.Problems{{Path: "payment.returnUrl", Code: form.CodeFormat,
+			Message: "Die Rücksprungadresse muss eine absolute http(s)-Adresse sein."}})
+		return nil
+	}
 	rt, err := s.apiRouted(r, t, svc, body.Place)
 	var pe *placeError
 	if errors.As(err, &pe) {
@@ -282,6 +292,13 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	if draft != nil {
 		sub.DraftID = draft.ID
 	}
+	if sub.Bill, err = s.billOf(r.Context(), t, svc, auth, clean); err != nil {
+		return err
+	}
+	sub.Payment = apiPaymentChoice(sub.Bill, body.Payment)
+	if sub.Payment == payment.Open && s.deps.Payments == nil {
+		return errNoPayments
+	}
 	ev := &submission.Event{TenantID: t.ID, Actor: "Antragsteller", Action: "eingereicht", Detail: "über die JSON-Schnittstelle"}
 	got, err := s.store(r, sub, ev, clean)
 	switch {
@@ -296,7 +313,12 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	return writeCreated(w, formID, got)
+	w.Header().Set("Location", "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(got.ID))
+	out := apiSubmission{ID: got.ID, Reference: got.Reference, Status: got.Status}
+	if out.Payment, err = s.apiPayment(r, formID, got, body.Payment, true); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 // previousSubmission returns the submission that an earlier request made
@@ -327,11 +349,17 @@ func (s *Server) previousSubmission(r *http.Request, t *tenant.Tenant, key, tok 
 }
 
 // writeCreated answers a submission with 201, its Location (the address
-// of apiSubmissionStatus) and its id, Vorgangsnummer and status; a retry
-// gets the same answer as the request that made it.
-func writeCreated(w http.ResponseWriter, formID string, sub *submission.Submission) error {
+// of apiSubmissionStatus) and its id, Vorgangsnummer, status and payment;
+// a retry gets the same answer as the request that made it (with the
+// payment as it stands now).
+func (s *Server) writeCreated(w http.ResponseWriter, r *http.Request, formID string, sub *submission.Submission) error {
 	w.Header().Set("Location", "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(sub.ID))
-	return writeJSON(w, http.StatusCreated, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status})
+	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status}
+	var err error
+	if out.Payment, err = s.apiPayment(r, formID, sub, nil, false); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 // writeRequestMismatch answers a request whose Idempotency-Key already
@@ -381,7 +409,11 @@ func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence})
+	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
+	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // pathOfAttachment finds the path of the FileRef with the attachment id.

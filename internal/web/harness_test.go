@@ -32,6 +32,10 @@ import (
 	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
+	"github.com/antrag/antrag/internal/payment/sandbox"
+	"github.com/antrag/antrag/internal/payment/sandbox/sandboxtest"
+	"github.com/antrag/antrag/internal/payment/xbezahldienste"
 	"github.com/antrag/antrag/internal/rules"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
@@ -56,6 +60,11 @@ type harness struct {
 	logs   *syncBuffer    // everything the server logged, at debug level
 	extra  *http.ServeMux // handlers for /_test/ on the same listener
 	server *web.Server
+	// pay is the sandbox ePayment provider of the demo authorities'
+	// accounts (served at payURL); payments the server's payment use case.
+	pay      *sandbox.Sandbox
+	payURL   string
+	payments *payment.Collector
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes.
@@ -152,7 +161,19 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if hc.tune != nil {
 		hc.tune(&h.cfg)
 	}
-	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box,
+	// The demo authorities pay through a sandbox provider, with the real
+	// XBezahldienste client (HTTP Basic, as ePay21).
+	var paySrv *httptest.Server
+	h.pay, paySrv = sandboxtest.Start(t, sandbox.Config{Auth: sandbox.AuthBasic, Username: demo.PaymentUser, Password: demo.PaymentPassword}, nil)
+	h.payURL = paySrv.URL + sandboxtest.Prefix
+	if err := demo.SeedPayments(ctx, db, h.payURL); err != nil {
+		t.Fatal(err)
+	}
+	h.payments = &payment.Collector{Store: db, Now: func() time.Time { return h.now }, MaxAge: 7 * 24 * time.Hour,
+		NewProvider: func(acc *payment.Account) (payment.Provider, error) {
+			return xbezahldienste.New(acc, xbezahldienste.Options{})
+		}}
+	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box, Payments: h.payments,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}
 	if hc.deps != nil {
 		hc.deps(&deps)
@@ -390,6 +411,10 @@ func (h *harness) submit(base string) (reference string, page string) {
 		h.t.Fatalf("summary: %d %s", resp.status, problemsOf(resp.body))
 	}
 	resp = h.do(h.client, "POST", base+"/absenden", url.Values{})
+	if resp.status == http.StatusSeeOther && strings.HasPrefix(resp.location, h.payURL) {
+		// A fee to pay online: paid on the sandbox's pay page.
+		resp = h.payOnPage(resp.location, "bezahlen")
+	}
 	if resp.status != http.StatusSeeOther || resp.location != base+"/bestaetigung" {
 		h.t.Fatalf("submit: %d %q %s", resp.status, resp.location, problemsOf(resp.body))
 	}
@@ -469,4 +494,28 @@ func (h *harness) storedAs(t testing.TB, sv *service, ref string, want map[strin
 		t.Errorf("stored data differs from what was entered\n got %.800s\nwant %.800s", got, exp)
 	}
 	return sub, stored
+}
+
+// payOnPage makes a choice on the sandbox's pay page at payPage
+// ("bezahlen", "scheitern", "abbrechen", "spaeter"), follows the pay
+// page's redirect back to antrag, and returns antrag's answer there.
+func (h *harness) payOnPage(payPage, choice string) response {
+	h.t.Helper()
+	if !strings.HasPrefix(payPage, h.payURL+"bezahlen/") {
+		h.t.Fatalf("not a pay page of the sandbox: %s", payPage)
+	}
+	req, err := http.NewRequest("POST", payPage, strings.NewReader(url.Values{"aktion": {choice}}.Encode()))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp := h.send(h.client, req)
+	if resp.status != http.StatusSeeOther {
+		h.t.Fatalf("pay page %s: %d %s", choice, resp.status, resp.body)
+	}
+	back, err := url.Parse(resp.location)
+	if err != nil || !strings.HasSuffix(back.Path, "/zahlung/rueckkehr") {
+		h.t.Fatalf("pay page sent back to %q", resp.location)
+	}
+	return h.get(back.Path)
 }

@@ -137,6 +137,9 @@ var isolationCases = map[string]isolationCase{
 		return probeOf(map[string]string{"formId": f.b.formID, "id": f.a.sub.ID}, "formId")
 	}},
 	"POST /api/v1/forms/{formId}/attachments": {probes: apiTokenProbe},
+	"POST /api/v1/forms/{formId}/submissions/{id}/payment": {probes: func(f *isoFixture) []isoProbe {
+		return probeOf(map[string]string{"formId": f.b.formID, "id": f.a.sub.ID}, "formId")
+	}},
 
 	// Routing to the responsible authority (routing.go).
 	"POST /{tenant}/dienste/{service}/zustaendigkeit": {probes: serviceProbe, form: url.Values{"plz": {"99084"}}},

@@ -89,8 +89,21 @@ var errNoPayments = fmt.Errorf("Die Online-Zahlung ist für diesen Dienst derzei
 // returnURL is where the pay page sends the citizen back: the draft's
 // return page (the resume token in its path, as every page of the
 // application has it).
-func (s *Server) returnURL(base string) string {
-	return strings.TrimRight(s.cfg.BaseURL, "/") + base + "/zahlung/rueckkehr"
+func (s *Server) returnURL(r *http.Request, base string) string {
+	return s.absolute(r, base+"/zahlung/rueckkehr")
+}
+
+// absolute is path under the installation's public address (Config.BaseURL,
+// else the request's host).
+func (s *Server) absolute(r *http.Request, path string) string {
+	if s.cfg.BaseURL != "" {
+		return strings.TrimRight(s.cfg.BaseURL, "/") + path
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
 }
 
 // startPaying starts (or continues) paying a held application and sends
@@ -100,7 +113,7 @@ func (s *Server) startPaying(w http.ResponseWriter, r *http.Request, base string
 		return errNoPayments
 	}
 	a, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
-		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, s.returnURL(base), "Antragsteller")
+		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, s.returnURL(r, base), "Antragsteller")
 	if err == nil && a.Status == payment.Initial && a.RedirectURL != "" && safeRedirect(a.RedirectURL) {
 		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
 		return nil

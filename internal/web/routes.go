@@ -158,6 +158,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/forms/{formId}/routing", api, s.api(s.apiRoute)},
 		{"POST /api/v1/forms/{formId}/submissions", api, limitBody(s.cfg.MaxAPIBytes, s.api(s.apiSubmit))},
 		{"GET /api/v1/forms/{formId}/submissions/{id}", api, s.api(s.apiSubmissionStatus)},
+		{"POST /api/v1/forms/{formId}/submissions/{id}/payment", api, limitBody(64<<10, s.api(s.apiPay))},
 		{"POST /api/v1/forms/{formId}/attachments", api, s.uploads(true, limitBody(s.cfg.MaxUploadBytes, s.api(s.apiUpload)))},
 	}
 	for pattern, h := range s.deps.Handlers {
