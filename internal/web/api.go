@@ -409,6 +409,16 @@ func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	if sub.Payment == payment.Open && s.deps.Payments != nil {
+		// The pay page may have sent the applicant back here: ask the
+		// provider now (there is no push), as the HTML journey does.
+		if _, _, err := s.deps.Payments.CheckApplication(r.Context(), t.ID, sub.ID, "Antragsteller"); err != nil {
+			s.deps.Logger.Warn("payment status not read", "tenant", t.Slug, "error", err.Error())
+		}
+		if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
+			return err
+		}
+	}
 	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
 	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
 		return err
