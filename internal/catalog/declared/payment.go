@@ -88,7 +88,7 @@ func (p *planner) fee(fd *FeeDoc, loc ...any) *payment.Fee {
 			}
 			item.Amount = c
 		}
-		if err := (&payment.Fee{Policy: payment.Deferred, Items: []payment.FeeItem{item}}).Validate(); err != nil {
+		if err := item.Validate(); err != nil {
 			p.err(cause(err), append(slices.Clone(loc), "items", k)...)
 			ok = false
 			continue
