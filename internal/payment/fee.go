@@ -174,7 +174,7 @@ func (f *Fee) Validate() error {
 	seen := make(map[string]bool, len(f.Items))
 	for i := range f.Items {
 		it := &f.Items[i]
-		if err := it.validate(); err != nil {
+		if err := it.Validate(); err != nil {
 			return fmt.Errorf("Position %d: %w", i+1, err)
 		}
 		if seen[it.ID] {
@@ -185,7 +185,9 @@ func (f *Fee) Validate() error {
 	return nil
 }
 
-func (it *FeeItem) validate() error {
+// Validate checks one item as Fee.Validate does (all but uniqueness of
+// its id). The error wraps apperr.Invalid.
+func (it *FeeItem) Validate() error {
 	if err := CheckItemID(it.ID); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -28,6 +29,8 @@ type adminStore interface {
 	Jurisdictions(ctx context.Context, tenantID string) ([]*tenant.Jurisdiction, error)
 	RecordAudit(ctx context.Context, ev *tenant.AuditEvent) error
 	AuditEvents(ctx context.Context, tenantID string, limit int) ([]*tenant.AuditEvent, error)
+	PaymentAccount(ctx context.Context, tenantID, authorityID string) (*payment.Account, error)
+	SetPaymentAccount(ctx context.Context, tenantID, authorityID string, a *payment.Account, evs ...*tenant.AuditEvent) error
 }
 
 // Actions of the admin audit trail (tenant.AuditEvent.Action).

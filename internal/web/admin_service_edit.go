@@ -41,7 +41,7 @@ type levelOption struct {
 
 // serviceForm is the form of one of the tenant's services.
 func serviceForm(svc *tenant.Service) *adminForm {
-	return newAdminForm(
+	return newAdminForm(append(feeFields(svc.Fee),
 		&adminField{ID: "name", Label: "Name des Dienstes", Value: svc.Name},
 		&adminField{ID: "beschreibung", Label: "Beschreibung", Optional: true, Rows: 4, Value: svc.Description,
 			Hint: "Steht im Katalog und auf der Startseite des Dienstes."},
@@ -53,7 +53,7 @@ func serviceForm(svc *tenant.Service) *adminForm {
 		&adminField{ID: "behoerde", Value: svc.AuthorityID},
 		&adminField{ID: "schriftformersatz", Value: checked(svc.Schriftformersatz)},
 		&adminField{ID: "geteilt", Value: checked(svc.Shared)},
-	)
+	)...)
 }
 
 // checked is a checkbox's value: "ja" when checked.
@@ -91,7 +91,8 @@ func (s *Server) renderService(w http.ResponseWriter, r *http.Request, status in
 		levels = append(levels, levelOption{Value: strconv.Itoa(int(l)), Label: label, Selected: l == svc.MinLevel})
 	}
 	s.render(w, r, status, "admin_service", s.staffPage(r, sc, map[string]any{"Title": "Dienst bearbeiten", "Form": f, "Errors": f.Errors,
-		"Service": svc, "Authorities": as, "Levels": levels, "Saved": saved || r.URL.Query().Get("gespeichert") != ""}))
+		"Service": svc, "Authorities": as, "Levels": levels,
+		"Policies": policyOptions(f.value("zahlungsart")), "Saved": saved || r.URL.Query().Get("gespeichert") != ""}))
 	return nil
 }
 
@@ -162,6 +163,7 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	svc.Fee = feeFromForm(f)
 	if len(f.Errors) > 0 {
 		return s.renderService(w, r, http.StatusBadRequest, &svc, f, false)
 	}
@@ -171,6 +173,9 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request) error {
 		"Dauer", old.DurationText, svc.DurationText, "Vertrauensniveau", old.MinLevel.String(), svc.MinLevel.String(),
 		"Schriftformersatz", yesNo(old.Schriftformersatz), yesNo(svc.Schriftformersatz),
 		"zuständige Behörde", old.AuthorityID, svc.AuthorityID, "geteilt (EfA)", yesNo(old.Shared), yesNo(svc.Shared))
+	if !sameFee(old.Fee, svc.Fee) {
+		fields = append(fields, "Online-Gebühr")
+	}
 	if len(fields) > 0 {
 		ev := s.auditEvent(r, tenant.ObjectService, svc.ID, auditChanged, changeDetail("Dienst „"+svc.Name+"“", fields))
 		if err := s.deps.Store.UpdateService(ctx, &svc, ev); err != nil {

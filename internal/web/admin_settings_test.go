@@ -110,6 +110,7 @@ func TestAdminPagesAreForAdminsOnly(t *testing.T) {
 		{"GET", "/intern/admin/mandant"}, {"POST", "/intern/admin/mandant"},
 		{"GET", "/intern/admin/behoerden"}, {"GET", "/intern/admin/behoerden/neu"}, {"POST", "/intern/admin/behoerden/neu"},
 		{"GET", "/intern/admin/behoerden/" + svc.AuthorityID}, {"POST", "/intern/admin/behoerden/" + svc.AuthorityID},
+		{"GET", "/intern/admin/behoerden/" + svc.AuthorityID + "/bezahldienst"}, {"POST", "/intern/admin/behoerden/" + svc.AuthorityID + "/bezahldienst"},
 		{"GET", "/intern/admin/dienste/" + svc.ID + "/bearbeiten"}, {"POST", "/intern/admin/dienste/" + svc.ID + "/bearbeiten"},
 		{"GET", "/intern/admin/zustaendigkeiten"}, {"POST", "/intern/admin/zustaendigkeiten"},
 		{"GET", "/intern/admin/zustaendigkeiten/x/entfernen"}, {"POST", "/intern/admin/zustaendigkeiten/x/entfernen"},

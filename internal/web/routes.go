@@ -144,6 +144,8 @@ func (s *Server) routeTable() []route {
 		{"POST /intern/admin/behoerden/neu", admin, form(adminOnly(s.createAuthority))},
 		{"GET /intern/admin/behoerden/{id}", admin, adminOnly(s.editAuthorityPage)},
 		{"POST /intern/admin/behoerden/{id}", admin, form(adminOnly(s.updateAuthority))},
+		{"GET /intern/admin/behoerden/{id}/bezahldienst", admin, adminOnly(s.adminPaymentPage)},
+		{"POST /intern/admin/behoerden/{id}/bezahldienst", admin, form(adminOnly(s.savePayment))},
 		{"GET /intern/admin/dienste/{id}/bearbeiten", admin, adminOnly(s.adminServicePage)},
 		{"POST /intern/admin/dienste/{id}/bearbeiten", admin, form(adminOnly(s.saveService))},
 		{"GET /intern/admin/zustaendigkeiten", admin, adminOnly(s.adminJurisdictions)},

@@ -23,7 +23,7 @@ var templateFS embed.FS
 // partials.html.
 var pages = []string{"error", "portal", "catalogue", "start", "routing", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
 	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit",
-	"admin_tenant", "admin_authorities", "admin_authority", "admin_service", "admin_jurisdictions", "admin_jurisdiction_remove",
+	"admin_tenant", "admin_authorities", "admin_authority", "admin_service", "admin_jurisdictions", "admin_jurisdiction_remove", "admin_payment",
 	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out", "payment"}
 
 var funcs = template.FuncMap{

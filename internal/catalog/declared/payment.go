@@ -88,7 +88,7 @@ func (p *planner) fee(fd *FeeDoc, loc ...any) *payment.Fee {
 			}
 			item.Amount = c
 		}
-		if err := (&payment.Fee{Policy: payment.Deferred, Items: []payment.FeeItem{item}}).Validate(); err != nil {
+		if err := item.Validate(); err != nil {
 			p.err(cause(err), append(slices.Clone(loc), "items", k)...)
 			ok = false
 			continue
@@ -164,19 +164,23 @@ func (p *planner) account(ctx context.Context, ts *tstate, da docAuthority, loc 
 		p.err(cause(err), loc...)
 		return
 	}
+	action := "angelegt"
 	if da.exists {
 		cur, err := p.st.PaymentAccount(ctx, ts.t.ID, da.a.ID)
 		if err != nil && !errors.Is(err, apperr.NotFound) {
 			p.storeFailed(err)
 			return
 		}
-		if err == nil && reflect.DeepEqual(normalAccount(cur), normalAccount(want)) {
-			return
+		if err == nil {
+			if reflect.DeepEqual(normalAccount(cur), normalAccount(want)) {
+				return
+			}
+			action = "geändert"
 		}
 	}
 	tenantID, authID := ts.t.ID, da.a.ID
 	p.plan.Steps = append(p.plan.Steps, &Step{Tenant: ts.t.Slug, Object: tenant.ObjectPayment, Name: da.a.Name,
-		Action: "geändert", Detail: describeAccount(want), tenantID: tenantID, objectID: authID,
+		Action: action, Detail: describeAccount(want), tenantID: tenantID, objectID: authID,
 		run: func(ctx context.Context, st Store, _ string) error {
 			return st.SetPaymentAccount(ctx, tenantID, authID, want)
 		}})
@@ -228,9 +232,12 @@ func (p *planner) authorityFees(ctx context.Context, ts *tstate, da docAuthority
 		if want == nil || sameJSON(current[svc.ID], want) {
 			continue
 		}
-		svcID := svc.ID
+		svcID, action := svc.ID, "geändert"
+		if current[svcID] == nil {
+			action = "angelegt"
+		}
 		p.plan.Steps = append(p.plan.Steps, &Step{Tenant: ts.t.Slug, Object: tenant.ObjectFee, Name: da.a.Name + " / " + fd.Service,
-			Action: "geändert", Detail: describeFee(want), tenantID: tenantID, objectID: authID,
+			Action: action, Detail: describeFee(want), tenantID: tenantID, objectID: authID,
 			run: func(ctx context.Context, st Store, _ string) error {
 				return st.SetAuthorityFee(ctx, tenantID, authID, svcID, want)
 			}})
