@@ -116,13 +116,13 @@ type FeeItem struct {
 
 // Bill is a fee computed for one application's data.
 type Bill struct {
-	Policy      Policy
-	Purpose     string // with the Vorgangsnummer put in
-	Description string
+	Policy      Policy `json:"policy"`
+	Purpose     string `json:"purpose"` // with the Vorgangsnummer put in (or ReferencePlaceholder)
+	Description string `json:"description,omitempty"`
 	// Items are the items with a quantity of at least 1 and a price above
 	// 0, in the fee's order.
-	Items []Item
-	Total Cents // the sum of the items' TotalNet; 0: nothing to pay
+	Items []Item `json:"items"`
+	Total Cents  `json:"total"` // the sum of the items' TotalNet; 0: nothing to pay
 }
 
 // Effective returns the fee that applies to a service at an authority:

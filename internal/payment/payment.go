@@ -80,15 +80,15 @@ const (
 // Amounts are gross: antrag takes fees (Gebühren) that carry no VAT, so
 // TaxRate is 0 and the net amounts equal the gross ones.
 type Item struct {
-	ID          string // at most 36 characters
-	Reference   string // e.g. the Vorgangsnummer
-	Description string // at most 250 characters
-	Quantity    int    // at least 1
-	SingleNet   Cents  // per unit
-	TotalNet    Cents  // Quantity × SingleNet
+	ID          string `json:"id"`                  // at most 36 characters
+	Reference   string `json:"reference,omitempty"` // e.g. the Vorgangsnummer
+	Description string `json:"description"`         // at most 250 characters
+	Quantity    int    `json:"quantity"`            // at least 1
+	SingleNet   Cents  `json:"single"`              // per unit
+	TotalNet    Cents  `json:"total"`               // Quantity × SingleNet
 	// BookingData is what the authority's cash system books the item to,
 	// e.g. "Haushaltsstelle", "Objektnummer" (provider-specific keys).
-	BookingData map[string]string
+	BookingData map[string]string `json:"booking_data,omitempty"`
 }
 
 // Requestor is who pays (XBezahldienste requestor). antrag sends none
