@@ -105,10 +105,55 @@ func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) renderPayment(w http.ResponseWriter, r *http.Request, status int, a *tenant.Authority, acc *payment.Account, f *adminForm) {
+	s.renderPaymentChecked(w, r, status, a, acc, f, nil)
+}
+
+// paymentCheck is the outcome of "Verbindung testen".
+type paymentCheck struct {
+	OK      bool
+	Message string
+}
+
+func (s *Server) renderPaymentChecked(w http.ResponseWriter, r *http.Request, status int, a *tenant.Authority, acc *payment.Account, f *adminForm, check *paymentCheck) {
 	sc := staffOf(r.Context())
 	s.render(w, r, status, "admin_payment", s.staffPage(r, sc, map[string]any{"Title": "Bezahldienst", "Form": f, "Errors": f.Errors,
 		"Authority": a, "Kinds": kindOptions(f.value("art")), "HasCertificate": acc != nil && len(acc.Certificate) > 0,
-		"Saved": r.URL.Query().Get("gespeichert") != ""}))
+		"HasAccount": acc != nil, "Check": check, "Saved": r.URL.Query().Get("gespeichert") != ""}))
+}
+
+// checkPaymentAccount asks the provider whether the stored account is
+// valid (XBezahldienste GET status/{originatorId}/{endPointId}) and shows
+// the page with the outcome: "Verbindung testen".
+func (s *Server) checkPaymentAccount(w http.ResponseWriter, r *http.Request) error {
+	sc := staffOf(r.Context())
+	a, err := s.deps.Store.Authority(r.Context(), sc.tenant.ID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	acc, err := s.loadAccount(r, sc.tenant.ID, a.ID)
+	if err != nil {
+		return err
+	}
+	check := &paymentCheck{}
+	switch {
+	case acc == nil:
+		check.Message = "Für diese Behörde ist kein Bezahldienst gespeichert."
+	case s.deps.Payments == nil || s.deps.Payments.NewProvider == nil:
+		check.Message = "Die Online-Zahlung ist in dieser Installation nicht eingerichtet."
+	default:
+		p, err := s.deps.Payments.NewProvider(acc)
+		if err == nil {
+			err = p.Check(r.Context())
+		}
+		check.OK = err == nil
+		check.Message = "Der Bezahldienst hat die Zugangsdaten, originatorId und endpointId angenommen."
+		if err != nil {
+			check.Message = "Der Bezahldienst hat die Prüfung nicht bestanden: " + err.Error()
+		}
+		s.deps.Logger.Info("payment account checked", "tenant", sc.tenant.Slug, "kind", string(acc.Kind), "ok", check.OK)
+	}
+	s.renderPaymentChecked(w, r, http.StatusOK, a, acc, paymentForm(acc), check)
+	return nil
 }
 
 // savePayment changes the account of one of the tenant's authorities.

@@ -17,7 +17,7 @@ import (
 func TestAdminServiceFee(t *testing.T) {
 	h := newAdminHarness(t)
 	ctx := context.Background()
-	sv := h.service("musterstadt", "gewerbeanmeldung").svc
+	sv := h.service("musterstadt", "waffenbesitzkarte").svc // the demo gives it no fee
 	path := "/intern/admin/dienste/" + sv.ID + "/bearbeiten"
 	doc := page(t, h.do(h.admin, "GET", path, nil))
 	if n := doc.Find("input[type=radio][name=zahlungsart]").Length(); n != len(payment.Policies) {
@@ -91,6 +91,10 @@ func TestAdminPaymentAccount(t *testing.T) {
 	h := newAdminHarness(t)
 	ctx := context.Background()
 	authID := h.service("musterstadt", "gewerbeanmeldung").svc.AuthorityID
+	// The demo's account at the sandbox provider goes first.
+	if err := h.db.SetPaymentAccount(ctx, h.tn.ID, authID, nil); err != nil {
+		t.Fatal(err)
+	}
 	path := "/intern/admin/behoerden/" + authID + "/bezahldienst"
 	if n := page(t, h.do(h.admin, "GET", "/intern/admin/behoerden/"+authID, nil)).Find("a[href='" + path + "']").Length(); n != 1 {
 		t.Errorf("the authority page links the payment page %d times", n)
@@ -173,4 +177,29 @@ func (h *adminHarness) authorityName(t *testing.T, id string) string {
 		t.Fatal(err)
 	}
 	return a.Name
+}
+
+// TestAdminPaymentCheck: "Verbindung testen" asks the provider with the
+// stored account (here the demo's, at the sandbox) and shows the outcome;
+// a provider that is down fails the test, and nothing is paid.
+func TestAdminPaymentCheck(t *testing.T) {
+	h := newAdminHarness(t)
+	authID := h.service("musterstadt", "bewohnerparkausweis").svc.AuthorityID
+	path := "/intern/admin/behoerden/" + authID + "/bezahldienst"
+	if n := page(t, h.do(h.admin, "GET", path, nil)).Find("form[action='" + path + "/test'] button").Length(); n != 1 {
+		t.Fatalf("%d check buttons", n)
+	}
+	creates := h.pay.Creates()
+	doc := page(t, h.do(h.admin, "POST", path+"/test", url.Values{}))
+	if got := doc.Find("#verbindungstest").Text(); !strings.Contains(got, "erfolgreich") {
+		t.Errorf("check with the sandbox up: %q", got)
+	}
+	h.pay.SetDown(true)
+	doc = page(t, h.do(h.admin, "POST", path+"/test", url.Values{}))
+	if got := doc.Find("#verbindungstest").Text(); !strings.Contains(got, "fehlgeschlagen") || !strings.Contains(got, "nicht erreichbar") {
+		t.Errorf("check with the sandbox down: %q", got)
+	}
+	if h.pay.Creates() != creates {
+		t.Error("the check created a payment")
+	}
 }

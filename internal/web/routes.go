@@ -146,6 +146,7 @@ func (s *Server) routeTable() []route {
 		{"POST /intern/admin/behoerden/{id}", admin, form(adminOnly(s.updateAuthority))},
 		{"GET /intern/admin/behoerden/{id}/bezahldienst", admin, adminOnly(s.adminPaymentPage)},
 		{"POST /intern/admin/behoerden/{id}/bezahldienst", admin, form(adminOnly(s.savePayment))},
+		{"POST /intern/admin/behoerden/{id}/bezahldienst/test", admin, form(adminOnly(s.checkPaymentAccount))},
 		{"GET /intern/admin/dienste/{id}/bearbeiten", admin, adminOnly(s.adminServicePage)},
 		{"POST /intern/admin/dienste/{id}/bearbeiten", admin, form(adminOnly(s.saveService))},
 		{"GET /intern/admin/zustaendigkeiten", admin, adminOnly(s.adminJurisdictions)},
