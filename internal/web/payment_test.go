@@ -381,14 +381,31 @@ func TestPaymentAPI(t *testing.T) {
 	h := newHarness(t)
 	sv := h.service("musterstadt", "bewohnerparkausweis")
 	ex := sv.form.Example(sv.ctx)
-	replaceFiles(ex, func(ref map[string]any) map[string]any { return nil })
+	session := ""
+	replaceFiles(ex, func(ref map[string]any) map[string]any {
+		name, _ := ref["filename"].(string)
+		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.bewohnerparkausweis/attachments?filename="+url.QueryEscape(name), bytes.NewReader(pdfFile(name)))
+		if session != "" {
+			req.Header.Set("Antrag-Entwurf", session)
+		}
+		r := h.send(h.client, req)
+		var out struct {
+			Draft string         `json:"draft"`
+			File  map[string]any `json:"file"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil || r.status != http.StatusCreated {
+			t.Fatalf("upload: %d %s", r.status, r.body)
+		}
+		session = out.Draft
+		return out.File
+	})
 	body, _ := json.Marshal(map[string]any{"data": ex})
 	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.bewohnerparkausweis/submissions", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	r := h.send(h.client, req)
-	if r.status == http.StatusUnprocessableEntity {
-		t.Skipf("example needs files: %s", r.body)
+	if session != "" {
+		req.Header.Set("Antrag-Entwurf", session)
 	}
+	r := h.send(h.client, req)
 	var got struct {
 		ID      string
 		Payment struct {
