@@ -475,7 +475,10 @@ func (a *app) close() {
 // janitor applies the retention rules (submission.Retention) and forgets
 // idle login throttle buckets, at start-up and then every janitorTick.
 func (a *app) janitor(ctx context.Context) {
-	retention := &submission.Retention{Store: a.db, Files: a.blobs, Period: a.cfg.retention}
+	// An application held for a fee is kept like a draft, counted from the
+	// end of its last payment attempt.
+	retention := &submission.Retention{Store: a.db, Files: a.blobs, Period: a.cfg.retention,
+		Unpaid: a.cfg.draftTTL + a.cfg.payment.maxAge}
 	run := func() {
 		now := time.Now()
 		deleted, err := retention.Sweep(ctx, now)

@@ -339,3 +339,45 @@ func anyPaid(t *testing.T, f *payFixture, s *submission.Submission) bool {
 	}
 	return false
 }
+
+// TestPurgeUnpaid: an application held for a fee that was never paid is
+// deleted after the cut-off once no attempt is asked about; one with an
+// attempt still open, and a paid one, are kept.
+func TestPurgeUnpaid(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		f := newPayFixture(t, dsn)
+		abandoned := f.submitHeld(t, "UNPAID-1")
+		_, err := f.col.Start(ctx, f.app(abandoned), "https://antrag.example/r", "Antragsteller")
+		must(t, err)
+		open := f.submitHeld(t, "UNPAID-2")
+		a, err := f.col.Start(ctx, f.app(open), "https://antrag.example/r", "Antragsteller")
+		must(t, err)
+		paid := f.submitHeld(t, "UNPAID-3")
+		p, err := f.col.Start(ctx, f.app(paid), "https://antrag.example/r", "Antragsteller")
+		must(t, err)
+		f.prov.Set(p.TransactionID, payment.Payed)
+		// The first attempt of "abandoned" is closed past MaxAge; the one of
+		// "open" is asked about again (a new attempt, made later).
+		f.now = f.now.Add(25 * time.Hour)
+		must(t, f.col.Reconcile(ctx))
+		f.prov.Set(a.TransactionID, payment.Canceled)
+		_, err = f.col.Start(ctx, f.app(open), "https://antrag.example/r", "Antragsteller")
+		must(t, err)
+		keys, err := f.db.PurgeUnpaid(ctx, time.Now().Add(time.Hour))
+		must(t, err)
+		if len(keys) != 0 {
+			t.Errorf("keys %v (no attachments)", keys)
+		}
+		for _, c := range []struct {
+			s      *submission.Submission
+			purged bool
+		}{{abandoned, true}, {open, false}, {paid, false}} {
+			got, err := f.db.Submission(ctx, f.tn.ID, c.s.ID)
+			must(t, err)
+			if (got.Data == nil) != c.purged {
+				t.Errorf("%s: data deleted %v, want %v (payment %q)", c.s.Reference, got.Data == nil, c.purged, got.Payment)
+			}
+		}
+	})
+}

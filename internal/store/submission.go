@@ -488,12 +488,36 @@ func (db *DB) Events(ctx context.Context, tenantID, submissionID string) (_ []*s
 // keys of the deleted attachments.
 func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []string, err error) {
 	defer db.wrap(&err, "PurgeSubmissions(%s)", before.UTC().Format(time.RFC3339))
+	return db.purgeDue(ctx, purgeDetail, `SELECT tenant_id, id FROM submissions
+			WHERE status = $1 AND updated_at < $2 AND data IS NOT NULL ORDER BY tenant_id, id`,
+		string(submission.Abgeschlossen), db.ts(before))
+}
+
+// purgeUnpaidDetail is the event of PurgeUnpaid.
+const purgeUnpaidDetail = "Antragsdaten gelöscht: die Gebühr wurde nicht bezahlt"
+
+// PurgeUnpaid deletes the data and attachments of applications held for
+// a fee (payment open) that were never paid: sent before the cut-off, with
+// no attempt still asked about or paid, across all tenants. Each gets an
+// event; the storage keys of the deleted attachments are returned.
+func (db *DB) PurgeUnpaid(ctx context.Context, before time.Time) (keys []string, err error) {
+	defer db.wrap(&err, "PurgeUnpaid(%s)", before.UTC().Format(time.RFC3339))
+	return db.purgeDue(ctx, purgeUnpaidDetail, `SELECT s.tenant_id, s.id FROM submissions s
+			WHERE s.payment = $1 AND s.updated_at < $2 AND s.data IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = s.tenant_id AND p.submission_id = s.id
+				AND (p.next_check_at IS NOT NULL OR p.status = $3))
+			ORDER BY s.tenant_id, s.id`,
+		string(payment.Open), db.ts(before), string(payment.Payed))
+}
+
+// purgeDue deletes, in one transaction, the data and attachments of the
+// submissions that query (with args) selects as (tenant_id, id) rows, and
+// records an event with detail for each.
+func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (keys []string, err error) {
 	now := db.nowUTC()
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		keys = nil
-		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id FROM submissions
-			WHERE status = $1 AND updated_at < $2 AND data IS NOT NULL ORDER BY tenant_id, id`,
-			string(submission.Abgeschlossen), db.ts(before))
+		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -521,7 +545,7 @@ func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []st
 				r.tenantID, r.id); err != nil {
 				return err
 			}
-			ev := &submission.Event{At: now, Actor: purgeActor, Action: purgeAction, Detail: purgeDetail}
+			ev := &submission.Event{At: now, Actor: purgeActor, Action: purgeAction, Detail: detail}
 			if err := db.insertEvent(ctx, tx, r.tenantID, r.id, ev); err != nil {
 				return err
 			}

@@ -49,6 +49,7 @@ var globalSQL = []struct{ fn, contains, why string }{
 	{"DeleteExpiredDrafts", "DELETE FROM attachments WHERE draft_id IN", "retention: attachments of expired drafts of all tenants"},
 	{"DeleteExpiredDrafts", "DELETE FROM drafts WHERE expires_at <= $1", "retention: expired drafts of all tenants"},
 	{"PurgeSubmissions", "FROM submissions WHERE status = $1 AND updated_at < $2", "retention: closed submissions of all tenants, each purged with its tenant_id"},
+	{"PurgeUnpaid", "FROM submissions s WHERE s.payment = $1", "retention: never paid applications of all tenants, each purged with its tenant_id"},
 	// A data migration at start-up, over every row.
 	{"sealFilenames", "SELECT EXISTS (SELECT 1 FROM attachments", "data migration: looks for plain-text file names of any tenant"},
 	{"sealFilenames", "SELECT id, filename FROM attachments", "data migration: reads plain-text file names of any tenant"},

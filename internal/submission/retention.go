@@ -9,8 +9,10 @@ import (
 
 // Retention deletes personal data that is due: drafts whose ExpiresAt has
 // passed (the citizen never sent them), and, Period after their last status
-// change, the data and attachments of submissions that are abgeschlossen
-// (Store.DeleteExpiredDrafts, Store.PurgeSubmissions; what stays of a
+// change, the data and attachments of submissions that are abgeschlossen,
+// and, Unpaid after they were sent, those of applications whose fee was
+// never paid (Store.DeleteExpiredDrafts, Store.PurgeSubmissions,
+// Store.PurgeUnpaid; what stays of a
 // purged submission is its Vorgangsnummer, status, times, the SHA-256 of
 // its data and its audit trail). The attachments' content goes with them.
 type Retention struct {
@@ -19,6 +21,10 @@ type Retention struct {
 	// Period is how long the data of a closed submission is kept after
 	// its last status change; 0 keeps it.
 	Period time.Duration
+	// Unpaid is how long an application held for a fee that was never
+	// paid is kept after it was sent, once no payment attempt is asked
+	// about any more (Store.PurgeUnpaid); 0 keeps it.
+	Unpaid time.Duration
 	Logger *slog.Logger
 }
 
@@ -30,6 +36,11 @@ func (r *Retention) Sweep(ctx context.Context, now time.Time) (deleted int, err 
 	errs := []error{err}
 	if r.Period > 0 {
 		more, err := r.Store.PurgeSubmissions(ctx, now.Add(-r.Period))
+		keys = append(keys, more...)
+		errs = append(errs, err)
+	}
+	if r.Unpaid > 0 {
+		more, err := r.Store.PurgeUnpaid(ctx, now.Add(-r.Unpaid))
 		keys = append(keys, more...)
 		errs = append(errs, err)
 	}

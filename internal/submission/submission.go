@@ -316,4 +316,10 @@ type Store interface {
 	// all tenants, records an event for each, and returns the storage keys
 	// of the deleted attachments.
 	PurgeSubmissions(ctx context.Context, before time.Time) (storageKeys []string, err error)
+	// PurgeUnpaid deletes the data and attachments of applications held
+	// for a fee (payment.Open) sent before the cut-off whose fee was never
+	// paid and is no longer asked about, across all tenants, records an
+	// event for each, and returns the storage keys of the deleted
+	// attachments.
+	PurgeUnpaid(ctx context.Context, before time.Time) (storageKeys []string, err error)
 }
