@@ -15,11 +15,14 @@ import (
 // vehicle goes through Bewohnerparkausweis, answers "Nein, keine Angaben"
 // on the choice for "Angaben zur Fahrzeughalterin, zum Fahrzeughalter"
 // (G05000499, Anzahl 0:1), is taken past the group to the summary, and
-// sends; the stored data is what was typed, without the group. The choice
-// step passes axe like every page.
+// sends and pays the fee on the sandbox provider's pay page; the stored
+// data is what was typed, without the group. The choice step and the
+// payment page pass axe like every page.
 func TestBrowserOptionalGroupSkipped(t *testing.T) {
 	bin := chromiumBinary(t)
-	h := newHarness(t)
+	// No fixed public address: the pay page returns to the address the
+	// browser used.
+	h := newHarnessWith(t, func(hc *harnessConfig) { hc.baseURL = "" })
 	sv := h.service("musterstadt", "bewohnerparkausweis")
 	const holder = "G05000499"
 	choice := choiceStep(t, sv, holder)
@@ -50,7 +53,13 @@ func TestBrowserOptionalGroupSkipped(t *testing.T) {
 	b.fill(sv.form, choice, doc) // "nein"
 	b.click(`button[name="aktion"][value="weiter"]`, 200)
 	b.page("Angaben prüfen", "Angaben prüfen")
+	// The Bewohnerparkausweis costs a fee, paid online before it is sent
+	// on: the payment page leads to the sandbox provider's pay page, which
+	// returns to the confirmation.
 	b.click(`form[action$="/absenden"] button[type="submit"]`, 200)
+	b.page("Zahlung", "Gebühr bezahlen")
+	b.click(`#bezahlseite`, 200)
+	b.click(`button[name="aktion"][value="bezahlen"]`, 200)
 	b.page("Bestätigung", "Ihr Antrag ist eingegangen")
 	ref := referenceRE.FindString(evalT[string](b, `document.querySelector("main").innerText`))
 	if ref == "" {

@@ -61,6 +61,7 @@ func newLoginHarness(t *testing.T) *loginHarness {
 	if err := demo.Seed(ctx, db, cat); err != nil {
 		t.Fatal(err)
 	}
+	withoutFees(t, db) // these tests are about logins; payment_test.go pays
 	h := &loginHarness{t: t, logs: &syncBuffer{}, db: db}
 	var handler http.Handler
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
@@ -333,5 +334,29 @@ func TestSAMLMetadataPerTenantAndHost(t *testing.T) {
 	}
 	if res, _ := c.Get(h.srv.URL + "/musterstadt/saml/bundid/metadata"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("metadata for a profile without IdP metadata: %d", res.StatusCode)
+	}
+}
+
+// withoutFees takes the online fees off the demo's services.
+func withoutFees(t *testing.T, db *store.DB) {
+	t.Helper()
+	ctx := context.Background()
+	ts, err := db.ListTenants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tn := range ts {
+		svcs, err := db.ListServices(ctx, tn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, svc := range svcs {
+			if svc.Fee != nil && svc.TenantID == tn.ID {
+				svc.Fee = nil
+				if err := db.UpdateService(ctx, svc); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"golang.org/x/net/html"
 
 	"github.com/antrag/antrag/internal/account"
 	"github.com/antrag/antrag/internal/blob"
@@ -411,9 +412,9 @@ func (h *harness) submit(base string) (reference string, page string) {
 		h.t.Fatalf("summary: %d %s", resp.status, problemsOf(resp.body))
 	}
 	resp = h.do(h.client, "POST", base+"/absenden", url.Values{})
-	if resp.status == http.StatusSeeOther && strings.HasPrefix(resp.location, h.payURL) {
+	if resp.status == http.StatusSeeOther && h.payURL != "" && resp.location == base+"/zahlung" {
 		// A fee to pay online: paid on the sandbox's pay page.
-		resp = h.payOnPage(resp.location, "bezahlen")
+		resp = h.payOnPage(h.payLink(base), "bezahlen")
 	}
 	if resp.status != http.StatusSeeOther || resp.location != base+"/bestaetigung" {
 		h.t.Fatalf("submit: %d %q %s", resp.status, resp.location, problemsOf(resp.body))
@@ -519,3 +520,17 @@ func (h *harness) payOnPage(payPage, choice string) response {
 	}
 	return h.get(back.Path)
 }
+
+// payLink returns the pay page the payment page of the draft at base
+// links to, failing the test if it links none.
+func (h *harness) payLink(base string) string {
+	h.t.Helper()
+	page := h.get(base + "/zahlung")
+	m := payLinkRE.FindStringSubmatch(page.body)
+	if page.status != http.StatusOK || m == nil {
+		h.t.Fatalf("payment page: %d, no link to a pay page\n%s", page.status, problemsOf(page.body))
+	}
+	return html.UnescapeString(m[1])
+}
+
+var payLinkRE = regexp.MustCompile(`id="bezahlseite" href="([^"]+)"`)

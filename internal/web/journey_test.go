@@ -81,8 +81,8 @@ func TestEveryDemoServiceThroughHTML(t *testing.T) {
 			base := h.start(sv)
 			h.fill(sv, base, ex)
 			summary := h.get(base + "/pruefen")
-			if !strings.Contains(summary.body, "Angaben prüfen") || !strings.Contains(summary.body, "Antrag verbindlich absenden") {
-				t.Fatalf("summary page incomplete")
+			if !strings.Contains(summary.body, "Angaben prüfen") || !strings.Contains(summary.body, "Antrag absenden</h2>") {
+				t.Fatalf("summary page incomplete: %d %s", summary.status, problemsOf(summary.body))
 			}
 			ref, conf := h.submit(base)
 			if !strings.Contains(conf, "Ihr Antrag ist eingegangen") || !strings.Contains(conf, "Eingegangen") {

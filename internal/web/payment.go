@@ -107,17 +107,17 @@ func (s *Server) absolute(r *http.Request, path string) string {
 }
 
 // startPaying starts (or continues) paying a held application and sends
-// the citizen to the pay page, or to the payment page with the problem.
+// the citizen to the payment page, which leads on to the provider's pay
+// page, or says what went wrong. The pay page is reached by a link, not
+// by redirecting the form post: the post's Content-Security-Policy allows
+// only antrag as a form target, and the pay page's host is known only
+// from the provider's answer.
 func (s *Server) startPaying(w http.ResponseWriter, r *http.Request, base string, sub *submission.Submission) error {
 	if s.deps.Payments == nil {
 		return errNoPayments
 	}
-	a, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
+	_, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
 		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, s.returnURL(r, base), "Antragsteller")
-	if err == nil && a.Status == payment.Initial && a.RedirectURL != "" && safeRedirect(a.RedirectURL) {
-		http.Redirect(w, r, a.RedirectURL, http.StatusSeeOther)
-		return nil
-	}
 	if err != nil && !errors.Is(err, payment.ErrPaid) && !errors.Is(err, payment.ErrActive) {
 		s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", err.Error())
 	}
@@ -208,6 +208,9 @@ func paymentViewOf(sub *submission.Submission, as []*payment.Attempt) *paymentVi
 				pv.Problem = "Die Zahlung wurde nicht abgeschlossen. Sie können sie erneut starten."
 			}
 		}
+	}
+	if pv.Current != nil && !safeRedirect(pv.Current.RedirectURL) {
+		pv.Current.RedirectURL = "" // only an absolute http(s) pay page is linked
 	}
 	pv.CanStart = sub.Payment == payment.Open && pv.Paid == nil && (pv.Current == nil || pv.Current.RedirectURL == "")
 	pv.CanWaive = pv.CanStart && sub.Bill != nil && sub.Bill.Policy == payment.Optional && pv.Current == nil

@@ -42,10 +42,14 @@ func startPaying(t *testing.T, h *harness) *payJourney {
 		}
 	}
 	resp := h.do(h.client, "POST", base+"/absenden", url.Values{})
-	if resp.status != http.StatusSeeOther || !strings.HasPrefix(resp.location, h.payURL+"bezahlen/") {
+	if resp.status != http.StatusSeeOther || resp.location != base+"/zahlung" {
 		t.Fatalf("absenden: %d %q", resp.status, resp.location)
 	}
-	return &payJourney{h: h, sv: sv, base: base, payPage: resp.location}
+	payPage := h.payLink(base)
+	if !strings.HasPrefix(payPage, h.payURL+"bezahlen/") {
+		t.Fatalf("pay page %q", payPage)
+	}
+	return &payJourney{h: h, sv: sv, base: base, payPage: payPage}
 }
 
 // sub returns the stored application.
@@ -181,10 +185,11 @@ func TestPaymentFailRetryPay(t *testing.T) {
 	}
 	j.held(t)
 	r := h.do(h.client, "POST", j.base+"/zahlung", url.Values{})
-	if r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, h.payURL+"bezahlen/") || r.location == j.payPage {
-		t.Fatalf("retry: %d %q (first pay page %q)", r.status, r.location, j.payPage)
+	next := h.payLink(j.base)
+	if r.status != http.StatusSeeOther || r.location != j.base+"/zahlung" || next == j.payPage {
+		t.Fatalf("retry: %d %q, pay page %q (first %q)", r.status, r.location, next, j.payPage)
 	}
-	if back := h.payOnPage(r.location, "bezahlen"); back.location != j.base+"/bestaetigung" {
+	if back := h.payOnPage(next, "bezahlen"); back.location != j.base+"/bestaetigung" {
 		t.Fatalf("return after paying: %q", back.location)
 	}
 	j.paid(t)
@@ -231,7 +236,7 @@ func TestPaymentLaterReconciled(t *testing.T) {
 	}
 	// Asking to pay again continues the open transaction.
 	creates := h.pay.Creates()
-	if r := h.do(h.client, "POST", j.base+"/zahlung", url.Values{}); r.location != j.payPage || h.pay.Creates() != creates {
+	if r := h.do(h.client, "POST", j.base+"/zahlung", url.Values{}); h.payLink(j.base) != j.payPage || h.pay.Creates() != creates {
 		t.Fatalf("pay again with an open transaction: %q, %d creates (was %d)", r.location, h.pay.Creates(), creates)
 	}
 	j.held(t)
@@ -303,10 +308,10 @@ func TestPaymentProviderDown(t *testing.T) {
 	j.held(t)
 	h.pay.SetDown(false)
 	r = h.do(h.client, "POST", base+"/zahlung", url.Values{})
-	if !strings.HasPrefix(r.location, h.payURL+"bezahlen/") {
+	if r.location != base+"/zahlung" {
 		t.Fatalf("retry once the provider is back: %d %q", r.status, r.location)
 	}
-	h.payOnPage(r.location, "bezahlen")
+	h.payOnPage(h.payLink(base), "bezahlen")
 	s := j.sub(t)
 	if s.Payment != payment.Paid || j.deliveries(t) == 0 {
 		t.Fatalf("after retry: %q, %d deliveries", s.Payment, j.deliveries(t))
@@ -437,8 +442,49 @@ func TestPaymentAPI(t *testing.T) {
 		t.Fatal("paid API submission not delivered")
 	}
 	// Paying again is refused: nothing is asked twice.
-	again, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.bewohnerparkausweis/submissions/"+got.ID+"/payment", nil)
-	if ar := h.send(h.client, again); ar.status != http.StatusConflict {
+	payAgain := func(id, body string) response {
+		form := "musterstadt.bewohnerparkausweis"
+		if id != got.ID {
+			form = "musterstadt.gewerbeanmeldung"
+		}
+		req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/forms/"+form+"/submissions/"+id+"/payment", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return h.send(h.client, req)
+	}
+	if ar := payAgain(got.ID, ""); ar.status != http.StatusConflict {
 		t.Fatalf("pay again: %d %s", ar.status, ar.body)
+	}
+	if ar := payAgain("00000000-0000-4000-8000-000000000000", ""); ar.status != http.StatusNotFound {
+		t.Fatalf("pay for an unknown submission: %d %s", ar.status, ar.body)
+	}
+
+	// An application whose payment fails is paid on a new attempt (the
+	// Gewerbeanmeldung: an optional fee, paid online unless "later").
+	gw := h.service("musterstadt", "gewerbeanmeldung")
+	body, _ = json.Marshal(map[string]any{"data": gw.form.Example(gw.ctx)})
+	req, _ = http.NewRequest("POST", h.srv.URL+"/api/v1/forms/musterstadt.gewerbeanmeldung/submissions", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", "zweiter-antrag")
+	r = h.send(h.client, req)
+	var second struct {
+		ID      string
+		Payment struct{ State, PayURL, Problem string }
+	}
+	if err := json.Unmarshal([]byte(r.body), &second); err != nil || r.status != http.StatusCreated || second.Payment.PayURL == "" {
+		t.Fatalf("second submission: %d %s", r.status, r.body)
+	}
+	preq, _ = http.NewRequest("POST", second.Payment.PayURL, strings.NewReader("aktion=scheitern"))
+	preq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.send(h.client, preq)
+	if ar := payAgain(second.ID, `{"returnUrl": "javascript:alert(1)"}`); ar.status != http.StatusBadRequest {
+		t.Fatalf("pay again with a bad returnUrl: %d %s", ar.status, ar.body)
+	}
+	ar := payAgain(second.ID, `{"returnUrl": "https://fachportal.example/zurueck"}`)
+	var retried struct {
+		Payment struct{ State, Status, PayURL string }
+	}
+	if err := json.Unmarshal([]byte(ar.body), &retried); err != nil || ar.status != http.StatusOK || retried.Payment.State != "open" ||
+		retried.Payment.Status != "INITIAL" || retried.Payment.PayURL == "" || retried.Payment.PayURL == second.Payment.PayURL {
+		t.Fatalf("pay again after a failure: %d %s", ar.status, ar.body)
 	}
 }
