@@ -21,6 +21,7 @@ import (
 	"github.com/antrag/antrag/internal/payment/sandbox"
 	"github.com/antrag/antrag/internal/payment/sandbox/sandboxtest"
 	"github.com/antrag/antrag/internal/store"
+	"github.com/antrag/antrag/internal/store/storetest"
 	"github.com/antrag/antrag/internal/submission"
 )
 
@@ -178,11 +179,25 @@ func crashPay(t *testing.T, c *http.Client, p *crashPayment) {
 // its start, before the applications exist), so that neither payment is
 // seen before the kill; the second reconciles every second. An attempt is
 // first asked about a minute after it started (payment.Attempt.Schedule),
-// so the recovery waits for that minute.
+// so the recovery waits for that minute. On SQLite, and on PostgreSQL with
+// ANTRAG_TEST_POSTGRES, at the same time.
 func TestCrashBetweenPaymentAndSubmission(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts antrag; waits for the first reconciliation of a payment (a minute)")
 	}
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel() // most of the time is the wait for the first check
+			env := map[string]string{}
+			if dialect == "postgres" {
+				env["ANTRAG_DB"] = storetest.NewPostgresDatabase(t)
+			}
+			testCrashBetweenPaymentAndSubmission(t, env)
+		})
+	}
+}
+
+func testCrashBetweenPaymentAndSubmission(t *testing.T, extraEnv map[string]string) {
 	start := time.Now()
 	ctx := context.Background()
 	sb, sbSrv := sandboxtest.Start(t, sandbox.Config{Auth: sandbox.AuthBasic,
@@ -203,6 +218,9 @@ func TestCrashBetweenPaymentAndSubmission(t *testing.T) {
 		"ANTRAG_DELIVERY_FIRST_RETRY": "100ms",
 		"ANTRAG_FITCONNECT_POLL":      "1h",
 		"ANTRAG_PAYMENT_RECONCILE":    "1h",
+	}
+	for k, v := range extraEnv {
+		in.env[k] = v
 	}
 	seed := startServe(t, in.env, "--demo")
 	if err := seed.stop(); err != nil {
