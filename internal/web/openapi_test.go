@@ -221,6 +221,21 @@ func TestAPIAnswersEveryDocumentedStatus(t *testing.T) {
 	if read != made || read.Status != "eingegangen" {
 		t.Errorf("GET %s = %+v, want %+v", created.location, read, made)
 	}
+	// Its fee (mandatory) is open: paying again names the open attempt;
+	// once paid, nothing is asked twice.
+	call("payForSubmission", 404, "POST", "/api/v1/forms/"+files+"/submissions/unbekannt/payment", "")
+	call("payForSubmission", 400, "POST", created.location+"/payment", `{"returnUrl": "ftp://fachportal.example/"}`, "Content-Type", jsonType)
+	open := call("payForSubmission", 200, "POST", created.location+"/payment", "")
+	var pay struct{ Payment struct{ PayURL string } }
+	json.Unmarshal([]byte(open.body), &pay)
+	if pay.Payment.PayURL == "" {
+		t.Fatalf("no pay page: %s", open.body)
+	}
+	req, _ := http.NewRequest("POST", pay.Payment.PayURL, strings.NewReader("aktion=bezahlen"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.send(h.client, req)
+	call("getSubmission", 200, "GET", created.location, "")
+	call("payForSubmission", 409, "POST", created.location+"/payment", "")
 	call("getSubmission", 404, "GET", "/api/v1/forms/"+noFiles+"/submissions/"+made.ID, "")
 	call("getSubmission", 404, "GET", "/api/v1/forms/"+files+"/submissions/unbekannt", "")
 	// The session served its application; the key belongs to this form.
