@@ -458,6 +458,23 @@ func TestMultiProcessPostgresS3(t *testing.T) {
 	if err := seed.stop(); err != nil {
 		t.Fatalf("seeding the demo: %v\n%s", err, seed.stderr.String())
 	}
+	{
+		// Its demo fee would hold the applications until paid.
+		key, err := sealed.ParseKey(dataKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		box, err := sealed.New(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(context.Background(), pgURL, box)
+		if err != nil {
+			t.Fatal(err)
+		}
+		withoutFee(t, db, mpTenant, mpService)
+		db.Close()
+	}
 	out, errOut, err := runCmd(t, seedEnv, "service", "targets", "--tenant", mpTenant, "--slug", mpService,
 		"--inbox", "--webhook", hookSrv.URL+"/eingang")
 	if err != nil {

@@ -98,7 +98,9 @@ func (ci *citizen) viaAPI(ctx context.Context) (string, error) {
 	if uploadErr != nil {
 		return "", uploadErr
 	}
-	body, err := json.Marshal(map[string]any{"data": data})
+	// An optional fee is not paid online: load makes no payments (a
+	// service whose fee must be paid first is held, not delivered).
+	body, err := json.Marshal(map[string]any{"data": data, "payment": map[string]any{"later": true}})
 	if err != nil {
 		return "", err
 	}
@@ -308,9 +310,13 @@ func (ci *citizen) finish(ctx context.Context, base string) (string, error) {
 	if a.status != http.StatusOK {
 		return "", fmt.Errorf("GET %s/pruefen: %d %s", redact(base), a.status, pageProblems(a.body))
 	}
-	a, err = ci.post(ctx, base+"/absenden", "application/x-www-form-urlencoded", nil, KindSubmit)
+	// "Absenden, später bezahlen": an optional fee is not paid online.
+	a, err = ci.post(ctx, base+"/absenden", "application/x-www-form-urlencoded", []byte("zahlung=spaeter"), KindSubmit)
 	if err != nil {
 		return "", err
+	}
+	if a.status == http.StatusSeeOther && strings.HasSuffix(a.location, "/zahlung") {
+		return "", fmt.Errorf("POST %s/absenden: the service's fee must be paid online first, which load does not do", redact(base))
 	}
 	if a.status != http.StatusSeeOther || !strings.HasSuffix(a.location, "/bestaetigung") {
 		return "", fmt.Errorf("POST %s/absenden: %d %q %s", redact(base), a.status, redact(a.location), pageProblems(a.body))
