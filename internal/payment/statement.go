@@ -67,6 +67,18 @@ func NewStatement(st State, b *Bill, as []*Attempt) *Statement {
 	return s
 }
 
+// Amount is the fee in cents: what the paid attempt paid, else the
+// bill's total; 0 for a nil statement.
+func (s *Statement) Amount() Cents {
+	switch {
+	case s == nil || s.Bill == nil:
+		return 0
+	case s.Paid != nil:
+		return s.Paid.Amount
+	}
+	return s.Bill.Total
+}
+
 // Row is one line of a statement: a German label and its value.
 type Row struct {
 	Label, Value string
