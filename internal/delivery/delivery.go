@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -253,6 +254,11 @@ type Parcel struct {
 	Tenant     *tenant.Tenant
 	Service    *tenant.Service
 	Submission *submission.Submission // Data holds the canonical JSON
+	// Paid is the payment attempt that paid the application's fee
+	// (status PAYED: transaction id, Kassenzeichen, method, time and
+	// amount) when Submission.Payment is payment.Paid; nil otherwise
+	// (no fee, deferred, waived).
+	Paid *payment.Attempt
 	// Attachments in the order the citizen uploaded them.
 	Attachments []*submission.Attachment
 	// Open returns the content of an attachment.
@@ -267,6 +273,20 @@ type Parcel struct {
 	// Progress records FIT-Connect ids as soon as they exist, so that a
 	// retry after a crash continues the same remote submission.
 	Progress func(ctx context.Context, remoteID, caseID string) error
+}
+
+// Fee is the application's fee and its payment for the receiver (state,
+// bill and, when paid, the paid attempt); nil for an application without
+// a fee.
+func (p *Parcel) Fee() *payment.Statement {
+	if p == nil || p.Submission == nil || p.Submission.Bill == nil {
+		return nil
+	}
+	st := &payment.Statement{State: p.Submission.Payment, Bill: p.Submission.Bill}
+	if st.State == payment.Paid {
+		st.Paid = p.Paid
+	}
+	return st
 }
 
 // Outcome is what a Sender achieved.

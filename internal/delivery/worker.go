@@ -12,6 +12,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -21,6 +22,15 @@ type WorkerStore interface {
 	Store
 	tenant.Store
 	submission.Store
+	PaymentReader
+}
+
+// PaymentReader reads an application's payment attempts, so that a parcel
+// carries the attempt that paid it (payment.PaidAttempt decides which).
+type PaymentReader interface {
+	// Attempts lists the application's payment attempts in the order
+	// they were made; none for an application without online payment.
+	Attempts(ctx context.Context, tenantID, submissionID string) ([]*payment.Attempt, error)
 }
 
 // Poller fetches submissions addressed to the tenants' own FIT-Connect
@@ -264,8 +274,12 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 	if err != nil {
 		return nil, err
 	}
+	paid, err := w.paid(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	p := &Parcel{
-		Delivery: d, Tenant: t, Service: svc, Submission: s, Attachments: atts,
+		Delivery: d, Tenant: t, Service: svc, Submission: s, Paid: paid, Attachments: atts,
 		Open: func(ctx context.Context, a *submission.Attachment) (io.ReadCloser, error) {
 			return w.Blobs.Open(ctx, a.StorageKey)
 		},
@@ -288,6 +302,24 @@ func (w *Worker) parcel(ctx context.Context, d *Delivery) (*Parcel, error) {
 		p.SchemaURI = fv.SchemaURI
 	}
 	return p, nil
+}
+
+// paid returns the attempt that paid s, nil unless s is paid. A paid
+// application without a PAYED attempt cannot be described to the
+// receiver: a permanent error for staff.
+func (w *Worker) paid(ctx context.Context, s *submission.Submission) (*payment.Attempt, error) {
+	if s.Payment != payment.Paid {
+		return nil, nil
+	}
+	as, err := w.Store.Attempts(ctx, s.TenantID, s.ID)
+	if err != nil {
+		return nil, err
+	}
+	a := payment.PaidAttempt(as)
+	if a == nil {
+		return nil, Permanent(errors.New("der Antrag ist als bezahlt vermerkt, aber kein bezahlter Zahlungsvorgang ist gespeichert"))
+	}
+	return a, nil
 }
 
 // Follow asks every Follower for the outcome of its Delivered deliveries,

@@ -9,15 +9,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/antrag/antrag/internal/identity"
+	"github.com/antrag/antrag/internal/payment"
 )
 
 // MetadataSchemaURI is the $id of the FIT-Connect metadata schema 1.0.0
@@ -126,16 +129,92 @@ func AuthenticationInfo(ev *identity.Evidence) ([]AuthenticationInformation, err
 		Content: base64.RawURLEncoding.EncodeToString(b)}}, nil
 }
 
-// PaymentInformation is the payment service's report.
+// PaymentInformation is the payment service's report (metadata schema
+// 1.0.0 paymentInformation; standards.md §1 "Metadata schema", §9
+// "ePayment").
 type PaymentInformation struct {
-	TransactionURL       string   `json:"transactionUrl,omitempty"`
-	TransactionID        string   `json:"transactionId"`
-	TransactionReference string   `json:"transactionReference"`
-	TransactionTimestamp string   `json:"transactionTimestamp,omitempty"`
-	PaymentMethod        string   `json:"paymentMethod"`
-	PaymentMethodDetail  string   `json:"paymentMethodDetail,omitempty"`
-	Status               string   `json:"status"`
-	GrossAmount          *float64 `json:"grossAmount,omitempty"`
+	// TransactionURL is the REST URL of the payment transaction (an
+	// absolute URI).
+	TransactionURL string `json:"transactionUrl,omitempty"`
+	// TransactionID is the provider's transaction id: 1 to 36 of
+	// [A-Za-z0-9_-] (required).
+	TransactionID string `json:"transactionId"`
+	// TransactionReference is the Kassenzeichen (required).
+	TransactionReference string `json:"transactionReference"`
+	// TransactionTimestamp is when the payment was made, RFC 3339.
+	TransactionTimestamp string `json:"transactionTimestamp,omitempty"`
+	// PaymentMethod is one of GIROPAY, PAYDIRECT, CREDITCARD, PAYPAL,
+	// INVOICE, OTHER (required).
+	PaymentMethod string `json:"paymentMethod"`
+	// PaymentMethodDetail details the method: 1 to 36 of [A-Za-z0-9_-].
+	PaymentMethodDetail string `json:"paymentMethodDetail,omitempty"`
+	// Status is one of INITIAL, BOOKED, FAILED, CANCELED (required).
+	Status string `json:"status"`
+	// GrossAmount is the gross amount in euros, a JSON number with two
+	// decimals ("60.00"), at least 0.01.
+	GrossAmount json.Number `json:"grossAmount,omitempty"`
+}
+
+// StatusBooked is paymentInformation.status of a paid transaction:
+// FIT-Connect says BOOKED where XBezahldienste says PAYED (standards.md
+// §9 "ePayment").
+const StatusBooked = "BOOKED"
+
+// paymentDetailRE is the schema's pattern of transactionId and
+// paymentMethodDetail (1 to 36 characters). In JSON Schema (ECMA-262) and
+// in Go, \w is [A-Za-z0-9_].
+var paymentDetailRE = regexp.MustCompile(`^[\w-]{1,36}$`)
+
+// ErrPayment is wrapped by PaymentInfo's error for a paid attempt that
+// cannot be described in the metadata.
+var ErrPayment = errors.New("FIT-Connect: Zahlungsinformation nicht darstellbar")
+
+// PaymentInfo returns the paymentInformation of an application with the
+// payment state st whose fee was paid by the attempt paid; nil for any
+// other application (no fee, fee deferred or waived, not paid), so that
+// the metadata then carry none. Fields, from the attempt:
+//   - transactionId, transactionReference (the Kassenzeichen),
+//     transactionUrl (left out unless an absolute http(s) URL);
+//   - transactionTimestamp: PaidAt in UTC, RFC 3339 (left out if unknown);
+//   - paymentMethod: the XBezahldienste method where FIT-Connect has it,
+//     OTHER for any other or none;
+//   - paymentMethodDetail: only if it matches the schema's pattern (1 to
+//     36 of [A-Za-z0-9_-]), else left out ("Testkarte (Sandbox)" is);
+//   - status StatusBooked;
+//   - grossAmount: Amount in euros with two decimals (left out for 0).
+//
+// A transactionId the schema refuses is an error wrapping ErrPayment
+// (the XBezahldienste client refuses such ids already).
+func PaymentInfo(st payment.State, paid *payment.Attempt) (*PaymentInformation, error) {
+	if st != payment.Paid || paid == nil || paid.Status != payment.Payed {
+		return nil, nil
+	}
+	if !paymentDetailRE.MatchString(paid.TransactionID) {
+		return nil, fmt.Errorf("%w: die Transaktions-ID des Bezahldienstes hat nicht das verlangte Format (1 bis 36 Zeichen A–Z, a–z, 0–9, _ und -)", ErrPayment)
+	}
+	pi := &PaymentInformation{
+		TransactionID:        paid.TransactionID,
+		TransactionReference: paid.TransactionReference,
+		PaymentMethod:        string(payment.Other),
+		Status:               StatusBooked,
+	}
+	if u, err := url.Parse(paid.TransactionURL); err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" {
+		pi.TransactionURL = paid.TransactionURL
+	}
+	if !paid.PaidAt.IsZero() {
+		pi.TransactionTimestamp = paid.PaidAt.UTC().Format(time.RFC3339)
+	}
+	switch paid.Method {
+	case payment.Giropay, payment.Paydirect, payment.Creditcard, payment.Paypal, payment.Invoice, payment.Other:
+		pi.PaymentMethod = string(paid.Method)
+	}
+	if paymentDetailRE.MatchString(paid.MethodDetail) {
+		pi.PaymentMethodDetail = paid.MethodDetail
+	}
+	if paid.Amount > 0 {
+		pi.GrossAmount = json.Number(fmt.Sprintf("%d.%02d", paid.Amount/100, paid.Amount%100))
+	}
+	return pi, nil
 }
 
 // ReplyChannel holds exactly one way to reply to the applicant.

@@ -281,6 +281,29 @@ func (s *Sender) transfer(ctx context.Context, c *Client, p *delivery.Parcel, ke
 		infos = append(infos, AttachmentInfo{AttachmentID: a.ID, Hash: Hash{Type: "sha512", Content: sum},
 			Purpose: "attachment", Filename: a.Filename, MimeType: mt})
 	}
+	meta, err := s.metadata(p, urn, infos)
+	if err != nil {
+		return err
+	}
+	encMeta, err := Encrypt(key, meta, "application/json")
+	if err != nil {
+		return err
+	}
+	encData, err := Encrypt(key, p.Submission.Data, "application/json")
+	if err != nil {
+		return err
+	}
+	_, err = c.Submit(ctx, remoteID, encMeta, encData)
+	return err
+}
+
+// metadata builds and checks the metadata of p's submission (schema
+// 1.0.0) with the attachments infos: the data's hash and schema, the
+// service, the sender reference and application date, the identity
+// evidence (AuthenticationInfo) and, for a paid application, the payment
+// (PaymentInfo with p.Paid). Metadata the schema refuses, and a payment
+// PaymentInfo cannot describe, are delivery.Permanent errors.
+func (s *Sender) metadata(p *delivery.Parcel, urn string, infos []AttachmentInfo) ([]byte, error) {
 	m := Metadata{
 		ContentStructure: ContentStructure{
 			Data: &DataInfo{
@@ -298,26 +321,22 @@ func (s *Sender) transfer(ctx context.Context, c *Client, p *delivery.Parcel, ke
 	}
 	auth, err := AuthenticationInfo(p.Submission.Evidence)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.AuthenticationInformation = auth
+	pay, err := PaymentInfo(p.Submission.Payment, p.Paid)
+	if err != nil {
+		return nil, delivery.Permanent(err)
+	}
+	m.PaymentInformation = pay
 	meta, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := ValidateMetadata(meta); err != nil {
-		return delivery.Permanent(err)
+		return nil, delivery.Permanent(err)
 	}
-	encMeta, err := Encrypt(key, meta, "application/json")
-	if err != nil {
-		return err
-	}
-	encData, err := Encrypt(key, p.Submission.Data, "application/json")
-	if err != nil {
-		return err
-	}
-	_, err = c.Submit(ctx, remoteID, encMeta, encData)
-	return err
+	return meta, nil
 }
 
 func readAttachment(ctx context.Context, p *delivery.Parcel, i int) ([]byte, error) {

@@ -1,9 +1,11 @@
 // Package receipt renders the citizen's application receipt
 // ("Antragsbestätigung") as a PDF: the service, the Vorgangsnummer, when the
 // application was received (Europe/Berlin time), the responsible authority,
-// the SHA-256 of the canonical application data, and every answer grouped as
-// in the form. It is the document a citizen downloads or is mailed after
-// submitting, and keeps as proof of what was sent.
+// the SHA-256 of the canonical application data, every answer grouped as
+// in the form, the fee and its payment (section "Gebühr") and the identity
+// proof (section "Identitätsnachweis"), the last two when there are any.
+// It is the document a citizen downloads or is mailed after submitting,
+// and keeps as proof of what was sent.
 //
 // The page is A4 in German. Answers are laid out in two columns (question,
 // answer); long questions and answers wrap and continue on following pages,

@@ -71,11 +71,14 @@ func trailerRef(tb testing.TB, pdf []byte, key string) int {
 // reading the file: offsets, trailer ID, Info and XMP metadata agreeing,
 // output intent, header. It is no substitute for a validator.
 func TestPDFStructure(t *testing.T) {
-	for _, name := range []string{"short", "long"} {
+	for _, name := range []string{"short", "long", "paid fee"} {
 		t.Run(name, func(t *testing.T) {
 			r := sampleReceipt()
-			if name == "long" {
+			switch name {
+			case "long":
 				r = longReceipt()
+			case "paid fee":
+				r = paidReceipt()
 			}
 			pdf := render(t, r)
 			if !bytes.HasPrefix(pdf, []byte("%PDF-1.4\n%")) {

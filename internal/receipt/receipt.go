@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/localtime"
+	"github.com/antrag/antrag/internal/payment"
 )
 
 // Receipt is the content of one Antragsbestätigung. All text may contain any
@@ -36,6 +37,13 @@ type Receipt struct {
 	DataSHA256 string
 	// Sections are the answers, grouped as in the form.
 	Sections []Section
+	// Fee is the application's fee and its payment, printed after the
+	// answers as a section "Gebühr" (payment.Statement.Rows: one row per
+	// item with quantity, price per unit and amount, the total, the
+	// payment state and, for a paid fee, Kassenzeichen, Zahlart and the
+	// time of payment in Europe/Berlin; for a deferred fee the note that
+	// it is invoiced). Optional: nil for an application without a fee.
+	Fee *payment.Statement
 	// Evidence is the identity proof given with the application
 	// (Schriftformersatz, a service's minimum Vertrauensniveau), printed
 	// as a last section "Identitätsnachweis". Optional.
@@ -197,6 +205,13 @@ func (a *assets) prepare(r Receipt) *document {
 		submitted: r.SubmittedAt.In(localtime.Berlin),
 		sha256:    strings.ToLower(r.DataSHA256),
 		sections:  a.cleanSections(r.Sections),
+	}
+	if rows := r.Fee.Rows(localtime.Berlin); len(rows) > 0 {
+		sec := Section{Title: "Gebühr"}
+		for _, row := range rows {
+			sec.Items = append(sec.Items, Item{Label: row.Label, Value: row.Value})
+		}
+		d.sections = append(d.sections, a.cleanSections([]Section{sec})...)
 	}
 	if rows := r.Evidence.Rows(localtime.Berlin); len(rows) > 0 {
 		sec := Section{Title: "Identitätsnachweis"}

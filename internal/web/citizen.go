@@ -743,7 +743,7 @@ func (s *Server) sentAnswers(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, "sent", map[string]any{
 		"Title": "Ihre übermittelten Angaben – " + sc.service.Name, "Tenant": dc.tenant, "Service": sc.service,
 		"Submission": sub, "Authority": sc.authority, "Sections": sc.answers, "Base": dc.base,
-		"Evidence": sub.Evidence.Rows(localtime.Berlin),
+		"Fee": sc.fee, "FeeFacts": sc.fee.Facts(localtime.Berlin), "Evidence": sub.Evidence.Rows(localtime.Berlin),
 	})
 	return nil
 }

@@ -275,25 +275,6 @@ func (s *Server) waivePayment(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// methodLabel is a payment method in German.
-func methodLabel(m payment.Method) string {
-	switch m {
-	case payment.Creditcard:
-		return "Kreditkarte"
-	case payment.Paypal:
-		return "PayPal"
-	case payment.Paydirect:
-		return "paydirekt"
-	case payment.Giropay:
-		return "giropay"
-	case payment.Invoice:
-		return "Rechnung"
-	case payment.Other:
-		return "Sonstige"
-	}
-	return string(m)
-}
-
 // checkPayment asks the provider about a held application's payment now
 // (the inbox's "Zahlungsstatus erneut prüfen"); a PAYED answer releases
 // it, as reconciliation would.

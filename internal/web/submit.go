@@ -24,6 +24,7 @@ import (
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/receipt"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
@@ -70,7 +71,8 @@ func attachmentIDs(doc map[string]any) []string {
 type sentCopy struct {
 	service   *tenant.Service
 	authority *tenant.Authority
-	answers   []journey.Section // with the schema's output labels
+	answers   []journey.Section  // with the schema's output labels
+	fee       *payment.Statement // nil without a fee
 	receipt   receipt.Receipt
 }
 
@@ -96,11 +98,19 @@ func (s *Server) sentCopyOf(r *http.Request, t *tenant.Tenant, sub *submission.S
 	if err != nil {
 		return nil, err
 	}
+	var fee *payment.Statement
+	if sub.Bill != nil {
+		as, err := s.deps.Store.Attempts(r.Context(), t.ID, sub.ID)
+		if err != nil {
+			return nil, err
+		}
+		fee = payment.NewStatement(sub.Payment, sub.Bill, as)
+	}
 	answers := f.Answers(doc, nil, true)
-	return &sentCopy{service: svc, authority: auth, answers: answers, receipt: receipt.Receipt{
+	return &sentCopy{service: svc, authority: auth, answers: answers, fee: fee, receipt: receipt.Receipt{
 		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
 		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
-		Sections: receiptSections(answers), Evidence: sub.Evidence,
+		Sections: receiptSections(answers), Fee: fee, Evidence: sub.Evidence,
 	}}, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/localtime"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/tenant"
 	"github.com/antrag/antrag/internal/web/static"
 )
@@ -51,7 +52,7 @@ var funcs = template.FuncMap{
 	},
 	"berlinDate":  func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
 	"humanSize":   form.HumanSize,
-	"methodLabel": methodLabel,
+	"methodLabel": payment.Method.Label,
 	"mediaNames":  mediaNames,
 }
 

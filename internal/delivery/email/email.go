@@ -1,6 +1,8 @@
 // Package email sends the notice of delivery.Email targets: a short plain
 // text e-mail telling an authority's mailbox that a new application has
-// arrived, with its Vorgangsnummer and a link into the caseworker inbox.
+// arrived, with its Vorgangsnummer, its fee and payment state (with the
+// Kassenzeichen of a fee paid online) and a link into the caseworker
+// inbox.
 //
 // The notice deliberately carries no personal data: none of the
 // application's data, no attachment and no attachment name, because plain

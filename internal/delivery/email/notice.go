@@ -19,9 +19,10 @@ func Subject(p *delivery.Parcel) string {
 }
 
 // Body returns the notice's German plain text: tenant, service, arrival
-// time (Europe/Berlin), Vorgangsnummer and the link p.InboxURL. It reads
-// only those fields, never the application's data or attachments, and says
-// so in the text.
+// time (Europe/Berlin), Vorgangsnummer, for an application with a fee the
+// fee and its payment (see feeLine), and the link p.InboxURL. It reads
+// only those fields, never the application's data or attachments, and
+// says so in the text.
 func Body(p *delivery.Parcel) string {
 	at := p.Submission.SubmittedAt.In(localtime.Berlin)
 	var b strings.Builder
@@ -30,12 +31,34 @@ func Body(p *delivery.Parcel) string {
 	// any name ("Landkreis Beispielkreis" would need an article).
 	fmt.Fprintf(&b, "im Mandanten „%s“ ist am %s um %s Uhr ein neuer Antrag für die Leistung „%s“ eingegangen.\n\n",
 		oneLine(p.Tenant.Name), at.Format("02.01.2006"), at.Format("15:04"), oneLine(p.Service.Name))
-	fmt.Fprintf(&b, "Vorgangsnummer: %s\n\n", oneLine(p.Submission.Reference))
+	fmt.Fprintf(&b, "Vorgangsnummer: %s\n", oneLine(p.Submission.Reference))
+	if line := feeLine(p); line != "" {
+		fmt.Fprintf(&b, "%s\n", line)
+	}
+	fmt.Fprintf(&b, "\n")
 	fmt.Fprintf(&b, "Nach der Anmeldung öffnen Sie den Antrag im Posteingang:\n%s\n\n", oneLine(p.InboxURL))
 	fmt.Fprintf(&b, "Diese E-Mail enthält bewusst keine personenbezogenen Daten und keine Anhänge. "+
 		"Die Angaben der antragstellenden Person finden Sie nur im Posteingang.\n\n")
 	fmt.Fprintf(&b, "Diese Nachricht wurde automatisch erzeugt; bitte antworten Sie nicht darauf.\n")
 	return b.String()
+}
+
+// feeLine is the notice's line on the fee: "Gebühr: 60,00 € (Bezahlt,
+// Kassenzeichen KZ-2026-000001)" for a fee paid online, "Gebühr: 60,00 €
+// (Gebühr wird in Rechnung gestellt)" for a deferred one, "Gebühr: 26,00 €
+// (Nicht online bezahlt)" for an optional fee not paid online; "" for an
+// application without a fee. A Kassenzeichen is a cash office reference,
+// not personal data.
+func feeLine(p *delivery.Parcel) string {
+	fee := p.Fee()
+	if fee == nil {
+		return ""
+	}
+	state := fee.State.Label()
+	if fee.Paid != nil && fee.Paid.TransactionReference != "" {
+		state += ", Kassenzeichen " + oneLine(fee.Paid.TransactionReference)
+	}
+	return fmt.Sprintf("Gebühr: %s (%s)", fee.Amount(), state)
 }
 
 // oneLine replaces control characters, so that a value cannot add lines

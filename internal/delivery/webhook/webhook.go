@@ -120,6 +120,54 @@ type Data struct {
 	// byte for byte (not as a string).
 	Data        json.RawMessage `json:"data"`
 	Attachments []Attachment    `json:"attachments"`
+	// Payment is the application's fee and its payment; left out for an
+	// application without a fee.
+	Payment *Payment `json:"payment,omitempty"`
+}
+
+// Payment is an application's fee and its payment (ePayment after
+// XBezahldienste 1.0.0). An application whose fee is still to be paid
+// online is not delivered before it is paid, so State is never "open".
+type Payment struct {
+	// State is "paid" (paid online before sending), "deferred" (the
+	// authority invoices the fee after the service) or "waived" (an
+	// optional fee the applicant chose not to pay online).
+	State string `json:"state"`
+	// AmountCents is the fee in euro cents: the amount paid for "paid",
+	// the computed fee otherwise (e.g. 6000 for 60,00 €).
+	AmountCents int64 `json:"amountCents"`
+	// Currency is "EUR" (the only currency of XBezahldienste 1.0.0).
+	Currency string `json:"currency"`
+	// The following are set for "paid" only, each when the provider
+	// reported it:
+	//
+	// TransactionReference is the Kassenzeichen under which the
+	// authority's cash office booked the payment.
+	TransactionReference string `json:"transactionReference,omitempty"`
+	// TransactionID is the provider's id of the payment transaction.
+	TransactionID string `json:"transactionId,omitempty"`
+	// PaymentMethod is the method as XBezahldienste names it
+	// (CREDITCARD, PAYPAL, PAYDIRECT, GIROPAY, OTHER).
+	PaymentMethod string `json:"paymentMethod,omitempty"`
+	// PaidAt is when the payment was made (RFC 3339, UTC).
+	PaidAt *time.Time `json:"paidAt,omitempty"`
+}
+
+// paymentOf is the Payment of p, nil without a fee.
+func paymentOf(p *delivery.Parcel) *Payment {
+	fee := p.Fee()
+	if fee == nil {
+		return nil
+	}
+	out := &Payment{State: string(fee.State), AmountCents: int64(fee.Amount()), Currency: "EUR"}
+	if a := fee.Paid; a != nil {
+		out.TransactionReference, out.TransactionID, out.PaymentMethod = a.TransactionReference, a.TransactionID, string(a.Method)
+		if !a.PaidAt.IsZero() {
+			at := a.PaidAt.UTC()
+			out.PaidAt = &at
+		}
+	}
+	return out
 }
 
 // Tenant is the authority's tenant.
@@ -329,6 +377,7 @@ func (s *Sender) body(ctx context.Context, p *delivery.Parcel, ts time.Time) ([]
 			DataSHA256:  dataSHA,
 			Data:        json.RawMessage(sub.Data),
 			Attachments: atts,
+			Payment:     paymentOf(p),
 		},
 	}
 	var buf bytes.Buffer
