@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,11 +144,22 @@ func crashSend(c *http.Client, base string, svc *loadgen.Service, tag string) (d
 	if err != nil {
 		return "", "", err
 	}
-	if status != http.StatusSeeOther {
+	if status != http.StatusSeeOther || loc != base+draft+"/zahlung" && loc != draft+"/zahlung" {
 		return "", "", fmt.Errorf("absenden: %d %q %.300s", status, loc, body)
 	}
-	return draft, loc, nil
+	// The payment page links the pay page.
+	status, _, body, err = crashBrowse(c, "GET", base+draft+"/zahlung", "", nil)
+	if err != nil {
+		return "", "", err
+	}
+	m := crashPayLinkRE.FindStringSubmatch(body)
+	if status != http.StatusOK || m == nil {
+		return "", "", fmt.Errorf("payment page: %d, no link to the pay page %.300s", status, body)
+	}
+	return draft, html.UnescapeString(m[1]), nil
 }
+
+var crashPayLinkRE = regexp.MustCompile(`id="bezahlseite" href="([^"]+)"`)
 
 // crashPay decides the payment on the sandbox's pay page as the citizen
 // does ("bezahlen") and returns where the page sends the browser back.

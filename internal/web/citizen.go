@@ -185,6 +185,11 @@ func (s *Server) renderStart(w http.ResponseWriter, r *http.Request, status int,
 	if auth != nil {
 		data["Authority"] = auth
 	}
+	fee, err := s.feeOf(r.Context(), t, svc, auth)
+	if err != nil {
+		return err
+	}
+	data["Fee"] = feeLines(fee)
 	if st.Problem != "" {
 		data["Title"] = "Fehler: " + svc.Name
 	}

@@ -292,3 +292,32 @@ func (s *Server) checkPayment(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/intern/antraege/"+sub.ID+"?zahlung=1", http.StatusSeeOther)
 	return nil
 }
+
+// feeView is a fee as the start page shows it, before any answer.
+type feeView struct {
+	Policy payment.Policy
+	Lines  []string // "Bewohnerparkausweis: 30,00 € je Einheit, Anzahl nach Ihren Angaben"
+}
+
+// feeLines describes a fee before the application is filled in: fixed
+// amounts as they are, amounts and quantities computed from the answers
+// as such; nil for no fee.
+func feeLines(f *payment.Fee) *feeView {
+	if f == nil || f.Policy == payment.NoFee || len(f.Items) == 0 {
+		return nil
+	}
+	v := &feeView{Policy: f.Policy}
+	for _, it := range f.Items {
+		line := it.Description + ": "
+		switch {
+		case len(it.AmountRule) > 0:
+			line += "Betrag nach Ihren Angaben"
+		case len(it.QuantityRule) > 0:
+			line += it.Amount.String() + " je Einheit, Anzahl nach Ihren Angaben"
+		default:
+			line += it.Amount.String()
+		}
+		v.Lines = append(v.Lines, line)
+	}
+	return v
+}

@@ -488,3 +488,26 @@ func TestPaymentAPI(t *testing.T) {
 		t.Fatalf("pay again after a failure: %d %s", ar.status, ar.body)
 	}
 }
+
+// TestPaymentStartPageShowsFee: the start page states the fee before the
+// first step: a fixed amount, or what the answers decide, and how it is
+// paid.
+func TestPaymentStartPageShowsFee(t *testing.T) {
+	h := newHarness(t)
+	for _, c := range []struct{ tenant, slug, want, how string }{
+		{"musterstadt", "bewohnerparkausweis", "Bewohnerparkausweis, je Jahr Gültigkeit: 30,00 € je Einheit, Anzahl nach Ihren Angaben", "beim Absenden online"},
+		{"musterstadt", "gewerbeanmeldung", "Gewerbeanmeldung: 26,00 €", "online bezahlen oder später"},
+		{"beispielkreis", "jagdschein", "Ersterteilung Jagdschein: 60,00 €", "in Rechnung gestellt"},
+	} {
+		doc := page(t, h.get("/"+c.tenant+"/dienste/"+c.slug))
+		if got := strings.TrimSpace(doc.Find("#gebuehren li").First().Text()); got != c.want {
+			t.Errorf("%s: fee line %q, want %q", c.slug, got, c.want)
+		}
+		if !strings.Contains(doc.Find("main").Text(), c.how) {
+			t.Errorf("%s: start page does not say the fee is paid %q", c.slug, c.how)
+		}
+	}
+	if n := page(t, h.get("/musterstadt/dienste/waffenbesitzkarte")).Find("#gebuehren").Length(); n != 0 {
+		t.Error("a service without a fee lists one")
+	}
+}
