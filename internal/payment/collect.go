@@ -241,8 +241,12 @@ func (c *Collector) Start(ctx context.Context, app Application, redirectURL, act
 	return a, nil
 }
 
-// providerText is a provider failure for the audit trail and logs: the
-// error code, never personal data.
+// ErrorCode is a provider failure for logs and the audit trail: the
+// XBezahldienste error code, "nicht erreichbar" or "Fehler"; never the
+// provider's text, which might repeat what was sent.
+func ErrorCode(err error) string { return providerText(err) }
+
+// providerText is ErrorCode.
 func providerText(err error) string {
 	var pe *ProviderError
 	if errors.As(err, &pe) {
@@ -353,7 +357,7 @@ func (c *Collector) Reconcile(ctx context.Context) error {
 			seen[a.ID] = true
 			n++
 			if _, _, err := c.check(ctx, a, "System"); err != nil && c.Logger != nil && !errors.Is(err, ErrUnavailable) {
-				c.Logger.Warn("payment reconciliation", "tenant", a.TenantID, "attempt", a.ID, "error", err.Error())
+				c.Logger.Warn("payment reconciliation", "tenant", a.TenantID, "attempt", a.ID, "error", providerText(err))
 			}
 		}
 		if n == 0 {

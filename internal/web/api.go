@@ -413,7 +413,7 @@ func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) err
 		// The pay page may have sent the applicant back here: ask the
 		// provider now (there is no push), as the HTML journey does.
 		if _, _, err := s.deps.Payments.CheckApplication(r.Context(), t.ID, sub.ID, "Antragsteller"); err != nil {
-			s.deps.Logger.Warn("payment status not read", "tenant", t.Slug, "error", err.Error())
+			s.deps.Logger.Warn("payment status not read", "tenant", t.Slug, "error", payment.ErrorCode(err))
 		}
 		if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
 			return err

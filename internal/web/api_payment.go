@@ -77,7 +77,7 @@ func (s *Server) apiPayment(r *http.Request, formID string, sub *submission.Subm
 		_, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
 			AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, ret, "Antragsteller")
 		if err != nil && !errors.Is(err, payment.ErrPaid) && !errors.Is(err, payment.ErrActive) {
-			s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", err.Error())
+			s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", payment.ErrorCode(err))
 		}
 		if fresh, err := s.deps.Store.Submission(r.Context(), sub.TenantID, sub.ID); err == nil {
 			sub = fresh

@@ -119,7 +119,7 @@ func (s *Server) startPaying(w http.ResponseWriter, r *http.Request, base string
 	_, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
 		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, s.returnURL(r, base), "Antragsteller")
 	if err != nil && !errors.Is(err, payment.ErrPaid) && !errors.Is(err, payment.ErrActive) {
-		s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", err.Error())
+		s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", payment.ErrorCode(err))
 	}
 	http.Redirect(w, r, base+"/zahlung", http.StatusSeeOther)
 	return nil
@@ -242,7 +242,7 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request) error {
 	if sub.Payment == payment.Open && s.deps.Payments != nil {
 		_, released, err := s.deps.Payments.CheckApplication(r.Context(), dc.tenant.ID, sub.ID, "Antragsteller")
 		if err != nil {
-			s.deps.Logger.Warn("payment status on return not read", "tenant", dc.tenant.Slug, "error", err.Error())
+			s.deps.Logger.Warn("payment status on return not read", "tenant", dc.tenant.Slug, "error", payment.ErrorCode(err))
 		}
 		if released {
 			http.Redirect(w, r, dc.base+"/bestaetigung", http.StatusSeeOther)
@@ -287,7 +287,7 @@ func (s *Server) checkPayment(w http.ResponseWriter, r *http.Request) error {
 		return errNoPayments
 	}
 	if _, _, err := s.deps.Payments.CheckApplication(r.Context(), sc.tenant.ID, sub.ID, sc.user.Username); err != nil {
-		s.deps.Logger.Warn("payment status not read", "tenant", sc.tenant.Slug, "error", err.Error())
+		s.deps.Logger.Warn("payment status not read", "tenant", sc.tenant.Slug, "error", payment.ErrorCode(err))
 	}
 	http.Redirect(w, r, "/intern/antraege/"+sub.ID+"?zahlung=1", http.StatusSeeOther)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/antrag/antrag/internal/demo"
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
@@ -212,11 +213,18 @@ func TestPaymentCancel(t *testing.T) {
 	j.held(t)
 	// The caseworker sees it unpaid, with a manual check.
 	s := j.sub(t)
-	page := h.do(h.staffClient("musterstadt"), "GET", "/intern/antraege/"+s.ID, nil)
+	detail := h.do(h.staffClient("musterstadt"), "GET", "/intern/antraege/"+s.ID, nil)
 	for _, want := range []string{"Die Gebühr ist noch nicht bezahlt", "Abgebrochen", "Zahlungsstatus erneut prüfen"} {
-		if !strings.Contains(page.body, want) {
+		if !strings.Contains(detail.body, want) {
 			t.Errorf("inbox page lacks %q", want)
 		}
+	}
+	list := page(t, h.do(h.staffClient("musterstadt"), "GET", "/intern/", nil))
+	row := list.Find("#antraege tr").FilterFunction(func(_ int, sel *goquery.Selection) bool {
+		return strings.Contains(sel.Text(), s.Reference)
+	})
+	if !strings.Contains(row.Text(), "Zahlung ausstehend") {
+		t.Errorf("inbox list row of an unpaid application: %q", row.Text())
 	}
 }
 
