@@ -91,6 +91,9 @@ func paymentFlags(fs *flag.FlagSet, pc *paymentConfig, getenv func(string) strin
 // whether its configuration is valid (XBezahldienste GET
 // status/{originatorId}/{endPointId}).
 func runPayment(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if groupHelp("payment", args, stdout) {
+		return nil
+	}
 	if len(args) == 0 || args[0] != "check" {
 		fmt.Fprint(stderr, usage)
 		return usageError{"antrag payment: Befehl check erwartet"}

@@ -58,6 +58,7 @@ func TestParseServeDefaults(t *testing.T) {
 			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
 			follow: time.Minute, fcPoll: 5 * time.Minute, perTenant: 2, perTarget: 2, lease: 20 * time.Second,
 			fcRoutingTTL: time.Hour},
+		payment: paymentConfig{maxAge: 7 * 24 * time.Hour, reconcile: 30 * time.Second, timeout: 15 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", *c, want)
@@ -101,7 +102,13 @@ var fullEnv = map[string]string{
 	"ANTRAG_SMTP_USER":                  "antrag",
 	"ANTRAG_SMTP_PASSWORD":              "geheim",
 	"ANTRAG_SMTP_TLS":                   "tls",
+	"ANTRAG_PAYMENT_MAX_AGE":            "2d",
+	"ANTRAG_PAYMENT_RECONCILE":          "10s",
+	"ANTRAG_PAYMENT_TIMEOUT":            "5s",
 }
+
+// envPayment is the payment configuration fullEnv gives.
+var envPayment = paymentConfig{maxAge: 2 * 24 * time.Hour, reconcile: 10 * time.Second, timeout: 5 * time.Second}
 
 // envDelivery is the delivery configuration fullEnv gives.
 var envDelivery = deliveryConfig{
@@ -130,6 +137,7 @@ func TestParseServeEnvironment(t *testing.T) {
 		logLevel:    "debug",
 		janitorTick: time.Hour,
 		delivery:    envDelivery,
+		payment:     envPayment,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("from environment:\n got %+v\nwant %+v", *c, want)
@@ -155,7 +163,8 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 	c := mustParseServe(t, fullEnv,
 		"--addr", ":1234", "--data", "/x", "--db", "sqlite:/y.db", "--base-url", "http://h:1",
 		"--demo=false", "--draft-ttl", "1d", "--retention", "0", "--codelists", "/cl", "--log-level", "warn",
-		"--delivery-max-age", "1d", "--delivery-workers", "2", "--delivery-per-tenant", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls")
+		"--delivery-max-age", "1d", "--delivery-workers", "2", "--delivery-per-tenant", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls",
+		"--payment-max-age", "3d", "--payment-reconcile", "1m", "--payment-timeout", "20s")
 	wantDelivery := envDelivery
 	wantDelivery.maxAge, wantDelivery.workers, wantDelivery.fcVersion, wantDelivery.smtpTLS = 24*time.Hour, 2, "v1", "starttls"
 	wantDelivery.perTenant = 2
@@ -173,6 +182,7 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 		logLevel:    "warn",
 		janitorTick: time.Hour,
 		delivery:    wantDelivery,
+		payment:     paymentConfig{maxAge: 3 * 24 * time.Hour, reconcile: time.Minute, timeout: 20 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("flags over environment:\n got %+v\nwant %+v", *c, want)
@@ -533,8 +543,9 @@ func submitGewerbe(t *testing.T, c *http.Client, base, idemKey string) (int, api
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Its optional fee is not paid online: delivered at once.
 	req, err := http.NewRequest("POST", base+"/api/v1/forms/musterstadt.gewerbeanmeldung/submissions",
-		strings.NewReader(`{"data":`+data+`}`))
+		strings.NewReader(`{"data":`+data+`,"payment":{"later":true}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
