@@ -192,22 +192,28 @@ func (a *Attempt) Apply(info *Info, now time.Time) (changed bool, err error) {
 
 // Schedule sets when reconciliation asks about a next, at now: soon at
 // first, then less often (1, 2, 5, 15 minutes, then hourly), while the
-// attempt is younger than maxAge. Past maxAge, or once paid or refused,
-// the attempt is closed: an INITIAL one becomes ABANDONED. FAILED and
-// CANCELED attempts are still asked about until maxAge, because a
-// provider may report PAYED later (C10).
+// attempt is younger than maxAge. FAILED and CANCELED attempts are still
+// asked about, because a provider may report PAYED later (C10). Past
+// maxAge an attempt still open is ABANDONED: it is closed for the citizen
+// (a new attempt may start) but still asked about once a day, so that a
+// late payment on its pay page is found, until twice maxAge. A paid or
+// refused attempt is closed at once.
 func (a *Attempt) Schedule(now time.Time, maxAge time.Duration) {
 	age := now.Sub(a.CreatedAt)
+	if age >= maxAge && (a.Status == Initial || a.Status == New) {
+		a.Status = Abandoned
+		a.RedirectURL = ""
+	}
 	switch {
-	case a.Status == Payed || a.Status == Refused || a.Status == Abandoned:
+	case a.Status == Payed || a.Status == Refused || age >= 2*maxAge:
 		a.close(now)
 		return
-	case age >= maxAge:
-		if a.Status == Initial || a.Status == New {
-			a.Status = Abandoned
-			a.RedirectURL = ""
+	case age >= maxAge || a.Status == Abandoned:
+		if a.ClosedAt.IsZero() {
+			a.ClosedAt = now
 		}
-		a.close(now)
+		a.NextCheck = now.Add(24 * time.Hour)
+		a.UpdatedAt = now
 		return
 	}
 	var wait time.Duration

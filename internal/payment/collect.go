@@ -91,7 +91,15 @@ const (
 	msgSetup       = "Die Zahlung konnte wegen eines Fehlers in der Einrichtung des Bezahldienstes nicht angelegt werden. Ihr Antrag ist gespeichert. Bitte versuchen Sie es später erneut oder wenden Sie sich an die Behörde."
 	msgExists      = "Für diesen Antrag wurde bereits eine Zahlung angelegt. Bitte prüfen Sie den Zahlungsstatus, bevor Sie erneut bezahlen."
 	msgNoAccount   = "Für diese Behörde ist keine Online-Zahlung eingerichtet. Ihr Antrag ist gespeichert. Bitte wenden Sie sich an die Behörde."
+	// Problems of a status request (the transaction exists).
+	msgStatusUnavailable = "Der Stand der Zahlung konnte gerade nicht beim Bezahldienst abgefragt werden. Falls Sie schon bezahlt haben, müssen Sie nichts weiter tun: Die Zahlung wird automatisch erneut abgefragt."
+	msgUnknown           = "Der Bezahldienst kennt diese Zahlung nicht mehr. Sie können die Zahlung neu starten."
 )
+
+// minRecheck is the least time between two status requests for one
+// attempt made on a citizen's or caseworker's view (CheckApplication), so
+// that reloading a page does not flood the provider.
+const minRecheck = 5 * time.Second
 
 // ProblemOf is the plain-German message for a provider failure err,
 // suitable for the citizen; "" for nil.
@@ -234,6 +242,7 @@ func (c *Collector) Start(ctx context.Context, app Application, redirectURL, act
 	if _, err := a.Apply(info, now); err != nil {
 		a.Status, a.Problem = Refused, msgSetup
 	}
+	a.CheckedAt = time.Time{} // created, not yet asked about: the citizen's return asks at once
 	a.Schedule(now, c.maxAge())
 	if _, err := c.Store.SaveAttempt(context.WithoutCancel(ctx), a, c.statusNote("System", a, old)); err != nil {
 		return nil, err
@@ -294,7 +303,7 @@ func (c *Collector) CheckApplication(ctx context.Context, tenantID, submissionID
 	released := false
 	var errs []error
 	for _, a := range as {
-		if a.TransactionID == "" || a.Status == Payed {
+		if a.TransactionID == "" || a.Status == Payed || !a.CheckedAt.IsZero() && c.now().Sub(a.CheckedAt) < minRecheck {
 			continue
 		}
 		_, rel, err := c.check(ctx, a, actor)
@@ -320,17 +329,22 @@ func (c *Collector) check(ctx context.Context, a *Attempt, actor string) (*Attem
 			serr = err
 		}
 	}
-	if serr != nil {
-		a.CheckedAt, a.Problem = now, ProblemOf(serr)
-		c.logWarn("payment status not read", a, serr)
-	} else {
+	var pe *ProviderError
+	switch {
+	case serr != nil && errors.As(serr, &pe) && pe.HTTPStatus == 404 && a.Status != Payed:
+		// The provider no longer knows the transaction (a test stage that
+		// forgot it): nothing can be paid on it; a new attempt may start.
+		// It is still asked about daily (Schedule), in case it returns.
+		a.Status, a.RedirectURL, a.CheckedAt, a.Problem = Abandoned, "", now, msgUnknown
+	case serr != nil:
+		a.CheckedAt, a.Problem = now, msgStatusUnavailable
+	default:
 		a.Problem = ""
 	}
-	if !a.ClosedAt.IsZero() && a.Status != Payed {
-		a.UpdatedAt = now // a manual check of a closed attempt keeps it closed
-	} else {
-		a.Schedule(now, c.maxAge())
+	if serr != nil {
+		c.logWarn("payment status not read", a, serr)
 	}
+	a.Schedule(now, c.maxAge())
 	released, err := c.Store.SaveAttempt(context.WithoutCancel(ctx), a, c.statusNote(actor, a, old))
 	if err != nil {
 		return a, false, err

@@ -172,6 +172,7 @@ func (f *Fee) Validate() error {
 		return err
 	}
 	seen := make(map[string]bool, len(f.Items))
+	var fixed Cents // the items priced without rules, once each: the least the fee can be
 	for i := range f.Items {
 		it := &f.Items[i]
 		if err := it.Validate(); err != nil {
@@ -181,6 +182,12 @@ func (f *Fee) Validate() error {
 			return invalid("Position %d: Kennung %q kommt doppelt vor", i+1, it.ID)
 		}
 		seen[it.ID] = true
+		if len(it.AmountRule) == 0 && len(it.QuantityRule) == 0 {
+			fixed += it.Amount
+		}
+	}
+	if fixed > MaxAmount {
+		return invalid("Gebühr: die Summe der festen Beträge (%s) ist höher als %s", fixed, Cents(MaxAmount))
 	}
 	return nil
 }

@@ -159,7 +159,28 @@ func (db *DB) SaveAttempt(ctx context.Context, a *payment.Attempt, note *payment
 				return err
 			}
 		}
-		if a.Status != payment.Payed || payment.State(state) != payment.Open {
+		if a.Status != payment.Payed || payment.Status(stored) == payment.Payed {
+			return nil
+		}
+		switch payment.State(state) {
+		case payment.Paid:
+			// Another attempt was paid already (its transaction had
+			// failed, and the provider reported PAYED later): the fee is
+			// paid twice, and staff refund one.
+			return db.insertEvent(ctx, tx, a.TenantID, a.SubmissionID, &submission.Event{At: a.UpdatedAt, Actor: "System",
+				Action: "zahlung", Detail: fmt.Sprintf("Doppelte Zahlung: Versuch %d wurde bezahlt, obwohl die Gebühr schon bezahlt war. Bitte den zu viel gezahlten Betrag erstatten.", a.N)})
+		case payment.Waived:
+			// Sent without online payment, then paid after all: the
+			// application is delivered already; the fee must not be
+			// invoiced.
+			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payment = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+				string(payment.Paid), db.ts(a.UpdatedAt), a.TenantID, a.SubmissionID); err != nil {
+				return err
+			}
+			return db.insertEvent(ctx, tx, a.TenantID, a.SubmissionID, &submission.Event{At: a.UpdatedAt, Actor: "System",
+				Action: "zahlung", Detail: fmt.Sprintf("Versuch %d wurde nachträglich bezahlt; die Gebühr ist nicht mehr in Rechnung zu stellen.", a.N)})
+		case payment.Open:
+		default:
 			return nil
 		}
 		if err := db.release(ctx, tx, a.TenantID, a.SubmissionID, payment.Paid, a.UpdatedAt); err != nil {

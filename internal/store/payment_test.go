@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,14 +174,22 @@ func TestPaymentAbandoned(t *testing.T) {
 	s := f.submitHeld(t, "PAY-ABANDON")
 	a, err := f.col.Start(ctx, f.app(s), "https://antrag.example/r", "Antragsteller")
 	must(t, err)
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 30; i++ {
 		f.now = f.now.Add(time.Hour)
 		must(t, f.col.Reconcile(ctx))
 	}
 	got, err := f.db.Attempt(ctx, f.tn.ID, a.ID)
 	must(t, err)
-	if got.Status != payment.Abandoned || got.ClosedAt.IsZero() || !got.NextCheck.IsZero() {
+	// Closed for the citizen, still asked about once a day.
+	if got.Status != payment.Abandoned || got.ClosedAt.IsZero() || got.NextCheck.Sub(f.now) > 24*time.Hour || got.NextCheck.IsZero() {
 		t.Fatalf("after max age: %+v", got)
+	}
+	for i := 0; i < 3; i++ {
+		f.now = f.now.Add(12 * time.Hour)
+		must(t, f.col.Reconcile(ctx))
+	}
+	if got, err = f.db.Attempt(ctx, f.tn.ID, a.ID); err != nil || got.Status != payment.Abandoned || !got.NextCheck.IsZero() {
+		t.Fatalf("after twice max age: %+v %v", got, err)
 	}
 	if f.state(t, s) != payment.Open || f.deliveries(t, s) != 0 {
 		t.Fatal("abandoned application not kept open")
@@ -301,6 +310,7 @@ func TestPaymentStateMachine(t *testing.T) {
 			if a != nil && a.Status != payment.Payed {
 				f.prov.Set(a.TransactionID, payment.Payed)
 			}
+			f.now = f.now.Add(time.Minute)
 			_, _, _ = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
 			check(s, append(names, "pay"))
 			if f.state(t, s) != payment.Paid {
@@ -359,8 +369,10 @@ func TestPurgeUnpaid(t *testing.T) {
 		f.prov.Set(p.TransactionID, payment.Payed)
 		// The first attempt of "abandoned" is closed past MaxAge; the one of
 		// "open" is asked about again (a new attempt, made later).
-		f.now = f.now.Add(25 * time.Hour)
-		must(t, f.col.Reconcile(ctx))
+		for range 5 { // past twice MaxAge: the first attempts are no longer asked about
+			f.now = f.now.Add(12 * time.Hour)
+			must(t, f.col.Reconcile(ctx))
+		}
 		f.prov.Set(a.TransactionID, payment.Canceled)
 		_, err = f.col.Start(ctx, f.app(open), "https://antrag.example/r", "Antragsteller")
 		must(t, err)
@@ -380,4 +392,57 @@ func TestPurgeUnpaid(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPaymentPaidLate: a transaction the provider reports PAYED after the
+// application was paid on another attempt is recorded as paid twice (to
+// be refunded), with no second delivery; one paid after the citizen sent
+// an optional fee without online payment makes the application paid.
+func TestPaymentPaidLate(t *testing.T) {
+	ctx := context.Background()
+	f := newPayFixture(t, storetest.Dialects()[0].NewDSN(t))
+	events := func(s *submission.Submission) string {
+		evs, err := f.db.Events(ctx, f.tn.ID, s.ID)
+		must(t, err)
+		var out []string
+		for _, e := range evs {
+			out = append(out, e.Detail)
+		}
+		return fmt.Sprint(out)
+	}
+	s := f.submitHeld(t, "LATE-1")
+	a, err := f.col.Start(ctx, f.app(s), "https://antrag.example/r", "Antragsteller")
+	must(t, err)
+	f.prov.Set(a.TransactionID, payment.Failed)
+	f.now = f.now.Add(time.Minute)
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+	must(t, err)
+	b, err := f.col.Start(ctx, f.app(s), "https://antrag.example/r", "Antragsteller")
+	must(t, err)
+	f.prov.Set(b.TransactionID, payment.Payed)
+	f.prov.Set(a.TransactionID, payment.Payed) // the first one, late
+	f.now = f.now.Add(time.Minute)
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+	must(t, err)
+	if f.state(t, s) != payment.Paid || f.deliveries(t, s) != 1 || !strings.Contains(events(s), "Doppelte Zahlung") {
+		t.Fatalf("paid twice: %q, %d deliveries, events %s", f.state(t, s), f.deliveries(t, s), events(s))
+	}
+
+	w := f.submitHeld(t, "LATE-2")
+	c, err := f.col.Start(ctx, f.app(w), "https://antrag.example/r", "Antragsteller")
+	must(t, err)
+	f.prov.Set(c.TransactionID, payment.Canceled)
+	f.now = f.now.Add(time.Minute)
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, w.ID, "Antragsteller")
+	must(t, err)
+	must(t, f.db.Waive(ctx, f.tn.ID, w.ID, &submission.Event{Actor: "Antragsteller", Action: "zahlung", Detail: "ohne Online-Zahlung"}))
+	if f.state(t, w) != payment.Waived || f.deliveries(t, w) != 1 {
+		t.Fatalf("waived: %q, %d deliveries", f.state(t, w), f.deliveries(t, w))
+	}
+	f.prov.Set(c.TransactionID, payment.Payed)
+	f.now = f.now.Add(time.Hour)
+	must(t, f.col.Reconcile(ctx))
+	if f.state(t, w) != payment.Paid || f.deliveries(t, w) != 1 || !strings.Contains(events(w), "nachträglich bezahlt") {
+		t.Fatalf("waived, then paid: %q, %d deliveries, events %s", f.state(t, w), f.deliveries(t, w), events(w))
+	}
 }

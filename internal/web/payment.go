@@ -183,6 +183,9 @@ type paymentView struct {
 	// CanStart: a (new) attempt may start; CanWaive: the fee is optional
 	// and the application may go without online payment.
 	CanStart, CanWaive bool
+	// PaidTwice: more than one attempt was paid (an earlier one the
+	// provider reported PAYED late): one payment is to be refunded.
+	PaidTwice bool
 }
 
 func paymentViewOf(sub *submission.Submission, as []*payment.Attempt) *paymentView {
@@ -190,6 +193,7 @@ func paymentViewOf(sub *submission.Submission, as []*payment.Attempt) *paymentVi
 	for _, a := range as {
 		switch {
 		case a.Status == payment.Payed:
+			pv.PaidTwice = pv.Paid != nil
 			pv.Paid = a
 		case a.Active():
 			pv.Current = a
