@@ -75,7 +75,8 @@ type Collector struct {
 	Logger *slog.Logger
 
 	mu      sync.Mutex
-	clients map[string]Provider // by account fingerprint
+	clients map[string]Provider  // by account fingerprint
+	views   map[string]time.Time // attempt id → last citizen's view that asked the provider
 }
 
 // Application is what an attempt pays for.
@@ -97,9 +98,38 @@ const (
 )
 
 // minRecheck is the least time between two status requests for one
-// attempt made on a citizen's or caseworker's view (CheckApplication), so
-// that reloading a page does not flood the provider.
+// attempt made for the citizen's views (CheckApplication with actor
+// Citizen: the return from the pay page, reloading it, the JSON API's
+// status), so that reloading a page or polling does not flood the
+// provider. Staff checks, reconciliation and Start always ask.
 const minRecheck = 5 * time.Second
+
+// Citizen is the actor of the applicant's own requests.
+const Citizen = "Antragsteller"
+
+// viewedRecently reports whether the citizen's views asked about attempt
+// id within minRecheck (wall-clock time, this process), and records this
+// view otherwise.
+func (c *Collector) viewedRecently(id string) bool {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.views == nil {
+		c.views = map[string]time.Time{}
+	}
+	if t, ok := c.views[id]; ok && now.Sub(t) < minRecheck {
+		return true
+	}
+	if len(c.views) > 10000 {
+		for k, t := range c.views {
+			if now.Sub(t) >= minRecheck {
+				delete(c.views, k)
+			}
+		}
+	}
+	c.views[id] = now
+	return false
+}
 
 // ProblemOf is the plain-German message for a provider failure err,
 // suitable for the citizen; "" for nil.
@@ -242,7 +272,6 @@ func (c *Collector) Start(ctx context.Context, app Application, redirectURL, act
 	if _, err := a.Apply(info, now); err != nil {
 		a.Status, a.Problem = Refused, msgSetup
 	}
-	a.CheckedAt = time.Time{} // created, not yet asked about: the citizen's return asks at once
 	a.Schedule(now, c.maxAge())
 	if _, err := c.Store.SaveAttempt(context.WithoutCancel(ctx), a, c.statusNote("System", a, old)); err != nil {
 		return nil, err
@@ -303,7 +332,7 @@ func (c *Collector) CheckApplication(ctx context.Context, tenantID, submissionID
 	released := false
 	var errs []error
 	for _, a := range as {
-		if a.TransactionID == "" || a.Status == Payed || !a.CheckedAt.IsZero() && c.now().Sub(a.CheckedAt) < minRecheck {
+		if a.TransactionID == "" || a.Status == Payed || actor == Citizen && c.viewedRecently(a.ID) {
 			continue
 		}
 		_, rel, err := c.check(ctx, a, actor)

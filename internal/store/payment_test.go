@@ -106,13 +106,13 @@ func TestPaymentHoldsDeliveries(t *testing.T) {
 		}
 		f.prov.Set(a.TransactionID, payment.Payed)
 		f.now = f.now.Add(time.Minute)
-		_, released, err := f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+		_, released, err := f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 		must(t, err)
 		if !released || f.deliveries(t, s) != 1 || f.state(t, s) != payment.Paid {
 			t.Fatalf("after PAYED: released %v, %d deliveries, state %q", released, f.deliveries(t, s), f.state(t, s))
 		}
 		// A second return to the redirect URL changes nothing.
-		_, released, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+		_, released, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 		must(t, err)
 		if released || f.deliveries(t, s) != 1 {
 			t.Fatalf("second check: released %v, %d deliveries", released, f.deliveries(t, s))
@@ -253,7 +253,7 @@ func TestPaymentStateMachine(t *testing.T) {
 		{"failed", report(payment.Failed)},
 		{"canceled", report(payment.Canceled)},
 		{"return", func(s *submission.Submission) {
-			_, _, _ = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+			_, _, _ = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 		}},
 		{"later", func(*submission.Submission) {
 			f.now = f.now.Add(13 * time.Hour) // two of these pass MaxAge
@@ -311,7 +311,7 @@ func TestPaymentStateMachine(t *testing.T) {
 				f.prov.Set(a.TransactionID, payment.Payed)
 			}
 			f.now = f.now.Add(time.Minute)
-			_, _, _ = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+			_, _, _ = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 			check(s, append(names, "pay"))
 			if f.state(t, s) != payment.Paid {
 				t.Fatalf("%v: not paid in the end", names)
@@ -415,14 +415,14 @@ func TestPaymentPaidLate(t *testing.T) {
 	must(t, err)
 	f.prov.Set(a.TransactionID, payment.Failed)
 	f.now = f.now.Add(time.Minute)
-	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 	must(t, err)
 	b, err := f.col.Start(ctx, f.app(s), "https://antrag.example/r", "Antragsteller")
 	must(t, err)
 	f.prov.Set(b.TransactionID, payment.Payed)
 	f.prov.Set(a.TransactionID, payment.Payed) // the first one, late
 	f.now = f.now.Add(time.Minute)
-	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Antragsteller")
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, s.ID, "Sachbearbeitung")
 	must(t, err)
 	if f.state(t, s) != payment.Paid || f.deliveries(t, s) != 1 || !strings.Contains(events(s), "Doppelte Zahlung") {
 		t.Fatalf("paid twice: %q, %d deliveries, events %s", f.state(t, s), f.deliveries(t, s), events(s))
@@ -433,7 +433,7 @@ func TestPaymentPaidLate(t *testing.T) {
 	must(t, err)
 	f.prov.Set(c.TransactionID, payment.Canceled)
 	f.now = f.now.Add(time.Minute)
-	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, w.ID, "Antragsteller")
+	_, _, err = f.col.CheckApplication(ctx, f.tn.ID, w.ID, "Sachbearbeitung")
 	must(t, err)
 	must(t, f.db.Waive(ctx, f.tn.ID, w.ID, &submission.Event{Actor: "Antragsteller", Action: "zahlung", Detail: "ohne Online-Zahlung"}))
 	if f.state(t, w) != payment.Waived || f.deliveries(t, w) != 1 {

@@ -173,6 +173,13 @@ func (s *Server) savePayment(w http.ResponseWriter, r *http.Request) error {
 	f := paymentForm(old)
 	f.fill(r)
 	acc := accountFromForm(f, old)
+	if acc != nil && len(f.Errors) == 0 && s.deps.Payments != nil && s.deps.Payments.NewProvider != nil {
+		// What the client needs for the kind (the certificate, the client
+		// secret, the password) must be there before the account is used.
+		if _, err := s.deps.Payments.NewProvider(acc); err != nil {
+			f.fail("art", "Der Zugang ist so nicht nutzbar: "+err.Error())
+		}
+	}
 	if len(f.Errors) > 0 {
 		for _, id := range []string{"zertifikatspasswort", "clientsecret", "passwort"} {
 			f.Fields[id].Value = "" // never sent back

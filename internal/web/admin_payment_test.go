@@ -202,4 +202,8 @@ func TestAdminPaymentCheck(t *testing.T) {
 	if h.pay.Creates() != creates {
 		t.Error("the check created a payment")
 	}
+	// An ePayBL account without its client certificate is not saved: the
+	// client could not use it.
+	wantFieldErrors(t, h.do(h.admin, "POST", path, url.Values{"art": {"epaybl"}, "basis": {"https://epay.example/"},
+		"originator": {"o"}, "endpoint": {"e"}, "zertifikatspasswort": {"x"}}), "art")
 }

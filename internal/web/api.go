@@ -168,7 +168,7 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		if rd.err != nil {
 			return brokenBody(rd.err)
 		}
-		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\" und \"place\" sind nicht erlaubt).")
+		return clientError(apperr.Invalid, "Die Anfrage ist kein JSON-Objekt der Form {\"data\": {…}} (andere Schlüssel als \"data\", \"place\" und \"payment\" sind nicht erlaubt).")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		if rd.err != nil {
@@ -195,7 +195,17 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	formID := t.Slug + "." + svc.Slug
 	// The request as received, before normalising: a retry must send the
 	// same data.
-	reqHash, err := submission.RequestHash(r.Method, "/api/v1/forms/"+formID+"/submissions", doc)
+	// How a fee is to be paid belongs to the request too: a retry that
+	// asks otherwise is another request.
+	hashPath := "/api/v1/forms/" + formID + "/submissions"
+	if p := body.Payment; p != nil && (p.Later || p.ReturnURL != "") {
+		b, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		hashPath += "\npayment " + string(b)
+	}
+	reqHash, err := submission.RequestHash(r.Method, hashPath, doc)
 	if err != nil {
 		return err
 	}
@@ -269,9 +279,9 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 		writeInvalid(w, problems)
 		return nil
 	}
-	if body.Payment != nil && body.Payment.ReturnURL != "" && !safeRedirect(body.Payment.ReturnURL) {
+	if body.Payment != nil && body.Payment.ReturnURL != "" && !validReturnURL(body.Payment.ReturnURL) {
 		writeInvalid(w, form.Problems{{Path: "payment.returnUrl", Code: form.CodeFormat,
-			Message: "Die Rücksprungadresse muss eine absolute http(s)-Adresse sein."}})
+			Message: "Die Rücksprungadresse muss eine absolute http(s)-Adresse von höchstens 2000 Zeichen sein."}})
 		return nil
 	}
 	rt, err := s.apiRouted(r, t, svc, body.Place)

@@ -135,12 +135,58 @@ func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
 			return clientError(apperr.Invalid, "Der Inhalt ist kein gültiges JSON-Objekt {\"returnUrl\": …}.")
 		}
 	}
-	if req.ReturnURL != "" && !safeRedirect(req.ReturnURL) {
-		return clientError(apperr.Invalid, "returnUrl muss eine absolute http(s)-Adresse sein.")
+	if req.ReturnURL != "" && !validReturnURL(req.ReturnURL) {
+		return clientError(apperr.Invalid, "returnUrl muss eine absolute http(s)-Adresse von höchstens 2000 Zeichen sein.")
+	}
+	if req.Later {
+		// An optional fee: send the application without online payment.
+		if sub.Bill.Policy != payment.Optional {
+			return clientError(apperr.Conflict, "Die Gebühr dieses Antrags ist vor der Übermittlung zu bezahlen; \"later\" gilt nur für eine freiwillige Online-Zahlung.")
+		}
+		ev := &submission.Event{TenantID: t.ID, Actor: "Antragsteller", Action: "zahlung", Detail: "ohne Online-Zahlung abgesendet (JSON-Schnittstelle)"}
+		if err := s.deps.Store.Waive(r.Context(), t.ID, sub.ID, ev); err != nil {
+			if errors.Is(err, apperr.Conflict) {
+				return clientError(apperr.Conflict, "Für diesen Antrag läuft gerade eine Zahlung; sie ist erst abzuschließen oder abzubrechen.")
+			}
+			return err
+		}
+		if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
+			return err
+		}
+		out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
+		if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, out)
+	}
+	ret := s.absolute(r, "/api/v1/forms/"+url.PathEscape(r.PathValue("formId"))+"/submissions/"+url.PathEscape(sub.ID))
+	if req.ReturnURL != "" {
+		ret = req.ReturnURL
+	}
+	_, err = s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
+		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, ret, payment.Citizen)
+	switch {
+	case errors.Is(err, payment.ErrPaid):
+		return clientError(apperr.Conflict, "Die Gebühr dieses Antrags ist bereits bezahlt.")
+	case err != nil && !errors.Is(err, payment.ErrActive):
+		s.deps.Logger.Warn("payment not started", "tenant", t.Slug, "error", payment.ErrorCode(err))
+	}
+	if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
+		return err
 	}
 	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
-	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, &req, true); err != nil {
+	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// maxReturnURL bounds a client's payment.returnUrl (characters): the
+// provider sends it back as a Location header.
+const maxReturnURL = 2000
+
+// validReturnURL reports whether a client's returnUrl may be given to the
+// provider: an absolute http(s) URL of at most maxReturnURL characters.
+func validReturnURL(u string) bool {
+	return len(u) <= maxReturnURL && safeRedirect(u)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/localtime"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -193,6 +194,9 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) error {
 	st := submission.Status(r.PostForm.Get("status"))
 	if !st.Valid() {
 		return fmt.Errorf("Status %q: %w", st, apperr.Invalid)
+	}
+	if sub.Payment == payment.Open && st != sub.Status {
+		return clientError(apperr.Conflict, "Die Gebühr dieses Antrags ist noch nicht bezahlt. Er ist erst nach bestätigter Zahlung zu bearbeiten.")
 	}
 	if st != sub.Status {
 		ev := &submission.Event{TenantID: sc.tenant.ID, SubmissionID: sub.ID, Actor: sc.user.Username, Action: "Status geändert",

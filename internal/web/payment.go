@@ -60,7 +60,12 @@ func (s *Server) billOf(ctx context.Context, t *tenant.Tenant, svc *tenant.Servi
 	}
 	b, err := f.Compute(doc, payment.ReferencePlaceholder, booking)
 	if err != nil {
-		return nil, err
+		// The fee's rules give no valid amount for these answers: a
+		// configuration problem the citizen cannot fix. The cause is not
+		// logged: a rule's result may repeat an answer.
+		s.deps.Logger.Warn("fee not computed: check the service's fee rules", "tenant", t.Slug, "service", svc.Slug)
+		return nil, clientError(apperr.Unavailable, "Die Gebühr für diesen Antrag kann wegen eines Fehlers in ihrer Einrichtung gerade nicht berechnet werden. "+
+			"Ihre Angaben sind gespeichert. Bitte wenden Sie sich an die zuständige Behörde.")
 	}
 	if b.Total <= 0 {
 		return nil, nil

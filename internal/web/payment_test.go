@@ -219,6 +219,13 @@ func TestPaymentCancel(t *testing.T) {
 			t.Errorf("inbox page lacks %q", want)
 		}
 	}
+	// It cannot be processed before it is paid.
+	if r := h.do(h.staffClient("musterstadt"), "POST", "/intern/antraege/"+s.ID+"/status", url.Values{"status": {"in_bearbeitung"}}); r.status != http.StatusConflict {
+		t.Errorf("status change of an unpaid application: %d", r.status)
+	}
+	if strings.Contains(detail.body, "Status speichern") {
+		t.Error("the inbox offers to change the status of an unpaid application")
+	}
 	list := page(t, h.do(h.staffClient("musterstadt"), "GET", "/intern/", nil))
 	row := list.Find("#antraege tr").FilterFunction(func(_ int, sel *goquery.Selection) bool {
 		return strings.Contains(sel.Text(), s.Reference)
