@@ -249,6 +249,9 @@ func (x *exporter) targetDocs(ts []*delivery.Target, where string) []*TargetDoc 
 // secretName records a secret for an {env: …} reference and returns the
 // variable's name: ANTRAG_SECRET_ and what it is for, unique in the export.
 func (x *exporter) secretName(what, where, value string) string {
+	// German umlauts as the usual two letters (Bürgeramt → BUERGERAMT), the
+	// rest of what a variable name cannot hold as "_".
+	what = strings.NewReplacer("ä", "ae", "ö", "oe", "ü", "ue", "Ä", "Ae", "Ö", "Oe", "Ü", "Ue", "ß", "ss").Replace(what)
 	name := "ANTRAG_SECRET_" + strings.Trim(envUnsafe.ReplaceAllString(strings.ToUpper(what), "_"), "_")
 	base := name
 	for i := 2; slices.ContainsFunc(x.out.Secrets, func(s Secret) bool { return s.Name == name }); i++ {
