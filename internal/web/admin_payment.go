@@ -89,14 +89,21 @@ func (s *Server) loadAccount(r *http.Request, tenantID, authorityID string) (*pa
 	return acc, err
 }
 
-// adminPaymentPage shows the account of one of the tenant's authorities.
-func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request) error {
+// authorityAccount loads the tenant's authority {id} and its account
+// (nil for none).
+func (s *Server) authorityAccount(r *http.Request) (*tenant.Authority, *payment.Account, error) {
 	sc := staffOf(r.Context())
 	a, err := s.deps.Store.Authority(r.Context(), sc.tenant.ID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	acc, err := s.loadAccount(r, sc.tenant.ID, a.ID)
+	return a, acc, err
+}
+
+// adminPaymentPage shows the account of one of the tenant's authorities.
+func (s *Server) adminPaymentPage(w http.ResponseWriter, r *http.Request) error {
+	a, acc, err := s.authorityAccount(r)
 	if err != nil {
 		return err
 	}
@@ -126,11 +133,7 @@ func (s *Server) renderPaymentChecked(w http.ResponseWriter, r *http.Request, st
 // the page with the outcome: "Verbindung testen".
 func (s *Server) checkPaymentAccount(w http.ResponseWriter, r *http.Request) error {
 	sc := staffOf(r.Context())
-	a, err := s.deps.Store.Authority(r.Context(), sc.tenant.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	acc, err := s.loadAccount(r, sc.tenant.ID, a.ID)
+	a, acc, err := s.authorityAccount(r)
 	if err != nil {
 		return err
 	}
@@ -159,11 +162,7 @@ func (s *Server) checkPaymentAccount(w http.ResponseWriter, r *http.Request) err
 // savePayment changes the account of one of the tenant's authorities.
 func (s *Server) savePayment(w http.ResponseWriter, r *http.Request) error {
 	sc := staffOf(r.Context())
-	a, err := s.deps.Store.Authority(r.Context(), sc.tenant.ID, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	old, err := s.loadAccount(r, sc.tenant.ID, a.ID)
+	a, old, err := s.authorityAccount(r)
 	if err != nil {
 		return err
 	}

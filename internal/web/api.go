@@ -323,12 +323,16 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(got.ID))
-	out := apiSubmission{ID: got.ID, Reference: got.Reference, Status: got.Status}
-	if out.Payment, err = s.apiPayment(r, formID, got, body.Payment, true); err != nil {
-		return err
+	if got.Payment == payment.Open {
+		ret := ""
+		if body.Payment != nil {
+			ret = body.Payment.ReturnURL
+		}
+		if got, err = s.startAPIPayment(r, formID, got, ret); err != nil && !errors.Is(err, payment.ErrPaid) {
+			return err
+		}
 	}
-	return writeJSON(w, http.StatusCreated, out)
+	return s.writeCreated(w, r, formID, got)
 }
 
 // previousSubmission returns the submission that an earlier request made
@@ -364,12 +368,7 @@ func (s *Server) previousSubmission(r *http.Request, t *tenant.Tenant, key, tok 
 // payment as it stands now).
 func (s *Server) writeCreated(w http.ResponseWriter, r *http.Request, formID string, sub *submission.Submission) error {
 	w.Header().Set("Location", "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(sub.ID))
-	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status}
-	var err error
-	if out.Payment, err = s.apiPayment(r, formID, sub, nil, false); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusCreated, out)
+	return s.writeSubmission(w, r, http.StatusCreated, sub)
 }
 
 // writeRequestMismatch answers a request whose Idempotency-Key already
@@ -407,33 +406,21 @@ func writeInvalid(w http.ResponseWriter, problems form.Problems) {
 // tenant, is not found. The id (a UUID with 74 random bits) is known only
 // to whoever made the submission.
 func (s *Server) apiSubmissionStatus(w http.ResponseWriter, r *http.Request) error {
-	t, svc, _, _, err := s.apiResolve(r)
-	if err != nil {
-		return err
-	}
-	notFound := clientError(apperr.NotFound, "Zu diesem Formular gibt es keinen Antrag mit dieser ID.")
-	sub, err := s.deps.Store.Submission(r.Context(), t.ID, r.PathValue("id"))
-	if errors.Is(err, apperr.NotFound) || err == nil && sub.ServiceID != svc.ID {
-		return notFound
-	}
+	t, sub, err := s.apiSubmissionOf(r)
 	if err != nil {
 		return err
 	}
 	if sub.Payment == payment.Open && s.deps.Payments != nil {
 		// The pay page may have sent the applicant back here: ask the
 		// provider now (there is no push), as the HTML journey does.
-		if _, _, err := s.deps.Payments.CheckApplication(r.Context(), t.ID, sub.ID, "Antragsteller"); err != nil {
+		if _, _, err := s.deps.Payments.CheckApplication(r.Context(), t.ID, sub.ID, payment.Citizen); err != nil {
 			s.deps.Logger.Warn("payment status not read", "tenant", t.Slug, "error", payment.ErrorCode(err))
 		}
 		if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
 			return err
 		}
 	}
-	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
-	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeSubmission(w, r, http.StatusOK, sub)
 }
 
 // pathOfAttachment finds the path of the FileRef with the attachment id.

@@ -10,6 +10,7 @@ import (
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/submission"
+	"github.com/antrag/antrag/internal/tenant"
 )
 
 // apiPaymentRequest is how a JSON API client has a fee paid: ReturnURL is
@@ -60,28 +61,30 @@ func apiPaymentChoice(b *payment.Bill, req *apiPaymentRequest) payment.State {
 	return payment.Open
 }
 
-// apiPayment reports sub's payment; with start, it first starts paying an
-// open fee (or continues the active attempt), returning to req's
-// ReturnURL or the submission's status address. A provider failure is not
-// an error here: the application is stored, and Problem says what went
-// wrong.
-func (s *Server) apiPayment(r *http.Request, formID string, sub *submission.Submission, req *apiPaymentRequest, start bool) (*apiPayment, error) {
+// startAPIPayment starts paying sub's open fee (or continues the active
+// attempt), returning to returnURL or, if "", the submission's status
+// address, and returns the submission as it is then. A provider failure
+// is not an error here: the application is stored, and the payment's
+// Problem says what went wrong. payment.ErrPaid is returned for a fee
+// already paid.
+func (s *Server) startAPIPayment(r *http.Request, formID string, sub *submission.Submission, returnURL string) (*submission.Submission, error) {
+	if returnURL == "" {
+		returnURL = s.absolute(r, "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(sub.ID))
+	}
+	_, err := s.deps.Payments.Start(r.Context(), applicationOf(sub), returnURL, payment.Citizen)
+	switch {
+	case errors.Is(err, payment.ErrPaid):
+		return sub, err
+	case err != nil && !errors.Is(err, payment.ErrActive):
+		s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", payment.ErrorCode(err))
+	}
+	return s.deps.Store.Submission(r.Context(), sub.TenantID, sub.ID)
+}
+
+// apiPayment reports sub's fee and payment (nil without a fee).
+func (s *Server) apiPayment(r *http.Request, sub *submission.Submission) (*apiPayment, error) {
 	if sub.Bill == nil {
 		return nil, nil
-	}
-	if start && sub.Payment == payment.Open && s.deps.Payments != nil {
-		ret := s.absolute(r, "/api/v1/forms/"+url.PathEscape(formID)+"/submissions/"+url.PathEscape(sub.ID))
-		if req != nil && req.ReturnURL != "" {
-			ret = req.ReturnURL
-		}
-		_, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
-			AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, ret, "Antragsteller")
-		if err != nil && !errors.Is(err, payment.ErrPaid) && !errors.Is(err, payment.ErrActive) {
-			s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", payment.ErrorCode(err))
-		}
-		if fresh, err := s.deps.Store.Submission(r.Context(), sub.TenantID, sub.ID); err == nil {
-			sub = fresh
-		}
 	}
 	as, err := s.deps.Store.Attempts(r.Context(), sub.TenantID, sub.ID)
 	if err != nil {
@@ -109,15 +112,7 @@ func (s *Server) apiPayment(r *http.Request, formID string, sub *submission.Subm
 // active attempt (POST …/submissions/{id}/payment), and answers like
 // apiSubmissionStatus. A paid fee is never asked for again.
 func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
-	t, svc, _, _, err := s.apiResolve(r)
-	if err != nil {
-		return err
-	}
-	notFound := clientError(apperr.NotFound, "Zu diesem Formular gibt es keinen Antrag mit dieser ID.")
-	sub, err := s.deps.Store.Submission(r.Context(), t.ID, r.PathValue("id"))
-	if errors.Is(err, apperr.NotFound) || err == nil && sub.ServiceID != svc.ID {
-		return notFound
-	}
+	t, sub, err := s.apiSubmissionOf(r)
 	if err != nil {
 		return err
 	}
@@ -132,7 +127,7 @@ func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
 		dec := json.NewDecoder(r.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-			return clientError(apperr.Invalid, "Der Inhalt ist kein gültiges JSON-Objekt {\"returnUrl\": …}.")
+			return clientError(apperr.Invalid, "Der Inhalt ist kein gültiges JSON-Objekt {\"returnUrl\": …, \"later\": …}.")
 		}
 	}
 	if req.ReturnURL != "" && !validReturnURL(req.ReturnURL) {
@@ -143,7 +138,7 @@ func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
 		if sub.Bill.Policy != payment.Optional {
 			return clientError(apperr.Conflict, "Die Gebühr dieses Antrags ist vor der Übermittlung zu bezahlen; \"later\" gilt nur für eine freiwillige Online-Zahlung.")
 		}
-		ev := &submission.Event{TenantID: t.ID, Actor: "Antragsteller", Action: "zahlung", Detail: "ohne Online-Zahlung abgesendet (JSON-Schnittstelle)"}
+		ev := &submission.Event{TenantID: t.ID, Actor: payment.Citizen, Action: "zahlung", Detail: "ohne Online-Zahlung abgesendet (JSON-Schnittstelle)"}
 		if err := s.deps.Store.Waive(r.Context(), t.ID, sub.ID, ev); err != nil {
 			if errors.Is(err, apperr.Conflict) {
 				return clientError(apperr.Conflict, "Für diesen Antrag läuft gerade eine Zahlung; sie ist erst abzuschließen oder abzubrechen.")
@@ -153,32 +148,41 @@ func (s *Server) apiPay(w http.ResponseWriter, r *http.Request) error {
 		if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
 			return err
 		}
-		out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
-		if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
-			return err
-		}
-		return writeJSON(w, http.StatusOK, out)
+		return s.writeSubmission(w, r, http.StatusOK, sub)
 	}
-	ret := s.absolute(r, "/api/v1/forms/"+url.PathEscape(r.PathValue("formId"))+"/submissions/"+url.PathEscape(sub.ID))
-	if req.ReturnURL != "" {
-		ret = req.ReturnURL
-	}
-	_, err = s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
-		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, ret, payment.Citizen)
-	switch {
-	case errors.Is(err, payment.ErrPaid):
+	sub, err = s.startAPIPayment(r, r.PathValue("formId"), sub, req.ReturnURL)
+	if errors.Is(err, payment.ErrPaid) {
 		return clientError(apperr.Conflict, "Die Gebühr dieses Antrags ist bereits bezahlt.")
-	case err != nil && !errors.Is(err, payment.ErrActive):
-		s.deps.Logger.Warn("payment not started", "tenant", t.Slug, "error", payment.ErrorCode(err))
 	}
-	if sub, err = s.deps.Store.Submission(r.Context(), t.ID, sub.ID); err != nil {
+	if err != nil {
 		return err
 	}
+	return s.writeSubmission(w, r, http.StatusOK, sub)
+}
+
+// apiSubmissionOf loads the submission {id} of the form {formId}: one of
+// another form, or of another tenant, is not found.
+func (s *Server) apiSubmissionOf(r *http.Request) (*tenant.Tenant, *submission.Submission, error) {
+	t, svc, _, _, err := s.apiResolve(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub, err := s.deps.Store.Submission(r.Context(), t.ID, r.PathValue("id"))
+	if errors.Is(err, apperr.NotFound) || err == nil && sub.ServiceID != svc.ID {
+		return nil, nil, clientError(apperr.NotFound, "Zu diesem Formular gibt es keinen Antrag mit dieser ID.")
+	}
+	return t, sub, err
+}
+
+// writeSubmission answers with a submission: id, Vorgangsnummer, status,
+// evidence and payment.
+func (s *Server) writeSubmission(w http.ResponseWriter, r *http.Request, status int, sub *submission.Submission) error {
 	out := apiSubmission{ID: sub.ID, Reference: sub.Reference, Status: sub.Status, Evidence: sub.Evidence}
-	if out.Payment, err = s.apiPayment(r, r.PathValue("formId"), sub, nil, false); err != nil {
+	var err error
+	if out.Payment, err = s.apiPayment(r, sub); err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return writeJSON(w, status, out)
 }
 
 // maxReturnURL bounds a client's payment.returnUrl (characters): the

@@ -121,13 +121,18 @@ func (s *Server) startPaying(w http.ResponseWriter, r *http.Request, base string
 	if s.deps.Payments == nil {
 		return errNoPayments
 	}
-	_, err := s.deps.Payments.Start(r.Context(), payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID,
-		AuthorityID: sub.AuthorityID, Reference: sub.Reference, Bill: sub.Bill}, s.returnURL(r, base), "Antragsteller")
+	_, err := s.deps.Payments.Start(r.Context(), applicationOf(sub), s.returnURL(r, base), payment.Citizen)
 	if err != nil && !errors.Is(err, payment.ErrPaid) && !errors.Is(err, payment.ErrActive) {
 		s.deps.Logger.Warn("payment not started", "tenant", sub.TenantID, "error", payment.ErrorCode(err))
 	}
 	http.Redirect(w, r, base+"/zahlung", http.StatusSeeOther)
 	return nil
+}
+
+// applicationOf is what a payment of sub pays for.
+func applicationOf(sub *submission.Submission) payment.Application {
+	return payment.Application{TenantID: sub.TenantID, SubmissionID: sub.ID, AuthorityID: sub.AuthorityID,
+		Reference: sub.Reference, Bill: sub.Bill}
 }
 
 // safeRedirect reports whether a provider's pay page URL may be sent to
@@ -249,7 +254,7 @@ func (s *Server) paymentReturn(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if sub.Payment == payment.Open && s.deps.Payments != nil {
-		_, released, err := s.deps.Payments.CheckApplication(r.Context(), dc.tenant.ID, sub.ID, "Antragsteller")
+		_, released, err := s.deps.Payments.CheckApplication(r.Context(), dc.tenant.ID, sub.ID, payment.Citizen)
 		if err != nil {
 			s.deps.Logger.Warn("payment status on return not read", "tenant", dc.tenant.Slug, "error", payment.ErrorCode(err))
 		}
