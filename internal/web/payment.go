@@ -142,7 +142,7 @@ func safeRedirect(raw string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
-// heldSubmission loads the submission of a draft's payment pages.
+// draftSubmission loads the submission of a draft (its payment pages).
 func (s *Server) draftSubmission(r *http.Request) (*draftCtx, *submission.Submission, error) {
 	dc, err := s.loadDraft(r)
 	if err != nil {
