@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -105,23 +104,10 @@ func crashSend(c *http.Client, base string, svc *loadgen.Service, tag string) (d
 		if n < 1 || n > len(f.Steps) {
 			return "", "", fmt.Errorf("GET %s: no step page", next)
 		}
-		vals, files := f.FormValues(f.Steps[n-1], svc.Example)
-		vals.Set("aktion", "weiter")
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		for k, vs := range vals {
-			for _, v := range vs {
-				mw.WriteField(k, v)
-			}
-		}
-		for field, refs := range files {
-			for i, r := range refs {
-				w, _ := mw.CreateFormFile(field, r.Filename)
-				w.Write([]byte(mpContent(fmt.Sprintf("%s-%s-%d", tag, field, i))))
-			}
-		}
-		mw.Close()
-		status, loc, body, err = crashBrowse(c, "POST", base+next, mw.FormDataContentType(), buf.Bytes())
+		post, ctype := stepPost(f, f.Steps[n-1], svc.Example, func(field string, i int) string {
+			return mpContent(fmt.Sprintf("%s-%s-%d", tag, field, i))
+		})
+		status, loc, body, err = crashBrowse(c, "POST", base+next, ctype, post)
 		if err != nil {
 			return "", "", err
 		}

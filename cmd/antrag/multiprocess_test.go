@@ -28,6 +28,7 @@ import (
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/delivery/webhook"
 	"github.com/antrag/antrag/internal/demo"
+	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/loadgen"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
@@ -318,25 +319,12 @@ func mpHTML(c *http.Client, bases [2]string, svc *loadgen.Service, app *mpApp, s
 		if n < 1 || n > len(f.Steps) {
 			return posted, fmt.Errorf("GET %s: no step page", next)
 		}
-		vals, files := f.FormValues(f.Steps[n-1], svc.Example)
-		vals.Set("aktion", "weiter")
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		for k, vs := range vals {
-			for _, v := range vs {
-				mw.WriteField(k, v)
-			}
-		}
-		for field, refs := range files {
-			for i, r := range refs {
-				content := mpContent(fmt.Sprintf("html-%d-%s-%d", app.index, field, i))
-				w, _ := mw.CreateFormFile(field, r.Filename)
-				w.Write([]byte(content))
-				app.contents = append(app.contents, content)
-			}
-		}
-		mw.Close()
-		status, loc, body, err = mpBrowser(c, "POST", base, next, mw.FormDataContentType(), buf.Bytes())
+		post, ctype := stepPost(f, f.Steps[n-1], svc.Example, func(field string, i int) string {
+			content := mpContent(fmt.Sprintf("html-%d-%s-%d", app.index, field, i))
+			app.contents = append(app.contents, content)
+			return content
+		})
+		status, loc, body, err = mpBrowser(c, "POST", base, next, ctype, post)
 		if err != nil {
 			return posted, err
 		}
@@ -959,4 +947,27 @@ func mpJobs(t *testing.T, db *store.DB) {
 		by = append(by, fmt.Sprintf("%d", n))
 	}
 	t.Logf("delivery jobs run by %d processes: %s", len(by), strings.Join(by, " + "))
+}
+
+// stepPost is the multipart body (and its content type) of "Weiter" on a
+// step with the answers of doc; content gives each uploaded file's bytes
+// by field and index.
+func stepPost(f *journey.Form, st *journey.Step, doc map[string]any, content func(field string, i int) string) ([]byte, string) {
+	vals, files := f.FormValues(st, doc)
+	vals.Set("aktion", "weiter")
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, vs := range vals {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	for field, refs := range files {
+		for i, r := range refs {
+			w, _ := mw.CreateFormFile(field, r.Filename)
+			w.Write([]byte(content(field, i)))
+		}
+	}
+	mw.Close()
+	return buf.Bytes(), mw.FormDataContentType()
 }
