@@ -598,3 +598,40 @@ func (c Cents) Euros() string {
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, int64(c)/100, int64(c)%100)
 }
+
+// ItemText is a fee item as people write it, in the catalogue and on the
+// admin page: the amount per unit in euros as a decimal string with a
+// point and at most two decimals ("12.50"), the rules as JSON Logic.
+type ItemText struct {
+	ID           string            `json:"id"`
+	Description  string            `json:"description,omitempty"`
+	Amount       string            `json:"amount,omitempty"`
+	AmountRule   json.RawMessage   `json:"amount_rule,omitempty"`
+	QuantityRule json.RawMessage   `json:"quantity_rule,omitempty"`
+	BookingData  map[string]string `json:"booking_data,omitempty"`
+}
+
+// Text returns the item as people write it.
+func (it *FeeItem) Text() ItemText {
+	t := ItemText{ID: it.ID, Description: it.Description, AmountRule: it.AmountRule,
+		QuantityRule: it.QuantityRule, BookingData: it.BookingData}
+	if it.Amount != 0 {
+		t.Amount = it.Amount.Euros()
+	}
+	return t
+}
+
+// Item reads the item; an amount that is not a euro amount is ParseEuros'
+// error (apperr.Invalid). It does not validate the item (FeeItem.Validate).
+func (t *ItemText) Item() (FeeItem, error) {
+	it := FeeItem{ID: t.ID, Description: t.Description, AmountRule: t.AmountRule,
+		QuantityRule: t.QuantityRule, BookingData: t.BookingData}
+	if t.Amount != "" {
+		c, err := ParseEuros(t.Amount)
+		if err != nil {
+			return it, err
+		}
+		it.Amount = c
+	}
+	return it, nil
+}

@@ -14,18 +14,7 @@ import (
 
 // The online fee of a service on its edit page: the policy (radio
 // buttons), purpose and description, and the items as JSON in the form
-// the catalogue uses (feeItemJSON).
-
-// feeItemJSON is a fee item as the admin page shows and reads it: the
-// amount in euros as a decimal string ("12.50"), the rules as JSON Logic.
-type feeItemJSON struct {
-	ID           string            `json:"id"`
-	Description  string            `json:"description,omitempty"`
-	Amount       string            `json:"amount,omitempty"`
-	AmountRule   json.RawMessage   `json:"amount_rule,omitempty"`
-	QuantityRule json.RawMessage   `json:"quantity_rule,omitempty"`
-	BookingData  map[string]string `json:"booking_data,omitempty"`
-}
+// the catalogue uses (payment.ItemText).
 
 // policyOption is one radio button of the fee's policy.
 type policyOption struct {
@@ -62,14 +51,9 @@ func formatFeeItems(items []payment.FeeItem) string {
 	if len(items) == 0 {
 		return ""
 	}
-	out := make([]feeItemJSON, 0, len(items))
-	for _, it := range items {
-		j := feeItemJSON{ID: it.ID, Description: it.Description, AmountRule: it.AmountRule, QuantityRule: it.QuantityRule,
-			BookingData: it.BookingData}
-		if it.Amount != 0 {
-			j.Amount = it.Amount.Euros()
-		}
-		out = append(out, j)
+	out := make([]payment.ItemText, 0, len(items))
+	for i := range items {
+		out = append(out, items[i].Text())
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {
@@ -85,7 +69,7 @@ func parseFeeItems(text string) ([]payment.FeeItem, error) {
 	}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.DisallowUnknownFields()
-	var list []feeItemJSON
+	var list []payment.ItemText
 	if err := dec.Decode(&list); err != nil {
 		return nil, fmt.Errorf("Die Positionen sind keine JSON-Liste wie im Beispiel: %s", jsonProblem(err))
 	}
@@ -94,15 +78,11 @@ func parseFeeItems(text string) ([]payment.FeeItem, error) {
 	}
 	items := make([]payment.FeeItem, 0, len(list))
 	for i, j := range list {
-		it := payment.FeeItem{ID: j.ID, Description: j.Description, AmountRule: compactJSON(j.AmountRule),
-			QuantityRule: compactJSON(j.QuantityRule), BookingData: j.BookingData}
-		if j.Amount != "" {
-			c, err := payment.ParseEuros(j.Amount)
-			if err != nil {
-				return nil, fmt.Errorf("Position %d: Der Betrag %q ist kein Eurobetrag wie \"12.50\".", i+1, j.Amount)
-			}
-			it.Amount = c
+		it, err := j.Item()
+		if err != nil {
+			return nil, fmt.Errorf("Position %d: Der Betrag %q ist kein Eurobetrag wie \"12.50\".", i+1, j.Amount)
 		}
+		it.AmountRule, it.QuantityRule = compactJSON(it.AmountRule), compactJSON(it.QuantityRule)
 		items = append(items, it)
 	}
 	return items, nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -26,18 +25,11 @@ type FeeDoc struct {
 	Items       []*FeeItemDoc `json:"items,omitempty"`
 }
 
-// FeeItemDoc is one line of a fee. Amount is euros per unit as a decimal
-// string with a point and at most two decimals ("12.50"); AmountRule
-// instead computes it, QuantityRule the number of units (JSON Logic, see
-// payment.FeeItem).
-type FeeItemDoc struct {
-	ID           string            `json:"id"`
-	Description  string            `json:"description,omitempty"`
-	Amount       string            `json:"amount,omitempty"`
-	AmountRule   json.RawMessage   `json:"amount_rule,omitempty"`
-	QuantityRule json.RawMessage   `json:"quantity_rule,omitempty"`
-	BookingData  map[string]string `json:"booking_data,omitempty"`
-}
+// FeeItemDoc is one line of a fee (payment.ItemText): Amount is euros per
+// unit as a decimal string with a point and at most two decimals
+// ("12.50"); AmountRule instead computes it, QuantityRule the number of
+// units (JSON Logic, see payment.FeeItem).
+type FeeItemDoc = payment.ItemText
 
 // AuthorityFeeDoc is an authority's own fee for a service: one of the
 // tenant's own ("slug") or another tenant's shared one ("owner/slug").
@@ -77,16 +69,11 @@ func (p *planner) fee(fd *FeeDoc, loc ...any) *payment.Fee {
 	}
 	ok := true
 	for k, it := range fd.Items {
-		item := payment.FeeItem{ID: it.ID, Description: it.Description, AmountRule: it.AmountRule,
-			QuantityRule: it.QuantityRule, BookingData: it.BookingData}
-		if it.Amount != "" {
-			c, err := payment.ParseEuros(it.Amount)
-			if err != nil {
-				p.err("Betrag "+cause(err), append(slices.Clone(loc), "items", k, "amount")...)
-				ok = false
-				continue
-			}
-			item.Amount = c
+		item, err := it.Item()
+		if err != nil {
+			p.err("Betrag "+cause(err), append(slices.Clone(loc), "items", k, "amount")...)
+			ok = false
+			continue
 		}
 		if err := item.Validate(); err != nil {
 			p.err(cause(err), append(slices.Clone(loc), "items", k)...)
@@ -340,12 +327,8 @@ func feeDoc(f *payment.Fee) *FeeDoc {
 		fd.Policy = "none"
 	}
 	for _, it := range f.Items {
-		d := &FeeItemDoc{ID: it.ID, Description: it.Description, AmountRule: it.AmountRule,
-			QuantityRule: it.QuantityRule, BookingData: it.BookingData}
-		if it.Amount != 0 {
-			d.Amount = it.Amount.Euros()
-		}
-		fd.Items = append(fd.Items, d)
+		d := it.Text()
+		fd.Items = append(fd.Items, &d)
 	}
 	return fd
 }
