@@ -44,6 +44,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -74,6 +75,8 @@ type DB struct {
 	d    dialect
 	box  *sealed.Box
 	jobs *outbox.Inserter
+
+	retries atomic.Int64 // transactions tried again (withTx, withRowLockTx)
 }
 
 // Options change how OpenWith opens a database.
@@ -190,20 +193,30 @@ const sessionCleanup = 30 * time.Minute
 // stops its cleanup of expired sessions.
 func (db *DB) SessionStore() (scs.Store, func()) { return db.d.sessionStore() }
 
-// maxTries bounds the tries of a transaction that PostgreSQL aborts for a
-// serialization failure or a deadlock.
-const maxTries = 30
+// maxTries and retryBudget bound the tries of a transaction that
+// PostgreSQL aborts for a serialization failure or a deadlock: it is tried
+// again while it has had fewer than maxTries tries or its first try began
+// less than retryBudget ago (and ctx is alive). Under many concurrent
+// writers on small tables, SERIALIZABLE's page-level predicate locks abort
+// one of nearly every pair of concurrent writers, so a count alone can run
+// out while the database is merely busy.
+const (
+	maxTries    = 30
+	retryBudget = 20 * time.Second
+)
 
 // withTx runs fn in a transaction and commits it if fn returns nil. A
 // transaction the database aborted so that it may be tried again
-// (dialect.retryable) is tried again, up to maxTries: fn must start from
-// scratch each time.
+// (dialect.retryable) is tried again within maxTries and retryBudget: fn
+// must start from scratch each time.
 func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	start := time.Now()
 	for try := 1; ; try++ {
 		err := db.tryTx(ctx, fn)
-		if err == nil || !db.d.retryable(err) || try == maxTries {
+		if err == nil || !db.retryAgain(err, try, start) {
 			return err
 		}
+		db.retries.Add(1)
 		// Back off with jitter: 1 ms, 2 ms, 4 ms … up to 100 ms.
 		d := min(time.Millisecond<<min(try-1, 7), 100*time.Millisecond)
 		select {
@@ -213,6 +226,16 @@ func (db *DB) withTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 	}
 }
+
+// retryAgain reports whether a transaction whose try-th try, begun first
+// at start, failed with err is to be tried again.
+func (db *DB) retryAgain(err error, try int, start time.Time) bool {
+	return db.d.retryable(err) && (try < maxTries || time.Since(start) < retryBudget)
+}
+
+// Retries reports how many transactions this process has tried again
+// after the database aborted them (serialization failure or deadlock).
+func (db *DB) Retries() int64 { return db.retries.Load() }
 
 func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, db.d.txOptions())

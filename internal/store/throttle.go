@@ -75,6 +75,7 @@ func (db *DB) withRowLockTx(ctx context.Context, fn func(tx *sql.Tx) error) erro
 	}
 	rc := *opts
 	rc.Isolation = sql.LevelReadCommitted
+	start := time.Now()
 	for try := 1; ; try++ {
 		tx, err := db.sql.BeginTx(ctx, &rc)
 		if err != nil {
@@ -85,9 +86,10 @@ func (db *DB) withRowLockTx(ctx context.Context, fn func(tx *sql.Tx) error) erro
 		} else {
 			_ = tx.Rollback()
 		}
-		if err == nil || !db.d.retryable(err) || try == maxTries {
+		if err == nil || !db.retryAgain(err, try, start) {
 			return err
 		}
+		db.retries.Add(1)
 	}
 }
 
