@@ -48,7 +48,7 @@ func (db *DB) ReplaceAreas(ctx context.Context, areas []area.Area) (err error) {
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		for _, l := range levels {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM areas WHERE level = $1`, string(l)); err != nil {
+			if _, err := db.txExec(ctx, tx, `DELETE FROM areas WHERE level = $1`, string(l)); err != nil {
 				return err
 			}
 		}
@@ -79,7 +79,7 @@ func (db *DB) ReplacePostcodes(ctx context.Context, entries []area.PostcodeEntry
 		}
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM postcodes`); err != nil {
+		if _, err := db.txExec(ctx, tx, `DELETE FROM postcodes`); err != nil {
 			return err
 		}
 		return insertRows(ctx, tx, "postcodes (postcode, street, ars, name)", len(entries), func(i int) []any {
@@ -148,7 +148,7 @@ func scanArea(row scanner) (area.Area, error) {
 // apperr.NotFound.
 func (db *DB) Area(ctx context.Context, ars string) (_ area.Area, err error) {
 	defer db.wrap(&err, "Area(%q)", ars)
-	return scanArea(db.sql.QueryRowContext(ctx, `SELECT `+areaColumns+` FROM areas WHERE ars = $1`, ars))
+	return scanArea(db.queryRow(ctx, `SELECT `+areaColumns+` FROM areas WHERE ars = $1`, ars))
 }
 
 // Areas returns the stored areas whose key starts with prefix (digits;
@@ -163,7 +163,7 @@ func (db *DB) Areas(ctx context.Context, prefix string, level area.Level) (_ []a
 	}
 	// ':' follows '9': the keys starting with prefix are [prefix, prefix:),
 	// a range the primary key's index serves on both databases.
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+areaColumns+` FROM areas
+	rows, err := db.query(ctx, `SELECT `+areaColumns+` FROM areas
 		WHERE ars >= $1 AND ars < $2 AND ($3 = '' OR level = $3) ORDER BY ars`, prefix, prefix+":", string(level))
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (db *DB) Municipalities(ctx context.Context, postcode, street string) (_ []
 	if err := checkPostcode(postcode); err != nil {
 		return nil, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT p.street, p.ars, coalesce(a.name, p.name)
+	rows, err := db.query(ctx, `SELECT p.street, p.ars, coalesce(a.name, p.name)
 		FROM postcodes p LEFT JOIN areas a ON a.ars = p.ars WHERE p.postcode = $1`, postcode)
 	if err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (db *DB) Municipalities(ctx context.Context, postcode, street string) (_ []
 // PostcodeCount returns how many entries the postcode table has.
 func (db *DB) PostcodeCount(ctx context.Context) (n int, err error) {
 	defer db.wrap(&err, "PostcodeCount")
-	err = db.sql.QueryRowContext(ctx, `SELECT count(*) FROM postcodes`).Scan(&n)
+	err = db.queryRow(ctx, `SELECT count(*) FROM postcodes`).Scan(&n)
 	return n, err
 }
 

@@ -84,7 +84,7 @@ func (db *DB) StartAttempt(ctx context.Context, a *payment.Attempt, note *paymen
 	defer db.wrap(&err, "StartAttempt(%q, %q)", a.TenantID, a.SubmissionID)
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+		err := db.txQueryRow(ctx, tx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
 			a.TenantID, a.SubmissionID).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("submission " + a.SubmissionID)
@@ -108,7 +108,7 @@ func (db *DB) StartAttempt(ctx context.Context, a *payment.Attempt, note *paymen
 			return fmt.Errorf("%w: payment of the application is %q, not open", apperr.Conflict, state)
 		}
 		a.N = len(prev) + 1
-		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (`+attemptColumns+`)
+		if _, err := db.txExec(ctx, tx, `INSERT INTO payments (`+attemptColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
 			a.ID, a.TenantID, a.SubmissionID, a.AuthorityID, a.N, a.RequestID, int64(a.Amount), string(a.Status),
 			a.TransactionID, a.TransactionReference, a.TransactionURL, a.RedirectURL, string(a.Method), a.MethodDetail,
@@ -129,7 +129,7 @@ func (db *DB) SaveAttempt(ctx context.Context, a *payment.Attempt, note *payment
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		released = false
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+		err := db.txQueryRow(ctx, tx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
 			a.TenantID, a.SubmissionID).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("submission " + a.SubmissionID)
@@ -138,14 +138,14 @@ func (db *DB) SaveAttempt(ctx context.Context, a *payment.Attempt, note *payment
 			return err
 		}
 		var stored string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM payments WHERE tenant_id = $1 AND id = $2`,
+		if err := db.txQueryRow(ctx, tx, `SELECT status FROM payments WHERE tenant_id = $1 AND id = $2`,
 			a.TenantID, a.ID).Scan(&stored); err != nil {
 			return err
 		}
 		if payment.Status(stored) == payment.Payed && a.Status != payment.Payed {
 			return nil // paid is final; another check recorded it first
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payments SET status = $1, transaction_id = $2, transaction_reference = $3,
+		if _, err := db.txExec(ctx, tx, `UPDATE payments SET status = $1, transaction_id = $2, transaction_reference = $3,
 			transaction_url = $4, redirect_url = $5, method = $6, method_detail = $7, status_detail = $8, problem = $9,
 			paid_at = $10, updated_at = $11, checked_at = $12, next_check_at = $13, closed_at = $14
 			WHERE tenant_id = $15 AND id = $16`,
@@ -173,7 +173,7 @@ func (db *DB) SaveAttempt(ctx context.Context, a *payment.Attempt, note *payment
 			// Sent without online payment, then paid after all: the
 			// application is delivered already; the fee must not be
 			// invoiced.
-			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET payment = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+			if _, err := db.txExec(ctx, tx, `UPDATE submissions SET payment = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
 				string(payment.Paid), db.ts(a.UpdatedAt), a.TenantID, a.SubmissionID); err != nil {
 				return err
 			}
@@ -202,7 +202,7 @@ func (db *DB) release(ctx context.Context, tx *sql.Tx, tenantID, submissionID st
 	if err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE submissions SET payment = $1, updated_at = $2
+	res, err := db.txExec(ctx, tx, `UPDATE submissions SET payment = $1, updated_at = $2
 		WHERE tenant_id = $3 AND id = $4 AND payment = $5`, string(to), db.ts(db.orNow(at)), tenantID, submissionID, string(payment.Open))
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func (db *DB) Waive(ctx context.Context, tenantID, submissionID string, ev *subm
 	defer db.wrap(&err, "Waive(%q, %q)", tenantID, submissionID)
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+		err := db.txQueryRow(ctx, tx, `SELECT payment FROM submissions WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
 			tenantID, submissionID).Scan(&state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("submission " + submissionID)
@@ -271,7 +271,7 @@ func (db *DB) Attempts(ctx context.Context, tenantID, submissionID string) (_ []
 // DueAttempts lists attempts of all tenants due for a check at now.
 func (db *DB) DueAttempts(ctx context.Context, now time.Time, limit int) (_ []*payment.Attempt, err error) {
 	defer db.wrap(&err, "DueAttempts")
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+attemptColumns+` FROM payments
+	rows, err := db.query(ctx, `SELECT `+attemptColumns+` FROM payments
 		WHERE next_check_at IS NOT NULL AND next_check_at <= $1 ORDER BY next_check_at, id LIMIT $2`, db.ts(now), limit)
 	if err != nil {
 		return nil, err

@@ -87,7 +87,7 @@ func (db *DB) setTargets(ctx context.Context, tenantID, serviceID, authorityID s
 		}
 		if authorityID != "" {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorities WHERE tenant_id = $1 AND id = $2`,
+			if err := db.txQueryRow(ctx, tx, `SELECT count(*) FROM authorities WHERE tenant_id = $1 AND id = $2`,
 				tenantID, authorityID).Scan(&n); err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ func (db *DB) setTargets(ctx context.Context, tenantID, serviceID, authorityID s
 				return notFound("authority " + authorityID)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM delivery_targets
+		if _, err := db.txExec(ctx, tx, `DELETE FROM delivery_targets
 			WHERE tenant_id = $1 AND service_id = $2 AND coalesce(authority_id, '') = $3`,
 			tenantID, serviceID, authorityID); err != nil {
 			return err
@@ -106,7 +106,7 @@ func (db *DB) setTargets(ctx context.Context, tenantID, serviceID, authorityID s
 			if t.Secret != "" {
 				secret = db.box.Seal([]byte(t.Secret))
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_targets
+			if _, err := db.txExec(ctx, tx, `INSERT INTO delivery_targets
 				(id, tenant_id, service_id, authority_id, position, kind, destination_id, url, secret, address)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 				t.ID, tenantID, serviceID, nullString(authorityID), i, string(t.Kind), t.DestinationID, t.URL, secret,
@@ -160,7 +160,7 @@ func (db *DB) insertDeliveries(ctx context.Context, tx *sql.Tx, s *submission.Su
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries
+		if _, err := db.txExec(ctx, tx, `INSERT INTO deliveries
 			(id, tenant_id, submission_id, position, kind, target, state, attempts, round, last_error, reason, remote_id,
 			case_id, created_at, updated_at, next_attempt_at, done_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
@@ -204,7 +204,7 @@ func (db *DB) scanDelivery(row scanner) (*delivery.Delivery, error) {
 // Delivery returns one of the tenant's deliveries.
 func (db *DB) Delivery(ctx context.Context, tenantID, id string) (_ *delivery.Delivery, err error) {
 	defer db.wrap(&err, "Delivery(%q, %q)", tenantID, id)
-	return db.scanDelivery(db.sql.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	return db.scanDelivery(db.queryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 }
 
@@ -212,7 +212,7 @@ func (db *DB) Delivery(ctx context.Context, tenantID, id string) (_ *delivery.De
 // the order delivery.Plan made them.
 func (db *DB) Deliveries(ctx context.Context, tenantID, submissionID string) (_ []*delivery.Delivery, err error) {
 	defer db.wrap(&err, "Deliveries(%q, %q)", tenantID, submissionID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	rows, err := db.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE tenant_id = $1 AND submission_id = $2 ORDER BY position, id`, tenantID, submissionID)
 	if err != nil {
 		return nil, err
@@ -227,7 +227,7 @@ func (db *DB) Following(ctx context.Context, kind delivery.Kind, limit int) (_ [
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+	rows, err := db.query(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 		WHERE kind = $1 AND state = $2 ORDER BY updated_at, id LIMIT $3`, string(kind), string(delivery.Delivered), limit)
 	if err != nil {
 		return nil, err
@@ -243,7 +243,7 @@ func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, from del
 	defer db.wrap(&err, "UpdateDelivery(%q, %q)", d.TenantID, d.ID)
 	d.UpdatedAt = db.nowUTC()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, attempts = $2, last_error = $3, reason = $4,
+		res, err := db.txExec(ctx, tx, `UPDATE deliveries SET state = $1, attempts = $2, last_error = $3, reason = $4,
 			remote_id = $5, case_id = $6, updated_at = $7, next_attempt_at = $8, done_at = $9
 			WHERE tenant_id = $10 AND id = $11 AND state = $12`,
 			string(d.State), d.Attempts, d.LastError, d.Reason, d.RemoteID, d.CaseID, db.ts(d.UpdatedAt),
@@ -255,7 +255,7 @@ func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, from del
 			return err
 		} else if n == 0 {
 			var state string
-			err := tx.QueryRowContext(ctx, `SELECT state FROM deliveries WHERE tenant_id = $1 AND id = $2`, d.TenantID, d.ID).Scan(&state)
+			err := db.txQueryRow(ctx, tx, `SELECT state FROM deliveries WHERE tenant_id = $1 AND id = $2`, d.TenantID, d.ID).Scan(&state)
 			if err != nil {
 				return err // sql.ErrNoRows: apperr.NotFound
 			}
@@ -278,7 +278,7 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		detail = ev.Detail
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		d, err := db.scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		d, err := db.scanDelivery(db.txQueryRow(ctx, tx, `SELECT `+deliveryColumns+` FROM deliveries
 			WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 		if err != nil {
 			return err
@@ -286,7 +286,7 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		var serviceID string
 		var routing []byte
 		var purged bool
-		if err := tx.QueryRowContext(ctx, `SELECT service_id, routing, data IS NULL FROM submissions
+		if err := db.txQueryRow(ctx, tx, `SELECT service_id, routing, data IS NULL FROM submissions
 			WHERE tenant_id = $1 AND id = $2`,
 			tenantID, d.SubmissionID).Scan(&serviceID, &routing, &purged); err != nil {
 			return err
@@ -307,7 +307,7 @@ func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, round = $2, remote_id = $3, case_id = $4,
+		if _, err := db.txExec(ctx, tx, `UPDATE deliveries SET state = $1, round = $2, remote_id = $3, case_id = $4,
 			reason = $5, target = $6, created_at = $7, updated_at = $8, next_attempt_at = $9, done_at = $10
 			WHERE tenant_id = $11 AND id = $12`,
 			string(d.State), d.Round, d.RemoteID, d.CaseID, d.Reason, db.box.Seal(target), db.ts(d.CreatedAt),
@@ -341,7 +341,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 	}
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		n = 0
-		rows, err := tx.QueryContext(ctx, `SELECT tenant_id, id, round FROM deliveries
+		rows, err := db.txQuery(ctx, tx, `SELECT tenant_id, id, round FROM deliveries
 			WHERE state = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at < $2 ORDER BY next_attempt_at LIMIT $3`,
 			string(delivery.Pending), db.ts(before), limit)
 		if err != nil {
@@ -372,7 +372,7 @@ func (db *DB) RequeueOverdue(ctx context.Context, before time.Time, limit int) (
 // state (for operators and tests).
 func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delivery.State]int, err error) {
 	defer db.wrap(&err, "DeliveryCounts(%q)", tenantID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT state, count(*) FROM deliveries WHERE tenant_id = $1 GROUP BY state`, tenantID)
+	rows, err := db.query(ctx, `SELECT state, count(*) FROM deliveries WHERE tenant_id = $1 GROUP BY state`, tenantID)
 	if err != nil {
 		return nil, err
 	}

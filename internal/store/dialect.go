@@ -38,6 +38,9 @@ type dialect interface {
 	// retryable reports whether err aborted a transaction that may
 	// succeed when tried again.
 	retryable(err error) bool
+	// stmtCache reports whether the store is to cache prepared
+	// statements (stmt.go): true where the driver does not.
+	stmtCache() bool
 
 	// riverDriver is River's driver on the handle; pollOnly reports that
 	// the database has no notifications, so that the queue polls.

@@ -87,7 +87,7 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 	if err != nil {
 		return err
 	}
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO drafts
+	_, err = db.exec(ctx, `INSERT INTO drafts
 		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed,
 		routing)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
@@ -164,7 +164,7 @@ func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 // SubmissionID set and empty Data.
 func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byte, now time.Time) (_ *submission.Draft, err error) {
 	defer db.wrap(&err, "DraftByToken(%q)", tenantID)
-	return db.scanDraft(db.sql.QueryRowContext(ctx,
+	return db.scanDraft(db.queryRow(ctx,
 		`SELECT `+draftColumns+` FROM drafts WHERE tenant_id = $1 AND token_hash = $2 AND expires_at > $3`,
 		tenantID, tokenHash, db.ts(now)))
 }
@@ -191,7 +191,7 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var submissionID *string
 		var revision int
-		err := tx.QueryRowContext(ctx, `SELECT submission_id, revision FROM drafts WHERE tenant_id = $1 AND id = $2`,
+		err := db.txQueryRow(ctx, tx, `SELECT submission_id, revision FROM drafts WHERE tenant_id = $1 AND id = $2`,
 			d.TenantID, d.ID).Scan(&submissionID, &revision)
 		if err != nil {
 			return err
@@ -202,7 +202,7 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 		if revision != d.Revision {
 			return fmt.Errorf("revision %d, stored %d: %w", d.Revision, revision, submission.ErrDraftChanged)
 		}
-		_, err = tx.ExecContext(ctx,
+		_, err = db.txExec(ctx, tx,
 			`UPDATE drafts SET data = $1, step = $2, updated_at = $3, expires_at = $4, revision = revision + 1, owner = $5, proved = $6,
 			token_sealed = CASE WHEN $5 = '' THEN NULL ELSE COALESCE($7, token_sealed) END
 			WHERE tenant_id = $8 AND id = $9`,
@@ -228,7 +228,7 @@ func (db *DB) OwnerDrafts(ctx context.Context, tenantID, owner string, now time.
 	if owner == "" {
 		return nil, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+draftColumns+` FROM drafts
+	rows, err := db.query(ctx, `SELECT `+draftColumns+` FROM drafts
 		WHERE tenant_id = $1 AND owner = $2 AND owner <> '' AND submission_id IS NULL AND expires_at > $3
 		ORDER BY updated_at DESC, id LIMIT $4`, tenantID, owner, db.ts(now), limit)
 	if err != nil {
@@ -252,11 +252,11 @@ func (db *DB) DeleteExpiredDrafts(ctx context.Context, now time.Time) (keys []st
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE draft_id IN
+		if _, err := db.txExec(ctx, tx, `DELETE FROM attachments WHERE draft_id IN
 			(SELECT id FROM drafts WHERE expires_at <= $1)`, cutoff); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM drafts WHERE expires_at <= $1`, cutoff)
+		_, err = db.txExec(ctx, tx, `DELETE FROM drafts WHERE expires_at <= $1`, cutoff)
 		return err
 	})
 	if err != nil {
@@ -277,7 +277,7 @@ func (db *DB) CreateAttachment(ctx context.Context, a *submission.Attachment) (e
 		return fmt.Errorf("%w: attachment without storage key", apperr.Invalid)
 	}
 	id, created := newID(a.ID), db.orNow(a.CreatedAt)
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO attachments
+	_, err = db.exec(ctx, `INSERT INTO attachments
 		(id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at)
 		VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8, $9, $10)`,
 		id, a.TenantID, nullString(a.DraftID), nullString(a.SubmissionID), db.box.Seal([]byte(a.Filename)), a.MediaType, a.Size,
@@ -315,12 +315,12 @@ func (db *DB) sealFilenames(ctx context.Context) error {
 	// Most databases have none: look before taking the write lock (a
 	// transaction on every start of every process).
 	var plainNames bool
-	if err := db.sql.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM attachments
+	if err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM attachments
 		WHERE filename <> '' AND filename_sealed IS NULL)`).Scan(&plainNames); err != nil || !plainNames {
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, filename FROM attachments WHERE filename <> '' AND filename_sealed IS NULL`)
+		rows, err := db.txQuery(ctx, tx, `SELECT id, filename FROM attachments WHERE filename <> '' AND filename_sealed IS NULL`)
 		if err != nil {
 			return err
 		}
@@ -334,7 +334,7 @@ func (db *DB) sealFilenames(ctx context.Context) error {
 			return err
 		}
 		for _, p := range todo {
-			if _, err := tx.ExecContext(ctx, `UPDATE attachments SET filename = '', filename_sealed = $1 WHERE id = $2`,
+			if _, err := db.txExec(ctx, tx, `UPDATE attachments SET filename = '', filename_sealed = $1 WHERE id = $2`,
 				db.box.Seal([]byte(p.name)), p.id); err != nil {
 				return err
 			}
@@ -347,7 +347,7 @@ func (db *DB) sealFilenames(ctx context.Context) error {
 // submission).
 func (db *DB) Attachment(ctx context.Context, tenantID, id string) (_ *submission.Attachment, err error) {
 	defer db.wrap(&err, "Attachment(%q, %q)", tenantID, id)
-	return db.scanAttachment(db.sql.QueryRowContext(ctx,
+	return db.scanAttachment(db.queryRow(ctx,
 		`SELECT `+attachmentColumns+` FROM attachments WHERE tenant_id = $1 AND id = $2`, tenantID, id))
 }
 
@@ -358,7 +358,7 @@ func (db *DB) DeleteAttachment(ctx context.Context, tenantID, id string) (key st
 	defer db.wrap(&err, "DeleteAttachment(%q, %q)", tenantID, id)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var draftID *string
-		err := tx.QueryRowContext(ctx, `SELECT draft_id, storage_key FROM attachments WHERE tenant_id = $1 AND id = $2`,
+		err := db.txQueryRow(ctx, tx, `SELECT draft_id, storage_key FROM attachments WHERE tenant_id = $1 AND id = $2`,
 			tenantID, id).Scan(&draftID, &key)
 		if err != nil {
 			return err
@@ -366,7 +366,7 @@ func (db *DB) DeleteAttachment(ctx context.Context, tenantID, id string) (key st
 		if draftID == nil {
 			return fmt.Errorf("%w: attachment belongs to a submission", apperr.Conflict)
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		_, err = db.txExec(ctx, tx, `DELETE FROM attachments WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		return err
 	})
 	if err != nil {
@@ -379,7 +379,7 @@ func (db *DB) DeleteAttachment(ctx context.Context, tenantID, id string) (key st
 // submissions, oldest first. An unknown submission has none.
 func (db *DB) ListAttachments(ctx context.Context, tenantID, submissionID string) (_ []*submission.Attachment, err error) {
 	defer db.wrap(&err, "ListAttachments(%q, %q)", tenantID, submissionID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+attachmentColumns+` FROM attachments
+	rows, err := db.query(ctx, `SELECT `+attachmentColumns+` FROM attachments
 		WHERE tenant_id = $1 AND submission_id = $2 ORDER BY created_at, id`, tenantID, submissionID)
 	if err != nil {
 		return nil, err
@@ -391,7 +391,7 @@ func (db *DB) ListAttachments(ctx context.Context, tenantID, submissionID string
 // attachments.
 func (db *DB) DraftAttachmentUsage(ctx context.Context, tenantID, draftID string) (files int, bytes int64, err error) {
 	defer db.wrap(&err, "DraftAttachmentUsage(%q, %q)", tenantID, draftID)
-	err = db.sql.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM attachments
+	err = db.queryRow(ctx, `SELECT count(*), CAST(coalesce(sum(size), 0) AS BIGINT) FROM attachments
 		WHERE tenant_id = $1 AND draft_id = $2`, tenantID, draftID).Scan(&files, &bytes)
 	return files, bytes, err
 }

@@ -27,7 +27,7 @@ func (db *DB) SetFITConnectAccount(ctx context.Context, a *delivery.FITConnectAc
 		return err
 	}
 	a.CreatedAt = db.nowUTC()
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO fitconnect_accounts
+	_, err = db.exec(ctx, `INSERT INTO fitconnect_accounts
 		(tenant_id, role, destination_id, client_id, secrets, created_at) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (tenant_id, role, destination_id) DO UPDATE SET client_id = excluded.client_id,
 		secrets = excluded.secrets, created_at = excluded.created_at`,
@@ -58,21 +58,21 @@ func (db *DB) scanAccount(row scanner) (*delivery.FITConnectAccount, error) {
 // FITConnectSender returns the tenant's sender account.
 func (db *DB) FITConnectSender(ctx context.Context, tenantID string) (_ *delivery.FITConnectAccount, err error) {
 	defer db.wrap(&err, "FITConnectSender(%q)", tenantID)
-	return db.scanAccount(db.sql.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
+	return db.scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
 		WHERE tenant_id = $1 AND role = $2 AND destination_id = ''`, tenantID, delivery.RoleSender))
 }
 
 // FITConnectDestination returns the subscriber account of a destination.
 func (db *DB) FITConnectDestination(ctx context.Context, destinationID string) (_ *delivery.FITConnectAccount, err error) {
 	defer db.wrap(&err, "FITConnectDestination(%q)", destinationID)
-	return db.scanAccount(db.sql.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
+	return db.scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
 		WHERE role = $1 AND destination_id = $2`, delivery.RoleSubscriber, destinationID))
 }
 
 // FITConnectDestinations lists all subscriber accounts.
 func (db *DB) FITConnectDestinations(ctx context.Context) (_ []*delivery.FITConnectAccount, err error) {
 	defer db.wrap(&err, "FITConnectDestinations")
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
+	rows, err := db.query(ctx, `SELECT `+accountColumns+` FROM fitconnect_accounts
 		WHERE role = $1 ORDER BY tenant_id, destination_id`, delivery.RoleSubscriber)
 	if err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ func (db *DB) insertJurisdiction(ctx context.Context, tx *sql.Tx, j *tenant.Juri
 		return err
 	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM authorities WHERE tenant_id = $1 AND id = $2`,
+	if err := db.txQueryRow(ctx, tx, `SELECT count(*) FROM authorities WHERE tenant_id = $1 AND id = $2`,
 		j.TenantID, j.AuthorityID).Scan(&n); err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func (db *DB) insertJurisdiction(ctx context.Context, tx *sql.Tx, j *tenant.Juri
 		return notFound("authority " + j.AuthorityID)
 	}
 	id, created := newID(j.ID), db.orNow(j.CreatedAt)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO jurisdictions
+	if _, err := db.txExec(ctx, tx, `INSERT INTO jurisdictions
 		(id, tenant_id, service_id, authority_id, ars, postcode, street, street_key, source, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		id, j.TenantID, j.ServiceID, j.AuthorityID, j.ARS, j.Postcode, j.Street, j.StreetKey(), j.Source, db.ts(created)); err != nil {
@@ -81,7 +81,7 @@ func (db *DB) SetJurisdictions(ctx context.Context, tenantID, serviceID string, 
 		if err := offered(ctx, tx, tenantID, serviceID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND service_id = $2`,
+		if _, err := db.txExec(ctx, tx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND service_id = $2`,
 			tenantID, serviceID); err != nil {
 			return err
 		}
@@ -99,7 +99,7 @@ func (db *DB) SetJurisdictions(ctx context.Context, tenantID, serviceID string, 
 func (db *DB) DeleteJurisdiction(ctx context.Context, tenantID, id string, evs ...*tenant.AuditEvent) (err error) {
 	defer db.wrap(&err, "DeleteJurisdiction(%q, %q)", tenantID, id)
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+		res, err := db.txExec(ctx, tx, `DELETE FROM jurisdictions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func scanJurisdiction(row scanner) (*tenant.Jurisdiction, error) {
 // postcode and street.
 func (db *DB) Jurisdictions(ctx context.Context, tenantID string) (_ []*tenant.Jurisdiction, err error) {
 	defer db.wrap(&err, "Jurisdictions(%q)", tenantID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
+	rows, err := db.query(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
 		WHERE tenant_id = $1 ORDER BY service_id, ars, postcode, street`, tenantID)
 	if err != nil {
 		return nil, err
@@ -136,7 +136,7 @@ func (db *DB) Jurisdictions(ctx context.Context, tenantID string) (_ []*tenant.J
 // routing result shows anyway.
 func (db *DB) ServiceJurisdictions(ctx context.Context, serviceID string) (_ []*tenant.Jurisdiction, err error) {
 	defer db.wrap(&err, "ServiceJurisdictions(%q)", serviceID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
+	rows, err := db.query(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
 		WHERE service_id = $1 ORDER BY ars, postcode, street`, serviceID)
 	if err != nil {
 		return nil, err
@@ -157,7 +157,7 @@ func (db *DB) UpdateTenant(ctx context.Context, t *tenant.Tenant, evs ...*tenant
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET name = $1, kind = $2, ars = $3, host = $4, pages = $5,
+		res, err := db.txExec(ctx, tx, `UPDATE tenants SET name = $1, kind = $2, ars = $3, host = $4, pages = $5,
 			logo_url = $6, colour = $7 WHERE id = $8 AND slug = $9`,
 			t.Name, string(t.Kind), t.ARS, t.Host, pages, t.LogoURL, t.Colour, t.ID, t.Slug)
 		if err != nil {
@@ -180,7 +180,7 @@ func (db *DB) UpdateAuthority(ctx context.Context, a *tenant.Authority, evs ...*
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE authorities SET name = $1, address = $2, email = $3, pages = $4,
+		res, err := db.txExec(ctx, tx, `UPDATE authorities SET name = $1, address = $2, email = $3, pages = $4,
 			phone = $5, efa_parameters = $6 WHERE tenant_id = $7 AND id = $8`,
 			a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa, a.TenantID, a.ID)
 		if err != nil {
@@ -210,7 +210,7 @@ func (db *DB) UpdateService(ctx context.Context, s *tenant.Service, evs ...*tena
 		return err
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE services SET name = $1, description = $2, leistungsschluessel = $3,
+		res, err := db.txExec(ctx, tx, `UPDATE services SET name = $1, description = $2, leistungsschluessel = $3,
 			authority_id = $4, shared = $5, fee_text = $6, duration_text = $7, min_level = $8, schriftformersatz = $9,
 			fee = $10
 			WHERE tenant_id = $11 AND id = $12`,
@@ -254,7 +254,7 @@ func (db *DB) insertAudits(ctx context.Context, tx *sql.Tx, tenantID, objectID s
 
 func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *tenant.AuditEvent) error {
 	ev.At = db.orNow(ev.At)
-	return tx.QueryRowContext(ctx, `INSERT INTO audit_events (tenant_id, at, actor, object, object_id, action, detail)
+	return db.txQueryRow(ctx, tx, `INSERT INTO audit_events (tenant_id, at, actor, object, object_id, action, detail)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		ev.TenantID, db.ts(ev.At), ev.Actor, ev.Object, ev.ObjectID, ev.Action, ev.Detail).Scan(&ev.ID)
 }
@@ -273,7 +273,7 @@ func (db *DB) AuditEvents(ctx context.Context, tenantID string, limit int) (_ []
 		q += ` LIMIT $2`
 		args = append(args, limit)
 	}
-	rows, err := db.sql.QueryContext(ctx, q, args...)
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func decodeFee(s string) (*payment.Fee, error) {
 func (db *DB) AuthorityFee(ctx context.Context, tenantID, authorityID, serviceID string) (_ *payment.Fee, err error) {
 	defer db.wrap(&err, "AuthorityFee(%q, %q, %q)", tenantID, authorityID, serviceID)
 	var s string
-	if err := db.sql.QueryRowContext(ctx, `SELECT fee FROM authority_fees
+	if err := db.queryRow(ctx, `SELECT fee FROM authority_fees
 		WHERE tenant_id = $1 AND authority_id = $2 AND service_id = $3`, tenantID, authorityID, serviceID).Scan(&s); err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (db *DB) AuthorityFee(ctx context.Context, tenantID, authorityID, serviceID
 // map for none).
 func (db *DB) AuthorityFees(ctx context.Context, tenantID, authorityID string) (_ map[string]*payment.Fee, err error) {
 	defer db.wrap(&err, "AuthorityFees(%q, %q)", tenantID, authorityID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, fee FROM authority_fees
+	rows, err := db.query(ctx, `SELECT service_id, fee FROM authority_fees
 		WHERE tenant_id = $1 AND authority_id = $2 ORDER BY service_id`, tenantID, authorityID)
 	if err != nil {
 		return nil, err
@@ -94,11 +94,11 @@ func (db *DB) SetAuthorityFee(ctx context.Context, tenantID, authorityID, servic
 			return err
 		}
 		if f == nil {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM authority_fees
+			if _, err := db.txExec(ctx, tx, `DELETE FROM authority_fees
 				WHERE tenant_id = $1 AND authority_id = $2 AND service_id = $3`, tenantID, authorityID, serviceID); err != nil {
 				return err
 			}
-		} else if _, err := tx.ExecContext(ctx, `INSERT INTO authority_fees (tenant_id, authority_id, service_id, fee)
+		} else if _, err := db.txExec(ctx, tx, `INSERT INTO authority_fees (tenant_id, authority_id, service_id, fee)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (tenant_id, authority_id, service_id) DO UPDATE SET fee = excluded.fee`,
 			tenantID, authorityID, serviceID, fee); err != nil {
@@ -135,7 +135,7 @@ func authorityAndService(ctx context.Context, tx *sql.Tx, tenantID, authorityID,
 func (db *DB) PaymentAccount(ctx context.Context, tenantID, authorityID string) (_ *payment.Account, err error) {
 	defer db.wrap(&err, "PaymentAccount(%q, %q)", tenantID, authorityID)
 	var sealedAccount []byte
-	if err := db.sql.QueryRowContext(ctx, `SELECT payment_account FROM authorities WHERE tenant_id = $1 AND id = $2`,
+	if err := db.queryRow(ctx, `SELECT payment_account FROM authorities WHERE tenant_id = $1 AND id = $2`,
 		tenantID, authorityID).Scan(&sealedAccount); err != nil {
 		return nil, err
 	}
@@ -172,7 +172,7 @@ func (db *DB) SetPaymentAccount(ctx context.Context, tenantID, authorityID strin
 		sealedAccount = db.box.Seal(b)
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE authorities SET payment_account = $1 WHERE tenant_id = $2 AND id = $3`,
+		res, err := db.txExec(ctx, tx, `UPDATE authorities SET payment_account = $1 WHERE tenant_id = $2 AND id = $3`,
 			sealedAccount, tenantID, authorityID)
 		if err != nil {
 			return err

@@ -77,6 +77,7 @@ func (d *postgresDialect) db() *sql.DB                 { return d.sql }
 func (d *postgresDialect) time(t time.Time) any        { return t }
 func (d *postgresDialect) forUpdate() string           { return " FOR UPDATE" }
 func (d *postgresDialect) pollOnly() bool              { return false }
+func (d *postgresDialect) stmtCache() bool             { return false }
 func (d *postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 
 func (d *postgresDialect) txOptions() *sql.TxOptions {

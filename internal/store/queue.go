@@ -43,14 +43,14 @@ type leases struct{ db *DB }
 
 func (l leases) Beat(ctx context.Context, process string) (err error) {
 	defer l.db.wrap(&err, "Beat")
-	_, err = l.db.sql.ExecContext(ctx, l.db.d.leaseSQL().beat, process)
+	_, err = l.db.exec(ctx, l.db.d.leaseSQL().beat, process)
 	return err
 }
 
 func (l leases) Rescue(ctx context.Context, self string, lease time.Duration) (n int, err error) {
 	defer l.db.wrap(&err, "Rescue")
 	q := l.db.d.leaseSQL()
-	res, err := l.db.sql.ExecContext(ctx, q.rescue, self, lease.Seconds())
+	res, err := l.db.exec(ctx, q.rescue, self, lease.Seconds())
 	if err != nil {
 		return 0, err
 	}
@@ -58,7 +58,7 @@ func (l leases) Rescue(ctx context.Context, self string, lease time.Duration) (n
 	if err != nil {
 		return 0, err
 	}
-	if _, err := l.db.sql.ExecContext(ctx, q.forget); err != nil {
+	if _, err := l.db.exec(ctx, q.forget); err != nil {
 		return 0, err
 	}
 	return int(rows), nil
@@ -66,6 +66,6 @@ func (l leases) Rescue(ctx context.Context, self string, lease time.Duration) (n
 
 func (l leases) End(ctx context.Context, process string) (err error) {
 	defer l.db.wrap(&err, "End")
-	_, err = l.db.sql.ExecContext(ctx, `DELETE FROM queue_processes WHERE id = $1`, process)
+	_, err = l.db.exec(ctx, `DELETE FROM queue_processes WHERE id = $1`, process)
 	return err
 }

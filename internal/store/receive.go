@@ -50,7 +50,7 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 		if err := checkReference(ctx, tx, s.Reference); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+		if _, err := db.txExec(ctx, tx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
 			idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', NULL, $10, $10, $11, $12, $13)`,
@@ -61,7 +61,7 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 		for _, a := range atts {
 			a.ID, a.TenantID, a.SubmissionID, a.DraftID = newID(a.ID), s.TenantID, id, ""
 			a.CreatedAt = submitted
-			if _, err := tx.ExecContext(ctx, `INSERT INTO attachments
+			if _, err := db.txExec(ctx, tx, `INSERT INTO attachments
 				(id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at)
 				VALUES ($1, $2, NULL, $3, '', $4, $5, $6, $7, $8, $9)`,
 				a.ID, s.TenantID, id, db.box.Seal([]byte(a.Filename)), a.MediaType, a.Size, a.SHA512, a.StorageKey, db.ts(submitted)); err != nil {

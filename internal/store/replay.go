@@ -23,10 +23,10 @@ func (db *DB) ConsumeOnce(ctx context.Context, key string, expires, now time.Tim
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		// An expired record no longer protects anything and may be
 		// taken again.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM saml_replay WHERE key = $1 AND expires_at <= $2`, k, db.ts(now)); err != nil {
+		if _, err := db.txExec(ctx, tx, `DELETE FROM saml_replay WHERE key = $1 AND expires_at <= $2`, k, db.ts(now)); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO saml_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, k, db.ts(expires))
+		res, err := db.txExec(ctx, tx, `INSERT INTO saml_replay (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, k, db.ts(expires))
 		if err != nil {
 			return err
 		}
@@ -44,6 +44,6 @@ func (db *DB) ConsumeOnce(ctx context.Context, key string, expires, now time.Tim
 // ReplayPurge forgets the replay records that expired before.
 func (db *DB) ReplayPurge(ctx context.Context, before time.Time) (err error) {
 	defer db.wrap(&err, "ReplayPurge")
-	_, err = db.sql.ExecContext(ctx, `DELETE FROM saml_replay WHERE expires_at < $1`, db.ts(before))
+	_, err = db.exec(ctx, `DELETE FROM saml_replay WHERE expires_at < $1`, db.ts(before))
 	return err
 }

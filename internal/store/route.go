@@ -11,7 +11,7 @@ import (
 func (db *DB) AreaName(ctx context.Context, ars string) (_ string, err error) {
 	defer db.wrap(&err, "AreaName(%q)", ars)
 	var name string
-	err = db.sql.QueryRowContext(ctx, `SELECT name FROM areas WHERE ars = $1`, ars).Scan(&name)
+	err = db.queryRow(ctx, `SELECT name FROM areas WHERE ars = $1`, ars).Scan(&name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

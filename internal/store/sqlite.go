@@ -86,6 +86,7 @@ func (d *sqliteDialect) forUpdate() string           { return "" }
 func (d *sqliteDialect) txOptions() *sql.TxOptions   { return nil }
 func (d *sqliteDialect) retryable(err error) bool    { return false }
 func (d *sqliteDialect) pollOnly() bool              { return true }
+func (d *sqliteDialect) stmtCache() bool             { return true }
 func (d *sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
 
 func (d *sqliteDialect) riverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(d.sql) }

@@ -16,7 +16,7 @@ var _ account.AccessStore = (*DB)(nil)
 func (db *DB) Access(ctx context.Context, tenantID, userID string) (_ *account.Access, err error) {
 	defer db.wrap(&err, "Access(%q, %q)", tenantID, userID)
 	var role sql.NullString
-	if err := db.sql.QueryRowContext(ctx, `SELECT r.role FROM users u LEFT JOIN staff_roles r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
+	if err := db.queryRow(ctx, `SELECT r.role FROM users u LEFT JOIN staff_roles r ON r.tenant_id = u.tenant_id AND r.user_id = u.id
 		WHERE u.tenant_id = $1 AND u.id = $2`, tenantID, userID).Scan(&role); err != nil {
 		return nil, err
 	}
@@ -24,7 +24,7 @@ func (db *DB) Access(ctx context.Context, tenantID, userID string) (_ *account.A
 	if role.Valid {
 		a.Role = account.Role(role.String)
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT kind, ref_id FROM staff_limits WHERE tenant_id = $1 AND user_id = $2
+	rows, err := db.query(ctx, `SELECT kind, ref_id FROM staff_limits WHERE tenant_id = $1 AND user_id = $2
 		ORDER BY kind, ref_id`, tenantID, userID)
 	if err != nil {
 		return nil, err
@@ -56,16 +56,16 @@ func (db *DB) SetAccess(ctx context.Context, tenantID, userID string, a *account
 		if err := userOfTenant(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO staff_roles (user_id, tenant_id, role) VALUES ($1, $2, $3)
+		if _, err := db.txExec(ctx, tx, `INSERT INTO staff_roles (user_id, tenant_id, role) VALUES ($1, $2, $3)
 			ON CONFLICT (user_id) DO UPDATE SET role = excluded.role`, userID, tenantID, string(a.Role)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM staff_limits WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID); err != nil {
+		if _, err := db.txExec(ctx, tx, `DELETE FROM staff_limits WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID); err != nil {
 			return err
 		}
 		for kind, refs := range map[string][]string{"behoerde": a.Authorities, "dienst": a.Services} {
 			for _, ref := range refs {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO staff_limits (user_id, tenant_id, kind, ref_id) VALUES ($1, $2, $3, $4)
+				if _, err := db.txExec(ctx, tx, `INSERT INTO staff_limits (user_id, tenant_id, kind, ref_id) VALUES ($1, $2, $3, $4)
 					ON CONFLICT DO NOTHING`, userID, tenantID, kind, ref); err != nil {
 					return err
 				}
@@ -90,7 +90,7 @@ func (db *DB) TOTPSecret(ctx context.Context, tenantID, userID string) (_ string
 	defer db.wrap(&err, "TOTPSecret(%q, %q)", tenantID, userID)
 	var sealedSecret []byte
 	var step int64
-	if err := db.sql.QueryRowContext(ctx, `SELECT secret, last_step FROM staff_totp WHERE tenant_id = $1 AND user_id = $2`,
+	if err := db.queryRow(ctx, `SELECT secret, last_step FROM staff_totp WHERE tenant_id = $1 AND user_id = $2`,
 		tenantID, userID).Scan(&sealedSecret, &step); err != nil {
 		return "", 0, err
 	}
@@ -111,7 +111,7 @@ func (db *DB) SetTOTPSecret(ctx context.Context, tenantID, userID, secret string
 		if err := userOfTenant(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff_totp (user_id, tenant_id, secret, last_step, created_at) VALUES ($1, $2, $3, 0, $4)
+		_, err := db.txExec(ctx, tx, `INSERT INTO staff_totp (user_id, tenant_id, secret, last_step, created_at) VALUES ($1, $2, $3, 0, $4)
 			ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, last_step = 0, created_at = excluded.created_at`,
 			userID, tenantID, db.box.Seal([]byte(secret)), db.ts(db.nowUTC()))
 		return err
@@ -121,7 +121,7 @@ func (db *DB) SetTOTPSecret(ctx context.Context, tenantID, userID, secret string
 // DeleteTOTP removes a user's TOTP secret.
 func (db *DB) DeleteTOTP(ctx context.Context, tenantID, userID string) (err error) {
 	defer db.wrap(&err, "DeleteTOTP(%q, %q)", tenantID, userID)
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM staff_totp WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID)
+	res, err := db.exec(ctx, `DELETE FROM staff_totp WHERE tenant_id = $1 AND user_id = $2`, tenantID, userID)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (db *DB) DeleteTOTP(ctx context.Context, tenantID, userID string) (err erro
 // statement, so that two processes cannot both accept the same code.
 func (db *DB) UseTOTPStep(ctx context.Context, tenantID, userID string, step int64) (_ bool, err error) {
 	defer db.wrap(&err, "UseTOTPStep(%q, %q)", tenantID, userID)
-	res, err := db.sql.ExecContext(ctx, `UPDATE staff_totp SET last_step = $1 WHERE tenant_id = $2 AND user_id = $3 AND last_step < $1`,
+	res, err := db.exec(ctx, `UPDATE staff_totp SET last_step = $1 WHERE tenant_id = $2 AND user_id = $3 AND last_step < $1`,
 		step, tenantID, userID)
 	if err != nil {
 		return false, err
@@ -144,7 +144,7 @@ func (db *DB) UseTOTPStep(ctx context.Context, tenantID, userID string, step int
 // UserByOIDC returns the user linked to the person.
 func (db *DB) UserByOIDC(ctx context.Context, tenantID, issuer, subject string) (_ *account.User, err error) {
 	defer db.wrap(&err, "UserByOIDC(%q)", tenantID)
-	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id =
+	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id =
 		(SELECT user_id FROM staff_oidc WHERE tenant_id = $1 AND issuer = $2 AND subject = $3)`, tenantID, issuer, subject))
 }
 
@@ -155,7 +155,7 @@ func (db *DB) LinkOIDC(ctx context.Context, tenantID, issuer, subject, userID st
 		if err := userOfTenant(ctx, tx, tenantID, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO staff_oidc (tenant_id, issuer, subject, user_id) VALUES ($1, $2, $3, $4)`,
+		_, err := db.txExec(ctx, tx, `INSERT INTO staff_oidc (tenant_id, issuer, subject, user_id) VALUES ($1, $2, $3, $4)`,
 			tenantID, issuer, subject, userID)
 		return err
 	})

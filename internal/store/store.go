@@ -76,6 +76,8 @@ type DB struct {
 	box  *sealed.Box
 	jobs *outbox.Inserter
 
+	stmts   stmtCache    // prepared statements (SQLite)
+	cache   lookupCache  // tenants, authorities, services (cache.go)
 	retries atomic.Int64 // transactions tried again (withTx, withRowLockTx)
 }
 
@@ -115,6 +117,7 @@ func OpenWith(ctx context.Context, dsn string, box *sealed.Box, o Options) (_ *D
 		return nil, err
 	}
 	db := &DB{sql: d.db(), d: d, box: box}
+	db.stmts.on = d.stmtCache()
 	defer db.wrap(&err, "Open")
 	defer func() {
 		if err != nil {
@@ -152,12 +155,12 @@ const keyCheckValue = "antrag key check"
 func (db *DB) checkKey(ctx context.Context) error {
 	// Two processes starting together may both find no row: the one whose
 	// insert loses reads the winner's.
-	if _, err := db.sql.ExecContext(ctx, `INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`,
+	if _, err := db.exec(ctx, `INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING`,
 		db.box.Seal([]byte(keyCheckValue))); err != nil {
 		return err
 	}
 	var sealedCheck []byte
-	if err := db.sql.QueryRowContext(ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&sealedCheck); err != nil {
+	if err := db.queryRow(ctx, `SELECT sealed FROM key_check WHERE id = 1`).Scan(&sealedCheck); err != nil {
 		return err
 	}
 	if plain, err := db.box.Open(sealedCheck); err != nil || string(plain) != keyCheckValue {
@@ -168,6 +171,7 @@ func (db *DB) checkKey(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.closeStmts()
 	if err := db.d.close(); err != nil {
 		return fmt.Errorf("%s: Close: %w", db.d.name(), err)
 	}

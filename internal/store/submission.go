@@ -94,7 +94,7 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, tenantID, submissionI
 	}
 	at := db.orNow(ev.At)
 	var id int64
-	if err := tx.QueryRowContext(ctx, `INSERT INTO events (tenant_id, submission_id, at, actor, action, detail)
+	if err := db.txQueryRow(ctx, tx, `INSERT INTO events (tenant_id, submission_id, at, actor, action, detail)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, tenantID, submissionID, db.ts(at), ev.Actor, ev.Action, ev.Detail).Scan(&id); err != nil {
 		return err
 	}
@@ -177,7 +177,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		if s.DraftID != "" {
 			// Locked: concurrent submits of one draft queue here.
 			var draftSubmission *string
-			err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+			err := db.txQueryRow(ctx, tx, `SELECT submission_id FROM drafts WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
 				s.TenantID, s.DraftID).Scan(&draftSubmission)
 			if errors.Is(err, sql.ErrNoRows) {
 				return notFound("draft " + s.DraftID)
@@ -197,7 +197,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		if err := checkReference(ctx, tx, s.Reference); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO submissions
+		if _, err := db.txExec(ctx, tx, `INSERT INTO submissions
 			(id, tenant_id, service_id, form_version_id, authority_id, reference, status, data, data_sha256,
 			idempotency_key, draft_id, submitted_at, updated_at, source, request_sha256, owner, evidence, routing, payment, bill)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
@@ -208,13 +208,13 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		}
 
 		if s.DraftID != "" {
-			if _, err := tx.ExecContext(ctx,
+			if _, err := db.txExec(ctx, tx,
 				`UPDATE drafts SET submission_id = $1, data = NULL, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
 				id, db.ts(submitted), s.TenantID, s.DraftID); err != nil {
 				return err
 			}
 			for _, aid := range attachmentIDs {
-				res, err := tx.ExecContext(ctx,
+				res, err := db.txExec(ctx, tx,
 					`UPDATE attachments SET submission_id = $1, draft_id = NULL WHERE tenant_id = $2 AND id = $3 AND draft_id = $4`,
 					id, s.TenantID, aid, s.DraftID)
 				if err != nil {
@@ -229,7 +229,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = $1 AND draft_id = $2`,
+			if _, err := db.txExec(ctx, tx, `DELETE FROM attachments WHERE tenant_id = $1 AND draft_id = $2`,
 				s.TenantID, s.DraftID); err != nil {
 				return err
 			}
@@ -332,7 +332,7 @@ func (db *DB) ListSubmissions(ctx context.Context, tenantID string, f submission
 	}
 	query := `SELECT ` + submissionListColumns + ` FROM submissions WHERE ` + where + order +
 		` LIMIT ` + arg(limit) + ` OFFSET ` + arg(offset)
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -451,7 +451,7 @@ func (db *DB) SetStatus(ctx context.Context, tenantID, id string, status submiss
 	}
 	now := db.nowUTC()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE submissions SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
+		res, err := db.txExec(ctx, tx, `UPDATE submissions SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4`,
 			string(status), db.ts(now), tenantID, id)
 		if err != nil {
 			return err
@@ -467,7 +467,7 @@ func (db *DB) SetStatus(ctx context.Context, tenantID, id string, status submiss
 // oldest first. An unknown submission has none.
 func (db *DB) Events(ctx context.Context, tenantID, submissionID string) (_ []*submission.Event, err error) {
 	defer db.wrap(&err, "Events(%q, %q)", tenantID, submissionID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, tenant_id, submission_id, at, actor, action, detail
+	rows, err := db.query(ctx, `SELECT id, tenant_id, submission_id, at, actor, action, detail
 		FROM events WHERE tenant_id = $1 AND submission_id = $2 ORDER BY at, id`, tenantID, submissionID)
 	if err != nil {
 		return nil, err
@@ -517,7 +517,7 @@ func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (
 	now := db.nowUTC()
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		keys = nil
-		rows, err := tx.QueryContext(ctx, query, args...)
+		rows, err := db.txQuery(ctx, tx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -537,11 +537,11 @@ func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (
 				return err
 			}
 			keys = append(keys, k...)
-			if _, err := tx.ExecContext(ctx, `DELETE FROM attachments WHERE tenant_id = $1 AND submission_id = $2`,
+			if _, err := db.txExec(ctx, tx, `DELETE FROM attachments WHERE tenant_id = $1 AND submission_id = $2`,
 				r.tenantID, r.id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE submissions SET data = NULL, routing = NULL WHERE tenant_id = $1 AND id = $2`,
+			if _, err := db.txExec(ctx, tx, `UPDATE submissions SET data = NULL, routing = NULL WHERE tenant_id = $1 AND id = $2`,
 				r.tenantID, r.id); err != nil {
 				return err
 			}
@@ -566,7 +566,7 @@ func (db *DB) OwnerSubmissions(ctx context.Context, tenantID, owner string, limi
 	if owner == "" {
 		return nil, nil
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+submissionListColumns+` FROM submissions
+	rows, err := db.query(ctx, `SELECT `+submissionListColumns+` FROM submissions
 		WHERE tenant_id = $1 AND owner = $2 AND owner <> ''
 		ORDER BY submitted_at DESC, id DESC LIMIT $3`, tenantID, owner, limit)
 	if err != nil {

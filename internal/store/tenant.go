@@ -25,7 +25,7 @@ func (db *DB) CreateTenant(ctx context.Context, t *tenant.Tenant) (err error) {
 		return err
 	}
 	id, created := newID(t.ID), db.orNow(t.CreatedAt)
-	_, err = db.sql.ExecContext(ctx,
+	_, err = db.exec(ctx,
 		`INSERT INTO tenants (id, slug, name, kind, ars, host, pages, created_at, logo_url, colour)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		id, t.Slug, t.Name, string(t.Kind), t.ARS, t.Host, pages, db.ts(created), t.LogoURL, t.Colour)
@@ -64,13 +64,25 @@ func encodePages(p *tenant.Pages) (string, error) {
 // Tenant returns the tenant with the id.
 func (db *DB) Tenant(ctx context.Context, id string) (_ *tenant.Tenant, err error) {
 	defer db.wrap(&err, "Tenant(%q)", id)
-	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
+	return scanTenant(db.queryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE id = $1`, id))
 }
 
 // TenantBySlug returns the tenant with the slug.
 func (db *DB) TenantBySlug(ctx context.Context, slug string) (_ *tenant.Tenant, err error) {
 	defer db.wrap(&err, "TenantBySlug(%q)", slug)
-	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+	v, err := db.configVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := cached(db, v, tenantsOf, slug); ok {
+		return &t, nil
+	}
+	t, err := scanTenant(db.queryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE slug = $1`, slug))
+	if err != nil {
+		return nil, err
+	}
+	keep(db, v, tenantsRef, slug, t)
+	return t, nil
 }
 
 // TenantByHost returns the tenant with the host name (compared exactly;
@@ -80,13 +92,13 @@ func (db *DB) TenantByHost(ctx context.Context, host string) (_ *tenant.Tenant, 
 	if host == "" {
 		return nil, notFound("empty host")
 	}
-	return scanTenant(db.sql.QueryRowContext(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE host = $1`, host))
+	return scanTenant(db.queryRow(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE host = $1`, host))
 }
 
 // ListTenants lists all tenants by name.
 func (db *DB) ListTenants(ctx context.Context) (_ []*tenant.Tenant, err error) {
 	defer db.wrap(&err, "ListTenants")
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY name, slug`)
+	rows, err := db.query(ctx, `SELECT `+tenantColumns+` FROM tenants ORDER BY name, slug`)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +115,7 @@ func (db *DB) CreateAuthority(ctx context.Context, a *tenant.Authority, evs ...*
 	}
 	id := newID(a.ID)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
+		if _, err := db.txExec(ctx, tx,
 			`INSERT INTO authorities (id, tenant_id, name, address, email, pages, phone, efa_parameters)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			id, a.TenantID, a.Name, cols.address, a.Email, cols.pages, a.Phone, cols.efa); err != nil {
@@ -177,14 +189,27 @@ func scanAuthority(row scanner) (*tenant.Authority, error) {
 // Authority returns an authority of the tenant.
 func (db *DB) Authority(ctx context.Context, tenantID, id string) (_ *tenant.Authority, err error) {
 	defer db.wrap(&err, "Authority(%q, %q)", tenantID, id)
-	return scanAuthority(db.sql.QueryRowContext(ctx,
+	v, err := db.configVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := [2]string{tenantID, id}
+	if a, ok := cached(db, v, authoritiesOf, key); ok {
+		return &a, nil
+	}
+	a, err := scanAuthority(db.queryRow(ctx,
 		`SELECT `+authorityColumns+` FROM authorities WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	if err != nil {
+		return nil, err
+	}
+	keep(db, v, authoritiesRef, key, a)
+	return a, nil
 }
 
 // ListAuthorities lists the tenant's authorities by name.
 func (db *DB) ListAuthorities(ctx context.Context, tenantID string) (_ []*tenant.Authority, err error) {
 	defer db.wrap(&err, "ListAuthorities(%q)", tenantID)
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.query(ctx,
 		`SELECT `+authorityColumns+` FROM authorities WHERE tenant_id = $1 ORDER BY name, id`, tenantID)
 	if err != nil {
 		return nil, err
@@ -211,18 +236,18 @@ func (db *DB) SetPages(ctx context.Context, tenantID string, own tenant.Pages, b
 		authJSON[id] = enc
 	}
 	return db.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tenants SET pages = $1 WHERE id = $2`, ownJSON, tenantID)
+		res, err := db.txExec(ctx, tx, `UPDATE tenants SET pages = $1 WHERE id = $2`, ownJSON, tenantID)
 		if err != nil {
 			return err
 		}
 		if err := mustAffect(res, "tenant"); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE authorities SET pages = '{}' WHERE tenant_id = $1`, tenantID); err != nil {
+		if _, err := db.txExec(ctx, tx, `UPDATE authorities SET pages = '{}' WHERE tenant_id = $1`, tenantID); err != nil {
 			return err
 		}
 		for id, enc := range authJSON {
-			res, err := tx.ExecContext(ctx, `UPDATE authorities SET pages = $1 WHERE tenant_id = $2 AND id = $3`, enc, tenantID, id)
+			res, err := db.txExec(ctx, tx, `UPDATE authorities SET pages = $1 WHERE tenant_id = $2 AND id = $3`, enc, tenantID, id)
 			if err != nil {
 				return err
 			}
@@ -248,7 +273,7 @@ func (db *DB) CreateService(ctx context.Context, s *tenant.Service) (err error) 
 		return err
 	}
 	id, created := newID(s.ID), db.orNow(s.CreatedAt)
-	_, err = db.sql.ExecContext(ctx, `INSERT INTO services
+	_, err = db.exec(ctx, `INSERT INTO services
 		(id, tenant_id, slug, name, description, leistungsschluessel, authority_id, shared, fee_text, duration_text, created_at,
 		min_level, schriftformersatz, fee)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
@@ -285,8 +310,21 @@ func scanService(row scanner) (*tenant.Service, error) {
 // tenant.
 func (db *DB) Service(ctx context.Context, tenantID, id string) (_ *tenant.Service, err error) {
 	defer db.wrap(&err, "Service(%q, %q)", tenantID, id)
-	return scanService(db.sql.QueryRowContext(ctx,
+	v, err := db.configVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := [2]string{tenantID, id}
+	if s, ok := cached(db, v, servicesOf, key); ok {
+		return &s, nil
+	}
+	s, err := scanService(db.queryRow(ctx,
 		`SELECT `+serviceColumns+` FROM services s WHERE s.id = $1 AND (s.tenant_id = $2 OR s.shared)`, id, tenantID))
+	if err != nil {
+		return nil, err
+	}
+	keep(db, v, servicesRef, key, s)
+	return s, nil
 }
 
 // ServiceBySlug returns the tenant's own service with the slug, else a
@@ -294,7 +332,7 @@ func (db *DB) Service(ctx context.Context, tenantID, id string) (_ *tenant.Servi
 // that slug).
 func (db *DB) ServiceBySlug(ctx context.Context, tenantID, slug string) (_ *tenant.Service, err error) {
 	defer db.wrap(&err, "ServiceBySlug(%q, %q)", tenantID, slug)
-	return scanService(db.sql.QueryRowContext(ctx,
+	return scanService(db.queryRow(ctx,
 		`SELECT `+serviceColumns+` FROM services s
 		WHERE s.slug = $1 AND (s.tenant_id = $2 OR s.shared)
 		ORDER BY s.tenant_id = $2 DESC, s.created_at, s.id
@@ -306,7 +344,7 @@ func (db *DB) ServiceBySlug(ctx context.Context, tenantID, slug string) (_ *tena
 // jurisdiction for (not routed, offered everywhere).
 func (db *DB) ListServices(ctx context.Context, tenantID string) (_ []*tenant.Service, err error) {
 	defer db.wrap(&err, "ListServices(%q)", tenantID)
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.query(ctx,
 		`SELECT `+serviceColumns+` FROM services s
 		WHERE s.tenant_id = $1 OR (s.shared AND (
 			EXISTS (SELECT 1 FROM jurisdictions j WHERE j.tenant_id = $1 AND j.service_id = s.id)
@@ -322,7 +360,7 @@ func (db *DB) ListServices(ctx context.Context, tenantID string) (_ []*tenant.Se
 // service's name.
 func (db *DB) ListAllServices(ctx context.Context) (_ []*tenant.Service, err error) {
 	defer db.wrap(&err, "ListAllServices")
-	rows, err := db.sql.QueryContext(ctx,
+	rows, err := db.query(ctx,
 		`SELECT `+serviceColumns+` FROM services s JOIN tenants t ON t.id = s.tenant_id
 		ORDER BY t.name, t.id, s.name, s.id`)
 	if err != nil {
@@ -340,7 +378,7 @@ func (db *DB) SetServiceIdentity(ctx context.Context, tenantID, serviceID string
 	if level < identity.LevelNone || level > identity.Hoch {
 		return fmt.Errorf("%w: Vertrauensniveau %d", apperr.Invalid, int(level))
 	}
-	res, err := db.sql.ExecContext(ctx, `UPDATE services SET min_level = $1, schriftformersatz = $2 WHERE tenant_id = $3 AND id = $4`,
+	res, err := db.exec(ctx, `UPDATE services SET min_level = $1, schriftformersatz = $2 WHERE tenant_id = $3 AND id = $4`,
 		int(level), schriftformersatz, tenantID, serviceID)
 	if err != nil {
 		return err
@@ -376,22 +414,22 @@ func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.For
 	eventIDs := make([]int64, len(evs))
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var owner string
-		err := tx.QueryRowContext(ctx, `SELECT tenant_id FROM services WHERE id = $1 AND tenant_id = $2`,
+		err := db.txQueryRow(ctx, tx, `SELECT tenant_id FROM services WHERE id = $1 AND tenant_id = $2`,
 			fv.ServiceID, tenantID).Scan(&owner)
 		if err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) + 1 FROM form_versions WHERE tenant_id = $1 AND service_id = $2`,
+		if err := db.txQueryRow(ctx, tx, `SELECT COALESCE(MAX(version), 0) + 1 FROM form_versions WHERE tenant_id = $1 AND service_id = $2`,
 			tenantID, fv.ServiceID).Scan(&version); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO form_versions
+		if _, err := db.txExec(ctx, tx, `INSERT INTO form_versions
 			(id, tenant_id, service_id, version, fim_id, fim_version, name, xdf, published_at, rule_sources, acknowledged)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			id, tenantID, fv.ServiceID, version, fv.FIMID, fv.FIMVersion, fv.Name, xdf, db.ts(published), sources, acknowledged); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE services SET form_version_id = $1 WHERE id = $2 AND tenant_id = $3`,
+		res, err := db.txExec(ctx, tx, `UPDATE services SET form_version_id = $1 WHERE id = $2 AND tenant_id = $3`,
 			id, fv.ServiceID, tenantID)
 		if err != nil {
 			return err
@@ -400,7 +438,7 @@ func (db *DB) PublishChange(ctx context.Context, tenantID string, fv *tenant.For
 			return err
 		}
 		for i, ev := range evs {
-			err := tx.QueryRowContext(ctx, `INSERT INTO service_events
+			err := db.txQueryRow(ctx, tx, `INSERT INTO service_events
 				(tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
 				tenantID, fv.ServiceID, db.ts(published), ev.Actor, ev.Action, ev.Regel, nullString(ev.FromVersionID), id, ev.Note).Scan(&eventIDs[i])
@@ -443,7 +481,7 @@ func encodeRuleSources(fv *tenant.FormVersion) (sources, acknowledged string, er
 // services, oldest first.
 func (db *DB) ServiceEvents(ctx context.Context, tenantID, serviceID string) (_ []*tenant.ServiceEvent, err error) {
 	defer db.wrap(&err, "ServiceEvents(%q, %q)", tenantID, serviceID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note
+	rows, err := db.query(ctx, `SELECT id, tenant_id, service_id, at, actor, action, regel, from_version_id, to_version_id, note
 		FROM service_events WHERE tenant_id = $1 AND service_id = $2 ORDER BY at, id`, tenantID, serviceID)
 	if err != nil {
 		return nil, err
@@ -464,7 +502,7 @@ func (db *DB) FormVersion(ctx context.Context, tenantID, id string) (_ *tenant.F
 	defer db.wrap(&err, "FormVersion(%q, %q)", tenantID, id)
 	fv := &tenant.FormVersion{}
 	var sources, acknowledged string
-	err = db.sql.QueryRowContext(ctx,
+	err = db.queryRow(ctx,
 		`SELECT f.id, f.tenant_id, f.service_id, f.version, f.fim_id, f.fim_version, f.name, f.xdf, f.published_at,
 			f.rule_sources, f.acknowledged
 		FROM form_versions f JOIN services s ON s.id = f.service_id

@@ -51,7 +51,7 @@ func (db *DB) ThrottleGive(ctx context.Context, keys []account.ThrottleKey, now 
 		for i, k := range keys {
 			t := min(tokens[i]+1, float64(k.Bucket.Burst))
 			if t >= float64(k.Bucket.Burst) {
-				_, err = tx.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, k.Key)
+				_, err = db.txExec(ctx, tx, `DELETE FROM login_throttle WHERE key = $1`, k.Key)
 			} else {
 				err = db.setBucket(ctx, tx, k.Key, t, now)
 			}
@@ -106,13 +106,13 @@ func lockBuckets(ctx context.Context, db *DB, tx *sql.Tx, keys []account.Throttl
 	tokens := make([]float64, len(keys))
 	for _, i := range order {
 		k := keys[i]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_throttle (key, tokens, updated_at) VALUES ($1, $2, $3)
+		if _, err := db.txExec(ctx, tx, `INSERT INTO login_throttle (key, tokens, updated_at) VALUES ($1, $2, $3)
 			ON CONFLICT (key) DO NOTHING`, k.Key, float64(k.Bucket.Burst), db.ts(now)); err != nil {
 			return nil, err
 		}
 		var stored float64
 		var then time.Time
-		if err := tx.QueryRowContext(ctx, `SELECT tokens, updated_at FROM login_throttle WHERE key = $1`+db.d.forUpdate(), k.Key).
+		if err := db.txQueryRow(ctx, tx, `SELECT tokens, updated_at FROM login_throttle WHERE key = $1`+db.d.forUpdate(), k.Key).
 			Scan(&stored, timeCol{&then}); err != nil {
 			return nil, err
 		}
@@ -122,20 +122,20 @@ func lockBuckets(ctx context.Context, db *DB, tx *sql.Tx, keys []account.Throttl
 }
 
 func (db *DB) setBucket(ctx context.Context, tx *sql.Tx, key string, tokens float64, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `UPDATE login_throttle SET tokens = $1, updated_at = $2 WHERE key = $3`, max(tokens, 0), db.ts(now), key)
+	_, err := db.txExec(ctx, tx, `UPDATE login_throttle SET tokens = $1, updated_at = $2 WHERE key = $3`, max(tokens, 0), db.ts(now), key)
 	return err
 }
 
 // ThrottleReset forgets a login throttle bucket.
 func (db *DB) ThrottleReset(ctx context.Context, key string) (err error) {
 	defer db.wrap(&err, "ThrottleReset")
-	_, err = db.sql.ExecContext(ctx, `DELETE FROM login_throttle WHERE key = $1`, key)
+	_, err = db.exec(ctx, `DELETE FROM login_throttle WHERE key = $1`, key)
 	return err
 }
 
 // ThrottlePurge forgets the buckets not used since before.
 func (db *DB) ThrottlePurge(ctx context.Context, before time.Time) (err error) {
 	defer db.wrap(&err, "ThrottlePurge")
-	_, err = db.sql.ExecContext(ctx, `DELETE FROM login_throttle WHERE updated_at < $1`, db.ts(before))
+	_, err = db.exec(ctx, `DELETE FROM login_throttle WHERE updated_at < $1`, db.ts(before))
 	return err
 }

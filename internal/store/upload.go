@@ -23,7 +23,7 @@ func (db *DB) ReserveUpload(ctx context.Context, r *submission.UploadReservation
 	var granted int64
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var submissionID *string
-		err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts
+		err := db.txQueryRow(ctx, tx, `SELECT submission_id FROM drafts
 			WHERE tenant_id = $1 AND id = $2 AND expires_at > $3`+db.d.forUpdate(),
 			r.TenantID, r.DraftID, db.ts(now)).Scan(&submissionID)
 		if err != nil {
@@ -32,13 +32,13 @@ func (db *DB) ReserveUpload(ctx context.Context, r *submission.UploadReservation
 		if submissionID != nil {
 			return fmt.Errorf("%w: draft already submitted", apperr.Conflict)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM upload_reservations
+		if _, err := db.txExec(ctx, tx, `DELETE FROM upload_reservations
 			WHERE tenant_id = $1 AND draft_id = $2 AND expires_at <= $3`, r.TenantID, r.DraftID, db.ts(now)); err != nil {
 			return err
 		}
 		var files int
 		var bytes int64
-		err = tx.QueryRowContext(ctx, `SELECT
+		err = db.txQueryRow(ctx, tx, `SELECT
 			(SELECT count(*) FROM attachments WHERE tenant_id = $1 AND draft_id = $2) +
 			(SELECT count(*) FROM upload_reservations WHERE tenant_id = $1 AND draft_id = $2),
 			CAST((SELECT coalesce(sum(size), 0) FROM attachments WHERE tenant_id = $1 AND draft_id = $2) +
@@ -51,7 +51,7 @@ func (db *DB) ReserveUpload(ctx context.Context, r *submission.UploadReservation
 		if granted, ok = q.Grant(files, bytes, want); !ok {
 			return submission.ErrUploadQuota
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO upload_reservations (id, tenant_id, draft_id, bytes, expires_at)
+		_, err = db.txExec(ctx, tx, `INSERT INTO upload_reservations (id, tenant_id, draft_id, bytes, expires_at)
 			VALUES ($1, $2, $3, $4, $5)`, id, r.TenantID, r.DraftID, granted, db.ts(r.ExpiresAt))
 		return err
 	})
@@ -75,7 +75,7 @@ func (db *DB) CompleteUpload(ctx context.Context, r *submission.UploadReservatio
 	id, created := newID(a.ID), db.orNow(a.CreatedAt)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		var submissionID *string
-		err := tx.QueryRowContext(ctx, `SELECT submission_id FROM drafts WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
+		err := db.txQueryRow(ctx, tx, `SELECT submission_id FROM drafts WHERE tenant_id = $1 AND id = $2`+db.d.forUpdate(),
 			r.TenantID, r.DraftID).Scan(&submissionID)
 		if err != nil {
 			return err
@@ -84,7 +84,7 @@ func (db *DB) CompleteUpload(ctx context.Context, r *submission.UploadReservatio
 			return fmt.Errorf("%w: draft submitted during the upload", apperr.Conflict)
 		}
 		var granted int64
-		err = tx.QueryRowContext(ctx, `SELECT bytes FROM upload_reservations WHERE tenant_id = $1 AND id = $2 AND draft_id = $3`,
+		err = db.txQueryRow(ctx, tx, `SELECT bytes FROM upload_reservations WHERE tenant_id = $1 AND id = $2 AND draft_id = $3`,
 			r.TenantID, r.ID, r.DraftID).Scan(&granted)
 		if err == sql.ErrNoRows {
 			return fmt.Errorf("%w: reservation %s gone", apperr.Conflict, r.ID)
@@ -95,10 +95,10 @@ func (db *DB) CompleteUpload(ctx context.Context, r *submission.UploadReservatio
 		if a.Size < 0 || a.Size > granted {
 			return fmt.Errorf("%w: %d bytes, %d reserved", apperr.Invalid, a.Size, granted)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM upload_reservations WHERE tenant_id = $1 AND id = $2`, r.TenantID, r.ID); err != nil {
+		if _, err := db.txExec(ctx, tx, `DELETE FROM upload_reservations WHERE tenant_id = $1 AND id = $2`, r.TenantID, r.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO attachments
+		_, err = db.txExec(ctx, tx, `INSERT INTO attachments
 			(id, tenant_id, draft_id, submission_id, filename, filename_sealed, media_type, size, sha512, storage_key, created_at)
 			VALUES ($1, $2, $3, NULL, '', $4, $5, $6, $7, $8, $9)`,
 			id, a.TenantID, a.DraftID, db.box.Seal([]byte(a.Filename)), a.MediaType, a.Size,
@@ -115,6 +115,6 @@ func (db *DB) CompleteUpload(ctx context.Context, r *submission.UploadReservatio
 // ReleaseUpload deletes a reservation. See submission.Store.
 func (db *DB) ReleaseUpload(ctx context.Context, tenantID, id string) (err error) {
 	defer db.wrap(&err, "ReleaseUpload(%q, %q)", tenantID, id)
-	_, err = db.sql.ExecContext(ctx, `DELETE FROM upload_reservations WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	_, err = db.exec(ctx, `DELETE FROM upload_reservations WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 	return err
 }
