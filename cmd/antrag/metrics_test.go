@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -314,14 +315,43 @@ func TestMetricsMove(t *testing.T) {
 		t.Errorf("antrag_login_hashing %v after the logins, present %v", v, ok)
 	}
 
-	// The database pool has been used.
-	for _, name := range []string{"antrag_go_sql_open_connections", "antrag_go_sql_max_open_connections"} {
-		if v, ok := after.value(name, map[string]string{"db_name": "antrag"}); !ok || v < 1 {
-			t.Errorf("%s: %v, present %v", name, v, ok)
+	// The database pool: every connection held, and one more asked for,
+	// which waits.
+	pool := a.db.SQL()
+	held := make([]*sql.Conn, pool.Stats().MaxOpenConnections)
+	if len(held) == 0 {
+		t.Fatal("the pool has no limit")
+	}
+	for i := range held {
+		if held[i], err = pool.Conn(ctx); err != nil {
+			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"antrag_go_sql_in_use_connections", "antrag_go_sql_idle_connections", "antrag_go_sql_wait_count_total", "antrag_go_sql_wait_duration_seconds_total"} {
-		if _, ok := after.value(name, nil); !ok {
+	waits := pool.Stats().WaitCount
+	waited := make(chan error, 1)
+	go func() { waited <- pool.PingContext(ctx) }()
+	for pool.Stats().WaitCount == waits {
+		select {
+		case err := <-waited:
+			t.Fatalf("a query did not wait for a connection of the full pool: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	busy := moved(after, "a full pool",
+		series{"antrag_go_sql_in_use_connections", map[string]string{"db_name": "antrag"}},
+		series{"antrag_go_sql_wait_count_total", map[string]string{"db_name": "antrag"}})
+	if v, _ := busy.value("antrag_go_sql_in_use_connections", nil); int(v) != len(held) {
+		t.Errorf("%v connections in use, want %d", v, len(held))
+	}
+	for _, c := range held {
+		c.Close()
+	}
+	if err := <-waited; err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"antrag_go_sql_open_connections", "antrag_go_sql_max_open_connections", "antrag_go_sql_idle_connections",
+		"antrag_go_sql_wait_duration_seconds_total"} {
+		if _, ok := busy.value(name, map[string]string{"db_name": "antrag"}); !ok {
 			t.Errorf("%s is missing", name)
 		}
 	}
