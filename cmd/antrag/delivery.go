@@ -178,7 +178,7 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 				}
 				return out, nil
 			},
-			Inbox:  &fitconnect.StoreInbox{DB: db, Blobs: a.blobs, Forms: a.forms},
+			Inbox:  &fitconnect.StoreInbox{DB: db, Blobs: a.blobs, Forms: a.forms, Observer: a.metrics},
 			Logger: a.logger,
 		})
 		if err != nil {
@@ -194,7 +194,7 @@ func setupDelivery(ctx context.Context, c *serveConfig, a *app) (*deliveryParts,
 		}
 	}
 	w := &delivery.Worker{
-		Store: db, Blobs: a.blobs, Senders: senders, Forms: a.forms, Logger: a.logger,
+		Store: db, Blobs: a.blobs, Senders: senders, Forms: a.forms, Logger: a.logger, Observer: a.metrics,
 		Policy: delivery.Policy{First: d.firstRetry, Max: d.maxRetry, MaxAge: d.maxAge},
 		Limits: delivery.Limits{PerTenant: d.perTenant, PerTarget: d.perTarget},
 		InboxURL: func(_ *tenant.Tenant, submissionID string) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +27,7 @@ import (
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/identity"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/metrics"
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/store"
@@ -56,7 +56,7 @@ type serveConfig struct {
 	delivery       deliveryConfig
 	noMigrate      bool           // refuse a database with pending migrations instead of migrating
 	loginHashes    int            // password checks at once; 0: account.DefaultMaxHashing
-	metricsAddr    string         // address of GET /metrics; "": none
+	metricsAddr    string         // internal address of GET /metrics and /debug/pprof/; "": none
 	s3             *s3.Config     // attachments in S3 instead of <data>/anhaenge; nil: directory
 	identity       identityConfig // OIDC and TOTP (identity.go)
 	saml           samlConfig     // citizen login over SAML (saml.go)
@@ -194,7 +194,7 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err := paymentFlags(fs, &c.payment, getenv); err != nil {
 		return nil, err
 	}
-	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "Adresse für Betriebskennzahlen (GET /metrics), z. B. 127.0.0.1:9090 (Standard: keine)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "interne Adresse für Betriebskennzahlen (GET /metrics) und Profiling (/debug/pprof/), z. B. 127.0.0.1:9090 (Standard: keine)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return nil, err
@@ -306,7 +306,7 @@ type app struct {
 	server       *web.Server
 	logger       *slog.Logger
 	cfg          *serveConfig
-	loginMetrics *expvar.Map // the login's counters (account.MetricNames), served on --metrics-addr
+	metrics      *metrics.Metrics // served on --metrics-addr
 	payments     *payment.Collector
 }
 
@@ -398,7 +398,8 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 			}
 		}
 	}
-	a := &app{db: db, blobs: blobs, logger: logger, cfg: c, forms: &journey.Forms{Store: db, Catalog: cat}}
+	a := &app{db: db, blobs: blobs, logger: logger, cfg: c, forms: &journey.Forms{Store: db, Catalog: cat},
+		metrics: newMetrics(db, logger)}
 	parts, err := setupDelivery(ctx, c, a)
 	if err != nil {
 		db.Close()
@@ -452,6 +453,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,
 		OwnerKeys: ownerKeys, Routes: routeFinder(parts.router), Checkers: parts.checkers, Payments: payments,
+		Requests: a.metrics, Submissions: a.metrics,
 	})
 	if err != nil {
 		stopSessions()
@@ -477,25 +479,7 @@ func (a *app) close() {
 func (a *app) janitor(ctx context.Context) {
 	// An application held for a fee is kept like a draft, counted from the
 	// end of its last payment attempt.
-	retention := &submission.Retention{Store: a.db, Files: a.blobs, Period: a.cfg.retention,
-		Unpaid: a.cfg.draftTTL + a.cfg.payment.maxAge}
-	run := func() {
-		now := time.Now()
-		deleted, err := retention.Sweep(ctx, now)
-		if err != nil {
-			a.logger.Error("retention", "error", err.Error())
-		}
-		if deleted > 0 {
-			a.logger.Info("retention applied", "attachments_deleted", deleted)
-		}
-		if err := a.db.ThrottlePurge(ctx, now.Add(-account.IdleBucket)); err != nil {
-			a.logger.Error("login throttle purge", "error", err.Error())
-		}
-		if err := a.db.ReplayPurge(ctx, now); err != nil {
-			a.logger.Error("SAML replay cache purge", "error", err.Error())
-		}
-	}
-	run()
+	a.sweep(ctx, time.Now())
 	t := time.NewTicker(a.cfg.janitorTick)
 	defer t.Stop()
 	for {
@@ -503,8 +487,27 @@ func (a *app) janitor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			run()
+			a.sweep(ctx, time.Now())
 		}
+	}
+}
+
+// sweep is one pass of the janitor at now.
+func (a *app) sweep(ctx context.Context, now time.Time) {
+	retention := &submission.Retention{Store: a.db, Files: a.blobs, Period: a.cfg.retention,
+		Unpaid: a.cfg.draftTTL + a.cfg.payment.maxAge, Observer: a.metrics}
+	deleted, err := retention.Sweep(ctx, now)
+	if err != nil {
+		a.logger.Error("retention", "error", err.Error())
+	}
+	if deleted > 0 {
+		a.logger.Info("retention applied", "attachments_deleted", deleted)
+	}
+	if err := a.db.ThrottlePurge(ctx, now.Add(-account.IdleBucket)); err != nil {
+		a.logger.Error("login throttle purge", "error", err.Error())
+	}
+	if err := a.db.ReplayPurge(ctx, now); err != nil {
+		a.logger.Error("SAML replay cache purge", "error", err.Error())
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"expvar"
 	"fmt"
 	"log/slog"
 	"math"
@@ -53,7 +52,8 @@ type Logins struct {
 	sem       chan struct{}
 	hashWait  time.Duration
 	check     func(hash, password string) (bool, error)
-	metrics   *expvar.Map
+	metrics   LoginCounter
+	throttled atomic.Int64 // refusals counted in MetricThrottledName, for the warning
 	logger    *slog.Logger
 	lastAlert atomic.Int64 // Unix nanoseconds of the last warning
 }
@@ -95,9 +95,8 @@ type LoginsConfig struct {
 	// Check checks a password against a hash; nil: CheckPassword. Tests
 	// count checks with it.
 	Check func(hash, password string) (bool, error)
-	// Metrics receives the counters (see MetricNames); nil: a map of its
-	// own, not published.
-	Metrics *expvar.Map
+	// Metrics receives the counters (see MetricNames); nil: none.
+	Metrics LoginCounter
 	Logger  *slog.Logger // nil: slog.Default()
 }
 
@@ -118,6 +117,14 @@ const (
 	MetricThrottledDevice     = "throttled_device"      // refused: one name from one known device
 	MetricHashing             = "hashing"               // password checks running now
 )
+
+// LoginCounter receives the login's counters: Add adds delta to the
+// counter name, one of MetricNames (MetricHashing goes up and down; the
+// others only up). *expvar.Map is one; it must be safe for concurrent
+// use.
+type LoginCounter interface {
+	Add(name string, delta int64)
+}
 
 // MetricNames lists the counters.
 var MetricNames = []string{MetricAttempts, MetricSucceeded, MetricFailed, MetricBusy, MetricThrottledNameClient,
@@ -145,7 +152,7 @@ func NewLogins(st Store, keys Keys, cfg LoginsConfig) *Logins {
 		l.check = CheckPassword
 	}
 	if l.metrics == nil {
-		l.metrics = new(expvar.Map)
+		l.metrics = noCounter{}
 	}
 	for _, m := range MetricNames {
 		l.metrics.Add(m, 0)
@@ -289,6 +296,7 @@ func (l *Logins) reserveAndCheck(ctx context.Context, a Attempt, buckets []Throt
 	if blocked >= 0 {
 		l.metrics.Add(kinds[blocked], 1)
 		if kinds[blocked] == MetricThrottledName {
+			l.throttled.Add(1)
 			l.alert(now)
 		}
 		return nil, false, &Refused{RetryAfter: time.Duration(math.Ceil(max(wait, time.Second).Seconds())) * time.Second}
@@ -342,6 +350,11 @@ func (l *Logins) alert(now time.Time) {
 		return
 	}
 	l.logger.Warn("login throttle: a user name reached its limit for clients without a known-device cookie; "+
-		"known devices can still log in", "metric", "antrag_login."+MetricThrottledName,
-		"refused_total", l.metrics.Get(MetricThrottledName).String())
+		"known devices can still log in", "metric", "antrag_login_"+MetricThrottledName+"_total",
+		"refused_total", l.throttled.Load())
 }
+
+// noCounter is the LoginCounter of a Logins without metrics.
+type noCounter struct{}
+
+func (noCounter) Add(string, int64) {}

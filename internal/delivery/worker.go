@@ -57,8 +57,44 @@ type Worker struct {
 	Limits Limits
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Observer is told of each attempt and each state reached; nil:
+	// none.
+	Observer Observer
 
 	fair fairness
+}
+
+// Observer is told what a Worker does (operator metrics). Its methods are
+// called after the store has the change; they must be quick and safe for
+// concurrent use.
+type Observer interface {
+	// Attempted reports one attempt at d, which took took (making the
+	// parcel and sending it); d.State is its outcome: Pending when it is
+	// to be tried again, Delivered or Accepted when it succeeded, Failed
+	// when it was given up.
+	Attempted(d *Delivery, took time.Duration)
+	// Settled reports that d reached d.State (Delivered, Accepted,
+	// Rejected or Failed) at now, by an attempt or by following it.
+	Settled(d *Delivery, now time.Time)
+}
+
+// observe tells the Observer of an attempt at d that started at start,
+// and, unless d is still Pending, of its new state.
+func (w *Worker) observe(d *Delivery, start, now time.Time) {
+	if w.Observer == nil {
+		return
+	}
+	w.Observer.Attempted(d, now.Sub(start))
+	if d.State != Pending {
+		w.Observer.Settled(d, now)
+	}
+}
+
+// settled tells the Observer that d reached d.State at now.
+func (w *Worker) settled(d *Delivery, now time.Time) {
+	if w.Observer != nil {
+		w.Observer.Settled(d, now)
+	}
 }
 
 func (w *Worker) now() time.Time {
@@ -116,6 +152,7 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 			return min(policy.delay(failures)/2, placeWait)
 		})
 	}()
+	start := w.now()
 	p, err := w.parcel(ctx, d)
 	var out Outcome
 	sent := false
@@ -163,6 +200,7 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 		if err := w.Store.UpdateDelivery(ctx, d, Pending, event(now, "zugestellt", d.Target.String()+": "+d.State.Label())); err != nil {
 			return 0, ignoreConflict(err)
 		}
+		w.observe(d, start, now)
 		return 0, w.closeIfHandedOver(ctx, d, now)
 	}
 	d.LastError = staffText(err)
@@ -170,7 +208,11 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 	if IsPermanent(err) || !now.Before(deadline) {
 		d.State, d.NextAttempt, d.DoneAt = Failed, time.Time{}, now
 		log.Warn("delivery failed", "permanent", IsPermanent(err), "error", d.LastError)
-		return 0, ignoreConflict(w.Store.UpdateDelivery(ctx, d, Pending, event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)))
+		if err := w.Store.UpdateDelivery(ctx, d, Pending, event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)); err != nil {
+			return 0, ignoreConflict(err)
+		}
+		w.observe(d, start, now)
+		return 0, nil
 	}
 	wait := min(policy.Backoff(d.Attempts), deadline.Sub(now))
 	wait = max(wait, time.Millisecond)
@@ -180,6 +222,7 @@ func (w *Worker) Deliver(ctx context.Context, tenantID, id string, round int) (t
 	if err := w.Store.UpdateDelivery(ctx, d, Pending, nil); err != nil {
 		return 0, ignoreConflict(err)
 	}
+	w.observe(d, start, now)
 	return wait, nil
 }
 
@@ -352,9 +395,13 @@ func (w *Worker) Follow(ctx context.Context) error {
 				d.State, d.LastError, d.DoneAt = Failed, staffText(err), now
 				d.RemoteID, d.CaseID = "", ""
 				ev := event(now, "Zustellung fehlgeschlagen", d.Target.String()+": "+d.LastError)
-				if err := w.Store.UpdateDelivery(ctx, d, Delivered, ev); ignoreConflict(err) != nil {
+				if err := w.Store.UpdateDelivery(ctx, d, Delivered, ev); err != nil {
+					if errors.Is(err, apperr.Conflict) {
+						continue
+					}
 					return err
 				}
+				w.settled(d, now)
 				continue
 			}
 			if err != nil {
@@ -384,6 +431,7 @@ func (w *Worker) Follow(ctx context.Context) error {
 				}
 				return err
 			}
+			w.settled(d, now)
 			if err := w.closeIfHandedOver(ctx, d, now); err != nil {
 				return err
 			}

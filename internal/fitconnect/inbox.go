@@ -26,6 +26,9 @@ type StoreInbox struct {
 	}
 	Blobs blob.Store
 	Forms *journey.Forms
+	// Observer is told of each submission stored (submission.Intake);
+	// nil: none.
+	Observer submission.Observer
 }
 
 var _ Inbox = (*StoreInbox)(nil)
@@ -100,7 +103,7 @@ func (in *StoreInbox) Store(ctx context.Context, r *Received) (created bool, err
 		return false, err
 	}
 	var atts []*submission.Attachment
-	intake := &submission.Intake{Store: in.DB, Files: in.Blobs}
+	intake := &submission.Intake{Store: in.DB, Files: in.Blobs, Observer: in.Observer}
 	for _, a := range r.Attachments {
 		key := blob.NewKey()
 		// Put before the attachment is listed: Receive deletes the listed

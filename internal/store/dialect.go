@@ -48,6 +48,10 @@ type dialect interface {
 	pollOnly() bool
 	// leaseSQL are the statements of the queue's process heartbeats.
 	leaseSQL() leaseSQL
+	// ageSeconds is an SQL expression of the seconds from the time in
+	// column col (a stored time, or River's) to the database's now;
+	// negative for a time to come.
+	ageSeconds(col string) string
 	// sessionStore is the scs store on the sessions table, and a func that
 	// stops its cleanup.
 	sessionStore() (scs.Store, func())

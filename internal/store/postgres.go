@@ -187,3 +187,7 @@ func (d *postgresDialect) leaseSQL() leaseSQL {
 		forget: `DELETE FROM queue_processes WHERE seen_at < now() - interval '1 day'`,
 	}
 }
+
+func (d *postgresDialect) ageSeconds(col string) string {
+	return "extract(epoch FROM now() - " + col + ")"
+}

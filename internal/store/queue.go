@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/antrag/antrag/internal/delivery"
@@ -68,4 +69,67 @@ func (l leases) End(ctx context.Context, process string) (err error) {
 	defer l.db.wrap(&err, "End")
 	_, err = l.db.exec(ctx, `DELETE FROM queue_processes WHERE id = $1`, process)
 	return err
+}
+
+// Backlog is the work waiting at one moment, for operators: the job
+// queue's unfinished jobs and the deliveries not yet made.
+type Backlog struct {
+	// Jobs counts River's unfinished jobs by state (available, scheduled,
+	// retryable, running, pending); finished states are left out.
+	Jobs map[string]int
+	// OldestJobDue is how long the longest waiting job has been due
+	// (available, scheduled or retryable with scheduled_at passed); 0
+	// when no job is due.
+	OldestJobDue time.Duration
+	// PendingDeliveries counts the deliveries in state ausstehend, of all
+	// tenants; OldestPending is the age of the oldest since it was
+	// created with its submission, 0 when there is none.
+	PendingDeliveries int
+	OldestPending     time.Duration
+}
+
+// Backlog reads the backlog of all tenants in three aggregate queries.
+func (db *DB) Backlog(ctx context.Context) (_ Backlog, err error) {
+	defer db.wrap(&err, "Backlog")
+	b := Backlog{Jobs: map[string]int{}}
+	rows, err := db.sql.QueryContext(ctx, `SELECT state, count(*) FROM river_job
+		WHERE state NOT IN ('completed', 'cancelled', 'discarded') GROUP BY state`)
+	if err != nil {
+		return b, err
+	}
+	type count struct {
+		state string
+		n     int
+	}
+	counts, err := collect(rows, func(row scanner) (count, error) {
+		var c count
+		return c, row.Scan(&c.state, &c.n)
+	})
+	if err != nil {
+		return b, err
+	}
+	for _, c := range counts {
+		b.Jobs[c.state] = c.n
+	}
+	var due sql.NullFloat64
+	if err := db.sql.QueryRowContext(ctx, `SELECT max(`+db.d.ageSeconds("scheduled_at")+`) FROM river_job
+		WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&due); err != nil {
+		return b, err
+	}
+	b.OldestJobDue = seconds(due)
+	var oldest sql.NullFloat64
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*), max(`+db.d.ageSeconds("created_at")+`) FROM deliveries WHERE state = $1`, string(delivery.Pending)).Scan(&b.PendingDeliveries, &oldest); err != nil {
+		return b, err
+	}
+	b.OldestPending = seconds(oldest)
+	return b, nil
+}
+
+// seconds is a nullable number of seconds as a duration, 0 for NULL or
+// a negative number.
+func seconds(s sql.NullFloat64) time.Duration {
+	if !s.Valid || s.Float64 <= 0 {
+		return 0
+	}
+	return time.Duration(s.Float64 * float64(time.Second))
 }

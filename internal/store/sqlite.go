@@ -154,3 +154,9 @@ func (d *sqliteDialect) leaseSQL() leaseSQL {
 		forget: `DELETE FROM queue_processes WHERE seen_at < datetime('now', 'subsec', '-1 day')`,
 	}
 }
+
+// ageSeconds: julianday reads both timeLayout and River's
+// "2006-01-02 15:04:05.000".
+func (d *sqliteDialect) ageSeconds(col string) string {
+	return "((julianday('now') - julianday(" + col + ")) * 86400.0)"
+}

@@ -44,6 +44,7 @@ var globalSQL = []struct{ fn, contains, why string }{
 	// reads names its tenant, which every later call then takes.
 	{"Following", "FROM deliveries WHERE kind = $1 AND state = $2", "delivery worker: polls the delivered FIT-Connect submissions of all tenants"},
 	{"RequeueOverdue", "FROM deliveries WHERE state = $1 AND next_attempt_at", "delivery worker: requeues overdue deliveries of all tenants, each with its tenant_id"},
+	{"Backlog", "FROM deliveries WHERE state = $1", "operator metrics: counts the pending deliveries of all tenants, and reads no row"},
 	// Retention runs for the whole installation.
 	{"DeleteExpiredDrafts", "SELECT a.storage_key FROM attachments a", "retention: the files of expired drafts of all tenants"},
 	{"DeleteExpiredDrafts", "DELETE FROM attachments WHERE draft_id IN", "retention: attachments of expired drafts of all tenants"},

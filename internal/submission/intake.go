@@ -37,6 +37,23 @@ type Intake struct {
 	Store  Store
 	Files  Files
 	Logger *slog.Logger
+	// Observer is told of each application stored; nil: none.
+	Observer Observer
+}
+
+// Observer is told of each application an Intake stores (operator
+// metrics). Submitted is called after the store transaction committed,
+// once per stored application (not for a request answered with an
+// existing one); it must be quick and safe for concurrent use.
+type Observer interface {
+	Submitted(s *Submission)
+}
+
+// stored tells the Observer of s.
+func (in *Intake) stored(s *Submission) {
+	if in.Observer != nil {
+		in.Observer.Submitted(s)
+	}
 }
 
 // maxReferenceTries bounds the draws of a Vorgangsnummer. With 60 random
@@ -83,6 +100,7 @@ func (in *Intake) Submit(ctx context.Context, s *Submission, ev *Event, attachme
 			}
 			return existing, false, nil
 		}
+		in.stored(s)
 		return s, true, nil
 	}
 	return nil, false, errNoReference
@@ -175,6 +193,7 @@ func (in *Intake) Receive(ctx context.Context, s *Submission, atts []*Attachment
 		if !created {
 			return existing, false, nil
 		}
+		in.stored(s)
 		return s, true, nil
 	}
 	return nil, false, errNoReference

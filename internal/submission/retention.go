@@ -1,6 +1,7 @@
 package submission
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -26,30 +27,53 @@ type Retention struct {
 	// about any more (Store.PurgeUnpaid); 0 keeps it.
 	Unpaid time.Duration
 	Logger *slog.Logger
+	// Observer is told of each step of a Sweep; nil: none.
+	Observer RetentionObserver
 }
+
+// RetentionObserver is told of each step of a Retention sweep (operator
+// metrics): the step (RetentionDrafts, RetentionSubmissions,
+// RetentionUnpaid), how many attachment contents it deleted, and its
+// error (the store's or the first of the files'), nil when it succeeded.
+type RetentionObserver interface {
+	RetentionStep(step string, filesDeleted int, err error)
+}
+
+// The steps of a Retention sweep.
+const (
+	RetentionDrafts      = "drafts"      // expired drafts deleted
+	RetentionSubmissions = "submissions" // closed applications purged after Period
+	RetentionUnpaid      = "unpaid"      // never paid applications purged after Unpaid
+)
 
 // Sweep deletes what is due at now and returns how many attachment
 // contents it deleted. It goes on after an error and returns the errors
 // joined.
 func (r *Retention) Sweep(ctx context.Context, now time.Time) (deleted int, err error) {
-	keys, err := r.Store.DeleteExpiredDrafts(ctx, now)
-	errs := []error{err}
-	if r.Period > 0 {
-		more, err := r.Store.PurgeSubmissions(ctx, now.Add(-r.Period))
-		keys = append(keys, more...)
+	var errs []error
+	step := func(name string, purge func() ([]string, error)) {
+		keys, err := purge()
 		errs = append(errs, err)
+		n := 0
+		for _, k := range keys {
+			if ferr := r.Files.Delete(ctx, k); ferr != nil {
+				errs = append(errs, ferr)
+				err = cmp.Or(err, ferr)
+				continue
+			}
+			n++
+		}
+		deleted += n
+		if r.Observer != nil {
+			r.Observer.RetentionStep(name, n, err)
+		}
+	}
+	step(RetentionDrafts, func() ([]string, error) { return r.Store.DeleteExpiredDrafts(ctx, now) })
+	if r.Period > 0 {
+		step(RetentionSubmissions, func() ([]string, error) { return r.Store.PurgeSubmissions(ctx, now.Add(-r.Period)) })
 	}
 	if r.Unpaid > 0 {
-		more, err := r.Store.PurgeUnpaid(ctx, now.Add(-r.Unpaid))
-		keys = append(keys, more...)
-		errs = append(errs, err)
-	}
-	for _, k := range keys {
-		if err := r.Files.Delete(ctx, k); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		deleted++
+		step(RetentionUnpaid, func() ([]string, error) { return r.Store.PurgeUnpaid(ctx, now.Add(-r.Unpaid)) })
 	}
 	return deleted, errors.Join(errs...)
 }

@@ -69,6 +69,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// RequestObserver is told of each request the server answers (operator
+// metrics): the route pattern that matched ("" for none; never the path),
+// the status code and the duration. It must be quick and safe for
+// concurrent use.
+type RequestObserver interface {
+	ObserveRequest(route string, status int, took time.Duration)
+}
+
+// observeRequests reports each request to Deps.Requests. It sits inside
+// logRequests, whose route slot in the context it reads.
+func (s *Server) observeRequests(next http.Handler) http.Handler {
+	obs := s.deps.Requests
+	if obs == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := ""
+		if p, ok := r.Context().Value(routeKey{}).(*string); ok {
+			route = *p
+		}
+		obs.ObserveRequest(route, sw.status, time.Since(start))
+	})
+}
+
 // routeKey holds, in a request's context, where the matched route pattern
 // is reported back to logRequests: the muxes set Request.Pattern on the
 // request they receive, which middleware in between has copied.

@@ -207,7 +207,7 @@ func (s *Server) routes() http.Handler {
 	h = cop.Handler(h)
 	s.deps.Sessions.ErrorFunc = s.sessionError
 	h = s.deps.Sessions.LoadAndSave(h)
-	return s.pacedBodies(secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(h))))
+	return s.pacedBodies(secure(strings.HasPrefix(s.cfg.BaseURL, "https://"), s.recoverPanics(s.logRequests(s.observeRequests(h)))))
 }
 
 // routePath is the path of a ServeMux pattern ("GET /a/{b}" → "/a/{b}").

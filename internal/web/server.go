@@ -179,6 +179,12 @@ type Deps struct {
 	// admin's "Verbindung testen" (admin_targets.go); nil: webhooks only
 	// (webhook.Sender with its defaults).
 	Checkers map[delivery.Kind]delivery.Checker
+	// Requests is told of each request's route pattern, status and
+	// duration (operator metrics); nil: none.
+	Requests RequestObserver
+	// Submissions is told of each application the journey and the API
+	// store (submission.Intake.Observer); nil: none.
+	Submissions submission.Observer
 	// OwnerKeys mark the drafts and submissions of logged-in citizens
 	// (identity.DeriveOwnerKeys from the data key); nil: derived from a
 	// key of this process only, so that the citizen's area forgets them
@@ -247,7 +253,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.OwnerKeys = ok
 	}
 	s := &Server{cfg: cfg, deps: deps, logins: deps.Logins,
-		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger},
+		intake: &submission.Intake{Store: deps.Store, Files: deps.Blobs, Logger: deps.Logger, Observer: deps.Submissions},
 		gate:   &uploadGate{max: cfg.MaxUploads, perClient: cfg.MaxUploadsPerClient, clients: map[string]int{}}}
 	t, err := parseTemplates()
 	if err != nil {
