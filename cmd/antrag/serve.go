@@ -62,6 +62,7 @@ type serveConfig struct {
 	saml           samlConfig     // citizen login over SAML (saml.go)
 	limits         requestLimits
 	payment        paymentConfig // ePayment (payment.go)
+	tracing        traceConfig   // OpenTelemetry (tracing.go)
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -194,6 +195,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if err := paymentFlags(fs, &c.payment, getenv); err != nil {
 		return nil, err
 	}
+	if err := tracingFlags(fs, &c.tracing, getenv); err != nil {
+		return nil, err
+	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "Adresse für Betriebskennzahlen (GET /metrics), z. B. 127.0.0.1:9090 (Standard: keine)")
 	proxies := fs.String("trusted-proxies", env("ANTRAG_TRUSTED_PROXIES", ""), "Reverse-Proxys (IP-Adressen oder Netze, durch Komma getrennt), deren X-Forwarded-For gilt")
 	if err := parseFlags(fs, args, stdout); err != nil {
@@ -210,6 +214,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, err
 	}
 	if c.s3, err = s3Config(getenv); err != nil {
+		return nil, err
+	}
+	if err := c.tracing.resolve(getenv); err != nil {
 		return nil, err
 	}
 	d.smtpPassword = getenv("ANTRAG_SMTP_PASSWORD")
@@ -534,12 +541,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if c.baseURL == "" {
 		c.baseURL = defaultBaseURL(ln.Addr())
 	}
+	stopTracing, err := startTracing(ctx, c.tracing, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the server and the queue: their last spans are sent too.
+		tctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(tctx); err != nil {
+			logger.Warn("OpenTelemetry: sending the last spans", "error", err.Error())
+		}
+	}()
 	a, err := openApp(ctx, c, logger)
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	hs := &http.Server{Handler: a.server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: c.tracing.wrap(a.server), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	jctx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
