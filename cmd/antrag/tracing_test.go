@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"go.opentelemetry.io/otel"
@@ -15,6 +18,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/delivery/deliverytest"
@@ -239,4 +244,49 @@ func leafStrings(v any, out []string) []string {
 		}
 	}
 	return out
+}
+
+// TestServeExportsOverOTLP runs `antrag serve --otlp-endpoint` against an
+// OTLP/HTTP receiver in the test: after a request and the shutdown, the
+// receiver has that request's span (the spans still buffered are sent as
+// the server stops).
+func TestServeExportsOverOTLP(t *testing.T) {
+	// Not parallel: it replaces otel's tracer provider.
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	var mu sync.Mutex
+	var names []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		var req collectortrace.ExportTraceServiceRequest
+		if r.Method != "POST" || r.URL.Path != "/otlp/v1/traces" || r.Header.Get("Content-Type") != "application/x-protobuf" {
+			t.Errorf("receiver: %s %s (%s)", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		} else if err != nil || proto.Unmarshal(body, &req) != nil {
+			t.Errorf("receiver: %d bytes not an ExportTraceServiceRequest (%v)", len(body), err)
+		}
+		mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				for _, sp := range ss.Spans {
+					names = append(names, sp.Name)
+				}
+			}
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.Write(nil)
+	}))
+	defer receiver.Close()
+	s := startServe(t, map[string]string{"ANTRAG_OTLP_ENDPOINT": receiver.URL + "/otlp", "ANTRAG_FITCONNECT_POLL": "1h"},
+		"--data", filepath.Join(t.TempDir(), "daten"))
+	if resp, body := get(t, newClient(t), s.url+"/healthz"); resp.StatusCode != 200 {
+		t.Fatalf("/healthz: %d %s", resp.StatusCode, body)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(names, "GET /healthz") {
+		t.Errorf("the receiver got spans %q, not GET /healthz", names)
+	}
 }
