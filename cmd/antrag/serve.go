@@ -50,6 +50,7 @@ type serveConfig struct {
 	years       form.YearRange // the span a date's year must fall in
 	dataKey     string
 	logLevel    string
+	tracing     traceConfig // OpenTelemetry traces (tracing.go)
 	janitorTick time.Duration
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
@@ -62,7 +63,6 @@ type serveConfig struct {
 	saml           samlConfig     // citizen login over SAML (saml.go)
 	limits         requestLimits
 	payment        paymentConfig // ePayment (payment.go)
-	tracing        traceConfig   // OpenTelemetry (tracing.go)
 }
 
 func parseServe(args []string, getenv func(string) string, stdout, stderr io.Writer) (*serveConfig, error) {
@@ -121,6 +121,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	})
 	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
 	fs.StringVar(&c.logLevel, "log-level", env("ANTRAG_LOG_LEVEL", "info"), "debug, info, warn oder error")
+	if err := tracingFlags(fs, &c.tracing, getenv); err != nil {
+		return nil, err
+	}
 	d := &c.delivery
 	if d.maxAge, err = dur("ANTRAG_DELIVERY_MAX_AGE", 7*24*time.Hour); err != nil {
 		return nil, err
@@ -193,9 +196,6 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	}
 	fs.IntVar(&c.loginHashes, "login-hashes", hashes, "gleichzeitige Passwortprüfungen bei der Anmeldung (je 19 MiB; Standard: Zahl der CPUs, 2 bis 4)")
 	if err := paymentFlags(fs, &c.payment, getenv); err != nil {
-		return nil, err
-	}
-	if err := tracingFlags(fs, &c.tracing, getenv); err != nil {
 		return nil, err
 	}
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("ANTRAG_METRICS_ADDR", ""), "Adresse für Betriebskennzahlen (GET /metrics), z. B. 127.0.0.1:9090 (Standard: keine)")
@@ -558,7 +558,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.close()
-	hs := &http.Server{Handler: c.tracing.wrap(a.server), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	hs := &http.Server{Handler: a.server, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	jctx, stopJanitor := context.WithCancel(ctx)
 	defer stopJanitor()
@@ -575,6 +575,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer q.Stop(context.Background())
+	hs.Handler = c.tracing.wrap(hs.Handler)
 	logger.Info("antrag running", "address", ln.Addr().String(), "url", c.baseURL, "data", c.dataDir)
 	fmt.Fprintf(stdout, "antrag läuft auf %s\n", c.baseURL)
 	errc := make(chan error, 1)

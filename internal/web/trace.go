@@ -15,7 +15,7 @@ import (
 // Traced wraps the server's handler h (the outermost one) in OpenTelemetry
 // HTTP server spans (otelhttp), with the tracer provider registered with
 // otel. A span is named by the route pattern the request matched ("POST
-// /api/v1/forms/{form}/submissions"), never by its path, which may hold
+// /api/v1/forms/{formId}/submissions"), never by its path, which may hold
 // a resume or payment token; the span carries no path, no query, no client
 // address and no user agent (personal data), and never a form value. A
 // trace context the client sends (W3C traceparent) is linked, not
