@@ -50,6 +50,7 @@ type serveConfig struct {
 	years       form.YearRange // the span a date's year must fall in
 	dataKey     string
 	logLevel    string
+	tracing     traceConfig // OpenTelemetry traces (tracing.go)
 	janitorTick time.Duration
 	// trustedProxies may name the client in X-Forwarded-For.
 	trustedProxies []netip.Prefix
@@ -120,6 +121,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	})
 	fs.StringVar(&c.codelists, "codelists", env("ANTRAG_CODELISTS", ""), "Verzeichnis mit zusätzlichen genericode-Codelisten")
 	fs.StringVar(&c.logLevel, "log-level", env("ANTRAG_LOG_LEVEL", "info"), "debug, info, warn oder error")
+	if err := tracingFlags(fs, &c.tracing, getenv); err != nil {
+		return nil, err
+	}
 	d := &c.delivery
 	if d.maxAge, err = dur("ANTRAG_DELIVERY_MAX_AGE", 7*24*time.Hour); err != nil {
 		return nil, err
@@ -210,6 +214,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 		return nil, err
 	}
 	if c.s3, err = s3Config(getenv); err != nil {
+		return nil, err
+	}
+	if err := c.tracing.resolve(getenv); err != nil {
 		return nil, err
 	}
 	d.smtpPassword = getenv("ANTRAG_SMTP_PASSWORD")
@@ -537,6 +544,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if c.baseURL == "" {
 		c.baseURL = defaultBaseURL(ln.Addr())
 	}
+	stopTracing, err := startTracing(ctx, c.tracing, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// After the server and the queue: their last spans are sent too.
+		tctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(tctx); err != nil {
+			logger.Warn("OpenTelemetry: sending the last spans", "error", err.Error())
+		}
+	}()
 	a, err := openApp(ctx, c, logger)
 	if err != nil {
 		return err
@@ -559,6 +578,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer q.Stop(context.Background())
+	hs.Handler = c.tracing.wrap(hs.Handler)
 	logger.Info("antrag running", "address", ln.Addr().String(), "url", c.baseURL, "data", c.dataDir)
 	fmt.Fprintf(stdout, "antrag läuft auf %s\n", c.baseURL)
 	errc := make(chan error, 1)

@@ -126,6 +126,8 @@ func (db *DB) StartAttempt(ctx context.Context, a *payment.Attempt, note *paymen
 // fields are then not stored.
 func (db *DB) SaveAttempt(ctx context.Context, a *payment.Attempt, note *payment.Note) (released bool, err error) {
 	defer db.wrap(&err, "SaveAttempt(%q, %q)", a.TenantID, a.ID)
+	ctx, end := db.traced(ctx, "SaveAttempt")
+	defer end(&err)
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
 		released = false
 		var state string

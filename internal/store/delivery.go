@@ -241,6 +241,8 @@ func (db *DB) Following(ctx context.Context, kind delivery.Kind, limit int) (_ [
 // otherwise; apperr.NotFound for no such delivery).
 func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, from delivery.State, ev *submission.Event) (err error) {
 	defer db.wrap(&err, "UpdateDelivery(%q, %q)", d.TenantID, d.ID)
+	ctx, end := db.traced(ctx, "UpdateDelivery")
+	defer end(&err)
 	d.UpdatedAt = db.nowUTC()
 	return db.withTx(ctx, func(tx *sql.Tx) error {
 		res, err := db.txExec(ctx, tx, `UPDATE deliveries SET state = $1, attempts = $2, last_error = $3, reason = $4,
@@ -273,6 +275,8 @@ func (db *DB) UpdateDelivery(ctx context.Context, d *delivery.Delivery, from del
 // (apperr.Gone).
 func (db *DB) Redeliver(ctx context.Context, tenantID, id string, ev *submission.Event) (err error) {
 	defer db.wrap(&err, "Redeliver(%q, %q)", tenantID, id)
+	ctx, end := db.traced(ctx, "Redeliver")
+	defer end(&err)
 	var detail string
 	if ev != nil {
 		detail = ev.Detail

@@ -176,6 +176,8 @@ func (db *DB) DraftByToken(ctx context.Context, tenantID string, tokenHash []byt
 // apperr.Conflict; another revision is submission.ErrDraftChanged.
 func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	defer db.wrap(&err, "SaveDraft(%q, %q)", d.TenantID, d.ID)
+	ctx, end := db.traced(ctx, "SaveDraft")
+	defer end(&err)
 	if d.ExpiresAt.IsZero() {
 		return fmt.Errorf("%w: draft without expiry", apperr.Invalid)
 	}
@@ -270,6 +272,8 @@ func (db *DB) DeleteExpiredDrafts(ctx context.Context, now time.Time) (keys []st
 // tenant (else apperr.Invalid); a taken StorageKey is apperr.Conflict.
 func (db *DB) CreateAttachment(ctx context.Context, a *submission.Attachment) (err error) {
 	defer db.wrap(&err, "CreateAttachment")
+	ctx, end := db.traced(ctx, "CreateAttachment")
+	defer end(&err)
 	if (a.DraftID == "") == (a.SubmissionID == "") {
 		return fmt.Errorf("%w: an attachment belongs to a draft or a submission", apperr.Invalid)
 	}

@@ -125,6 +125,8 @@ func checkReference(ctx context.Context, tx *sql.Tx, reference string) error {
 // makes for the service's targets.
 func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submission.Event, attachmentIDs []string) (existing *submission.Submission, created bool, orphanKeys []string, err error) {
 	defer db.wrap(&err, "Submit(%q, %q)", s.TenantID, s.Reference)
+	ctx, end := db.traced(ctx, "Submit")
+	defer end(&err)
 	if ev == nil {
 		return nil, false, nil, fmt.Errorf("%w: no event", apperr.Invalid)
 	}

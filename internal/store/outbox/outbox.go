@@ -103,6 +103,7 @@ func (in *Inserter) Enqueue(ctx context.Context, tx *sql.Tx, d *delivery.Deliver
 	res, err := in.client.InsertTx(ctx, tx, DeliverArgs{TenantID: d.TenantID, DeliveryID: d.ID, Round: d.Round}, &river.InsertOpts{
 		MaxAttempts: MaxJobAttempts,
 		UniqueOpts:  river.UniqueOpts{ByArgs: true, ByState: liveStates},
+		Metadata:    traceMetadata(ctx),
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue delivery %s: %w", d.ID, err)
@@ -415,7 +416,9 @@ type deliverWorker struct {
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
 	ctx, done := w.fence.join(ctx)
 	defer done()
+	ctx, span := startDeliverySpan(ctx, job)
 	retryIn, err := w.r.Deliver(ctx, job.Args.TenantID, job.Args.DeliveryID, job.Args.Round)
+	endSpan(span, err)
 	if err != nil {
 		// Not recorded on the delivery (the store may be unreachable):
 		// River retries the job with its own backoff.
