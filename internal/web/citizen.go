@@ -398,7 +398,7 @@ func (s *Server) showStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 	if err := s.prefillShown(r, dc, s.prefillPlan(r, dc.form)); err != nil {
 		return err
 	}
-	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
+	state, clean := s.evals.evaluate(dc.form.Rules, dc.draft, dc.rules)
 	msg := ""
 	if r.URL.Query().Get("gespeichert") != "" {
 		msg = "Ihre Angaben wurden gespeichert."
@@ -503,6 +503,10 @@ func (s *Server) postStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 		}
 		dc.draft = fresh
 	}
+	// What the post evaluated is the evaluation of the revision saved
+	// (Evaluate of its own clean data is the same): the page shown next
+	// need not evaluate again.
+	s.evals.remember(dc.draft, dc.rules, post.State, post.Data)
 	for _, id := range post.Removed {
 		s.removeAttachment(r, dc, id)
 	}
@@ -582,7 +586,7 @@ func (s *Server) renderSummary(w http.ResponseWriter, r *http.Request, status in
 // renderSummaryWith shows the summary; refused is why the declaration was
 // refused (Schriftformersatz), "" if it was not.
 func (s *Server) renderSummaryWith(w http.ResponseWriter, r *http.Request, status int, dc *draftCtx, problems form.Problems, refused string) error {
-	state, clean := dc.form.Rules.Evaluate(dc.draft.Data, dc.rules)
+	state, clean := s.evals.evaluate(dc.form.Rules, dc.draft, dc.rules)
 	auth := dc.authority
 	// Problems link to the field on the step that holds them: to the
 	// element that takes focus there, as the step's own error summary does.

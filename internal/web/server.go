@@ -194,6 +194,7 @@ type Deps struct {
 
 // Server serves antrag over HTTP.
 type Server struct {
+	evals   evaluations // the rules' evaluations of recent drafts (evaluations.go)
 	cfg     Config
 	deps    Deps
 	tmpl    map[string]*template.Template

@@ -54,6 +54,8 @@ var funcs = template.FuncMap{
 	"humanSize":   form.HumanSize,
 	"methodLabel": payment.Method.Label,
 	"mediaNames":  mediaNames,
+	// The inputs of a step (items.go).
+	"stepItems": stepItems,
 }
 
 // parseTemplates parses every page with the layout, so that an error in any
