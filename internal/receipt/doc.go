@@ -22,10 +22,12 @@
 // other than newline and tab, is printed as a visible "[U+1F44D]". Text is
 // normalised to NFC first; tabs become spaces; soft hyphens are removed.
 //
-// Which characters the fonts cover is worked out once per process. fpdf
-// still parses both TrueType files for every document (its API cannot share
-// a parsed font); that and its font subsetting are most of the roughly
-// 30 ms a receipt takes.
+// Which characters the fonts cover is worked out once per process, and so
+// is fpdf's parse of both TrueType files: antrag builds fpdf from
+// third_party/fpdf, v0.12.0 with a process-wide cache of parsed UTF-8
+// fonts (see its PATCH.md; the output is byte for byte that of v0.12.0).
+// What remains per document is layout, subsetting and compression, a few
+// milliseconds for the largest demo form (BENCHMARKS.md).
 //
 // # PDF/A-2b: what is done and what is not verified
 //

@@ -2165,6 +2165,19 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 		// 	styleStr = "BI"
 		// }
 
+		var sbarr map[int]int
+		if f.aliasNbPagesStr == "" {
+			sbarr = makeSubsetRange(57)
+		} else {
+			sbarr = makeSubsetRange(32)
+		}
+		// antrag: a font parsed before under the same key is reused (see
+		// utf8FontCache).
+		if e, ok := cachedUTF8FontDef(fontkey, utf8Bytes); ok {
+			f.fonts[fontkey] = e.newUTF8FontDef(sbarr)
+			return
+		}
+
 		Type := "UTF8"
 		reader := fileReader{readerPosition: 0, array: utf8Bytes}
 
@@ -2186,12 +2199,6 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			MissingWidth: round(utf8File.DefaultWidth),
 		}
 
-		var sbarr map[int]int
-		if f.aliasNbPagesStr == "" {
-			sbarr = makeSubsetRange(57)
-		} else {
-			sbarr = makeSubsetRange(32)
-		}
 		def := fontDefType{
 			Tp:        Type,
 			Name:      fontkey,
@@ -2203,7 +2210,7 @@ func (f *Fpdf) addFontFromBytes(familyStr, styleStr string, jsonFileBytes, zFile
 			usedRunes: sbarr,
 		}
 		def.i, _ = generateFontID(def)
-		f.fonts[fontkey] = def
+		f.fonts[fontkey] = cacheUTF8FontDef(fontkey, utf8Bytes, def).newUTF8FontDef(sbarr)
 	} else {
 		// load font definitions
 		var info fontDefType

@@ -46,6 +46,10 @@ type utf8FontFile struct {
 	outTablesData        map[string][]byte
 	symbolPosition       []int
 	charSymbolDictionary map[int]int
+	// antrag: charSymbols, when set, is the file's rune-to-glyph map,
+	// shared read-only between documents (see utf8FontCache), which
+	// GenerateCutFont uses instead of deriving it again.
+	charSymbols          map[int]int
 	Ascent               int
 	Descent              int
 	fontElementSize      int
@@ -657,12 +661,14 @@ func (utf *utf8FontFile) GenerateCutFont(usedRunes map[int]int) []byte {
 	utf.skip(4)
 	numSymbols := utf.readUint16()
 
-	symbolCharDictionary := utf.generateCMAP()
-	if symbolCharDictionary == nil {
+	// antrag: the rune-to-glyph map is taken from charSymbols when shared.
+	// The widths parseHMTXTable derived here (CharWidths, DefaultWidth) were
+	// not used by subsetting, so it is no longer called.
+	if utf.charSymbols != nil {
+		utf.charSymbolDictionary = utf.charSymbols
+	} else if utf.generateCMAP() == nil {
 		return nil
 	}
-
-	utf.parseHMTXTable(metricsCount, numSymbols, symbolCharDictionary, 1.0)
 
 	utf.parseLOCATable(LocaFormat, numSymbols)
 
