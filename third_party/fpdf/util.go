@@ -314,14 +314,21 @@ func (pa *untypedKeyMap) getIndex(key any) int {
 // Put key=>value in PHP Array
 func (pa *untypedKeyMap) put(key any, value int) {
 	if key == nil {
-		var i int
-		for n := 0; ; n++ {
-			i = pa.getIndex(n)
-			if i < 0 {
-				key = n
-				break
+		// antrag: the smallest n >= 0 that is not yet a key, found in one
+		// pass over the keys instead of one pass per candidate n. Only
+		// keys of type int can equal n (as with getIndex), and n is at
+		// most the number of keys.
+		seen := make([]bool, len(pa.keySet)+1)
+		for _, k := range pa.keySet {
+			if n, ok := k.(int); ok && n >= 0 && n < len(seen) {
+				seen[n] = true
 			}
 		}
+		n := 0
+		for seen[n] {
+			n++
+		}
+		key = n
 		pa.keySet = append(pa.keySet, key)
 		pa.valueSet = append(pa.valueSet, value)
 	} else {
