@@ -58,7 +58,9 @@
 // poppler's pdfinfo/pdffonts/pdftotext accept the files. Known risks a
 // validator might flag: fpdf's font subsetting (glyph widths in /W against
 // the font program), subset font names without the "ABCDEF+" tag, and the
-// version-2 ICC profile. Levels A and U (tagged PDF) are not attempted.
+// version-2 ICC profile. Levels A and U (tagged PDF) are not attempted:
+// no Go PDF library writes a structure tree (README, "For citizens");
+// the same content is served as an HTML page for assistive technology.
 //
 // # Determinism
 //
