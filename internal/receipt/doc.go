@@ -27,7 +27,7 @@
 // third_party/fpdf, v0.12.0 with a process-wide cache of parsed UTF-8
 // fonts (see its PATCH.md; the output is byte for byte that of v0.12.0).
 // What remains per document is layout, subsetting and compression, a few
-// milliseconds for the largest demo form (BENCHMARKS.md).
+// milliseconds for the largest demo form (under 10 ms; BENCHMARKS.md).
 //
 // # PDF/A-2b: what is done and what is not verified
 //
