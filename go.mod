@@ -138,3 +138,5 @@ require (
 )
 
 replace github.com/russellhaering/goxmldsig => ./third_party/goxmldsig
+
+replace codeberg.org/go-pdf/fpdf => ./third_party/fpdf

@@ -22,10 +22,12 @@
 // other than newline and tab, is printed as a visible "[U+1F44D]". Text is
 // normalised to NFC first; tabs become spaces; soft hyphens are removed.
 //
-// Which characters the fonts cover is worked out once per process. fpdf
-// still parses both TrueType files for every document (its API cannot share
-// a parsed font); that and its font subsetting are most of the roughly
-// 30 ms a receipt takes.
+// Which characters the fonts cover is worked out once per process, and so
+// is fpdf's parse of both TrueType files: antrag builds fpdf from
+// third_party/fpdf, v0.12.0 with a process-wide cache of parsed UTF-8
+// fonts (see its PATCH.md; the output is byte for byte that of v0.12.0).
+// What remains per document is layout, subsetting and compression, a few
+// milliseconds for the largest demo form (under 10 ms; BENCHMARKS.md).
 //
 // # PDF/A-2b: what is done and what is not verified
 //
@@ -56,7 +58,9 @@
 // poppler's pdfinfo/pdffonts/pdftotext accept the files. Known risks a
 // validator might flag: fpdf's font subsetting (glyph widths in /W against
 // the font program), subset font names without the "ABCDEF+" tag, and the
-// version-2 ICC profile. Levels A and U (tagged PDF) are not attempted.
+// version-2 ICC profile. Levels A and U (tagged PDF) are not attempted:
+// no Go PDF library writes a structure tree (README, "For citizens");
+// the same content is served as an HTML page for assistive technology.
 //
 // # Determinism
 //

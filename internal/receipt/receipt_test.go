@@ -392,30 +392,6 @@ func TestRenderDeterministic(t *testing.T) {
 	}
 }
 
-func BenchmarkRender(b *testing.B) {
-	r := sampleReceipt()
-	r.Sections = nil
-	for s := range 6 {
-		sec := Section{Title: fmt.Sprintf("Abschnitt %d", s+1)}
-		for i := range 10 {
-			sec.Items = append(sec.Items, Item{
-				Label: fmt.Sprintf("Frage %d zu Ihrer Person und Ihrem Anliegen", s*10+i),
-				Value: fmt.Sprintf("Antwort %d: Müller-Lüdenscheidt, Hauptstraße %d, 12345 Musterstadt", s*10+i, i),
-			})
-		}
-		r.Sections = append(r.Sections, sec)
-	}
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	for b.Loop() {
-		buf.Reset()
-		if err := Render(&buf, r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(buf.Len()), "pdf-bytes")
-}
-
 func newTestDoc(tb testing.TB, a *assets, r Receipt) (*fpdf.Fpdf, *document) {
 	tb.Helper()
 	doc := a.prepare(r)

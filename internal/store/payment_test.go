@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -376,10 +377,15 @@ func TestPurgeUnpaid(t *testing.T) {
 		f.prov.Set(a.TransactionID, payment.Canceled)
 		_, err = f.col.Start(ctx, f.app(open), "https://antrag.example/r", "Antragsteller")
 		must(t, err)
+		// A stored receipt goes with the data.
+		for _, s := range []*submission.Submission{abandoned, open} {
+			_, err := f.db.SetReceipt(ctx, f.tn.ID, s.ID, "receipt-"+s.Reference, "fp")
+			must(t, err)
+		}
 		keys, err := f.db.PurgeUnpaid(ctx, time.Now().Add(time.Hour))
 		must(t, err)
-		if len(keys) != 0 {
-			t.Errorf("keys %v (no attachments)", keys)
+		if !slices.Equal(keys, []string{"receipt-UNPAID-1"}) {
+			t.Errorf("keys %v, want the abandoned application's receipt (no attachments)", keys)
 		}
 		for _, c := range []struct {
 			s      *submission.Submission
@@ -389,6 +395,9 @@ func TestPurgeUnpaid(t *testing.T) {
 			must(t, err)
 			if (got.Data == nil) != c.purged {
 				t.Errorf("%s: data deleted %v, want %v (payment %q)", c.s.Reference, got.Data == nil, c.purged, got.Payment)
+			}
+			if c.s != paid && (got.ReceiptKey == "") != c.purged {
+				t.Errorf("%s: stored receipt %q after PurgeUnpaid (purged %v)", c.s.Reference, got.ReceiptKey, c.purged)
 			}
 		}
 	})

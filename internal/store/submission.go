@@ -25,12 +25,12 @@ const (
 
 const submissionColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	data, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence, routing, payment, bill`
+	request_sha256, owner, evidence, routing, payment, bill, receipt_key, receipt_fingerprint`
 
 // submissionListColumns is submissionColumns without the data.
 const submissionListColumns = `id, tenant_id, service_id, form_version_id, authority_id, reference, status,
 	NULL, data_sha256, idempotency_key, draft_id, submitted_at, updated_at, source, external_ref, sender_ref,
-	request_sha256, owner, evidence, routing, payment, bill`
+	request_sha256, owner, evidence, routing, payment, bill, receipt_key, receipt_fingerprint`
 
 // whereIdempotencyKey and whereExternalRef find a submission by a key of a
 // partial unique index. The "<> ”" repeats the index's condition: without
@@ -49,7 +49,7 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 	err := row.Scan(&s.ID, &s.TenantID, &s.ServiceID, strCol{&s.FormVersionID}, strCol{&s.AuthorityID},
 		&s.Reference, &status, &data, &s.DataSHA256, &s.IdempotencyKey, strCol{&s.DraftID},
 		timeCol{&s.SubmittedAt}, timeCol{&s.UpdatedAt}, &s.Source, &s.ExternalRef, &s.SenderRef, &s.RequestSHA256,
-		&s.Owner, &evidence, &routing, &pay, &bill)
+		&s.Owner, &evidence, &routing, &pay, &bill, &s.ReceiptKey, &s.ReceiptFingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -465,6 +465,42 @@ func (db *DB) SetStatus(ctx context.Context, tenantID, id string, status submiss
 	})
 }
 
+// SetReceipt records the stored receipt of a submission; see
+// submission.Store. Only a submission that still has its data takes one
+// (apperr.Gone otherwise), so that a receipt rendered while the data were
+// purged is not kept. UpdatedAt stays: storing a receipt changes nothing
+// of the application (and must not delay its purge).
+func (db *DB) SetReceipt(ctx context.Context, tenantID, id, key, fingerprint string) (replaced string, err error) {
+	defer db.wrap(&err, "SetReceipt(%q, %q)", tenantID, id)
+	if key == "" || fingerprint == "" {
+		return "", fmt.Errorf("%w: no key or fingerprint", apperr.Invalid)
+	}
+	err = db.withTx(ctx, func(tx *sql.Tx) error {
+		var hasData bool
+		err := tx.QueryRowContext(ctx, `SELECT receipt_key, data IS NOT NULL FROM submissions WHERE tenant_id = $1 AND id = $2`,
+			tenantID, id).Scan(&replaced, &hasData)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("submission: %w", apperr.NotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if !hasData {
+			return fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE submissions SET receipt_key = $1, receipt_fingerprint = $2 WHERE tenant_id = $3 AND id = $4`,
+			key, fingerprint, tenantID, id)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if replaced == key {
+		replaced = ""
+	}
+	return replaced, nil
+}
+
 // Events returns the audit trail of one of the tenant's submissions,
 // oldest first. An unknown submission has none.
 func (db *DB) Events(ctx context.Context, tenantID, submissionID string) (_ []*submission.Event, err error) {
@@ -484,10 +520,10 @@ func (db *DB) Events(ctx context.Context, tenantID, submissionID string) (_ []*s
 }
 
 // PurgeSubmissions deletes, in one transaction and across all tenants, the
-// data and attachments of the submissions that are abgeschlossen, were last
-// changed before the cut-off and still have data. Reference, hash, status
-// and times stay. It records an event for each and returns the storage
-// keys of the deleted attachments.
+// data, attachments and stored receipt of the submissions that are
+// abgeschlossen, were last changed before the cut-off and still have data.
+// Reference, hash, status and times stay. It records an event for each and
+// returns the storage keys of the deleted attachments and receipts.
 func (db *DB) PurgeSubmissions(ctx context.Context, before time.Time) (keys []string, err error) {
 	defer db.wrap(&err, "PurgeSubmissions(%s)", before.UTC().Format(time.RFC3339))
 	return db.purgeDue(ctx, purgeDetail, `SELECT tenant_id, id FROM submissions
@@ -512,9 +548,10 @@ func (db *DB) PurgeUnpaid(ctx context.Context, before time.Time) (keys []string,
 		string(payment.Open), db.ts(before), string(payment.Payed))
 }
 
-// purgeDue deletes, in one transaction, the data and attachments of the
-// submissions that query (with args) selects as (tenant_id, id) rows, and
-// records an event with detail for each.
+// purgeDue deletes, in one transaction, the data, attachments and stored
+// receipts of the submissions that query (with args) selects as
+// (tenant_id, id) rows, and records an event with detail for each. It
+// returns the storage keys of the attachments and receipts.
 func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (keys []string, err error) {
 	now := db.nowUTC()
 	err = db.withTx(ctx, func(tx *sql.Tx) error {
@@ -534,7 +571,10 @@ func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (
 		}
 		for _, r := range due {
 			k, err := queryStrings(ctx, tx, `SELECT storage_key FROM attachments
-				WHERE tenant_id = $1 AND submission_id = $2 ORDER BY storage_key`, r.tenantID, r.id)
+				WHERE tenant_id = $1 AND submission_id = $2
+				UNION ALL SELECT receipt_key FROM submissions
+				WHERE tenant_id = $1 AND id = $2 AND receipt_key <> ''
+				ORDER BY 1`, r.tenantID, r.id)
 			if err != nil {
 				return err
 			}
@@ -543,8 +583,8 @@ func (db *DB) purgeDue(ctx context.Context, detail, query string, args ...any) (
 				r.tenantID, r.id); err != nil {
 				return err
 			}
-			if _, err := db.txExec(ctx, tx, `UPDATE submissions SET data = NULL, routing = NULL WHERE tenant_id = $1 AND id = $2`,
-				r.tenantID, r.id); err != nil {
+			if _, err := db.txExec(ctx, tx, `UPDATE submissions SET data = NULL, routing = NULL, receipt_key = '', receipt_fingerprint = ''
+				WHERE tenant_id = $1 AND id = $2`, r.tenantID, r.id); err != nil {
 				return err
 			}
 			ev := &submission.Event{At: now, Actor: purgeActor, Action: purgeAction, Detail: detail}

@@ -15,7 +15,8 @@ import (
 // never paid (Store.DeleteExpiredDrafts, Store.PurgeSubmissions,
 // Store.PurgeUnpaid; what stays of a
 // purged submission is its Vorgangsnummer, status, times, the SHA-256 of
-// its data and its audit trail). The attachments' content goes with them.
+// its data and its audit trail). The content of the attachments and of
+// the stored receipt PDF goes with them.
 type Retention struct {
 	Store Store
 	Files Files

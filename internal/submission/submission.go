@@ -157,6 +157,11 @@ type Submission struct {
 	Payment payment.State
 	// Bill is the fee computed for the application; nil for none.
 	Bill *payment.Bill
+	// ReceiptKey is the blob store key of the stored receipt PDF ("" for
+	// none) and ReceiptFingerprint the receipt.Fingerprint of what it
+	// shows. Only Store.SetReceipt sets them; purging the data clears
+	// them.
+	ReceiptKey, ReceiptFingerprint string
 }
 
 // Attachment is an uploaded file. Its ID is the attachmentId of the FileRef
@@ -311,15 +316,22 @@ type Store interface {
 	// SetStatus changes the status and records ev, in one transaction.
 	SetStatus(ctx context.Context, tenantID, id string, status Status, ev *Event) error
 	Events(ctx context.Context, tenantID, submissionID string) ([]*Event, error)
+	// SetReceipt records that the receipt PDF of one of the tenant's
+	// submissions, with the fingerprint (receipt.Fingerprint), is stored
+	// under key in the blob store, and returns the key it replaces ("" for
+	// none), whose content the caller deletes. A submission whose data
+	// were purged is apperr.Gone and nothing is recorded: the caller
+	// deletes key's content.
+	SetReceipt(ctx context.Context, tenantID, id, key, fingerprint string) (replaced string, err error)
 	// PurgeSubmissions deletes the data and attachments of submissions
 	// that are abgeschlossen and last changed before the cut-off, across
 	// all tenants, records an event for each, and returns the storage keys
-	// of the deleted attachments.
+	// of the deleted attachments and stored receipts.
 	PurgeSubmissions(ctx context.Context, before time.Time) (storageKeys []string, err error)
 	// PurgeUnpaid deletes the data and attachments of applications held
 	// for a fee (payment.Open) sent before the cut-off whose fee was never
 	// paid and is no longer asked about, across all tenants, records an
 	// event for each, and returns the storage keys of the deleted
-	// attachments.
+	// attachments and stored receipts.
 	PurgeUnpaid(ctx context.Context, before time.Time) (storageKeys []string, err error)
 }

@@ -107,6 +107,51 @@ func BenchmarkSubmission(b *testing.B) {
 	})
 }
 
+// BenchmarkReceiptDownload measures the download of the receipt PDF of a
+// sent application of S05000001323 (the largest demo form, example data):
+// "stored" is a repeat download, read from the blob store; "rendered" is a
+// download whose stored copy is gone (deleted while the timer is
+// stopped), so the receipt is rendered and stored again, as on the first
+// download. Baseline: a static body of the PDF's size on the same server.
+func BenchmarkReceiptDownload(b *testing.B) {
+	h := newHarness(b)
+	sv := h.unrouted(h.service("beispielkreis", "krankheitserreger"))
+	ex := sv.form.Example(sv.ctx)
+	base := h.start(sv)
+	h.fill(sv, base, ex)
+	ref, _ := h.submit(base)
+	pdf := h.srv.URL + base + "/antrag.pdf"
+	size := benchGet(b, pdf)
+	static := staticBaseline(b, h, size)
+	stored := func() string {
+		s, err := h.db.SubmissionByReference(b.Context(), sv.tenant.ID, ref)
+		if err != nil || s.ReceiptKey == "" {
+			b.Fatalf("stored receipt: %v %q", err, s.ReceiptKey)
+		}
+		return s.ReceiptKey
+	}
+	b.Run(fmt.Sprintf("baseline-static-%dB", size), func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, static)
+		}
+	})
+	b.Run("stored", func(b *testing.B) {
+		for b.Loop() {
+			benchGet(b, pdf)
+		}
+	})
+	b.Run("rendered", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			if err := h.blobs.Delete(b.Context(), stored()); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			benchGet(b, pdf)
+		}
+	})
+}
+
 // BenchmarkAPISubmissionDurability measures JSON API submissions (201
 // with a Vorgangsnummer, committed with its delivery job) with SQLite's
 // synchronous=FULL, which antrag uses, against NORMAL, which may lose the

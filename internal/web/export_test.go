@@ -15,3 +15,7 @@ func RouteTable(s *Server) []RouteEntry {
 	}
 	return out
 }
+
+// ReceiptRenders is how many receipt PDFs s has rendered rather than read
+// from storage.
+func ReceiptRenders(s *Server) int64 { return s.receiptRenders.Load() }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -204,6 +205,9 @@ type Server struct {
 	handler http.Handler
 	// citizenOIDC runs citizen logins; nil without CitizenOIDC profiles.
 	citizenOIDC *oidc.Flow
+	// receiptRenders counts the receipt PDFs rendered (the others were
+	// read from storage); for tests.
+	receiptRenders atomic.Int64
 }
 
 // New builds the server: it parses and checks all templates, so that a

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -24,10 +23,7 @@ import (
 	"github.com/antrag/antrag/internal/blob"
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
-	"github.com/antrag/antrag/internal/payment"
-	"github.com/antrag/antrag/internal/receipt"
 	"github.com/antrag/antrag/internal/submission"
-	"github.com/antrag/antrag/internal/tenant"
 )
 
 // store takes in a validated application (submission.Intake): the
@@ -64,93 +60,6 @@ func attachmentIDs(doc map[string]any) []string {
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)
-}
-
-// sentCopy is what the Antragsbestätigung of a submission shows: the
-// receipt PDF and its HTML view are made from the same answers.
-type sentCopy struct {
-	service   *tenant.Service
-	authority *tenant.Authority
-	answers   []journey.Section  // with the schema's output labels
-	fee       *payment.Statement // nil without a fee
-	receipt   receipt.Receipt
-}
-
-// sentCopyOf reads what was sent with a submission. Data deleted after the
-// retention period is apperr.Gone.
-func (s *Server) sentCopyOf(r *http.Request, t *tenant.Tenant, sub *submission.Submission) (*sentCopy, error) {
-	if sub.Data == nil {
-		return nil, fmt.Errorf("Antragsdaten gelöscht: %w", apperr.Gone)
-	}
-	svc, err := s.deps.Store.Service(r.Context(), t.ID, sub.ServiceID)
-	if err != nil {
-		return nil, err
-	}
-	f, _, err := s.form(r.Context(), t.ID, svc, sub.FormVersionID)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := s.deps.Store.Authority(r.Context(), t.ID, sub.AuthorityID)
-	if err != nil {
-		return nil, err
-	}
-	doc, err := form.DecodeData(bytes.NewReader(sub.Data))
-	if err != nil {
-		return nil, err
-	}
-	var fee *payment.Statement
-	if sub.Bill != nil {
-		as, err := s.deps.Store.Attempts(r.Context(), t.ID, sub.ID)
-		if err != nil {
-			return nil, err
-		}
-		fee = payment.NewStatement(sub.Payment, sub.Bill, as)
-	}
-	answers := f.Answers(doc, nil, true)
-	return &sentCopy{service: svc, authority: auth, answers: answers, fee: fee, receipt: receipt.Receipt{
-		Title: svc.Name, Reference: sub.Reference, SubmittedAt: sub.SubmittedAt,
-		Authority: append([]string{auth.Name}, auth.Address...), DataSHA256: sub.DataSHA256,
-		Sections: receiptSections(answers), Fee: fee, Evidence: sub.Evidence,
-	}}, nil
-}
-
-// writeReceipt renders the Antragsbestätigung of a submission as PDF.
-func (s *Server) writeReceipt(w http.ResponseWriter, r *http.Request, t *tenant.Tenant, sub *submission.Submission) error {
-	sc, err := s.sentCopyOf(r, t, sub)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := receipt.Render(&buf, sc.receipt); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": "Antrag-" + sub.Reference + ".pdf"}))
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = buf.WriteTo(w)
-	return err
-}
-
-func receiptSections(secs []journey.Section) []receipt.Section {
-	var out []receipt.Section
-	for _, s := range secs {
-		out = append(out, receiptSection(s))
-	}
-	return out
-}
-
-// receiptSection copies a section's answers and nested groups in order.
-func receiptSection(s journey.Section) receipt.Section {
-	rs := receipt.Section{Title: s.Title}
-	for _, a := range s.Items {
-		if a.Section != nil {
-			sub := receiptSection(*a.Section)
-			rs.Items = append(rs.Items, receipt.Item{Section: &sub})
-			continue
-		}
-		rs.Items = append(rs.Items, receipt.Item{Label: a.Label, Value: a.Value})
-	}
-	return rs
 }
 
 // stepInput is a parsed step post.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -196,6 +197,14 @@ func testPurgeSubmissions(t *testing.T, s Stores) {
 	inWork, _ := mk(a, submission.InBearbeitung, cut.Add(-48*time.Hour), true)
 	atCut, _ := mk(a, submission.Abgeschlossen, cut, false)
 
+	// Stored receipts go with the data; a kept submission keeps its own.
+	for _, p := range []*submission.Submission{due, dueNoAtt, recentDone} {
+		if _, err := s.SetReceipt(ctx, p.TenantID, p.ID, "receipt-"+p.ID, "fp-1"); err != nil {
+			t.Fatalf("SetReceipt: %v", err)
+		}
+	}
+	dueKeys = append(dueKeys, "receipt-"+due.ID, "receipt-"+dueNoAtt.ID)
+
 	keys, err := s.PurgeSubmissions(ctx, cut)
 	noErr(t, "PurgeSubmissions", err)
 	slices.Sort(keys)
@@ -213,6 +222,13 @@ func testPurgeSubmissions(t *testing.T, s Stores) {
 		}
 		if got.Reference != p.Reference || got.DataSHA256 != p.DataSHA256 || got.Status != submission.Abgeschlossen {
 			t.Errorf("%s: purge changed %+v", p.Reference, got)
+		}
+		if got.ReceiptKey != "" || got.ReceiptFingerprint != "" {
+			t.Errorf("%s: receipt %q (%q) kept after purge", p.Reference, got.ReceiptKey, got.ReceiptFingerprint)
+		}
+		// A receipt rendered while the data were purged is not taken.
+		if _, err := s.SetReceipt(ctx, p.TenantID, p.ID, "receipt-late", "fp-2"); !errors.Is(err, apperr.Gone) {
+			t.Errorf("%s: SetReceipt after purge = %v, want apperr.Gone", p.Reference, err)
 		}
 		sameTime(t, "UpdatedAt after purge", got.UpdatedAt, p.UpdatedAt)
 		sameTime(t, "SubmittedAt after purge", got.SubmittedAt, p.SubmittedAt)
@@ -240,6 +256,9 @@ func testPurgeSubmissions(t *testing.T, s Stores) {
 		if !bytes.Equal(got.Data, k.Data) {
 			t.Errorf("%s (%s, updated %v): data purged", k.Reference, k.Status, k.UpdatedAt)
 		}
+		if k == recentDone && got.ReceiptKey != "receipt-"+k.ID {
+			t.Errorf("%s: receipt %q after another's purge", k.Reference, got.ReceiptKey)
+		}
 		atts, err := s.ListAttachments(ctx, k.TenantID, k.ID)
 		noErr(t, "ListAttachments(kept)", err)
 		if k != atCut && len(atts) != 2 {
@@ -262,6 +281,62 @@ func testPurgeSubmissions(t *testing.T, s Stores) {
 	noErr(t, "Events", err)
 	if len(evs) != 2 {
 		t.Errorf("second purge recorded events: %d", len(evs))
+	}
+}
+
+func testStoredReceipt(t *testing.T, s Stores) {
+	ctx := context.Background()
+	f := newFixture(t, s)
+	sub := f.newSubmission(f.a, f.svcA, f.authA.ID)
+	f.mustSubmit(t, sub)
+	before, err := s.Submission(ctx, f.a.ID, sub.ID)
+	noErr(t, "Submission", err)
+	if before.ReceiptKey != "" || before.ReceiptFingerprint != "" {
+		t.Fatalf("new submission has receipt %q (%q)", before.ReceiptKey, before.ReceiptFingerprint)
+	}
+
+	replaced, err := s.SetReceipt(ctx, f.a.ID, sub.ID, "key-1", "fp-1")
+	noErr(t, "SetReceipt", err)
+	if replaced != "" {
+		t.Errorf("first SetReceipt replaced %q", replaced)
+	}
+	got, err := s.Submission(ctx, f.a.ID, sub.ID)
+	noErr(t, "Submission", err)
+	if got.ReceiptKey != "key-1" || got.ReceiptFingerprint != "fp-1" {
+		t.Errorf("receipt = %q (%q), want key-1 (fp-1)", got.ReceiptKey, got.ReceiptFingerprint)
+	}
+	sameTime(t, "UpdatedAt after SetReceipt", got.UpdatedAt, before.UpdatedAt)
+	list, err := s.ListSubmissions(ctx, f.a.ID, submission.Filter{})
+	noErr(t, "ListSubmissions", err)
+	if len(list) != 1 || list[0].ReceiptKey != "key-1" {
+		t.Errorf("ListSubmissions does not show the receipt: %s", plain(list))
+	}
+
+	// A new rendering replaces the old; the old key is returned for
+	// deletion. The same key again replaces nothing.
+	replaced, err = s.SetReceipt(ctx, f.a.ID, sub.ID, "key-2", "fp-2")
+	noErr(t, "SetReceipt again", err)
+	if replaced != "key-1" {
+		t.Errorf("second SetReceipt replaced %q, want key-1", replaced)
+	}
+	replaced, err = s.SetReceipt(ctx, f.a.ID, sub.ID, "key-2", "fp-2")
+	noErr(t, "SetReceipt same key", err)
+	if replaced != "" {
+		t.Errorf("SetReceipt with the same key replaced %q", replaced)
+	}
+
+	// Another tenant's submission is not found; key and fingerprint are
+	// required.
+	if _, err := s.SetReceipt(ctx, f.b.ID, sub.ID, "key-3", "fp-3"); !errors.Is(err, apperr.NotFound) {
+		t.Errorf("SetReceipt of another tenant's submission = %v, want apperr.NotFound", err)
+	}
+	if _, err := s.SetReceipt(ctx, f.a.ID, sub.ID, "", "fp-3"); !errors.Is(err, apperr.Invalid) {
+		t.Errorf("SetReceipt without key = %v, want apperr.Invalid", err)
+	}
+	got, err = s.Submission(ctx, f.a.ID, sub.ID)
+	noErr(t, "Submission", err)
+	if got.ReceiptKey != "key-2" || got.ReceiptFingerprint != "fp-2" {
+		t.Errorf("receipt = %q (%q), want key-2 (fp-2)", got.ReceiptKey, got.ReceiptFingerprint)
 	}
 }
 

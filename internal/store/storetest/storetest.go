@@ -84,6 +84,7 @@ func Run(t *testing.T, open func(t *testing.T) Stores) {
 		{"InboxFilters", testInboxFilters},
 		{"SetStatus", testSetStatus},
 		{"PurgeSubmissions", testPurgeSubmissions},
+		{"StoredReceipt", testStoredReceipt},
 		{"UpdateDeliveryCompareAndSet", testUpdateDeliveryCompareAndSet},
 		{"RedeliverTargets", testRedeliverTargets},
 		{"Users", testUsers},
