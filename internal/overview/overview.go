@@ -73,9 +73,9 @@ type Store interface {
 	// by kind, state and whether an attempt was made.
 	DeliveryTallies(ctx context.Context, tenantID string, from, to time.Time) ([]DeliveryTally, error)
 	// DeliveryTimes lists the submission and done times of the deliveries
-	// in one of states, latest submissions first, at most limit; more
-	// reports that there were more.
-	DeliveryTimes(ctx context.Context, tenantID string, from, to time.Time, states []delivery.State, limit int) (_ []DeliveryTime, more bool, _ error)
+	// of one of kinds in one of states, latest submissions first, at most
+	// limit; more reports that there were more.
+	DeliveryTimes(ctx context.Context, tenantID string, from, to time.Time, kinds []delivery.Kind, states []delivery.State, limit int) (_ []DeliveryTime, more bool, _ error)
 	// DeliveriesInStates lists the tenant's deliveries in one of states,
 	// whatever their applications' submission time, most recently
 	// changed first, at most limit, and how many there are in all.
@@ -143,6 +143,10 @@ type Times struct {
 // delivered are the states in which a delivery reached its receiver.
 var delivered = []delivery.State{delivery.Delivered, delivery.Accepted}
 
+// timed are the kinds whose times to delivery count: all but the inbox,
+// whose deliveries are delivered when the application is stored.
+var timed = slices.DeleteFunc(slices.Clone(delivery.Kinds), func(k delivery.Kind) bool { return k == delivery.Inbox })
+
 // open are the states of deliveries that need attention.
 var open = []delivery.State{delivery.Failed, delivery.Rejected, delivery.Pending}
 
@@ -168,7 +172,7 @@ func Build(ctx context.Context, st Store, tenantID string, now time.Time, days i
 		return nil, err
 	}
 	o.Outcomes = outcomes(counts)
-	times, more, err := st.DeliveryTimes(ctx, tenantID, o.From, o.To, delivered, MaxTimes)
+	times, more, err := st.DeliveryTimes(ctx, tenantID, o.From, o.To, timed, delivered, MaxTimes)
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type fakeStore struct {
 	from, to  time.Time
 	tenantIDs []string
 	timeState []delivery.State
+	timeKinds []delivery.Kind
 	openState []delivery.State
 }
 
@@ -35,8 +36,8 @@ func (f *fakeStore) DeliveryTallies(_ context.Context, tenantID string, from, to
 	return f.tallies, nil
 }
 
-func (f *fakeStore) DeliveryTimes(_ context.Context, tenantID string, from, to time.Time, states []delivery.State, limit int) ([]overview.DeliveryTime, bool, error) {
-	f.tenantIDs, f.timeState = append(f.tenantIDs, tenantID), states
+func (f *fakeStore) DeliveryTimes(_ context.Context, tenantID string, from, to time.Time, kinds []delivery.Kind, states []delivery.State, limit int) ([]overview.DeliveryTime, bool, error) {
+	f.tenantIDs, f.timeState, f.timeKinds = append(f.tenantIDs, tenantID), states, kinds
 	return f.times, f.more, nil
 }
 
@@ -126,8 +127,9 @@ func TestBuildOutcomes(t *testing.T) {
 		o.Times[0].Median != 5*time.Second || o.Times[0].P95 != 100*time.Second || !o.TimesPartial {
 		t.Errorf("times %+v (partial %v)", o.Times, o.TimesPartial)
 	}
-	if !slices.Equal(st.timeState, []delivery.State{delivery.Delivered, delivery.Accepted}) {
-		t.Errorf("times asked for %v", st.timeState)
+	if !slices.Equal(st.timeState, []delivery.State{delivery.Delivered, delivery.Accepted}) || slices.Contains(st.timeKinds, delivery.Inbox) ||
+		!slices.Contains(st.timeKinds, delivery.Webhook) {
+		t.Errorf("times asked for %v of %v", st.timeState, st.timeKinds)
 	}
 	if !slices.Equal(st.openState, []delivery.State{delivery.Failed, delivery.Rejected, delivery.Pending}) || o.OpenTotal != 42 {
 		t.Errorf("open asked for %v; total %d", st.openState, o.OpenTotal)

@@ -64,16 +64,20 @@ func (db *DB) DeliveryTallies(ctx context.Context, tenantID string, from, to tim
 	})
 }
 
-// DeliveryTimes lists the submission and done times of the deliveries in
-// one of states of the tenant's submissions of from ≤ submitted_at < to,
-// latest submissions first, at most limit; see overview.Store.
-func (db *DB) DeliveryTimes(ctx context.Context, tenantID string, from, to time.Time, states []delivery.State, limit int) (_ []overview.DeliveryTime, more bool, err error) {
+// DeliveryTimes lists the submission and done times of the deliveries of
+// one of kinds in one of states of the tenant's submissions of from ≤
+// submitted_at < to, latest submissions first, at most limit; see
+// overview.Store.
+func (db *DB) DeliveryTimes(ctx context.Context, tenantID string, from, to time.Time, kinds []delivery.Kind, states []delivery.State, limit int) (_ []overview.DeliveryTime, more bool, err error) {
 	defer db.wrap(&err, "DeliveryTimes(%q)", tenantID)
+	if len(kinds) == 0 || len(states) == 0 {
+		return nil, false, nil
+	}
 	args := []any{tenantID, db.ts(from), db.ts(to), limit + 1}
 	rows, err := db.sql.QueryContext(ctx, `SELECT d.kind, s.submitted_at, d.done_at
 		FROM deliveries d JOIN submissions s ON s.tenant_id = d.tenant_id AND s.id = d.submission_id
 		WHERE d.tenant_id = $1 AND s.submitted_at >= $2 AND s.submitted_at < $3 AND d.done_at IS NOT NULL
-		AND d.state IN (`+stateList(states, &args)+`)
+		AND d.state IN (`+placeholders(states, &args)+`) AND d.kind IN (`+placeholders(kinds, &args)+`)
 		ORDER BY s.submitted_at DESC, d.id LIMIT $4`, args...)
 	if err != nil {
 		return nil, false, err
@@ -104,7 +108,7 @@ func (db *DB) DeliveriesInStates(ctx context.Context, tenantID string, states []
 		return nil, 0, nil
 	}
 	args := []any{tenantID}
-	in := stateList(states, &args)
+	in := placeholders(states, &args)
 	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND state IN (`+in+`)`,
 		args...).Scan(&total); err != nil {
 		return nil, 0, err
@@ -133,12 +137,12 @@ func (db *DB) DeliveriesInStates(ctx context.Context, tenantID string, states []
 	return list, total, nil
 }
 
-// stateList appends the states to args and returns their placeholders
+// placeholders appends the values to args and returns their placeholders
 // ("$2, $3").
-func stateList(states []delivery.State, args *[]any) string {
-	ph := make([]string, len(states))
-	for i, st := range states {
-		*args = append(*args, string(st))
+func placeholders[T ~string](vals []T, args *[]any) string {
+	ph := make([]string, len(vals))
+	for i, v := range vals {
+		*args = append(*args, string(v))
 		ph[i] = "$" + strconv.Itoa(len(*args))
 	}
 	return strings.Join(ph, ", ")

@@ -130,10 +130,15 @@ func TestOverviewQueries(t *testing.T) {
 		}
 
 		delivered := []delivery.State{delivery.Delivered, delivery.Accepted}
-		times, more, err := db.DeliveryTimes(ctx, a.tn.ID, from, to, delivered, 10)
+		all := []delivery.Kind{delivery.Inbox, delivery.Webhook}
+		times, more, err := db.DeliveryTimes(ctx, a.tn.ID, from, to, all, delivered, 10)
 		must(t, err)
 		if len(times) != 4 || more {
 			t.Fatalf("DeliveryTimes = %+v (more %v), want 4", times, more)
+		}
+		if hooks, _, err := db.DeliveryTimes(ctx, a.tn.ID, from, to, []delivery.Kind{delivery.Webhook}, delivered, 10); err != nil ||
+			len(hooks) != 1 || hooks[0].Kind != delivery.Webhook {
+			t.Errorf("DeliveryTimes of webhooks = %+v, %v", hooks, err)
 		}
 		var webhook []time.Duration
 		for _, x := range times {
@@ -147,7 +152,7 @@ func TestOverviewQueries(t *testing.T) {
 		if !times[0].Submitted.Equal(at.Add(2*time.Hour + 30*time.Minute)) {
 			t.Errorf("first delivery time of an application submitted %v, want the latest", times[0].Submitted)
 		}
-		if _, more, err := db.DeliveryTimes(ctx, a.tn.ID, from, to, delivered, 3); err != nil || !more {
+		if _, more, err := db.DeliveryTimes(ctx, a.tn.ID, from, to, all, delivered, 3); err != nil || !more {
 			t.Errorf("DeliveryTimes with limit 3: more %v, %v", more, err)
 		}
 
