@@ -119,10 +119,11 @@ func chartDesc(ov *overview.Overview) string {
 			best, bestDay = n, d
 		}
 	}
-	return fmt.Sprintf("Gestapeltes Säulendiagramm: %d Anträge in %d Tagen zu %d Online-Diensten, die meisten (%d) am %s. Die Zahlen stehen auch in der Tabelle unter dem Diagramm.",
-		ov.Total, len(ov.Days), len(ov.Services), best, berlinDate(bestDay))
+	return fmt.Sprintf("Gestapeltes Säulendiagramm: %s in %d Tagen zu %s, die meisten (%d) am %s. Die Zahlen stehen auch in der Tabelle unter dem Diagramm.",
+		plural(ov.Total, "Antrag", "Anträge"), len(ov.Days), plural(len(ov.Services), "Online-Dienst", "Online-Diensten"), best, berlinDate(bestDay))
 }
 
+// berlinDate writes the date of t in Berlin: "07.12.2026".
 func berlinDate(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") }
 
 // staffDuration writes a duration for staff, rounded down: "45 Sekunden",
@@ -139,6 +140,7 @@ func staffDuration(d time.Duration) string {
 	return fmt.Sprintf("%d Tage %d Std.", int(d.Hours())/24, int(d.Hours())%24)
 }
 
+// plural writes a count with its noun: "1 Antrag", "2 Anträge".
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one

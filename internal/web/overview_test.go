@@ -171,7 +171,7 @@ func TestOverviewPage(t *testing.T) {
 
 	// Tenant B's admin sees B's numbers only.
 	docB := overviewDoc(t, h, h.loginAs(demo.Admins["beispielkreis"]))
-	if desc := docB.Find("svg desc").Text(); !strings.Contains(desc, "1 Anträge in 30 Tagen zu 1 Online-Diensten") {
+	if desc := docB.Find("svg desc").Text(); !strings.Contains(desc, "1 Antrag in 30 Tagen zu 1 Online-Dienst") {
 		t.Errorf("B's chart description %q", desc)
 	}
 	if docB.Find("#offene-zustellungen").Length() != 0 || docB.Find("#keine-offenen").Length() != 1 {

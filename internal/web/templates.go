@@ -50,12 +50,13 @@ var funcs = template.FuncMap{
 	"berlin": func(t time.Time) string {
 		return t.In(localtime.Berlin).Format("02.01.2006, 15:04") + " Uhr"
 	},
-	"berlinDate":  func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
+	"berlinDate":  berlinDate,
 	"humanSize":   form.HumanSize,
 	"methodLabel": payment.Method.Label,
 	"mediaNames":  mediaNames,
 	"duration":    staffDuration,
 	"kindLabel":   kindLabel,
+	"plural":      plural,
 }
 
 // parseTemplates parses every page with the layout, so that an error in any
