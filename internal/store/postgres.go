@@ -72,17 +72,16 @@ func openPostgres(ctx context.Context, url string) (*postgresDialect, error) {
 	return &postgresDialect{pool: pool, sql: stdlib.OpenDBFromPool(pool)}, nil
 }
 
-func (d *postgresDialect) name() string         { return "postgres" }
-func (d *postgresDialect) db() *sql.DB          { return d.sql }
-func (d *postgresDialect) time(t time.Time) any { return t }
-func (d *postgresDialect) forUpdate() string    { return " FOR UPDATE" }
+func (d *postgresDialect) name() string                { return "postgres" }
+func (d *postgresDialect) db() *sql.DB                 { return d.sql }
+func (d *postgresDialect) time(t time.Time) any        { return t }
+func (d *postgresDialect) forUpdate() string           { return " FOR UPDATE" }
+func (d *postgresDialect) pollOnly() bool              { return false }
+func (d *postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 
 func (d *postgresDialect) utcHour(col string) string {
 	return "to_char(" + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`
 }
-
-func (d *postgresDialect) pollOnly() bool              { return false }
-func (d *postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 
 func (d *postgresDialect) txOptions() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelSerializable}

@@ -78,19 +78,18 @@ func openSQLite(ctx context.Context, path string) (*sqliteDialect, error) {
 	return &sqliteDialect{sql: db}, nil
 }
 
-func (d *sqliteDialect) name() string         { return "sqlite" }
-func (d *sqliteDialect) db() *sql.DB          { return d.sql }
-func (d *sqliteDialect) close() error         { return d.sql.Close() }
-func (d *sqliteDialect) time(t time.Time) any { return t.Format(timeLayout) }
-func (d *sqliteDialect) forUpdate() string    { return "" }
-
-// utcHour cuts the hour from timeLayout's text ("2006-01-02T15").
-func (d *sqliteDialect) utcHour(col string) string { return "substr(" + col + ", 1, 13)" }
-
+func (d *sqliteDialect) name() string                { return "sqlite" }
+func (d *sqliteDialect) db() *sql.DB                 { return d.sql }
+func (d *sqliteDialect) close() error                { return d.sql.Close() }
+func (d *sqliteDialect) time(t time.Time) any        { return t.Format(timeLayout) }
+func (d *sqliteDialect) forUpdate() string           { return "" }
 func (d *sqliteDialect) txOptions() *sql.TxOptions   { return nil }
 func (d *sqliteDialect) retryable(err error) bool    { return false }
 func (d *sqliteDialect) pollOnly() bool              { return true }
 func (d *sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
+
+// utcHour cuts the hour from timeLayout's text ("2006-01-02T15").
+func (d *sqliteDialect) utcHour(col string) string { return "substr(" + col + ", 1, 13)" }
 
 func (d *sqliteDialect) riverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(d.sql) }
 
