@@ -56,14 +56,14 @@ func (s *Server) overviewPage(w http.ResponseWriter, r *http.Request) error {
 	for i, d := range ov.Days {
 		labels[i] = d.Format("02.01.")
 	}
-	for _, s := range series {
-		v.Columns = append(v.Columns, s.Name)
+	for _, sr := range series {
+		v.Columns = append(v.Columns, sr.Name)
 	}
 	for i, d := range ov.Days {
 		row := dayRow{Day: d}
-		for _, s := range series {
-			row.Counts = append(row.Counts, s.Values[i])
-			row.Total += s.Values[i]
+		for _, sr := range series {
+			row.Counts = append(row.Counts, sr.Values[i])
+			row.Total += sr.Values[i]
 		}
 		v.Rows = append(v.Rows, row)
 	}
