@@ -26,6 +26,9 @@ type dialect interface {
 
 	// time encodes a time (in UTC) as a query argument.
 	time(t time.Time) any
+	// utcHour is an SQL expression of the UTC hour that the time column
+	// col falls in, as text "YYYY-MM-DDTHH" (for counting by hour).
+	utcHour(col string) string
 	// forUpdate is the clause that locks the rows a SELECT reads until the
 	// transaction ends (" FOR UPDATE"), or "" where the transaction holds
 	// the one write lock anyway.

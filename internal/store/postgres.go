@@ -80,6 +80,10 @@ func (d *postgresDialect) pollOnly() bool              { return false }
 func (d *postgresDialect) stmtCache() bool             { return false }
 func (d *postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 
+func (d *postgresDialect) utcHour(col string) string {
+	return "to_char(" + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24')`
+}
+
 func (d *postgresDialect) txOptions() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelSerializable}
 }

@@ -89,6 +89,9 @@ func (d *sqliteDialect) pollOnly() bool              { return true }
 func (d *sqliteDialect) stmtCache() bool             { return true }
 func (d *sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
 
+// utcHour cuts the hour from timeLayout's text ("2006-01-02T15").
+func (d *sqliteDialect) utcHour(col string) string { return "substr(" + col + ", 1, 13)" }
+
 func (d *sqliteDialect) riverDriver() riverdriver.Driver[*sql.Tx] { return riversqlite.New(d.sql) }
 
 func (d *sqliteDialect) sessionStore() (scs.Store, func()) {

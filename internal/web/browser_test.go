@@ -404,7 +404,11 @@ type axeResult struct {
 }
 
 // axeRun checks the document against WCAG 2.0 and 2.1, levels A and AA.
-const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+// The texts inside the charts' SVGs (axis labels, package chart) are left
+// out: axe cannot decide their contrast (an SVG counts as an image behind
+// them), the charts are images to assistive technology, and
+// TestBrowserOverview checks their contrast itself.
+const axeRun = `axe.run({exclude: [".app-chart__svg text"]}, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
 	.then(r => {
 		const short = v => ({id: v.id, impact: v.impact || "", help: v.help,
 			nodes: v.nodes.map(n => ({target: n.target.map(String), summary: n.failureSummary || n.any.map(c => c.message).join("; ")}))});

@@ -157,6 +157,7 @@ var isolationCases = map[string]isolationCase{
 	// Administration: A's services, targets, authorities and
 	// jurisdictions through B's admin pages.
 	"GET /intern/admin":                                   {global: "B's admin overview", probes: noValues},
+	"GET /intern/uebersicht":                              {global: "B's figures count B's applications and deliveries only", probes: noValues},
 	"GET /intern/admin/dienste":                           {global: "B's admin lists B's own services only", probes: noValues},
 	"GET /intern/admin/dienste/{id}/import":               {probes: adminServiceProbe},
 	"POST /intern/admin/dienste/{id}/import":              {probes: adminServiceProbe, form: url.Values{}},

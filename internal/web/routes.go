@@ -126,6 +126,7 @@ func (s *Server) routeTable() []route {
 		{"POST /intern/antraege/{id}/zustellungen/{delivery}", staff, form(staffOnly(s.redeliver))},
 		{"POST /intern/antraege/{id}/zahlung", staff, form(staffOnly(s.checkPayment))},
 		// Administration of a tenant (admin*.go).
+		{"GET /intern/uebersicht", admin, adminOnly(s.overviewPage)}, // figures of the tenant (overview.go)
 		{"GET /intern/benutzer", admin, adminOnly(s.staffUsers)},
 		{"GET /intern/admin", admin, adminOnly(s.adminOverview)},
 		{"GET /intern/admin/dienste", admin, adminOnly(s.adminServices)},

@@ -29,6 +29,7 @@ import (
 	"github.com/antrag/antrag/internal/identity/oidc"
 	"github.com/antrag/antrag/internal/identity/saml"
 	"github.com/antrag/antrag/internal/journey"
+	"github.com/antrag/antrag/internal/overview"
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/sealed"
 	"github.com/antrag/antrag/internal/submission"
@@ -127,8 +128,9 @@ type Store interface {
 	account.Store
 	account.AccessStore
 	delivery.Store
-	adminStore   // the admin pages (admin_form.go)
-	paymentStore // fees and payments (payment.go)
+	adminStore     // the admin pages (admin_form.go)
+	paymentStore   // fees and payments (payment.go)
+	overview.Store // the tenant's overview (overview.go)
 	PaymentAccount(ctx context.Context, tenantID, authorityID string) (*payment.Account, error)
 	// The citizen's own area (citizen_identity.go).
 	OwnerDrafts(ctx context.Context, tenantID, owner string, now time.Time, limit int) ([]*submission.Draft, error)

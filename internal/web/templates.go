@@ -25,7 +25,7 @@ var templateFS embed.FS
 var pages = []string{"error", "portal", "catalogue", "start", "routing", "step", "summary", "confirmation", "sent", "resume", "page", "login", "inbox", "submission",
 	"login_code", "staff_users", "admin", "admin_services", "admin_import", "admin_preview", "admin_targets", "admin_audit",
 	"admin_tenant", "admin_authorities", "admin_authority", "admin_service", "admin_jurisdictions", "admin_jurisdiction_remove", "admin_payment",
-	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out", "payment"}
+	"citizen_login", "citizen_forward", "citizen_area", "citizen_logged_out", "payment", "overview"}
 
 var funcs = template.FuncMap{
 	"static": func(name string) (string, error) {
@@ -50,10 +50,13 @@ var funcs = template.FuncMap{
 	"berlin": func(t time.Time) string {
 		return t.In(localtime.Berlin).Format("02.01.2006, 15:04") + " Uhr"
 	},
-	"berlinDate":  func(t time.Time) string { return t.In(localtime.Berlin).Format("02.01.2006") },
+	"berlinDate":  berlinDate,
 	"humanSize":   form.HumanSize,
 	"methodLabel": payment.Method.Label,
 	"mediaNames":  mediaNames,
+	"duration":    staffDuration,
+	"kindLabel":   kindLabel,
+	"plural":      plural,
 	// The inputs of a step (items.go).
 	"stepItems": stepItems,
 }
