@@ -23,12 +23,13 @@ type clientConfig struct {
 	Values map[string]any `json:"values"`
 }
 
-// clientRules returns the JSON that lets the browser show and hide the
+// ClientRules returns the JSON that lets the browser show and hide the
 // step's conditional elements as the citizen answers, or "" if none of the
-// step's elements depends on a rule. The browser only improves on the
-// server: without JavaScript, "Aktualisieren" and "Weiter" give the same
-// result.
-func (f *Form) clientRules(step *Step, doc map[string]any, state *rules.State) string {
+// step's elements depends on a rule (View.RulesJSON). The browser only
+// improves on the server: without JavaScript, "Aktualisieren" and
+// "Weiter" give the same result. It depends on doc and state alone, so a
+// caller may keep it for a draft revision.
+func (f *Form) ClientRules(step *Step, doc map[string]any, state *rules.State) string {
 	cfg := clientConfig{Context: map[string]any{}, Values: map[string]any{}}
 	for _, b := range f.Rules.Bindings(doc) {
 		if !step.Contains(b.Target.String()) {

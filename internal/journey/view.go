@@ -164,8 +164,10 @@ type View struct {
 	Step     *Step
 	Items    []*Item
 	Problems form.Problems // in page order
-	// RulesJSON is the configuration of the client-side show/hide (see
-	// ClientRules); "" when the step has no conditional elements.
+	// RulesJSON is the configuration of the client-side show/hide
+	// (Form.ClientRules, which BuildView leaves to the caller: a page
+	// that shows no form, or shows a revision it showed before, need not
+	// make it); "" when the step has no conditional elements.
 	RulesJSON string
 }
 
@@ -252,7 +254,6 @@ func (f *Form) BuildView(step *Step, doc map[string]any, state *rules.State, raw
 			v.Problems = append(v.Problems, form.Problem{Path: anchor, Code: p.Code, Message: p.Message})
 		}
 	}
-	v.RulesJSON = f.clientRules(step, doc, state)
 	return v
 }
 

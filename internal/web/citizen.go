@@ -418,7 +418,9 @@ func (s *Server) showStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 		// without giving the group: that was "keine Angaben".
 		raw = map[string]string{ch.Input(): "nein"}
 	}
-	s.renderStep(w, r, http.StatusOK, dc, st, dc.form.BuildView(st, clean, state, raw, nil), clean, state, msg)
+	v := dc.form.BuildView(st, clean, state, raw, nil)
+	v.RulesJSON = s.evals.clientRules(dc.form, st, dc.draft, dc.rules)
+	s.renderStep(w, r, http.StatusOK, dc, st, v, clean, state, msg)
 	return nil
 }
 
@@ -512,6 +514,7 @@ func (s *Server) postStep(w http.ResponseWriter, r *http.Request, dc *draftCtx) 
 	}
 	if len(post.Problems) > 0 {
 		v := dc.form.BuildView(st, post.Data, post.State, post.Raw, post.Problems)
+		v.RulesJSON = dc.form.ClientRules(st, post.Data, post.State)
 		s.renderStep(w, r, http.StatusUnprocessableEntity, dc, st, v, post.Data, post.State, "")
 		return nil
 	}

@@ -21,7 +21,7 @@ import (
 // stepItems returns the markup of a step's items.
 func stepItems(items []*journey.Item) template.HTML {
 	w := itemWriter{}
-	w.b.Grow(len(items) * 1024)
+	w.b.Grow(16 << 10) // a step's inputs are some kilobytes of markup
 	for _, it := range items {
 		w.item(it)
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/antrag/antrag/internal/form"
@@ -106,8 +107,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if _, ok := data["PageLinks"]; !ok {
 		data["PageLinks"] = s.pageLinksFor(r, data)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(buf)
+	if err := t.ExecuteTemplate(buf, "layout", data); err != nil {
 		s.deps.Logger.Error("template", "name", name, "error", err.Error())
 		http.Error(w, "Interner Fehler bei der Darstellung", http.StatusInternalServerError)
 		return
@@ -115,6 +117,20 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
+}
+
+// pageBuffers hold pages while they are rendered, so that a page's buffer
+// is not grown afresh for every request.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putPageBuffer returns buf to pageBuffers, unless it grew past what an
+// ordinary page needs (a long inbox list), which is left to the collector.
+func putPageBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return
+	}
+	buf.Reset()
+	pageBuffers.Put(buf)
 }
 
 // mediaNames turns "application/pdf,image/jpeg" into "PDF, JPEG".
