@@ -219,11 +219,15 @@ func (e *Element) EmailAddress() bool {
 	}
 	is := func(s string) bool {
 		s, _, _ = strings.Cut(s, "(") // "E-Mail (geschäftlich)"
-		l := strings.NewReplacer("-", "", " ", "", "_", "").Replace(strings.ToLower(s))
+		l := nameSeparators.Replace(strings.ToLower(s))
 		return l == "email" || l == "mail" || l == "emailadresse"
 	}
 	return is(e.Name) || is(e.Label())
 }
+
+// nameSeparators removes what separates the words of a name ("E-Mail",
+// "E Mail", "e_mail").
+var nameSeparators = strings.NewReplacer("-", "", " ", "", "_", "")
 
 // ValidEmail reports whether s is a plain e-mail address "local@domain"
 // (RFC 5322 addr-spec, parsed by net/mail) with a domain of at least two

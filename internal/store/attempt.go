@@ -36,7 +36,7 @@ func scanAttempt(row scanner) (*payment.Attempt, error) {
 // queryAttempts returns the tenant's attempts that cond (with $2 … for
 // args) selects.
 func (db *DB) queryAttempts(ctx context.Context, q queryer, tenantID, cond string, args ...any) ([]*payment.Attempt, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM payments WHERE tenant_id = $1 AND `+cond,
+	rows, err := db.queryOn(ctx, q, `SELECT `+attemptColumns+` FROM payments WHERE tenant_id = $1 AND `+cond,
 		append([]any{tenantID}, args...)...)
 	if err != nil {
 		return nil, err

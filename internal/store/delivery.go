@@ -32,7 +32,7 @@ func (db *DB) AuthorityTargets(ctx context.Context, tenantID, serviceID, authori
 
 // targets lists the targets of the authority ("" for the tenant's).
 func (db *DB) targets(ctx context.Context, q queryer, tenantID, serviceID, authorityID string) ([]*delivery.Target, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, tenant_id, service_id, kind, destination_id, url, secret, address
+	rows, err := db.queryOn(ctx, q, `SELECT id, tenant_id, service_id, kind, destination_id, url, secret, address
 		FROM delivery_targets WHERE tenant_id = $1 AND service_id = $2 AND coalesce(authority_id, '') = $3
 		ORDER BY position`, tenantID, serviceID, authorityID)
 	if err != nil {

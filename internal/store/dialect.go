@@ -21,6 +21,10 @@ type dialect interface {
 	name() string
 	// db is the database/sql handle of the open database.
 	db() *sql.DB
+	// reader returns the handle of reads outside transactions: db(), or
+	// a pool of read-only connections where the database reads beside
+	// its one writer (SQLite in WAL mode).
+	reader() *sql.DB
 	// close closes the handle and whatever is behind it.
 	close() error
 
@@ -44,6 +48,9 @@ type dialect interface {
 	// stmtCache reports whether the store is to cache prepared
 	// statements (stmt.go): true where the driver does not.
 	stmtCache() bool
+	// groupCommit reports whether concurrent use cases are to share
+	// commits (group.go).
+	groupCommit() bool
 
 	// riverDriver is River's driver on the handle; pollOnly reports that
 	// the database has no notifications, so that the queue polls.

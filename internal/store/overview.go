@@ -23,7 +23,7 @@ var _ overview.Store = (*DB)(nil)
 func (db *DB) SubmissionsByHour(ctx context.Context, tenantID string, from, to time.Time) (_ []overview.HourCount, err error) {
 	defer db.wrap(&err, "SubmissionsByHour(%q)", tenantID)
 	hour := db.d.utcHour("s.submitted_at")
-	rows, err := db.sql.QueryContext(ctx, `SELECT s.service_id, coalesce(v.name, ''), `+hour+`, count(*)
+	rows, err := db.rd.QueryContext(ctx, `SELECT s.service_id, coalesce(v.name, ''), `+hour+`, count(*)
 		FROM submissions s LEFT JOIN services v ON v.id = s.service_id AND (v.tenant_id = s.tenant_id OR v.shared)
 		WHERE s.tenant_id = $1 AND s.submitted_at >= $2 AND s.submitted_at < $3
 		GROUP BY s.service_id, v.name, `+hour+`
@@ -47,7 +47,7 @@ func (db *DB) SubmissionsByHour(ctx context.Context, tenantID string, from, to t
 // attempted; see overview.Store.
 func (db *DB) DeliveryTallies(ctx context.Context, tenantID string, from, to time.Time) (_ []overview.DeliveryTally, err error) {
 	defer db.wrap(&err, "DeliveryTallies(%q)", tenantID)
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.kind, d.state, CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END, count(*)
+	rows, err := db.rd.QueryContext(ctx, `SELECT d.kind, d.state, CASE WHEN d.attempts > 0 THEN 1 ELSE 0 END, count(*)
 		FROM deliveries d JOIN submissions s ON s.tenant_id = d.tenant_id AND s.id = d.submission_id
 		WHERE d.tenant_id = $1 AND s.submitted_at >= $2 AND s.submitted_at < $3
 		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, tenantID, db.ts(from), db.ts(to))
@@ -74,7 +74,7 @@ func (db *DB) DeliveryTimes(ctx context.Context, tenantID string, from, to time.
 		return nil, false, nil
 	}
 	args := []any{tenantID, db.ts(from), db.ts(to), limit + 1}
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.kind, s.submitted_at, d.done_at
+	rows, err := db.rd.QueryContext(ctx, `SELECT d.kind, s.submitted_at, d.done_at
 		FROM deliveries d JOIN submissions s ON s.tenant_id = d.tenant_id AND s.id = d.submission_id
 		WHERE d.tenant_id = $1 AND s.submitted_at >= $2 AND s.submitted_at < $3 AND d.done_at IS NOT NULL
 		AND d.state IN (`+placeholders(states, &args)+`) AND d.kind IN (`+placeholders(kinds, &args)+`)
@@ -109,12 +109,12 @@ func (db *DB) DeliveriesInStates(ctx context.Context, tenantID string, states []
 	}
 	args := []any{tenantID}
 	in := placeholders(states, &args)
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND state IN (`+in+`)`,
+	if err := db.rd.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE tenant_id = $1 AND state IN (`+in+`)`,
 		args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
 	args = append(args, limit)
-	rows, err := db.sql.QueryContext(ctx, `SELECT d.id, d.submission_id, s.reference, coalesce(v.name, ''), d.kind, d.state, d.attempts,
+	rows, err := db.rd.QueryContext(ctx, `SELECT d.id, d.submission_id, s.reference, coalesce(v.name, ''), d.kind, d.state, d.attempts,
 		d.last_error, s.submitted_at, d.updated_at, d.next_attempt_at
 		FROM deliveries d JOIN submissions s ON s.tenant_id = d.tenant_id AND s.id = d.submission_id
 		LEFT JOIN services v ON v.id = s.service_id AND (v.tenant_id = s.tenant_id OR v.shared)

@@ -74,9 +74,11 @@ func openPostgres(ctx context.Context, url string) (*postgresDialect, error) {
 
 func (d *postgresDialect) name() string                { return "postgres" }
 func (d *postgresDialect) db() *sql.DB                 { return d.sql }
+func (d *postgresDialect) reader() *sql.DB             { return d.sql }
 func (d *postgresDialect) time(t time.Time) any        { return t }
 func (d *postgresDialect) forUpdate() string           { return " FOR UPDATE" }
 func (d *postgresDialect) pollOnly() bool              { return false }
+func (d *postgresDialect) groupCommit() bool           { return false }
 func (d *postgresDialect) stmtCache() bool             { return false }
 func (d *postgresDialect) gooseDialect() goose.Dialect { return goose.DialectPostgres }
 

@@ -92,7 +92,7 @@ type Backlog struct {
 func (db *DB) Backlog(ctx context.Context) (_ Backlog, err error) {
 	defer db.wrap(&err, "Backlog")
 	b := Backlog{Jobs: map[string]int{}}
-	rows, err := db.sql.QueryContext(ctx, `SELECT state, count(*) FROM river_job
+	rows, err := db.rd.QueryContext(ctx, `SELECT state, count(*) FROM river_job
 		WHERE state NOT IN ('completed', 'cancelled', 'discarded') GROUP BY state`)
 	if err != nil {
 		return b, err
@@ -112,13 +112,13 @@ func (db *DB) Backlog(ctx context.Context) (_ Backlog, err error) {
 		b.Jobs[c.state] = c.n
 	}
 	var due sql.NullFloat64
-	if err := db.sql.QueryRowContext(ctx, `SELECT max(`+db.d.ageSeconds("scheduled_at")+`) FROM river_job
+	if err := db.rd.QueryRowContext(ctx, `SELECT max(`+db.d.ageSeconds("scheduled_at")+`) FROM river_job
 		WHERE state IN ('available', 'scheduled', 'retryable')`).Scan(&due); err != nil {
 		return b, err
 	}
 	b.OldestJobDue = seconds(due)
 	var oldest sql.NullFloat64
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*), max(`+db.d.ageSeconds("created_at")+`) FROM deliveries WHERE state = $1`, string(delivery.Pending)).Scan(&b.PendingDeliveries, &oldest); err != nil {
+	if err := db.rd.QueryRowContext(ctx, `SELECT count(*), max(`+db.d.ageSeconds("created_at")+`) FROM deliveries WHERE state = $1`, string(delivery.Pending)).Scan(&b.PendingDeliveries, &oldest); err != nil {
 		return b, err
 	}
 	b.OldestPending = seconds(oldest)

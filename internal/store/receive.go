@@ -47,7 +47,7 @@ func (db *DB) Receive(ctx context.Context, s *submission.Submission, atts []*sub
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if err := checkReference(ctx, tx, s.Reference); err != nil {
+		if err := db.checkReference(ctx, tx, s.Reference); err != nil {
 			return err
 		}
 		if _, err := db.txExec(ctx, tx, `INSERT INTO submissions

@@ -38,7 +38,17 @@ import (
 // another connection (another process) before it fails with SQLITE_BUSY.
 const BusyTimeout = 5 * time.Second
 
-type sqliteDialect struct{ sql *sql.DB }
+type sqliteDialect struct {
+	sql *sql.DB // the writer: one connection
+	// rd reads outside transactions: a pool of read-only connections
+	// (query_only), which WAL lets read while the writer writes and
+	// waits for its commit to reach the disk. nil for ":memory:", where
+	// each connection would be a database of its own.
+	rd *sql.DB
+}
+
+// readers is the number of read-only connections to a SQLite file.
+const readers = 4
 
 // openSQLite opens (creating it, mode 0600) the database file at path.
 func openSQLite(ctx context.Context, path string) (*sqliteDialect, error) {
@@ -62,6 +72,7 @@ func openSQLite(ctx context.Context, path string) (*sqliteDialect, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "secure_delete(1)")
+	q.Add("_pragma", "temp_store(2)")
 	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
 	if err != nil {
@@ -75,17 +86,46 @@ func openSQLite(ctx context.Context, path string) (*sqliteDialect, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	return &sqliteDialect{sql: db}, nil
+	d := &sqliteDialect{sql: db}
+	if path != ":memory:" {
+		q.Set("_txlock", "deferred")
+		q.Add("_pragma", "query_only(1)")
+		rd, err := sql.Open("sqlite", path+"?"+q.Encode())
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		rd.SetMaxOpenConns(readers)
+		rd.SetMaxIdleConns(readers)
+		rd.SetConnMaxLifetime(0)
+		rd.SetConnMaxIdleTime(0)
+		d.rd = rd
+	}
+	return d, nil
 }
 
-func (d *sqliteDialect) name() string                { return "sqlite" }
-func (d *sqliteDialect) db() *sql.DB                 { return d.sql }
-func (d *sqliteDialect) close() error                { return d.sql.Close() }
+func (d *sqliteDialect) name() string { return "sqlite" }
+func (d *sqliteDialect) db() *sql.DB  { return d.sql }
+func (d *sqliteDialect) close() error {
+	err := d.sql.Close()
+	if d.rd != nil {
+		err = errors.Join(err, d.rd.Close())
+	}
+	return err
+}
+
+func (d *sqliteDialect) reader() *sql.DB {
+	if d.rd != nil {
+		return d.rd
+	}
+	return d.sql
+}
 func (d *sqliteDialect) time(t time.Time) any        { return t.Format(timeLayout) }
 func (d *sqliteDialect) forUpdate() string           { return "" }
 func (d *sqliteDialect) txOptions() *sql.TxOptions   { return nil }
 func (d *sqliteDialect) retryable(err error) bool    { return false }
 func (d *sqliteDialect) pollOnly() bool              { return true }
+func (d *sqliteDialect) groupCommit() bool           { return true }
 func (d *sqliteDialect) stmtCache() bool             { return true }
 func (d *sqliteDialect) gooseDialect() goose.Dialect { return goose.DialectSQLite3 }
 

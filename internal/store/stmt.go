@@ -8,16 +8,15 @@ import (
 	"time"
 )
 
-// stmtCache holds the prepared statements of the store's queries, by query
-// text, so that a query is parsed once per connection rather than on every
-// call. SQLite needs it: modernc.org/sqlite prepares each query afresh,
-// and parsing was a twentieth of a step page's cost. PostgreSQL does not:
-// pgx caches prepared statements per connection by itself, so there the
-// cache is off and queries go to database/sql as they are.
-//
-// A statement prepared on the database is used in a transaction through
-// tx.StmtContext, which reuses the statement on the transaction's
-// connection (SQLite has one) when it was prepared there before.
+// stmtCache holds the prepared statements of the store's queries on one
+// handle, by query text, so that a query is parsed once per connection
+// rather than on every call. SQLite needs it: modernc.org/sqlite prepares
+// each query afresh, and parsing was a twentieth of a step page's cost.
+// PostgreSQL does not: pgx caches prepared statements per connection by
+// itself, so there the cache is off and queries go to database/sql as
+// they are. The store has one cache for its writer (sql, whose statements
+// transactions use through tx.StmtContext, which reuses the statement on
+// the transaction's connection) and one for its readers (rd).
 //
 // The cache holds at most maxStmts statements: queries built at run time
 // (filters, lists of placeholders) have many texts, and those beyond the
@@ -30,113 +29,150 @@ type stmtCache struct {
 	wg      sync.WaitGroup // preparations in the background
 }
 
-// maxStmts bounds the statement cache.
+// maxStmts bounds a statement cache.
 const maxStmts = 1000
 
-// prepared returns the cached statement of q, preparing it on first use;
-// nil if the cache is off or full, or q cannot be prepared (the caller
-// runs q unprepared, which reports the same error). It must not be called
-// while the caller holds a transaction: on SQLite preparing needs the one
-// connection.
-func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
-	if !db.stmts.on {
+// prepared returns the cached statement of q on h, preparing it on first
+// use; nil if the cache is off or full, or q cannot be prepared (the
+// caller runs q unprepared, which reports the same error). It must not be
+// called on the writer while the caller holds a transaction: on SQLite
+// preparing needs its one connection.
+func (c *stmtCache) prepared(ctx context.Context, h *sql.DB, q string) *sql.Stmt {
+	if !c.on {
 		return nil
 	}
-	if st, ok := db.stmts.m.Load(q); ok {
+	if st, ok := c.m.Load(q); ok {
 		return st.(*sql.Stmt)
 	}
-	if db.stmts.n.Load() >= maxStmts {
+	if c.n.Load() >= maxStmts {
 		return nil
 	}
-	st, err := db.sql.PrepareContext(ctx, q)
+	st, err := h.PrepareContext(ctx, q)
 	if err != nil {
 		return nil
 	}
-	if old, loaded := db.stmts.m.LoadOrStore(q, st); loaded {
+	if old, loaded := c.m.LoadOrStore(q, st); loaded {
 		st.Close()
 		return old.(*sql.Stmt)
 	}
-	db.stmts.n.Add(1)
+	c.n.Add(1)
 	return st
 }
 
-// inTx returns the cached statement of q for use in tx, or nil if there is
-// none yet: then it prepares q in the background, once the connection is
-// free, for the next transaction.
-func (db *DB) inTx(ctx context.Context, tx *sql.Tx, q string) *sql.Stmt {
-	if !db.stmts.on {
+// inTx returns the cached statement of q for use in tx, a transaction on
+// h, or nil if there is none yet: then it prepares q in the background,
+// once the connection is free, for the next transaction.
+func (c *stmtCache) inTx(ctx context.Context, h *sql.DB, tx *sql.Tx, q string) *sql.Stmt {
+	if !c.on {
 		return nil
 	}
-	if st, ok := db.stmts.m.Load(q); ok {
+	if st, ok := c.m.Load(q); ok {
 		return tx.StmtContext(ctx, st.(*sql.Stmt))
 	}
-	if _, busy := db.stmts.pending.LoadOrStore(q, true); !busy {
-		db.stmts.wg.Add(1)
+	if _, busy := c.pending.LoadOrStore(q, true); !busy {
+		c.wg.Add(1)
 		go func() {
-			defer db.stmts.wg.Done()
+			defer c.wg.Done()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			db.prepared(ctx, q)
+			c.prepared(ctx, h, q)
 		}()
 	}
 	return nil
 }
 
-// closeStmts waits for statements being prepared and closes the cache's.
-func (db *DB) closeStmts() {
-	db.stmts.wg.Wait()
-	db.stmts.m.Range(func(k, v any) bool {
+// close waits for statements being prepared and closes the cache's.
+func (c *stmtCache) close() {
+	c.wg.Wait()
+	c.m.Range(func(k, v any) bool {
 		v.(*sql.Stmt).Close()
-		db.stmts.m.Delete(k)
+		c.m.Delete(k)
 		return true
 	})
-	db.stmts.n.Store(0)
+	c.n.Store(0)
 }
 
-// queryRow is db.sql.QueryRowContext through the statement cache.
+// closeStmts closes the statement caches.
+func (db *DB) closeStmts() {
+	db.stmts.close()
+	db.rstmts.close()
+}
+
+// queryRow reads one row outside a transaction: on the readers, through
+// their statement cache.
 func (db *DB) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if st := db.prepared(ctx, q); st != nil {
+	if st := db.rstmts.prepared(ctx, db.rd, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return db.sql.QueryRowContext(ctx, q, args...)
+	return db.rd.QueryRowContext(ctx, q, args...)
 }
 
-// query is db.sql.QueryContext through the statement cache.
+// query reads rows outside a transaction: on the readers, through their
+// statement cache.
 func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if st := db.prepared(ctx, q); st != nil {
+	if st := db.rstmts.prepared(ctx, db.rd, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return db.sql.QueryContext(ctx, q, args...)
+	return db.rd.QueryContext(ctx, q, args...)
 }
 
-// exec is db.sql.ExecContext through the statement cache.
+// exec runs a statement outside a transaction: on the writer, through its
+// statement cache.
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if st := db.prepared(ctx, q); st != nil {
+	if st := db.stmts.prepared(ctx, db.sql, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return db.sql.ExecContext(ctx, q, args...)
 }
 
-// txQueryRow is tx.QueryRowContext through the statement cache.
+// txQueryRow is tx.QueryRowContext through the writer's statement cache.
 func (db *DB) txQueryRow(ctx context.Context, tx *sql.Tx, q string, args ...any) *sql.Row {
-	if st := db.inTx(ctx, tx, q); st != nil {
+	if st := db.stmts.inTx(ctx, db.sql, tx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, q, args...)
 }
 
-// txQuery is tx.QueryContext through the statement cache.
+// txQuery is tx.QueryContext through the writer's statement cache.
 func (db *DB) txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
-	if st := db.inTx(ctx, tx, q); st != nil {
+	if st := db.stmts.inTx(ctx, db.sql, tx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return tx.QueryContext(ctx, q, args...)
 }
 
-// txExec is tx.ExecContext through the statement cache.
+// txExec is tx.ExecContext through the writer's statement cache.
 func (db *DB) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
-	if st := db.inTx(ctx, tx, q); st != nil {
+	if st := db.stmts.inTx(ctx, db.sql, tx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, q, args...)
+}
+
+// queryOn is q.QueryContext through the statement caches, for q the
+// database or a transaction.
+func (db *DB) queryOn(ctx context.Context, q queryer, query string, args ...any) (*sql.Rows, error) {
+	switch q := q.(type) {
+	case *sql.Tx:
+		return db.txQuery(ctx, q, query, args...)
+	case *sql.DB:
+		if q == db.sql {
+			return db.query(ctx, query, args...)
+		}
+	}
+	return q.QueryContext(ctx, query, args...)
+}
+
+// queryRowOn is q.QueryRowContext through the statement caches, for q the
+// database or a transaction.
+func (db *DB) queryRowOn(ctx context.Context, q queryer, query string, args ...any) *sql.Row {
+	switch q := q.(type) {
+	case *sql.Tx:
+		return db.txQueryRow(ctx, q, query, args...)
+	case *sql.DB:
+		if q == db.sql {
+			return db.queryRow(ctx, query, args...)
+		}
+	}
+	return q.QueryRowContext(ctx, query, args...)
 }

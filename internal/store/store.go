@@ -76,8 +76,11 @@ type DB struct {
 	box  *sealed.Box
 	jobs *outbox.Inserter
 
-	stmts   stmtCache    // prepared statements (SQLite)
-	cache   lookupCache  // tenants, authorities, services (cache.go)
+	rd      *sql.DB     // reads outside transactions (dialect.reader)
+	stmts   stmtCache   // prepared statements of sql (SQLite)
+	rstmts  stmtCache   // prepared statements of rd (SQLite)
+	cache   lookupCache // tenants, authorities, services (cache.go)
+	group   groupCommitter
 	retries atomic.Int64 // transactions tried again (withTx, withRowLockTx)
 }
 
@@ -116,8 +119,9 @@ func OpenWith(ctx context.Context, dsn string, box *sealed.Box, o Options) (_ *D
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{sql: d.db(), d: d, box: box}
+	db := &DB{sql: d.db(), rd: d.reader(), d: d, box: box}
 	db.stmts.on = d.stmtCache()
+	db.rstmts.on = d.stmtCache()
 	defer db.wrap(&err, "Open")
 	defer func() {
 		if err != nil {
@@ -171,6 +175,7 @@ func (db *DB) checkKey(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	db.stopGroups()
 	db.closeStmts()
 	if err := db.d.close(); err != nil {
 		return fmt.Errorf("%s: Close: %w", db.d.name(), err)

@@ -83,7 +83,7 @@ func (db *DB) scanSubmission(row scanner) (*submission.Submission, error) {
 
 // querySubmission returns the one submission a query selects.
 func (db *DB) querySubmission(ctx context.Context, q queryer, where string, args ...any) (*submission.Submission, error) {
-	return db.scanSubmission(q.QueryRowContext(ctx, `SELECT `+submissionColumns+` FROM submissions WHERE `+where, args...))
+	return db.scanSubmission(db.queryRowOn(ctx, q, `SELECT `+submissionColumns+` FROM submissions WHERE `+where, args...))
 }
 
 // insertEvent records ev (nil: nothing) in the submission's audit trail,
@@ -104,9 +104,9 @@ func (db *DB) insertEvent(ctx context.Context, tx *sql.Tx, tenantID, submissionI
 
 // checkReference returns submission.ErrReferenceTaken when a submission of
 // any tenant has the Vorgangsnummer (they are unique in the installation).
-func checkReference(ctx context.Context, tx *sql.Tx, reference string) error {
+func (db *DB) checkReference(ctx context.Context, tx *sql.Tx, reference string) error {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM submissions WHERE reference = $1`, reference).Scan(&n); err != nil {
+	if err := db.txQueryRow(ctx, tx, `SELECT count(*) FROM submissions WHERE reference = $1`, reference).Scan(&n); err != nil {
 		return err
 	}
 	if n > 0 {
@@ -164,7 +164,12 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 		updated = db.orNow(s.UpdatedAt)
 	}
 
-	err = db.withTx(ctx, func(tx *sql.Tx) error {
+	// Once it has begun, the submission is not cut short by the caller's
+	// end (a client gone away): it may share its transaction with others
+	// (withGroupTx), whose work an interrupted statement would roll back.
+	// Whoever asks again with the Idempotency-Key finds it.
+	ctx = context.WithoutCancel(ctx)
+	err = db.withGroupTx(ctx, func(tx *sql.Tx) error {
 		existing, created, orphanKeys = nil, false, nil
 		if s.IdempotencyKey != "" {
 			old, err := db.querySubmission(ctx, tx, whereIdempotencyKey, s.TenantID, s.IdempotencyKey)
@@ -196,7 +201,7 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 				return nil
 			}
 		}
-		if err := checkReference(ctx, tx, s.Reference); err != nil {
+		if err := db.checkReference(ctx, tx, s.Reference); err != nil {
 			return err
 		}
 		if _, err := db.txExec(ctx, tx, `INSERT INTO submissions
