@@ -92,6 +92,10 @@ func ParsePath(s string) Path {
 	return p
 }
 
+// pointerEscaper escapes a JSON Pointer's reference token (RFC 6901,
+// section 3).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
 // Pointer formats the path as a JSON Pointer (RFC 6901), "/G1/0/F2".
 func (p Path) Pointer() string {
 	var b strings.Builder
@@ -100,7 +104,7 @@ func (p Path) Pointer() string {
 		if s.Key == "" {
 			b.WriteString(strconv.Itoa(s.Index))
 		} else {
-			b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(s.Key))
+			b.WriteString(pointerEscaper.Replace(s.Key))
 		}
 	}
 	return b.String()

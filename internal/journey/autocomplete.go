@@ -45,6 +45,11 @@ var otherWords = []string{
 	"postfach",
 }
 
+// standardNames are names of standards that Baukasten group names carry
+// ("Anschrift Ausland (strukturiert, XUnternehmen)"), removed before a
+// group's subject is read from its name.
+var standardNames = strings.NewReplacer("xunternehmen", "", "xpersonenstand", "", "xmeld", "")
+
 // SubjectOf classifies one Datenfeldgruppe by its Name and
 // bezeichnungEingabe; top tells whether it is a top-level group of the
 // schema. A group that names the applicant and someone else ("Kind des
@@ -54,7 +59,7 @@ func SubjectOf(e *form.Element, top bool) Subject {
 	text := strings.ToLower(e.Name + "\n" + e.Label())
 	// Names of standards in Baukasten names ("Anschrift Ausland
 	// (strukturiert, XUnternehmen)") say nothing about the subject.
-	text = strings.NewReplacer("xunternehmen", "", "xpersonenstand", "", "xmeld", "").Replace(text)
+	text = standardNames.Replace(text)
 	for _, w := range otherWords {
 		if strings.Contains(text, w) {
 			return SubjectOther

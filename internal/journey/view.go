@@ -573,10 +573,13 @@ func fileRefs(v any) []form.FileRef {
 // 2 MB)", "maximal 5 MB", "höchstens 500 KB".
 var sizeLimitRE = regexp.MustCompile(`(?i)\s*\(?\s*(dateigröße\s*:?\s*)?(max\.|maximal|höchstens|bis zu)\s*\d+([.,]\d+)?\s*(kb|mb|gb|byte)\b\s*\)?`)
 
+// spaceBeforePunct removes a space left before a full stop or comma.
+var spaceBeforePunct = strings.NewReplacer(" .", ".", " ,", ",")
+
 // withoutSizeLimit removes a size limit stated in a file field's hint: the
 // page states the limit the server enforces (MaxFileSize) next to it, and
 // two different limits would contradict each other.
 func withoutSizeLimit(hint string) string {
 	out := strings.Join(strings.Fields(sizeLimitRE.ReplaceAllString(hint, " ")), " ")
-	return strings.NewReplacer(" .", ".", " ,", ",").Replace(out)
+	return spaceBeforePunct.Replace(out)
 }

@@ -31,10 +31,11 @@ type groupJob struct {
 
 // groupCommitter runs the group commits of a database.
 type groupCommitter struct {
-	once sync.Once
-	jobs chan *groupJob
-	stop chan struct{}
-	wg   sync.WaitGroup
+	once   sync.Once
+	halt   sync.Once
+	jobs   chan *groupJob
+	stop   chan struct{}
+	exited chan struct{} // closed when runGroups has returned
 }
 
 // withGroupTx runs fn as withTx does, in a group commit where the dialect
@@ -47,7 +48,7 @@ func (db *DB) withGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	g.once.Do(func() {
 		g.jobs = make(chan *groupJob, maxGroup)
 		g.stop = make(chan struct{})
-		g.wg.Add(1)
+		g.exited = make(chan struct{})
 		go db.runGroups()
 	})
 	j := &groupJob{ctx: ctx, fn: fn, done: make(chan error, 1)}
@@ -60,15 +61,26 @@ func (db *DB) withGroupTx(ctx context.Context, fn func(tx *sql.Tx) error) error 
 	}
 	// Once queued, the job's outcome is the commit's: wait for it even if
 	// ctx ends meanwhile, so that a caller never reports a failure for
-	// work that was committed.
-	return <-j.done
+	// work that was committed. A job queued as the committer stopped is
+	// never run.
+	select {
+	case err := <-j.done:
+		return err
+	case <-g.exited:
+		select {
+		case err := <-j.done:
+			return err
+		default:
+			return fmt.Errorf("group commit: %w", sql.ErrConnDone)
+		}
+	}
 }
 
 // runGroups commits the queued use cases, a group at a time, until the
 // committer stops.
 func (db *DB) runGroups() {
 	g := &db.group
-	defer g.wg.Done()
+	defer close(g.exited)
 	for {
 		var first *groupJob
 		select {
@@ -138,6 +150,6 @@ func (db *DB) stopGroups() {
 	if g.stop == nil {
 		return
 	}
-	close(g.stop)
-	g.wg.Wait()
+	g.halt.Do(func() { close(g.stop) })
+	<-g.exited
 }

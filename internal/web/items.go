@@ -1,9 +1,9 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"strconv"
-	"strings"
 
 	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/journey"
@@ -20,15 +20,16 @@ import (
 
 // stepItems returns the markup of a step's items.
 func stepItems(items []*journey.Item) template.HTML {
-	w := itemWriter{}
-	w.b.Grow(16 << 10) // a step's inputs are some kilobytes of markup
+	b := pageBuffers.Get().(*bytes.Buffer)
+	defer putPageBuffer(b)
+	w := itemWriter{b: b}
 	for _, it := range items {
 		w.item(it)
 	}
-	return template.HTML(w.b.String())
+	return template.HTML(b.String())
 }
 
-type itemWriter struct{ b strings.Builder }
+type itemWriter struct{ b *bytes.Buffer }
 
 func (w *itemWriter) s(parts ...string) {
 	for _, p := range parts {
