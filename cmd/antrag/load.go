@@ -18,7 +18,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("antrag load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	rawURL := fs.String("url", "http://127.0.0.1:8080", "Adresse der laufenden Installation")
-	mode := fs.String("mode", loadgen.ModeMixed, "api (JSON-API), html (Formulare wie ein Browser ohne JavaScript) oder mixed (abwechselnd)")
+	mode := fs.String("mode", loadgen.ModeMixed, "api (JSON-API), html (Formulare wie ein Browser ohne JavaScript), mixed (abwechselnd) oder page (Vergleichsmaß: je Einheit ein Abruf der Katalogseite des Mandanten)")
 	citizens := fs.Int("citizens", 10, "Bürger gleichzeitig (parallele Anträge)")
 	count := fs.Int("count", 100, "Anträge insgesamt (höchstens)")
 	duration := fs.Duration("duration", time.Minute, "Zeitlimit; danach werden laufende Anträge abgebrochen")
@@ -35,9 +35,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{fmt.Sprintf("antrag load: unerwartetes Argument %q", fs.Arg(0))}
 	}
 	switch *mode {
-	case loadgen.ModeAPI, loadgen.ModeHTML, loadgen.ModeMixed:
+	case loadgen.ModeAPI, loadgen.ModeHTML, loadgen.ModeMixed, loadgen.ModePage:
 	default:
-		return usageError{fmt.Sprintf("antrag load: --mode %q: erwartet api, html oder mixed", *mode)}
+		return usageError{fmt.Sprintf("antrag load: --mode %q: erwartet api, html, mixed oder page", *mode)}
 	}
 	if *citizens < 1 || *count < 0 || *duration <= 0 || *timeout <= 0 {
 		return usageError{"antrag load: --citizens mindestens 1, --count nicht negativ, --duration und --timeout positiv"}

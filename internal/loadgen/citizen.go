@@ -29,9 +29,10 @@ const (
 	KindSummary      = "html: Zusammenfassung"
 	KindSubmit       = "html: Absenden"
 	KindConfirmation = "html: Bestätigung"
+	KindCatalogue    = "page: Katalogseite"
 )
 
-var kindOrder = []string{KindAPIUpload, KindAPISubmit, KindStartPage, KindStart, KindStepPage, KindStepPost, KindSummary, KindSubmit, KindConfirmation}
+var kindOrder = []string{KindAPIUpload, KindAPISubmit, KindStartPage, KindStart, KindStepPage, KindStepPost, KindSummary, KindSubmit, KindConfirmation, KindCatalogue}
 
 // maxBody bounds what is read of an answer.
 const maxBody = 8 << 20
@@ -239,6 +240,20 @@ var (
 // JavaScript: the start page, "Antrag starten", each step the answers leave
 // visible with "Weiter", the summary, "Antrag verbindlich absenden" and the
 // confirmation page, whose Vorgangsnummer it returns.
+// page GETs the tenant's catalogue page (ModePage); it returns no
+// Vorgangsnummer.
+func (ci *citizen) page(ctx context.Context) (string, error) {
+	p := "/" + url.PathEscape(ci.cfg.Service.Tenant) + "/"
+	a, err := ci.get(ctx, p, KindCatalogue)
+	if err != nil {
+		return "", err
+	}
+	if a.status != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %d", p, a.status)
+	}
+	return "", nil
+}
+
 func (ci *citizen) viaHTML(ctx context.Context) (string, error) {
 	svc := ci.cfg.Service
 	f := svc.Form

@@ -25,6 +25,10 @@ const (
 	ModeAPI   = "api"
 	ModeHTML  = "html"
 	ModeMixed = "mixed" // every other application through the API
+	// ModePage is the baseline of the others: each unit is one GET of
+	// the tenant's catalogue page, a page read from the database and
+	// rendered, nothing stored.
+	ModePage = "page"
 )
 
 // Config is a load run.
@@ -101,9 +105,9 @@ func NewClient(n int, timeout time.Duration) *http.Client {
 // then are counted as cancelled, not failed.
 func Run(ctx context.Context, c Config) (*Report, error) {
 	switch c.Mode {
-	case ModeAPI, ModeHTML, ModeMixed:
+	case ModeAPI, ModeHTML, ModeMixed, ModePage:
 	default:
-		return nil, fmt.Errorf("Modus %q: erwartet api, html oder mixed", c.Mode)
+		return nil, fmt.Errorf("Modus %q: erwartet api, html, mixed oder page", c.Mode)
 	}
 	if c.Service == nil {
 		return nil, errors.New("kein Dienst")
@@ -148,9 +152,12 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 				t0 := time.Now()
 				var ref string
 				var err error
-				if mode == ModeAPI {
+				switch mode {
+				case ModeAPI:
 					ref, err = ci.viaAPI(runCtx)
-				} else {
+				case ModePage:
+					ref, err = ci.page(runCtx)
+				default:
 					ref, err = ci.viaHTML(runCtx)
 				}
 				rec.application(mode, time.Since(t0), ref, err, runCtx.Err() != nil, i)

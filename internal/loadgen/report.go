@@ -49,7 +49,9 @@ func (r *recorder) application(mode string, d time.Duration, ref string, err err
 	case err == nil:
 		r.succeeded++
 		r.apps[mode] = append(r.apps[mode], d)
-		r.refs = append(r.refs, ref)
+		if ref != "" {
+			r.refs = append(r.refs, ref)
+		}
 	case stopped:
 		r.cancelled++
 	default:
