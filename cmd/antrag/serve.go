@@ -455,7 +455,7 @@ func openApp(ctx context.Context, c *serveConfig, logger *slog.Logger) (*app, er
 		RequireTOTP: c.identity.requireTOTP, StaffOIDC: c.identity.staffOIDC, CitizenOIDC: c.identity.citizenOIDC,
 		MaxUploads: c.limits.maxUploads, MaxUploadsPerClient: c.limits.maxUploadsPerClient, BodyMinRate: c.limits.bodyMinRate,
 		BodyIdleTimeout: c.limits.bodyIdleTimeout, UploadTimeout: c.limits.uploadTimeout}, web.Deps{
-		Store: db, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
+		Store: db, RequestScope: store.WithLookups, Blobs: blobs, Forms: a.forms, Sessions: sm, Logger: logger, Logins: logins,
 		Ready:    db.Ping,
 		Handlers: parts.handlers,
 		Identity: citizenSP, Citizens: web.NewCitizenSessions(st, strings.HasPrefix(c.baseURL, "https://")), Box: box,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -27,11 +28,47 @@ type lookupCache struct {
 	authorities map[[2]string]*tenant.Authority // by tenant id, authority id
 }
 
-// configVersion reads the count of configuration changes.
+// configVersion reads the count of configuration changes, once per
+// context made by WithLookups.
 func (db *DB) configVersion(ctx context.Context) (int64, error) {
+	m, _ := ctx.Value(lookupsKey{}).(*lookups)
+	if m != nil && m.read.Load() {
+		return m.version.Load(), nil
+	}
 	var v int64
-	err := db.queryRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v)
-	return v, err
+	if err := db.queryRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, err
+	}
+	if m != nil {
+		m.version.Store(v)
+		m.read.Store(true)
+	}
+	return v, nil
+}
+
+// lookups is what WithLookups keeps for a context.
+type lookups struct {
+	version atomic.Int64
+	read    atomic.Bool
+}
+
+type lookupsKey struct{}
+
+// WithLookups returns a context in which the store's lookups of tenants,
+// authorities and services read the count of configuration changes once
+// (the web server makes one per request, which then sees the
+// configuration as it was at its first lookup), until a write in that
+// context commits (which may have changed it).
+func WithLookups(ctx context.Context) context.Context {
+	return context.WithValue(ctx, lookupsKey{}, &lookups{})
+}
+
+// forgetLookups makes the lookups of ctx read the count again: a write in
+// ctx has committed.
+func forgetLookups(ctx context.Context) {
+	if m, _ := ctx.Value(lookupsKey{}).(*lookups); m != nil {
+		m.read.Store(false)
+	}
 }
 
 // cached looks key up in the map m of the cache at version v, first

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/store/storetest"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -66,6 +67,31 @@ func TestLookupCacheSeesOtherProcess(t *testing.T) {
 		must(t, err)
 		if gotS.Name != "Anwohnerparken" {
 			t.Errorf("service after B's change: %q, want Anwohnerparken", gotS.Name)
+		}
+
+		// In a context of WithLookups (one request), the count is read
+		// once: another process's change shows in the next request, and
+		// the request's own writes at once.
+		req := store.WithLookups(ctx)
+		if got, err := a.TenantBySlug(req, "cachestadt"); err != nil || got.Name != "Neustadt" {
+			t.Fatalf("tenant in a request: %v, %v", got, err)
+		}
+		tn3, err := b.TenantBySlug(ctx, "cachestadt")
+		must(t, err)
+		tn3.Name = "Altstadt"
+		must(t, b.UpdateTenant(ctx, tn3))
+		if got, err := a.TenantBySlug(req, "cachestadt"); err != nil || got.Name != "Neustadt" {
+			t.Errorf("tenant later in the same request: %v, %v; want it as the request first saw it", got, err)
+		}
+		if got, err := a.TenantBySlug(store.WithLookups(ctx), "cachestadt"); err != nil || got.Name != "Altstadt" {
+			t.Errorf("tenant in the next request: %v, %v; want Altstadt", got, err)
+		}
+		own, err := a.TenantBySlug(req, "cachestadt")
+		must(t, err)
+		own.Name = "Eigenstadt"
+		must(t, a.UpdateTenant(req, own))
+		if got, err := a.TenantBySlug(req, "cachestadt"); err != nil || got.Name != "Eigenstadt" {
+			t.Errorf("tenant after the request's own change: %v, %v; want Eigenstadt", got, err)
 		}
 	})
 }

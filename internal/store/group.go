@@ -139,6 +139,7 @@ func (db *DB) commitGroup(group []*groupJob) {
 		if err != nil {
 			j.done <- err
 		} else {
+			forgetLookups(j.ctx)
 			j.done <- errs[i]
 		}
 	}

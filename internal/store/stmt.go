@@ -119,6 +119,7 @@ func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // exec runs a statement outside a transaction: on the writer, through its
 // statement cache.
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	defer forgetLookups(ctx)
 	if st := db.stmts.prepared(ctx, db.sql, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}

@@ -257,7 +257,11 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		}
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	forgetLookups(ctx)
+	return nil
 }
 
 // wrap prefixes *errp with the dialect's name and the operation, and

@@ -174,7 +174,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 		NewProvider: func(acc *payment.Account) (payment.Provider, error) {
 			return xbezahldienste.New(acc, xbezahldienste.Options{})
 		}}
-	deps := web.Deps{Store: db, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box, Payments: h.payments,
+	deps := web.Deps{Store: db, RequestScope: store.WithLookups, Blobs: blobs, Catalog: cat, Sessions: sm, Logins: logins, Box: box, Payments: h.payments,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Now: func() time.Time { return h.now }}
 	if hc.deps != nil {
 		hc.deps(&deps)

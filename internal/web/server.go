@@ -140,7 +140,10 @@ type Store interface {
 // Deps are the server's collaborators.
 type Deps struct {
 	Store Store
-	Blobs blob.Store
+	// RequestScope, if set, prepares the context of each request: the
+	// store's per-request lookups (store.WithLookups).
+	RequestScope func(context.Context) context.Context
+	Blobs        blob.Store
 	// Forms are the process's prepared form versions; nil: made from
 	// Store and Catalog.
 	Forms    *journey.Forms
@@ -296,7 +299,12 @@ func NewCitizenSessions(store scs.Store, secure bool) *scs.SessionManager {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.deps.RequestScope != nil {
+		r = r.WithContext(s.deps.RequestScope(r.Context()))
+	}
+	s.handler.ServeHTTP(w, r)
+}
 
 func (s *Server) now() time.Time { return s.deps.Now() }
 
