@@ -1,12 +1,10 @@
 package web
 
 import (
-	"bytes"
 	"reflect"
 	"testing"
 	"time"
 
-	"github.com/antrag/antrag/internal/fim"
 	"github.com/antrag/antrag/internal/fim/samples"
 	"github.com/antrag/antrag/internal/journey"
 	"github.com/antrag/antrag/internal/rules"
@@ -20,16 +18,7 @@ import (
 // with nothing.
 func TestPostEvaluationIsTheSavedOnes(t *testing.T) {
 	ctx := rules.Context{Today: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), Bundesland: "TH"}
-	for _, name := range samples.Files() {
-		b, err := samples.FS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _, err := fim.Import(bytes.NewReader(b), name, fim.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := journey.NewForm(s)
+	for name, f := range sampleForms(t) {
 		ex := f.Example(ctx)
 		for _, st := range f.Steps {
 			vals, _ := f.FormValues(st, ex)
@@ -48,15 +37,7 @@ func TestPostEvaluationIsTheSavedOnes(t *testing.T) {
 // TestEvaluationsKeyed checks that a remembered evaluation is used only
 // for the same draft revision, form version, day and Land.
 func TestEvaluationsKeyed(t *testing.T) {
-	b, err := samples.FS.ReadFile(samples.Files()[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := fim.Import(bytes.NewReader(b), "x", fim.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := journey.NewForm(s)
+	f := sampleForms(t)[samples.Files()[0]]
 	ctx := rules.Context{Today: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), Bundesland: "TH"}
 	d := &submission.Draft{ID: "d1", FormVersionID: "v1", Revision: 3, Data: f.Example(ctx)}
 	var e evaluations

@@ -239,7 +239,7 @@ func (w *itemWriter) field(it *journey.Item) {
 		w.s(`<div class="kern-fieldset__body`)
 		w.when(it.Widget == journey.WYesNo, " kern-fieldset__body--horizontal")
 		w.s(`">`)
-		w.s(string(choiceOptions(it, "radio")))
+		w.choiceOptions(it, "radio")
 		w.s("</div>\n")
 		w.fieldError(it)
 		w.s("</fieldset>\n")
@@ -248,7 +248,7 @@ func (w *itemWriter) field(it *journey.Item) {
 		w.legend(it)
 		w.hint(it)
 		w.s(`<div class="kern-fieldset__body">`)
-		w.s(string(choiceOptions(it, "checkbox")))
+		w.choiceOptions(it, "checkbox")
 		w.s("</div>\n")
 		w.fieldError(it)
 		w.s("</fieldset>\n")
@@ -259,15 +259,7 @@ func (w *itemWriter) field(it *journey.Item) {
 	case it.Widget == journey.WFile:
 		w.file(it)
 	case it.Widget == journey.WSelect:
-		w.s(`<div class="kern-form-input`)
-		w.when(it.Error != "", " kern-form-input--error")
-		w.s(`" id="`)
-		w.e(it.Box)
-		w.s(`"`)
-		w.hidden(it)
-		w.s(">\n")
-		w.label(it)
-		w.hint(it)
+		w.inputOpen(it)
 		w.s(`<div class="kern-form-input__select-wrapper">`, "\n", `<select class="`)
 		w.inputClass(it, "kern-form-input__select")
 		w.s(`" id="`)
@@ -281,22 +273,14 @@ func (w *itemWriter) field(it *journey.Item) {
 		w.s(">\n", `<option value=""`)
 		w.when(it.Locked, " disabled")
 		w.s(">Bitte auswählen</option>\n")
-		w.s(string(selectOptions(it)))
+		w.selectOptions(it)
 		w.s("</select>\n</div>\n")
 		w.fieldError(it)
 		w.s("</div>\n")
 	case len(it.Inputs) > 0:
 		w.repeatedInputs(it)
 	default:
-		w.s(`<div class="kern-form-input`)
-		w.when(it.Error != "", " kern-form-input--error")
-		w.s(`" id="`)
-		w.e(it.Box)
-		w.s(`"`)
-		w.hidden(it)
-		w.s(">\n")
-		w.label(it)
-		w.hint(it)
+		w.inputOpen(it)
 		if it.Widget == journey.WTextarea {
 			w.s(`<textarea class="`)
 			w.inputClass(it, "kern-form-input__input")
@@ -334,6 +318,20 @@ func (w *itemWriter) field(it *journey.Item) {
 		w.fieldError(it)
 		w.s("</div>\n")
 	}
+}
+
+// inputOpen writes the start of a KERN form input with its label and
+// hint.
+func (w *itemWriter) inputOpen(it *journey.Item) {
+	w.s(`<div class="kern-form-input`)
+	w.when(it.Error != "", " kern-form-input--error")
+	w.s(`" id="`)
+	w.e(it.Box)
+	w.s(`"`)
+	w.hidden(it)
+	w.s(">\n")
+	w.label(it)
+	w.hint(it)
 }
 
 func (w *itemWriter) label(it *journey.Item) {

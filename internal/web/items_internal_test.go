@@ -39,6 +39,24 @@ func normalHTML(s string) string {
 	return spaceAtTag.ReplaceAllStringFunc(s, func(m string) string { return strings.ReplaceAll(m, " ", "") })
 }
 
+// sampleForms returns the form of every sample schema, by file name.
+func sampleForms(t *testing.T) map[string]*journey.Form {
+	t.Helper()
+	forms := map[string]*journey.Form{}
+	for _, name := range samples.Files() {
+		b, err := samples.FS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _, err := fim.Import(bytes.NewReader(b), name, fim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		forms[name] = journey.NewForm(s)
+	}
+	return forms
+}
+
 func checkItems(t *testing.T, ref *template.Template, what string, items []*journey.Item) {
 	t.Helper()
 	var want bytes.Buffer
@@ -68,16 +86,7 @@ func excerpt(s string, i int) string {
 func TestStepItemsMatchTemplate(t *testing.T) {
 	ref := itemsReference(t)
 	ctx := rules.Context{Today: time.Date(2026, 1, 15, 12, 0, 0, 0, time.UTC), Bundesland: "TH"}
-	for _, name := range samples.Files() {
-		b, err := samples.FS.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, _, err := fim.Import(bytes.NewReader(b), name, fim.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := journey.NewForm(s)
+	for name, f := range sampleForms(t) {
 		ex := f.Example(ctx)
 		state, clean := f.Rules.Evaluate(ex, ctx)
 		empty, emptyClean := f.Rules.Evaluate(map[string]any{}, ctx)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"html/template"
 	"strings"
 	"unicode/utf8"
 
@@ -15,11 +14,10 @@ import (
 // escapeHTML as html/template escapes it in the text and quoted-attribute
 // contexts these values stand in; the markup around them is constant.
 
-// selectOptions returns the <option> elements of the select field it, one
+// selectOptions writes the <option> elements of the select field it, one
 // per line, after its "Bitte auswählen".
-func selectOptions(it *journey.Item) template.HTML {
-	var b strings.Builder
-	b.Grow(len(it.Options) * 48)
+func (w *itemWriter) selectOptions(it *journey.Item) {
+	b := w.b
 	for _, o := range it.Options {
 		b.WriteString(`<option value="`)
 		b.WriteString(escapeHTML(o.Value))
@@ -34,18 +32,16 @@ func selectOptions(it *journey.Item) template.HTML {
 		b.WriteString(escapeHTML(o.Label))
 		b.WriteString("</option>\n      ")
 	}
-	return template.HTML(b.String())
 }
 
-// choiceOptions returns the inputs of the radio group or checkbox group
+// choiceOptions writes the inputs of the radio group or checkbox group
 // it, each in its KERN form-check with its label; kind is "radio" or
 // "checkbox".
-func choiceOptions(it *journey.Item, kind string) template.HTML {
+func (w *itemWriter) choiceOptions(it *journey.Item, kind string) {
 	if kind != "radio" {
 		kind = "checkbox"
 	}
-	var b strings.Builder
-	b.Grow(len(it.Options) * 256)
+	b := w.b
 	for _, o := range it.Options {
 		id := escapeHTML(o.ID)
 		b.WriteString("\n    <div class=\"kern-form-check")
@@ -86,7 +82,6 @@ func choiceOptions(it *journey.Item, kind string) template.HTML {
 		b.WriteString(escapeHTML(o.Label))
 		b.WriteString("</label>\n    </div>\n  ")
 	}
-	return template.HTML(b.String())
 }
 
 // escapeHTML escapes s for HTML text and for a double-quoted attribute

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"html/template"
 	"strings"
 	"testing"
@@ -43,13 +44,13 @@ func TestChoicesMatchTemplate(t *testing.T) {
 			if err := ref.ExecuteTemplate(&want, kind, it); err != nil {
 				t.Fatal(err)
 			}
-			var got template.HTML
+			w := itemWriter{b: new(bytes.Buffer)}
 			if kind == "select" {
-				got = selectOptions(it)
+				w.selectOptions(it)
 			} else {
-				got = choiceOptions(it, kind)
+				w.choiceOptions(it, kind)
 			}
-			if string(got) != want.String() {
+			if got := w.b.String(); got != want.String() {
 				t.Errorf("%s of %q:\n got %s\nwant %s", kind, it.Name, got, want.String())
 			}
 		}
