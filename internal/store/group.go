@@ -145,12 +145,16 @@ func (db *DB) commitGroup(group []*groupJob) {
 	}
 }
 
-// stopGroups stops the committer (after the group it runs).
+// stopGroups stops the committer (after the group it runs); a committer
+// that never started cannot start any more.
 func (db *DB) stopGroups() {
 	g := &db.group
-	if g.stop == nil {
-		return
-	}
+	g.once.Do(func() {
+		g.jobs = make(chan *groupJob) // nobody receives: withGroupTx sees stop
+		g.stop = make(chan struct{})
+		g.exited = make(chan struct{})
+		close(g.exited)
+	})
 	g.halt.Do(func() { close(g.stop) })
 	<-g.exited
 }
