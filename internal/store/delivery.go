@@ -380,20 +380,13 @@ func (db *DB) DeliveryCounts(ctx context.Context, tenantID string) (_ map[delive
 	if err != nil {
 		return nil, err
 	}
-	type count struct {
-		state string
-		n     int
-	}
-	counts, err := collect(rows, func(row scanner) (count, error) {
-		var c count
-		return c, row.Scan(&c.state, &c.n)
-	})
+	counts, err := collectCounts(rows)
 	if err != nil {
 		return nil, err
 	}
 	out := map[delivery.State]int{}
-	for _, c := range counts {
-		out[delivery.State(c.state)] = c.n
+	for state, n := range counts {
+		out[delivery.State(state)] = n
 	}
 	return out, nil
 }

@@ -97,19 +97,8 @@ func (db *DB) Backlog(ctx context.Context) (_ Backlog, err error) {
 	if err != nil {
 		return b, err
 	}
-	type count struct {
-		state string
-		n     int
-	}
-	counts, err := collect(rows, func(row scanner) (count, error) {
-		var c count
-		return c, row.Scan(&c.state, &c.n)
-	})
-	if err != nil {
+	if b.Jobs, err = collectCounts(rows); err != nil {
 		return b, err
-	}
-	for _, c := range counts {
-		b.Jobs[c.state] = c.n
 	}
 	var due sql.NullFloat64
 	if err := db.rd.QueryRowContext(ctx, `SELECT max(`+db.d.ageSeconds("scheduled_at")+`) FROM river_job

@@ -368,6 +368,27 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 	return out, nil
 }
 
+// collectCounts reads rows of (text, count), as a GROUP BY with count(*)
+// gives them, into a map, and closes rows.
+func collectCounts(rows *sql.Rows) (map[string]int, error) {
+	type count struct {
+		key string
+		n   int
+	}
+	counts, err := collect(rows, func(row scanner) (count, error) {
+		var c count
+		return c, row.Scan(&c.key, &c.n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(counts))
+	for _, c := range counts {
+		out[c.key] = c.n
+	}
+	return out, nil
+}
+
 // queryStrings returns the one text column of the rows of a query.
 func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
 	rows, err := q.QueryContext(ctx, query, args...)

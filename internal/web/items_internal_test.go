@@ -24,7 +24,7 @@ func itemsReference(t *testing.T) *template.Template {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return template.Must(template.New("ref").Funcs(funcs).Funcs(template.FuncMap{"stepItems": stepItems}).Parse(string(b)))
+	return template.Must(template.New("ref").Funcs(funcs).Parse(string(b)))
 }
 
 var (
