@@ -81,15 +81,19 @@ func DateParts(children []Child) (day, month, year *Child, ok bool) {
 	return day, month, year, day != nil && month != nil && year != nil
 }
 
-// firstWord is the first word of s in lower case.
+// firstWord is the first word of s in lower case; words are separated by
+// space, "(", ",", "-" and "/".
 func firstWord(s string) string {
-	f := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return r == ' ' || r == '(' || r == ',' || r == '-' || r == '/'
-	})
-	if len(f) == 0 {
-		return ""
+	isSep := func(c byte) bool { return c == ' ' || c == '(' || c == ',' || c == '-' || c == '/' }
+	i := 0
+	for i < len(s) && isSep(s[i]) {
+		i++
 	}
-	return f[0]
+	j := i
+	for j < len(s) && !isSep(s[j]) {
+		j++
+	}
+	return strings.ToLower(s[i:j])
 }
 
 // dateParts checks that a day, month and year given in separate fields of

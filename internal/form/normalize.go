@@ -181,8 +181,8 @@ func (e *Element) GermanPostcode(parent *Element) bool {
 		return false
 	}
 	named := func(s string) bool {
-		l := strings.ToLower(strings.TrimSpace(s))
-		return strings.HasPrefix(l, "postleitzahl") || l == "plz" || strings.HasPrefix(l, "plz ")
+		s = strings.TrimSpace(s)
+		return hasPrefixFold(s, "postleitzahl") || hasPrefixFold(s, "plz ") || (len(s) == 3 && hasPrefixFold(s, "plz"))
 	}
 	if !named(e.Name) && !named(e.Label()) {
 		return false
@@ -219,15 +219,50 @@ func (e *Element) EmailAddress() bool {
 	}
 	is := func(s string) bool {
 		s, _, _ = strings.Cut(s, "(") // "E-Mail (geschäftlich)"
-		l := nameSeparators.Replace(strings.ToLower(s))
-		return l == "email" || l == "mail" || l == "emailadresse"
+		return squeezedIs(s, "email") || squeezedIs(s, "mail") || squeezedIs(s, "emailadresse")
 	}
 	return is(e.Name) || is(e.Label())
 }
 
-// nameSeparators removes what separates the words of a name ("E-Mail",
-// "E Mail", "e_mail").
-var nameSeparators = strings.NewReplacer("-", "", " ", "", "_", "")
+// hasPrefixFold reports whether s begins with the lower-case ASCII word
+// prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		if lowerASCII(s[i]) != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// squeezedIs reports whether s, in lower case and without what separates
+// the words of a name ("E-Mail", "E Mail", "e_mail": "-", " ", "_"), is
+// the lower-case ASCII word w.
+func squeezedIs(s, w string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '-' || c == ' ' || c == '_' {
+			continue
+		}
+		if j == len(w) || lowerASCII(c) != w[j] {
+			return false
+		}
+		j++
+	}
+	return j == len(w)
+}
+
+// lowerASCII is c in lower case if it is an ASCII letter, else c.
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
 
 // ValidEmail reports whether s is a plain e-mail address "local@domain"
 // (RFC 5322 addr-spec, parsed by net/mail) with a domain of at least two

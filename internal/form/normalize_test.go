@@ -438,13 +438,13 @@ func TestEmailSyntaxChecked(t *testing.T) {
 			t.Errorf("%q: JSON Schema refuses an address the validator takes: %v", tt.in, err)
 		}
 	}
-	for _, name := range []string{"E-Mail", "E-Mail-Adresse", "Email", "email", "E-Mail Adresse", "Mail"} {
+	for _, name := range []string{"E-Mail", "E-Mail-Adresse", "Email", "email", "E-Mail Adresse", "Mail", "E_MAIL", "e mail (geschäftlich)", " E-Mail "} {
 		e := field("F1", name, form.DatentypText, form.Praezisierung{})
 		if !e.EmailAddress() {
 			t.Errorf("%q is not taken for an e-mail field", name)
 		}
 	}
-	for _, name := range []string{"E-Mail-Adresse bestätigt", "Mailbox-Nummer", "Name"} {
+	for _, name := range []string{"E-Mail-Adresse bestätigt", "Mailbox-Nummer", "Name", "E-Mails", "Mai", "", "Émail", "(E-Mail)"} {
 		if e := field("F1", name, form.DatentypText, form.Praezisierung{}); e.EmailAddress() {
 			t.Errorf("%q is taken for an e-mail field", name)
 		}
@@ -506,4 +506,19 @@ func FuzzNormalizeString(f *testing.F) {
 			t.Fatalf("not idempotent: %q → %q → %q", in, out, again)
 		}
 	})
+}
+
+// TestGermanPostcodeNames checks which names make a five-digit text field a
+// German postcode, in any case and with blanks around them.
+func TestGermanPostcodeNames(t *testing.T) {
+	five := 5
+	pr := form.Praezisierung{MinLength: &five, MaxLength: &five}
+	for name, want := range map[string]bool{
+		"Postleitzahl": true, "POSTLEITZAHL des Wohnorts": true, " plz ": true, "PLZ": true, "Plz (Inland)": true,
+		"PLZ-Bereich": false, "plzx": false, "Postfach": false, "Postleitzahl Ausland": false, "PL": false, "": false,
+	} {
+		if got := field("F1", name, form.DatentypText, pr).GermanPostcode(nil); got != want {
+			t.Errorf("%q: GermanPostcode = %v, want %v", name, got, want)
+		}
+	}
 }

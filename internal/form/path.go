@@ -54,20 +54,32 @@ func (p Path) Index(i int) Path {
 
 // String formats the path as "G1[0].F2".
 func (p Path) String() string {
-	var b strings.Builder
+	switch len(p) {
+	case 0:
+		return ""
+	case 1:
+		if p[0].Key != "" {
+			return p[0].Key
+		}
+	}
+	n := 0
+	for _, s := range p {
+		n += len(s.Key) + 4
+	}
+	b := make([]byte, 0, n)
 	for i, s := range p {
 		if s.Key == "" {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(s.Index))
-			b.WriteByte(']')
+			b = append(b, '[')
+			b = strconv.AppendInt(b, int64(s.Index), 10)
+			b = append(b, ']')
 			continue
 		}
 		if i > 0 {
-			b.WriteByte('.')
+			b = append(b, '.')
 		}
-		b.WriteString(s.Key)
+		b = append(b, s.Key...)
 	}
-	return b.String()
+	return string(b)
 }
 
 // ParsePath reads the string form of a path ("G1[0].F2") back; what is

@@ -58,16 +58,30 @@ func (s *State) Bundesland() string { return s.bundesland }
 // Fixed reports whether a rule sets the element at p to a fixed value that
 // the citizen does not see (effect set), and the value.
 func (s *State) Fixed(p form.Path) (any, bool) {
+	if len(s.fixed) == 0 {
+		return nil, false
+	}
 	v, ok := s.fixed[p.String()]
 	return v, ok
 }
 
 // Hidden reports whether the element at p (a key path as form.Path, with
 // indexes into repetitions) is hidden by a rule.
-func (s *State) Hidden(p form.Path) bool { return s.hidden[p.String()] }
+func (s *State) Hidden(p form.Path) bool {
+	if len(s.hidden) == 0 {
+		return false
+	}
+	return s.hidden[p.String()]
+}
 
 // Required reports whether a rule makes the element at p required.
-func (s *State) Required(p form.Path) bool { return !s.hidden[p.String()] && s.required[p.String()] }
+func (s *State) Required(p form.Path) bool {
+	if len(s.required) == 0 {
+		return false
+	}
+	k := p.String()
+	return !s.hidden[k] && s.required[k]
+}
 
 // Problems returns the failed cross-field validations, in rule order.
 func (s *State) Problems() form.Problems { return s.problems }

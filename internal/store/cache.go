@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"sync"
 	"sync/atomic"
 
+	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -25,7 +28,18 @@ type lookupCache struct {
 	version     int64
 	tenants     map[string]*tenant.Tenant       // by slug
 	services    map[[2]string]*tenant.Service   // by tenant id, service id
+	slugs       map[[2]string]*tenant.Service   // by tenant id, slug asked for
 	authorities map[[2]string]*tenant.Authority // by tenant id, authority id
+	// values holds what cachedLoad read (jurisdictions, targets, fees),
+	// by a key naming the lookup and its arguments, as a loaded: the
+	// value, or that there is none.
+	values map[string]loaded
+}
+
+// loaded is a value read by cachedLoad, or notFound if there was none.
+type loaded struct {
+	v        any
+	notFound error
 }
 
 // configVersion reads the count of configuration changes, once per
@@ -79,7 +93,7 @@ func cached[K comparable, V any](db *DB, v int64, m func(*lookupCache) map[K]*V,
 	defer c.mu.Unlock()
 	if c.version != v {
 		c.version = v
-		c.tenants, c.services, c.authorities = nil, nil, nil
+		c.tenants, c.services, c.slugs, c.authorities, c.values = nil, nil, nil, nil, nil
 	}
 	if p, ok := m(c)[key]; ok {
 		return *p, true
@@ -109,7 +123,72 @@ func tenantsOf(c *lookupCache) map[string]*tenant.Tenant           { return c.te
 func tenantsRef(c *lookupCache) *map[string]*tenant.Tenant         { return &c.tenants }
 func servicesOf(c *lookupCache) map[[2]string]*tenant.Service      { return c.services }
 func servicesRef(c *lookupCache) *map[[2]string]*tenant.Service    { return &c.services }
+func slugsOf(c *lookupCache) map[[2]string]*tenant.Service         { return c.slugs }
+func slugsRef(c *lookupCache) *map[[2]string]*tenant.Service       { return &c.slugs }
 func authoritiesOf(c *lookupCache) map[[2]string]*tenant.Authority { return c.authorities }
 func authoritiesRef(c *lookupCache) *map[[2]string]*tenant.Authority {
 	return &c.authorities
+}
+
+// cachedLoad returns clone of the value the cache holds under key, else
+// loads it, keeps it and returns a clone. key names the lookup and its
+// arguments; the arguments must be ids of stored objects (not text a
+// client sent), so that the cache stays bounded by the configuration. An
+// error wrapping apperr.NotFound is kept and returned like a value (asked
+// for on every submission of a service without such a setting); other
+// errors are returned and not kept. So is sql.ErrNoRows, which the caller's
+// db.wrap turns into apperr.NotFound. What load reads must be counted by
+// config_version (migrations 00023 and 00024).
+func cachedLoad[V any](ctx context.Context, db *DB, key string, load func() (V, error), clone func(V) V) (V, error) {
+	var zero V
+	v, err := db.configVersion(ctx)
+	if err != nil {
+		return zero, err
+	}
+	c := &db.cache
+	c.mu.Lock()
+	if c.version != v {
+		c.version = v
+		c.tenants, c.services, c.slugs, c.authorities, c.values = nil, nil, nil, nil, nil
+	}
+	l, ok := c.values[key]
+	c.mu.Unlock()
+	if ok {
+		if l.notFound != nil {
+			return zero, l.notFound
+		}
+		return clone(l.v.(V)), nil
+	}
+	val, err := load()
+	switch {
+	case err == nil:
+		l = loaded{v: clone(val)}
+	case errors.Is(err, apperr.NotFound) || errors.Is(err, sql.ErrNoRows):
+		l = loaded{notFound: err}
+	default:
+		return zero, err
+	}
+	c.mu.Lock()
+	if c.version == v {
+		if c.values == nil {
+			c.values = make(map[string]loaded)
+		}
+		c.values[key] = l
+	}
+	c.mu.Unlock()
+	return val, err
+}
+
+// cloneList copies a list of pointers to structs, and the structs.
+func cloneList[T any](in []*T) []*T {
+	if in == nil {
+		return nil
+	}
+	out := make([]*T, len(in))
+	vals := make([]T, len(in))
+	for i, p := range in {
+		vals[i] = *p
+		out[i] = &vals[i]
+	}
+	return out
 }

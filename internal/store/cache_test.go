@@ -2,8 +2,12 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/delivery"
+	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/store/storetest"
 	"github.com/antrag/antrag/internal/tenant"
@@ -33,11 +37,13 @@ func TestLookupCacheSeesOtherProcess(t *testing.T) {
 			must(t, err)
 			gotS, err := a.Service(ctx, tn.ID, svc.ID)
 			must(t, err)
-			if gotT.Name != "Cachestadt" || gotA.Name != "Ordnungsamt" || gotS.Name != "Parken" {
-				t.Fatalf("read %q %q %q", gotT.Name, gotA.Name, gotS.Name)
+			bySlug, err := a.ServiceBySlug(ctx, tn.ID, "parken")
+			must(t, err)
+			if gotT.Name != "Cachestadt" || gotA.Name != "Ordnungsamt" || gotS.Name != "Parken" || bySlug.Name != "Parken" {
+				t.Fatalf("read %q %q %q %q", gotT.Name, gotA.Name, gotS.Name, bySlug.Name)
 			}
 			// Changing what a lookup returned changes nothing stored.
-			gotT.Name, gotA.Name, gotS.Name = "geändert", "geändert", "geändert"
+			gotT.Name, gotA.Name, gotS.Name, bySlug.Name = "geändert", "geändert", "geändert", "geändert"
 		}
 
 		// B changes them; A sees each change at its next lookup.
@@ -67,6 +73,65 @@ func TestLookupCacheSeesOtherProcess(t *testing.T) {
 		must(t, err)
 		if gotS.Name != "Anwohnerparken" {
 			t.Errorf("service after B's change: %q, want Anwohnerparken", gotS.Name)
+		}
+		if got, err := a.ServiceBySlug(ctx, tn.ID, "parken"); err != nil || got.Name != "Anwohnerparken" {
+			t.Errorf("service by slug after B's change: %v, %v; want Anwohnerparken", got, err)
+		}
+		// A slug finds another tenant's shared service until B gives the
+		// tenant its own service of that slug.
+		land := &tenant.Tenant{Slug: "cacheland", Name: "Cacheland", Kind: tenant.Land}
+		must(t, b.CreateTenant(ctx, land))
+		landAuth := &tenant.Authority{TenantID: land.ID, Name: "Landesamt"}
+		must(t, b.CreateAuthority(ctx, landAuth))
+		must(t, b.CreateService(ctx, &tenant.Service{TenantID: land.ID, Slug: "fischen", Name: "Fischereischein (Land)", AuthorityID: landAuth.ID, Shared: true}))
+		if got, err := a.ServiceBySlug(ctx, tn.ID, "fischen"); err != nil || got.TenantID != land.ID {
+			t.Fatalf("shared service by slug: %v, %v", got, err)
+		}
+		must(t, b.CreateService(ctx, &tenant.Service{TenantID: tn.ID, Slug: "fischen", Name: "Fischereischein (eigen)", AuthorityID: auth.ID}))
+		if got, err := a.ServiceBySlug(ctx, tn.ID, "fischen"); err != nil || got.TenantID != tn.ID {
+			t.Errorf("service by slug after B made the tenant's own: %v, %v; want the own one", got, err)
+		}
+
+		// Jurisdictions, targets and an authority's own fee (also the
+		// absence of one) are cached too, and read anew after B's change.
+		if js, err := a.ServiceJurisdictions(ctx, svc.ID); err != nil || len(js) != 0 {
+			t.Fatalf("jurisdictions before: %v, %v", js, err)
+		}
+		if ts, err := a.Targets(ctx, tn.ID, svc.ID); err != nil || len(ts) != 0 {
+			t.Fatalf("targets before: %v, %v", ts, err)
+		}
+		if _, err := a.AuthorityFee(ctx, tn.ID, auth.ID, svc.ID); !errors.Is(err, apperr.NotFound) {
+			t.Fatalf("fee before: %v, want not found", err)
+		}
+		must(t, b.CreateJurisdiction(ctx, &tenant.Jurisdiction{TenantID: tn.ID, ServiceID: svc.ID, AuthorityID: auth.ID, ARS: "160510000000", Source: "Verwaltung"}))
+		must(t, b.SetTargets(ctx, tn.ID, svc.ID, []*delivery.Target{{Kind: delivery.Inbox}}))
+		must(t, b.SetAuthorityFee(ctx, tn.ID, auth.ID, svc.ID, &payment.Fee{Policy: payment.Deferred, Purpose: "Parken",
+			Items: []payment.FeeItem{{ID: "p1", Description: "Parkausweis", Amount: 3050}}}))
+		js, err := a.ServiceJurisdictions(ctx, svc.ID)
+		if err != nil || len(js) != 1 || js[0].ARS != "160510000000" {
+			t.Errorf("jurisdictions after B's change: %v, %v", js, err)
+		}
+		ts, err := a.Targets(ctx, tn.ID, svc.ID)
+		if err != nil || len(ts) != 1 || ts[0].Kind != delivery.Inbox {
+			t.Errorf("targets after B's change: %v, %v", ts, err)
+		}
+		fee, err := a.AuthorityFee(ctx, tn.ID, auth.ID, svc.ID)
+		if err != nil || len(fee.Items) != 1 || fee.Items[0].Amount != 3050 {
+			t.Fatalf("fee after B's change: %+v, %v", fee, err)
+		}
+		// What a caller changes in a returned list or fee stays its own.
+		if len(js) == 1 && len(ts) == 1 {
+			js[0].ARS, ts[0].Kind, fee.Items[0].Amount, fee.Purpose = "16", delivery.Webhook, 1, "x"
+			js2, _ := a.ServiceJurisdictions(ctx, svc.ID)
+			ts2, _ := a.Targets(ctx, tn.ID, svc.ID)
+			fee2, _ := a.AuthorityFee(ctx, tn.ID, auth.ID, svc.ID)
+			if js2[0].ARS != "160510000000" || ts2[0].Kind != delivery.Inbox || fee2.Items[0].Amount != 3050 || fee2.Purpose != "Parken" {
+				t.Errorf("a caller's change reached the cache: %v %v %+v", js2[0].ARS, ts2[0].Kind, fee2)
+			}
+		}
+		must(t, b.SetAuthorityFee(ctx, tn.ID, auth.ID, svc.ID, nil))
+		if _, err := a.AuthorityFee(ctx, tn.ID, auth.ID, svc.ID); !errors.Is(err, apperr.NotFound) {
+			t.Errorf("fee after B removed it: %v, want not found", err)
 		}
 
 		// In a context of WithLookups (one request), the count is read

@@ -20,14 +20,22 @@ import (
 // service that no authority has targets of its own for.
 func (db *DB) Targets(ctx context.Context, tenantID, serviceID string) (_ []*delivery.Target, err error) {
 	defer db.wrap(&err, "Targets(%q, %q)", tenantID, serviceID)
-	return db.targets(ctx, db.sql, tenantID, serviceID, "")
+	return db.cachedTargets(ctx, tenantID, serviceID, "")
 }
 
 // AuthorityTargets lists the targets one of the tenant's authorities has
 // for a service, in order; none when it uses the tenant's (Targets).
 func (db *DB) AuthorityTargets(ctx context.Context, tenantID, serviceID, authorityID string) (_ []*delivery.Target, err error) {
 	defer db.wrap(&err, "AuthorityTargets(%q, %q, %q)", tenantID, serviceID, authorityID)
-	return db.targets(ctx, db.sql, tenantID, serviceID, authorityID)
+	return db.cachedTargets(ctx, tenantID, serviceID, authorityID)
+}
+
+// cachedTargets is targets outside a transaction, through the lookup
+// cache (they are read for every submission and every routed page).
+func (db *DB) cachedTargets(ctx context.Context, tenantID, serviceID, authorityID string) ([]*delivery.Target, error) {
+	return cachedLoad(ctx, db, "targets\x00"+tenantID+"\x00"+serviceID+"\x00"+authorityID, func() ([]*delivery.Target, error) {
+		return db.targets(ctx, db.sql, tenantID, serviceID, authorityID)
+	}, cloneList)
 }
 
 // targets lists the targets of the authority ("" for the tenant's).

@@ -136,12 +136,14 @@ func (db *DB) Jurisdictions(ctx context.Context, tenantID string) (_ []*tenant.J
 // routing result shows anyway.
 func (db *DB) ServiceJurisdictions(ctx context.Context, serviceID string) (_ []*tenant.Jurisdiction, err error) {
 	defer db.wrap(&err, "ServiceJurisdictions(%q)", serviceID)
-	rows, err := db.query(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
-		WHERE service_id = $1 ORDER BY ars, postcode, street`, serviceID)
-	if err != nil {
-		return nil, err
-	}
-	return collect(rows, scanJurisdiction)
+	return cachedLoad(ctx, db, "jurisdictions\x00"+serviceID, func() ([]*tenant.Jurisdiction, error) {
+		rows, err := db.query(ctx, `SELECT `+jurisdictionColumns+` FROM jurisdictions
+			WHERE service_id = $1 ORDER BY ars, postcode, street`, serviceID)
+		if err != nil {
+			return nil, err
+		}
+		return collect(rows, scanJurisdiction)
+	}, cloneList)
 }
 
 // UpdateTenant replaces a tenant's name, kind, ARS, host, pages, logo and

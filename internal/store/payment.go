@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/tenant"
@@ -39,12 +40,24 @@ func decodeFee(s string) (*payment.Fee, error) {
 // apperr.NotFound (the service's fee then applies, see payment.Effective).
 func (db *DB) AuthorityFee(ctx context.Context, tenantID, authorityID, serviceID string) (_ *payment.Fee, err error) {
 	defer db.wrap(&err, "AuthorityFee(%q, %q, %q)", tenantID, authorityID, serviceID)
-	var s string
-	if err := db.queryRow(ctx, `SELECT fee FROM authority_fees
-		WHERE tenant_id = $1 AND authority_id = $2 AND service_id = $3`, tenantID, authorityID, serviceID).Scan(&s); err != nil {
-		return nil, err
+	return cachedLoad(ctx, db, "fee\x00"+tenantID+"\x00"+authorityID+"\x00"+serviceID, func() (*payment.Fee, error) {
+		var s string
+		if err := db.queryRow(ctx, `SELECT fee FROM authority_fees
+			WHERE tenant_id = $1 AND authority_id = $2 AND service_id = $3`, tenantID, authorityID, serviceID).Scan(&s); err != nil {
+			return nil, err
+		}
+		return decodeFee(s)
+	}, cloneFee)
+}
+
+// cloneFee copies a fee and its list of items.
+func cloneFee(f *payment.Fee) *payment.Fee {
+	if f == nil {
+		return nil
 	}
-	return decodeFee(s)
+	c := *f
+	c.Items = slices.Clone(f.Items)
+	return &c
 }
 
 // AuthorityFees returns the authority's own fees by service id (an empty

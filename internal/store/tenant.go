@@ -332,11 +332,24 @@ func (db *DB) Service(ctx context.Context, tenantID, id string) (_ *tenant.Servi
 // that slug).
 func (db *DB) ServiceBySlug(ctx context.Context, tenantID, slug string) (_ *tenant.Service, err error) {
 	defer db.wrap(&err, "ServiceBySlug(%q, %q)", tenantID, slug)
-	return scanService(db.queryRow(ctx,
+	v, err := db.configVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := [2]string{tenantID, slug}
+	if s, ok := cached(db, v, slugsOf, key); ok {
+		return &s, nil
+	}
+	s, err := scanService(db.queryRow(ctx,
 		`SELECT `+serviceColumns+` FROM services s
 		WHERE s.slug = $1 AND (s.tenant_id = $2 OR s.shared)
 		ORDER BY s.tenant_id = $2 DESC, s.created_at, s.id
 		LIMIT 1`, slug, tenantID))
+	if err != nil {
+		return nil, err
+	}
+	keep(db, v, slugsRef, key, s)
+	return s, nil
 }
 
 // ListServices lists, by name, the tenant's own services and the shared
