@@ -40,7 +40,7 @@ func openDB(ctx context.Context, c *serveConfig, box *sealed.Box) (*store.DB, er
 	if _, err := checkDB(c.db); err != nil {
 		return nil, err
 	}
-	db, err := store.OpenWith(ctx, c.db, box, store.Options{NoMigrate: c.noMigrate})
+	db, err := store.OpenWith(ctx, c.db, box, store.Options{NoMigrate: c.noMigrate, ConfigRecheck: c.configRecheck})
 	if errors.Is(err, store.ErrWrongKey) {
 		from := "der Schlüsseldatei " + filepath.Join(c.dataDir, "schluessel")
 		if c.dataKey != "" {

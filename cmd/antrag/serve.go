@@ -56,6 +56,7 @@ type serveConfig struct {
 	trustedProxies []netip.Prefix
 	delivery       deliveryConfig
 	noMigrate      bool           // refuse a database with pending migrations instead of migrating
+	configRecheck  time.Duration  // store.Options.ConfigRecheck
 	loginHashes    int            // password checks at once; 0: account.DefaultMaxHashing
 	metricsAddr    string         // internal address of GET /metrics and /debug/pprof/; "": none
 	s3             *s3.Config     // attachments in S3 instead of <data>/anhaenge; nil: directory
@@ -189,6 +190,10 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	fs.StringVar(&d.smtpFrom, "smtp-from", env("ANTRAG_SMTP_FROM", ""), "Absender der E-Mail-Hinweise")
 	fs.StringVar(&d.smtpUser, "smtp-user", env("ANTRAG_SMTP_USER", ""), "SMTP-Benutzer (Passwort in ANTRAG_SMTP_PASSWORD)")
 	fs.StringVar(&d.smtpTLS, "smtp-tls", env("ANTRAG_SMTP_TLS", "starttls"), "starttls, tls oder none (none nur für localhost)")
+	if c.configRecheck, err = dur("ANTRAG_CONFIG_RECHECK", store.DefaultConfigRecheck); err != nil {
+		return nil, err
+	}
+	fs.DurationVar(&c.configRecheck, "config-recheck", c.configRecheck, "wie lange ein Prozess Mandanten, Behörden, Dienste, Zuständigkeiten, Zustellziele und Gebühren aus seinem Speicher nimmt, bevor er in der Datenbank nach Änderungen anderer Prozesse sieht (0: bei jeder Anfrage)")
 	fs.BoolVar(&c.noMigrate, "no-migrate", env("ANTRAG_NO_MIGRATE", "") == "1" || env("ANTRAG_NO_MIGRATE", "") == "true", "nicht migrieren: eine Datenbank mit ausstehenden Migrationen wird abgewiesen (antrag migrate up)")
 	hashes, err := intEnv(getenv, "ANTRAG_LOGIN_HASHES")
 	if err != nil {

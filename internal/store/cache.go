@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"regexp"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/tenant"
@@ -30,6 +32,18 @@ type lookupCache struct {
 	services    map[[2]string]*tenant.Service   // by tenant id, service id
 	slugs       map[[2]string]*tenant.Service   // by tenant id, slug asked for
 	authorities map[[2]string]*tenant.Authority // by tenant id, authority id
+	// recheck is Options.ConfigRecheck. read is when the count was last
+	// read (UnixNano; 0: read it at the next lookup), seen what it was;
+	// changes counts this process's committed changes of configuration,
+	// so that a read that began before one does not store its count.
+	recheck time.Duration
+	read    atomic.Int64
+	seen    atomic.Int64
+	changes atomic.Int64
+	// configTxs holds the transactions that changed configuration and
+	// have not ended (txExec with writesConfig).
+	configTxs sync.Map // *sql.Tx → struct{}
+
 	// values holds what cachedLoad read (jurisdictions, targets, fees),
 	// by a key naming the lookup and its arguments, as a loaded: the
 	// value, or that there is none.
@@ -49,8 +63,8 @@ func (db *DB) configVersion(ctx context.Context) (int64, error) {
 	if m != nil && m.read.Load() {
 		return m.version.Load(), nil
 	}
-	var v int64
-	if err := db.queryRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+	v, err := db.cache.readVersion(ctx, db)
+	if err != nil {
 		return 0, err
 	}
 	if m != nil {
@@ -191,4 +205,66 @@ func cloneList[T any](in []*T) []*T {
 		out[i] = &vals[i]
 	}
 	return out
+}
+
+// readVersion returns the count of configuration changes: the one read last
+// if that was less than recheck ago and this process has changed nothing
+// since, else the count read now.
+func (c *lookupCache) readVersion(ctx context.Context, db *DB) (int64, error) {
+	start := time.Now().UnixNano()
+	if at := c.read.Load(); c.recheck > 0 && at != 0 && start-at < int64(c.recheck) {
+		return c.seen.Load(), nil
+	}
+	changes := c.changes.Load()
+	var v int64
+	if err := db.queryRow(ctx, `SELECT version FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return 0, err
+	}
+	if c.recheck > 0 {
+		c.mu.Lock()
+		if c.changes.Load() == changes { // else a change may have committed after the read
+			c.seen.Store(v)
+			c.read.Store(start)
+		}
+		c.mu.Unlock()
+	}
+	return v, nil
+}
+
+// changed makes the next lookup read the count of configuration changes:
+// this process has committed one.
+func (c *lookupCache) changed() {
+	c.mu.Lock()
+	c.changes.Add(1)
+	c.read.Store(0)
+	c.mu.Unlock()
+}
+
+// inTx notes that tx changes configuration.
+func (c *lookupCache) inTx(tx *sql.Tx) { c.configTxs.Store(tx, struct{}{}) }
+
+// txDone is called when tx has ended (committed or not): if it changed
+// configuration, the next lookup reads the count again.
+func (c *lookupCache) txDone(tx *sql.Tx) {
+	if _, ok := c.configTxs.LoadAndDelete(tx); ok {
+		c.changed()
+	}
+}
+
+// configTable matches a statement that changes a table config_version
+// counts (migrations 00023, 00024).
+var configTable = regexp.MustCompile(`(?is)^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(tenants|authorities|services|jurisdictions|delivery_targets|authority_fees)\b`)
+
+// configStatements remembers writesConfig's answer by statement text.
+var configStatements sync.Map // string → bool
+
+// writesConfig reports whether the statement q changes a table that
+// config_version counts.
+func writesConfig(q string) bool {
+	if v, ok := configStatements.Load(q); ok {
+		return v.(bool)
+	}
+	w := configTable.MatchString(q)
+	configStatements.Store(q, w)
+	return w
 }

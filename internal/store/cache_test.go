@@ -2,14 +2,19 @@ package store_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
 	"github.com/antrag/antrag/internal/delivery"
 	"github.com/antrag/antrag/internal/payment"
 	"github.com/antrag/antrag/internal/store"
 	"github.com/antrag/antrag/internal/store/storetest"
+	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
 
@@ -157,6 +162,114 @@ func TestLookupCacheSeesOtherProcess(t *testing.T) {
 		must(t, a.UpdateTenant(req, own))
 		if got, err := a.TenantBySlug(req, "cachestadt"); err != nil || got.Name != "Eigenstadt" {
 			t.Errorf("tenant after the request's own change: %v, %v; want Eigenstadt", got, err)
+		}
+	})
+}
+
+// TestConfigRecheck opens one database twice, A trusting the count of
+// configuration changes for an hour: A does not see B's change until A
+// changes configuration itself (through a single statement or a
+// transaction), which it sees at once, B's with it.
+func TestConfigRecheck(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, err := store.OpenWith(ctx, dsn, storetest.Box(t), store.Options{ConfigRecheck: time.Hour})
+		must(t, err)
+		t.Cleanup(func() { a.Close() })
+		b := storetest.Open(t, dsn)
+		tn := &tenant.Tenant{Slug: "prueftakt", Name: "Prüftakt", Kind: tenant.Gemeinde}
+		must(t, b.CreateTenant(ctx, tn))
+		auth := &tenant.Authority{TenantID: tn.ID, Name: "Ordnungsamt"}
+		must(t, b.CreateAuthority(ctx, auth))
+		name := func(db *store.DB) string {
+			t.Helper()
+			got, err := db.TenantBySlug(ctx, "prueftakt")
+			must(t, err)
+			return got.Name
+		}
+		if got := name(a); got != "Prüftakt" {
+			t.Fatalf("A reads %q", got)
+		}
+		rename := func(db *store.DB, to string) {
+			t.Helper()
+			tn2, err := db.TenantBySlug(ctx, "prueftakt")
+			must(t, err)
+			tn2.Name = to
+			must(t, db.UpdateTenant(ctx, tn2))
+		}
+		rename(b, "Bstadt")
+		if got := name(a); got != "Prüftakt" {
+			t.Errorf("A within its recheck time after B's change: %q, want the name A read", got)
+		}
+		// A's own change through one statement (CreateService).
+		must(t, a.CreateService(ctx, &tenant.Service{TenantID: tn.ID, Slug: "hund", Name: "Hundesteuer", AuthorityID: auth.ID}))
+		if got := name(a); got != "Bstadt" {
+			t.Errorf("A after its own change: %q, want Bstadt", got)
+		}
+		rename(b, "Cstadt")
+		if got := name(a); got != "Bstadt" {
+			t.Errorf("A within its recheck time after B's second change: %q", got)
+		}
+		// A's own change in a transaction (UpdateTenant).
+		rename(a, "Astadt")
+		if got := name(a); got != "Astadt" {
+			t.Errorf("A after its own change in a transaction: %q, want Astadt", got)
+		}
+		// A transaction of A that fails changes nothing, and A's next
+		// lookup still works.
+		bad, err := a.TenantBySlug(ctx, "prueftakt")
+		must(t, err)
+		bad.Kind = "dorf"
+		if err := a.UpdateTenant(ctx, bad); err == nil {
+			t.Fatal("UpdateTenant with an unknown kind succeeded")
+		}
+		if got := name(a); got != "Astadt" {
+			t.Errorf("A after a failed change: %q", got)
+		}
+	})
+}
+
+// TestDraftDataSeesOtherProcess opens one database twice: a draft that A
+// read (and keeps decoded) is read anew after B saved it, and what a
+// caller changes in the data it got is not what the next read returns.
+func TestDraftDataSeesOtherProcess(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		a, b := storetest.Open(t, dsn), storetest.Open(t, dsn)
+		tn := &tenant.Tenant{Slug: "entwurfstadt", Name: "Entwurfstadt", Kind: tenant.Gemeinde}
+		must(t, a.CreateTenant(ctx, tn))
+		auth := &tenant.Authority{TenantID: tn.ID, Name: "Ordnungsamt"}
+		must(t, a.CreateAuthority(ctx, auth))
+		svc := &tenant.Service{TenantID: tn.ID, Slug: "parken", Name: "Parken", AuthorityID: auth.ID}
+		must(t, a.CreateService(ctx, svc))
+		now := time.Now()
+		hash := sha256.Sum256([]byte("entwurf"))
+		d := &submission.Draft{TenantID: tn.ID, ServiceID: svc.ID, TokenHash: hash[:], ExpiresAt: now.Add(time.Hour),
+			Data: map[string]any{"F1": "eins"}}
+		must(t, a.CreateDraft(ctx, d))
+		read := func(db *store.DB) *submission.Draft {
+			t.Helper()
+			got, err := db.DraftByToken(ctx, tn.ID, hash[:], now)
+			must(t, err)
+			return got
+		}
+		first := read(a)
+		first.Data["F1"] = "geändert, nicht gespeichert"
+		if got := read(a).Data["F1"]; got != "eins" {
+			t.Errorf("after a caller changed its copy: %v, want eins", got)
+		}
+		// A saves (and keeps what it saved), B saves over it, A reads B's.
+		mine := read(a)
+		mine.Data = map[string]any{"F1": "zwei", "G1": map[string]any{"F2": json.Number("3")}}
+		must(t, a.SaveDraft(ctx, mine))
+		if got := read(a).Data; !reflect.DeepEqual(got, mine.Data) {
+			t.Errorf("A after its save: %#v", got)
+		}
+		theirs := read(b)
+		theirs.Data = map[string]any{"F1": "drei"}
+		must(t, b.SaveDraft(ctx, theirs))
+		if got := read(a).Data; !reflect.DeepEqual(got, map[string]any{"F1": "drei"}) {
+			t.Errorf("A after B's save: %#v, want B's data", got)
 		}
 	})
 }

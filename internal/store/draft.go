@@ -153,9 +153,18 @@ func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 			return nil, fmt.Errorf("draft %s: proved paths: %w", d.ID, err)
 		}
 	}
+	if data == nil {
+		d.Data = map[string]any{}
+		return d, nil
+	}
+	if doc, ok := db.drafts.get(d.ID, data); ok {
+		d.Data = doc
+		return d, nil
+	}
 	if d.Data, err = db.openData(data); err != nil {
 		return nil, fmt.Errorf("draft %s: %w", d.ID, err)
 	}
+	db.drafts.put(d.ID, data, copyDoc(d.Data))
 	return d, nil
 }
 
@@ -218,6 +227,10 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	d.Revision++
 	if d.Data == nil {
 		d.Data = map[string]any{}
+	}
+	// The next read (the page after "Weiter") finds the data decoded.
+	if doc, ok := jsonCopy(d.Data); ok {
+		db.drafts.put(d.ID, data, doc)
 	}
 	return nil
 }

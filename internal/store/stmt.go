@@ -120,6 +120,9 @@ func (db *DB) query(ctx context.Context, q string, args ...any) (*sql.Rows, erro
 // statement cache.
 func (db *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	defer forgetLookups(ctx)
+	if writesConfig(q) {
+		defer db.cache.changed()
+	}
 	if st := db.stmts.prepared(ctx, db.sql, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -144,6 +147,9 @@ func (db *DB) txQuery(ctx context.Context, tx *sql.Tx, q string, args ...any) (*
 
 // txExec is tx.ExecContext through the writer's statement cache.
 func (db *DB) txExec(ctx context.Context, tx *sql.Tx, q string, args ...any) (sql.Result, error) {
+	if writesConfig(q) {
+		db.cache.inTx(tx)
+	}
 	if st := db.stmts.inTx(ctx, db.sql, tx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}

@@ -80,6 +80,7 @@ type DB struct {
 	stmts   stmtCache   // prepared statements of sql (SQLite)
 	rstmts  stmtCache   // prepared statements of rd (SQLite)
 	cache   lookupCache // tenants, authorities, services (cache.go)
+	drafts  draftCache  // decoded data of drafts read or saved last (draftcache.go)
 	group   groupCommitter
 	retries atomic.Int64 // transactions tried again (withTx, withRowLockTx)
 }
@@ -90,7 +91,17 @@ type Options struct {
 	// migrations is refused with ErrPendingMigrations (for installations
 	// that migrate with `antrag migrate up` before rolling out).
 	NoMigrate bool
+	// ConfigRecheck is how long the process trusts the count of
+	// configuration changes (config_version, store/cache.go) it read last
+	// before it reads it again: another process's change of a tenant,
+	// authority, service, jurisdiction, delivery target or fee is seen
+	// within this time. The process's own changes are seen at once. 0
+	// reads the count once for every request.
+	ConfigRecheck time.Duration
 }
+
+// DefaultConfigRecheck is the ConfigRecheck of `antrag serve`.
+const DefaultConfigRecheck = time.Second
 
 // ErrPendingMigrations is returned by OpenWith with NoMigrate when the
 // database lacks migrations this version needs.
@@ -120,6 +131,7 @@ func OpenWith(ctx context.Context, dsn string, box *sealed.Box, o Options) (_ *D
 		return nil, err
 	}
 	db := &DB{sql: d.db(), rd: d.reader(), d: d, box: box}
+	db.cache.recheck = o.ConfigRecheck
 	db.stmts.on = d.stmtCache()
 	db.rstmts.on = d.stmtCache()
 	defer db.wrap(&err, "Open")
@@ -252,14 +264,17 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
+		db.cache.txDone(tx)
 		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		db.cache.txDone(tx)
 		return err
 	}
+	db.cache.txDone(tx)
 	forgetLookups(ctx)
 	return nil
 }

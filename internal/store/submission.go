@@ -260,6 +260,9 @@ func (db *DB) Submit(ctx context.Context, s *submission.Submission, ev *submissi
 	if !created {
 		return existing, false, nil, nil
 	}
+	if s.DraftID != "" {
+		db.drafts.forget(s.DraftID) // its data moved to the submission
+	}
 	s.ID, s.Status, s.SubmittedAt, s.UpdatedAt, s.Source = id, status, submitted, updated, submission.SourceAntrag
 	return s, true, orphanKeys, nil
 }

@@ -122,7 +122,7 @@ func newHarnessWith(t testing.TB, configure func(*harnessConfig)) *harness {
 	if dsn == "" {
 		dsn = "sqlite:" + filepath.Join(dir, "antrag.db")
 	}
-	db, err := store.Open(ctx, dsn, box)
+	db, err := store.OpenWith(ctx, dsn, box, store.Options{ConfigRecheck: store.DefaultConfigRecheck})
 	if err != nil {
 		t.Fatal(err)
 	}
