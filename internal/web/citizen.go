@@ -449,11 +449,12 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 	proved, locked := provedPaths(dc, s.prefillPlan(r, dc.form))
 	markProved(v.Items, proved, locked)
 	n, total := dc.form.Position(st.Index, doc, state)
-	s.render(w, r, status, "step", map[string]any{
-		"Title": title, "Tenant": dc.tenant, "Service": dc.svc, "Authority": dc.authority, "View": v, "Problems": links,
-		"Number": n, "Total": total, "Last": dc.form.Next(st.Index, doc, state) < 0 && st.Choice == nil, // what follows a choice depends on it
-		"Action": fmt.Sprintf("%s/schritt/%d", dc.base, st.Index+1), "Scripts": v.RulesJSON != "",
-		"Notes": notes, "Saved": saved,
+	s.renderStepPage(w, r, status, &stepPage{
+		Title: title, Tenant: dc.tenant, Service: dc.svc, View: v, Problems: links,
+		Number: n, Total: total, Last: dc.form.Next(st.Index, doc, state) < 0 && st.Choice == nil, // what follows a choice depends on it
+		Action: dc.base + "/schritt/" + strconv.Itoa(st.Index+1), Scripts: v.RulesJSON != "",
+		Notes: notes, Saved: saved, Citizen: s.citizen(r),
+		PageLinks: s.pageLinksFor(r, map[string]any{"Tenant": dc.tenant, "Service": dc.svc, "Authority": dc.authority}),
 	})
 }
 
