@@ -46,14 +46,15 @@ func mustParseServe(t *testing.T, env map[string]string, args ...string) *serveC
 func TestParseServeDefaults(t *testing.T) {
 	c := mustParseServe(t, nil)
 	want := serveConfig{
-		addr:        ":8080",
-		dataDir:     "./antrag-data",
-		db:          "sqlite:" + filepath.Join("./antrag-data", "antrag.db"),
-		draftTTL:    30 * 24 * time.Hour,
-		retention:   365 * 24 * time.Hour,
-		logLevel:    "info",
-		janitorTick: time.Hour,
-		years:       form.DefaultYearRange,
+		addr:          ":8080",
+		dataDir:       "./antrag-data",
+		db:            "sqlite:" + filepath.Join("./antrag-data", "antrag.db"),
+		draftTTL:      30 * 24 * time.Hour,
+		retention:     365 * 24 * time.Hour,
+		logLevel:      "info",
+		janitorTick:   time.Hour,
+		years:         form.DefaultYearRange,
+		configRecheck: time.Second,
 		delivery: deliveryConfig{maxAge: 7 * 24 * time.Hour, workers: 4, fcVersion: "v1", smtpTLS: "starttls",
 			firstRetry: 10 * time.Second, maxRetry: time.Hour, jobTimeout: 5 * time.Minute, poll: time.Second,
 			follow: time.Minute, fcPoll: 5 * time.Minute, perTenant: 2, perTarget: 2, lease: 20 * time.Second,
@@ -74,16 +75,17 @@ func TestParseServeDefaults(t *testing.T) {
 }
 
 var fullEnv = map[string]string{
-	"ANTRAG_ADDR":      "127.0.0.1:9000",
-	"ANTRAG_DATA":      "/var/lib/antrag",
-	"ANTRAG_DB":        "sqlite:/db/a.db",
-	"ANTRAG_BASE_URL":  "https://antrag.example.de",
-	"ANTRAG_DEMO":      "1",
-	"ANTRAG_DRAFT_TTL": "7d",
-	"ANTRAG_RETENTION": "12h",
-	"ANTRAG_CODELISTS": "/etc/antrag/codelisten",
-	"ANTRAG_LOG_LEVEL": "debug",
-	"ANTRAG_DATA_KEY":  "c2NobMO8c3NlbA==",
+	"ANTRAG_ADDR":           "127.0.0.1:9000",
+	"ANTRAG_DATA":           "/var/lib/antrag",
+	"ANTRAG_DB":             "sqlite:/db/a.db",
+	"ANTRAG_BASE_URL":       "https://antrag.example.de",
+	"ANTRAG_DEMO":           "1",
+	"ANTRAG_DRAFT_TTL":      "7d",
+	"ANTRAG_CONFIG_RECHECK": "5s",
+	"ANTRAG_RETENTION":      "12h",
+	"ANTRAG_CODELISTS":      "/etc/antrag/codelisten",
+	"ANTRAG_LOG_LEVEL":      "debug",
+	"ANTRAG_DATA_KEY":       "c2NobMO8c3NlbA==",
 
 	"ANTRAG_DELIVERY_MAX_AGE":           "3d",
 	"ANTRAG_DELIVERY_PER_TENANT":        "3",
@@ -124,20 +126,21 @@ var envDelivery = deliveryConfig{
 func TestParseServeEnvironment(t *testing.T) {
 	c := mustParseServe(t, fullEnv)
 	want := serveConfig{
-		addr:        "127.0.0.1:9000",
-		dataDir:     "/var/lib/antrag",
-		db:          "sqlite:/db/a.db",
-		baseURL:     "https://antrag.example.de",
-		demo:        true,
-		draftTTL:    7 * 24 * time.Hour,
-		retention:   12 * time.Hour,
-		codelists:   "/etc/antrag/codelisten",
-		years:       form.DefaultYearRange,
-		dataKey:     "c2NobMO8c3NlbA==",
-		logLevel:    "debug",
-		janitorTick: time.Hour,
-		delivery:    envDelivery,
-		payment:     envPayment,
+		addr:          "127.0.0.1:9000",
+		dataDir:       "/var/lib/antrag",
+		db:            "sqlite:/db/a.db",
+		baseURL:       "https://antrag.example.de",
+		demo:          true,
+		draftTTL:      7 * 24 * time.Hour,
+		retention:     12 * time.Hour,
+		codelists:     "/etc/antrag/codelisten",
+		years:         form.DefaultYearRange,
+		dataKey:       "c2NobMO8c3NlbA==",
+		logLevel:      "debug",
+		janitorTick:   time.Hour,
+		configRecheck: 5 * time.Second,
+		delivery:      envDelivery,
+		payment:       envPayment,
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("from environment:\n got %+v\nwant %+v", *c, want)
@@ -164,25 +167,26 @@ func TestParseServeFlagsWinOverEnvironment(t *testing.T) {
 		"--addr", ":1234", "--data", "/x", "--db", "sqlite:/y.db", "--base-url", "http://h:1",
 		"--demo=false", "--draft-ttl", "1d", "--retention", "0", "--codelists", "/cl", "--log-level", "warn",
 		"--delivery-max-age", "1d", "--delivery-workers", "2", "--delivery-per-tenant", "2", "--fitconnect-version", "v1", "--smtp-tls", "starttls",
-		"--payment-max-age", "3d", "--payment-reconcile", "1m", "--payment-timeout", "20s")
+		"--payment-max-age", "3d", "--payment-reconcile", "1m", "--payment-timeout", "20s", "--config-recheck", "0")
 	wantDelivery := envDelivery
 	wantDelivery.maxAge, wantDelivery.workers, wantDelivery.fcVersion, wantDelivery.smtpTLS = 24*time.Hour, 2, "v1", "starttls"
 	wantDelivery.perTenant = 2
 	want := serveConfig{
-		addr:        ":1234",
-		dataDir:     "/x",
-		db:          "sqlite:/y.db",
-		baseURL:     "http://h:1",
-		demo:        false,
-		draftTTL:    24 * time.Hour,
-		retention:   0,
-		codelists:   "/cl",
-		years:       form.DefaultYearRange,
-		dataKey:     fullEnv["ANTRAG_DATA_KEY"], // there is no flag for the key
-		logLevel:    "warn",
-		janitorTick: time.Hour,
-		delivery:    wantDelivery,
-		payment:     paymentConfig{maxAge: 3 * 24 * time.Hour, reconcile: time.Minute, timeout: 20 * time.Second},
+		addr:          ":1234",
+		dataDir:       "/x",
+		db:            "sqlite:/y.db",
+		baseURL:       "http://h:1",
+		demo:          false,
+		draftTTL:      24 * time.Hour,
+		retention:     0,
+		codelists:     "/cl",
+		years:         form.DefaultYearRange,
+		dataKey:       fullEnv["ANTRAG_DATA_KEY"], // there is no flag for the key
+		logLevel:      "warn",
+		janitorTick:   time.Hour,
+		configRecheck: 0,
+		delivery:      wantDelivery,
+		payment:       paymentConfig{maxAge: 3 * 24 * time.Hour, reconcile: time.Minute, timeout: 20 * time.Second},
 	}
 	if !reflect.DeepEqual(*c, want) {
 		t.Errorf("flags over environment:\n got %+v\nwant %+v", *c, want)

@@ -50,15 +50,18 @@ func TestRuleSourcesEndToEnd(t *testing.T) {
 	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		testRuleSources(t, map[string]string{"ANTRAG_DATA": filepath.Join(t.TempDir(), "daten")})
+		testRuleSources(t, map[string]string{"ANTRAG_DATA": filepath.Join(t.TempDir(), "daten"), "ANTRAG_CONFIG_RECHECK": "0"})
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
 		db := storetest.NewPostgresDatabase(t)
-		testRuleSources(t, map[string]string{"ANTRAG_DATA": filepath.Join(t.TempDir(), "daten"), "ANTRAG_DB": db})
+		testRuleSources(t, map[string]string{"ANTRAG_DATA": filepath.Join(t.TempDir(), "daten"), "ANTRAG_DB": db, "ANTRAG_CONFIG_RECHECK": "0"})
 	})
 }
 
+// testRuleSources publishes with the command line (another process) while
+// the server runs; env has the server look for such changes on every
+// request (ANTRAG_CONFIG_RECHECK=0), so that each shows at once.
 func testRuleSources(t *testing.T, env map[string]string) {
 	cmd := func(args ...string) (string, error) {
 		t.Helper()

@@ -87,12 +87,16 @@ func (db *DB) CreateDraft(ctx context.Context, d *submission.Draft) (err error) 
 	if err != nil {
 		return err
 	}
-	_, err = db.exec(ctx, `INSERT INTO drafts
-		(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed,
-		routing)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-		id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
-		db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d), routing)
+	// In a group commit with other drafts' saves (SaveDraft).
+	err = db.withGroupTx(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		_, err := db.txExec(ctx, tx, `INSERT INTO drafts
+			(id, tenant_id, service_id, form_version_id, token_hash, data, step, created_at, updated_at, expires_at, owner, proved, token_sealed,
+			routing)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			id, d.TenantID, d.ServiceID, nullString(d.FormVersionID), d.TokenHash, data, d.Step,
+			db.ts(created), db.ts(updated), db.ts(expires), d.Owner, proved, db.sealToken(d), routing)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -199,7 +203,10 @@ func (db *DB) SaveDraft(ctx context.Context, d *submission.Draft) (err error) {
 	if err != nil {
 		return err
 	}
-	err = db.withTx(ctx, func(tx *sql.Tx) error {
+	// Saves share commits (withGroupTx), so one that has begun is not cut
+	// short by the caller's end, as Submit.
+	ctx = context.WithoutCancel(ctx)
+	err = db.withGroupTx(ctx, func(tx *sql.Tx) error {
 		var submissionID *string
 		var revision int
 		err := db.txQueryRow(ctx, tx, `SELECT submission_id, revision FROM drafts WHERE tenant_id = $1 AND id = $2`,
