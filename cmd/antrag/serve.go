@@ -537,6 +537,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	logger, err := newLogger(c.logLevel, stderr)
 	if err != nil {
 		return err
