@@ -99,16 +99,22 @@ func forgetLookups(ctx context.Context) {
 	}
 }
 
+// at empties the cache if it holds another version than v, and makes it
+// the cache of v. c.mu must be held.
+func (c *lookupCache) at(v int64) {
+	if c.version != v {
+		c.version = v
+		c.tenants, c.services, c.slugs, c.authorities, c.values = nil, nil, nil, nil, nil
+	}
+}
+
 // cached looks key up in the map m of the cache at version v, first
 // emptying the cache if it holds another version.
 func cached[K comparable, V any](db *DB, v int64, m func(*lookupCache) map[K]*V, key K) (V, bool) {
 	c := &db.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != v {
-		c.version = v
-		c.tenants, c.services, c.slugs, c.authorities, c.values = nil, nil, nil, nil, nil
-	}
+	c.at(v)
 	if p, ok := m(c)[key]; ok {
 		return *p, true
 	}
@@ -149,10 +155,10 @@ func authoritiesRef(c *lookupCache) *map[[2]string]*tenant.Authority {
 // arguments; the arguments must be ids of stored objects (not text a
 // client sent), so that the cache stays bounded by the configuration. An
 // error wrapping apperr.NotFound is kept and returned like a value (asked
-// for on every submission of a service without such a setting); other
-// errors are returned and not kept. So is sql.ErrNoRows, which the caller's
-// db.wrap turns into apperr.NotFound. What load reads must be counted by
-// config_version (migrations 00023 and 00024).
+// for on every submission of a service without such a setting), and so is
+// sql.ErrNoRows, which the caller's db.wrap turns into apperr.NotFound;
+// other errors are returned and not kept. What load reads must be counted
+// by config_version (migrations 00023 and 00024).
 func cachedLoad[V any](ctx context.Context, db *DB, key string, load func() (V, error), clone func(V) V) (V, error) {
 	var zero V
 	v, err := db.configVersion(ctx)
@@ -161,10 +167,7 @@ func cachedLoad[V any](ctx context.Context, db *DB, key string, load func() (V, 
 	}
 	c := &db.cache
 	c.mu.Lock()
-	if c.version != v {
-		c.version = v
-		c.tenants, c.services, c.slugs, c.authorities, c.values = nil, nil, nil, nil, nil
-	}
+	c.at(v)
 	l, ok := c.values[key]
 	c.mu.Unlock()
 	if ok {

@@ -121,7 +121,9 @@ func TestStepPageMatchesTemplates(t *testing.T) {
 	// What writeStepPage would not write exactly goes to the templates.
 	base := stepPage{Tenant: plain, Service: svc, View: &journey.View{Step: &journey.Step{}}, Action: "/a", PageLinks: links}
 	for what, change := range map[string]func(p *stepPage){
-		"logo":          func(p *stepPage) { p.Tenant = &tenant.Tenant{Slug: "a", Name: "A", LogoURL: "https://example.de/logo.png"} },
+		"logo": func(p *stepPage) {
+			p.Tenant = &tenant.Tenant{Slug: "a", Name: "A", LogoURL: "https://example.de/logo.png"}
+		},
 		"colour":        func(p *stepPage) { p.Tenant = &tenant.Tenant{Slug: "a", Name: "A", Colour: "red"} },
 		"link":          func(p *stepPage) { p.PageLinks.Impressum.Href = "javascript:alert(1)" },
 		"link with &":   func(p *stepPage) { p.PageLinks.Impressum.Href = "https://example.de/?a=1&b=2" },
