@@ -237,6 +237,9 @@ func parseServe(args []string, getenv func(string) string, stdout, stderr io.Wri
 	if c.loginHashes < 0 {
 		return nil, usageError{"--login-hashes: mindestens 1 (0: Standard)"}
 	}
+	if c.configRecheck < 0 {
+		return nil, usageError{"--config-recheck: eine Dauer ab 0 (0: bei jeder Anfrage)"}
+	}
 	if d.perTenant < 0 || d.perTarget < 0 {
 		return nil, usageError{"--delivery-per-tenant, --delivery-per-target: mindestens 1"}
 	}

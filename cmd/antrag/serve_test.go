@@ -277,6 +277,7 @@ func TestParseServeUsageErrors(t *testing.T) {
 		{"--demo", "extra"},
 		{"--bogus"},
 		{"--addr"},
+		{"--config-recheck", "-1s"},
 	} {
 		var stderr bytes.Buffer
 		c, err := parseServe(args, envMap(nil), io.Discard, &stderr)

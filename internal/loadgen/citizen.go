@@ -234,6 +234,7 @@ var (
 	stepRE      = regexp.MustCompile(`/schritt/(\d+)$`)
 	referenceRE = regexp.MustCompile(`class="[^"]*\bapp-reference\b[^"]*">\s*([0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4})\s*<`)
 	errorItemRE = regexp.MustCompile(`<li><a class="kern-link" href="[^"]*">([^<]*)</a></li>`)
+	titleRE     = regexp.MustCompile(`<title>([^<]*)</title>`)
 )
 
 // viaHTML goes through the forms as a citizen with a browser without
@@ -299,9 +300,13 @@ func (ci *citizen) viaHTML(ctx context.Context) (string, error) {
 		}
 		vals, files := f.FormValues(f.Steps[n-1], svc.Example)
 		vals.Set("aktion", "weiter")
-		ct, body, err := multipartBody(vals, files, ci.key)
-		if err != nil {
-			return "", err
+		// As a browser sends the step's form: in the encoding the page's
+		// form asks for (multipart only for a step with file inputs).
+		ct, body := "application/x-www-form-urlencoded", []byte(vals.Encode())
+		if bytes.Contains(a.body, []byte(`enctype="multipart/form-data"`)) {
+			if ct, body, err = multipartBody(vals, files, ci.key); err != nil {
+				return "", err
+			}
 		}
 		a, err = ci.post(ctx, next, ct, body, KindStepPost)
 		if err != nil {
@@ -417,13 +422,23 @@ func multipartBody(vals url.Values, files map[string][]form.FileRef, tag string)
 	return mw.FormDataContentType(), buf.Bytes(), nil
 }
 
-// pageProblems is the error summary of a page, or its start.
+// pageProblems is the error summary of a page (its first four entries),
+// else the page's title (an error page has no summary).
 func pageProblems(body []byte) string {
 	var out []string
-	for _, m := range errorItemRE.FindAllSubmatch(body, 4) {
-		out = append(out, html.UnescapeString(string(m[1])))
+	if i := bytes.Index(body, []byte(`id="fehler"`)); i >= 0 {
+		summary := body[i:]
+		if j := bytes.Index(summary, []byte("</ul>")); j >= 0 {
+			summary = summary[:j]
+		}
+		for _, m := range errorItemRE.FindAllSubmatch(summary, 4) {
+			out = append(out, html.UnescapeString(string(m[1])))
+		}
 	}
 	if len(out) == 0 {
+		if m := titleRE.FindSubmatch(body); m != nil {
+			return html.UnescapeString(string(m[1]))
+		}
 		return ""
 	}
 	return strings.Join(out, "; ")

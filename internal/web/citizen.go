@@ -453,7 +453,7 @@ func (s *Server) renderStep(w http.ResponseWriter, r *http.Request, status int, 
 		Title: title, Tenant: dc.tenant, Service: dc.svc, View: v, Problems: links,
 		Number: n, Total: total, Last: dc.form.Next(st.Index, doc, state) < 0 && st.Choice == nil, // what follows a choice depends on it
 		Action: dc.base + "/schritt/" + strconv.Itoa(st.Index+1), Scripts: v.RulesJSON != "",
-		Notes: notes, Saved: saved, Citizen: s.citizen(r),
+		Notes: notes, Saved: saved, Citizen: s.citizen(r), Files: hasFileInput(v.Items),
 		PageLinks: s.pageLinksFor(r, map[string]any{"Tenant": dc.tenant, "Service": dc.svc, "Authority": dc.authority}),
 	})
 }

@@ -28,18 +28,22 @@ import (
 // stepPage is what a step page shows: the data renderStep gives the "step"
 // template, with what render adds for a citizen page.
 type stepPage struct {
-	Title     string
-	Tenant    *tenant.Tenant
-	Service   *tenant.Service
-	View      *journey.View
-	Problems  []errLink
-	Number    int
-	Total     int
-	Last      bool
-	Action    string
-	Scripts   bool
-	Notes     []string
-	Saved     string
+	Title    string
+	Tenant   *tenant.Tenant
+	Service  *tenant.Service
+	View     *journey.View
+	Problems []errLink
+	Number   int
+	Total    int
+	Last     bool
+	Action   string
+	Scripts  bool
+	Notes    []string
+	Saved    string
+	// Files is whether the step has a file input: only then is the form
+	// sent as multipart/form-data, which the upload bounds count as an
+	// upload (uploads in upload_guard.go).
+	Files     bool
 	Citizen   *identity.Identity
 	PageLinks pageLinks
 }
@@ -195,7 +199,11 @@ func writeStepContent(w *itemWriter, p *stepPage) {
 		w.e(note)
 		w.s(`</p>`)
 	}
-	w.s("\n", `<form method="post" action="`, p.Action, "\" enctype=\"multipart/form-data\" novalidate class=\"app-stepform\">\n")
+	w.s("\n", `<form method="post" action="`, p.Action, `"`)
+	if p.Files {
+		w.s(` enctype="multipart/form-data"`)
+	}
+	w.s(" novalidate class=\"app-stepform\">\n")
 	for _, it := range v.Items {
 		w.item(it)
 	}
@@ -240,6 +248,17 @@ func (p *stepPage) data() map[string]any {
 	return map[string]any{
 		"Title": p.Title, "Tenant": p.Tenant, "Service": p.Service, "View": p.View, "Problems": p.Problems,
 		"Number": p.Number, "Total": p.Total, "Last": p.Last, "Action": p.Action, "Scripts": p.Scripts,
-		"Notes": p.Notes, "Saved": p.Saved, "Citizen": p.Citizen, "PageLinks": p.PageLinks,
+		"Notes": p.Notes, "Saved": p.Saved, "Citizen": p.Citizen, "PageLinks": p.PageLinks, "Files": p.Files,
 	}
+}
+
+// hasFileInput reports whether items, or any item within them, is a file
+// input (hidden ones too: the browser's rules may show them).
+func hasFileInput(items []*journey.Item) bool {
+	for _, it := range items {
+		if it.Widget == journey.WFile || hasFileInput(it.Children) {
+			return true
+		}
+	}
+	return false
 }

@@ -56,7 +56,7 @@ func TestStepPageMatchesTemplates(t *testing.T) {
 		}
 		pages++
 	}
-	variant := 0
+	variant, withFiles := 0, 0
 	for name, f := range sampleForms(t) {
 		ex := f.Example(ctx)
 		state, clean := f.Rules.Evaluate(ex, ctx)
@@ -84,7 +84,10 @@ func TestStepPageMatchesTemplates(t *testing.T) {
 				variant++
 				p := &stepPage{Title: st.Heading(), Tenant: plain, Service: svc, View: v, Problems: ps,
 					Number: st.Index + 1, Total: len(f.Steps), Last: variant%2 == 0, Action: "/musterstadt/antrag/abcDEF-_12/schritt/1",
-					PageLinks: links}
+					PageLinks: links, Files: hasFileInput(v.Items)}
+				if p.Files {
+					withFiles++
+				}
 				switch variant % 4 {
 				case 1:
 					p.Tenant, p.Citizen, p.Saved = coloured, person, "Ihre Angaben sind gespeichert."
@@ -114,8 +117,8 @@ func TestStepPageMatchesTemplates(t *testing.T) {
 			PageLinks: pageLinks{Datenschutz: pageLink{Label: hostile, Href: "/x/datenschutz"}, Barrierefreiheit: links.Barrierefreiheit, Impressum: links.Impressum}})
 		break
 	}
-	if pages < 20 {
-		t.Errorf("only %d pages compared", pages)
+	if pages < 20 || withFiles == 0 || withFiles == pages {
+		t.Errorf("%d pages compared, %d of them with a file input: want many, some with and some without", pages, withFiles)
 	}
 
 	// What writeStepPage would not write exactly goes to the templates.
@@ -136,5 +139,40 @@ func TestStepPageMatchesTemplates(t *testing.T) {
 		if p.writable() {
 			t.Errorf("%s: writable", what)
 		}
+	}
+}
+
+// TestStepFormEncoding checks that a step's form is sent as
+// multipart/form-data (which counts as an upload) only when the step has a
+// file input, also one inside a group or a repeated entry.
+func TestStepFormEncoding(t *testing.T) {
+	text := &journey.Item{Kind: "field", Widget: journey.WText}
+	file := &journey.Item{Kind: "field", Widget: journey.WFile}
+	for _, tc := range []struct {
+		items []*journey.Item
+		want  bool
+	}{
+		{[]*journey.Item{text}, false},
+		{nil, false},
+		{[]*journey.Item{text, file}, true},
+		{[]*journey.Item{{Kind: "group", Children: []*journey.Item{text, {Kind: "group", Children: []*journey.Item{file}}}}}, true},
+		{[]*journey.Item{{Kind: "repeat", Children: []*journey.Item{{Kind: "entry", Children: []*journey.Item{file}}}}}, true},
+	} {
+		if got := hasFileInput(tc.items); got != tc.want {
+			t.Errorf("hasFileInput(%d items) = %v, want %v", len(tc.items), got, tc.want)
+		}
+	}
+	var b bytes.Buffer
+	p := &stepPage{Tenant: &tenant.Tenant{Slug: "a", Name: "A"}, Service: &tenant.Service{}, View: &journey.View{Step: &journey.Step{}, Items: []*journey.Item{text}},
+		Action: "/a/antrag/t/schritt/1"}
+	writeStepPage(&b, p)
+	if bytes.Contains(b.Bytes(), []byte("multipart")) {
+		t.Error("a step without file input is sent as multipart/form-data")
+	}
+	b.Reset()
+	p.Files = true
+	writeStepPage(&b, p)
+	if !bytes.Contains(b.Bytes(), []byte(`enctype="multipart/form-data"`)) {
+		t.Error("a step with a file input is not sent as multipart/form-data")
 	}
 }
