@@ -197,3 +197,28 @@ func number(v any) (*big.Rat, bool) {
 	}
 	return nil, false
 }
+
+// CopyData copies a data document: its objects and arrays, at every depth;
+// strings, numbers, booleans and null are shared (they are not changed in
+// place).
+func CopyData(doc map[string]any) map[string]any {
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		out[k] = copyDataValue(v)
+	}
+	return out
+}
+
+func copyDataValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		return CopyData(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyDataValue(e)
+		}
+		return out
+	}
+	return v
+}

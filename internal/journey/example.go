@@ -170,7 +170,7 @@ func (x *exampler) problems(s *exampleState) form.Problems {
 // repaired applies the direct repairs of all problems of s to a copy and
 // returns its state, or nil if none applied.
 func (x *exampler) repaired(s *exampleState) *exampleState {
-	work := deepCopy(s.work)
+	work := form.CopyData(s.work)
 	changed := false
 	for _, p := range s.bad {
 		if x.repair(work, p) {
@@ -224,7 +224,7 @@ func (f *Form) repair(doc map[string]any, p form.Problem) bool {
 func (x *exampler) bestMove(s *exampleState) *exampleState {
 	var best *exampleState
 	for _, m := range x.moves(s) {
-		work := deepCopy(s.work)
+		work := form.CopyData(s.work)
 		if !m(work) {
 			continue
 		}

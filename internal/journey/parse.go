@@ -89,7 +89,7 @@ type Post struct {
 // the problems of uploads that were refused.
 func (f *Form) ParseStep(step *Step, doc map[string]any, vals url.Values, act Action, uploads map[string][]form.FileRef, uploadProblems form.Problems, ctx rules.Context) *Post {
 	p := &parser{vals: vals, raw: map[string]string{}, uploads: uploads, schema: f.Schema}
-	data := deepCopy(doc)
+	data := form.CopyData(doc)
 	if step.Choice != nil {
 		return f.parseChoice(step, data, vals, act, ctx)
 	}
@@ -711,28 +711,4 @@ func removeFile(doc map[string]any, id string) bool {
 	}
 	walk(doc)
 	return found
-}
-
-// deepCopy copies a data document's maps and slices; the other values
-// (strings, json.Number, bool) are immutable.
-func deepCopy(doc map[string]any) map[string]any {
-	out := make(map[string]any, len(doc))
-	for k, v := range doc {
-		out[k] = copyValue(v)
-	}
-	return out
-}
-
-func copyValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		return deepCopy(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = copyValue(e)
-		}
-		return out
-	}
-	return v
 }

@@ -128,7 +128,7 @@ func (p *Program) prepare() {
 // a hidden element never counts as filled in another rule. Doc itself is
 // not changed.
 func (p *Program) Evaluate(doc map[string]any, ctx Context) (*State, map[string]any) {
-	cur := deepCopy(doc).(map[string]any)
+	cur := form.CopyData(doc)
 	today := ctx.today()
 	fixed := p.set(cur)
 	var st *State
@@ -418,24 +418,6 @@ func plain(v any) any {
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = plain(e)
-		}
-		return out
-	}
-	return v
-}
-
-func deepCopy(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = deepCopy(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = deepCopy(e)
 		}
 		return out
 	}

@@ -245,7 +245,7 @@ func maps(m map[string]any) map[string]any {
 // apply2 writes variable values into a copy of base at the rule's first
 // place and returns it with the context.
 func apply2(t *testing.T, p *Program, r *Rule, base map[string]any, vals map[string]any) (map[string]any, Context) {
-	doc := deepCopy(base).(map[string]any)
+	doc := form.CopyData(base)
 	ctx := Context{Today: testToday}
 	for k, v := range vals {
 		switch k {

@@ -37,7 +37,7 @@ func (f *fixture) path(id string) form.Path {
 // doc returns a copy of the example with values set: id → value, nil deletes.
 func (f *fixture) doc(set map[string]any) map[string]any {
 	f.t.Helper()
-	d := deepCopy(f.base).(map[string]any)
+	d := form.CopyData(f.base)
 	for id, v := range set {
 		setValue(d, f.path(id), v)
 	}
@@ -180,7 +180,7 @@ func TestRulesApplyPerEntry(t *testing.T) {
 	// (R00000002593); with the example's 001 it is hidden.
 	doc := f.doc(map[string]any{"F00000003381": "004"})
 	first := valueAt(doc, kinder).([]any)[0]
-	setValue(doc, kinder, []any{first, deepCopy(first)})
+	setValue(doc, kinder, []any{first, form.CopyData(first.(map[string]any))})
 	setValue(doc, in(0, "F60000000231"), json.Number("12"))
 	setValue(doc, in(0, "F60000000232"), nil)
 	setValue(doc, in(1, "F60000000231"), nil)

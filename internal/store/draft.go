@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/antrag/antrag/internal/apperr"
+	"github.com/antrag/antrag/internal/form"
 	"github.com/antrag/antrag/internal/submission"
 	"github.com/antrag/antrag/internal/tenant"
 )
@@ -168,7 +169,7 @@ func (db *DB) scanDraft(row scanner) (*submission.Draft, error) {
 	if d.Data, err = db.openData(data); err != nil {
 		return nil, fmt.Errorf("draft %s: %w", d.ID, err)
 	}
-	db.drafts.put(d.ID, data, copyDoc(d.Data))
+	db.drafts.put(d.ID, data, form.CopyData(d.Data))
 	return d, nil
 }
 

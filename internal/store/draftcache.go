@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/antrag/antrag/internal/form"
 )
 
 // Bounds of the draft data cache: how many drafts it holds and for how long
@@ -44,7 +46,7 @@ func (c *draftCache) get(id string, sealed []byte) (map[string]any, bool) {
 	if !ok || !bytes.Equal(e.sealed, sealed) || time.Since(e.at) > draftCacheAge {
 		return nil, false
 	}
-	return copyDoc(e.data), true
+	return form.CopyData(e.data), true
 }
 
 // put keeps data, decoded from sealed, for draft id. The cache owns data
@@ -134,28 +136,4 @@ func jsonCopyValue(v any) (any, bool) {
 		return out, true
 	}
 	return nil, false
-}
-
-// copyDoc copies a decoded JSON document: its objects and arrays; strings,
-// numbers, booleans and null are shared.
-func copyDoc(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = copyValue(v)
-	}
-	return out
-}
-
-func copyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		return copyDoc(v)
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = copyValue(x)
-		}
-		return out
-	}
-	return v
 }

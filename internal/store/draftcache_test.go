@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
+
+	"github.com/antrag/antrag/internal/form"
 )
 
 // TestDraftCacheCopies checks that the draft data cache hands out copies,
@@ -13,7 +15,7 @@ import (
 func TestDraftCacheCopies(t *testing.T) {
 	var c draftCache
 	doc := map[string]any{"G1": map[string]any{"F1": "a", "F2": []any{"x", json.Number("2")}}, "F3": true}
-	c.put("d1", []byte("sealed-1"), copyDoc(doc))
+	c.put("d1", []byte("sealed-1"), form.CopyData(doc))
 	got, ok := c.get("d1", []byte("sealed-1"))
 	if !ok || !reflect.DeepEqual(got, doc) {
 		t.Fatalf("get = %v, %v", got, ok)
